@@ -1,0 +1,146 @@
+"""Double-entry ledger: every money move is a transaction whose postings net to zero per asset.
+
+Accounts are opened explicitly; each is either constrained non-negative (a trader's cash, an
+escrow, a pool) or allowed to go negative (an external source/sink such as ``world`` that
+stands for money entering or leaving the system). A transaction is checked in full before any
+balance changes: if it does not net to zero per asset, names an unknown account, or would drive a
+constrained account below zero, :class:`InvariantViolation` is raised and nothing is written.
+
+Because every transaction nets to zero and balances start at zero, the sum of all balances of
+each asset is always zero (:func:`check_balanced`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from marketcraft.kernel.errors import InvariantViolation, ValidationError
+from marketcraft.kernel.money import Asset, Money, money_context
+
+__all__ = ["Ledger", "Posting", "Transaction", "check_balanced"]
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """One leg of a transaction: ``amount`` added to ``account`` (negative to take away)."""
+
+    account: str
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    """A set of postings applied atomically. ``memo`` says why (kept in the event, not here)."""
+
+    postings: tuple[Posting, ...]
+    memo: str = ""
+
+    @staticmethod
+    def transfer(source: str, destination: str, amount: Money, memo: str = "") -> Transaction:
+        """Move ``amount`` (>= 0) from ``source`` to ``destination``."""
+        if amount.amount < 0:
+            raise ValidationError("negative_transfer", "a transfer amount must be >= 0")
+        return Transaction((Posting(source, -amount), Posting(destination, amount)), memo)
+
+
+class Ledger:
+    """Balances per (account, asset); mutated only through :meth:`post`, which is all-or-nothing."""
+
+    __slots__ = ("_balances", "_negative_allowed", "_posted")
+
+    def __init__(self) -> None:
+        self._negative_allowed: dict[str, bool] = {}
+        self._balances: dict[tuple[str, Asset], Decimal] = {}
+        self._posted = 0
+
+    # -- accounts -----------------------------------------------------------------------------
+    def open(self, account: str, *, allow_negative: bool = False) -> None:
+        """Open ``account``. Opening an open account with the same constraint is a no-op."""
+        if not account:
+            raise ValidationError("bad_account", "account name must be non-empty")
+        current = self._negative_allowed.get(account)
+        if current is not None and current != allow_negative:
+            raise InvariantViolation(
+                "account_exists", f"account {account!r} is already open with another constraint"
+            )
+        self._negative_allowed[account] = allow_negative
+
+    def is_open(self, account: str) -> bool:
+        return account in self._negative_allowed
+
+    def accounts(self) -> Iterator[str]:
+        return iter(self._negative_allowed)
+
+    # -- reading ------------------------------------------------------------------------------
+    def balance(self, account: str, asset: Asset) -> Money:
+        if account not in self._negative_allowed:
+            raise InvariantViolation("unknown_account", f"account {account!r} is not open")
+        value = self._balances.get((account, asset))
+        return asset.zero() if value is None else Money(value, asset)
+
+    def balances(self) -> Mapping[tuple[str, Asset], Decimal]:
+        """A read-only view of every non-default balance."""
+        return dict(self._balances)
+
+    @property
+    def transactions_posted(self) -> int:
+        return self._posted
+
+    # -- writing ------------------------------------------------------------------------------
+    def post(self, tx: Transaction) -> None:
+        """Apply ``tx`` atomically.
+
+        Raises :class:`InvariantViolation` (and changes nothing) when the postings do not net to
+        zero per asset, an account is not open, or a non-negative account would go below zero.
+        """
+        if not tx.postings:
+            raise InvariantViolation("empty_transaction", "a transaction needs postings")
+        with money_context():
+            net: dict[Asset, Decimal] = {}
+            updates: dict[tuple[str, Asset], Decimal] = {}
+            for posting in tx.postings:
+                if posting.account not in self._negative_allowed:
+                    raise InvariantViolation(
+                        "unknown_account", f"account {posting.account!r} is not open"
+                    )
+                asset = posting.amount.asset
+                key = (posting.account, asset)
+                amount = posting.amount.amount
+                net[asset] = net.get(asset, Decimal(0)) + amount
+                base = updates.get(key)
+                if base is None:
+                    base = self._balances.get(key, Decimal(0))
+                updates[key] = base + amount
+            for asset, total in net.items():
+                if total != 0:
+                    raise InvariantViolation(
+                        "unbalanced", f"postings in {asset.code} net to {total}, not zero"
+                    )
+            for (account, asset), value in updates.items():
+                if value < 0 and not self._negative_allowed[account]:
+                    raise InvariantViolation(
+                        "negative_balance",
+                        f"account {account!r} would hold {value} {asset.code}",
+                    )
+        self._balances.update(updates)
+        self._posted += 1
+
+    def copy(self) -> Ledger:
+        other = Ledger()
+        other._negative_allowed = dict(self._negative_allowed)
+        other._balances = dict(self._balances)
+        other._posted = self._posted
+        return other
+
+
+def check_balanced(ledger: Ledger) -> None:
+    """Invariant: for every asset, the sum over all accounts is exactly zero."""
+    with money_context():
+        totals: dict[Asset, Decimal] = {}
+        for (_, asset), value in ledger.balances().items():
+            totals[asset] = totals.get(asset, Decimal(0)) + value
+    for asset, total in totals.items():
+        if total != 0:
+            raise InvariantViolation("unbalanced_ledger", f"{asset.code} sums to {total}")

@@ -1,0 +1,255 @@
+"""Events and commands: frozen dataclasses with one canonical byte encoding.
+
+A message type is a frozen dataclass that subclasses :class:`Event` or :class:`Command` and is
+registered under a stable name with :func:`message_type`::
+
+    @message_type("opportunity.order_placed")
+    @dataclass(frozen=True, slots=True)
+    class OrderPlaced(Event):
+        order_id: str
+        spend: Decimal
+
+The canonical encoding (:func:`encode`) is the UTF-8 JSON of ``{"type": name, "data": fields}``
+with sorted keys, no insignificant whitespace and no floats:
+
+* ``Decimal`` -> plain decimal string without exponent or trailing zeros (``"12.5"``);
+* ``int`` -> JSON integer (any size); ``bool``, ``str`` and ``None`` as themselves;
+* ``bytes`` -> lowercase hex string; ``datetime`` (UTC only) -> ``"YYYY-MM-DDTHH:MM:SS.ffffffZ"``;
+* ``Enum`` -> its value; ``tuple`` -> list; ``dict`` with ``str`` keys -> object;
+* nested dataclasses -> object of their fields.
+
+The same message always encodes to the same bytes on every machine, so the bytes are what gets
+hashed, chained and signed. :func:`decode` rebuilds the message from the field type hints and
+rejects anything malformed with :class:`ValidationError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from functools import cache
+from typing import Any, ClassVar, TypeVar
+
+from marketcraft.kernel.errors import ValidationError
+
+__all__ = [
+    "Command",
+    "Event",
+    "Message",
+    "canonical_json",
+    "decode",
+    "encode",
+    "message_type",
+    "registered_types",
+    "to_plain",
+]
+
+
+class Message:
+    """Base of events and commands. ``type_name`` is set by :func:`message_type`."""
+
+    type_name: ClassVar[str] = ""
+
+
+class Event(Message):
+    """Something that happened (past-tense noun: ``OrderPlaced``)."""
+
+
+class Command(Message):
+    """Something asked for (verb: ``PlaceOrder``)."""
+
+
+_REGISTRY: dict[str, type[Message]] = {}
+M = TypeVar("M", bound=type[Message])
+
+
+def message_type(name: str) -> Callable[[M], M]:
+    """Register a frozen dataclass message class under ``name`` (unique, stable forever)."""
+
+    def register(cls: M) -> M:
+        if not dataclasses.is_dataclass(cls) or not cls.__dataclass_params__.frozen:  # type: ignore[attr-defined]
+            raise TypeError(f"{cls.__name__} must be a frozen dataclass")
+        existing = _REGISTRY.get(name)
+        if existing is not None and existing.__qualname__ != cls.__qualname__:
+            raise TypeError(f"message type {name!r} is already registered to {existing!r}")
+        cls.type_name = name
+        _REGISTRY[name] = cls
+        return cls
+
+    return register
+
+
+def registered_types() -> dict[str, type[Message]]:
+    return dict(_REGISTRY)
+
+
+# -- encoding -------------------------------------------------------------------------------------
+def _decimal_text(value: Decimal) -> str:
+    if not value.is_finite():
+        raise ValidationError("not_finite", f"cannot encode {value}")
+    if value == 0:
+        return "0"
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def to_plain(value: Any) -> Any:
+    """The JSON-ready form of ``value`` (see the module docstring for the mapping)."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        raise TypeError("floats have no canonical encoding; use Decimal")
+    if isinstance(value, Decimal):
+        return _decimal_text(value)
+    if isinstance(value, Enum):
+        return to_plain(value.value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() != UTC.utcoffset(None):
+            raise ValidationError("naive_time", "timestamps must be timezone-aware UTC")
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(value, tuple | list):
+        return [to_plain(v) for v in value]
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise TypeError("only str keys have a canonical encoding")
+        return {k: to_plain(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    raise TypeError(f"no canonical encoding for {type(value).__name__}")
+
+
+def canonical_json(plain: Any) -> bytes:
+    """Canonical UTF-8 JSON bytes of an already-plain value."""
+    return json.dumps(
+        plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def encode(message: Message) -> bytes:
+    """The canonical bytes of ``message`` (used for storage, hashing and signing)."""
+    if not message.type_name or _REGISTRY.get(message.type_name) is not type(message):
+        raise TypeError(f"{type(message).__name__} is not a registered message type")
+    return canonical_json({"type": message.type_name, "data": to_plain(message)})
+
+
+# -- decoding -------------------------------------------------------------------------------------
+def decode(data: bytes) -> Message:
+    """Rebuild a message from :func:`encode`'s bytes; :class:`ValidationError` if malformed."""
+    try:
+        envelope = json.loads(data, parse_float=_reject_float, parse_constant=_reject_float)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationError("bad_encoding", f"not canonical message JSON: {exc}") from None
+    if not isinstance(envelope, dict) or set(envelope) != {"type", "data"}:
+        raise ValidationError("bad_encoding", "a message is an object with 'type' and 'data'")
+    cls = _REGISTRY.get(envelope["type"]) if isinstance(envelope["type"], str) else None
+    if cls is None:
+        raise ValidationError("unknown_type", f"unknown message type {envelope['type']!r}")
+    message = _from_plain(cls, envelope["data"])
+    assert isinstance(message, Message)
+    return message
+
+
+def _reject_float(text: str) -> Any:
+    raise ValueError(f"floats are not allowed in canonical messages: {text}")
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _from_plain(tp: Any, plain: Any) -> Any:  # noqa: PLR0911 - one branch per supported type
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if plain is None and type(None) in args:
+            return None
+        non_none = [a for a in args if a is not type(None)]
+        if len(non_none) != 1:
+            raise TypeError(f"unsupported union {tp!r}")
+        return _from_plain(non_none[0], plain)
+    if origin is tuple:
+        args = typing.get_args(tp)
+        _expect(plain, list, tp)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_from_plain(args[0], v) for v in plain)
+        if len(args) != len(plain):
+            raise ValidationError("bad_encoding", f"expected {len(args)} items for {tp}")
+        return tuple(_from_plain(a, v) for a, v in zip(args, plain, strict=True))
+    if origin is dict:
+        _, value_tp = typing.get_args(tp)
+        _expect(plain, dict, tp)
+        return {k: _from_plain(value_tp, v) for k, v in plain.items()}
+    if tp is typing.Any:
+        return plain
+    if tp is Decimal:
+        _expect(plain, str, tp)
+        try:
+            value = Decimal(plain)
+        except InvalidOperation:
+            raise ValidationError("bad_encoding", f"not a decimal: {plain!r}") from None
+        if not value.is_finite():
+            raise ValidationError("bad_encoding", f"not a finite decimal: {plain!r}")
+        return value
+    if tp is bool:
+        _expect(plain, bool, tp)
+        return plain
+    if tp is int:
+        if isinstance(plain, bool):
+            raise ValidationError("bad_encoding", "expected an integer, got a boolean")
+        _expect(plain, int, tp)
+        return plain
+    if tp is str:
+        _expect(plain, str, tp)
+        return plain
+    if tp is bytes:
+        _expect(plain, str, tp)
+        try:
+            return bytes.fromhex(plain)
+        except ValueError:
+            raise ValidationError("bad_encoding", "bytes must be hex") from None
+    if tp is datetime:
+        _expect(plain, str, tp)
+        try:
+            return datetime.strptime(plain, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        except ValueError:
+            raise ValidationError("bad_encoding", f"bad timestamp {plain!r}") from None
+    if isinstance(tp, type) and issubclass(tp, Enum):
+        try:
+            return tp(plain)
+        except ValueError:
+            raise ValidationError("bad_encoding", f"{plain!r} is not a {tp.__name__}") from None
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        _expect(plain, dict, tp)
+        hints = _hints(tp)
+        fields = [f for f in dataclasses.fields(tp) if f.init]
+        names = {f.name for f in fields}
+        if set(plain) != names:
+            raise ValidationError(
+                "bad_encoding", f"{tp.__name__} fields {sorted(names)} != {sorted(plain)}"
+            )
+        kwargs = {f.name: _from_plain(hints[f.name], plain[f.name]) for f in fields}
+        try:
+            return tp(**kwargs)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError("bad_encoding", f"invalid {tp.__name__}: {exc}") from None
+    raise TypeError(f"no canonical decoding for {tp!r}")
+
+
+def _expect(plain: Any, kind: type, tp: Any) -> None:
+    if not isinstance(plain, kind):
+        raise ValidationError(
+            "bad_encoding", f"expected {kind.__name__} for {tp!r}, got {type(plain).__name__}"
+        )

@@ -1,0 +1,19 @@
+"""Shared test settings: Hypothesis budgets as named profiles with fixed seeds."""
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+# dev: the default, quick and derandomised so a failure reproduces on every run.
+settings.register_profile("dev", max_examples=60, derandomize=True, deadline=None)
+# ci: a larger budget, still derandomised (fixed seed) so CI is reproducible.
+settings.register_profile(
+    "ci",
+    max_examples=200,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+# fuzz: a long, random run for hunting bugs locally (not reproducible by design).
+settings.register_profile("fuzz", max_examples=5_000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))

@@ -1,0 +1,115 @@
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from marketcraft.kernel import (
+    AppendOnlyLog,
+    FixedClock,
+    SimulatedClock,
+    Signer,
+    ValidationError,
+    sign_checkpoint,
+    verify_chain,
+    verify_checkpoint,
+    verify_checkpoints_consistent,
+    verify_inclusion,
+    verify_signature,
+)
+from marketcraft.kernel.log import CHAIN_GENESIS
+from marketcraft.kernel.merkle import leaf_hash
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+SIGNER = Signer(bytes(range(32)))
+
+
+def make_log(n: int) -> AppendOnlyLog:
+    log = AppendOnlyLog("test-log")
+    for i in range(n):
+        log.append(f"entry-{i}".encode())
+    return log
+
+
+def test_chain_head_commits_to_every_entry_in_order():
+    log = make_log(5)
+    assert verify_chain(log.entries(), log.chain_head())
+    assert log.chain_head(0) == CHAIN_GENESIS
+    entries = log.entries()
+    assert not verify_chain([entries[1], entries[0], *entries[2:]], log.chain_head())
+    assert not verify_chain(entries[:-1], log.chain_head())
+    assert not verify_chain([*entries[:2], b"x", *entries[3:]], log.chain_head())
+
+
+def test_signed_checkpoint_verifies_and_any_change_breaks_it():
+    log = make_log(7)
+    signed = log.signed_checkpoint(T0, SIGNER)
+    assert verify_checkpoint(signed, SIGNER.public_key)
+    assert signed.key_id == SIGNER.key_id
+    other = Signer(bytes(32))
+    assert not verify_checkpoint(signed, other.public_key)
+    cp = signed.checkpoint
+    for forged in (
+        replace(cp, tree_size=6),
+        replace(cp, root_hash=log.root(6)),
+        replace(cp, timestamp=T0 + timedelta(seconds=1)),
+        replace(cp, log_id="other"),
+        replace(cp, chain_head=log.chain_head(6)),
+    ):
+        assert not verify_checkpoint(replace(signed, checkpoint=forged), SIGNER.public_key)
+    sig = bytearray(signed.signature)
+    sig[0] ^= 1
+    assert not verify_checkpoint(replace(signed, signature=bytes(sig)), SIGNER.public_key)
+
+
+def test_receipt_style_inclusion_against_a_checkpoint():
+    log = make_log(11)
+    cp = log.checkpoint(T0)
+    for i in range(11):
+        proof = log.inclusion_proof(i, cp.tree_size)
+        assert verify_inclusion(leaf_hash(log.entry(i)), i, cp.tree_size, proof, cp.root_hash)
+
+
+def test_later_checkpoint_is_consistent_with_earlier_one():
+    log = make_log(3)
+    old = log.checkpoint(T0)
+    log.extend([b"a", b"b", b"c", b"d"])
+    new = log.checkpoint(T0 + timedelta(minutes=5))
+    proof = log.consistency_proof(old.tree_size, new.tree_size)
+    assert verify_checkpoints_consistent(old, new, proof)
+    assert not verify_checkpoints_consistent(new, old, proof)
+    assert not verify_checkpoints_consistent(old, replace(new, timestamp=T0 - timedelta(1)), proof)
+    assert not verify_checkpoints_consistent(old, replace(new, log_id="x"), proof)
+
+
+def test_forked_log_cannot_prove_consistency():
+    honest = make_log(6)
+    old = honest.checkpoint(T0)
+    fork = make_log(4)
+    fork.extend([b"rewritten", b"entry-5", b"more"])
+    new = fork.checkpoint(T0 + timedelta(1))
+    assert not verify_checkpoints_consistent(old, new, fork.consistency_proof(6, 7))
+
+
+def test_signature_helpers():
+    sig = SIGNER.sign(b"hello")
+    assert verify_signature(SIGNER.public_key, b"hello", sig)
+    assert not verify_signature(SIGNER.public_key, b"hellp", sig)
+    assert not verify_signature(SIGNER.public_key[:31], b"hello", sig)
+    assert Signer(SIGNER.seed).public_key == SIGNER.public_key
+    with pytest.raises(ValidationError):
+        Signer(b"short")
+    sign_checkpoint(make_log(1).checkpoint(T0), Signer.generate())
+
+
+def test_clocks():
+    assert FixedClock(T0).now() == T0
+    clock = SimulatedClock(T0)
+    assert clock.advance(timedelta(hours=1)) == T0 + timedelta(hours=1)
+    with pytest.raises(ValidationError):
+        clock.advance(timedelta(seconds=-1))
+    with pytest.raises(ValidationError):
+        clock.set(T0)
+    with pytest.raises(ValidationError):
+        FixedClock(datetime(2026, 1, 1))
+    with pytest.raises(ValidationError):
+        make_log(1).checkpoint(datetime(2026, 1, 1))
