@@ -1,0 +1,55 @@
+"""One handle on the configured database: the event store and the principals, chosen by URL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from marketcraft.kernel.errors import ValidationError
+from marketcraft.store.engine import backend_of, make_engine
+from marketcraft.store.memory import InMemoryEventStore
+from marketcraft.store.migrate import is_current, upgrade
+from marketcraft.store.principals import InMemoryPrincipalStore, PrincipalStore, SqlPrincipalStore
+from marketcraft.store.records import EventStore
+from marketcraft.store.sql import SqlEventStore
+
+__all__ = ["Database", "SchemaOutOfDate"]
+
+
+class SchemaOutOfDate(ValidationError):
+    code = "schema_out_of_date"
+
+
+@dataclass
+class Database:
+    url: str
+    backend: str
+    events: EventStore
+    principals: PrincipalStore
+    engine: Engine | None = None
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = False) -> Database:
+        """Open the database at ``url``.
+
+        With ``migrate`` the schema is brought up to date first; without it an out-of-date
+        schema raises :class:`SchemaOutOfDate` naming the command that fixes it.
+        """
+        backend = backend_of(url)
+        if backend == "memory":
+            return cls(url, backend, InMemoryEventStore(), InMemoryPrincipalStore())
+        engine = make_engine(url)
+        if migrate:
+            upgrade(engine)
+        elif not is_current(engine):
+            engine.dispose()
+            raise SchemaOutOfDate(
+                reason="the database schema is not current: run `marketcraft db upgrade`"
+            )
+        return cls(url, backend, SqlEventStore(engine), SqlPrincipalStore(engine), engine)
+
+    def close(self) -> None:
+        self.events.close()
+        if self.engine is not None:
+            self.engine.dispose()

@@ -1,0 +1,46 @@
+"""Table definitions (SQLAlchemy Core). Migrations in ``migrations/versions`` create exactly
+these; a test compares the migrated schema with this metadata."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+from marketcraft.store.records import MAX_STREAM_ID, MAX_TYPE
+
+metadata = MetaData()
+
+# Positions are assigned by the store under its write lock (gapless, in commit order).
+_Position = BigInteger()
+
+events = Table(
+    "events",
+    metadata,
+    Column("position", _Position, primary_key=True, autoincrement=False),
+    Column("stream_id", String(MAX_STREAM_ID), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("type", String(MAX_TYPE), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    UniqueConstraint("stream_id", "version", name="uq_events_stream_version"),
+)
+
+principals = Table(
+    "principals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("role", String(20), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+)

@@ -1,0 +1,116 @@
+"""The SQL event store (SQLite and PostgreSQL) on SQLAlchemy Core.
+
+Appends are one transaction: check the stream's version, insert the batch, commit. Stream and
+version are unique together, so a racing writer that passes the check still fails at insert,
+and the transaction rolls back whole. On PostgreSQL appends also take one transaction-scoped
+advisory lock, so global positions become visible in order: a reader that has seen position
+n never later finds a committed event below n.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from marketcraft.kernel.errors import ConcurrencyConflict
+from marketcraft.store.records import NewEvent, StoredEvent
+from marketcraft.store.schema import events
+from marketcraft.store.validation import check_append, check_read
+
+__all__ = ["SqlEventStore"]
+
+_APPEND_LOCK_KEY = 0x6D63_6576  # "mcev": serialises appends on PostgreSQL
+
+
+class SqlEventStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.backend = engine.dialect.name
+
+    def append(
+        self, stream_id: str, expected_version: int, batch: Sequence[NewEvent]
+    ) -> list[StoredEvent]:
+        check_append(stream_id, expected_version, batch)
+        try:
+            with self.engine.connect().execution_options(write=True) as conn, conn.begin():
+                if self.backend == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _APPEND_LOCK_KEY})
+                current = conn.execute(
+                    select(func.coalesce(func.max(events.c.version), 0)).where(
+                        events.c.stream_id == stream_id
+                    )
+                ).scalar_one()
+                if current != expected_version:
+                    raise ConcurrencyConflict(
+                        "conflict", f"stream {stream_id!r} is at another version; reload and retry"
+                    )
+                # Positions are assigned here, under the write lock, not by a sequence: a
+                # rolled-back append then never leaves a gap in the global order.
+                first = conn.execute(
+                    select(func.coalesce(func.max(events.c.position), 0))
+                ).scalar_one() + 1
+                rows = [
+                    {
+                        "position": first + i,
+                        "stream_id": stream_id,
+                        "version": expected_version + i + 1,
+                        "type": e.type,
+                        "data": e.data,
+                    }
+                    for i, e in enumerate(batch)
+                ]
+                conn.execute(insert(events), rows)
+        except IntegrityError:
+            raise ConcurrencyConflict(
+                "conflict", f"stream {stream_id!r} was written concurrently; reload and retry"
+            ) from None
+        except OperationalError as exc:
+            if "locked" in str(exc).lower():
+                raise ConcurrencyConflict("conflict", "the database is busy; retry") from None
+            raise
+        return [
+            StoredEvent(row["position"], stream_id, row["version"], row["type"], row["data"])
+            for row in rows
+        ]
+
+    def stream_version(self, stream_id: str) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(func.coalesce(func.max(events.c.version), 0)).where(
+                        events.c.stream_id == stream_id
+                    )
+                ).scalar_one()
+            )
+
+    def read_stream(self, stream_id: str, from_version: int = 1) -> list[StoredEvent]:
+        check_read(from_version, None)
+        query = (
+            select(events)
+            .where(events.c.stream_id == stream_id, events.c.version >= from_version)
+            .order_by(events.c.version)
+        )
+        with self.engine.connect() as conn:
+            return [_row(r) for r in conn.execute(query)]
+
+    def read_all(self, after_position: int = 0, limit: int | None = None) -> list[StoredEvent]:
+        check_read(after_position, limit)
+        query = select(events).where(events.c.position > after_position).order_by(events.c.position)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            return [_row(r) for r in conn.execute(query)]
+
+    def last_position(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.coalesce(func.max(events.c.position), 0))).scalar_one())
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _row(r: object) -> StoredEvent:
+    m = r._mapping  # type: ignore[attr-defined]
+    return StoredEvent(m["position"], m["stream_id"], m["version"], m["type"], bytes(m["data"]))
