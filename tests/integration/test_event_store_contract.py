@@ -7,7 +7,6 @@ import pytest
 from marketcraft.kernel import ConcurrencyConflict, ValidationError
 from marketcraft.store import NewEvent, load, new_event
 from marketcraft.store.records import MAX_STREAM_ID
-
 from tests.unit.test_messages import sample
 
 
@@ -34,7 +33,11 @@ def test_append_assigns_versions_and_global_positions(store):
     ]
     assert store.stream_version("market-1") == 3
     assert store.last_position() == 4
-    assert [e.data for e in store.read_stream("market-1")] == [b"payload-1", b"payload-2", b"payload-4"]
+    assert [e.data for e in store.read_stream("market-1")] == [
+        b"payload-1",
+        b"payload-2",
+        b"payload-4",
+    ]
     assert [e.version for e in store.read_stream("market-1", from_version=2)] == [2, 3]
     assert store.read_all() == a + b + c
 

@@ -37,7 +37,9 @@ class LedgerMachine(RuleBasedStateMachine):
         ]
         if balance_it:
             for asset in ASSETS:
-                net = sum((p.amount.amount for p in postings if p.amount.asset == asset), Decimal(0))
+                net = sum(
+                    (p.amount.amount for p in postings if p.amount.asset == asset), Decimal(0)
+                )
                 if net:
                     postings.append(Posting("world", asset.money(-net)))
         expected = dict(self.model)

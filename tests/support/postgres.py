@@ -37,7 +37,9 @@ def _bin_dir() -> Path | None:
         return Path(found).parent
     candidates = sorted(
         glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-        key=lambda p: int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0,
+        key=lambda p: (
+            int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0
+        ),
     )
     return Path(candidates[-1]).parent if candidates else None
 
@@ -71,15 +73,42 @@ def throwaway_cluster() -> Iterator[str]:
     port = _free_port()
     try:
         subprocess.run(
-            [*run_as, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-             "-E", "UTF8", "--no-sync"],
-            check=True, capture_output=True,
+            [
+                *run_as,
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+            check=True,
+            capture_output=True,
         )
-        opts = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        opts = (
+            f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        )
         subprocess.run(
-            [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(logfile),
-             "-w", "-t", "60", "start"],
-            check=True, capture_output=True,
+            [
+                *run_as,
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                opts,
+                "-l",
+                str(logfile),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+            check=True,
+            capture_output=True,
         )
     except subprocess.CalledProcessError as exc:
         log = logfile.read_text() if logfile.exists() else ""
@@ -93,6 +122,7 @@ def throwaway_cluster() -> Iterator[str]:
         subprocess.run(
             [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
             capture_output=True,
+            check=False,
         )
         shutil.rmtree(root, ignore_errors=True)
 

@@ -50,7 +50,7 @@ def test_non_negative_accounts_cannot_overdraw_and_partial_writes_never_happen(l
             Posting("world", USD.money("100.01")),
         )
     )
-    with pytest.raises(InvariantViolation, match="negative_balance|would hold"):
+    with pytest.raises(InvariantViolation, match=r"negative_balance|would hold"):
         ledger.post(tx)
     assert ledger.balances() == before
 

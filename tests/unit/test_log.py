@@ -6,8 +6,8 @@ import pytest
 from marketcraft.kernel import (
     AppendOnlyLog,
     FixedClock,
-    SimulatedClock,
     Signer,
+    SimulatedClock,
     ValidationError,
     sign_checkpoint,
     verify_chain,

@@ -104,7 +104,7 @@ def tree() -> MerkleTree:
 
 
 def test_empty_tree_hash_is_sha256_of_nothing():
-    assert EMPTY_ROOT == hashlib.sha256(b"").digest()
+    assert hashlib.sha256(b"").digest() == EMPTY_ROOT
     assert MerkleTree().root().hex() == ROOTS[0]
 
 

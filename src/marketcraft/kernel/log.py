@@ -78,9 +78,7 @@ def verify_checkpoint(signed: SignedCheckpoint, public_key: bytes) -> bool:
     return verify_signature(public_key, checkpoint_bytes(signed.checkpoint), signed.signature)
 
 
-def verify_checkpoints_consistent(
-    old: Checkpoint, new: Checkpoint, proof: Sequence[bytes]
-) -> bool:
+def verify_checkpoints_consistent(old: Checkpoint, new: Checkpoint, proof: Sequence[bytes]) -> bool:
     """True iff ``new`` extends ``old`` (same log, not older, Merkle consistency proof holds)."""
     return (
         old.log_id == new.log_id

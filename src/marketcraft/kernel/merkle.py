@@ -152,7 +152,7 @@ def root_of(entries: Sequence[bytes]) -> bytes:
 def verify_inclusion(
     leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
 ) -> bool:
-    """True iff ``proof`` shows leaf hash ``leaf`` at ``index`` in the tree of ``size`` with ``root``."""
+    """True iff ``proof`` shows leaf hash ``leaf`` at ``index`` in the tree (``size``, ``root``)."""
     if not 0 <= index < size:
         return False
     fn, sn, r = index, size - 1, leaf

@@ -73,7 +73,7 @@ def message_type(name: str) -> Callable[[M], M]:
     """Register a frozen dataclass message class under ``name`` (unique, stable forever)."""
 
     def register(cls: M) -> M:
-        if not dataclasses.is_dataclass(cls) or not cls.__dataclass_params__.frozen:  # type: ignore[attr-defined]
+        if not dataclasses.is_dataclass(cls) or not cls.__dataclass_params__.frozen:
             raise TypeError(f"{cls.__name__} must be a frozen dataclass")
         existing = _REGISTRY.get(name)
         if existing is not None and existing.__qualname__ != cls.__qualname__:
@@ -170,82 +170,116 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def _from_plain(tp: Any, plain: Any) -> Any:  # noqa: PLR0911 - one branch per supported type
+def _decimal(plain: Any) -> Decimal:
+    _expect(plain, str, Decimal)
+    try:
+        value = Decimal(plain)
+    except InvalidOperation:
+        raise ValidationError("bad_encoding", f"not a decimal: {plain!r}") from None
+    if not value.is_finite():
+        raise ValidationError("bad_encoding", f"not a finite decimal: {plain!r}")
+    return value
+
+
+def _int(plain: Any) -> int:
+    if isinstance(plain, bool):
+        raise ValidationError("bad_encoding", "expected an integer, got a boolean")
+    _expect(plain, int, int)
+    return int(plain)
+
+
+def _bytes(plain: Any) -> bytes:
+    _expect(plain, str, bytes)
+    try:
+        return bytes.fromhex(plain)
+    except ValueError:
+        raise ValidationError("bad_encoding", "bytes must be hex") from None
+
+
+def _datetime(plain: Any) -> datetime:
+    _expect(plain, str, datetime)
+    try:
+        return datetime.strptime(plain, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    except ValueError:
+        raise ValidationError("bad_encoding", f"bad timestamp {plain!r}") from None
+
+
+def _same(kind: type) -> Callable[[Any], Any]:
+    def check(plain: Any) -> Any:
+        _expect(plain, kind, kind)
+        return plain
+
+    return check
+
+
+_SCALARS: dict[Any, Callable[[Any], Any]] = {
+    Decimal: _decimal,
+    int: _int,
+    bool: _same(bool),
+    str: _same(str),
+    bytes: _bytes,
+    datetime: _datetime,
+    typing.Any: lambda plain: plain,
+}
+
+
+def _from_plain(tp: Any, plain: Any) -> Any:
+    scalar = _SCALARS.get(tp)
+    if scalar is not None:
+        return scalar(plain)
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        args = typing.get_args(tp)
-        if plain is None and type(None) in args:
-            return None
-        non_none = [a for a in args if a is not type(None)]
-        if len(non_none) != 1:
-            raise TypeError(f"unsupported union {tp!r}")
-        return _from_plain(non_none[0], plain)
+        return _union(tp, plain)
     if origin is tuple:
-        args = typing.get_args(tp)
-        _expect(plain, list, tp)
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_from_plain(args[0], v) for v in plain)
-        if len(args) != len(plain):
-            raise ValidationError("bad_encoding", f"expected {len(args)} items for {tp}")
-        return tuple(_from_plain(a, v) for a, v in zip(args, plain, strict=True))
+        return _tuple(tp, plain)
     if origin is dict:
         _, value_tp = typing.get_args(tp)
         _expect(plain, dict, tp)
         return {k: _from_plain(value_tp, v) for k, v in plain.items()}
-    if tp is typing.Any:
-        return plain
-    if tp is Decimal:
-        _expect(plain, str, tp)
-        try:
-            value = Decimal(plain)
-        except InvalidOperation:
-            raise ValidationError("bad_encoding", f"not a decimal: {plain!r}") from None
-        if not value.is_finite():
-            raise ValidationError("bad_encoding", f"not a finite decimal: {plain!r}")
-        return value
-    if tp is bool:
-        _expect(plain, bool, tp)
-        return plain
-    if tp is int:
-        if isinstance(plain, bool):
-            raise ValidationError("bad_encoding", "expected an integer, got a boolean")
-        _expect(plain, int, tp)
-        return plain
-    if tp is str:
-        _expect(plain, str, tp)
-        return plain
-    if tp is bytes:
-        _expect(plain, str, tp)
-        try:
-            return bytes.fromhex(plain)
-        except ValueError:
-            raise ValidationError("bad_encoding", "bytes must be hex") from None
-    if tp is datetime:
-        _expect(plain, str, tp)
-        try:
-            return datetime.strptime(plain, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-        except ValueError:
-            raise ValidationError("bad_encoding", f"bad timestamp {plain!r}") from None
     if isinstance(tp, type) and issubclass(tp, Enum):
         try:
             return tp(plain)
         except ValueError:
             raise ValidationError("bad_encoding", f"{plain!r} is not a {tp.__name__}") from None
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        _expect(plain, dict, tp)
-        hints = _hints(tp)
-        fields = [f for f in dataclasses.fields(tp) if f.init]
-        names = {f.name for f in fields}
-        if set(plain) != names:
-            raise ValidationError(
-                "bad_encoding", f"{tp.__name__} fields {sorted(names)} != {sorted(plain)}"
-            )
-        kwargs = {f.name: _from_plain(hints[f.name], plain[f.name]) for f in fields}
-        try:
-            return tp(**kwargs)
-        except (TypeError, ValueError) as exc:
-            raise ValidationError("bad_encoding", f"invalid {tp.__name__}: {exc}") from None
+        return _dataclass(tp, plain)
     raise TypeError(f"no canonical decoding for {tp!r}")
+
+
+def _union(tp: Any, plain: Any) -> Any:
+    args = typing.get_args(tp)
+    if plain is None and type(None) in args:
+        return None
+    non_none = [a for a in args if a is not type(None)]
+    if len(non_none) != 1:
+        raise TypeError(f"unsupported union {tp!r}")
+    return _from_plain(non_none[0], plain)
+
+
+def _tuple(tp: Any, plain: Any) -> tuple[Any, ...]:
+    args = typing.get_args(tp)
+    _expect(plain, list, tp)
+    if len(args) == 2 and args[1] is Ellipsis:
+        return tuple(_from_plain(args[0], v) for v in plain)
+    if len(args) != len(plain):
+        raise ValidationError("bad_encoding", f"expected {len(args)} items for {tp}")
+    return tuple(_from_plain(a, v) for a, v in zip(args, plain, strict=True))
+
+
+def _dataclass(tp: type, plain: Any) -> Any:
+    _expect(plain, dict, tp)
+    hints = _hints(tp)
+    fields = [f for f in dataclasses.fields(tp) if f.init]
+    names = {f.name for f in fields}
+    if set(plain) != names:
+        raise ValidationError(
+            "bad_encoding", f"{tp.__name__} fields {sorted(names)} != {sorted(plain)}"
+        )
+    kwargs = {f.name: _from_plain(hints[f.name], plain[f.name]) for f in fields}
+    try:
+        return tp(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError("bad_encoding", f"invalid {tp.__name__}: {exc}") from None
 
 
 def _expect(plain: Any, kind: type, tp: Any) -> None:

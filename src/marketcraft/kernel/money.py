@@ -105,7 +105,9 @@ def _quantum(decimals: int) -> Decimal:
 
 
 def quantize_up(value: Decimal, decimals: int) -> Decimal:
-    """Round toward +infinity to ``decimals`` places. Favours the mechanism on amounts it collects."""
+    """Round toward +infinity to ``decimals`` places.
+
+    Favours the mechanism on amounts it collects."""
     return value.quantize(_quantum(decimals), rounding=ROUND_CEILING, context=MONEY_CONTEXT)
 
 

@@ -32,7 +32,9 @@ class InMemoryEventStore:
                     "conflict", f"stream {stream_id!r} is at another version; reload and retry"
                 )
             stored = [
-                StoredEvent(len(self._all) + i + 1, stream_id, expected_version + i + 1, e.type, e.data)
+                StoredEvent(
+                    len(self._all) + i + 1, stream_id, expected_version + i + 1, e.type, e.data
+                )
                 for i, e in enumerate(events)
             ]
             self._streams[stream_id] = [*stream, *stored]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 from sqlalchemy import Engine, insert, select, update
@@ -113,7 +113,7 @@ class SqlPrincipalStore:
             row = conn.execute(
                 select(t.c.name, t.c.role, t.c.created_at, t.c.active).where(where)  # type: ignore[arg-type]
             ).first()
-        return None if row is None else Principal(row.name, row.role, row.created_at, row.active)
+        return None if row is None else _principal(row)
 
     def by_token_hash(self, token_hash: str) -> Principal | None:
         t = self.table
@@ -128,7 +128,7 @@ class SqlPrincipalStore:
             rows = conn.execute(
                 select(t.c.name, t.c.role, t.c.created_at, t.c.active).order_by(t.c.name)
             ).all()
-        return [Principal(r.name, r.role, r.created_at, r.active) for r in rows]
+        return [_principal(r) for r in rows]
 
     def revoke(self, name: str) -> None:
         with self.engine.connect().execution_options(write=True) as conn, conn.begin():
@@ -137,3 +137,12 @@ class SqlPrincipalStore:
             )
             if result.rowcount == 0:
                 raise NotFound("not_found", f"no user named {name!r}")
+
+
+def _principal(row: object) -> Principal:
+    r = row._mapping  # type: ignore[attr-defined]
+    created = r["created_at"]
+    # SQLite keeps no zone: every time the service writes is UTC, so read it back as UTC.
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)
+    return Principal(r["name"], r["role"], created, bool(r["active"]))

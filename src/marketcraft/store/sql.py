@@ -48,9 +48,10 @@ class SqlEventStore:
                     )
                 # Positions are assigned here, under the write lock, not by a sequence: a
                 # rolled-back append then never leaves a gap in the global order.
-                first = conn.execute(
-                    select(func.coalesce(func.max(events.c.position), 0))
-                ).scalar_one() + 1
+                first = (
+                    conn.execute(select(func.coalesce(func.max(events.c.position), 0))).scalar_one()
+                    + 1
+                )
                 rows = [
                     {
                         "position": first + i,
@@ -105,7 +106,9 @@ class SqlEventStore:
 
     def last_position(self) -> int:
         with self.engine.connect() as conn:
-            return int(conn.execute(select(func.coalesce(func.max(events.c.position), 0))).scalar_one())
+            return int(
+                conn.execute(select(func.coalesce(func.max(events.c.position), 0))).scalar_one()
+            )
 
     def close(self) -> None:
         self.engine.dispose()

@@ -1,0 +1,206 @@
+"""The ``marketcraft`` command. Each mechanism adds a sub-command group."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from marketcraft.__about__ import __version__
+from marketcraft.kernel.clock import SystemClock
+from marketcraft.kernel.errors import MarketcraftError
+from marketcraft.service.roles import Role
+from marketcraft.service.settings import Settings
+
+app = typer.Typer(
+    name="marketcraft",
+    help="Run, simulate and audit market mechanisms.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+users_app = typer.Typer(help="Users and their API tokens.", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(demo_app, name="demo")
+
+out = Console()
+err = Console(stderr=True)
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option("--database-url", help="Overrides MARKETCRAFT_DATABASE_URL.", show_default=False),
+]
+
+
+def _settings(database_url: str | None = None) -> Settings:
+    settings = Settings()
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
+    return settings
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"marketcraft {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """marketcraft: opportunity markets, pegged tokens, market-maker deals, sealed repo trades."""
+
+
+# -- serve ----------------------------------------------------------------------------------------
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Serve the HTTP API and pages."""
+    import uvicorn
+
+    from marketcraft.store.database import Database
+
+    settings = _settings(database_url)
+    Database.open(settings.database_url).close()  # fail fast, with the fix, on a stale schema
+    if database_url:  # the server processes read their settings from the environment
+        os.environ["MARKETCRAFT_DATABASE_URL"] = database_url
+    out.print(
+        f"marketcraft {__version__} on http://{host or settings.host}:{port or settings.port} "
+        f"({settings.database_url})"
+    )
+    uvicorn.run(
+        "marketcraft.service.app:app_from_env",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level=settings.log_level,
+    )
+
+
+# -- db -------------------------------------------------------------------------------------------
+@db_app.command("upgrade")
+def db_upgrade(database_url: DatabaseUrl = None) -> None:
+    """Create or migrate the schema to the newest version (safe to repeat)."""
+    from marketcraft.store.engine import backend_of, make_engine
+    from marketcraft.store.migrate import current_revision, upgrade
+
+    url = _settings(database_url).database_url
+    if backend_of(url) == "memory":
+        out.print("memory:// needs no schema")
+        return
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        out.print(f"schema at revision {current_revision(engine)}")
+    finally:
+        engine.dispose()
+
+
+@db_app.command("current")
+def db_current(database_url: DatabaseUrl = None) -> None:
+    """Print the schema revision of the database and the newest one this version knows."""
+    from marketcraft.store.engine import make_engine
+    from marketcraft.store.migrate import current_revision, head_revision
+
+    engine = make_engine(_settings(database_url).database_url)
+    try:
+        out.print(f"database: {current_revision(engine) or 'empty'}; newest: {head_revision()}")
+    finally:
+        engine.dispose()
+
+
+# -- users ----------------------------------------------------------------------------------------
+@users_app.command("create")
+def users_create(
+    role: Annotated[Role, typer.Option(help="The user's role.", case_sensitive=False)],
+    name: Annotated[str, typer.Option(help="A unique name.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a user and print its API token. The token is shown only this once."""
+    from marketcraft.service.auth import issue_token
+    from marketcraft.store.database import Database
+
+    db = Database.open(_settings(database_url).database_url)
+    try:
+        principal, token = issue_token(db.principals, name, role, SystemClock().now())
+    finally:
+        db.close()
+    err.print(f"created {principal.role} {principal.name!r}; this token is shown only once:")
+    out.print(token, soft_wrap=True, highlight=False)
+
+
+@users_app.command("list")
+def users_list(database_url: DatabaseUrl = None) -> None:
+    """List users (never their tokens)."""
+    from marketcraft.store.database import Database
+
+    db = Database.open(_settings(database_url).database_url)
+    try:
+        table = Table("name", "role", "created", "active")
+        for p in db.principals.list():
+            table.add_row(p.name, p.role, p.created_at.isoformat(), "yes" if p.active else "no")
+        out.print(table)
+    finally:
+        db.close()
+
+
+@users_app.command("revoke")
+def users_revoke(name: str, database_url: DatabaseUrl = None) -> None:
+    """Revoke a user's token at once."""
+    from marketcraft.store.database import Database
+
+    db = Database.open(_settings(database_url).database_url)
+    try:
+        db.principals.revoke(name)
+    finally:
+        db.close()
+    out.print(f"revoked {name!r}")
+
+
+# -- demo -----------------------------------------------------------------------------------------
+@demo_app.command("load")
+def demo_load(
+    database_url: DatabaseUrl = None,
+    tokens_file: Annotated[
+        Path | None,
+        typer.Option(help="Where to write demo tokens (default DATA_DIR/demo-tokens.txt)."),
+    ] = None,
+) -> None:
+    """Load demo users (and each mechanism's demo data). Safe to repeat: existing data is kept."""
+    from marketcraft.demo import load_demo
+    from marketcraft.store.database import Database
+
+    settings = _settings(database_url)
+    path = tokens_file or settings.data_dir / "demo-tokens.txt"
+    db = Database.open(settings.database_url)
+    try:
+        created = load_demo(db, path, SystemClock())
+    finally:
+        db.close()
+    if created:
+        out.print(f"demo data loaded; demo users' tokens are in {path}")
+    else:
+        out.print(f"demo data already present; tokens are in {path}")
+
+
+def main() -> None:
+    try:
+        app()
+    except MarketcraftError as exc:
+        err.print(f"error: {exc.reason}")
+        sys.exit(2)

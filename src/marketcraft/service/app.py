@@ -1,0 +1,75 @@
+"""The FastAPI application: ``create_app`` for tests and embedding, ``app_from_env`` for uvicorn."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.templating import Jinja2Templates
+
+from marketcraft.__about__ import __version__
+from marketcraft.kernel.clock import Clock, SystemClock
+from marketcraft.service.errors import install_error_handlers
+from marketcraft.service.routers import admin, system
+from marketcraft.service.settings import Settings
+from marketcraft.store.database import Database
+
+__all__ = ["API_ROUTERS", "PUBLIC_PATHS", "app_from_env", "create_app"]
+
+#: the only routes callable without a token; a test checks every other route enforces a role
+PUBLIC_PATHS = frozenset(
+    {"/", "/health", "/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc"}
+)
+
+#: every router the app serves; the role-matrix test walks these
+API_ROUTERS = (system.router, admin.router)
+
+_TEMPLATES = Path(__file__).with_name("templates")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    clock: Clock | None = None,
+) -> FastAPI:
+    """Build the app.
+
+    With ``database`` given the caller owns it; otherwise the app opens the one in
+    ``settings.database_url`` at startup (its schema must be current) and closes it at shutdown.
+    """
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = database is None
+        app.state.database = database or Database.open(settings.database_url)
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.database.close()
+
+    app = FastAPI(
+        title="marketcraft",
+        version=__version__,
+        summary="Private opportunity markets, pegged-token market making, market-maker deals "
+        "and sealed repo trades.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.clock = clock or SystemClock()
+    app.state.templates = Jinja2Templates(directory=str(_TEMPLATES))
+    if database is not None:
+        app.state.database = database
+    install_error_handlers(app)
+    for router in API_ROUTERS:
+        app.include_router(router)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory``: settings from the environment."""
+    return create_app(Settings())

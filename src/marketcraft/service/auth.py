@@ -1,0 +1,90 @@
+"""Bearer-token authentication and role checks.
+
+Tokens are 256-bit random strings (``mc_...``) shown once at creation; the database keeps only
+their SHA-256. Every protected route declares its roles with :class:`RoleGuard`; a call without a
+valid token gets 401, a call with the wrong role gets 403, and neither says anything about the
+resource asked for (the guard runs before the route looks anything up).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from fastapi import HTTPException, Request, Security, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from marketcraft.kernel.errors import ValidationError
+from marketcraft.service.roles import Role
+from marketcraft.store.principals import Principal, PrincipalStore
+
+__all__ = ["RoleGuard", "hash_token", "issue_token", "new_token"]
+
+TOKEN_PREFIX = "mc_"  # noqa: S105 - a public prefix, not a secret
+_bearer = HTTPBearer(auto_error=False, description="A token from `marketcraft users create`.")
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(
+    principals: PrincipalStore, name: str, role: Role | str, created_at: datetime
+) -> tuple[Principal, str]:
+    """Create principal ``name`` with ``role``; return it and its token.
+
+    The token is shown once and never stored; only its SHA-256 is kept."""
+    name = name.strip()
+    if not name or len(name) > 100 or not name.isprintable():
+        raise ValidationError("bad_name", "a user name is 1..100 printable characters")
+    try:
+        role = Role(role)
+    except ValueError:
+        allowed = ", ".join(r.value for r in Role)
+        raise ValidationError("bad_role", f"role must be one of: {allowed}") from None
+    token = new_token()
+    return principals.create(name, role.value, hash_token(token), created_at), token
+
+
+UNAUTHENTICATED = HTTPException(
+    status.HTTP_401_UNAUTHORIZED, "not authenticated", headers={"WWW-Authenticate": "Bearer"}
+)
+FORBIDDEN = HTTPException(status.HTTP_403_FORBIDDEN, "forbidden")
+
+
+class RoleGuard:
+    """A dependency admitting principals whose role is one of ``roles``."""
+
+    def __init__(self, *roles: Role) -> None:
+        if not roles:
+            raise ValueError("a guard needs at least one role")
+        self.roles = frozenset(roles)
+
+    def __repr__(self) -> str:
+        return f"RoleGuard({', '.join(sorted(self.roles))})"
+
+    def __call__(
+        self,
+        request: Request,
+        credentials: HTTPAuthorizationCredentials | None = Security(_bearer),  # noqa: B008
+    ) -> Principal:
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise UNAUTHENTICATED
+        token = credentials.credentials
+        if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+            raise UNAUTHENTICATED
+        principal = request.app.state.database.principals.by_token_hash(hash_token(token))
+        if principal is None:
+            raise UNAUTHENTICATED
+        if principal.role not in self.roles:
+            raise FORBIDDEN
+        return principal  # type: ignore[no-any-return]
+
+
+#: admits every role: for routes any signed-in principal may call (e.g. /me)
+ANY_ROLE = RoleGuard(*Role)

@@ -1,0 +1,1 @@
+"""One router per concern; each mechanism adds its own."""

@@ -1,0 +1,23 @@
+"""Service settings, read from the environment (prefix ``MARKETCRAFT_``) or a ``.env`` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MARKETCRAFT_", env_file=".env", extra="ignore")
+
+    #: memory://, sqlite:///FILE (default, embedded) or postgresql://USER@HOST:PORT/DB
+    database_url: str = "sqlite:///./var/marketcraft.db"
+    #: where the service keeps its files (keys, demo tokens, reports)
+    data_dir: Path = Path("./var")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    #: log level for the server (critical, error, warning, info, debug)
+    log_level: str = "info"

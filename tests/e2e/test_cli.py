@@ -1,0 +1,94 @@
+"""The CLI against a real SQLite file: schema, users, demo data, and a token that works."""
+
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from marketcraft.__about__ import __version__
+from marketcraft.cli import app
+from marketcraft.demo import DEMO_USERS
+from marketcraft.service.app import create_app
+from marketcraft.store import Database
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_version():
+    r = invoke("--version")
+    assert r.exit_code == 0
+    assert __version__ in r.stdout
+
+
+def test_upgrade_users_and_token_round_trip(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert invoke("db", "upgrade", "--database-url", url).exit_code == 0
+    assert invoke("db", "upgrade", "--database-url", url).exit_code == 0
+    assert "0001" in invoke("db", "current", "--database-url", url).stdout
+    created = invoke(
+        "users", "create", "--role", "sponsor", "--name", "label-x", "--database-url", url
+    )
+    assert created.exit_code == 0
+    token = created.stdout.strip().splitlines()[-1]
+    assert token.startswith("mc_")
+    listing = invoke("users", "list", "--database-url", url).stdout
+    assert "label-x" in listing
+    assert token not in listing
+    db = Database.open(url)
+    try:
+        with TestClient(create_app(database=db)) as client:
+            me = client.get("/me", headers={"Authorization": f"Bearer {token}"})
+            assert me.json() == {"name": "label-x", "role": "sponsor"}
+            assert invoke("users", "revoke", "label-x", "--database-url", url).exit_code == 0
+            assert (
+                client.get("/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+            )
+    finally:
+        db.close()
+
+
+def test_user_errors_are_clear(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    invoke("db", "upgrade", "--database-url", url)
+    invoke("users", "create", "--role", "scout", "--name", "a", "--database-url", url)
+    dup = runner.invoke(
+        app, ["users", "create", "--role", "scout", "--name", "a", "--database-url", url]
+    )
+    assert dup.exit_code != 0
+    bad = runner.invoke(
+        app, ["users", "create", "--role", "king", "--name", "b", "--database-url", url]
+    )
+    assert bad.exit_code == 2
+    assert "king" in bad.output
+
+
+def test_demo_load_is_idempotent_and_writes_private_tokens(tmp_path):
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    tokens = tmp_path / "var" / "demo-tokens.txt"
+    invoke("db", "upgrade", "--database-url", url)
+    first = invoke("demo", "load", "--database-url", url, "--tokens-file", str(tokens))
+    assert "loaded" in first.stdout
+    second = invoke("demo", "load", "--database-url", url, "--tokens-file", str(tokens))
+    assert "already" in second.stdout
+    lines = [
+        line.split("\t") for line in tokens.read_text().splitlines() if not line.startswith("#")
+    ]
+    assert [(n, r) for n, r, _ in lines] == [(n, r.value) for n, r in DEMO_USERS]
+    assert tokens.stat().st_mode & 0o077 == 0
+    db = Database.open(url)
+    try:
+        with TestClient(create_app(database=db)) as client:
+            for name, role, token in lines:
+                me = client.get("/me", headers={"Authorization": f"Bearer {token}"}).json()
+                assert me == {"name": name, "role": role}
+    finally:
+        db.close()
+
+
+def test_serving_a_stale_schema_says_what_to_run(tmp_path):
+    url = f"sqlite:///{tmp_path / 'stale.db'}"
+    result = runner.invoke(app, ["serve", "--database-url", url])
+    assert result.exit_code != 0
+    assert "marketcraft db upgrade" in str(result.exception) + result.output

@@ -1,0 +1,120 @@
+"""Every route enforces its roles; 401/403 carry nothing about the resource; tokens are hashed."""
+
+import re
+
+from fastapi.routing import APIRoute
+from sqlalchemy import text
+
+from marketcraft.service.app import API_ROUTERS, PUBLIC_PATHS, create_app
+from marketcraft.service.auth import RoleGuard, issue_token
+from marketcraft.service.roles import Role
+from marketcraft.store import Database
+from tests.e2e.conftest import NOW, bearer
+
+
+def guards_of(dependant) -> list[RoleGuard]:
+    found = [d.call for d in dependant.dependencies if isinstance(d.call, RoleGuard)]
+    for d in dependant.dependencies:
+        found.extend(guards_of(d))
+    return found
+
+
+def api_routes() -> list[APIRoute]:
+    return [r for router in API_ROUTERS for r in router.routes if isinstance(r, APIRoute)]
+
+
+def protected_routes():
+    for route in api_routes():
+        if route.path not in PUBLIC_PATHS:
+            for method in sorted(route.methods):
+                yield route, method
+
+
+def test_the_routers_walked_here_are_all_the_app_serves():
+    served = set(create_app().openapi()["paths"])
+    walked = {r.path for r in api_routes() if r.include_in_schema}
+    assert served == walked
+
+
+def concrete(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "x", path)
+
+
+def test_every_non_public_route_declares_roles():
+    routes = list(protected_routes())
+    assert routes, "no protected routes found"
+    for route, method in routes:
+        assert guards_of(route.dependant), f"{method} {route.path} has no RoleGuard"
+
+
+def test_every_protected_route_answers_401_without_a_token_and_403_for_other_roles(client, tokens):
+    for route, method in protected_routes():
+        allowed = set.intersection(*(set(g.roles) for g in guards_of(route.dependant)))
+        path = concrete(route.path)
+        for headers in ({}, bearer("mc_not-a-real-token"), {"Authorization": "Basic abc"}):
+            r = client.request(method, path, headers=headers, json={"junk": True})
+            assert r.status_code == 401, (method, path, r.status_code)
+            assert r.json() == {"detail": "not authenticated"}
+        for role in Role:
+            r = client.request(method, path, headers=bearer(tokens[role]), json={"junk": True})
+            if role in allowed:
+                assert r.status_code not in (401, 403), (method, path, role)
+            else:
+                assert r.status_code == 403, (method, path, role, r.status_code)
+                assert r.json() == {"detail": "forbidden"}
+
+
+def test_denials_are_identical_for_existing_and_missing_resources(client, tokens):
+    for headers in ({}, bearer(tokens[Role.SCOUT])):
+        real = client.post("/admin/users/user-scout/revoke", headers=headers)
+        missing = client.post("/admin/users/no-such-user/revoke", headers=headers)
+        assert real.status_code == missing.status_code
+        assert real.content == missing.content
+        drop = {"date", "content-length"}
+        assert {k: v for k, v in real.headers.items() if k not in drop} == {
+            k: v for k, v in missing.headers.items() if k not in drop
+        }
+
+
+def test_auth_runs_before_body_validation(client):
+    r = client.post("/admin/users", json={"bad": "body"})
+    assert r.status_code == 401
+
+
+def test_public_routes(client):
+    assert client.get("/health").json()["status"] == "ok"
+    assert "marketcraft" in client.get("/").text
+    assert client.get("/openapi.json").status_code == 200
+    assert client.get("/docs").status_code == 200
+
+
+def test_token_lifecycle_through_the_api(client, tokens, database):
+    admin = bearer(tokens[Role.ADMIN])
+    r = client.post("/admin/users", headers=admin, json={"name": "carol", "role": "scout"})
+    assert r.status_code == 201
+    token = r.json()["token"]
+    assert token.startswith("mc_")
+    assert client.get("/me", headers=bearer(token)).json() == {"name": "carol", "role": "scout"}
+    listed = client.get("/admin/users", headers=admin).json()
+    assert "carol" in {u["name"] for u in listed}
+    assert all("token" not in u for u in listed)
+    dup = client.post("/admin/users", headers=admin, json={"name": "carol", "role": "scout"})
+    assert dup.status_code == 422
+    assert dup.json()["error"] == "name_taken"
+    bad_role = client.post("/admin/users", headers=admin, json={"name": "dan", "role": "king"})
+    assert bad_role.status_code == 422
+    assert client.post("/admin/users/carol/revoke", headers=admin).status_code == 204
+    assert client.get("/me", headers=bearer(token)).status_code == 401
+    assert client.post("/admin/users/nobody/revoke", headers=admin).status_code == 404
+
+
+def test_tokens_are_stored_only_as_hashes(tmp_path):
+    database = Database.open(f"sqlite:///{tmp_path / 'h.db'}", migrate=True)
+    tokens = {r: issue_token(database.principals, f"u-{r.value}", r, NOW)[1] for r in Role}
+    assert database.engine is not None
+    with database.engine.connect() as conn:
+        rows = conn.execute(text("SELECT * FROM principals")).all()
+    dump = repr(rows)
+    for token in tokens.values():
+        assert token not in dump
+        assert token.removeprefix("mc_") not in dump

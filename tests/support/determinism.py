@@ -1,0 +1,104 @@
+"""A static check that deterministic cores use no wall clock, randomness, UUIDs or floats.
+
+A line may opt out with a trailing ``# determinism-ok: <why>`` comment.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[2] / "src" / "marketcraft"
+
+#: the deterministic cores: the kernel, the AMM math, and each mechanism's core modules
+CORE_GLOBS = [
+    "kernel/*.py",
+    "amm/*.py",
+    "*/engine.py",
+    "*/engine/*.py",
+    "*/commands.py",
+    "*/events.py",
+    "*/invariants.py",
+    "*/math/*.py",
+    "repo/selection.py",
+]
+
+_BANNED_CALLS = {
+    ("datetime", "now"),
+    ("datetime", "utcnow"),
+    ("datetime", "today"),
+    ("date", "today"),
+    ("time", "time"),
+    ("time", "time_ns"),
+    ("time", "monotonic"),
+    ("time", "perf_counter"),
+    ("uuid", "uuid1"),
+    ("uuid", "uuid4"),
+    ("os", "urandom"),
+}
+_BANNED_MODULES = {"random", "secrets", "math", "numpy"}
+_BANNED_NAMES = {"uuid4", "uuid1", "urandom"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str
+    line: int
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.what}"
+
+
+def core_files() -> list[Path]:
+    found: set[Path] = set()
+    for pattern in CORE_GLOBS:
+        found.update(PACKAGE.glob(pattern))
+    return sorted(found)
+
+
+def scan_source(source: str, path: str = "<string>") -> list[Finding]:
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    findings: list[Finding] = []
+
+    def flag(node: ast.AST, what: str) -> None:
+        line = getattr(node, "lineno", 0)
+        if line and "# determinism-ok" in lines[line - 1]:
+            return
+        findings.append(Finding(path, line, what))
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] in _BANNED_MODULES:
+                    flag(node, f"imports {alias.name}")
+        elif isinstance(node, ast.ImportFrom):
+            module = (node.module or "").split(".")[0]
+            if module in _BANNED_MODULES:
+                flag(node, f"imports from {node.module}")
+            for alias in node.names:
+                if alias.name in _BANNED_NAMES:
+                    flag(node, f"imports {alias.name}")
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            if (node.value.id, node.attr) in _BANNED_CALLS:
+                flag(node, f"uses {node.value.id}.{node.attr}")
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute):
+            if (node.value.attr, node.attr) in _BANNED_CALLS:
+                flag(node, f"uses {node.value.attr}.{node.attr}")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.func.id == "float":
+                flag(node, "converts to float")
+            elif node.func.id in _BANNED_NAMES:
+                flag(node, f"calls {node.func.id}")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, float):
+            flag(node, f"float literal {node.value!r}")
+    return findings
+
+
+def scan_cores() -> list[Finding]:
+    findings: list[Finding] = []
+    for path in core_files():
+        findings.extend(scan_source(path.read_text(), str(path.relative_to(PACKAGE))))
+    return findings
