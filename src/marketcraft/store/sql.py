@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy import Engine, bindparam, func, insert, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from marketcraft.kernel.errors import ConcurrencyConflict
@@ -22,6 +22,25 @@ from marketcraft.store.validation import check_append, check_read
 __all__ = ["SqlEventStore"]
 
 _APPEND_LOCK_KEY = 0x6D63_6576  # "mcev": serialises appends on PostgreSQL
+
+# Statements are built once; building them per call costs more than a SQLite commit.
+_LOCK = text("SELECT pg_advisory_xact_lock(:k)").bindparams(k=_APPEND_LOCK_KEY)
+_STREAM_VERSION = (
+    select(func.coalesce(func.max(events.c.version), 0))
+    .where(events.c.stream_id == bindparam("stream"))
+    .scalar_subquery()
+)
+_HEAD = select(
+    _STREAM_VERSION, select(func.coalesce(func.max(events.c.position), 0)).scalar_subquery()
+)
+_VERSION = select(_STREAM_VERSION)
+_INSERT = insert(events)
+_READ_STREAM = (
+    select(events)
+    .where(events.c.stream_id == bindparam("stream"), events.c.version >= bindparam("version"))
+    .order_by(events.c.version)
+)
+_LAST = select(func.coalesce(func.max(events.c.position), 0))
 
 
 class SqlEventStore:
@@ -36,22 +55,16 @@ class SqlEventStore:
         try:
             with self.engine.connect().execution_options(write=True) as conn, conn.begin():
                 if self.backend == "postgresql":
-                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _APPEND_LOCK_KEY})
-                current = conn.execute(
-                    select(func.coalesce(func.max(events.c.version), 0)).where(
-                        events.c.stream_id == stream_id
-                    )
-                ).scalar_one()
+                    conn.execute(_LOCK)
+                # One round trip for both: the stream's version and the last global position.
+                current, last = conn.execute(_HEAD, {"stream": stream_id}).one()
                 if current != expected_version:
                     raise ConcurrencyConflict(
                         "conflict", f"stream {stream_id!r} is at another version; reload and retry"
                     )
                 # Positions are assigned here, under the write lock, not by a sequence: a
                 # rolled-back append then never leaves a gap in the global order.
-                first = (
-                    conn.execute(select(func.coalesce(func.max(events.c.position), 0))).scalar_one()
-                    + 1
-                )
+                first = last + 1
                 rows = [
                     {
                         "position": first + i,
@@ -62,7 +75,7 @@ class SqlEventStore:
                     }
                     for i, e in enumerate(batch)
                 ]
-                conn.execute(insert(events), rows)
+                conn.execute(_INSERT, rows)
         except IntegrityError:
             raise ConcurrencyConflict(
                 "conflict", f"stream {stream_id!r} was written concurrently; reload and retry"
@@ -78,23 +91,13 @@ class SqlEventStore:
 
     def stream_version(self, stream_id: str) -> int:
         with self.engine.connect() as conn:
-            return int(
-                conn.execute(
-                    select(func.coalesce(func.max(events.c.version), 0)).where(
-                        events.c.stream_id == stream_id
-                    )
-                ).scalar_one()
-            )
+            return int(conn.execute(_VERSION, {"stream": stream_id}).scalar_one())
 
     def read_stream(self, stream_id: str, from_version: int = 1) -> list[StoredEvent]:
         check_read(from_version, None)
-        query = (
-            select(events)
-            .where(events.c.stream_id == stream_id, events.c.version >= from_version)
-            .order_by(events.c.version)
-        )
         with self.engine.connect() as conn:
-            return [_row(r) for r in conn.execute(query)]
+            rows = conn.execute(_READ_STREAM, {"stream": stream_id, "version": from_version})
+            return [_row(r) for r in rows]
 
     def read_all(self, after_position: int = 0, limit: int | None = None) -> list[StoredEvent]:
         check_read(after_position, limit)
