@@ -148,7 +148,7 @@ def encode(message: Message) -> bytes:
 def decode(data: bytes) -> Message:
     """Rebuild a message from :func:`encode`'s bytes; :class:`ValidationError` if malformed."""
     try:
-        envelope = json.loads(data, parse_float=_reject_float, parse_constant=_reject_float)
+        envelope = json.loads(data, parse_float=_refuse_fraction, parse_constant=_refuse_fraction)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationError("bad_encoding", f"not canonical message JSON: {exc}") from None
     if not isinstance(envelope, dict) or set(envelope) != {"type", "data"}:
@@ -161,7 +161,7 @@ def decode(data: bytes) -> Message:
     return message
 
 
-def _reject_float(text: str) -> Any:
+def _refuse_fraction(text: str) -> Any:
     raise ValueError(f"floats are not allowed in canonical messages: {text}")
 
 
