@@ -14,6 +14,7 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from marketcraft.kernel.errors import NotFound, ValidationError
+from marketcraft.store.schema import principals
 
 __all__ = ["InMemoryPrincipalStore", "Principal", "PrincipalStore", "SqlPrincipalStore"]
 
@@ -86,8 +87,6 @@ class InMemoryPrincipalStore:
 
 class SqlPrincipalStore:
     def __init__(self, engine: Engine) -> None:
-        from marketcraft.store.schema import principals
-
         self.engine = engine
         self.table = principals
 
