@@ -1,0 +1,78 @@
+"""Logarithmic market scoring rule (Hanson), n outcomes, exact Decimal.
+
+Cost function ``C(q) = b * ln(sum_i exp(q_i / b))``, computed as log-sum-exp with the largest
+term factored out so no exponent overflows. Prices ``p_i = exp(q_i / b) / sum_j exp(q_j / b)``.
+
+Rounding (every amount is quantised by the caller's asset):
+* :func:`cost_to_trade_up` — what a trader pays for a share vector, rounded **up**;
+* :func:`proceeds_of_trade_down` — what a trader receives for selling, rounded **down**;
+* :func:`max_loss` — the market maker's worst-case loss ``b * ln(n)`` (exact, unrounded).
+
+All functions raise :class:`ValidationError` for non-positive liquidity or an empty outcome set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from marketcraft.kernel.errors import ValidationError
+from marketcraft.kernel.money import quantize_down, quantize_up, with_money_context
+
+__all__ = ["cost", "cost_to_trade_up", "max_loss", "prices", "proceeds_of_trade_down"]
+
+
+def _check(quantities: Sequence[Decimal], b: Decimal) -> None:
+    if b <= 0:
+        raise ValidationError("bad_liquidity", "liquidity b must be > 0")
+    if len(quantities) < 2:
+        raise ValidationError("bad_outcomes", "a market needs at least two outcomes")
+
+
+@with_money_context
+def cost(quantities: Sequence[Decimal], b: Decimal) -> Decimal:
+    """``C(q)`` in cash units, unrounded (60 significant digits)."""
+    _check(quantities, b)
+    top = max(quantities)
+    total = sum((((q - top) / b).exp() for q in quantities), Decimal(0))
+    return top + b * total.ln()
+
+
+@with_money_context
+def prices(quantities: Sequence[Decimal], b: Decimal) -> list[Decimal]:
+    """Instantaneous prices, each in (0, 1), summing to 1 up to the last digit."""
+    _check(quantities, b)
+    top = max(quantities)
+    weights = [((q - top) / b).exp() for q in quantities]
+    total = sum(weights, Decimal(0))
+    return [w / total for w in weights]
+
+
+@with_money_context
+def max_loss(b: Decimal, outcomes: int) -> Decimal:
+    """Worst-case market-maker loss from the uniform start: ``b * ln(n)``."""
+    if outcomes < 2:
+        raise ValidationError("bad_outcomes", "a market needs at least two outcomes")
+    return b * Decimal(outcomes).ln()
+
+
+def _delta_cost(quantities: Sequence[Decimal], delta: Sequence[Decimal], b: Decimal) -> Decimal:
+    if len(delta) != len(quantities):
+        raise ValidationError("bad_trade", "a trade names one amount per outcome")
+    after = [q + d for q, d in zip(quantities, delta, strict=True)]
+    return cost(after, b) - cost(quantities, b)
+
+
+def cost_to_trade_up(
+    quantities: Sequence[Decimal], delta: Sequence[Decimal], b: Decimal, decimals: int
+) -> Decimal:
+    """Cash a trader pays to move ``q`` to ``q + delta``, rounded up to ``decimals``."""
+    return quantize_up(_delta_cost(quantities, delta, b), decimals)
+
+
+def proceeds_of_trade_down(
+    quantities: Sequence[Decimal], delta: Sequence[Decimal], b: Decimal, decimals: int
+) -> Decimal:
+    """Cash a trader receives for a trade that lowers cost (``-(C(q+delta) - C(q))``), rounded
+    down to ``decimals``."""
+    return quantize_down(-_delta_cost(quantities, delta, b), decimals)
