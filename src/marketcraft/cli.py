@@ -14,6 +14,7 @@ from rich.table import Table
 from marketcraft.__about__ import __version__
 from marketcraft.kernel.clock import SystemClock
 from marketcraft.kernel.errors import MarketcraftError
+from marketcraft.opportunity import cli as opportunity_cli
 from marketcraft.service.roles import Role
 from marketcraft.service.settings import Settings
 
@@ -29,6 +30,7 @@ demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(demo_app, name="demo")
+app.add_typer(opportunity_cli.app, name="opportunity")
 
 out = Console()
 err = Console(stderr=True)

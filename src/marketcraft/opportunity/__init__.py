@@ -1,0 +1,1 @@
+"""Opportunity markets: private, sponsor-funded prediction markets with blind trading."""
