@@ -175,27 +175,37 @@ class BandCurve(ABC):
         if not self.open_state - GUARD <= s <= self.top_state + GUARD:
             raise ValidationError("bad_state", "the state is outside the band")
 
+    def _ceiling(self, upto: Decimal | None) -> Decimal:
+        return self.top_state if upto is None else min(max(upto, self.open_state), self.top_state)
+
+    def _floor(self, downto: Decimal | None) -> Decimal:
+        return (
+            self.open_state if downto is None else max(min(downto, self.top_state), self.open_state)
+        )
+
     @with_money_context
-    def buy_with_cash(self, s: Decimal, cash: Decimal) -> Fill:
-        """Spend at most ``cash`` on YES at ``s``. The unspent rest stays with the trader."""
+    def buy_with_cash(self, s: Decimal, cash: Decimal, *, upto: Decimal | None = None) -> Fill:
+        """Spend at most ``cash`` on YES at ``s``, never moving past the band's top (or the state
+        ``upto``, a buyer's limit). The unspent rest stays with the trader."""
         self._check_state(s)
         self._check_units(cash, self.cash_decimals, "cash")
-        room = self.shares_between(s, self.top_state)
+        ceiling = self._ceiling(upto)
+        room = max(self.shares_between(s, ceiling), _ZERO)
         if not cash:
             return self._buy(s, _ZERO, clipped=False)
-        # Clip in potential space first: never invert G beyond the band's top.
+        # Clip in potential space first: never invert G beyond the ceiling.
         target = self.potential(s) + cash / self.scale
-        if target >= self.potential(self.top_state):
+        if target >= self.potential(ceiling):
             return self._buy(s, self._shares_down(room), clipped=True)
         wanted = self.shares_between(s, self.state_of_potential(target))
         return self._buy(s, self._shares_down(min(wanted, room)), clipped=wanted > room)
 
     @with_money_context
-    def buy_shares(self, s: Decimal, shares: Decimal) -> Fill:
-        """Buy ``shares`` YES at ``s`` (fewer if the top of the band clips the trade)."""
+    def buy_shares(self, s: Decimal, shares: Decimal, *, upto: Decimal | None = None) -> Fill:
+        """Buy ``shares`` YES at ``s`` (fewer if the band's top, or ``upto``, clips the trade)."""
         self._check_state(s)
         self._check_units(shares, self.share_decimals, "shares")
-        room = self._shares_down(self.shares_between(s, self.top_state))
+        room = self._shares_down(self.shares_between(s, self._ceiling(upto)))
         return self._buy(s, min(shares, room), clipped=shares > room)
 
     @with_money_context
@@ -207,15 +217,17 @@ class BandCurve(ABC):
         return Fill(shares, cost, s1, clipped)
 
     @with_money_context
-    def sell_shares(self, s: Decimal, shares: Decimal) -> Fill:
-        """Sell ``shares`` YES back at ``s`` (fewer if the bottom of the band clips it)."""
+    def sell_shares(self, s: Decimal, shares: Decimal, *, downto: Decimal | None = None) -> Fill:
+        """Sell ``shares`` YES back at ``s`` (fewer if the band's bottom, or ``downto``, a
+        seller's limit, clips it); proceeds rounded down."""
         self._check_state(s)
         self._check_units(shares, self.share_decimals, "shares")
-        room = quantize_down(self.shares_between(self.open_state, s) + GUARD, self.share_decimals)
+        floor = self._floor(downto)
+        room = quantize_down(self.shares_between(floor, s) + GUARD, self.share_decimals)
         sold = min(shares, max(room, _ZERO))
         if not sold:
             return Fill(_ZERO, _ZERO, s, shares > 0)
-        s1 = max(s - sold / self.scale, self.open_state)
+        s1 = max(s - sold / self.scale, floor)
         proceeds = max(quantize_down(self.cash_between(s1, s), self.cash_decimals), _ZERO)
         return Fill(sold, proceeds, s1, sold < shares)
 

@@ -10,7 +10,7 @@ from marketcraft.amm.curve import BandCurve
 from marketcraft.amm.pmamm import PmAmm
 from marketcraft.amm.v3range import RangePosition
 
-__all__ = ["AmmKind", "curve_for_budget"]
+__all__ = ["AmmKind", "curve_class", "curve_for_budget"]
 
 
 class AmmKind(StrEnum):
@@ -24,6 +24,10 @@ _CURVES: dict[AmmKind, type[BandCurve]] = {
     AmmKind.RANGE: RangePosition,
     AmmKind.PMAMM: PmAmm,
 }
+
+
+def curve_class(kind: AmmKind) -> type[BandCurve]:
+    return _CURVES[kind]
 
 
 def curve_for_budget(

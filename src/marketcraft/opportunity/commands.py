@@ -1,0 +1,136 @@
+"""What participants ask of an opportunity program (verbs). Who asks and when come in the
+decision context, not the command, so a command cannot claim another identity or time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from marketcraft.kernel.messages import Command, message_type
+from marketcraft.opportunity.terms import ProgramTerms, Side
+
+__all__ = [
+    "ApproveMarket",
+    "CloseWindow",
+    "Context",
+    "DepositCash",
+    "ListMarket",
+    "OpenProgram",
+    "Outcome",
+    "PlaceOrder",
+    "RecordActedOn",
+    "RejectMarket",
+    "ResolveMarket",
+    "RevealMarket",
+    "SettleProgram",
+    "WithdrawCash",
+]
+
+
+class Outcome(StrEnum):
+    YES = "yes"
+    NO = "no"
+    VOID = "void"  # everyone refunded at cost
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Who issues a command, and the instant it is handled (from the service's clock)."""
+
+    actor: str
+    now: datetime
+
+
+@message_type("opportunity.open_program")
+@dataclass(frozen=True, slots=True)
+class OpenProgram(Command):
+    program_id: str
+    title: str
+    deposit: Decimal
+    terms: ProgramTerms
+    rolled_in: Decimal = Decimal(0)  # fees rolled from the sponsor's previous program
+
+
+@message_type("opportunity.deposit_cash")
+@dataclass(frozen=True, slots=True)
+class DepositCash(Command):
+    amount: Decimal
+
+
+@message_type("opportunity.withdraw_cash")
+@dataclass(frozen=True, slots=True)
+class WithdrawCash(Command):
+    amount: Decimal
+
+
+@message_type("opportunity.list_market")
+@dataclass(frozen=True, slots=True)
+class ListMarket(Command):
+    market_id: str
+    title: str
+    rules: str = ""
+
+
+@message_type("opportunity.approve_market")
+@dataclass(frozen=True, slots=True)
+class ApproveMarket(Command):
+    market_id: str
+
+
+@message_type("opportunity.reject_market")
+@dataclass(frozen=True, slots=True)
+class RejectMarket(Command):
+    market_id: str
+    reason: str
+
+
+@message_type("opportunity.place_order")
+@dataclass(frozen=True, slots=True)
+class PlaceOrder(Command):
+    """A blind order on YES. A buy names ``max_spend`` (cash, fees included) and/or
+    ``max_shares``; a sell names ``max_shares`` (capped at what the scout holds). ``limit_price``
+    is the worst price the order accepts. ``salt`` (32 random bytes from the service) seals the
+    fill in the receipt's commitment."""
+
+    order_id: str
+    market_id: str
+    side: Side
+    salt: bytes
+    max_spend: Decimal | None = None
+    max_shares: Decimal | None = None
+    limit_price: Decimal | None = None
+
+
+@message_type("opportunity.close_window")
+@dataclass(frozen=True, slots=True)
+class CloseWindow(Command):
+    market_id: str
+
+
+@message_type("opportunity.reveal_market")
+@dataclass(frozen=True, slots=True)
+class RevealMarket(Command):
+    market_id: str
+
+
+@message_type("opportunity.record_acted_on")
+@dataclass(frozen=True, slots=True)
+class RecordActedOn(Command):
+    market_id: str
+    evidence: str
+
+
+@message_type("opportunity.resolve_market")
+@dataclass(frozen=True, slots=True)
+class ResolveMarket(Command):
+    market_id: str
+    outcome: Outcome
+    evidence: str
+
+
+@message_type("opportunity.settle_program")
+@dataclass(frozen=True, slots=True)
+class SettleProgram(Command):
+    pass

@@ -1,0 +1,71 @@
+"""Named invariants of a program's state, used by the property tests and as runtime checks.
+
+Each raises :class:`InvariantViolation` naming what broke."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from marketcraft.kernel.errors import InvariantViolation
+from marketcraft.kernel.ledger import check_balanced
+from marketcraft.kernel.money import money_context
+from marketcraft.opportunity.state import WORLD, MarketStatus, ProgramState
+from marketcraft.opportunity.terms import CollateralMode
+
+__all__ = ["check_all", "check_escrow_released", "check_no_negative", "check_solvent"]
+
+_ZERO = Decimal(0)
+
+
+def check_no_negative(state: ProgramState) -> None:
+    """No account but ``world`` (and each market's share mint) is ever below zero."""
+    for (account, asset), value in state.ledger.balances().items():
+        if value < 0 and account != WORLD and not account.startswith("mint:"):
+            raise InvariantViolation("negative", f"{account} holds {value} {asset.code}")
+
+
+def outstanding_shares(state: ProgramState, market_id: str) -> Decimal:
+    market = state.markets[market_id]
+    return -state.ledger.balance(f"mint:{market_id}", market.yes).amount
+
+
+def check_solvent(state: ProgramState) -> None:
+    """If YES won now, every market could pay its shares, and the sponsor would lose at most
+    the market's budget: shares - (pool - reserved) <= budget."""
+    terms = state.require_terms()
+    with money_context():
+        for market in state.markets.values():
+            if market.status in (MarketStatus.RESOLVED, MarketStatus.REJECTED):
+                continue
+            shares = outstanding_shares(state, market.market_id)
+            pool = state.ledger.balance(f"pool:{market.market_id}", state.cash).amount
+            loss = shares - (pool - market.reserved)
+            if loss > terms.market_budget:
+                raise InvariantViolation(
+                    "over_budget", f"{market.market_id} would lose {loss} > {terms.market_budget}"
+                )
+            if terms.collateral is CollateralMode.UNLIMITED and shares > pool:
+                raise InvariantViolation("insolvent", f"{market.market_id} cannot pay {shares}")
+
+
+def check_escrow_released(state: ProgramState) -> None:
+    """Every escrow of a revealed or resolved market is empty; every other escrow holds exactly
+    its order's escrow minus the fill (buys) or its net proceeds (sells)."""
+    for order in state.orders.values():
+        held = state.ledger.balance(f"escrow:{order.order_id}", state.cash).amount
+        status = state.markets[order.market_id].status
+        if status in (MarketStatus.REVEALED, MarketStatus.RESOLVED):
+            expected = _ZERO
+        elif order.side == "buy":
+            expected = order.escrow - order.cash - order.fee
+        else:
+            expected = order.cash - order.fee
+        if held != expected:
+            raise InvariantViolation("escrow", f"{order.order_id} holds {held}, not {expected}")
+
+
+def check_all(state: ProgramState) -> None:
+    check_balanced(state.ledger)
+    check_no_negative(state)
+    check_solvent(state)
+    check_escrow_released(state)

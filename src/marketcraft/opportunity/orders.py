@@ -1,0 +1,111 @@
+"""Executing a blind order against a market's AMM: escrow, limit, fee, and the sealed fill."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from marketcraft.amm.curve import BandCurve, Fill
+from marketcraft.kernel.errors import ValidationError
+from marketcraft.kernel.money import quantize_down, quantize_up, with_money_context
+from marketcraft.opportunity.commands import Context, PlaceOrder
+from marketcraft.opportunity.events import OrderExecuted
+from marketcraft.opportunity.state import MarketState, ProgramState
+from marketcraft.opportunity.terms import Side
+
+__all__ = ["SALT_BYTES", "execute_order"]
+
+SALT_BYTES = 32
+_ZERO = Decimal(0)
+_ONE_CENT_BUFFER = 1  # minor units added to a shares-only buy's escrow to cover the fee's ceiling
+
+
+def _check_units(value: Decimal | None, decimals: int, what: str) -> Decimal | None:
+    if value is None:
+        return None
+    if value <= 0 or value != quantize_down(value, decimals):
+        raise ValidationError("bad_amount", f"{what} must be > 0 in whole units")
+    return value
+
+
+@with_money_context
+def execute_order(
+    state: ProgramState, market: MarketState, c: PlaceOrder, ctx: Context
+) -> OrderExecuted:
+    """Escrow, execute and seal one order. Raises ValidationError only for what the scout can
+    know without the price: malformed orders and its own available cash."""
+    terms = state.require_terms()
+    if len(c.salt) != SALT_BYTES:
+        raise ValidationError("bad_salt", f"the salt is {SALT_BYTES} bytes")
+    if not c.order_id or len(c.order_id) > 100:
+        raise ValidationError("bad_order", "an order needs an id of 1..100 characters")
+    spend = _check_units(c.max_spend, terms.cash_decimals, "max_spend")
+    shares = _check_units(c.max_shares, terms.share_decimals, "max_shares")
+    limit = c.limit_price
+    if limit is not None and not Decimal(0) < limit < Decimal(1):
+        raise ValidationError("bad_limit", "a limit price is in (0, 1)")
+    curve, rate = market.curve, terms.fee_rate
+    limit_state = (
+        None if limit is None else curve.state_of_price(min(max(limit, curve.pa), curve.pb))
+    )
+
+    if c.side is Side.BUY:
+        if spend is None and shares is None:
+            raise ValidationError("bad_order", "a buy names max_spend or max_shares")
+        if spend is not None:
+            escrow = spend
+        else:
+            assert shares is not None
+            top = curve.pb if limit is None else min(limit, curve.pb)
+            unit = Decimal(1).scaleb(-terms.cash_decimals)
+            escrow = (
+                quantize_up(shares * top * (1 + rate), terms.cash_decimals)
+                + unit * _ONE_CENT_BUFFER
+            )
+        if escrow > state.available(ctx.actor):
+            raise ValidationError("insufficient_cash", "not enough available cash for the escrow")
+        fill = _buy(
+            curve,
+            market.state,
+            spend=spend,
+            shares=shares,
+            rate=rate,
+            cash_decimals=terms.cash_decimals,
+            limit_state=limit_state,
+        )
+        fee = min(quantize_up(fill.cash * rate, terms.cash_decimals), escrow - fill.cash)
+    else:
+        if shares is None or spend is not None:
+            raise ValidationError("bad_order", "a sell names max_shares only")
+        escrow = _ZERO
+        held = state.shares_held(ctx.actor, market.market_id)
+        fill = curve.sell_shares(market.state, min(shares, held), downto=limit_state)
+        fill = Fill(fill.shares, fill.cash, fill.state_after, fill.clipped or held < shares)
+        fee = min(quantize_up(fill.cash * rate, terms.cash_decimals), fill.cash)
+
+    # Refunded on the first order, filled or not: refunding on the first *fill* would tell the
+    # creator whether an order filled, which depends on the price.
+    bond_refund = market.bond if not market.traded else _ZERO
+    return OrderExecuted(
+        c.order_id, market.market_id, ctx.actor, c.side, escrow, fill.shares, fill.cash, fee,
+        fill.state_after, fill.clipped, c.salt, bond_refund, ctx.now,
+    )  # fmt: skip
+
+
+def _buy(
+    curve: BandCurve,
+    s: Decimal,
+    *,
+    spend: Decimal | None,
+    shares: Decimal | None,
+    rate: Decimal,
+    cash_decimals: int,
+    limit_state: Decimal | None,
+) -> Fill:
+    if spend is not None:
+        # Leave room for the fee: spend covers AMM cash plus fee on it.
+        amm_cash = quantize_down(spend / (1 + rate), cash_decimals)
+        fill = curve.buy_with_cash(s, amm_cash, upto=limit_state)
+        if shares is None or fill.shares <= shares:
+            return fill
+    assert shares is not None
+    return curve.buy_shares(s, shares, upto=limit_state)

@@ -1,0 +1,42 @@
+"""Run commands against one program in memory: decide, then fold the events in.
+
+``decide`` checks everything that can refuse a command, so folding its events cannot fail; if it
+ever does, that is a bug or corrupt input, and the runner stops (fail fast): its state is then
+unusable and must be rebuilt from the stored events.
+"""
+
+from __future__ import annotations
+
+from marketcraft.kernel.errors import InvariantViolation
+from marketcraft.kernel.messages import Command, Event
+from marketcraft.opportunity.commands import Context
+from marketcraft.opportunity.engine import decide
+from marketcraft.opportunity.state import ProgramState, evolve
+
+__all__ = ["ProgramRunner"]
+
+
+class ProgramRunner:
+    def __init__(self, events: list[Event] | None = None) -> None:
+        self.state = ProgramState()
+        self.events: list[Event] = []
+        self._broken = False
+        for event in events or ():
+            self._fold(event)
+
+    def _fold(self, event: Event) -> None:
+        try:
+            evolve(self.state, event)
+        except Exception:
+            self._broken = True
+            raise
+        self.events.append(event)
+
+    def handle(self, command: Command, ctx: Context) -> list[Event]:
+        """Decide and apply ``command``; return its events. Typed errors mean nothing changed."""
+        if self._broken:
+            raise InvariantViolation("runner_broken", "state must be rebuilt from stored events")
+        events = decide(self.state, command, ctx)
+        for event in events:
+            self._fold(event)
+        return events

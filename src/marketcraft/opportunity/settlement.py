@@ -1,0 +1,77 @@
+"""Resolving markets and settling a program: payouts, refunds at cost, fees, collateral."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from marketcraft.kernel.money import quantize_down, with_money_context
+from marketcraft.opportunity.commands import Context, Outcome, ResolveMarket
+from marketcraft.opportunity.events import MarketResolved, ProgramSettled
+from marketcraft.opportunity.state import (
+    FEES,
+    SHARED,
+    SPONSOR,
+    MarketState,
+    ProgramState,
+)
+from marketcraft.opportunity.terms import FeePolicy
+
+__all__ = ["resolve", "settle"]
+
+_ZERO = Decimal(0)
+
+
+@with_money_context
+def resolve(
+    state: ProgramState, market: MarketState, c: ResolveMarket, ctx: Context
+) -> MarketResolved:
+    """YES: each share pays 1 (rounded down to cash units). NO: shares expire worthless.
+    VOID: each scout gets back the AMM cash it paid in net (never below zero). The pool pays;
+    a shortfall is drawn from the collateral; what remains goes back to it."""
+    decimals = state.cash.decimals
+    holders = sorted(market.net_paid)
+    burned = tuple(
+        (scout, held)
+        for scout in holders
+        if (held := state.shares_held(scout, market.market_id)) > 0
+    )
+    if c.outcome is Outcome.YES:
+        payouts = [(scout, quantize_down(shares, decimals)) for scout, shares in burned]
+    elif c.outcome is Outcome.VOID:
+        payouts = [(scout, max(market.net_paid[scout], _ZERO)) for scout in holders]
+    else:
+        payouts = []
+    payouts = [(scout, amount) for scout, amount in payouts if amount > 0]
+    pool = state.ledger.balance(f"pool:{market.market_id}", state.cash).amount
+    owed = sum((amount for _, amount in payouts), _ZERO)
+    from_collateral = max(owed - pool, _ZERO)
+    return MarketResolved(
+        market.market_id, c.outcome, c.evidence, burned, tuple(payouts), from_collateral,
+        pool + from_collateral - owed, market.bond, ctx.now,
+    )  # fmt: skip
+
+
+@with_money_context
+def settle(state: ProgramState, ctx: Context) -> ProgramSettled:
+    """Fees back to traders pro rata (rounded down; the dust to the sponsor) or rolled on; the
+    sponsor's collateral out of the program."""
+    terms = state.require_terms()
+    fees = state.ledger.balance(FEES, state.cash).amount
+    refunds: list[tuple[str, Decimal]] = []
+    rolled = _ZERO
+    if terms.fee_policy is FeePolicy.ROLL_TO_NEXT_PROGRAM:
+        rolled = fees
+    else:
+        weights = (
+            state.fees_paid if terms.fee_policy is FeePolicy.REFUND_PRO_RATA_FEES else state.volume
+        )
+        total = sum(weights.values(), _ZERO)
+        if total > 0:
+            for scout in sorted(weights):
+                share = quantize_down(fees * weights[scout] / total, state.cash.decimals)
+                if share > 0:
+                    refunds.append((scout, share))
+    dust = fees - rolled - sum((a for _, a in refunds), _ZERO)
+    shared = state.ledger.balance(SHARED, state.cash).amount
+    sponsor = state.ledger.balance(SPONSOR, state.cash).amount
+    return ProgramSettled(tuple(refunds), rolled, dust, shared, sponsor + shared + dust, ctx.now)

@@ -1,0 +1,315 @@
+"""A program's state, and ``evolve``: the fold of its events.
+
+Every money move goes through the program's double-entry ledger. Accounts:
+
+* ``world`` — outside the program (deposits in, withdrawals and rolled fees out); may go negative
+* ``sponsor`` — the sponsor's free collateral; ``collateral:shared`` — FIRST_N's shared pool
+* ``cash:<holder>`` — a participant's available cash; ``escrow:<order>`` — one order's escrow
+* ``pool:<market>`` — a market's reserved budget plus the cash its trades took in
+* ``bond:<market>`` — a creation bond; ``fees`` — fees collected, owed back per the fee policy
+* YES shares of each market are their own asset, minted from ``mint:<market>`` into
+  ``shares:<scout>``.
+
+The state is mutable and owned by its fold: ``evolve`` changes it in place and returns it;
+``decide`` only reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from marketcraft.amm.curve import BandCurve
+from marketcraft.kernel.errors import InvariantViolation
+from marketcraft.kernel.ledger import Ledger, Posting, Transaction
+from marketcraft.kernel.messages import Event
+from marketcraft.kernel.money import Asset
+from marketcraft.opportunity.amms import curve_class
+from marketcraft.opportunity.commands import Outcome
+from marketcraft.opportunity.events import (
+    ActedOnRecorded,
+    CashDeposited,
+    CashWithdrawn,
+    MarketApproved,
+    MarketListed,
+    MarketRejected,
+    MarketResolved,
+    MarketRevealed,
+    OrderExecuted,
+    ProgramOpened,
+    ProgramSettled,
+    WindowClosed,
+)
+from marketcraft.opportunity.terms import CollateralMode, ProgramTerms, Side
+from marketcraft.opportunity.titles import normalise_title
+
+__all__ = ["MarketState", "MarketStatus", "OrderRecord", "ProgramState", "evolve"]
+
+WORLD, SPONSOR, SHARED, FEES = "world", "sponsor", "collateral:shared", "fees"
+_ZERO = Decimal(0)
+
+
+def cash_account(holder: str) -> str:
+    return f"cash:{holder}"
+
+
+def shares_account(holder: str) -> str:
+    return f"shares:{holder}"
+
+
+class MarketStatus(StrEnum):
+    PENDING = "pending"  # awaiting the sponsor's approval
+    OPEN = "open"
+    CLOSED = "closed"  # window over, fills still sealed
+    REVEALED = "revealed"
+    RESOLVED = "resolved"
+    REJECTED = "rejected"
+
+
+@dataclass(slots=True)
+class OrderRecord:
+    order_id: str
+    market_id: str
+    scout: str
+    side: Side
+    escrow: Decimal
+    shares: Decimal
+    cash: Decimal
+    fee: Decimal
+    clipped: bool
+    salt: bytes
+    at: datetime
+
+
+@dataclass(slots=True)
+class MarketState:
+    market_id: str
+    title: str
+    rules: str
+    creator: str
+    status: MarketStatus
+    curve: BandCurve
+    state: Decimal  # the AMM's state coordinate
+    yes: Asset
+    bond: Decimal
+    reserved: Decimal
+    opens_at: datetime | None
+    closes_at: datetime | None
+    traded: bool = False  # an order has been placed (filled or not)
+    acted_rank: int = 0
+    outcome: Outcome | None = None
+    orders: list[str] = field(default_factory=list)
+    #: AMM cash each scout paid in net (buys minus sells): the basis of a VOID refund
+    net_paid: dict[str, Decimal] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ProgramState:
+    program_id: str = ""
+    title: str = ""
+    sponsor: str = ""
+    terms: ProgramTerms | None = None
+    cash: Asset = field(default_factory=lambda: Asset("CASH", 2))
+    ledger: Ledger = field(default_factory=Ledger)
+    markets: dict[str, MarketState] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)  # normalised title -> market id
+    orders: dict[str, OrderRecord] = field(default_factory=dict)
+    acted_on: list[str] = field(default_factory=list)
+    fees_paid: dict[str, Decimal] = field(default_factory=dict)
+    volume: dict[str, Decimal] = field(default_factory=dict)
+    settled: bool = False
+    version: int = 0  # events folded so far
+
+    @property
+    def opened(self) -> bool:
+        return self.terms is not None
+
+    def require_terms(self) -> ProgramTerms:
+        if self.terms is None:
+            raise InvariantViolation("no_program", "the program has not been opened")
+        return self.terms
+
+    def available(self, holder: str) -> Decimal:
+        account = cash_account(holder)
+        if not self.ledger.is_open(account):
+            return _ZERO
+        return self.ledger.balance(account, self.cash).amount
+
+    def shares_held(self, holder: str, market_id: str) -> Decimal:
+        account = shares_account(holder)
+        if not self.ledger.is_open(account):
+            return _ZERO
+        return self.ledger.balance(account, self.markets[market_id].yes).amount
+
+
+# -- evolve ---------------------------------------------------------------------------------------
+def evolve(state: ProgramState, event: Event) -> ProgramState:
+    """Fold one event into ``state`` (in place) and return it."""
+    handler = _HANDLERS.get(type(event))
+    if handler is None:
+        raise InvariantViolation("unknown_event", f"no handler for {type(event).__name__}")
+    handler(state, event)
+    state.version += 1
+    return state
+
+
+def _move(state: ProgramState, *legs: tuple[str, str, Decimal], asset: Asset | None = None) -> None:
+    """Post one transaction of (from, to, amount) legs, skipping zero amounts."""
+    unit = asset or state.cash
+    postings: list[Posting] = []
+    for source, destination, amount in legs:
+        if amount:
+            money = unit.money(amount)
+            postings += [Posting(source, -money), Posting(destination, money)]
+    if postings:
+        state.ledger.post(Transaction(tuple(postings)))
+
+
+def _open(state: ProgramState, *accounts: str) -> None:
+    for account in accounts:
+        if not state.ledger.is_open(account):
+            state.ledger.open(account)
+
+
+def _program_opened(state: ProgramState, e: ProgramOpened) -> None:
+    state.program_id, state.title, state.sponsor, state.terms = (
+        e.program_id,
+        e.title,
+        e.sponsor,
+        e.terms,
+    )
+    state.cash = Asset("CASH", e.terms.cash_decimals)
+    state.ledger.open(WORLD, allow_negative=True)
+    _open(state, SPONSOR, SHARED, FEES)
+    collateral = SHARED if e.terms.collateral is CollateralMode.FIRST_N else SPONSOR
+    _move(state, (WORLD, collateral, e.deposit + e.rolled_in))
+
+
+def _cash_deposited(state: ProgramState, e: CashDeposited) -> None:
+    _open(state, cash_account(e.holder), shares_account(e.holder))
+    _move(state, (WORLD, cash_account(e.holder), e.amount))
+
+
+def _cash_withdrawn(state: ProgramState, e: CashWithdrawn) -> None:
+    _move(state, (cash_account(e.holder), WORLD, e.amount))
+
+
+def _curve(terms: ProgramTerms, scale: Decimal) -> BandCurve:
+    return curve_class(terms.amm)(
+        scale, terms.pa, terms.pb, terms.share_decimals, terms.cash_decimals
+    )
+
+
+def _market_listed(state: ProgramState, e: MarketListed) -> None:
+    terms = state.require_terms()
+    curve = _curve(terms, e.scale)
+    pool, bond = f"pool:{e.market_id}", f"bond:{e.market_id}"
+    yes = Asset(f"YES:{e.market_id}", terms.share_decimals)
+    state.ledger.open(f"mint:{e.market_id}", allow_negative=True)
+    _open(state, pool, bond, cash_account(e.creator), shares_account(e.creator))
+    status = MarketStatus.OPEN if e.opens_at is not None else MarketStatus.PENDING
+    state.markets[e.market_id] = MarketState(
+        e.market_id, e.title, e.rules, e.creator, status, curve, curve.open_state, yes,
+        e.bond, e.reserved, e.opens_at, e.closes_at,
+    )  # fmt: skip
+    state.titles[normalise_title(e.title)] = e.market_id
+    _move(state, (cash_account(e.creator), bond, e.bond), (SPONSOR, pool, e.reserved))
+
+
+def _market_approved(state: ProgramState, e: MarketApproved) -> None:
+    market = state.markets[e.market_id]
+    market.status, market.opens_at, market.closes_at = MarketStatus.OPEN, e.opens_at, e.closes_at
+    market.reserved = e.reserved
+    _move(state, (SPONSOR, f"pool:{e.market_id}", e.reserved))
+
+
+def _market_rejected(state: ProgramState, e: MarketRejected) -> None:
+    market = state.markets[e.market_id]
+    market.status = MarketStatus.REJECTED
+    _move(state, (f"bond:{e.market_id}", FEES, e.bond_forfeited))
+    market.bond -= e.bond_forfeited
+
+
+def _order_executed(state: ProgramState, e: OrderExecuted) -> None:
+    market = state.markets[e.market_id]
+    escrow, pool = f"escrow:{e.order_id}", f"pool:{e.market_id}"
+    _open(state, escrow, cash_account(e.scout), shares_account(e.scout))
+    if e.side is Side.BUY:
+        _move(state, (cash_account(e.scout), escrow, e.escrow), (escrow, pool, e.cash),
+              (escrow, FEES, e.fee))  # fmt: skip
+        _move(state, (f"mint:{e.market_id}", shares_account(e.scout), e.shares), asset=market.yes)
+        paid = e.cash
+    else:
+        _move(state, (shares_account(e.scout), f"mint:{e.market_id}", e.shares), asset=market.yes)
+        _move(state, (pool, escrow, e.cash - e.fee), (pool, FEES, e.fee))
+        paid = -e.cash
+    _move(state, (f"bond:{e.market_id}", cash_account(market.creator), e.bond_refund))
+    market.bond -= e.bond_refund
+    market.state = e.state_after
+    market.traded = True
+    market.orders.append(e.order_id)
+    market.net_paid[e.scout] = market.net_paid.get(e.scout, _ZERO) + paid
+    state.fees_paid[e.scout] = state.fees_paid.get(e.scout, _ZERO) + e.fee
+    state.volume[e.scout] = state.volume.get(e.scout, _ZERO) + e.cash
+    state.orders[e.order_id] = OrderRecord(
+        e.order_id, e.market_id, e.scout, e.side, e.escrow, e.shares, e.cash, e.fee,
+        e.clipped, e.salt, e.at,
+    )  # fmt: skip
+
+
+def _window_closed(state: ProgramState, e: WindowClosed) -> None:
+    state.markets[e.market_id].status = MarketStatus.CLOSED
+
+
+def _market_revealed(state: ProgramState, e: MarketRevealed) -> None:
+    state.markets[e.market_id].status = MarketStatus.REVEALED
+    for order_id, amount in e.releases:
+        order = state.orders[order_id]
+        _move(state, (f"escrow:{order_id}", cash_account(order.scout), amount))
+
+
+def _acted_on(state: ProgramState, e: ActedOnRecorded) -> None:
+    state.acted_on.append(e.market_id)
+    state.markets[e.market_id].acted_rank = e.rank
+
+
+def _market_resolved(state: ProgramState, e: MarketResolved) -> None:
+    market = state.markets[e.market_id]
+    terms = state.require_terms()
+    collateral = SHARED if terms.collateral is CollateralMode.FIRST_N else SPONSOR
+    pool = f"pool:{e.market_id}"
+    _move(state, (collateral, pool, e.from_collateral))
+    for scout, shares in e.burned:
+        _move(state, (shares_account(scout), f"mint:{e.market_id}", shares), asset=market.yes)
+    _move(state, *((pool, cash_account(scout), amount) for scout, amount in e.payouts))
+    _move(state, (pool, collateral, e.to_collateral))
+    _move(state, (f"bond:{e.market_id}", cash_account(market.creator), e.bond_refund))
+    market.bond -= e.bond_refund
+    market.status, market.outcome = MarketStatus.RESOLVED, e.outcome
+
+
+def _program_settled(state: ProgramState, e: ProgramSettled) -> None:
+    _move(state, *((FEES, cash_account(scout), amount) for scout, amount in e.fee_refunds))
+    _move(state, (FEES, WORLD, e.fees_rolled), (FEES, SPONSOR, e.dust_to_sponsor))
+    _move(state, (SHARED, SPONSOR, e.shared_released), (SPONSOR, WORLD, e.collateral_returned))
+    state.settled = True
+
+
+_HANDLERS: dict[type[Event], Callable[[ProgramState, Any], None]] = {
+    ProgramOpened: _program_opened,
+    CashDeposited: _cash_deposited,
+    CashWithdrawn: _cash_withdrawn,
+    MarketListed: _market_listed,
+    MarketApproved: _market_approved,
+    MarketRejected: _market_rejected,
+    OrderExecuted: _order_executed,
+    WindowClosed: _window_closed,
+    MarketRevealed: _market_revealed,
+    ActedOnRecorded: _acted_on,
+    MarketResolved: _market_resolved,
+    ProgramSettled: _program_settled,
+}

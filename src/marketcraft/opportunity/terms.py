@@ -1,0 +1,80 @@
+"""A program's terms, fixed when it opens: the sponsor's commitments, enforced by the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from marketcraft.amm.curve import check_band
+from marketcraft.kernel.errors import ValidationError
+from marketcraft.kernel.money import quantize_down
+from marketcraft.opportunity.amms import AmmKind
+
+__all__ = ["CollateralMode", "FeePolicy", "ProgramTerms", "RevealPolicy", "Side"]
+
+
+class Side(StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+
+
+class CollateralMode(StrEnum):
+    #: each market's loss budget is reserved from the sponsor's deposit when it is listed
+    UNLIMITED = "unlimited"
+    #: one shared pool of N x the per-market budget; only the first N markets acted on are YES
+    FIRST_N = "first_n"
+
+
+class FeePolicy(StrEnum):
+    REFUND_PRO_RATA_FEES = "refund_fees"  # back to traders, pro rata to fees paid
+    REFUND_PRO_RATA_VOLUME = "refund_volume"  # back to traders, pro rata to cash traded
+    ROLL_TO_NEXT_PROGRAM = "roll"  # kept as liquidity for the sponsor's next program
+
+
+class RevealPolicy(StrEnum):
+    PUBLIC_ALL = "public_all"  # every price, fill and position public after the window
+    PER_TRADER = "per_trader"  # each scout sees only its own fills
+    SIZE_THRESHOLD = "size_threshold"  # orders above the threshold shown only in aggregate
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramTerms:
+    """Everything a sponsor commits to up front. Amounts are in the program's cash asset."""
+
+    market_budget: Decimal  # loss budget B of each market
+    pa: Decimal
+    pb: Decimal
+    amm: AmmKind
+    window_seconds: int
+    fee_rate: Decimal  # e.g. 0.01 for 1% of the cash traded
+    fee_policy: FeePolicy
+    reveal_policy: RevealPolicy
+    collateral: CollateralMode
+    first_n: int = 0  # N, for FIRST_N collateral
+    reveal_threshold: Decimal = Decimal(0)  # order size above which SIZE_THRESHOLD aggregates
+    creation_bond: Decimal = Decimal(0)  # paid by a non-sponsor listing a market
+    approval_required: bool = False  # community listings wait for the sponsor's approval
+    cash_decimals: int = 2
+    share_decimals: int = 6
+
+    def __post_init__(self) -> None:
+        check_band(self.pa, self.pb)
+        for name in ("market_budget", "creation_bond", "reveal_threshold"):
+            value = getattr(self, name)
+            if value < 0 or value != quantize_down(value, self.cash_decimals):
+                raise ValidationError("bad_terms", f"{name} must be >= 0 in whole cash units")
+        if self.market_budget <= 0:
+            raise ValidationError("bad_terms", "market_budget must be > 0")
+        if self.window_seconds <= 0:
+            raise ValidationError("bad_terms", "window_seconds must be > 0")
+        if not Decimal(0) <= self.fee_rate < Decimal("0.5"):
+            raise ValidationError("bad_terms", "fee_rate must be in [0, 0.5)")
+        if self.collateral is CollateralMode.FIRST_N and self.first_n < 1:
+            raise ValidationError("bad_terms", "FIRST_N collateral needs first_n >= 1")
+
+    def required_deposit(self) -> Decimal:
+        """The deposit FIRST_N needs up front (UNLIMITED needs one budget per market listed)."""
+        if self.collateral is CollateralMode.FIRST_N:
+            return self.market_budget * self.first_n
+        return self.market_budget
