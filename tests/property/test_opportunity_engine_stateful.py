@@ -1,0 +1,219 @@
+"""Thousands of random steps against the opportunity engine: cash conserved, no negative
+balances, sponsor loss within budget, escrow released exactly, payouts = winning shares; a
+refused command changes nothing; replaying the events rebuilds the same state."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from marketcraft.kernel import MarketcraftError
+from marketcraft.kernel.messages import decode, encode
+from marketcraft.kernel.money import quantize_down
+from marketcraft.opportunity.amms import AmmKind
+from marketcraft.opportunity.commands import (
+    ApproveMarket,
+    Context,
+    DepositCash,
+    ListMarket,
+    OpenProgram,
+    Outcome,
+    PlaceOrder,
+    RecordActedOn,
+    RejectMarket,
+    ResolveMarket,
+    RevealMarket,
+    SettleProgram,
+    WithdrawCash,
+)
+from marketcraft.opportunity.events import MarketResolved, OrderExecuted
+from marketcraft.opportunity.invariants import check_all
+from marketcraft.opportunity.runner import ProgramRunner
+from marketcraft.opportunity.state import MarketStatus
+from marketcraft.opportunity.terms import (
+    CollateralMode,
+    FeePolicy,
+    ProgramTerms,
+    RevealPolicy,
+    Side,
+)
+
+SPONSOR = "sponsor"
+SCOUTS = ["s1", "s2", "s3"]
+ACTORS = [SPONSOR, *SCOUTS]
+MARKETS = ["m0", "m1", "m2", "m3"]
+# draws favour the two markets every run starts with, so most orders reach a live market
+LIVE = st.sampled_from(["m0", "m0", "m0", "m1", "m1", "m1", "m2", "m3"])
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+WINDOW = 6 * 3600
+
+
+class EngineMachine(RuleBasedStateMachine):
+    @initialize(
+        collateral=st.sampled_from(CollateralMode),
+        fee_policy=st.sampled_from(FeePolicy),
+        amm=st.sampled_from([AmmKind.LMSR, AmmKind.RANGE]),
+        fee=st.sampled_from(["0", "0.01", "0.05"]),
+        approval=st.booleans(),
+        deposit_budgets=st.integers(1, 4),
+    )
+    def open(self, collateral, fee_policy, amm, fee, approval, deposit_budgets):
+        self.terms = ProgramTerms(
+            market_budget=D(500), pa=D("0.02"), pb=D("0.4"), amm=amm, window_seconds=WINDOW,
+            fee_rate=D(fee), fee_policy=fee_policy, reveal_policy=RevealPolicy.PER_TRADER,
+            collateral=collateral, first_n=2, creation_bond=D(5), approval_required=approval,
+        )  # fmt: skip
+        self.runner = ProgramRunner()
+        self.now = T0
+        deposit = D(500 * max(deposit_budgets, 2 if collateral is CollateralMode.FIRST_N else 1))
+        self.run(SPONSOR, OpenProgram("p", "Program", deposit, self.terms))
+        self.salt = 0
+        # Start from a live program: funded scouts and two markets, so trading begins at once.
+        for scout in SCOUTS:
+            self.run(scout, DepositCash(D(2000)))
+        self.run(SPONSOR, ListMarket("m0", "Will we sign artist m0?"))
+        self.run(SCOUTS[0], ListMarket("m1", "Will we sign artist m1?"))
+
+    def run(self, actor, command):
+        state = self.runner.state
+        before = (state.version, dict(state.ledger.balances()))
+        try:
+            return self.runner.handle(command, Context(actor, self.now))
+        except MarketcraftError:
+            assert (state.version, dict(state.ledger.balances())) == before, "refusal changed state"
+            return None
+
+    @rule(actor=st.sampled_from(ACTORS), amount=st.integers(1, 5000))
+    def deposit(self, actor, amount):
+        self.run(actor, DepositCash(D(amount)))
+
+    @rule(actor=st.sampled_from(SCOUTS), amount=st.integers(1, 500))
+    def withdraw(self, actor, amount):
+        self.run(actor, WithdrawCash(D(amount)))
+
+    @rule(actor=st.sampled_from(ACTORS), market=st.sampled_from(MARKETS), dup=st.booleans())
+    def list_market(self, actor, market, dup):
+        title = "Will we sign artist 0?" if dup else f"Will we sign artist {market}?"
+        self.run(actor, ListMarket(market, title))
+
+    @rule(market=st.sampled_from(MARKETS), approve=st.booleans())
+    def approve_or_reject(self, market, approve):
+        command = ApproveMarket(market) if approve else RejectMarket(market, "spam")
+        self.run(SPONSOR, command)
+
+    @rule(
+        actor=st.sampled_from([*ACTORS, *SCOUTS, *SCOUTS]),
+        market=LIVE,
+        spend=st.none() | st.integers(1, 100_00),
+        shares=st.none() | st.integers(1, 800_000000),
+        limit=st.none() | st.integers(1, 99),
+    )
+    def buy(self, actor, market, spend, shares, limit):
+        self.salt += 1
+        self.run(actor, PlaceOrder(
+            f"o{self.salt}", market, Side.BUY, self.salt.to_bytes(32, "big"),
+            max_spend=None if spend is None else D(spend) / 100,
+            max_shares=None if shares is None else D(shares) / 10**6,
+            limit_price=None if limit is None else D(limit) / 100,
+        ))  # fmt: skip
+
+    @rule(
+        actor=st.sampled_from(SCOUTS),
+        market=LIVE,
+        spend=st.integers(1, 50_00),
+    )
+    def buy_small(self, actor, market, spend):
+        self.buy(actor, market, spend, None, None)
+
+    @rule(
+        actor=st.sampled_from(SCOUTS),
+        market=LIVE,
+        shares=st.integers(1, 5000_000000),
+        limit=st.none() | st.integers(1, 99),
+    )
+    def sell(self, actor, market, shares, limit):
+        self.salt += 1
+        self.run(actor, PlaceOrder(
+            f"o{self.salt}", market, Side.SELL, self.salt.to_bytes(32, "big"),
+            max_shares=D(shares) / 10**6,
+            limit_price=None if limit is None else D(limit) / 100,
+        ))  # fmt: skip
+
+    @rule(minutes=st.integers(1, 60))
+    def advance(self, minutes):
+        self.now += timedelta(minutes=minutes)
+
+    @rule(market=st.sampled_from(MARKETS), actor=st.sampled_from(ACTORS))
+    def reveal(self, market, actor):
+        self.run(actor, RevealMarket(market))
+
+    @rule(market=LIVE)
+    def act_on(self, market):
+        self.run(SPONSOR, RecordActedOn(market, "signed"))
+
+    @rule(market=LIVE, outcome=st.sampled_from(Outcome))
+    def resolve(self, market, outcome):
+        state = self.runner.state
+        held = {}
+        if market in state.markets:
+            held = {
+                s: state.shares_held(s, market)
+                for s in SCOUTS
+                if s in state.markets[market].net_paid
+            }
+        events = self.run(SPONSOR, ResolveMarket(market, outcome, "evidence"))
+        for event in events or ():
+            if isinstance(event, MarketResolved) and event.outcome is Outcome.YES:
+                paid = dict(event.payouts)
+                for scout, shares in held.items():
+                    assert paid.get(scout, D(0)) == quantize_down(shares, 2)
+
+    @precondition(
+        lambda self: (
+            not self.runner.state.settled
+            and len(self.runner.state.markets) >= 2
+            and all(
+                m.status in (MarketStatus.RESOLVED, MarketStatus.REJECTED)
+                for m in self.runner.state.markets.values()
+            )
+        )
+    )
+    @rule()
+    def settle(self):
+        self.run(SPONSOR, SettleProgram())
+
+    @invariant()
+    def invariants_hold(self):
+        check_all(self.runner.state)
+
+    @invariant()
+    def sponsor_never_trades(self):
+        assert all(
+            not (isinstance(e, OrderExecuted) and e.scout == SPONSOR) for e in self.runner.events
+        )
+
+    @invariant()
+    def revealed_markets_released_every_escrow(self):
+        state = self.runner.state
+        for order in state.orders.values():
+            if state.markets[order.market_id].status in (
+                MarketStatus.REVEALED,
+                MarketStatus.RESOLVED,
+            ):
+                assert state.ledger.balance(f"escrow:{order.order_id}", state.cash).is_zero()
+
+    def teardown(self):
+        # The events alone rebuild the same state, through their canonical encoding.
+        replayed = ProgramRunner([decode(encode(e)) for e in self.runner.events]).state
+        assert replayed.ledger.balances() == self.runner.state.ledger.balances()
+        assert {k: m.state for k, m in replayed.markets.items()} == {
+            k: m.state for k, m in self.runner.state.markets.items()
+        }
+
+
+EngineMachine.TestCase.settings = settings(
+    EngineMachine.TestCase.settings, stateful_step_count=100, max_examples=50
+)
+TestEngine = EngineMachine.TestCase
