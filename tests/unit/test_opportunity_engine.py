@@ -1,0 +1,280 @@
+"""Scenario tests of the opportunity engine's rules."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+
+import pytest
+
+from marketcraft.kernel import NotFound, ValidationError
+from marketcraft.opportunity.amms import AmmKind
+from marketcraft.opportunity.commands import (
+    ApproveMarket,
+    Context,
+    DepositCash,
+    ListMarket,
+    OpenProgram,
+    Outcome,
+    PlaceOrder,
+    RecordActedOn,
+    RejectMarket,
+    ResolveMarket,
+    RevealMarket,
+    SettleProgram,
+    WithdrawCash,
+)
+from marketcraft.opportunity.events import (
+    MarketResolved,
+    MarketRevealed,
+    OrderExecuted,
+    ProgramSettled,
+)
+from marketcraft.opportunity.invariants import check_all
+from marketcraft.opportunity.runner import ProgramRunner
+from marketcraft.opportunity.terms import (
+    CollateralMode,
+    FeePolicy,
+    ProgramTerms,
+    RevealPolicy,
+    Side,
+)
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+LATER = T0 + timedelta(days=30)
+
+
+def terms(**overrides) -> ProgramTerms:
+    base = dict(
+        market_budget=D(1000), pa=D("0.01"), pb=D("0.30"), amm=AmmKind.LMSR,
+        window_seconds=14 * 86400, fee_rate=D("0.01"), fee_policy=FeePolicy.REFUND_PRO_RATA_FEES,
+        reveal_policy=RevealPolicy.PER_TRADER, collateral=CollateralMode.UNLIMITED,
+    )  # fmt: skip
+    base.update(overrides)
+    return ProgramTerms(**base)
+
+
+class Program:
+    def __init__(self, deposit=D(10_000), **overrides):
+        self.runner = ProgramRunner()
+        self.n = 0
+        self.do("label", OpenProgram("p", "Label X scouting 2026", deposit, terms(**overrides)))
+
+    def do(self, actor, command, at=T0):
+        events = self.runner.handle(command, Context(actor, at))
+        check_all(self.runner.state)
+        return events
+
+    def fund(self, *scouts, amount=D(1000)):
+        for scout in scouts:
+            self.do(scout, DepositCash(amount))
+
+    def buy(self, scout, market, at=T0, **kw):
+        self.n += 1
+        (event,) = self.do(scout, PlaceOrder(f"o{self.n}", market, Side.BUY, bytes(32), **kw), at)
+        return event
+
+    def sell(self, scout, market, shares, at=T0, **kw):
+        self.n += 1
+        order = PlaceOrder(f"o{self.n}", market, Side.SELL, bytes(32), max_shares=shares, **kw)
+        (event,) = self.do(scout, order, at)
+        return event
+
+    @property
+    def state(self):
+        return self.runner.state
+
+
+def test_a_scouts_available_cash_never_depends_on_the_fill():
+    """Two scouts spend the same at very different prices; what each can see is identical."""
+    p = Program()
+    p.do("label", ListMarket("m", "Will we sign XYZ?"))
+    p.fund("early", "whale", "late")
+    early = p.buy("early", "m", max_spend=D(100))
+    p.buy("whale", "m", max_spend=D(900))
+    late = p.buy("late", "m", max_spend=D(100))
+    assert early.shares > 2 * late.shares  # very different fills ...
+    assert p.state.available("early") == p.state.available("late") == D(900)  # ... same view
+    assert early.escrow == late.escrow == D(100)
+
+
+def test_a_clipped_buy_is_refunded_only_at_reveal():
+    p = Program()
+    p.do("label", ListMarket("m", "Will we sign XYZ?"))
+    p.fund("a", amount=D(5000))
+    fill = p.buy("a", "m", max_spend=D(4000))
+    assert fill.clipped and fill.cash < D(4000)
+    assert p.state.available("a") == D(1000)
+    (_closed, revealed) = p.do("anyone", RevealMarket("m"), at=LATER)
+    assert isinstance(revealed, MarketRevealed)
+    assert p.state.available("a") == D(5000) - fill.cash - fill.fee
+
+
+def test_the_sponsor_can_never_trade_by_any_command():
+    p = Program()
+    p.do("label", ListMarket("m", "Will we sign XYZ?"))
+    for command in (
+        DepositCash(D(10)),
+        PlaceOrder("x", "m", Side.BUY, bytes(32), max_spend=D(1)),
+        PlaceOrder("y", "m", Side.SELL, bytes(32), max_shares=D(1)),
+    ):
+        with pytest.raises(ValidationError, match="sponsor"):
+            p.do("label", command)
+
+
+def test_limit_prices_bound_buys_and_sells():
+    p = Program()
+    p.do("label", ListMarket("m", "Will we sign XYZ?"))
+    p.fund("a", "b")
+    capped = p.buy("a", "m", max_spend=D(500), limit_price=D("0.05"))
+    curve = p.state.markets["m"].curve
+    assert capped.clipped and curve.price(capped.state_after) <= D("0.05")
+    floor = p.sell("a", "m", capped.shares, limit_price=D("0.03"))
+    assert floor.clipped and curve.price(floor.state_after) >= D("0.03")
+
+
+def test_sell_is_capped_at_what_the_scout_holds():
+    p = Program()
+    p.do("label", ListMarket("m", "Will we sign XYZ?"))
+    p.fund("a")
+    bought = p.buy("a", "m", max_spend=D(50))
+    sold = p.sell("a", "m", bought.shares * 3)
+    assert sold.shares == bought.shares and sold.clipped
+    assert p.state.shares_held("a", "m") == 0
+
+
+def test_duplicate_titles_after_normalisation_are_refused():
+    p = Program()
+    p.do("label", ListMarket("m1", "Will we sign XYZ in 2026?"))
+    with pytest.raises(ValidationError, match="same title"):
+        p.do("label", ListMarket("m2", "  will we SIGN xyz, in 2026!! "))
+
+
+def test_community_listing_bond_approval_and_refund_on_first_order():
+    p = Program(creation_bond=D(25), approval_required=True)
+    p.fund("fan", "b")
+    p.do("fan", ListMarket("m", "Will we sign the fan's band?"))
+    assert p.state.available("fan") == D(975)
+    with pytest.raises(ValidationError, match="not open"):
+        p.buy("b", "m", max_spend=D(10))
+    with pytest.raises(ValidationError, match="sponsor"):
+        p.do("fan", ApproveMarket("m"))
+    p.do("label", ApproveMarket("m"))
+    p.buy("b", "m", max_spend=D(10))
+    assert p.state.available("fan") == D(1000)
+    p.do("fan", ListMarket("spam", "Buy my mixtape"))
+    p.do("label", RejectMarket("spam", "not an opportunity"))
+    assert p.state.available("fan") == D(975)
+
+
+def test_unlimited_collateral_refuses_a_market_the_deposit_cannot_cover():
+    p = Program(deposit=D(2000))
+    p.do("label", ListMarket("m1", "One"))
+    p.do("label", ListMarket("m2", "Two"))
+    with pytest.raises(ValidationError, match="deposit"):
+        p.do("label", ListMarket("m3", "Three"))
+
+
+def test_yes_pays_one_per_share_and_the_sponsor_loses_at_most_the_budget():
+    p = Program()
+    p.do("label", ListMarket("m", "Will we sign XYZ?"))
+    p.fund("a", "b", amount=D(5000))
+    a = p.buy("a", "m", max_spend=D(40))
+    b = p.buy("b", "m", max_spend=D(40))
+    assert a.shares > b.shares > 0
+    (_, _, resolved) = p.do("label", ResolveMarket("m", Outcome.YES, "contract signed"), at=LATER)
+    assert isinstance(resolved, MarketResolved)
+    assert dict(resolved.payouts) == {"a": a.shares.quantize(D("0.01"), "ROUND_FLOOR")} | {
+        "b": b.shares.quantize(D("0.01"), "ROUND_FLOOR")
+    }
+    (settled,) = p.do("label", SettleProgram(), at=LATER)
+    assert isinstance(settled, ProgramSettled)
+    sponsor_loss = D(10_000) - settled.collateral_returned
+    assert 0 < sponsor_loss <= D(1000)
+
+
+def test_void_refunds_at_cost_and_no_leaves_the_pool_to_the_sponsor():
+    p = Program(fee_rate=D(0))
+    p.do("label", ListMarket("v", "Voided"))
+    p.do("label", ListMarket("n", "No"))
+    p.fund("a", amount=D(500))
+    p.buy("a", "v", max_spend=D(100))
+    p.buy("a", "n", max_spend=D(100))
+    p.do("label", ResolveMarket("v", Outcome.VOID, "cancelled"), at=LATER)
+    assert p.state.available("a") == D(400)
+    p.do("label", ResolveMarket("n", Outcome.NO, "passed"), at=LATER)
+    (settled,) = p.do("label", SettleProgram(), at=LATER)
+    assert settled.collateral_returned == D(10_100)
+
+
+def test_first_n_pays_only_the_first_n_markets_acted_on():
+    p = Program(deposit=D(2000), collateral=CollateralMode.FIRST_N, first_n=2)
+    for i in range(4):
+        p.do("label", ListMarket(f"m{i}", f"Artist {i}"))
+    p.fund("a", amount=D(4000))
+    for i in range(4):
+        p.buy("a", f"m{i}", max_spend=D(900))
+    for i in (2, 0, 3):
+        p.do("label", RecordActedOn(f"m{i}", f"signed artist {i}"))
+    with pytest.raises(ValidationError, match="first N"):
+        p.do("label", ResolveMarket("m3", Outcome.YES, "signed, but third"), at=LATER)
+    with pytest.raises(ValidationError, match="first N"):
+        p.do("label", ResolveMarket("m2", Outcome.NO, "first, cannot be NO"), at=LATER)
+    for i, outcome in ((2, Outcome.YES), (0, Outcome.YES), (3, Outcome.NO), (1, Outcome.NO)):
+        p.do("label", ResolveMarket(f"m{i}", outcome, "per the acted-on order"), at=LATER)
+    (settled,) = p.do("label", SettleProgram(), at=LATER)
+    assert settled.collateral_returned >= 0
+
+
+@pytest.mark.parametrize("policy", list(FeePolicy))
+def test_fees_go_back_to_traders_or_roll_on(policy):
+    p = Program(fee_rate=D("0.02"), fee_policy=policy)
+    p.do("label", ListMarket("m", "M"))
+    p.fund("a", "b")
+    fa = p.buy("a", "m", max_spend=D(60)).fee
+    fb = p.buy("b", "m", max_spend=D(20)).fee
+    assert fa > fb > 0
+    p.do("label", ResolveMarket("m", Outcome.NO, "no"), at=LATER)
+    (settled,) = p.do("label", SettleProgram(), at=LATER)
+    refunds = dict(settled.fee_refunds)
+    if policy is FeePolicy.ROLL_TO_NEXT_PROGRAM:
+        assert settled.fees_rolled == fa + fb and not refunds
+    else:
+        assert sum(refunds.values()) + settled.dust_to_sponsor == fa + fb
+        assert refunds["a"] > refunds["b"]
+
+
+def test_window_rules_and_unknown_things():
+    p = Program()
+    p.do("label", ListMarket("m", "M"))
+    p.fund("a")
+    with pytest.raises(ValidationError, match="window"):
+        p.buy("a", "m", at=LATER, max_spend=D(1))
+    with pytest.raises(NotFound):
+        p.buy("a", "nope", max_spend=D(1))
+    with pytest.raises(ValidationError, match="window"):
+        p.do("label", ResolveMarket("m", Outcome.YES, "early"))
+    with pytest.raises(ValidationError, match="unresolved"):
+        p.do("label", SettleProgram())
+    with pytest.raises(ValidationError, match=r"insufficient|not enough"):
+        p.do("a", WithdrawCash(D(5000)))
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        PlaceOrder("o", "m", Side.BUY, bytes(31), max_spend=D(1)),
+        PlaceOrder("o", "m", Side.BUY, bytes(32)),
+        PlaceOrder("o", "m", Side.BUY, bytes(32), max_spend=D("0.001")),
+        PlaceOrder("o", "m", Side.BUY, bytes(32), max_spend=D(1), limit_price=D(1)),
+        PlaceOrder("o", "m", Side.SELL, bytes(32), max_spend=D(1)),
+        PlaceOrder("o", "m", Side.BUY, bytes(32), max_spend=D(10_000)),
+    ],
+)
+def test_malformed_orders_get_clear_errors_and_change_nothing(bad):
+    p = Program()
+    p.do("label", ListMarket("m", "M"))
+    p.fund("a")
+    version = p.state.version
+    with pytest.raises(ValidationError):
+        p.do("a", bad)
+    assert p.state.version == version
+    assert not any(isinstance(e, OrderExecuted) for e in p.runner.events)
