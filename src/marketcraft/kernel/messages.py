@@ -45,6 +45,7 @@ __all__ = [
     "canonical_json",
     "decode",
     "encode",
+    "from_plain",
     "message_type",
     "registered_types",
     "to_plain",
@@ -156,7 +157,7 @@ def decode(data: bytes) -> Message:
     cls = _REGISTRY.get(envelope["type"]) if isinstance(envelope["type"], str) else None
     if cls is None:
         raise ValidationError("unknown_type", f"unknown message type {envelope['type']!r}")
-    message = _from_plain(cls, envelope["data"])
+    message = from_plain(cls, envelope["data"])
     assert isinstance(message, Message)
     return message
 
@@ -223,7 +224,8 @@ _SCALARS: dict[Any, Callable[[Any], Any]] = {
 }
 
 
-def _from_plain(tp: Any, plain: Any) -> Any:
+def from_plain(tp: Any, plain: Any) -> Any:
+    """Rebuild a value of type ``tp`` from its plain (JSON) form; ValidationError if malformed."""
     scalar = _SCALARS.get(tp)
     if scalar is not None:
         return scalar(plain)
@@ -235,7 +237,7 @@ def _from_plain(tp: Any, plain: Any) -> Any:
     if origin is dict:
         _, value_tp = typing.get_args(tp)
         _expect(plain, dict, tp)
-        return {k: _from_plain(value_tp, v) for k, v in plain.items()}
+        return {k: from_plain(value_tp, v) for k, v in plain.items()}
     if isinstance(tp, type) and issubclass(tp, Enum):
         try:
             return tp(plain)
@@ -253,17 +255,17 @@ def _union(tp: Any, plain: Any) -> Any:
     non_none = [a for a in args if a is not type(None)]
     if len(non_none) != 1:
         raise TypeError(f"unsupported union {tp!r}")
-    return _from_plain(non_none[0], plain)
+    return from_plain(non_none[0], plain)
 
 
 def _tuple(tp: Any, plain: Any) -> tuple[Any, ...]:
     args = typing.get_args(tp)
     _expect(plain, list, tp)
     if len(args) == 2 and args[1] is Ellipsis:
-        return tuple(_from_plain(args[0], v) for v in plain)
+        return tuple(from_plain(args[0], v) for v in plain)
     if len(args) != len(plain):
         raise ValidationError("bad_encoding", f"expected {len(args)} items for {tp}")
-    return tuple(_from_plain(a, v) for a, v in zip(args, plain, strict=True))
+    return tuple(from_plain(a, v) for a, v in zip(args, plain, strict=True))
 
 
 def _dataclass(tp: type, plain: Any) -> Any:
@@ -275,7 +277,7 @@ def _dataclass(tp: type, plain: Any) -> Any:
         raise ValidationError(
             "bad_encoding", f"{tp.__name__} fields {sorted(names)} != {sorted(plain)}"
         )
-    kwargs = {f.name: _from_plain(hints[f.name], plain[f.name]) for f in fields}
+    kwargs = {f.name: from_plain(hints[f.name], plain[f.name]) for f in fields}
     try:
         return tp(**kwargs)
     except (TypeError, ValueError) as exc:

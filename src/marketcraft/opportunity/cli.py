@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from marketcraft.kernel.errors import ValidationError
 from marketcraft.kernel.money import to_decimal
 from marketcraft.opportunity.amms import AmmKind
 from marketcraft.opportunity.planning import plan, quote
 
-app = typer.Typer(help="Opportunity markets: plan liquidity, quote trades.", no_args_is_help=True)
+app = typer.Typer(
+    help="Opportunity markets: plan liquidity, quote trades, export and verify transcripts.",
+    no_args_is_help=True,
+)
 out = Console()
 
 Budget = Annotated[str, typer.Option("--budget", help="Loss budget B in cash units, e.g. 25000.")]
@@ -79,3 +84,77 @@ def quote_command(
         cash=_decimal(cash, "--cash"),
     )
     _emit(result, as_json, f"{amm.value} quote")
+
+
+@app.command("export")
+def export_command(
+    program: Annotated[str, typer.Argument(help="The program's id.")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="Overrides MARKETCRAFT_DATABASE_URL.")
+    ] = None,
+) -> None:
+    """Export a program's transcript (after settlement) for anyone to verify."""
+    from marketcraft.kernel.clock import SystemClock
+    from marketcraft.opportunity.repository import ProgramRepository
+    from marketcraft.opportunity.transcript import export_transcript
+    from marketcraft.service.keys import load_or_create_signer
+    from marketcraft.service.settings import Settings
+    from marketcraft.store.database import Database
+
+    settings = Settings()
+    db = Database.open(database_url or settings.database_url)
+    try:
+        signer = load_or_create_signer(settings.data_dir)
+        repo = ProgramRepository(db.events, signer)
+        journal = repo.journal(program)
+        if not journal.state.settled:
+            raise ValidationError("not_settled", "export a program's transcript after it settles")
+        doc = export_transcript(
+            journal.log.log_id,
+            journal.records,
+            repo.checkpoints(program),
+            signer,
+            SystemClock().now(),
+        )
+    finally:
+        db.close()
+    text = json.dumps(doc, indent=1, sort_keys=True)
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text + "\n")
+
+
+@app.command("verify")
+def verify_command(
+    transcript: Annotated[Path, typer.Argument(help="A transcript from `opportunity export`.")],
+    receipt: Annotated[
+        list[Path] | None, typer.Option("--receipt", help="A receipt to check (repeatable).")
+    ] = None,
+    public_key: Annotated[
+        str | None, typer.Option("--public-key", help="Pin the platform's key (hex).")
+    ] = None,
+) -> None:
+    """Replay a transcript with this engine and check every receipt; exit 1 naming each failure."""
+    from marketcraft.opportunity.receipts import receipt_from_json
+    from marketcraft.opportunity.transcript import load_transcript, verify_transcript
+
+    try:
+        doc = load_transcript(transcript.read_bytes())
+        receipts = [receipt_from_json(p.read_bytes()) for p in receipt or []]
+        key = bytes.fromhex(public_key) if public_key else None
+    except (OSError, ValueError) as exc:
+        typer.echo(f"FAIL cannot read input: {exc}", err=True)
+        raise typer.Exit(1) from None
+    failures = verify_transcript(doc, receipts, key)
+    if failures:
+        for failure in failures:
+            typer.echo(f"FAIL {failure}")
+        raise typer.Exit(1)
+    typer.echo(
+        f"OK {len(doc['records'])} records replayed, {len(doc['checkpoints'])} checkpoints and "
+        f"{len(receipts)} receipts verified"
+    )

@@ -24,6 +24,11 @@ class ProgramRunner:
         for event in events or ():
             self._fold(event)
 
+    @property
+    def broken(self) -> bool:
+        """True after a fold failed: the state must be rebuilt from stored events."""
+        return self._broken
+
     def _fold(self, event: Event) -> None:
         try:
             evolve(self.state, event)

@@ -1,0 +1,140 @@
+"""A program's verifiable journal: every accepted command, with the events it caused, in an
+append-only log (hash chain + RFC 6962 Merkle tree), and a signed receipt for every order.
+
+One log leaf per accepted command::
+
+    leaf = canonical JSON {"command": SHA-256(command record), "events": SHA-256(events record)}
+
+so a receipt's sequence number counts commands, never events (how many events an order caused,
+e.g. close orders it triggered, would say something about the price), and a scout can check its
+own order's inclusion before the reveal from what it knows (its command) and what the receipt
+gives (the events hash, hiding because every order's events carry a random salt).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from marketcraft.kernel.errors import InvariantViolation, ValidationError
+from marketcraft.kernel.log import AppendOnlyLog
+from marketcraft.kernel.messages import (
+    Command,
+    Event,
+    canonical_json,
+    decode,
+    encode,
+    from_plain,
+    to_plain,
+)
+from marketcraft.kernel.signing import Signer
+from marketcraft.opportunity.commands import Context, PlaceOrder
+from marketcraft.opportunity.events import OrderExecuted
+from marketcraft.opportunity.receipts import Receipt, issue_receipt, leaf_from_hashes
+from marketcraft.opportunity.runner import ProgramRunner
+from marketcraft.opportunity.state import ProgramState
+
+__all__ = [
+    "Handled",
+    "JournalRecord",
+    "ProgramJournal",
+    "command_record",
+    "events_record",
+    "leaf_entry",
+    "parse_command_record",
+    "parse_events_record",
+]
+
+
+def command_record(command: Command, ctx: Context) -> bytes:
+    """The exact bytes logged for an accepted command, with who issued it and when."""
+    message = {"type": command.type_name, "data": to_plain(command)}
+    return canonical_json({"actor": ctx.actor, "at": to_plain(ctx.now), "command": message})
+
+
+def events_record(events: list[Event]) -> bytes:
+    return b"[" + b",".join(encode(e) for e in events) + b"]"
+
+
+def leaf_entry(command_bytes: bytes, events_bytes: bytes) -> bytes:
+    return leaf_from_hashes(
+        hashlib.sha256(command_bytes).digest(), hashlib.sha256(events_bytes).digest()
+    )
+
+
+def parse_command_record(data: bytes) -> tuple[Command, Context]:
+    """Inverse of :func:`command_record`; ValidationError if malformed."""
+    try:
+        plain = json.loads(data)
+        message = decode(canonical_json(plain["command"]))
+        ctx = Context(from_plain(str, plain["actor"]), from_plain(datetime, plain["at"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValidationError("bad_record", f"malformed command record: {exc}") from None
+    if not isinstance(message, Command):
+        raise ValidationError("bad_record", "a command record holds a command")
+    return message, ctx
+
+
+def parse_events_record(data: bytes) -> list[Event]:
+    try:
+        items = json.loads(data)
+        events = [decode(canonical_json(item)) for item in items]
+    except (TypeError, ValueError) as exc:
+        raise ValidationError("bad_record", f"malformed events record: {exc}") from None
+    if not all(isinstance(e, Event) for e in events):
+        raise ValidationError("bad_record", "an events record holds events")
+    return events  # type: ignore[return-value]
+
+
+@dataclass(frozen=True, slots=True)
+class JournalRecord:
+    command: bytes
+    events: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    events: list[Event]
+    record: JournalRecord
+    receipt: Receipt | None
+
+
+class ProgramJournal:
+    """A program's runner plus its log; signs checkpoints and receipts with ``signer``."""
+
+    def __init__(self, log_id: str, signer: Signer, records: list[JournalRecord] | None = None):
+        self.runner = ProgramRunner()
+        self.log = AppendOnlyLog(log_id)
+        self.signer = signer
+        self.records: list[JournalRecord] = []
+        for record in records or ():
+            command, ctx = parse_command_record(record.command)
+            handled = self.handle(command, ctx)
+            if handled.record != record:
+                raise InvariantViolation("replay_mismatch", "stored journal does not replay")
+
+    @property
+    def state(self) -> ProgramState:
+        return self.runner.state
+
+    def handle(self, command: Command, ctx: Context) -> Handled:
+        """Decide, apply and log ``command``; sign a receipt if it placed an order."""
+        events = self.runner.handle(command, ctx)
+        record = JournalRecord(command_record(command, ctx), events_record(events))
+        sequence = self.log.append(leaf_entry(record.command, record.events))
+        self.records.append(record)
+        receipt = None
+        if isinstance(command, PlaceOrder):
+            executed = next(e for e in events if isinstance(e, OrderExecuted))
+            receipt = issue_receipt(
+                self.log,
+                self.signer,
+                sequence=sequence,
+                command_bytes=record.command,
+                events_bytes=record.events,
+                executed=executed,
+                now=ctx.now,
+            )
+        return Handled(events, record, receipt)

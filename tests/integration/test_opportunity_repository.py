@@ -1,0 +1,95 @@
+"""Programs in the event store: durable journal records, reload by replay, concurrent writers
+through separate repositories (as separate processes would), and export from the database."""
+
+import json
+import threading
+from datetime import timedelta
+from decimal import Decimal as D
+
+from typer.testing import CliRunner
+
+from marketcraft.cli import app
+from marketcraft.opportunity.commands import Context, DepositCash, PlaceOrder
+from marketcraft.opportunity.invariants import check_all
+from marketcraft.opportunity.repository import ProgramRepository
+from marketcraft.opportunity.terms import Side
+from marketcraft.opportunity.transcript import verify_transcript
+from marketcraft.store import Database
+from tests.support.opportunity_fixtures import SIGNER, T0, settled_journal
+
+
+def copy_into(repo: ProgramRepository):
+    """Run the fixture program's commands through the repository."""
+    from marketcraft.opportunity.journal import parse_command_record
+
+    journal, _, _ = settled_journal()
+    for record in journal.records[:-3]:  # stop before resolution and settlement
+        command, ctx = parse_command_record(record.command)
+        repo.handle("program-demo", command, ctx)
+    return journal
+
+
+def test_records_survive_and_replay_in_a_new_repository(database):
+    repo = ProgramRepository(database.events, SIGNER)
+    original = copy_into(repo)
+    fresh = ProgramRepository(database.events, SIGNER).journal("program-demo")
+    assert fresh.records == original.records[:-3]
+    assert fresh.state.ledger.balances() == repo.journal("program-demo").state.ledger.balances()
+    check_all(fresh.state)
+
+
+def test_two_repositories_writing_one_program_never_double_spend(database):
+    writers = [ProgramRepository(database.events, SIGNER) for _ in range(2)]
+    copy_into(writers[0])
+    at = T0 + timedelta(hours=3)
+    for scout in ("x", "y"):
+        writers[0].handle("program-demo", DepositCash(D(100)), Context(scout, at))
+
+    def trade(repo, scout, n):
+        for i in range(n):
+            order = PlaceOrder(f"{scout}-{i}", "m1", Side.BUY, bytes(32), max_spend=D(15))
+            try:
+                repo.handle("program-demo", order, Context(scout, at))
+            except Exception as exc:  # out of cash is the expected end
+                assert getattr(exc, "code", "") == "insufficient_cash", exc
+
+    threads = [
+        threading.Thread(target=trade, args=(w, s, 8))
+        for w, s in zip(writers, ("x", "y"), strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    final = ProgramRepository(database.events, SIGNER).journal("program-demo")
+    check_all(final.state)
+    for scout in ("x", "y"):
+        orders = [o for o in final.state.orders.values() if o.scout == scout]
+        assert len(orders) == 6  # 100 / 15 -> six escrows fit, never a seventh
+        assert final.state.available(scout) == D(10)
+
+
+def test_export_from_the_database_verifies(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    db = Database.open(url, migrate=True)
+    monkeypatch.setenv("MARKETCRAFT_DATA_DIR", str(tmp_path / "var"))
+    from marketcraft.service.keys import load_or_create_signer
+
+    signer = load_or_create_signer(tmp_path / "var")
+    repo = ProgramRepository(db.events, signer)
+    journal, _, _ = settled_journal()
+    from marketcraft.opportunity.journal import parse_command_record
+
+    for record in journal.records:
+        command, ctx = parse_command_record(record.command)
+        repo.handle("program-demo", command, ctx)
+    repo.publish_checkpoint("program-demo", T0 + timedelta(days=20))
+    db.close()
+    out = tmp_path / "t.json"
+    result = CliRunner().invoke(
+        app, ["opportunity", "export", "program-demo", "--database-url", url, "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text())
+    assert verify_transcript(doc, public_key=signer.public_key) == []
+    assert len(doc["checkpoints"]) == 2
