@@ -49,7 +49,8 @@ def test_quote_reproduces_the_published_trade():
 @pytest.mark.parametrize("amm", ["lmsr", "range", "pmamm"])
 def test_every_amm_plans_to_the_budget_and_quotes_inside_the_band(amm):
     out = run_json("plan", "--budget", "5000", "--band", "0.02", "0.25", "--amm", amm)
-    assert out["max_loss"] == pytest.approx(5000, abs=1e-6)
+    # shown rounded up to 6 places: the worst case is never understated
+    assert 5000 <= out["max_loss"] <= 5000.000001
     assert out["full_traverse_shares"] - out["full_traverse_cash"] == pytest.approx(5000, abs=1e-5)
     q = run_json(
         "quote",

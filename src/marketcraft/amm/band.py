@@ -12,6 +12,7 @@ liquidity is ``b`` and the potential is ``G(s) = ln(1 + e^s)`` (so ``G'(s) = p``
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 from marketcraft.amm.curve import BandCurve, check_band
 from marketcraft.kernel.errors import ValidationError
@@ -44,16 +45,19 @@ class BandLMSR(BandCurve):
         return liquidity_for_budget(budget, pa, pb)
 
     @staticmethod
+    @lru_cache(maxsize=1024)
     @with_money_context
     def state_of_price(p: Decimal) -> Decimal:
         return (p / (_ONE - p)).ln()
 
     @staticmethod
+    @lru_cache(maxsize=16384)
     @with_money_context
     def price_of_state(s: Decimal) -> Decimal:
         return _ONE / (_ONE + (-s).exp())
 
     @staticmethod
+    @lru_cache(maxsize=16384)
     @with_money_context
     def potential(s: Decimal) -> Decimal:
         return (_ONE + s.exp()).ln()

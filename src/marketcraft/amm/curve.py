@@ -11,7 +11,7 @@ where ``sa``/``sb`` are the states at the band's edges pa/pb. A loss budget ``B`
 ``scale = B / ((sb - sa) - (G(sb) - G(sa)))``, and every trade is clipped to ``sa <= s <= sb``.
 
 Rounding always favours the pool. Shares a buyer receives are rounded **down** to the share
-unit after subtracting a tiny guard (``GUARD``, far above the 60-digit arithmetic error) so that
+unit after subtracting a tiny guard (``GUARD``, far above the 40-digit arithmetic error) so that
 no computed value can round in the trader's favour; the cash a buyer pays is rounded **up**; the
 cash a seller receives is rounded **down**. So the sponsor's loss never exceeds ``B``, a buy
 never costs more than the cash offered, and a round trip never profits the trader.
@@ -30,8 +30,9 @@ from marketcraft.kernel.money import quantize_down, quantize_up, with_money_cont
 
 __all__ = ["GUARD", "BandCurve", "Fill"]
 
-#: subtracted before rounding shares down, so arithmetic error (~1e-55) never favours a trader
-GUARD = Decimal("1e-40")
+#: subtracted before rounding shares down, so arithmetic error (~1e-30 at the largest sizes
+#: under the 40-digit context) never rounds in a trader's favour; far below a share unit
+GUARD = Decimal("1e-24")
 _ZERO = Decimal(0)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from marketcraft.amm.curve import BandCurve, check_band
 from marketcraft.amm.normal import cdf, inverse_cdf, pdf
@@ -26,7 +27,7 @@ from marketcraft.kernel.money import with_money_context
 
 __all__ = ["DynamicPmAmm", "PmAmm"]
 
-_EPS = Decimal("1e-52")
+_EPS = Decimal("1e-33")
 
 
 @with_money_context
@@ -38,16 +39,19 @@ class PmAmm(BandCurve):
     """Static pm-AMM in a band; ``scale`` is the liquidity ``L``."""
 
     @staticmethod
+    @lru_cache(maxsize=1024)
     @with_money_context
     def state_of_price(p: Decimal) -> Decimal:
         return inverse_cdf(p)
 
     @staticmethod
+    @lru_cache(maxsize=16384)
     @with_money_context
     def price_of_state(s: Decimal) -> Decimal:
         return cdf(s)
 
     @staticmethod
+    @lru_cache(maxsize=16384)
     @with_money_context
     def potential(s: Decimal) -> Decimal:
         return _g(s)

@@ -13,6 +13,7 @@ B sets ``L = B / ((1/sqrt(pa) - 1/sqrt(pb)) - (sqrt(pb) - sqrt(pa)))``.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 from marketcraft.amm.curve import BandCurve
 from marketcraft.kernel.money import with_money_context
@@ -26,16 +27,19 @@ class RangePosition(BandCurve):
     """A concentrated-liquidity range position; ``scale`` is the liquidity ``L``."""
 
     @staticmethod
+    @lru_cache(maxsize=1024)
     @with_money_context
     def state_of_price(p: Decimal) -> Decimal:
         return -_ONE / p.sqrt()
 
     @staticmethod
+    @lru_cache(maxsize=16384)
     @with_money_context
     def price_of_state(s: Decimal) -> Decimal:
         return _ONE / (s * s)
 
     @staticmethod
+    @lru_cache(maxsize=16384)
     @with_money_context
     def potential(s: Decimal) -> Decimal:
         return -_ONE / s

@@ -12,14 +12,17 @@ each asset is always zero (:func:`check_balanced`).
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
 from marketcraft.kernel.errors import InvariantViolation, ValidationError
-from marketcraft.kernel.money import Asset, Money, money_context
+from marketcraft.kernel.money import MONEY_CONTEXT, Asset, Money, money_context
 
 __all__ = ["Ledger", "Posting", "Transaction", "check_balanced"]
+
+_ZERO = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +51,14 @@ class Transaction:
 class Ledger:
     """Balances per (account, asset); mutated only through :meth:`post`, which is all-or-nothing."""
 
-    __slots__ = ("_balances", "_negative_allowed", "_posted")
+    __slots__ = ("_assets", "_balances", "_negative_allowed", "_posted")
 
     def __init__(self) -> None:
         self._negative_allowed: dict[str, bool] = {}
-        self._balances: dict[tuple[str, Asset], Decimal] = {}
+        # Balances are keyed by asset code (cheap to hash); _assets keeps each code's Asset
+        # and refuses a second, different Asset under the same code.
+        self._balances: dict[tuple[str, str], Decimal] = {}
+        self._assets: dict[str, Asset] = {}
         self._posted = 0
 
     # -- accounts -----------------------------------------------------------------------------
@@ -77,12 +83,13 @@ class Ledger:
     def balance(self, account: str, asset: Asset) -> Money:
         if account not in self._negative_allowed:
             raise InvariantViolation("unknown_account", f"account {account!r} is not open")
-        value = self._balances.get((account, asset))
+        value = self._balances.get((account, asset.code))
         return asset.zero() if value is None else Money(value, asset)
 
     def balances(self) -> Mapping[tuple[str, Asset], Decimal]:
-        """A read-only view of every non-default balance."""
-        return dict(self._balances)
+        """A copy of every non-default balance, keyed by (account, asset)."""
+        assets = self._assets
+        return {(account, assets[code]): value for (account, code), value in self._balances.items()}
 
     @property
     def transactions_posted(self) -> int:
@@ -97,33 +104,38 @@ class Ledger:
         """
         if not tx.postings:
             raise InvariantViolation("empty_transaction", "a transaction needs postings")
-        with money_context():
-            net: dict[Asset, Decimal] = {}
-            updates: dict[tuple[str, Asset], Decimal] = {}
+        with decimal.localcontext(MONEY_CONTEXT):
+            net: dict[str, Decimal] = {}
+            updates: dict[tuple[str, str], Decimal] = {}
             for posting in tx.postings:
                 if posting.account not in self._negative_allowed:
                     raise InvariantViolation(
                         "unknown_account", f"account {posting.account!r} is not open"
                     )
                 asset = posting.amount.asset
-                key = (posting.account, asset)
+                code = asset.code
+                known = self._assets.get(code)
+                if known is not None and known != asset:
+                    raise InvariantViolation("asset_clash", f"two assets are named {code!r}")
+                key = (posting.account, code)
                 amount = posting.amount.amount
-                net[asset] = net.get(asset, Decimal(0)) + amount
+                net[code] = net.get(code, _ZERO) + amount
                 base = updates.get(key)
                 if base is None:
-                    base = self._balances.get(key, Decimal(0))
+                    base = self._balances.get(key, _ZERO)
                 updates[key] = base + amount
-            for asset, total in net.items():
+            for code, total in net.items():
                 if total != 0:
                     raise InvariantViolation(
-                        "unbalanced", f"postings in {asset.code} net to {total}, not zero"
+                        "unbalanced", f"postings in {code} net to {total}, not zero"
                     )
-            for (account, asset), value in updates.items():
+            for (account, code), value in updates.items():
                 if value < 0 and not self._negative_allowed[account]:
                     raise InvariantViolation(
-                        "negative_balance",
-                        f"account {account!r} would hold {value} {asset.code}",
+                        "negative_balance", f"account {account!r} would hold {value} {code}"
                     )
+        for posting in tx.postings:
+            self._assets.setdefault(posting.amount.asset.code, posting.amount.asset)
         self._balances.update(updates)
         self._posted += 1
 
@@ -131,6 +143,7 @@ class Ledger:
         other = Ledger()
         other._negative_allowed = dict(self._negative_allowed)
         other._balances = dict(self._balances)
+        other._assets = dict(self._assets)
         other._posted = self._posted
         return other
 

@@ -102,33 +102,65 @@ def _decimal_text(value: Decimal) -> str:
     return text
 
 
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _plain_datetime(value: datetime) -> str:
+    if value.tzinfo is None or value.utcoffset() != UTC.utcoffset(None):
+        raise ValidationError("naive_time", "timestamps must be timezone-aware UTC")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _plain_float(_value: float) -> Any:
+    raise TypeError("floats have no canonical encoding; use Decimal")
+
+
+def _plain_mapping(value: dict[Any, Any]) -> dict[str, Any]:
+    if not all(isinstance(k, str) for k in value):
+        raise TypeError("only str keys have a canonical encoding")
+    return {k: to_plain(v) for k, v in value.items()}
+
+
+_PLAIN: dict[type, Callable[[Any], Any]] = {
+    str: _identity,
+    int: _identity,
+    bool: _identity,
+    type(None): _identity,
+    Decimal: _decimal_text,
+    bytes: bytes.hex,
+    float: _plain_float,
+    datetime: _plain_datetime,
+    tuple: lambda v: [to_plain(x) for x in v],
+    list: lambda v: [to_plain(x) for x in v],
+    dict: _plain_mapping,
+}
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
 def to_plain(value: Any) -> Any:
     """The JSON-ready form of ``value`` (see the module docstring for the mapping)."""
-    if value is None or isinstance(value, bool | str):
-        return value
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        raise TypeError("floats have no canonical encoding; use Decimal")
-    if isinstance(value, Decimal):
-        return _decimal_text(value)
+    kind = type(value)
+    convert = _PLAIN.get(kind)
+    if convert is not None:
+        return convert(value)
     if isinstance(value, Enum):
         return to_plain(value.value)
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, datetime):
-        if value.tzinfo is None or value.utcoffset() != UTC.utcoffset(None):
-            raise ValidationError("naive_time", "timestamps must be timezone-aware UTC")
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    if isinstance(value, tuple | list):
-        return [to_plain(v) for v in value]
-    if isinstance(value, dict):
-        if not all(isinstance(k, str) for k in value):
-            raise TypeError("only str keys have a canonical encoding")
-        return {k: to_plain(v) for k, v in value.items()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    raise TypeError(f"no canonical encoding for {type(value).__name__}")
+        return {name: to_plain(getattr(value, name)) for name in _field_names(kind)}
+    for base, convert in _PLAIN.items():  # subclasses of the supported types
+        if isinstance(value, base):
+            return convert(value)
+    raise TypeError(f"no canonical encoding for {kind.__name__}")
 
 
 def canonical_json(plain: Any) -> bytes:

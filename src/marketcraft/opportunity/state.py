@@ -27,7 +27,7 @@ from marketcraft.amm.curve import BandCurve
 from marketcraft.kernel.errors import InvariantViolation
 from marketcraft.kernel.ledger import Ledger, Posting, Transaction
 from marketcraft.kernel.messages import Event
-from marketcraft.kernel.money import Asset
+from marketcraft.kernel.money import Asset, Money
 from marketcraft.opportunity.amms import curve_class
 from marketcraft.opportunity.commands import Outcome
 from marketcraft.opportunity.events import (
@@ -157,14 +157,22 @@ def evolve(state: ProgramState, event: Event) -> ProgramState:
     return state
 
 
-def _move(state: ProgramState, *legs: tuple[str, str, Decimal], asset: Asset | None = None) -> None:
-    """Post one transaction of (from, to, amount) legs, skipping zero amounts."""
-    unit = asset or state.cash
+Leg = tuple[str, str, Decimal]
+
+
+def _move(state: ProgramState, *legs: Leg, asset: Asset | None = None) -> None:
+    """Post one transaction of (from, to, amount) legs in one asset, skipping zero amounts."""
+    _post(state, [(legs, asset or state.cash)])
+
+
+def _post(state: ProgramState, groups: list[tuple[tuple[Leg, ...], Asset]]) -> None:
+    """Post legs in several assets as ONE transaction (all or nothing)."""
     postings: list[Posting] = []
-    for source, destination, amount in legs:
-        if amount:
-            money = unit.money(amount)
-            postings += [Posting(source, -money), Posting(destination, money)]
+    for legs, unit in groups:
+        for source, destination, amount in legs:
+            if amount:
+                money = Money(amount, unit)
+                postings += [Posting(source, -money), Posting(destination, money)]
     if postings:
         state.ledger.post(Transaction(tuple(postings)))
 
@@ -238,16 +246,22 @@ def _order_executed(state: ProgramState, e: OrderExecuted) -> None:
     market = state.markets[e.market_id]
     escrow, pool = f"escrow:{e.order_id}", f"pool:{e.market_id}"
     _open(state, escrow, cash_account(e.scout), shares_account(e.scout))
+    mint, shares = f"mint:{e.market_id}", shares_account(e.scout)
+    bond = (f"bond:{e.market_id}", cash_account(market.creator), e.bond_refund)
     if e.side is Side.BUY:
-        _move(state, (cash_account(e.scout), escrow, e.escrow), (escrow, pool, e.cash),
-              (escrow, FEES, e.fee))  # fmt: skip
-        _move(state, (f"mint:{e.market_id}", shares_account(e.scout), e.shares), asset=market.yes)
+        cash_legs: tuple[Leg, ...] = (
+            (cash_account(e.scout), escrow, e.escrow),
+            (escrow, pool, e.cash),
+            (escrow, FEES, e.fee),
+            bond,
+        )
+        share_leg: Leg = (mint, shares, e.shares)
         paid = e.cash
     else:
-        _move(state, (shares_account(e.scout), f"mint:{e.market_id}", e.shares), asset=market.yes)
-        _move(state, (pool, escrow, e.cash - e.fee), (pool, FEES, e.fee))
+        cash_legs = ((pool, escrow, e.cash - e.fee), (pool, FEES, e.fee), bond)
+        share_leg = (shares, mint, e.shares)
         paid = -e.cash
-    _move(state, (f"bond:{e.market_id}", cash_account(market.creator), e.bond_refund))
+    _post(state, [(cash_legs, state.cash), ((share_leg,), market.yes)])
     market.bond -= e.bond_refund
     market.state = e.state_after
     market.traded = True

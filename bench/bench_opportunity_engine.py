@@ -1,0 +1,155 @@
+"""Blind trades per second through the opportunity engine, side by side with the AMM math alone.
+
+One process, one core, the same seeded order flow (50 markets, 200 scouts, buys and sells):
+  AMM math alone          BandLMSR.buy_with_cash / sell_shares on a state variable
+  runner                  decide + evolve + ledger (ProgramRunner)
+  journal                 + log leaf (hash chain + Merkle) per command
+  journal + receipts      + a signed checkpoint and receipt per order (as the service does)
+
+    .venv/bin/python bench/bench_opportunity_engine.py [--orders 20000]
+Goal (issue 3): >= 10,000 blind trades/s on one core through the engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+
+from marketcraft.kernel import Signer
+from marketcraft.opportunity.amms import AmmKind, curve_for_budget
+from marketcraft.opportunity.commands import (
+    Context,
+    DepositCash,
+    ListMarket,
+    OpenProgram,
+    PlaceOrder,
+)
+from marketcraft.opportunity.journal import ProgramJournal
+from marketcraft.opportunity.runner import ProgramRunner
+from marketcraft.opportunity.terms import (
+    CollateralMode,
+    FeePolicy,
+    ProgramTerms,
+    RevealPolicy,
+    Side,
+)
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+MARKETS, SCOUTS = 50, 200
+TERMS = ProgramTerms(
+    market_budget=D(25000), pa=D("0.01"), pb=D("0.30"), amm=AmmKind.LMSR,
+    window_seconds=30 * 86400, fee_rate=D("0.01"), fee_policy=FeePolicy.REFUND_PRO_RATA_FEES,
+    reveal_policy=RevealPolicy.PER_TRADER, collateral=CollateralMode.UNLIMITED,
+)  # fmt: skip
+
+
+def order_flow(n: int) -> list[PlaceOrder]:
+    rng = random.Random(7)
+    orders = []
+    for i in range(n):
+        market = f"m{rng.randrange(MARKETS)}"
+        if rng.random() < 0.8:
+            spend = D(rng.randrange(100, 5000)) / 100
+            orders.append(PlaceOrder(f"o{i}", market, Side.BUY, rng.randbytes(32), max_spend=spend))
+        else:
+            shares = D(rng.randrange(1, 200))
+            orders.append(
+                PlaceOrder(f"o{i}", market, Side.SELL, rng.randbytes(32), max_shares=shares)
+            )
+    return orders
+
+
+def setup(handle) -> None:
+    handle(OpenProgram("bench", "Bench", D(25000 * MARKETS), TERMS), Context("sponsor", T0))
+    for m in range(MARKETS):
+        handle(ListMarket(f"m{m}", f"Market {m}"), Context("sponsor", T0))
+    for s in range(SCOUTS):
+        handle(DepositCash(D(10**7)), Context(f"s{s}", T0))
+
+
+def scouts_for(orders: list[PlaceOrder]) -> list[Context]:
+    rng = random.Random(11)
+    return [
+        Context(f"s{rng.randrange(SCOUTS)}", T0 + timedelta(seconds=i)) for i in range(len(orders))
+    ]
+
+
+def bench_math(orders: list[PlaceOrder]) -> float:
+    curve = curve_for_budget(AmmKind.LMSR, TERMS.market_budget, TERMS.pa, TERMS.pb)
+    states = {f"m{m}": curve.open_state for m in range(MARKETS)}
+    start = time.perf_counter()
+    for o in orders:
+        s = states[o.market_id]
+        if o.side is Side.BUY:
+            assert o.max_spend is not None
+            fill = curve.buy_with_cash(s, o.max_spend)
+        else:
+            assert o.max_shares is not None
+            fill = curve.sell_shares(
+                s,
+                min(
+                    o.max_shares,
+                    curve.shares_between(curve.open_state, s).quantize(D(1), "ROUND_FLOOR"),
+                ),
+            )
+        states[o.market_id] = fill.state_after
+    return len(orders) / (time.perf_counter() - start)
+
+
+def bench_handler(handle, orders, contexts) -> float:
+    start = time.perf_counter()
+    for o, ctx in zip(orders, contexts, strict=True):
+        handle(o, ctx)
+    return len(orders) / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="opportunity engine throughput")
+    parser.add_argument("--orders", type=int, default=20000)
+    args = parser.parse_args()
+    orders = order_flow(args.orders)
+    contexts = scouts_for(orders)
+    rows = [("AMM math alone", bench_math(orders))]
+
+    runner = ProgramRunner()
+    setup(runner.handle)
+    rows.append(("runner (decide+evolve+ledger)", bench_handler(runner.handle, orders, contexts)))
+
+    signer = Signer(bytes(range(32)))
+    journal = ProgramJournal("bench", signer)
+    setup(journal.handle)
+    journal_no_receipt = _without_receipts(journal)
+    rows.append(("journal (+ log)", bench_handler(journal_no_receipt, orders, contexts)))
+
+    signed = ProgramJournal("bench", signer)
+    setup(signed.handle)
+    rows.append(("journal + receipts", bench_handler(signed.handle, orders, contexts)))
+
+    base = rows[0][1]
+    print(f"{'what':<32}{'trades/s':>12}{'x AMM math':>12}")
+    for name, rate in rows:
+        print(f"{name:<32}{rate:>12,.0f}{rate / base:>12.2f}")
+
+
+def _without_receipts(journal: ProgramJournal):
+    from marketcraft.opportunity.journal import (
+        JournalRecord,
+        command_record,
+        events_record,
+        leaf_entry,
+    )
+
+    def handle(command, ctx):
+        events = journal.runner.handle(command, ctx)
+        record = JournalRecord(command_record(command, ctx), events_record(events))
+        journal.log.append(leaf_entry(record.command, record.events))
+        journal.records.append(record)
+
+    return handle
+
+
+if __name__ == "__main__":
+    main()
