@@ -158,3 +158,44 @@ def verify_command(
         f"OK {len(doc['records'])} records replayed, {len(doc['checkpoints'])} checkpoints and "
         f"{len(receipts)} receipts verified"
     )
+
+
+@app.command("simulate")
+def simulate_command(
+    markets: Annotated[int, typer.Option(min=2, help="Markets in the program.")] = 50,
+    scouts: Annotated[int, typer.Option(min=1, help="Scouts trading blind.")] = 200,
+    seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same run.")] = 1,
+    skill: Annotated[
+        float, typer.Option(min=0, help="Typical sharpness of a scout's signal.")
+    ] = 1.5,
+    base_rate: Annotated[float, typer.Option(min=0.001, max=0.999, help="Share of YES.")] = 0.1,
+    budget: Budget = "25000",
+    amm: Amm = AmmKind.LMSR,
+    plot: Annotated[Path, typer.Option(help="Where to write the picture.")] = Path(
+        "var/reports/opportunity-simulation.png"
+    ),
+    as_json: AsJson = False,
+) -> None:
+    """Simulate a program: scouts with noisy private signals trade blind; report the sponsor's
+    cost against its budget and how well end-of-window prices rank the true outcomes (AUC)."""
+    from rich.progress import Progress
+
+    from marketcraft.reports.opportunity_plots import plot_simulation
+    from marketcraft.sim.opportunity import SimulationConfig, simulate
+
+    config = SimulationConfig(
+        markets=markets, scouts=scouts, seed=seed, skill=skill, base_rate=base_rate,
+        budget=_decimal(budget, "--budget"), amm=amm,
+    )  # fmt: skip
+    with Progress(transient=True, disable=as_json) as bar:
+        task = bar.add_task("scouts trading", total=None)
+        result = simulate(config, lambda done, total: bar.update(task, completed=done, total=total))
+    picture = plot_simulation(result, plot)
+    summary = {**result.summary(), "plot": str(picture)}
+    if as_json:
+        typer.echo(json.dumps(summary))
+        return
+    table = Table(title="opportunity simulation", show_header=False)
+    for key, value in summary.items():
+        table.add_row(key, f"{value:,.2f}" if isinstance(value, float) else str(value))
+    out.print(table)

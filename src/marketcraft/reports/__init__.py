@@ -1,0 +1,1 @@
+"""Plots and HTML reports (matplotlib, from the ``reports`` extra)."""

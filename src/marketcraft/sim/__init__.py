@@ -1,0 +1,1 @@
+"""Simulations: seeded, reproducible runs of the mechanisms on synthetic participants."""
