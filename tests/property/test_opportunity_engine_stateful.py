@@ -38,6 +38,7 @@ from marketcraft.opportunity.terms import (
     ProgramTerms,
     RevealPolicy,
     Side,
+    Token,
 )
 
 SPONSOR = "sponsor"
@@ -47,7 +48,7 @@ MARKETS = ["m0", "m1", "m2", "m3"]
 # draws favour the two markets every run starts with, so most orders reach a live market
 LIVE = st.sampled_from(["m0", "m0", "m0", "m1", "m1", "m1", "m2", "m3"])
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-WINDOW = 6 * 3600
+WINDOW = 2 * 3600
 
 
 class EngineMachine(RuleBasedStateMachine):
@@ -141,9 +142,37 @@ class EngineMachine(RuleBasedStateMachine):
             limit_price=None if limit is None else D(limit) / 100,
         ))  # fmt: skip
 
-    @rule(minutes=st.integers(1, 60))
+    @rule(
+        actor=st.sampled_from(SCOUTS),
+        market=LIVE,
+        spend=st.none() | st.integers(1, 60_00),
+        shares=st.none() | st.integers(1, 400_000000),
+        limit=st.none() | st.integers(50, 99),
+    )
+    def buy_no(self, actor, market, spend, shares, limit):
+        self.salt += 1
+        self.run(actor, PlaceOrder(
+            f"o{self.salt}", market, Side.BUY, self.salt.to_bytes(32, "big"),
+            max_spend=None if spend is None else D(spend) / 100,
+            max_shares=None if shares is None else D(shares) / 10**6,
+            limit_price=None if limit is None else D(limit) / 100, token=Token.NO,
+        ))  # fmt: skip
+
+    @rule(actor=st.sampled_from(SCOUTS), market=LIVE, shares=st.integers(1, 500_000000))
+    def sell_no(self, actor, market, shares):
+        self.salt += 1
+        self.run(actor, PlaceOrder(
+            f"o{self.salt}", market, Side.SELL, self.salt.to_bytes(32, "big"),
+            max_shares=D(shares) / 10**6, token=Token.NO,
+        ))  # fmt: skip
+
+    @rule(minutes=st.integers(1, 45))
     def advance(self, minutes):
         self.now += timedelta(minutes=minutes)
+
+    @rule()
+    def jump_past_the_window(self):
+        self.now += timedelta(seconds=WINDOW + 60)
 
     @rule(market=st.sampled_from(MARKETS), actor=st.sampled_from(ACTORS))
     def reveal(self, market, actor):
@@ -163,11 +192,16 @@ class EngineMachine(RuleBasedStateMachine):
                 for s in SCOUTS
                 if s in state.markets[market].net_paid
             }
+        held_no = {}
+        if market in state.markets:
+            traders = [s for s in SCOUTS if s in state.markets[market].net_paid]
+            held_no = {s: state.shares_held(s, market, Token.NO) for s in traders}
         events = self.run(SPONSOR, ResolveMarket(market, outcome, "evidence"))
         for event in events or ():
-            if isinstance(event, MarketResolved) and event.outcome is Outcome.YES:
+            if isinstance(event, MarketResolved) and event.outcome is not Outcome.VOID:
                 paid = dict(event.payouts)
-                for scout, shares in held.items():
+                winners = held if event.outcome is Outcome.YES else held_no
+                for scout, shares in winners.items():
                     assert paid.get(scout, D(0)) == quantize_down(shares, 2)
 
     @precondition(

@@ -278,3 +278,38 @@ def test_malformed_orders_get_clear_errors_and_change_nothing(bad):
         p.do("a", bad)
     assert p.state.version == version
     assert not any(isinstance(e, OrderExecuted) for e in p.runner.events)
+
+
+def test_no_side_buys_pay_on_no_and_move_the_price_down():
+    from marketcraft.opportunity.terms import Token
+
+    p = Program(fee_rate=D(0))
+    p.do("label", ListMarket("m", "M"))
+    p.fund("bull", "bear")
+    up = p.buy("bull", "m", max_spend=D(60))
+    curve = p.state.markets["m"].curve
+    price_up = curve.price(up.state_after)
+    no = p.buy("bear", "m", max_spend=D(30), token=Token.NO)
+    assert no.token is Token.NO and no.shares > D(30)  # NO costs less than 1 a share
+    assert curve.price(no.state_after) < price_up
+    capped = p.buy("bear", "m", max_spend=D(500), token=Token.NO, limit_price=D("0.9"))
+    assert capped.clipped and curve.price(capped.state_after) >= D("0.1") - D("1e-20")
+    (_, _, resolved) = p.do("label", ResolveMarket("m", Outcome.NO, "passed"), at=LATER)
+    paid = dict(resolved.payouts)
+    assert set(paid) == {"bear"}
+    assert paid["bear"] == (no.shares + capped.shares).quantize(D("0.01"), "ROUND_FLOOR")
+    assert p.state.shares_held("bull", "m") == 0
+
+
+def test_no_positions_can_be_sold_back():
+    from marketcraft.opportunity.terms import Token
+
+    p = Program(fee_rate=D(0))
+    p.do("label", ListMarket("m", "M"))
+    p.fund("a")
+    p.buy("a", "m", max_spend=D(50))
+    no = p.buy("a", "m", max_spend=D(20), token=Token.NO)
+    back = p.sell("a", "m", no.shares * 2, token=Token.NO)
+    assert back.shares == no.shares and back.clipped
+    assert back.cash <= no.cash
+    assert p.state.shares_held("a", "m", Token.NO) == 0

@@ -66,3 +66,10 @@ class BandLMSR(BandCurve):
     @with_money_context
     def state_of_potential(g: Decimal) -> Decimal:
         return (g.exp() - _ONE).ln()
+
+    @classmethod
+    @with_money_context
+    def state_of_no_potential(cls, h: Decimal, lo: Decimal, hi: Decimal) -> Decimal:
+        # H(s) = s - ln(1 + e^s) = ln(sigmoid(s)), so s = logit(e^h).
+        p = h.exp()
+        return (p / (_ONE - p)).ln()

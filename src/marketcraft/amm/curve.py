@@ -30,6 +30,8 @@ from marketcraft.kernel.money import quantize_down, quantize_up, with_money_cont
 
 __all__ = ["GUARD", "BandCurve", "Fill"]
 
+_NEWTON_TOL = Decimal("1e-33")
+
 #: subtracted before rounding shares down, so arithmetic error (~1e-30 at the largest sizes
 #: under the 40-digit context) never rounds in a trader's favour; far below a share unit
 GUARD = Decimal("1e-24")
@@ -76,6 +78,32 @@ class BandCurve(ABC):
     @abstractmethod
     def state_of_potential(g: Decimal) -> Decimal:
         """The inverse of G."""
+
+    @classmethod
+    @with_money_context
+    def no_potential(cls, s: Decimal) -> Decimal:
+        """H(s) = s - G(s), increasing (H' = 1 - price): the cost of NO is scale * dH."""
+        return s - cls.potential(s)
+
+    @classmethod
+    @with_money_context
+    def state_of_no_potential(cls, h: Decimal, lo: Decimal, hi: Decimal) -> Decimal:
+        """The s in [lo, hi] with H(s) = h, by bracketed Newton (designs may override)."""
+        s = hi
+        for _ in range(200):
+            f = cls.no_potential(s) - h
+            if f > 0:
+                hi = s
+            else:
+                lo = s
+            step = f / (1 - cls.price_of_state(s))
+            candidate = s - step
+            if not lo <= candidate <= hi:
+                candidate = (lo + hi) / 2
+            if abs(candidate - s) < _NEWTON_TOL:
+                return candidate
+            s = candidate
+        raise ArithmeticError("H inverse did not converge")  # pragma: no cover
 
     # -- construction -------------------------------------------------------------------------
     def __post_init__(self) -> None:
@@ -230,6 +258,62 @@ class BandCurve(ABC):
             return Fill(_ZERO, _ZERO, s, shares > 0)
         s1 = max(s - sold / self.scale, floor)
         proceeds = max(quantize_down(self.cash_between(s1, s), self.cash_decimals), _ZERO)
+        return Fill(sold, proceeds, s1, sold < shares)
+
+    # -- the NO side: complete sets minted or redeemed against the same curve ------------------
+    # Buying n NO mints n complete sets (n cash) and sells their n YES into the curve, so the
+    # state moves DOWN by n/scale and the buyer pays n - YES proceeds = scale * (H(s) - H(s1)).
+    # Selling n NO buys n YES from the curve to redeem n sets: the state moves UP and the seller
+    # receives n - YES cost = scale * (H(s1) - H(s)). Rounding as for YES: shares down, costs
+    # up, proceeds down.
+    @with_money_context
+    def no_cash_between(self, s0: Decimal, s1: Decimal) -> Decimal:
+        """scale * (H(s1) - H(s0)): cash a NO holder gets for moving the state s0 -> s1 (> s0)."""
+        return self.scale * (self.no_potential(s1) - self.no_potential(s0))
+
+    @with_money_context
+    def buy_no_with_cash(self, s: Decimal, cash: Decimal, *, downto: Decimal | None = None) -> Fill:
+        """Spend at most ``cash`` on NO at ``s``, never moving the state below the band's
+        bottom (or ``downto``, the state at a buyer's worst NO price)."""
+        self._check_state(s)
+        self._check_units(cash, self.cash_decimals, "cash")
+        floor = self._floor(downto)
+        room = max(self.shares_between(floor, s), _ZERO)
+        if not cash:
+            return self._buy_no(s, _ZERO, clipped=False)
+        target = self.no_potential(s) - cash / self.scale
+        if target <= self.no_potential(floor):
+            return self._buy_no(s, self._shares_down(room), clipped=True)
+        wanted = self.shares_between(self.state_of_no_potential(target, floor, s), s)
+        return self._buy_no(s, self._shares_down(min(wanted, room)), clipped=wanted > room)
+
+    @with_money_context
+    def buy_no_shares(self, s: Decimal, shares: Decimal, *, downto: Decimal | None = None) -> Fill:
+        self._check_state(s)
+        self._check_units(shares, self.share_decimals, "shares")
+        room = self._shares_down(self.shares_between(self._floor(downto), s))
+        return self._buy_no(s, min(shares, room), clipped=shares > room)
+
+    @with_money_context
+    def _buy_no(self, s: Decimal, shares: Decimal, *, clipped: bool) -> Fill:
+        if not shares:
+            return Fill(_ZERO, _ZERO, s, clipped)
+        s1 = max(s - shares / self.scale, self.open_state)
+        cost = quantize_up(self.no_cash_between(s1, s), self.cash_decimals)
+        return Fill(shares, cost, s1, clipped)
+
+    @with_money_context
+    def sell_no_shares(self, s: Decimal, shares: Decimal, *, upto: Decimal | None = None) -> Fill:
+        """Sell ``shares`` NO back at ``s`` (fewer if the band's top, or ``upto``, clips it)."""
+        self._check_state(s)
+        self._check_units(shares, self.share_decimals, "shares")
+        ceiling = self._ceiling(upto)
+        room = quantize_down(self.shares_between(s, ceiling) + GUARD, self.share_decimals)
+        sold = min(shares, max(room, _ZERO))
+        if not sold:
+            return Fill(_ZERO, _ZERO, s, shares > 0)
+        s1 = min(s + sold / self.scale, ceiling)
+        proceeds = max(quantize_down(self.no_cash_between(s, s1), self.cash_decimals), _ZERO)
         return Fill(sold, proceeds, s1, sold < shares)
 
 

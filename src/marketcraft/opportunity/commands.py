@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from marketcraft.kernel.messages import Command, message_type
-from marketcraft.opportunity.terms import ProgramTerms, Side
+from marketcraft.opportunity.terms import ProgramTerms, Side, Token
 
 __all__ = [
     "ApproveMarket",
@@ -89,10 +89,10 @@ class RejectMarket(Command):
 @message_type("opportunity.place_order")
 @dataclass(frozen=True, slots=True)
 class PlaceOrder(Command):
-    """A blind order on YES. A buy names ``max_spend`` (cash, fees included) and/or
+    """A blind order on YES or NO. A buy names ``max_spend`` (cash, fees included) and/or
     ``max_shares``; a sell names ``max_shares`` (capped at what the scout holds). ``limit_price``
-    is the worst price the order accepts. ``salt`` (32 random bytes from the service) seals the
-    fill in the receipt's commitment."""
+    is the worst price of the ``token`` the order accepts. ``salt`` (32 random bytes from the
+    service) seals the fill in the receipt's commitment."""
 
     order_id: str
     market_id: str
@@ -101,6 +101,7 @@ class PlaceOrder(Command):
     max_spend: Decimal | None = None
     max_shares: Decimal | None = None
     limit_price: Decimal | None = None
+    token: Token = Token.YES
 
 
 @message_type("opportunity.close_window")

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from marketcraft.kernel.messages import Event, message_type
 from marketcraft.opportunity.commands import Outcome
-from marketcraft.opportunity.terms import ProgramTerms, Side
+from marketcraft.opportunity.terms import ProgramTerms, Side, Token
 
 __all__ = [
     "ActedOnRecorded",
@@ -103,8 +103,9 @@ class OrderExecuted(Event):
     state_after: Decimal
     clipped: bool
     salt: bytes
-    bond_refund: Decimal  # the creation bond, refunded on a market's first trade
+    bond_refund: Decimal  # the creation bond, refunded on a market's first order
     at: datetime
+    token: Token = Token.YES
 
 
 @message_type("opportunity.window_closed")
@@ -140,6 +141,7 @@ class MarketResolved(Event):
     outcome: Outcome
     evidence: str
     burned: tuple[tuple[str, Decimal], ...]  # (scout, YES shares retired)
+    burned_no: tuple[tuple[str, Decimal], ...]  # (scout, NO shares retired)
     payouts: tuple[tuple[str, Decimal], ...]  # (scout, cash paid)
     from_collateral: Decimal  # shortfall drawn from the sponsor's collateral
     to_collateral: Decimal  # what the pool hands back to the collateral

@@ -10,7 +10,7 @@ from marketcraft.kernel.errors import InvariantViolation
 from marketcraft.kernel.ledger import check_balanced
 from marketcraft.kernel.money import money_context
 from marketcraft.opportunity.state import WORLD, MarketStatus, ProgramState
-from marketcraft.opportunity.terms import CollateralMode
+from marketcraft.opportunity.terms import CollateralMode, Token
 
 __all__ = ["check_all", "check_escrow_released", "check_no_negative", "check_solvent"]
 
@@ -24,14 +24,16 @@ def check_no_negative(state: ProgramState) -> None:
             raise InvariantViolation("negative", f"{account} holds {value} {asset.code}")
 
 
-def outstanding_shares(state: ProgramState, market_id: str) -> Decimal:
+def outstanding_shares(state: ProgramState, market_id: str, token: Token = Token.YES) -> Decimal:
     market = state.markets[market_id]
-    return -state.ledger.balance(f"mint:{market_id}", market.yes).amount
+    asset = market.yes if token is Token.YES else market.no
+    return -state.ledger.balance(f"mint:{market_id}", asset).amount
 
 
 def check_solvent(state: ProgramState) -> None:
-    """If YES won now, every market could pay its shares, and the sponsor would lose at most
-    the market's budget: shares - (pool - reserved) <= budget."""
+    """Whatever the outcome, every market could pay: if YES won, the sponsor would lose at
+    most the market's budget (YES shares - (pool - reserved) <= budget); if NO won, the pool
+    alone covers the NO shares."""
     terms = state.require_terms()
     with money_context():
         for market in state.markets.values():
@@ -46,6 +48,11 @@ def check_solvent(state: ProgramState) -> None:
                 )
             if terms.collateral is CollateralMode.UNLIMITED and shares > pool:
                 raise InvariantViolation("insolvent", f"{market.market_id} cannot pay {shares}")
+            no_shares = outstanding_shares(state, market.market_id, Token.NO)
+            if no_shares > pool:
+                raise InvariantViolation(
+                    "insolvent", f"{market.market_id} cannot pay NO {no_shares}"
+                )
 
 
 def check_escrow_released(state: ProgramState) -> None:

@@ -10,13 +10,12 @@ from marketcraft.kernel.money import quantize_down, quantize_up, with_money_cont
 from marketcraft.opportunity.commands import Context, PlaceOrder
 from marketcraft.opportunity.events import OrderExecuted
 from marketcraft.opportunity.state import MarketState, ProgramState
-from marketcraft.opportunity.terms import Side
+from marketcraft.opportunity.terms import Side, Token
 
 __all__ = ["SALT_BYTES", "execute_order"]
 
 SALT_BYTES = 32
 _ZERO = Decimal(0)
-_ONE_CENT_BUFFER = 1  # minor units added to a shares-only buy's escrow to cover the fee's ceiling
 
 
 def _check_units(value: Decimal | None, decimals: int, what: str) -> Decimal | None:
@@ -44,9 +43,13 @@ def execute_order(
     if limit is not None and not Decimal(0) < limit < Decimal(1):
         raise ValidationError("bad_limit", "a limit price is in (0, 1)")
     curve, rate = market.curve, terms.fee_rate
-    limit_state = (
-        None if limit is None else curve.state_of_price(min(max(limit, curve.pa), curve.pb))
-    )
+    yes = c.token is Token.YES
+    # The limit as a state: the worst YES price for YES orders; for NO orders the worst NO
+    # price L is the YES price 1 - L.
+    limit_state = None
+    if limit is not None:
+        yes_price = limit if yes else Decimal(1) - limit
+        limit_state = curve.state_of_price(min(max(yes_price, curve.pa), curve.pb))
 
     if c.side is Side.BUY:
         if spend is None and shares is None:
@@ -55,17 +58,16 @@ def execute_order(
             escrow = spend
         else:
             assert shares is not None
-            top = curve.pb if limit is None else min(limit, curve.pb)
+            # the most a share can cost on the way: the limit, or the band's far edge
+            worst = limit if limit is not None else (curve.pb if yes else 1 - curve.pa)
             unit = Decimal(1).scaleb(-terms.cash_decimals)
-            escrow = (
-                quantize_up(shares * top * (1 + rate), terms.cash_decimals)
-                + unit * _ONE_CENT_BUFFER
-            )
+            escrow = quantize_up(shares * worst * (1 + rate), terms.cash_decimals) + unit
         if escrow > state.available(ctx.actor):
             raise ValidationError("insufficient_cash", "not enough available cash for the escrow")
         fill = _buy(
             curve,
             market.state,
+            token=c.token,
             spend=spend,
             shares=shares,
             rate=rate,
@@ -77,8 +79,12 @@ def execute_order(
         if shares is None or spend is not None:
             raise ValidationError("bad_order", "a sell names max_shares only")
         escrow = _ZERO
-        held = state.shares_held(ctx.actor, market.market_id)
-        fill = curve.sell_shares(market.state, min(shares, held), downto=limit_state)
+        held = state.shares_held(ctx.actor, market.market_id, c.token)
+        qty = min(shares, held)
+        if yes:
+            fill = curve.sell_shares(market.state, qty, downto=limit_state)
+        else:
+            fill = curve.sell_no_shares(market.state, qty, upto=limit_state)
         fill = Fill(fill.shares, fill.cash, fill.state_after, fill.clipped or held < shares)
         fee = min(quantize_up(fill.cash * rate, terms.cash_decimals), fill.cash)
 
@@ -87,7 +93,7 @@ def execute_order(
     bond_refund = market.bond if not market.traded else _ZERO
     return OrderExecuted(
         c.order_id, market.market_id, ctx.actor, c.side, escrow, fill.shares, fill.cash, fee,
-        fill.state_after, fill.clipped, c.salt, bond_refund, ctx.now,
+        fill.state_after, fill.clipped, c.salt, bond_refund, ctx.now, c.token,
     )  # fmt: skip
 
 
@@ -95,17 +101,24 @@ def _buy(
     curve: BandCurve,
     s: Decimal,
     *,
+    token: Token,
     spend: Decimal | None,
     shares: Decimal | None,
     rate: Decimal,
     cash_decimals: int,
     limit_state: Decimal | None,
 ) -> Fill:
+    yes = token is Token.YES
     if spend is not None:
-        # Leave room for the fee: spend covers AMM cash plus fee on it.
+        # Leave room for the fee: spend covers the AMM cash plus the fee on it.
         amm_cash = quantize_down(spend / (1 + rate), cash_decimals)
-        fill = curve.buy_with_cash(s, amm_cash, upto=limit_state)
+        if yes:
+            fill = curve.buy_with_cash(s, amm_cash, upto=limit_state)
+        else:
+            fill = curve.buy_no_with_cash(s, amm_cash, downto=limit_state)
         if shares is None or fill.shares <= shares:
             return fill
     assert shares is not None
-    return curve.buy_shares(s, shares, upto=limit_state)
+    if yes:
+        return curve.buy_shares(s, shares, upto=limit_state)
+    return curve.buy_no_shares(s, shares, downto=limit_state)

@@ -14,7 +14,7 @@ from marketcraft.opportunity.state import (
     MarketState,
     ProgramState,
 )
-from marketcraft.opportunity.terms import FeePolicy
+from marketcraft.opportunity.terms import FeePolicy, Token
 
 __all__ = ["resolve", "settle"]
 
@@ -25,28 +25,29 @@ _ZERO = Decimal(0)
 def resolve(
     state: ProgramState, market: MarketState, c: ResolveMarket, ctx: Context
 ) -> MarketResolved:
-    """YES: each share pays 1 (rounded down to cash units). NO: shares expire worthless.
-    VOID: each scout gets back the AMM cash it paid in net (never below zero). The pool pays;
-    a shortfall is drawn from the collateral; what remains goes back to it."""
+    """YES: each YES share pays 1; NO: each NO share pays 1 (rounded down to cash units); the
+    other token expires. VOID: each scout gets back the AMM cash it paid in net (never below
+    zero). The pool pays; a shortfall is drawn from the collateral; what remains goes back."""
     decimals = state.cash.decimals
     holders = sorted(market.net_paid)
-    burned = tuple(
-        (scout, held)
-        for scout in holders
-        if (held := state.shares_held(scout, market.market_id)) > 0
-    )
+
+    def holdings(token: Token) -> tuple[tuple[str, Decimal], ...]:
+        found = ((s, state.shares_held(s, market.market_id, token)) for s in holders)
+        return tuple((s, n) for s, n in found if n > 0)
+
+    burned, burned_no = holdings(Token.YES), holdings(Token.NO)
     if c.outcome is Outcome.YES:
         payouts = [(scout, quantize_down(shares, decimals)) for scout, shares in burned]
-    elif c.outcome is Outcome.VOID:
+    elif c.outcome is Outcome.NO:
+        payouts = [(scout, quantize_down(shares, decimals)) for scout, shares in burned_no]
+    else:  # VOID
         payouts = [(scout, max(market.net_paid[scout], _ZERO)) for scout in holders]
-    else:
-        payouts = []
     payouts = [(scout, amount) for scout, amount in payouts if amount > 0]
     pool = state.ledger.balance(f"pool:{market.market_id}", state.cash).amount
     owed = sum((amount for _, amount in payouts), _ZERO)
     from_collateral = max(owed - pool, _ZERO)
     return MarketResolved(
-        market.market_id, c.outcome, c.evidence, burned, tuple(payouts), from_collateral,
+        market.market_id, c.outcome, c.evidence, burned, burned_no, tuple(payouts), from_collateral,
         pool + from_collateral - owed, market.bond, ctx.now,
     )  # fmt: skip
 

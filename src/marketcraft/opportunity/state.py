@@ -7,8 +7,8 @@ Every money move goes through the program's double-entry ledger. Accounts:
 * ``cash:<holder>`` — a participant's available cash; ``escrow:<order>`` — one order's escrow
 * ``pool:<market>`` — a market's reserved budget plus the cash its trades took in
 * ``bond:<market>`` — a creation bond; ``fees`` — fees collected, owed back per the fee policy
-* YES shares of each market are their own asset, minted from ``mint:<market>`` into
-  ``shares:<scout>``.
+* YES and NO shares of each market are assets of their own (``YES:<market>``,
+  ``NO:<market>``), minted from ``mint:<market>`` into ``shares:<scout>``.
 
 The state is mutable and owned by its fold: ``evolve`` changes it in place and returns it;
 ``decide`` only reads it.
@@ -44,7 +44,7 @@ from marketcraft.opportunity.events import (
     ProgramSettled,
     WindowClosed,
 )
-from marketcraft.opportunity.terms import CollateralMode, ProgramTerms, Side
+from marketcraft.opportunity.terms import CollateralMode, ProgramTerms, Side, Token
 from marketcraft.opportunity.titles import normalise_title
 
 __all__ = ["MarketState", "MarketStatus", "OrderRecord", "ProgramState", "evolve"]
@@ -95,6 +95,7 @@ class MarketState:
     curve: BandCurve
     state: Decimal  # the AMM's state coordinate
     yes: Asset
+    no: Asset
     bond: Decimal
     reserved: Decimal
     opens_at: datetime | None
@@ -139,11 +140,12 @@ class ProgramState:
             return _ZERO
         return self.ledger.balance(account, self.cash).amount
 
-    def shares_held(self, holder: str, market_id: str) -> Decimal:
+    def shares_held(self, holder: str, market_id: str, token: Token = Token.YES) -> Decimal:
         account = shares_account(holder)
         if not self.ledger.is_open(account):
             return _ZERO
-        return self.ledger.balance(account, self.markets[market_id].yes).amount
+        market = self.markets[market_id]
+        return self.ledger.balance(account, market.yes if token is Token.YES else market.no).amount
 
 
 # -- evolve ---------------------------------------------------------------------------------------
@@ -217,11 +219,12 @@ def _market_listed(state: ProgramState, e: MarketListed) -> None:
     curve = _curve(terms, e.scale)
     pool, bond = f"pool:{e.market_id}", f"bond:{e.market_id}"
     yes = Asset(f"YES:{e.market_id}", terms.share_decimals)
+    no = Asset(f"NO:{e.market_id}", terms.share_decimals)
     state.ledger.open(f"mint:{e.market_id}", allow_negative=True)
     _open(state, pool, bond, cash_account(e.creator), shares_account(e.creator))
     status = MarketStatus.OPEN if e.opens_at is not None else MarketStatus.PENDING
     state.markets[e.market_id] = MarketState(
-        e.market_id, e.title, e.rules, e.creator, status, curve, curve.open_state, yes,
+        e.market_id, e.title, e.rules, e.creator, status, curve, curve.open_state, yes, no,
         e.bond, e.reserved, e.opens_at, e.closes_at,
     )  # fmt: skip
     state.titles[normalise_title(e.title)] = e.market_id
@@ -261,7 +264,13 @@ def _order_executed(state: ProgramState, e: OrderExecuted) -> None:
         cash_legs = ((pool, escrow, e.cash - e.fee), (pool, FEES, e.fee), bond)
         share_leg = (shares, mint, e.shares)
         paid = -e.cash
-    _post(state, [(cash_legs, state.cash), ((share_leg,), market.yes)])
+    _post(
+        state,
+        [
+            (cash_legs, state.cash),
+            ((share_leg,), market.yes if e.token is Token.YES else market.no),
+        ],
+    )
     market.bond -= e.bond_refund
     market.state = e.state_after
     market.traded = True
@@ -297,8 +306,14 @@ def _market_resolved(state: ProgramState, e: MarketResolved) -> None:
     collateral = SHARED if terms.collateral is CollateralMode.FIRST_N else SPONSOR
     pool = f"pool:{e.market_id}"
     _move(state, (collateral, pool, e.from_collateral))
-    for scout, shares in e.burned:
-        _move(state, (shares_account(scout), f"mint:{e.market_id}", shares), asset=market.yes)
+    mint = f"mint:{e.market_id}"
+    _post(
+        state,
+        [
+            (tuple((shares_account(s), mint, n) for s, n in e.burned), market.yes),
+            (tuple((shares_account(s), mint, n) for s, n in e.burned_no), market.no),
+        ],
+    )
     _move(state, *((pool, cash_account(scout), amount) for scout, amount in e.payouts))
     _move(state, (pool, collateral, e.to_collateral))
     _move(state, (f"bond:{e.market_id}", cash_account(market.creator), e.bond_refund))

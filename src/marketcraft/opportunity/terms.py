@@ -11,12 +11,17 @@ from marketcraft.kernel.errors import ValidationError
 from marketcraft.kernel.money import quantize_down
 from marketcraft.opportunity.amms import AmmKind
 
-__all__ = ["CollateralMode", "FeePolicy", "ProgramTerms", "RevealPolicy", "Side"]
+__all__ = ["CollateralMode", "FeePolicy", "ProgramTerms", "RevealPolicy", "Side", "Token"]
 
 
 class Side(StrEnum):
     BUY = "buy"
     SELL = "sell"
+
+
+class Token(StrEnum):
+    YES = "yes"  # pays 1 if the opportunity happens
+    NO = "no"  # pays 1 if it does not
 
 
 class CollateralMode(StrEnum):

@@ -182,9 +182,10 @@ def _check_outcomes(state: ProgramState, records: list[JournalRecord], failures:
         failures.add("sponsor", "the sponsor traded in its own program")
     decimals = state.cash.decimals
     for e in events:
-        if not (isinstance(e, MarketResolved) and e.outcome == "yes"):
+        if not (isinstance(e, MarketResolved) and e.outcome in ("yes", "no")):
             continue
-        winning = {s: quantize_down(n, decimals) for s, n in e.burned}
+        winners = e.burned if e.outcome == "yes" else e.burned_no
+        winning = {s: quantize_down(n, decimals) for s, n in winners}
         if dict(e.payouts) != {s: n for s, n in winning.items() if n > 0}:
             failures.add(f"market {e.market_id}", "payouts differ from winning shares")
     fees = sum((e.fee for e in events if isinstance(e, OrderExecuted)), Decimal(0))
