@@ -15,13 +15,16 @@ from marketcraft.kernel.money import quantize_down
 from marketcraft.opportunity.amms import AmmKind
 from marketcraft.opportunity.commands import (
     ApproveMarket,
+    CancelCloseOrder,
     Context,
     DepositCash,
     ListMarket,
     OpenProgram,
     Outcome,
+    PlaceCloseOrder,
     PlaceOrder,
     RecordActedOn,
+    RegisterAgent,
     RejectMarket,
     ResolveMarket,
     RevealMarket,
@@ -44,9 +47,9 @@ from marketcraft.opportunity.terms import (
 SPONSOR = "sponsor"
 SCOUTS = ["s1", "s2", "s3"]
 ACTORS = [SPONSOR, *SCOUTS]
-MARKETS = ["m0", "m1", "m2", "m3"]
+MARKETS = [f"m{i}" for i in range(8)]
 # draws favour the two markets every run starts with, so most orders reach a live market
-LIVE = st.sampled_from(["m0", "m0", "m0", "m1", "m1", "m1", "m2", "m3"])
+LIVE = st.sampled_from(["m0", "m0", "m0", "m1", "m1", "m1", *MARKETS[2:]])
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 WINDOW = 2 * 3600
 
@@ -68,6 +71,7 @@ class EngineMachine(RuleBasedStateMachine):
         )  # fmt: skip
         self.runner = ProgramRunner()
         self.now = T0
+        self.filled_since_jump = 0
         deposit = D(500 * max(deposit_budgets, 2 if collateral is CollateralMode.FIRST_N else 1))
         self.run(SPONSOR, OpenProgram("p", "Program", deposit, self.terms))
         self.salt = 0
@@ -81,7 +85,9 @@ class EngineMachine(RuleBasedStateMachine):
         state = self.runner.state
         before = (state.version, dict(state.ledger.balances()))
         try:
-            return self.runner.handle(command, Context(actor, self.now))
+            events = self.runner.handle(command, Context(actor, self.now))
+            self.filled_since_jump += sum(isinstance(e, OrderExecuted) for e in events)
+            return events
         except MarketcraftError:
             assert (state.version, dict(state.ledger.balances())) == before, "refusal changed state"
             return None
@@ -166,13 +172,48 @@ class EngineMachine(RuleBasedStateMachine):
             max_shares=D(shares) / 10**6, token=Token.NO,
         ))  # fmt: skip
 
+    @rule(
+        actor=st.sampled_from(SCOUTS),
+        market=LIVE,
+        token=st.sampled_from(Token),
+        trigger=st.integers(2, 98),
+        shares=st.integers(1, 2000_000000),
+    )
+    def close_order(self, actor, market, token, trigger, shares):
+        self.salt += 1
+        self.run(actor, PlaceCloseOrder(
+            f"c{self.salt}", market, token, D(trigger) / 100, D(shares) / 10**6,
+            self.salt.to_bytes(32, "big"),
+        ))  # fmt: skip
+
+    @rule(actor=st.sampled_from(SCOUTS), n=st.integers(1, 400))
+    def cancel_close_order(self, actor, n):
+        self.run(actor, CancelCloseOrder(f"c{n}"))
+
+    @rule(
+        actor=st.sampled_from(SCOUTS),
+        market=LIVE,
+        budget=st.integers(1, 300),
+        per=st.integers(1, 100),
+        below=st.integers(2, 45),
+        above=st.none() | st.integers(3, 60),
+    )
+    def agent(self, actor, market, budget, per, below, above):
+        self.salt += 1
+        self.run(actor, RegisterAgent(
+            f"a{self.salt}", market, D(budget), D(min(per, budget)), D(below) / 100,
+            self.salt.to_bytes(32, "big"), None if above is None else D(above) / 100,
+        ))  # fmt: skip
+
     @rule(minutes=st.integers(1, 45))
     def advance(self, minutes):
         self.now += timedelta(minutes=minutes)
 
+    @precondition(lambda self: self.filled_since_jump >= 6)
     @rule()
     def jump_past_the_window(self):
         self.now += timedelta(seconds=WINDOW + 60)
+        self.filled_since_jump = 0
 
     @rule(market=st.sampled_from(MARKETS), actor=st.sampled_from(ACTORS))
     def reveal(self, market, actor):
@@ -247,7 +288,10 @@ class EngineMachine(RuleBasedStateMachine):
         }
 
 
+# 100 steps per run; runs scale with the profile (dev: 30, ci: 100 -> 10,000 steps)
 EngineMachine.TestCase.settings = settings(
-    EngineMachine.TestCase.settings, stateful_step_count=100, max_examples=50
+    EngineMachine.TestCase.settings,
+    stateful_step_count=100,
+    max_examples=max(30, settings.default.max_examples // 2),
 )
 TestEngine = EngineMachine.TestCase

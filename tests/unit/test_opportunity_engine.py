@@ -313,3 +313,52 @@ def test_no_positions_can_be_sold_back():
     assert back.shares == no.shares and back.clipped
     assert back.cash <= no.cash
     assert p.state.shares_held("a", "m", Token.NO) == 0
+
+
+def test_a_close_order_fires_blind_when_its_price_is_reached():
+    from marketcraft.opportunity.commands import CancelCloseOrder, PlaceCloseOrder
+    from marketcraft.opportunity.events import TriggeredTrade
+    from marketcraft.opportunity.terms import Token
+
+    p = Program(fee_rate=D(0))
+    p.do("label", ListMarket("m", "M"))
+    p.fund("holder", "whale", amount=D(2000))
+    bought = p.buy("holder", "m", max_spend=D(10))
+    p.do("holder", PlaceCloseOrder("take", "m", Token.YES, D("0.2"), D(10**6), bytes(32)))
+    before = p.state.available("holder")
+    events = p.do("whale", PlaceOrder("w", "m", Side.BUY, bytes(32), max_spend=D(90)))
+    fired = [e for e in events if isinstance(e, TriggeredTrade)]
+    assert [f.source_id for f in fired] == ["take"]
+    # it sells only as far as its limit allows: never below the trigger price
+    assert 0 < fired[0].shares <= bought.shares
+    curve = p.state.markets["m"].curve
+    assert curve.price(fired[0].state_after) >= D("0.2") - D("1e-20")
+    assert p.state.available("holder") == before  # blind until the reveal
+    (cancelled,) = p.do("holder", CancelCloseOrder("take"))
+    assert cancelled.was_pending is False  # recorded, but the scout's reply is the same
+    with pytest.raises(NotFound):
+        p.do("whale", CancelCloseOrder("take"))
+    p.do("anyone", RevealMarket("m"), at=LATER)
+    assert p.state.available("holder") == before + fired[0].cash
+
+
+def test_an_agent_buys_below_its_price_and_sells_above_within_its_budget():
+    from marketcraft.opportunity.commands import RegisterAgent
+    from marketcraft.opportunity.events import TriggeredTrade
+
+    p = Program(fee_rate=D(0))
+    p.do("label", ListMarket("m", "M"))
+    p.fund("scout", "whale", amount=D(2000))
+    events = p.do("scout", RegisterAgent("bot", "m", D(30), D(10), D("0.03"), bytes(32), D("0.2")))
+    buys = [e for e in events if isinstance(e, TriggeredTrade)]
+    assert buys and all(b.side is Side.BUY for b in buys)
+    curve = p.state.markets["m"].curve
+    assert curve.price(buys[-1].state_after) <= D("0.03") + D("1e-20")
+    assert sum(b.cash + b.fee for b in buys) <= D(30)
+    assert p.state.available("scout") == D(1970)
+    events = p.do("whale", PlaceOrder("w", "m", Side.BUY, bytes(32), max_spend=D(90)))
+    sells = [e for e in events if isinstance(e, TriggeredTrade) and e.side is Side.SELL]
+    held = sum(b.shares for b in buys)
+    assert sells and 0 < sells[0].shares <= held
+    assert curve.price(sells[-1].state_after) >= D("0.2") - D("1e-20")
+    assert p.state.agents["bot"].holding == held - sum(x.shares for x in sells)

@@ -13,14 +13,17 @@ from marketcraft.opportunity.terms import ProgramTerms, Side, Token
 
 __all__ = [
     "ApproveMarket",
+    "CancelCloseOrder",
     "CloseWindow",
     "Context",
     "DepositCash",
     "ListMarket",
     "OpenProgram",
     "Outcome",
+    "PlaceCloseOrder",
     "PlaceOrder",
     "RecordActedOn",
+    "RegisterAgent",
     "RejectMarket",
     "ResolveMarket",
     "RevealMarket",
@@ -102,6 +105,45 @@ class PlaceOrder(Command):
     max_shares: Decimal | None = None
     limit_price: Decimal | None = None
     token: Token = Token.YES
+
+
+@message_type("opportunity.place_close_order")
+@dataclass(frozen=True, slots=True)
+class PlaceCloseOrder(Command):
+    """Sell up to ``max_shares`` of ``token`` once its price reaches ``trigger_price``, never
+    below that price. Fires during the window, blind: the scout learns whether it fired only at
+    the reveal."""
+
+    order_id: str
+    market_id: str
+    token: Token
+    trigger_price: Decimal
+    max_shares: Decimal
+    salt: bytes
+
+
+@message_type("opportunity.cancel_close_order")
+@dataclass(frozen=True, slots=True)
+class CancelCloseOrder(Command):
+    order_id: str
+
+
+@message_type("opportunity.register_agent")
+@dataclass(frozen=True, slots=True)
+class RegisterAgent(Command):
+    """A trading rule the engine runs for the scout inside one market, blind like any order:
+    buy YES for ``spend_per_trade`` whenever the price is below ``buy_below`` (never above it),
+    until ``budget`` is spent; sell everything the agent bought once the price is above
+    ``sell_above`` (never below it). The budget is escrowed now; the rest comes back at the
+    reveal."""
+
+    agent_id: str
+    market_id: str
+    budget: Decimal
+    spend_per_trade: Decimal
+    buy_below: Decimal
+    salt: bytes
+    sell_above: Decimal | None = None
 
 
 @message_type("opportunity.close_window")

@@ -21,17 +21,22 @@ from functools import lru_cache
 from marketcraft.kernel.errors import NotFound, ValidationError
 from marketcraft.kernel.messages import Command, Event
 from marketcraft.kernel.money import quantize_down, with_money_context
+from marketcraft.opportunity.access import market_of, open_market_for
 from marketcraft.opportunity.amms import AmmKind, curve_for_budget
+from marketcraft.opportunity.automation import cancel_close_order, place_close_order, register_agent
 from marketcraft.opportunity.commands import (
     ApproveMarket,
+    CancelCloseOrder,
     CloseWindow,
     Context,
     DepositCash,
     ListMarket,
     OpenProgram,
     Outcome,
+    PlaceCloseOrder,
     PlaceOrder,
     RecordActedOn,
+    RegisterAgent,
     RejectMarket,
     ResolveMarket,
     RevealMarket,
@@ -51,9 +56,15 @@ from marketcraft.opportunity.events import (
 )
 from marketcraft.opportunity.orders import execute_order
 from marketcraft.opportunity.settlement import resolve, settle
-from marketcraft.opportunity.state import SPONSOR, MarketState, MarketStatus, ProgramState, evolve
+from marketcraft.opportunity.state import (
+    SPONSOR,
+    MarketStatus,
+    ProgramState,
+    evolve,
+)
 from marketcraft.opportunity.terms import CollateralMode, ProgramTerms, Side
 from marketcraft.opportunity.titles import normalise_title
+from marketcraft.opportunity.triggers import Pending, run_triggers
 
 __all__ = ["decide", "replay"]
 
@@ -93,13 +104,6 @@ def _cash_amount(state: ProgramState, amount: Decimal, what: str) -> Decimal:
 def _require_sponsor(state: ProgramState, ctx: Context) -> None:
     if ctx.actor != state.sponsor:
         raise ValidationError("sponsor_only", "only the program's sponsor may do this")
-
-
-def market_of(state: ProgramState, market_id: str) -> MarketState:
-    market = state.markets.get(market_id)
-    if market is None:
-        raise NotFound("no_market", "no such market")
-    return market
 
 
 @lru_cache(maxsize=64)
@@ -202,17 +206,11 @@ def _reject(state: ProgramState, c: RejectMarket, ctx: Context) -> list[Event]:
 
 
 def _place_order(state: ProgramState, c: PlaceOrder, ctx: Context) -> list[Event]:
-    if ctx.actor == state.sponsor:
-        raise ValidationError("sponsor_cannot_trade", "the sponsor cannot trade in its program")
-    if c.order_id in state.orders:
-        raise ValidationError("order_exists", "an order with this id exists")
-    market = market_of(state, c.market_id)
-    if market.status is not MarketStatus.OPEN or market.opens_at is None:
-        raise ValidationError("market_not_open", "the market is not open for orders")
-    assert market.closes_at is not None
-    if ctx.now >= market.closes_at:
-        raise ValidationError("window_closed", "the market's window has closed")
-    return [execute_order(state, market, c, ctx)]
+    market = open_market_for(state, c.market_id, c.order_id, ctx)
+    executed = execute_order(state, market, c, ctx)
+    pending = Pending(executed.state_after)
+    pending.add(ctx.actor, c.token, executed.shares if c.side is Side.BUY else -executed.shares)
+    return [executed, *run_triggers(state, market, pending, ctx.now)]
 
 
 def _close_window(state: ProgramState, c: CloseWindow, ctx: Context) -> list[Event]:
@@ -233,14 +231,13 @@ def _reveal(state: ProgramState, c: RevealMarket, ctx: Context) -> list[Event]:
         events += _close_window(state, CloseWindow(c.market_id), ctx)
     elif market.status is not MarketStatus.CLOSED:
         return []
+    # Every escrow of the market goes back to its owner: unspent order cash, sale proceeds,
+    # close-order proceeds, agents' unspent budget and proceeds.
     releases = []
-    for order_id in market.orders:
-        order = state.orders[order_id]
-        if order.side is Side.BUY:
-            back = order.escrow - order.cash - order.fee
-        else:
-            back = order.cash - order.fee
-        releases.append((order_id, back))
+    for escrow_id in market.escrows:
+        held = state.ledger.balance(f"escrow:{escrow_id}", state.cash).amount
+        if held:
+            releases.append((escrow_id, held))
     return [*events, MarketRevealed(c.market_id, tuple(releases), ctx.now)]
 
 
@@ -302,6 +299,9 @@ _HANDLERS: dict[type[Command], Callable[[ProgramState, object, Context], list[Ev
     CloseWindow: _close_window,  # type: ignore[dict-item]
     RevealMarket: _reveal,  # type: ignore[dict-item]
     RecordActedOn: _acted_on,  # type: ignore[dict-item]
+    PlaceCloseOrder: place_close_order,  # type: ignore[dict-item]
+    CancelCloseOrder: cancel_close_order,  # type: ignore[dict-item]
+    RegisterAgent: register_agent,  # type: ignore[dict-item]
     ResolveMarket: _resolve,  # type: ignore[dict-item]
     SettleProgram: _settle,  # type: ignore[dict-item]
 }

@@ -14,8 +14,11 @@ from marketcraft.opportunity.terms import ProgramTerms, Side, Token
 
 __all__ = [
     "ActedOnRecorded",
+    "AgentRegistered",
     "CashDeposited",
     "CashWithdrawn",
+    "CloseOrderCancelled",
+    "CloseOrderPlaced",
     "MarketApproved",
     "MarketListed",
     "MarketRejected",
@@ -24,6 +27,7 @@ __all__ = [
     "OrderExecuted",
     "ProgramOpened",
     "ProgramSettled",
+    "TriggeredTrade",
     "WindowClosed",
 ]
 
@@ -106,6 +110,63 @@ class OrderExecuted(Event):
     bond_refund: Decimal  # the creation bond, refunded on a market's first order
     at: datetime
     token: Token = Token.YES
+
+
+@message_type("opportunity.close_order_placed")
+@dataclass(frozen=True, slots=True)
+class CloseOrderPlaced(Event):
+    order_id: str
+    market_id: str
+    scout: str
+    token: Token
+    trigger_price: Decimal
+    max_shares: Decimal
+    salt: bytes
+    at: datetime
+
+
+@message_type("opportunity.close_order_cancelled")
+@dataclass(frozen=True, slots=True)
+class CloseOrderCancelled(Event):
+    order_id: str
+    was_pending: bool  # False if it had already fired (the scout is not told)
+    at: datetime
+
+
+@message_type("opportunity.agent_registered")
+@dataclass(frozen=True, slots=True)
+class AgentRegistered(Event):
+    agent_id: str
+    market_id: str
+    scout: str
+    budget: Decimal  # escrowed from the scout's cash
+    spend_per_trade: Decimal
+    buy_below: Decimal
+    sell_above: Decimal | None
+    salt: bytes
+    at: datetime
+
+
+@message_type("opportunity.triggered_trade")
+@dataclass(frozen=True, slots=True)
+class TriggeredTrade(Event):
+    """A trade the engine made for a scout: a close order firing (``agent`` False) or an
+    agent's rule (``agent`` True). ``source_id`` is the close order's or the agent's id;
+    ``trade_id`` is unique per trade."""
+
+    trade_id: str
+    source_id: str
+    agent: bool
+    market_id: str
+    scout: str
+    side: Side
+    token: Token
+    shares: Decimal
+    cash: Decimal
+    fee: Decimal
+    state_after: Decimal
+    clipped: bool
+    at: datetime
 
 
 @message_type("opportunity.window_closed")

@@ -56,19 +56,25 @@ def check_solvent(state: ProgramState) -> None:
 
 
 def check_escrow_released(state: ProgramState) -> None:
-    """Every escrow of a revealed or resolved market is empty; every other escrow holds exactly
-    its order's escrow minus the fill (buys) or its net proceeds (sells)."""
+    """Every escrow of a revealed or resolved market is empty. Before that each holds exactly:
+    an order, its escrow minus the fill (buys) or its net proceeds (sells); a close order, its
+    net proceeds; an agent, its budget minus what it spent plus what its sales brought."""
+    expected: dict[str, tuple[str, Decimal]] = {}
     for order in state.orders.values():
-        held = state.ledger.balance(f"escrow:{order.order_id}", state.cash).amount
-        status = state.markets[order.market_id].status
-        if status in (MarketStatus.REVEALED, MarketStatus.RESOLVED):
-            expected = _ZERO
-        elif order.side == "buy":
-            expected = order.escrow - order.cash - order.fee
+        if order.side == "buy":
+            expected[order.order_id] = (order.market_id, order.escrow - order.cash - order.fee)
         else:
-            expected = order.cash - order.fee
-        if held != expected:
-            raise InvariantViolation("escrow", f"{order.order_id} holds {held}, not {expected}")
+            expected[order.order_id] = (order.market_id, order.cash - order.fee)
+    for close in state.close_orders.values():
+        expected[close.order_id] = (close.market_id, close.proceeds)
+    for agent in state.agents.values():
+        expected[agent.agent_id] = (agent.market_id, agent.budget - agent.spent + agent.received)
+    for escrow_id, (market_id, before_reveal) in expected.items():
+        held = state.ledger.balance(f"escrow:{escrow_id}", state.cash).amount
+        revealed = state.markets[market_id].status in (MarketStatus.REVEALED, MarketStatus.RESOLVED)
+        should = _ZERO if revealed else before_reveal
+        if held != should:
+            raise InvariantViolation("escrow", f"{escrow_id} holds {held}, not {should}")
 
 
 def check_all(state: ProgramState) -> None:

@@ -32,8 +32,11 @@ from marketcraft.opportunity.amms import curve_class
 from marketcraft.opportunity.commands import Outcome
 from marketcraft.opportunity.events import (
     ActedOnRecorded,
+    AgentRegistered,
     CashDeposited,
     CashWithdrawn,
+    CloseOrderCancelled,
+    CloseOrderPlaced,
     MarketApproved,
     MarketListed,
     MarketRejected,
@@ -42,6 +45,7 @@ from marketcraft.opportunity.events import (
     OrderExecuted,
     ProgramOpened,
     ProgramSettled,
+    TriggeredTrade,
     WindowClosed,
 )
 from marketcraft.opportunity.terms import CollateralMode, ProgramTerms, Side, Token
@@ -85,6 +89,39 @@ class OrderRecord:
     at: datetime
 
 
+class CloseStatus(StrEnum):
+    PENDING = "pending"
+    FIRED = "fired"
+    CANCELLED = "cancelled"
+
+
+@dataclass(slots=True)
+class CloseOrderRecord:
+    order_id: str
+    market_id: str
+    scout: str
+    token: Token
+    trigger_price: Decimal
+    max_shares: Decimal
+    status: CloseStatus = CloseStatus.PENDING
+    proceeds: Decimal = Decimal(0)  # net of fees, held in its escrow until the reveal
+
+
+@dataclass(slots=True)
+class AgentRecord:
+    agent_id: str
+    market_id: str
+    scout: str
+    budget: Decimal
+    spend_per_trade: Decimal
+    buy_below: Decimal
+    sell_above: Decimal | None
+    spent: Decimal = Decimal(0)  # cash + fees of its buys
+    received: Decimal = Decimal(0)  # proceeds net of fees of its sells
+    holding: Decimal = Decimal(0)  # YES it bought and has not sold
+    trades: int = 0
+
+
 @dataclass(slots=True)
 class MarketState:
     market_id: str
@@ -104,6 +141,10 @@ class MarketState:
     acted_rank: int = 0
     outcome: Outcome | None = None
     orders: list[str] = field(default_factory=list)
+    close_orders: list[str] = field(default_factory=list)
+    agents: list[str] = field(default_factory=list)
+    #: every escrow of this market (orders, close orders, agents), released at the reveal
+    escrows: list[str] = field(default_factory=list)
     #: AMM cash each scout paid in net (buys minus sells): the basis of a VOID refund
     net_paid: dict[str, Decimal] = field(default_factory=dict)
 
@@ -119,6 +160,10 @@ class ProgramState:
     markets: dict[str, MarketState] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)  # normalised title -> market id
     orders: dict[str, OrderRecord] = field(default_factory=dict)
+    close_orders: dict[str, CloseOrderRecord] = field(default_factory=dict)
+    agents: dict[str, AgentRecord] = field(default_factory=dict)
+    escrow_owner: dict[str, str] = field(default_factory=dict)
+    trade_ids: set[str] = field(default_factory=set)
     acted_on: list[str] = field(default_factory=list)
     fees_paid: dict[str, Decimal] = field(default_factory=dict)
     volume: dict[str, Decimal] = field(default_factory=dict)
@@ -275,6 +320,8 @@ def _order_executed(state: ProgramState, e: OrderExecuted) -> None:
     market.state = e.state_after
     market.traded = True
     market.orders.append(e.order_id)
+    market.escrows.append(e.order_id)
+    state.escrow_owner[e.order_id] = e.scout
     market.net_paid[e.scout] = market.net_paid.get(e.scout, _ZERO) + paid
     state.fees_paid[e.scout] = state.fees_paid.get(e.scout, _ZERO) + e.fee
     state.volume[e.scout] = state.volume.get(e.scout, _ZERO) + e.cash
@@ -284,15 +331,76 @@ def _order_executed(state: ProgramState, e: OrderExecuted) -> None:
     )  # fmt: skip
 
 
+def _close_order_placed(state: ProgramState, e: CloseOrderPlaced) -> None:
+    market = state.markets[e.market_id]
+    _open(state, f"escrow:{e.order_id}", cash_account(e.scout), shares_account(e.scout))
+    state.close_orders[e.order_id] = CloseOrderRecord(
+        e.order_id, e.market_id, e.scout, e.token, e.trigger_price, e.max_shares
+    )
+    market.close_orders.append(e.order_id)
+    market.escrows.append(e.order_id)
+    state.escrow_owner[e.order_id] = e.scout
+
+
+def _close_order_cancelled(state: ProgramState, e: CloseOrderCancelled) -> None:
+    record = state.close_orders[e.order_id]
+    if record.status is CloseStatus.PENDING:
+        record.status = CloseStatus.CANCELLED
+
+
+def _agent_registered(state: ProgramState, e: AgentRegistered) -> None:
+    market = state.markets[e.market_id]
+    _open(state, f"escrow:{e.agent_id}", cash_account(e.scout), shares_account(e.scout))
+    _move(state, (cash_account(e.scout), f"escrow:{e.agent_id}", e.budget))
+    state.agents[e.agent_id] = AgentRecord(
+        e.agent_id, e.market_id, e.scout, e.budget, e.spend_per_trade, e.buy_below, e.sell_above
+    )
+    market.agents.append(e.agent_id)
+    market.escrows.append(e.agent_id)
+    state.escrow_owner[e.agent_id] = e.scout
+
+
+def _triggered_trade(state: ProgramState, e: TriggeredTrade) -> None:
+    market = state.markets[e.market_id]
+    escrow, pool, mint = f"escrow:{e.source_id}", f"pool:{e.market_id}", f"mint:{e.market_id}"
+    asset = market.yes if e.token is Token.YES else market.no
+    shares = shares_account(e.scout)
+    if e.side is Side.BUY:
+        cash_legs: tuple[Leg, ...] = ((escrow, pool, e.cash), (escrow, FEES, e.fee))
+        share_leg: Leg = (mint, shares, e.shares)
+        paid = e.cash
+    else:
+        cash_legs = ((pool, escrow, e.cash - e.fee), (pool, FEES, e.fee))
+        share_leg = (shares, mint, e.shares)
+        paid = -e.cash
+    _post(state, [(cash_legs, state.cash), ((share_leg,), asset)])
+    market.state = e.state_after
+    market.net_paid[e.scout] = market.net_paid.get(e.scout, _ZERO) + paid
+    state.fees_paid[e.scout] = state.fees_paid.get(e.scout, _ZERO) + e.fee
+    state.volume[e.scout] = state.volume.get(e.scout, _ZERO) + e.cash
+    state.trade_ids.add(e.trade_id)
+    if e.agent:
+        agent = state.agents[e.source_id]
+        agent.trades += 1
+        if e.side is Side.BUY:
+            agent.spent += e.cash + e.fee
+            agent.holding += e.shares
+        else:
+            agent.received += e.cash - e.fee
+            agent.holding -= e.shares
+    else:
+        record = state.close_orders[e.source_id]
+        record.status = CloseStatus.FIRED
+        record.proceeds += e.cash - e.fee
+
+
 def _window_closed(state: ProgramState, e: WindowClosed) -> None:
     state.markets[e.market_id].status = MarketStatus.CLOSED
 
 
 def _market_revealed(state: ProgramState, e: MarketRevealed) -> None:
     state.markets[e.market_id].status = MarketStatus.REVEALED
-    for order_id, amount in e.releases:
-        order = state.orders[order_id]
-        _move(state, (f"escrow:{order_id}", cash_account(order.scout), amount))
+    _move(state, *((f"escrow:{i}", cash_account(state.escrow_owner[i]), a) for i, a in e.releases))
 
 
 def _acted_on(state: ProgramState, e: ActedOnRecorded) -> None:
@@ -341,4 +449,8 @@ _HANDLERS: dict[type[Event], Callable[[ProgramState, Any], None]] = {
     ActedOnRecorded: _acted_on,
     MarketResolved: _market_resolved,
     ProgramSettled: _program_settled,
+    CloseOrderPlaced: _close_order_placed,
+    CloseOrderCancelled: _close_order_cancelled,
+    AgentRegistered: _agent_registered,
+    TriggeredTrade: _triggered_trade,
 }
