@@ -362,3 +362,33 @@ def test_an_agent_buys_below_its_price_and_sells_above_within_its_budget():
     assert sells and 0 < sells[0].shares <= held
     assert curve.price(sells[-1].state_after) >= D("0.2") - D("1e-20")
     assert p.state.agents["bot"].holding == held - sum(x.shares for x in sells)
+
+
+def test_views_hide_fills_until_the_reveal_and_then_follow_the_policy():
+    from marketcraft.opportunity.visibility import (
+        public_market_view,
+        scout_orders,
+        sponsor_market_view,
+    )
+
+    for policy in RevealPolicy:
+        p = Program(reveal_policy=policy, reveal_threshold=D(50))
+        p.do("label", ListMarket("m", "M"))
+        p.fund("small", "big")
+        p.buy("small", "m", max_spend=D(5))
+        p.buy("big", "m", max_spend=D(80))
+        (mine,) = scout_orders(p.state, "small")
+        assert mine.fill is None and not mine.revealed
+        assert public_market_view(p.state, "m").final_price is None
+        assert sponsor_market_view(p.state, "m").price > D("0.01")  # the sponsor always sees it
+        p.do("anyone", RevealMarket("m"), at=LATER)
+        (mine,) = scout_orders(p.state, "small")
+        assert mine.revealed and mine.fill is not None and mine.fill.shares > 0
+        public = public_market_view(p.state, "m")
+        if policy is RevealPolicy.PER_TRADER:
+            assert public.final_price is None and not public.fills
+        elif policy is RevealPolicy.PUBLIC_ALL:
+            assert len(public.fills) == 2 and public.aggregated_count == 0
+        else:
+            assert len(public.fills) == 1 and public.aggregated_count == 1
+            assert public.aggregated_cash > D(50)

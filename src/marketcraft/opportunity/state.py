@@ -87,6 +87,7 @@ class OrderRecord:
     clipped: bool
     salt: bytes
     at: datetime
+    token: Token = Token.YES
 
 
 class CloseStatus(StrEnum):
@@ -327,7 +328,7 @@ def _order_executed(state: ProgramState, e: OrderExecuted) -> None:
     state.volume[e.scout] = state.volume.get(e.scout, _ZERO) + e.cash
     state.orders[e.order_id] = OrderRecord(
         e.order_id, e.market_id, e.scout, e.side, e.escrow, e.shares, e.cash, e.fee,
-        e.clipped, e.salt, e.at,
+        e.clipped, e.salt, e.at, e.token,
     )  # fmt: skip
 
 
