@@ -11,7 +11,9 @@ from marketcraft.opportunity.commands import (
     ListMarket,
     OpenProgram,
     Outcome,
+    PlaceCloseOrder,
     PlaceOrder,
+    RegisterAgent,
     ResolveMarket,
     SettleProgram,
 )
@@ -22,6 +24,7 @@ from marketcraft.opportunity.terms import (
     ProgramTerms,
     RevealPolicy,
     Side,
+    Token,
 )
 
 T0 = datetime(2026, 4, 1, tzinfo=UTC)
@@ -54,6 +57,8 @@ def settled_journal() -> tuple[ProgramJournal, list, list]:
     do("label", ListMarket("m2", "Will we sign Bo?"))
     for scout in ("s1", "s2", "s3"):
         do(scout, DepositCash(D(500)))
+    do("s2", PlaceCloseOrder("s2-take", "m1", Token.YES, D("0.02"), D(10**5), bytes([7]) * 32))
+    do("s3", RegisterAgent("s3-bot", "m2", D(30), D(10), D("0.02"), bytes([8]) * 32, D("0.05")))
     for i, (scout, market, spend) in enumerate(
         [("s1", "m1", 40), ("s2", "m1", 25), ("s3", "m2", 60), ("s1", "m2", 10), ("s2", "m1", 5)]
     ):

@@ -30,9 +30,15 @@ from marketcraft.kernel.messages import (
     to_plain,
 )
 from marketcraft.kernel.signing import Signer
-from marketcraft.opportunity.commands import Context, PlaceOrder
+from marketcraft.opportunity.commands import Context, PlaceCloseOrder, PlaceOrder, RegisterAgent
 from marketcraft.opportunity.events import OrderExecuted
-from marketcraft.opportunity.receipts import Receipt, issue_receipt, leaf_from_hashes
+from marketcraft.opportunity.receipts import (
+    Receipt,
+    fill_commitment,
+    issue_receipt,
+    leaf_from_hashes,
+    placement_commitment,
+)
 from marketcraft.opportunity.runner import ProgramRunner
 from marketcraft.opportunity.state import ProgramState
 
@@ -126,15 +132,30 @@ class ProgramJournal:
         sequence = self.log.append(leaf_entry(record.command, record.events))
         self.records.append(record)
         receipt = None
-        if isinstance(command, PlaceOrder):
-            executed = next(e for e in events if isinstance(e, OrderExecuted))
+        sealed = sealed_result(command, events)
+        if sealed is not None:
+            order_id, commitment = sealed
             receipt = issue_receipt(
                 self.log,
                 self.signer,
                 sequence=sequence,
                 command_bytes=record.command,
                 events_bytes=record.events,
-                executed=executed,
+                order_id=order_id,
+                scout=ctx.actor,
+                commitment=commitment,
                 now=ctx.now,
             )
         return Handled(events, record, receipt)
+
+
+def sealed_result(command: Command, events: list[Event]) -> tuple[str, bytes] | None:
+    """(order id, commitment) for a command that places an order of any kind, else None."""
+    if isinstance(command, PlaceOrder):
+        executed = next((e for e in events if isinstance(e, OrderExecuted)), None)
+        return None if executed is None else (command.order_id, fill_commitment(executed))
+    if isinstance(command, PlaceCloseOrder):
+        return command.order_id, placement_commitment(events, command.order_id, command.salt)
+    if isinstance(command, RegisterAgent):
+        return command.agent_id, placement_commitment(events, command.agent_id, command.salt)
+    return None

@@ -20,7 +20,7 @@ from marketcraft.kernel.log import (
     verify_checkpoint,
 )
 from marketcraft.kernel.merkle import leaf_hash, verify_inclusion
-from marketcraft.kernel.messages import canonical_json, from_plain, to_plain
+from marketcraft.kernel.messages import Event, canonical_json, encode, from_plain, to_plain
 from marketcraft.kernel.signing import Signer, verify_signature
 from marketcraft.opportunity.events import OrderExecuted
 
@@ -29,6 +29,7 @@ __all__ = [
     "fill_commitment",
     "issue_receipt",
     "leaf_from_hashes",
+    "placement_commitment",
     "receipt_from_json",
     "receipt_to_json",
     "verify_receipt",
@@ -53,6 +54,23 @@ def fill_commitment(executed: OrderExecuted) -> bytes:
         )
     )
     return hashlib.sha256(_FILL_DOMAIN + fill + executed.salt).digest()
+
+
+_PLACEMENT_DOMAIN = b"marketcraft/placement/v1\n"
+
+
+def placement_commitment(events: list[Event], item_id: str, salt: bytes) -> bytes:
+    """For a close order or an agent: SHA-256(domain || its placement event and the trades it
+    made at once || salt), binding the platform to what happened, hiding it until the reveal."""
+    own = [
+        e
+        for e in events
+        if getattr(e, "order_id", None) == item_id
+        or getattr(e, "agent_id", None) == item_id
+        or getattr(e, "source_id", None) == item_id
+    ]
+    body = b"[" + b",".join(encode(e) for e in own) + b"]"
+    return hashlib.sha256(_PLACEMENT_DOMAIN + body + salt).digest()
 
 
 def leaf_from_hashes(order_hash: bytes, events_hash: bytes) -> bytes:
@@ -87,7 +105,9 @@ def issue_receipt(
     sequence: int,
     command_bytes: bytes,
     events_bytes: bytes,
-    executed: OrderExecuted,
+    order_id: str,
+    scout: str,
+    commitment: bytes,
     now: datetime,
 ) -> Receipt:
     """Sign a receipt for the order logged at ``sequence``, with a checkpoint of the log up to
@@ -95,12 +115,12 @@ def issue_receipt(
     size = sequence + 1
     receipt = Receipt(
         log_id=log.log_id,
-        order_id=executed.order_id,
-        scout=executed.scout,
+        order_id=order_id,
+        scout=scout,
         sequence=sequence,
         order_hash=hashlib.sha256(command_bytes).digest(),
         events_hash=hashlib.sha256(events_bytes).digest(),
-        commitment=fill_commitment(executed),
+        commitment=commitment,
         checkpoint=sign_checkpoint(log.checkpoint(now, size), signer),
         inclusion_proof=tuple(log.inclusion_proof(sequence, size)),
         issued_at=now,

@@ -40,6 +40,7 @@ from marketcraft.opportunity.events import (
     MarketResolved,
     OrderExecuted,
     ProgramSettled,
+    TriggeredTrade,
 )
 from marketcraft.opportunity.invariants import check_all
 from marketcraft.opportunity.journal import (
@@ -48,8 +49,9 @@ from marketcraft.opportunity.journal import (
     leaf_entry,
     parse_command_record,
     parse_events_record,
+    sealed_result,
 )
-from marketcraft.opportunity.receipts import Receipt, fill_commitment, verify_receipt
+from marketcraft.opportunity.receipts import Receipt, verify_receipt
 from marketcraft.opportunity.state import ProgramState, evolve
 
 __all__ = ["FORMAT", "export_transcript", "verify_transcript"]
@@ -188,7 +190,7 @@ def _check_outcomes(state: ProgramState, records: list[JournalRecord], failures:
         winning = {s: quantize_down(n, decimals) for s, n in winners}
         if dict(e.payouts) != {s: n for s, n in winning.items() if n > 0}:
             failures.add(f"market {e.market_id}", "payouts differ from winning shares")
-    fees = sum((e.fee for e in events if isinstance(e, OrderExecuted)), Decimal(0))
+    fees = sum((e.fee for e in events if isinstance(e, OrderExecuted | TriggeredTrade)), Decimal(0))
     fees += sum((e.bond_forfeited for e in events if isinstance(e, MarketRejected)), Decimal(0))
     settled = [e for e in events if isinstance(e, ProgramSettled)]
     if not settled:
@@ -222,11 +224,12 @@ def _check_receipt(
     if hashlib.sha256(record.events).digest() != receipt.events_hash:
         failures.add(where, "the events at its sequence are not the ones it committed to")
     try:
+        command, _ = parse_command_record(record.command)
         events = parse_events_record(record.events)
     except MarketcraftError:
         return
-    fills = [e for e in events if isinstance(e, OrderExecuted) and e.order_id == receipt.order_id]
-    if not fills or fill_commitment(fills[0]) != receipt.commitment:
+    sealed = sealed_result(command, events)
+    if sealed is None or sealed != (receipt.order_id, receipt.commitment):
         failures.add(where, "its commitment does not open to the recorded fill")
 
 
