@@ -93,3 +93,19 @@ def test_more_cash_never_buys_fewer_shares(curve, band, spend):
     a = amm.buy_with_cash(amm.open_state, D(spend) / 100)
     b = amm.buy_with_cash(amm.open_state, D(spend + 1) / 100)
     assert b.shares >= a.shares
+
+
+@given(bands, st.integers(0, 10**9), st.integers(1, 10**7))
+def test_the_lmsr_buy_fast_path_matches_the_exact_cost(band, start, spend):
+    """A buy's cost from the Taylor expansion equals the cost from exp/ln to the cent."""
+    amm = make(BandLMSR, *band)
+    s0 = amm.buy_shares(amm.open_state, D(start) / 10**6).state_after
+    fast = amm.buy_with_cash(s0, D(spend) / 100)
+    if fast.shares:
+        exact = amm.cash_between(s0, fast.state_after).quantize(D("0.01"), rounding="ROUND_CEILING")
+        assert fast.cash == exact
+        g_exact = amm.potential(fast.state_after)
+        target = amm.potential(s0) + (D(spend) / 100) / amm.scale
+        exact_state, price = amm.state_after_potential(target)
+        near = amm.potential_near(exact_state, target, price, fast.state_after)
+        assert abs(near - g_exact) < D("1e-30")

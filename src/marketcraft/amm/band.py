@@ -21,6 +21,8 @@ from marketcraft.kernel.money import with_money_context
 __all__ = ["BandLMSR", "liquidity_for_budget"]
 
 _ONE = Decimal(1)
+#: how far (in state units) a buy's cost uses the Taylor expansion of G instead of exp/ln
+_TAYLOR_REACH = Decimal("1e-7")
 
 
 @with_money_context
@@ -66,6 +68,27 @@ class BandLMSR(BandCurve):
     @with_money_context
     def state_of_potential(g: Decimal) -> Decimal:
         return (g.exp() - _ONE).ln()
+
+    @with_money_context
+    def state_after_potential(self, g: Decimal) -> tuple[Decimal, Decimal | None]:
+        # e^s = e^g - 1, and the price e^s / (1 + e^s) comes with it: one exp and one ln.
+        e_s = g.exp() - _ONE
+        return e_s.ln(), e_s / (e_s + _ONE)
+
+    @with_money_context
+    def potential_near(
+        self, s0: Decimal, g0: Decimal, price0: Decimal | None, s1: Decimal
+    ) -> Decimal:
+        d = s1 - s0
+        if price0 is None or abs(d) > _TAYLOR_REACH:
+            return self.potential(s1)
+        # Derivatives of G at s0, with p the price there: p, p(1-p), p(1-p)(1-2p) and
+        # p(1-p)(1-6p+6p^2). For |d| <= 1e-7 the first omitted term is below 1e-36.
+        p = price0
+        q = p * (_ONE - p)
+        d3 = q * (1 - 2 * p) / 6
+        d4 = q * (1 - 6 * p + 6 * p * p) / 24
+        return g0 + d * (p + d * (q / 2 + d * (d3 + d * d4)))
 
     @classmethod
     @with_money_context

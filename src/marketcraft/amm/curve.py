@@ -226,8 +226,22 @@ class BandCurve(ABC):
         target = self.potential(s) + cash / self.scale
         if target >= self.potential(ceiling):
             return self._buy(s, self._shares_down(room), clipped=True)
-        wanted = self.shares_between(s, self.state_of_potential(target))
-        return self._buy(s, self._shares_down(min(wanted, room)), clipped=wanted > room)
+        exact, hint = self.state_after_potential(target)
+        wanted = self.shares_between(s, exact)
+        if wanted > room:
+            return self._buy(s, self._shares_down(room), clipped=True)
+        return self._buy(s, self._shares_down(wanted), clipped=False, near=(exact, target, hint))
+
+    def state_after_potential(self, g: Decimal) -> tuple[Decimal, Decimal | None]:
+        """The state where G = g, and its price if the design gets it for free (else None)."""
+        return self.state_of_potential(g), None
+
+    def potential_near(
+        self, s0: Decimal, g0: Decimal, price0: Decimal | None, s1: Decimal
+    ) -> Decimal:
+        """G(s1) for s1 within a share unit of s0, where G(s0) = g0 is known. A design may use
+        a short Taylor series here; the default computes G(s1) exactly."""
+        return self.potential(s1)
 
     @with_money_context
     def buy_shares(self, s: Decimal, shares: Decimal, *, upto: Decimal | None = None) -> Fill:
@@ -238,11 +252,22 @@ class BandCurve(ABC):
         return self._buy(s, min(shares, room), clipped=shares > room)
 
     @with_money_context
-    def _buy(self, s: Decimal, shares: Decimal, *, clipped: bool) -> Fill:
+    def _buy(
+        self,
+        s: Decimal,
+        shares: Decimal,
+        *,
+        clipped: bool,
+        near: tuple[Decimal, Decimal, Decimal | None] | None = None,
+    ) -> Fill:
         if not shares:
             return Fill(_ZERO, _ZERO, s, clipped)
         s1 = min(s + shares / self.scale, self.top_state)
-        cost = quantize_up(self.cash_between(s, s1), self.cash_decimals)
+        if near is None:
+            g1 = self.potential(s1)
+        else:
+            g1 = self.potential_near(near[0], near[1], near[2], s1)
+        cost = quantize_up(self.scale * (g1 - self.potential(s)), self.cash_decimals)
         return Fill(shares, cost, s1, clipped)
 
     @with_money_context

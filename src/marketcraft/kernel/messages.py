@@ -109,7 +109,10 @@ def _identity(value: Any) -> Any:
 def _plain_datetime(value: datetime) -> str:
     if value.tzinfo is None or value.utcoffset() != UTC.utcoffset(None):
         raise ValidationError("naive_time", "timestamps must be timezone-aware UTC")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    v = value
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (  # noqa: UP031 - several times faster than strftime
+        v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond,
+    )  # fmt: skip
 
 
 def _plain_float(_value: float) -> Any:
@@ -137,14 +140,43 @@ _PLAIN: dict[type, Callable[[Any], Any]] = {
 }
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
+_ENCODERS: dict[type, Callable[[Any], dict[str, Any]]] = {}
 
 
-def _field_names(cls: type) -> tuple[str, ...]:
-    names = _FIELDS.get(cls)
-    if names is None:
-        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
-    return names
+def _field_converter(tp: Any) -> Callable[[Any], Any]:
+    """A converter for one annotated field: a fast path when the value has exactly the
+    annotated type, and the general :func:`to_plain` for anything else (same output)."""
+    if isinstance(tp, type):
+        fast: Callable[[Any], Any] | None = _PLAIN.get(tp)
+        if fast is None and issubclass(tp, Enum):
+            fast = _enum_value
+        elif fast is None and dataclasses.is_dataclass(tp):
+            fast = _encoder(tp)
+        if fast is not None:
+            exact, convert = tp, fast
+            return lambda v: convert(v) if type(v) is exact else to_plain(v)
+    return to_plain
+
+
+def _enum_value(value: Enum) -> Any:
+    return to_plain(value.value)
+
+
+def _encoder(cls: type) -> Callable[[Any], dict[str, Any]]:
+    """The compiled encoder of a dataclass: its fields' converters, chosen once per class."""
+    encoder = _ENCODERS.get(cls)
+    if encoder is None:
+        try:
+            hints = typing.get_type_hints(cls)
+        except (NameError, TypeError):
+            hints = {}
+        pairs = [(f.name, _field_converter(hints.get(f.name))) for f in dataclasses.fields(cls)]
+
+        def encoder(value: Any) -> dict[str, Any]:
+            return {name: convert(getattr(value, name)) for name, convert in pairs}
+
+        _ENCODERS[cls] = encoder
+    return encoder
 
 
 def to_plain(value: Any) -> Any:
@@ -156,7 +188,7 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, Enum):
         return to_plain(value.value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {name: to_plain(getattr(value, name)) for name in _field_names(kind)}
+        return _encoder(kind)(value)
     for base, convert in _PLAIN.items():  # subclasses of the supported types
         if isinstance(value, base):
             return convert(value)
