@@ -87,6 +87,31 @@ def test_buying_then_selling_the_same_shares_never_profits(curve, band, spend, s
     assert sell.cash <= buy.cash
 
 
+@settings(max_examples=10)
+@given(bands, st.integers(0, 10**6), st.integers(0, 10**5))
+def test_pmamm_round_trips_never_profit(band, spend, start):
+    amm = make(PmAmm, *band)
+    s0 = amm.buy_shares(amm.open_state, D(start) / 10**3).state_after
+    buy = amm.buy_with_cash(s0, D(spend) / 100)
+    sell = amm.sell_shares(buy.state_after, buy.shares)
+    assert sell.cash <= buy.cash
+    no = amm.buy_no_with_cash(buy.state_after, D(spend) / 100)
+    back = amm.sell_no_shares(no.state_after, no.shares)
+    assert back.cash <= no.cash
+
+
+@given(fast_curves, bands, st.integers(0, 10**8), st.integers(0, 10**6))
+def test_no_round_trips_never_profit_and_stay_in_band(curve, band, spend, start):
+    amm = make(curve, *band)
+    s0 = amm.buy_shares(amm.open_state, D(start) / 10**3).state_after
+    no = amm.buy_no_with_cash(s0, D(spend) / 100)
+    assert no.cash <= D(spend) / 100
+    assert amm.pa <= amm.price(no.state_after) <= amm.pb
+    back = amm.sell_no_shares(no.state_after, no.shares)
+    assert back.shares == no.shares
+    assert back.cash <= no.cash
+
+
 @given(fast_curves, bands, st.integers(1, 10**8))
 def test_more_cash_never_buys_fewer_shares(curve, band, spend):
     amm = make(curve, *band)

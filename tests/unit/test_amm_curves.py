@@ -39,6 +39,20 @@ def test_lmsr_matches_mpmath_and_survives_huge_quantities():
     assert close(lmsr.max_loss(D(100), 4), mpmath.mpf(100) * mpmath.log(4))
 
 
+def test_lmsr_budget_and_cash_to_shares_match_mpmath_and_never_overspend():
+    b = lmsr.liquidity_for_budget(D(1000), 3)
+    assert close(b, mpmath.mpf(1000) / mpmath.log(3))
+    assert close(lmsr.max_loss(b, 3), mpmath.mpf(1000))
+    q = [D(0), D(50), D(-20)]
+    shares = lmsr.shares_for_cash_down(q, 0, D(25), b, 6)
+    p = mpmath.mpf(str(lmsr.prices(q, b)[0]))
+    bb = mpmath.mpf(str(b))
+    ref = bb * mpmath.log((mpmath.exp(25 / bb) - 1 + p) / p)
+    assert abs(mpmath.mpf(str(shares)) - ref) < mpmath.mpf("1e-6")
+    paid = lmsr.cost_to_trade_up(q, [shares, D(0), D(0)], b, 2)
+    assert paid <= D(25)
+
+
 def test_band_public_numbers():
     amm = BandLMSR.for_budget(D(25000), D("0.01"), D("0.30"))
     assert round(amm.b, 5) == D("7350.35259")

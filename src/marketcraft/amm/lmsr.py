@@ -19,7 +19,15 @@ from decimal import Decimal
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.kernel.money import quantize_down, quantize_up, with_money_context
 
-__all__ = ["cost", "cost_to_trade_up", "max_loss", "prices", "proceeds_of_trade_down"]
+__all__ = [
+    "cost",
+    "cost_to_trade_up",
+    "liquidity_for_budget",
+    "max_loss",
+    "prices",
+    "proceeds_of_trade_down",
+    "shares_for_cash_down",
+]
 
 
 def _check(quantities: Sequence[Decimal], b: Decimal) -> None:
@@ -54,6 +62,29 @@ def max_loss(b: Decimal, outcomes: int) -> Decimal:
     if outcomes < 2:
         raise ValidationError("bad_outcomes", "a market needs at least two outcomes")
     return b * Decimal(outcomes).ln()
+
+
+@with_money_context
+def liquidity_for_budget(budget: Decimal, outcomes: int) -> Decimal:
+    """``b = B / ln(n)``: the liquidity whose worst-case loss from the uniform start is B."""
+    if budget <= 0:
+        raise ValidationError("bad_budget", "the loss budget must be > 0")
+    return budget / max_loss(Decimal(1), outcomes)
+
+
+@with_money_context
+def shares_for_cash_down(
+    quantities: Sequence[Decimal], outcome: int, cash: Decimal, b: Decimal, share_decimals: int
+) -> Decimal:
+    """Shares of ``outcome`` that ``cash`` buys, rounded down:
+    ``b * ln((e^(c/b) - 1 + p_i) / p_i)`` with ``p_i`` the outcome's current price."""
+    if not 0 <= outcome < len(quantities):
+        raise ValidationError("bad_outcome", "no such outcome")
+    if cash < 0:
+        raise ValidationError("bad_amount", "cash must be >= 0")
+    p = prices(quantities, b)[outcome]
+    exact = b * (((cash / b).exp() - 1 + p) / p).ln()
+    return quantize_down(exact - Decimal("1e-24"), share_decimals) if cash else Decimal(0)
 
 
 def _delta_cost(quantities: Sequence[Decimal], delta: Sequence[Decimal], b: Decimal) -> Decimal:
