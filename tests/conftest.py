@@ -1,8 +1,12 @@
 """Shared test settings: Hypothesis budgets as named profiles with fixed seeds."""
 
 import os
+import tempfile
 
 from hypothesis import HealthCheck, settings
+
+# The service keeps its signing key under MARKETCRAFT_DATA_DIR: never the repository's var/.
+os.environ.setdefault("MARKETCRAFT_DATA_DIR", tempfile.mkdtemp(prefix="mc-test-data-"))
 
 # dev: the default, quick and derandomised so a failure reproduces on every run.
 settings.register_profile("dev", max_examples=60, derandomize=True, deadline=None)

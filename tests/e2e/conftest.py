@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from marketcraft.kernel import FixedClock
+from marketcraft.kernel import FixedClock, Signer
 from marketcraft.service.app import create_app
 from marketcraft.service.auth import issue_token
 from marketcraft.service.roles import Role
@@ -28,9 +28,12 @@ def tokens(database) -> dict[Role, str]:
     }
 
 
+SIGNER = Signer(bytes(range(7, 39)))
+
+
 @pytest.fixture
 def client(database):
-    with TestClient(create_app(database=database, clock=FixedClock(NOW))) as c:
+    with TestClient(create_app(database=database, clock=FixedClock(NOW), signer=SIGNER)) as c:
         yield c
 
 

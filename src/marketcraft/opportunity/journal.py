@@ -115,6 +115,7 @@ class ProgramJournal:
         self.log = AppendOnlyLog(log_id)
         self.signer = signer
         self.records: list[JournalRecord] = []
+        self.receipt_sequence: dict[str, int] = {}  # order id -> log sequence, for re-issuing
         for record in records or ():
             command, ctx = parse_command_record(record.command)
             handled = self.handle(command, ctx)
@@ -135,6 +136,7 @@ class ProgramJournal:
         sealed = sealed_result(command, events)
         if sealed is not None:
             order_id, commitment = sealed
+            self.receipt_sequence[order_id] = sequence
             receipt = issue_receipt(
                 self.log,
                 self.signer,
@@ -147,6 +149,28 @@ class ProgramJournal:
                 now=ctx.now,
             )
         return Handled(events, record, receipt)
+
+    def receipt_for(self, order_id: str) -> Receipt | None:
+        """The receipt of an order, re-issued: identical to the first (Ed25519 signatures
+        are deterministic and the checkpoint is the one at the order's own time)."""
+        sequence = self.receipt_sequence.get(order_id)
+        if sequence is None:
+            return None
+        record = self.records[sequence]
+        command, ctx = parse_command_record(record.command)
+        sealed = sealed_result(command, parse_events_record(record.events))
+        assert sealed is not None
+        return issue_receipt(
+            self.log,
+            self.signer,
+            sequence=sequence,
+            command_bytes=record.command,
+            events_bytes=record.events,
+            order_id=sealed[0],
+            scout=ctx.actor,
+            commitment=sealed[1],
+            now=ctx.now,
+        )
 
 
 def sealed_result(command: Command, events: list[Event]) -> tuple[str, bytes] | None:

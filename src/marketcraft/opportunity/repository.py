@@ -11,12 +11,17 @@ import json
 import threading
 from datetime import datetime
 
-from marketcraft.kernel.errors import ConcurrencyConflict, NotFound
+from marketcraft.kernel.errors import ConcurrencyConflict, InvariantViolation, NotFound
 from marketcraft.kernel.log import SignedCheckpoint
 from marketcraft.kernel.messages import Command, canonical_json, from_plain, to_plain
 from marketcraft.kernel.signing import Signer
 from marketcraft.opportunity.commands import Context, OpenProgram
-from marketcraft.opportunity.journal import Handled, JournalRecord, ProgramJournal
+from marketcraft.opportunity.journal import (
+    Handled,
+    JournalRecord,
+    ProgramJournal,
+    parse_command_record,
+)
 from marketcraft.store.records import EventStore, NewEvent
 
 __all__ = ["ProgramRepository"]
@@ -28,6 +33,10 @@ MAX_RETRIES = 20
 
 def _stream(program_id: str) -> str:
     return f"opportunity/{program_id}"
+
+
+INDEX_STREAM = "opportunity/programs"
+INDEX_TYPE = "opportunity.program_listed"
 
 
 def _checkpoint_stream(program_id: str) -> str:
@@ -50,7 +59,8 @@ class ProgramRepository:
         return ProgramJournal(program_id, self.signer, records)
 
     def journal(self, program_id: str) -> ProgramJournal:
-        """The program's journal, folded from the store (cached in this process)."""
+        """The program's journal, folded from the store, caught up with what other processes
+        appended (cached in this process)."""
         with self._lock:
             journal = self._cache.get(program_id)
             if journal is None:
@@ -58,7 +68,19 @@ class ProgramRepository:
                 if not journal.records:
                     raise NotFound("no_program", "no such program")
                 self._cache[program_id] = journal
+            else:
+                self._catch_up(program_id, journal)
             return journal
+
+    def _catch_up(self, program_id: str, journal: ProgramJournal) -> None:
+        newer = self.events.read_stream(_stream(program_id), from_version=len(journal.records) + 1)
+        for item in newer:
+            plain = json.loads(item.data)
+            record = JournalRecord(plain["command"].encode(), plain["events"].encode())
+            command, ctx = parse_command_record(record.command)
+            if journal.handle(command, ctx).record != record:
+                self._cache.pop(program_id, None)
+                raise InvariantViolation("replay_mismatch", "stored journal does not replay")
 
     def handle(self, program_id: str, command: Command, ctx: Context) -> Handled:
         """Decide, log and durably store ``command``; retried on concurrent appends."""
@@ -69,6 +91,8 @@ class ProgramRepository:
                     journal = self._load(program_id)
                     if not journal.records and not isinstance(command, OpenProgram):
                         raise NotFound("no_program", "no such program")
+                else:
+                    self._catch_up(program_id, journal)
                 expected = len(journal.records)
                 try:
                     handled = journal.handle(command, ctx)
@@ -86,8 +110,26 @@ class ProgramRepository:
                     self._cache.pop(program_id, None)
                     continue
                 self._cache[program_id] = journal
+                if isinstance(command, OpenProgram):
+                    self._index(program_id)
                 return handled
         raise ConcurrencyConflict("conflict", "the program is too busy; retry")
+
+    def _index(self, program_id: str) -> None:
+        for _ in range(MAX_RETRIES):
+            version = self.events.stream_version(INDEX_STREAM)
+            try:
+                self.events.append(
+                    INDEX_STREAM, version, [NewEvent(INDEX_TYPE, program_id.encode())]
+                )
+                return
+            except ConcurrencyConflict:
+                continue
+        raise ConcurrencyConflict("conflict", "the program index is too busy; retry")
+
+    def program_ids(self) -> list[str]:
+        """Every program, in the order they were opened."""
+        return [e.data.decode() for e in self.events.read_stream(INDEX_STREAM)]
 
     def publish_checkpoint(self, program_id: str, now: datetime) -> SignedCheckpoint:
         journal = self.journal(program_id)

@@ -11,8 +11,11 @@ from fastapi.templating import Jinja2Templates
 
 from marketcraft.__about__ import __version__
 from marketcraft.kernel.clock import Clock, SystemClock
+from marketcraft.kernel.signing import Signer
+from marketcraft.opportunity.repository import ProgramRepository
 from marketcraft.service.errors import install_error_handlers
-from marketcraft.service.routers import admin, system
+from marketcraft.service.keys import load_or_create_signer
+from marketcraft.service.routers import admin, opportunity, system
 from marketcraft.service.settings import Settings
 from marketcraft.store.database import Database
 
@@ -24,7 +27,7 @@ PUBLIC_PATHS = frozenset(
 )
 
 #: every router the app serves; the role-matrix test walks these
-API_ROUTERS = (system.router, admin.router)
+API_ROUTERS = (system.router, admin.router, opportunity.router)
 
 _TEMPLATES = Path(__file__).with_name("templates")
 
@@ -34,6 +37,7 @@ def create_app(
     *,
     database: Database | None = None,
     clock: Clock | None = None,
+    signer: Signer | None = None,
 ) -> FastAPI:
     """Build the app.
 
@@ -45,7 +49,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = database is None
-        app.state.database = database or Database.open(settings.database_url)
+        if owned:
+            _attach(app, Database.open(settings.database_url), signer, settings)
         try:
             yield
         finally:
@@ -63,11 +68,19 @@ def create_app(
     app.state.clock = clock or SystemClock()
     app.state.templates = Jinja2Templates(directory=str(_TEMPLATES))
     if database is not None:
-        app.state.database = database
+        _attach(app, database, signer, settings)
     install_error_handlers(app)
     for router in API_ROUTERS:
         app.include_router(router)
     return app
+
+
+def _attach(app: FastAPI, database: Database, signer: Signer | None, settings: Settings) -> None:
+    """Put the database and what is built on it on the app's state."""
+    app.state.database = database
+    app.state.programs = ProgramRepository(
+        database.events, signer or load_or_create_signer(settings.data_dir)
+    )
 
 
 def app_from_env() -> FastAPI:

@@ -1,0 +1,155 @@
+"""Request and response bodies of the opportunity-markets API.
+
+Money and prices travel as decimal strings (numbers are accepted on input); they are never
+floats on the way in or out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+from marketcraft.opportunity.amms import AmmKind
+from marketcraft.opportunity.commands import Outcome
+from marketcraft.opportunity.terms import CollateralMode, FeePolicy, RevealPolicy, Side, Token
+
+Amount = Annotated[
+    Decimal,
+    Field(allow_inf_nan=False, max_digits=30),
+    PlainSerializer(lambda v: format(v, "f"), return_type=str, when_used="json"),
+]
+Price = Annotated[
+    Decimal,
+    Field(gt=0, lt=1, allow_inf_nan=False, max_digits=20),
+    PlainSerializer(lambda v: format(v, "f"), return_type=str, when_used="json"),
+]
+Id = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TermsIn(Strict):
+    market_budget: Amount
+    pa: Price = Decimal("0.01")
+    pb: Price = Decimal("0.30")
+    amm: AmmKind = AmmKind.LMSR
+    window_seconds: int = Field(14 * 86400, gt=0, le=10 * 366 * 86400)
+    fee_rate: Amount = Decimal("0.01")
+    fee_policy: FeePolicy = FeePolicy.REFUND_PRO_RATA_FEES
+    reveal_policy: RevealPolicy = RevealPolicy.PER_TRADER
+    collateral: CollateralMode = CollateralMode.UNLIMITED
+    first_n: int = Field(0, ge=0, le=10_000)
+    reveal_threshold: Amount = Decimal(0)
+    creation_bond: Amount = Decimal(0)
+    approval_required: bool = False
+
+
+class ProgramIn(Strict):
+    title: str = Field(min_length=1, max_length=200)
+    deposit: Amount
+    terms: TermsIn
+
+
+class ProgramOut(BaseModel):
+    program_id: str
+    title: str
+    sponsor: str
+    terms: TermsIn
+    settled: bool
+
+
+class MarketIn(Strict):
+    title: str = Field(min_length=1, max_length=200)
+    rules: str = Field("", max_length=4000)
+
+
+class MarketOut(BaseModel):
+    """What everyone may see of a market: never its price while it is unrevealed."""
+
+    market_id: str
+    title: str
+    rules: str
+    status: str
+    opens_at: datetime | None
+    closes_at: datetime | None
+
+
+class SponsorMarketOut(MarketOut):
+    price: Amount
+    volume: Amount
+    traders: int
+    yes_outstanding: Amount
+
+
+class CashIn(Strict):
+    amount: Amount
+
+
+class OrderIn(Strict):
+    market_id: Id
+    side: Side
+    token: Token = Token.YES
+    max_spend: Amount | None = None
+    max_shares: Amount | None = None
+    limit_price: Price | None = None
+
+
+class ReceiptOut(BaseModel):
+    """The same fields, the same shape, whatever the fill: the fill is sealed in
+    ``commitment``."""
+
+    order_id: str
+    sequence: int
+    order_hash: str
+    events_hash: str
+    commitment: str
+    checkpoint_size: int
+    checkpoint_root: str
+    checkpoint_time: datetime
+    inclusion_proof: list[str]
+    key_id: str
+    signature: str
+    receipt: dict[str, object] = Field(description="The full signed receipt, for `verify`.")
+
+
+class FillOut(BaseModel):
+    shares: Amount
+    cash: Amount
+    fee: Amount
+    clipped: bool
+
+
+class OrderOut(BaseModel):
+    order_id: str
+    market_id: str
+    side: Side
+    token: Token
+    escrow: Amount
+    revealed: bool
+    fill: FillOut | None
+
+
+class BalanceOut(BaseModel):
+    available: Amount
+
+
+class ResolveIn(Strict):
+    outcome: Outcome
+    evidence: str = Field(min_length=1, max_length=4000)
+
+
+class EvidenceIn(Strict):
+    evidence: str = Field(min_length=1, max_length=4000)
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_offset: int | None
