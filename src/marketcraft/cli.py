@@ -185,13 +185,14 @@ def demo_load(
 ) -> None:
     """Load demo users (and each mechanism's demo data). Safe to repeat: existing data is kept."""
     from marketcraft.demo import load_demo
+    from marketcraft.service.keys import load_or_create_signer
     from marketcraft.store.database import Database
 
     settings = _settings(database_url)
     path = tokens_file or settings.data_dir / "demo-tokens.txt"
     db = Database.open(settings.database_url)
     try:
-        created = load_demo(db, path, SystemClock())
+        created = load_demo(db, path, SystemClock(), load_or_create_signer(settings.data_dir))
     finally:
         db.close()
     if created:

@@ -77,12 +77,22 @@ def test_demo_load_is_idempotent_and_writes_private_tokens(tmp_path):
     ]
     assert [(n, r) for n, r, _ in lines] == [(n, r.value) for n, r in DEMO_USERS]
     assert tokens.stat().st_mode & 0o077 == 0
+    tokens_by_name = {name: token for name, _, token in lines}
     db = Database.open(url)
     try:
         with TestClient(create_app(database=db)) as client:
             for name, role, token in lines:
                 me = client.get("/me", headers={"Authorization": f"Bearer {token}"}).json()
                 assert me == {"name": name, "role": role}
+            sponsor = {"Authorization": f"Bearer {tokens_by_name['demo-sponsor']}"}
+            scout = {"Authorization": f"Bearer {tokens_by_name['demo-scout']}"}
+            (program,) = client.get("/programs", headers=scout).json()["items"]
+            board = client.get(f"/programs/{program['program_id']}/dashboard", headers=sponsor)
+            prices = [float(m["price"]) for m in board.json()["items"]]
+            assert len(prices) == 3 and max(prices) > 0.01 and min(prices) == 0.01
+            markets = client.get(f"/programs/{program['program_id']}/markets", headers=scout).json()
+            assert len(markets["items"]) == 3
+            assert all("price" not in m for m in markets["items"])
     finally:
         db.close()
 
