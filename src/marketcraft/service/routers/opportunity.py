@@ -367,14 +367,16 @@ def _replayed(journal: ProgramJournal, order_id: str, command: PlaceOrder) -> Re
 def my_orders(
     program_id: str, request: Request, scout: Scout, offset: Offset = 0, limit: Limit = 100
 ) -> dict[str, Any]:
-    views = scout_orders(_journal(request, program_id).state, scout.name)
+    state = _journal(request, program_id).state
+    cents = state.cash.zero().amount
+    views = scout_orders(state, scout.name)
     items = [
         OrderOut(
             order_id=v.order_id,
             market_id=v.market_id,
             side=v.side,
             token=v.token,
-            escrow=v.escrow,
+            escrow=v.escrow.quantize(cents),
             revealed=v.revealed,
             fill=None
             if v.fill is None
