@@ -1,0 +1,96 @@
+"""Two service processes side by side on one database: no double spend, no reordering."""
+
+import threading
+
+import httpx
+import pytest
+
+from marketcraft.opportunity.invariants import check_all
+from marketcraft.opportunity.repository import ProgramRepository
+from marketcraft.service.auth import issue_token
+from marketcraft.service.keys import load_or_create_signer
+from marketcraft.service.roles import Role
+from marketcraft.store import Database
+from tests.e2e.conftest import NOW
+from tests.support.server import Server
+
+SCOUTS = [f"s{i}" for i in range(6)]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'two.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+def test_two_processes_never_double_spend(url, tmp_path):
+    data_dir = tmp_path / "var"
+    load_or_create_signer(data_dir)  # both processes sign with the one platform key
+    db = Database.open(url, migrate=True)
+    people = [("label", Role.SPONSOR), *[(s, Role.SCOUT) for s in SCOUTS]]
+    h = {
+        n: {"Authorization": f"Bearer {issue_token(db.principals, n, r, NOW)[1]}"}
+        for n, r in people
+    }
+    db.close()
+    servers = [Server(url, data_dir), Server(url, data_dir)]
+    for server in servers:
+        server.start()
+    try:
+        a, b = (httpx.Client(base_url=s.url, timeout=20.0) for s in servers)
+        pid = a.post("/programs", headers=h["label"], json={
+            "title": "Two processes", "deposit": "500000",
+            "terms": {"market_budget": "100000", "window_seconds": 864000},
+        }).json()["program_id"]  # fmt: skip
+        mid = b.post(f"/programs/{pid}/markets", headers=h["label"], json={"title": "M"}).json()[
+            "market_id"
+        ]
+        for i, s in enumerate(SCOUTS):
+            client = (a, b)[i % 2]
+            assert (
+                client.post(
+                    f"/programs/{pid}/deposits", headers=h[s], json={"amount": "100"}
+                ).status_code
+                == 200
+            )
+        acks: dict[str, int] = {s: 0 for s in SCOUTS}
+        lock = threading.Lock()
+
+        def hammer(scout, base_url, n):
+            with httpx.Client(base_url=base_url, timeout=20.0) as client:
+                for k in range(n):
+                    r = client.post(
+                        f"/programs/{pid}/orders",
+                        headers={**h[scout], "Idempotency-Key": f"{base_url}-{k}"},
+                        json={"market_id": mid, "side": "buy", "max_spend": "15"},
+                    )
+                    assert r.status_code in (201, 422), r.text
+                    if r.status_code == 201:
+                        with lock:
+                            acks[scout] += 1
+                    else:
+                        assert r.json()["error"] == "insufficient_cash"
+
+        threads = [
+            threading.Thread(target=hammer, args=(s, srv.url, 6)) for s in SCOUTS for srv in servers
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        # 100 cash buys exactly six escrows of 15, however the two processes interleave
+        assert acks == {s: 6 for s in SCOUTS}
+    finally:
+        for server in servers:
+            server.stop()
+    db = Database.open(url)
+    try:
+        journal = ProgramRepository(db.events, load_or_create_signer(data_dir)).journal(pid)
+        check_all(journal.state)
+        assert len(journal.state.orders) == 6 * len(SCOUTS)
+        assert [e.version for e in db.events.read_stream(f"opportunity/{pid}")] == list(
+            range(1, len(journal.records) + 1)
+        )
+    finally:
+        db.close()
