@@ -99,7 +99,7 @@ def test_token_lifecycle_through_the_api(client, tokens, database):
     assert "carol" in {u["name"] for u in listed}
     assert all("token" not in u for u in listed)
     dup = client.post("/admin/users", headers=admin, json={"name": "carol", "role": "scout"})
-    assert dup.status_code == 422
+    assert dup.status_code == 400
     assert dup.json()["error"] == "name_taken"
     bad_role = client.post("/admin/users", headers=admin, json={"name": "dan", "role": "king"})
     assert bad_role.status_code == 422

@@ -7,13 +7,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from marketcraft.__about__ import __version__
 from marketcraft.kernel.clock import Clock, SystemClock
 from marketcraft.kernel.signing import Signer
 from marketcraft.opportunity.repository import ProgramRepository
-from marketcraft.service.errors import install_error_handlers
+from marketcraft.service.errors import ERROR_RESPONSES, install_error_handlers
 from marketcraft.service.keys import load_or_create_signer
 from marketcraft.service.routers import admin, opportunity, system
 from marketcraft.service.settings import Settings
@@ -69,9 +70,11 @@ def create_app(
     app.state.templates = Jinja2Templates(directory=str(_TEMPLATES))
     if database is not None:
         _attach(app, database, signer, settings)
-    install_error_handlers(app)
+    install_error_handlers(
+        app, [r for router in API_ROUTERS for r in router.routes if isinstance(r, APIRoute)]
+    )
     for router in API_ROUTERS:
-        app.include_router(router)
+        app.include_router(router, responses=ERROR_RESPONSES)
     return app
 
 

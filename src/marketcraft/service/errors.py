@@ -4,9 +4,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from marketcraft.kernel.errors import (
     ConcurrencyConflict,
@@ -22,8 +28,31 @@ _STATUS: list[tuple[type[MarketcraftError], int]] = [
     (NotFound, 404),
     (ConcurrencyConflict, 409),
     (InvariantViolation, 409),
-    (ValidationError, 422),
+    (ValidationError, 400),
 ]
+
+
+class ErrorOut(BaseModel):
+    """A refusal: ``error`` is a stable code, ``reason`` says why in words."""
+
+    error: str
+    reason: str
+
+
+class DetailOut(BaseModel):
+    """An authentication or authorisation refusal; it says nothing about the resource."""
+
+    detail: str
+
+
+#: documented on every protected route (422 is FastAPI's own request-validation error)
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "Refused: the request breaks a rule"},
+    401: {"model": DetailOut, "description": "No valid bearer token"},
+    403: {"model": DetailOut, "description": "The token's role may not do this"},
+    404: {"model": ErrorOut, "description": "No such thing (among those you may see)"},
+    409: {"model": ErrorOut, "description": "Conflict: retry"},
+}
 
 
 def status_for(exc: MarketcraftError) -> int:
@@ -33,7 +62,26 @@ def status_for(exc: MarketcraftError) -> int:
     return 400
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, routes: Iterable[APIRoute] = ()) -> None:
+    """Typed errors, unexpected errors, and 405s whose ``Allow`` lists every method the path
+    supports (Starlette lists only the first matching route's)."""
+    api_routes = list(routes)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400:  # e.g. a body that is not JSON: the documented error shape
+            return JSONResponse(
+                {"error": "bad_request", "reason": str(exc.detail)}, status_code=400
+            )
+        if exc.status_code == 405:
+            path = request.url.path
+            methods = sorted(
+                {m for r in api_routes if r.path_regex.match(path) for m in r.methods or ()}
+            )
+            if methods:
+                exc = StarletteHTTPException(405, exc.detail, headers={"Allow": ", ".join(methods)})
+        return await http_exception_handler(request, exc)
+
     @app.exception_handler(MarketcraftError)
     async def _typed(_request: Request, exc: MarketcraftError) -> JSONResponse:
         return JSONResponse({"error": exc.code, "reason": exc.reason}, status_code=status_for(exc))

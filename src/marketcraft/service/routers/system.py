@@ -26,7 +26,11 @@ class Me(BaseModel):
 
 
 @router.get(
-    "/health", response_model=Health, tags=["system"], summary="Liveness and database check"
+    "/health",
+    response_model=Health,
+    tags=["system"],
+    summary="Liveness and database check",
+    responses={503: {"model": Health, "description": "The database does not answer"}},
 )
 def health(request: Request) -> JSONResponse | Health:
     try:
