@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
@@ -16,7 +18,8 @@ from marketcraft.kernel.signing import Signer
 from marketcraft.opportunity.repository import ProgramRepository
 from marketcraft.service.errors import ERROR_RESPONSES, install_error_handlers
 from marketcraft.service.keys import load_or_create_signer
-from marketcraft.service.routers import admin, opportunity, system
+from marketcraft.service.routers import admin, opportunity, pages, system
+from marketcraft.service.sessions import LoginRequired
 from marketcraft.service.settings import Settings
 from marketcraft.store.database import Database
 
@@ -24,7 +27,16 @@ __all__ = ["API_ROUTERS", "PUBLIC_PATHS", "app_from_env", "create_app"]
 
 #: the only routes callable without a token; a test checks every other route enforces a role
 PUBLIC_PATHS = frozenset(
-    {"/", "/health", "/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc"}
+    {
+        "/",
+        "/health",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/openapi.json",
+        "/redoc",
+        "/login",
+        "/logout",
+    }
 )
 
 #: every router the app serves; the role-matrix test walks these
@@ -68,6 +80,7 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     app.state.templates = Jinja2Templates(directory=str(_TEMPLATES))
+    app.state.templates.env.filters["money"] = _money
     if database is not None:
         _attach(app, database, signer, settings)
     install_error_handlers(
@@ -75,7 +88,18 @@ def create_app(
     )
     for router in API_ROUTERS:
         app.include_router(router, responses=ERROR_RESPONSES)
+    app.include_router(pages.router)
+
+    @app.exception_handler(LoginRequired)
+    async def _login(_request: Request, _exc: LoginRequired) -> RedirectResponse:
+        return RedirectResponse("/login", status_code=303)
+
     return app
+
+
+def _money(value: Decimal, places: int = 2) -> str:
+    """Template filter: a Decimal shown to ``places`` decimals, never through float."""
+    return str(value.quantize(Decimal(1).scaleb(-places)))
 
 
 def _attach(app: FastAPI, database: Database, signer: Signer | None, settings: Settings) -> None:
