@@ -165,6 +165,7 @@ class ProgramState:
     agents: dict[str, AgentRecord] = field(default_factory=dict)
     escrow_owner: dict[str, str] = field(default_factory=dict)
     trade_ids: set[str] = field(default_factory=set)
+    payouts: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (market, scout)
     acted_on: list[str] = field(default_factory=list)
     fees_paid: dict[str, Decimal] = field(default_factory=dict)
     volume: dict[str, Decimal] = field(default_factory=dict)
@@ -428,6 +429,8 @@ def _market_resolved(state: ProgramState, e: MarketResolved) -> None:
     _move(state, (f"bond:{e.market_id}", cash_account(market.creator), e.bond_refund))
     market.bond -= e.bond_refund
     market.status, market.outcome = MarketStatus.RESOLVED, e.outcome
+    for scout, amount in e.payouts:
+        state.payouts[(e.market_id, scout)] = amount
 
 
 def _program_settled(state: ProgramState, e: ProgramSettled) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,7 +19,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from marketcraft.kernel.errors import MarketcraftError, NotFound
+from marketcraft.kernel.errors import MarketcraftError, NotFound, ValidationError
 from marketcraft.kernel.messages import Command
 from marketcraft.opportunity.amms import AmmKind
 from marketcraft.opportunity.commands import (
@@ -27,6 +28,7 @@ from marketcraft.opportunity.commands import (
     ListMarket,
     OpenProgram,
     Outcome,
+    PlaceCloseOrder,
     PlaceOrder,
     RecordActedOn,
     ResolveMarket,
@@ -35,8 +37,9 @@ from marketcraft.opportunity.commands import (
 )
 from marketcraft.opportunity.history import move_since, price_history
 from marketcraft.opportunity.journal import ProgramJournal
+from marketcraft.opportunity.receipts import receipt_to_json
 from marketcraft.opportunity.repository import ProgramRepository
-from marketcraft.opportunity.state import MarketState
+from marketcraft.opportunity.state import MarketState, ProgramState
 from marketcraft.opportunity.terms import (
     CollateralMode,
     FeePolicy,
@@ -46,7 +49,12 @@ from marketcraft.opportunity.terms import (
     Token,
 )
 from marketcraft.opportunity.transcript import export_transcript, verify_transcript
-from marketcraft.opportunity.visibility import SponsorMarketView, scout_orders, sponsor_market_view
+from marketcraft.opportunity.visibility import (
+    SponsorMarketView,
+    is_revealed,
+    scout_orders,
+    sponsor_market_view,
+)
 from marketcraft.service.auth import hash_token
 from marketcraft.service.roles import Role
 from marketcraft.service.sessions import COOKIE, PageGuard
@@ -300,7 +308,61 @@ def scout_program(
         available=state.available(scout.name).quantize(cents),
         msg=msg,
         key=secrets.token_hex(12),
+        positions=_positions(state, scout.name),
     )
+
+
+def _positions(state: ProgramState, scout: str) -> list[dict[str, Any]]:
+    """After a market's reveal: the scout's holdings, net cash paid, payout and P&L there."""
+    rows = []
+    for market in state.markets.values():
+        if not is_revealed(market) or scout not in market.net_paid:
+            continue
+        paid = market.net_paid[scout]
+        payout = state.payouts.get((market.market_id, scout), Decimal(0))
+        rows.append({
+            "market": market,
+            "yes": state.shares_held(scout, market.market_id, Token.YES),
+            "no": state.shares_held(scout, market.market_id, Token.NO),
+            "paid": paid,
+            "payout": payout,
+            "pnl": payout - paid if market.outcome is not None else None,
+        })  # fmt: skip
+    return rows
+
+
+@router.get("/ui/scout/programs/{program_id}/receipts/{order_id}.json")
+def scout_receipt(program_id: str, order_id: str, request: Request, scout: ScoutPage) -> Response:
+    """The signed receipt of one of the scout's own orders, for `marketcraft opportunity verify`."""
+    journal = _repo(request).journal(program_id)
+    order = journal.state.orders.get(order_id)
+    receipt = journal.receipt_for(order_id) if order and order.scout == scout.name else None
+    if receipt is None:
+        raise NotFound("no_order", "no such order among yours")
+    disposition = f'attachment; filename="{order_id}.receipt.json"'
+    return Response(receipt_to_json(receipt), media_type="application/json",
+                    headers={"Content-Disposition": disposition})  # fmt: skip
+
+
+@router.post("/ui/scout/programs/{program_id}/close-orders")
+def scout_close_order(
+    program_id: str,
+    request: Request,
+    scout: ScoutPage,
+    market_id: Annotated[str, Form(max_length=100)],
+    trigger_price: Annotated[str, Form(max_length=20)],
+    max_shares: Annotated[str, Form(max_length=30)],
+    outcome: Annotated[str, Form(max_length=10)] = "yes",
+) -> RedirectResponse:
+    back = f"/ui/scout/programs/{program_id}"
+    try:
+        command = PlaceCloseOrder(
+            "c-" + secrets.token_hex(10), market_id, Token(outcome), Decimal(trigger_price),
+            Decimal(max_shares), secrets.token_bytes(32),
+        )  # fmt: skip
+    except (InvalidOperation, ValueError):
+        return _back(back, "check the close order")
+    return _try(request, program_id, command, scout.name, back)
 
 
 @router.post("/ui/scout/programs/{program_id}/deposit")
@@ -397,6 +459,19 @@ def audit_program(program_id: str, request: Request, who: AuditPage) -> HTMLResp
         failures=failures,
         public_key=repo.signer.public_key.hex(),
     )
+
+
+@router.get("/ui/audit/programs/{program_id}/transcript.json")
+def audit_transcript(program_id: str, request: Request, who: AuditPage) -> Response:
+    repo = _repo(request)
+    journal = repo.journal(program_id)
+    if not journal.state.settled:
+        raise ValidationError("not_settled", "the transcript is published after settlement")
+    doc = export_transcript(journal.log.log_id, journal.records, repo.checkpoints(program_id),
+                            repo.signer, _now(request))  # fmt: skip
+    disposition = f'attachment; filename="{program_id}.transcript.json"'
+    return Response(json.dumps(doc, indent=1, sort_keys=True), media_type="application/json",
+                    headers={"Content-Disposition": disposition})  # fmt: skip
 
 
 @router.post("/ui/audit/programs/{program_id}/checkpoint")
