@@ -1,0 +1,133 @@
+"""Durable blind orders through HTTP, side by side with what bounds them on this machine.
+
+One run, one machine (2 cores: the server on one, the load generator `wrk` on the other):
+  raw sqlite3 commit      INSERT + COMMIT, WAL, synchronous=FULL (the disk's floor)
+  bare uvicorn endpoint   an ASGI app answering 201 at once (the HTTP floor), same request shape
+  marketcraft orders      POST /programs/{id}/orders: auth, engine, log, signed receipt, durable
+                          commit, as fast as 32 connections can go
+  paced                   the same orders at a fixed rate (default 500/s): latency percentiles
+
+Needs `wrk` (Debian: apt-get install wrk).
+
+    .venv/bin/python bench/bench_opportunity_http.py [--seconds 8] [--connections 32] [--rate 500]
+Goal (issue 4): >= 1,000 durable orders/s; p99 <= 50 ms at 500 orders/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.server import Server, free_port  # noqa: E402
+
+from bench.bench_store import raw_sqlite  # noqa: E402
+from marketcraft.service.auth import issue_token  # noqa: E402
+from marketcraft.service.roles import Role  # noqa: E402
+from marketcraft.store import Database  # noqa: E402
+
+SCOUTS = 32
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def wrk(
+    url: str, script: str, seconds: float, connections: int, env: dict[str, str]
+) -> dict[str, float]:
+    """Run wrk; return requests/s and latency percentiles in ms."""
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "-s", str(ROOT / "bench" / script), url],
+        capture_output=True, text=True, env={**os.environ, **env}, check=True,
+    ).stdout  # fmt: skip
+    if "Non-2xx" in out or "error" in out.lower().split("latency distribution")[0]:
+        raise RuntimeError(f"wrk saw failures:\n{out}")
+    result = {"rate": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}  # type: ignore[union-attr]
+    for pct in ("50", "99"):
+        value, unit = re.search(rf"\s{pct}%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+        result[f"p{pct}"] = float(value) * _UNITS[unit]
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="durable orders through HTTP")
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rate", type=float, default=500.0)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("this benchmark needs wrk: apt-get install wrk")
+    tmp = Path(tempfile.mkdtemp(prefix="mc-bench-"))
+    url = f"sqlite:///{tmp / 'bench.db'}"
+    now = datetime.now(UTC)
+    db = Database.open(url, migrate=True)
+    sponsor = issue_token(db.principals, "sponsor", Role.SPONSOR, now)[1]
+    scouts = [issue_token(db.principals, f"s{i}", Role.SCOUT, now)[1] for i in range(SCOUTS)]
+    db.close()
+
+    raw = raw_sqlite(tmp / "raw.db", 2000)
+    bare_port = free_port()
+    bare = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port", str(bare_port), "--log-level", "warning"],
+        cwd=ROOT,
+    )  # fmt: skip
+    time.sleep(1.5)
+    try:
+        floor = wrk(
+            f"http://127.0.0.1:{bare_port}/", "bare.lua", args.seconds, args.connections, {}
+        )
+    finally:
+        bare.terminate()
+
+    server = Server(url, tmp / "var")
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as c:
+            auth = {"Authorization": f"Bearer {sponsor}"}
+            pid = c.post("/programs", headers=auth, json={
+                "title": "bench", "deposit": "100000000",
+                "terms": {"market_budget": "1000000", "window_seconds": 864000},
+            }).json()["program_id"]  # fmt: skip
+            mids = [
+                c.post(f"/programs/{pid}/markets", headers=auth, json={"title": f"M{i}"}).json()[
+                    "market_id"
+                ]
+                for i in range(8)
+            ]
+            for tok in scouts:
+                c.post(f"/programs/{pid}/deposits", headers={"Authorization": f"Bearer {tok}"},
+                       json={"amount": "1000000"})  # fmt: skip
+        env = {"MC_PROGRAM": pid, "MC_MARKETS": ",".join(mids), "MC_TOKENS": ",".join(scouts)}
+        burst = wrk(server.url, "orders.lua", args.seconds, args.connections, env)
+        pace_conns = 16
+        paced_env = {**env, "MC_DELAY_MS": str(int(1000 * pace_conns / args.rate))}
+        paced = wrk(server.url, "orders.lua", args.seconds, pace_conns, paced_env)
+    finally:
+        server.stop()
+
+    print(f"{'what':<34}{'per second':>12}{'x raw sqlite':>14}{'x bare http':>13}")
+    for name, rate in (
+        ("raw sqlite3 commit", raw),
+        ("bare uvicorn endpoint", floor["rate"]),
+        ("marketcraft durable orders", burst["rate"]),
+    ):
+        print(f"{name:<34}{rate:>12,.0f}{rate / raw:>14.2f}{rate / floor['rate']:>13.2f}")
+    print(
+        f"orders, {args.connections} connections: p50 {burst['p50']:.1f} ms, p99 {burst['p99']:.1f} ms"
+    )
+    print(f"orders paced at ~{paced['rate']:.0f}/s (target {args.rate:.0f}): "
+          f"p50 {paced['p50']:.1f} ms, p99 {paced['p99']:.1f} ms")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
