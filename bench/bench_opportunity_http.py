@@ -46,10 +46,11 @@ def wrk(
     url: str, script: str, seconds: float, connections: int, env: dict[str, str]
 ) -> dict[str, float]:
     """Run wrk; return requests/s and latency percentiles in ms."""
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency"]
+    command += ["-s", str(ROOT / "bench" / script), url]
     out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "-s", str(ROOT / "bench" / script), url],
-        capture_output=True, text=True, env={**os.environ, **env}, check=True,
-    ).stdout  # fmt: skip
+        command, capture_output=True, text=True, env={**os.environ, **env}, check=True
+    ).stdout
     if "Non-2xx" in out or "error" in out.lower().split("latency distribution")[0]:
         raise RuntimeError(f"wrk saw failures:\n{out}")
     result = {"rate": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}  # type: ignore[union-attr]
@@ -77,10 +78,8 @@ def main() -> None:
 
     raw = raw_sqlite(tmp / "raw.db", 2000)
     bare_port = free_port()
-    bare = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port", str(bare_port), "--log-level", "warning"],
-        cwd=ROOT,
-    )  # fmt: skip
+    uvicorn = [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port", str(bare_port)]
+    bare = subprocess.Popen([*uvicorn, "--log-level", "warning"], cwd=ROOT)
     time.sleep(1.5)
     try:
         floor = wrk(
@@ -122,9 +121,8 @@ def main() -> None:
         ("marketcraft durable orders", burst["rate"]),
     ):
         print(f"{name:<34}{rate:>12,.0f}{rate / raw:>14.2f}{rate / floor['rate']:>13.2f}")
-    print(
-        f"orders, {args.connections} connections: p50 {burst['p50']:.1f} ms, p99 {burst['p99']:.1f} ms"
-    )
+    conns = args.connections
+    print(f"orders, {conns} connections: p50 {burst['p50']:.1f} ms, p99 {burst['p99']:.1f} ms")
     print(f"orders paced at ~{paced['rate']:.0f}/s (target {args.rate:.0f}): "
           f"p50 {paced['p50']:.1f} ms, p99 {paced['p99']:.1f} ms")  # fmt: skip
 
