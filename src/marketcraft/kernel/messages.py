@@ -115,7 +115,7 @@ def _plain_datetime(value: datetime) -> str:
     )  # fmt: skip
 
 
-def _plain_float(_value: float) -> Any:
+def _refuse_binary_fraction(_value: float) -> Any:
     raise TypeError("floats have no canonical encoding; use Decimal")
 
 
@@ -132,7 +132,7 @@ _PLAIN: dict[type, Callable[[Any], Any]] = {
     type(None): _identity,
     Decimal: _decimal_text,
     bytes: bytes.hex,
-    float: _plain_float,
+    float: _refuse_binary_fraction,
     datetime: _plain_datetime,
     tuple: lambda v: [to_plain(x) for x in v],
     list: lambda v: [to_plain(x) for x in v],
