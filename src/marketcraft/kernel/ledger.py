@@ -13,7 +13,7 @@ each asset is always zero (:func:`check_balanced`).
 from __future__ import annotations
 
 import decimal
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -75,9 +75,6 @@ class Ledger:
 
     def is_open(self, account: str) -> bool:
         return account in self._negative_allowed
-
-    def accounts(self) -> Iterator[str]:
-        return iter(self._negative_allowed)
 
     # -- reading ------------------------------------------------------------------------------
     def balance(self, account: str, asset: Asset) -> Money:

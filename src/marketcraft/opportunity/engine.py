@@ -60,13 +60,12 @@ from marketcraft.opportunity.state import (
     SPONSOR,
     MarketStatus,
     ProgramState,
-    evolve,
 )
 from marketcraft.opportunity.terms import CollateralMode, ProgramTerms, Side
 from marketcraft.opportunity.titles import normalise_title
 from marketcraft.opportunity.triggers import Pending, run_triggers
 
-__all__ = ["decide", "replay"]
+__all__ = ["decide"]
 
 MAX_TITLE = 200
 MAX_TEXT = 4000
@@ -83,14 +82,6 @@ def decide(state: ProgramState, command: Command, ctx: Context) -> list[Event]:
         if state.settled:
             raise ValidationError("program_settled", "the program is settled")
     return handler(state, command, ctx)
-
-
-def replay(events: list[Event]) -> ProgramState:
-    """Rebuild a program's state from its events."""
-    state = ProgramState()
-    for event in events:
-        evolve(state, event)
-    return state
 
 
 # -- helpers -------------------------------------------------------------------------------------

@@ -164,7 +164,6 @@ class ProgramState:
     close_orders: dict[str, CloseOrderRecord] = field(default_factory=dict)
     agents: dict[str, AgentRecord] = field(default_factory=dict)
     escrow_owner: dict[str, str] = field(default_factory=dict)
-    trade_ids: set[str] = field(default_factory=set)
     payouts: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (market, scout)
     acted_on: list[str] = field(default_factory=list)
     fees_paid: dict[str, Decimal] = field(default_factory=dict)
@@ -380,7 +379,6 @@ def _triggered_trade(state: ProgramState, e: TriggeredTrade) -> None:
     market.net_paid[e.scout] = market.net_paid.get(e.scout, _ZERO) + paid
     state.fees_paid[e.scout] = state.fees_paid.get(e.scout, _ZERO) + e.fee
     state.volume[e.scout] = state.volume.get(e.scout, _ZERO) + e.cash
-    state.trade_ids.add(e.trade_id)
     if e.agent:
         agent = state.agents[e.source_id]
         agent.trades += 1
