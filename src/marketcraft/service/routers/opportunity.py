@@ -334,13 +334,10 @@ def place_order(
         order_id, body.market_id, body.side, secrets.token_bytes(32), max_spend=body.max_spend,
         max_shares=body.max_shares, limit_price=body.limit_price, token=body.token,
     )  # fmt: skip
-    journal = _journal(request, program_id)
-    if order_id in journal.receipt_sequence:
-        return _replayed(journal, order_id, command)
     try:
         handled = _run(request, program_id, command, scout.name)
     except ValidationError as exc:
-        # A concurrent retry may have placed it between the check above and now.
+        # The engine refuses a second order with this id: a retry gets the first receipt.
         if exc.code == "order_exists":
             return _replayed(_journal(request, program_id), order_id, command)
         raise

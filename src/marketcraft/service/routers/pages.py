@@ -391,8 +391,6 @@ def scout_order(
 ) -> RedirectResponse:
     back = f"/ui/scout/programs/{program_id}"
     order_id = "o-" + hashlib.sha256(f"{scout.name}\0{key}".encode()).hexdigest()[:24]
-    if order_id in _repo(request).journal(program_id).receipt_sequence:
-        return _back(back, "order accepted")  # a resubmitted form: placed once
     try:
         amount = Decimal(max_spend)
         command = PlaceOrder(
@@ -403,10 +401,12 @@ def scout_order(
         )  # fmt: skip
     except (InvalidOperation, ValueError):
         return _back(back, "check the order")
-    result = _try(request, program_id, command, scout.name, back)
-    if "done" in result.headers["location"]:
-        return _back(back, "order accepted; its receipt is in your orders")
-    return result
+    try:
+        _repo(request).handle(program_id, command, Context(scout.name, _now(request)))
+    except MarketcraftError as exc:
+        if exc.code != "order_exists":  # order_exists: a resubmitted form, placed once
+            return _back(back, exc.reason)
+    return _back(back, "order accepted; its receipt is in your orders")
 
 
 @router.get("/ui/scout/programs/{program_id}/orders.csv")
