@@ -72,10 +72,10 @@ def test_scout_pages_receipts_positions_csv_and_the_auditors_transcript(database
 
         as_("fan")
         web.post(f"/ui/scout/programs/{pid}/deposit", data={"amount": "300"})
-        web.post(
-            f"/ui/scout/programs/{pid}/orders",
-            data={"market_id": mid, "max_spend": "50", "key": "k1"},
-        )
+        order = {"market_id": mid, "max_spend": "50", "key": "k1"}
+        web.post(f"/ui/scout/programs/{pid}/orders", data=order)
+        again = web.post(f"/ui/scout/programs/{pid}/orders", data=order, follow_redirects=False)
+        assert "order accepted" in again.headers["location"]  # resubmitted: placed once
         close = web.post(f"/ui/scout/programs/{pid}/close-orders",
                          data={"market_id": mid, "trigger_price": "0.2", "max_shares": "10"},
                          follow_redirects=False)  # fmt: skip
