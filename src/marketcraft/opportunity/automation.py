@@ -49,24 +49,30 @@ def place_close_order(state: ProgramState, c: PlaceCloseOrder, ctx: Context) -> 
         raise ValidationError("bad_salt", f"the salt is {SALT_BYTES} bytes")
     placed = CloseOrderPlaced(c.order_id, c.market_id, ctx.actor, c.token, c.trigger_price,
                               c.max_shares, c.salt, ctx.now)  # fmt: skip
-    # It may fire at once; the trigger loop sees it through a state with it registered.
-    probe = _with_close_order(state, market, placed)
-    return [placed, *run_triggers(probe, probe.markets[market.market_id],
-                                  Pending(market.state), ctx.now)]  # fmt: skip
+    record = CloseOrderRecord(c.order_id, c.market_id, ctx.actor, c.token, c.trigger_price,
+                              c.max_shares)  # fmt: skip
+    view, view_market = _view_with(state, market, close_order=record)  # it may fire at once
+    return [placed, *run_triggers(view, view_market, Pending(market.state), ctx.now)]
 
 
-def _with_close_order(
-    state: ProgramState, market: MarketState, placed: CloseOrderPlaced
-) -> ProgramState:
-    """A shallow view of ``state`` in which ``placed`` is pending (nothing else differs)."""
-    record = CloseOrderRecord(placed.order_id, placed.market_id, placed.scout, placed.token,
-                              placed.trigger_price, placed.max_shares)  # fmt: skip
-    view = copy.copy(state)
-    view.close_orders = {**state.close_orders, placed.order_id: record}
-    view_market = copy.copy(market)
-    view_market.close_orders = [*market.close_orders, placed.order_id]
+def _view_with(
+    state: ProgramState,
+    market: MarketState,
+    *,
+    close_order: CloseOrderRecord | None = None,
+    agent: AgentRecord | None = None,
+) -> tuple[ProgramState, MarketState]:
+    """A shallow view of ``state`` in which one more close order or agent is pending, so the
+    trigger loop can run it at once (``decide`` never changes the state itself)."""
+    view, view_market = copy.copy(state), copy.copy(market)
+    if close_order is not None:
+        view.close_orders = {**state.close_orders, close_order.order_id: close_order}
+        view_market.close_orders = [*market.close_orders, close_order.order_id]
+    if agent is not None:
+        view.agents = {**state.agents, agent.agent_id: agent}
+        view_market.agents = [*market.agents, agent.agent_id]
     view.markets = {**state.markets, market.market_id: view_market}
-    return view
+    return view, view_market
 
 
 def cancel_close_order(state: ProgramState, c: CancelCloseOrder, ctx: Context) -> list[Event]:
@@ -97,9 +103,5 @@ def register_agent(state: ProgramState, c: RegisterAgent, ctx: Context) -> list[
     )  # fmt: skip
     record = AgentRecord(c.agent_id, c.market_id, ctx.actor, c.budget, c.spend_per_trade,
                          c.buy_below, c.sell_above)  # fmt: skip
-    view = copy.copy(state)
-    view.agents = {**state.agents, c.agent_id: record}
-    view_market = copy.copy(market)
-    view_market.agents = [*market.agents, c.agent_id]
-    view.markets = {**state.markets, market.market_id: view_market}
+    view, view_market = _view_with(state, market, agent=record)  # it may act at once
     return [registered, *run_triggers(view, view_market, Pending(market.state), ctx.now)]
