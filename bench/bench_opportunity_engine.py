@@ -30,20 +30,13 @@ from marketcraft.opportunity.commands import (
 from marketcraft.opportunity.journal import ProgramJournal
 from marketcraft.opportunity.runner import ProgramRunner
 from marketcraft.opportunity.terms import (
-    CollateralMode,
-    FeePolicy,
     ProgramTerms,
-    RevealPolicy,
     Side,
 )
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 MARKETS, SCOUTS = 50, 200
-TERMS = ProgramTerms(
-    market_budget=D(25000), pa=D("0.01"), pb=D("0.30"), amm=AmmKind.LMSR,
-    window_seconds=30 * 86400, fee_rate=D("0.01"), fee_policy=FeePolicy.REFUND_PRO_RATA_FEES,
-    reveal_policy=RevealPolicy.PER_TRADER, collateral=CollateralMode.UNLIMITED,
-)  # fmt: skip
+TERMS = ProgramTerms(market_budget=D(25000), window_seconds=30 * 86400)
 
 
 def order_flow(n: int) -> list[PlaceOrder]:

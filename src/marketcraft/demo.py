@@ -15,7 +15,6 @@ from pathlib import Path
 from marketcraft.kernel.clock import Clock
 from marketcraft.kernel.messages import Command
 from marketcraft.kernel.signing import Signer
-from marketcraft.opportunity.amms import AmmKind
 from marketcraft.opportunity.commands import (
     Context,
     DepositCash,
@@ -25,10 +24,7 @@ from marketcraft.opportunity.commands import (
 )
 from marketcraft.opportunity.repository import ProgramRepository
 from marketcraft.opportunity.terms import (
-    CollateralMode,
-    FeePolicy,
     ProgramTerms,
-    RevealPolicy,
     Side,
 )
 from marketcraft.service.auth import issue_token
@@ -83,12 +79,7 @@ def _demo_program(db: Database, signer: Signer, clock: Clock) -> bool:
     if repo.program_ids():
         return False
     now = clock.now()
-    terms = ProgramTerms(
-        market_budget=Decimal(25000), pa=Decimal("0.01"), pb=Decimal("0.30"), amm=AmmKind.LMSR,
-        window_seconds=14 * 86400, fee_rate=Decimal("0.01"),
-        fee_policy=FeePolicy.REFUND_PRO_RATA_FEES, reveal_policy=RevealPolicy.PER_TRADER,
-        collateral=CollateralMode.UNLIMITED, creation_bond=Decimal(25),
-    )  # fmt: skip
+    terms = ProgramTerms(market_budget=Decimal(25000), creation_bond=Decimal(25))
     pid = "demo-label-x-2026"
 
     def run(actor: str, command: Command) -> None:

@@ -48,14 +48,14 @@ class ProgramTerms:
     """Everything a sponsor commits to up front. Amounts are in the program's cash asset."""
 
     market_budget: Decimal  # loss budget B of each market
-    pa: Decimal
-    pb: Decimal
-    amm: AmmKind
-    window_seconds: int
-    fee_rate: Decimal  # e.g. 0.01 for 1% of the cash traded
-    fee_policy: FeePolicy
-    reveal_policy: RevealPolicy
-    collateral: CollateralMode
+    pa: Decimal = Decimal("0.01")
+    pb: Decimal = Decimal("0.30")
+    amm: AmmKind = AmmKind.LMSR
+    window_seconds: int = 14 * 86400
+    fee_rate: Decimal = Decimal("0.01")  # 1% of the cash traded
+    fee_policy: FeePolicy = FeePolicy.REFUND_PRO_RATA_FEES
+    reveal_policy: RevealPolicy = RevealPolicy.PER_TRADER
+    collateral: CollateralMode = CollateralMode.UNLIMITED
     first_n: int = 0  # N, for FIRST_N collateral
     reveal_threshold: Decimal = Decimal(0)  # order size above which SIZE_THRESHOLD aggregates
     creation_bond: Decimal = Decimal(0)  # paid by a non-sponsor listing a market

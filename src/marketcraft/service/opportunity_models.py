@@ -6,6 +6,7 @@ floats on the way in or out.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Generic, TypeVar
@@ -14,7 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from marketcraft.opportunity.amms import AmmKind
 from marketcraft.opportunity.commands import Outcome
-from marketcraft.opportunity.terms import CollateralMode, FeePolicy, RevealPolicy, Side, Token
+from marketcraft.opportunity.terms import (
+    CollateralMode,
+    FeePolicy,
+    ProgramTerms,
+    RevealPolicy,
+    Side,
+    Token,
+)
 
 Amount = Annotated[
     Decimal,
@@ -33,20 +41,24 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# The API's defaults are the engine's: one place decides them.
+_D = {f.name: f.default for f in dataclasses.fields(ProgramTerms)}
+
+
 class TermsIn(Strict):
     market_budget: Amount
-    pa: Price = Decimal("0.01")
-    pb: Price = Decimal("0.30")
-    amm: AmmKind = AmmKind.LMSR
-    window_seconds: int = Field(14 * 86400, gt=0, le=10 * 366 * 86400)
-    fee_rate: Amount = Decimal("0.01")
-    fee_policy: FeePolicy = FeePolicy.REFUND_PRO_RATA_FEES
-    reveal_policy: RevealPolicy = RevealPolicy.PER_TRADER
-    collateral: CollateralMode = CollateralMode.UNLIMITED
-    first_n: int = Field(0, ge=0, le=10_000)
-    reveal_threshold: Amount = Decimal(0)
-    creation_bond: Amount = Decimal(0)
-    approval_required: bool = False
+    pa: Price = _D["pa"]
+    pb: Price = _D["pb"]
+    amm: AmmKind = _D["amm"]
+    window_seconds: int = Field(_D["window_seconds"], gt=0, le=10 * 366 * 86400)
+    fee_rate: Amount = _D["fee_rate"]
+    fee_policy: FeePolicy = _D["fee_policy"]
+    reveal_policy: RevealPolicy = _D["reveal_policy"]
+    collateral: CollateralMode = _D["collateral"]
+    first_n: int = Field(_D["first_n"], ge=0, le=10_000)
+    reveal_threshold: Amount = _D["reveal_threshold"]
+    creation_bond: Amount = _D["creation_bond"]
+    approval_required: bool = _D["approval_required"]
 
 
 class ProgramIn(Strict):

@@ -35,10 +35,7 @@ from marketcraft.opportunity.events import ProgramSettled
 from marketcraft.opportunity.invariants import check_all
 from marketcraft.opportunity.runner import ProgramRunner
 from marketcraft.opportunity.terms import (
-    CollateralMode,
-    FeePolicy,
     ProgramTerms,
-    RevealPolicy,
     Side,
 )
 
@@ -114,8 +111,6 @@ def simulate(
     terms = ProgramTerms(
         market_budget=config.budget, pa=config.pa, pb=config.pb, amm=config.amm,
         window_seconds=config.window_days * 86400, fee_rate=config.fee_rate,
-        fee_policy=FeePolicy.REFUND_PRO_RATA_FEES, reveal_policy=RevealPolicy.PER_TRADER,
-        collateral=CollateralMode.UNLIMITED,
     )  # fmt: skip
     deposit = config.budget * config.markets
     runner = ProgramRunner()

@@ -21,7 +21,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from marketcraft.kernel.errors import MarketcraftError, NotFound, ValidationError
 from marketcraft.kernel.messages import Command
-from marketcraft.opportunity.amms import AmmKind
 from marketcraft.opportunity.commands import (
     Context,
     DepositCash,
@@ -41,10 +40,7 @@ from marketcraft.opportunity.receipts import receipt_to_json
 from marketcraft.opportunity.repository import ProgramRepository
 from marketcraft.opportunity.state import MarketState, ProgramState
 from marketcraft.opportunity.terms import (
-    CollateralMode,
-    FeePolicy,
     ProgramTerms,
-    RevealPolicy,
     Side,
     Token,
 )
@@ -168,10 +164,8 @@ def sponsor_create(
 ) -> RedirectResponse:
     try:
         terms = ProgramTerms(
-            market_budget=Decimal(budget), pa=Decimal(pa), pb=Decimal(pb), amm=AmmKind.LMSR,
-            window_seconds=window_seconds, fee_rate=Decimal("0.01"),
-            fee_policy=FeePolicy.REFUND_PRO_RATA_FEES, reveal_policy=RevealPolicy.PER_TRADER,
-            collateral=CollateralMode.UNLIMITED,
+            market_budget=Decimal(budget), pa=Decimal(pa), pb=Decimal(pb),
+            window_seconds=window_seconds,
         )  # fmt: skip
         command = OpenProgram("p-" + secrets.token_hex(8), title, Decimal(deposit), terms)
     except (MarketcraftError, InvalidOperation, ValueError) as exc:
