@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
@@ -42,7 +42,7 @@ class Strict(BaseModel):
 
 
 # The API's defaults are the engine's: one place decides them.
-_D = {f.name: f.default for f in dataclasses.fields(ProgramTerms)}
+_D: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(ProgramTerms)}
 
 
 class TermsIn(Strict):
