@@ -18,6 +18,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
+from marketcraft.amm.curve import BandCurve
 from marketcraft.kernel import Signer
 from marketcraft.opportunity.amms import AmmKind, curve_for_budget
 from marketcraft.opportunity.commands import (
@@ -70,7 +71,18 @@ def scouts_for(orders: list[PlaceOrder]) -> list[Context]:
     ]
 
 
+def cold_caches() -> None:
+    """Forget every memoised curve value, so a repeat run is not faster for having seen the
+    same states before (a live market rarely revisits a state)."""
+    for cls in BandCurve.__subclasses__():
+        for attr in vars(cls).values():
+            target = getattr(attr, "__func__", attr)
+            if hasattr(target, "cache_clear"):
+                target.cache_clear()
+
+
 def bench_math(orders: list[PlaceOrder]) -> float:
+    cold_caches()
     curve = curve_for_budget(AmmKind.LMSR, TERMS.market_budget, TERMS.pa, TERMS.pb)
     states = {f"m{m}": curve.open_state for m in range(MARKETS)}
     start = time.perf_counter()
@@ -93,6 +105,7 @@ def bench_math(orders: list[PlaceOrder]) -> float:
 
 
 def bench_handler(handle, orders, contexts) -> float:
+    cold_caches()
     start = time.perf_counter()
     for o, ctx in zip(orders, contexts, strict=True):
         handle(o, ctx)

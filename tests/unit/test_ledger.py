@@ -75,3 +75,58 @@ def test_copy_is_independent(ledger):
     other.post(Transaction.transfer("alice", "bob", USD.money("1")))
     assert ledger.balance("bob", USD).is_zero()
     assert other.balance("bob", USD) == USD.money("1")
+
+
+def test_move_applies_several_assets_as_one_transaction(ledger):
+    from decimal import Decimal as D
+
+    ledger.open("mint", allow_negative=True)
+    ledger.move([("alice", "bob", D("12.5"), USD), ("mint", "alice", D("3.000001"), YES)])
+    assert ledger.balance("alice", USD) == USD.money("87.5")
+    assert ledger.balance("bob", USD) == USD.money("12.5")
+    assert ledger.balance("alice", YES) == YES.money("3.000001")
+    assert ledger.transactions_posted == 2
+    check_balanced(ledger)
+
+
+def test_move_agrees_with_post():
+    from decimal import Decimal as D
+
+    def fresh() -> Ledger:
+        other = Ledger()
+        other.open("world", allow_negative=True)
+        for name in ("alice", "bob"):
+            other.open(name)
+        return other
+
+    a, b = fresh(), fresh()
+    legs = [("world", "alice", D("100"), USD), ("alice", "bob", D("0.01"), USD)]
+    a.move(legs)
+    for source, destination, amount, asset in legs:
+        b.post(Transaction.transfer(source, destination, asset.money(amount)))
+    assert a.balances() == b.balances()
+
+
+@pytest.mark.parametrize(
+    ("leg", "error"),
+    [
+        (("alice", "bob", 1.5, USD), TypeError),
+        (("alice", "bob", 1, USD), TypeError),
+        (("alice", "bob", "-1", USD), ValueError),
+        (("alice", "bob", "0.001", USD), ValueError),
+        (("alice", "bob", "NaN", USD), ValueError),
+        (("alice", "nobody", "1", USD), InvariantViolation),
+        (("alice", "bob", "100.01", USD), InvariantViolation),
+        (("alice", "bob", "1", Asset("USD", 6)), InvariantViolation),
+    ],
+)
+def test_move_refuses_bad_legs_and_writes_nothing(ledger, leg, error):
+    from decimal import Decimal as D
+
+    source, destination, amount, asset = leg
+    amount = D(amount) if isinstance(amount, str) else amount
+    before = ledger.balances()
+    with pytest.raises(error):
+        ledger.move([("alice", "bob", D("5"), USD), (source, destination, amount, asset)])
+    assert ledger.balances() == before
+    assert ledger.transactions_posted == 1

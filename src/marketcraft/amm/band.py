@@ -15,6 +15,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from marketcraft.amm.curve import BandCurve, check_band
+from marketcraft.kernel.decmath import exp, ln
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.kernel.money import with_money_context
 
@@ -31,7 +32,7 @@ def liquidity_for_budget(budget: Decimal, pa: Decimal, pb: Decimal) -> Decimal:
     check_band(pa, pb)
     if budget <= 0:
         raise ValidationError("bad_budget", "the loss budget must be > 0")
-    return budget / (pb / pa).ln()
+    return budget / ln(pb / pa)
 
 
 class BandLMSR(BandCurve):
@@ -50,49 +51,66 @@ class BandLMSR(BandCurve):
     @lru_cache(maxsize=1024)
     @with_money_context
     def state_of_price(p: Decimal) -> Decimal:
-        return (p / (_ONE - p)).ln()
+        return ln(p / (_ONE - p))
 
     @staticmethod
     @lru_cache(maxsize=16384)
     @with_money_context
     def price_of_state(s: Decimal) -> Decimal:
-        return _ONE / (_ONE + (-s).exp())
+        return _ONE / (_ONE + exp(-s))
 
     @staticmethod
     @lru_cache(maxsize=16384)
     @with_money_context
     def potential(s: Decimal) -> Decimal:
-        return (_ONE + s.exp()).ln()
+        return ln(_ONE + exp(s))
 
     @staticmethod
     @with_money_context
     def state_of_potential(g: Decimal) -> Decimal:
-        return (g.exp() - _ONE).ln()
+        return ln(exp(g) - _ONE)
+
+    @staticmethod
+    @lru_cache(maxsize=16384)
+    @with_money_context
+    def odds(s: Decimal) -> Decimal:
+        """e^s = p / (1 - p)."""
+        return exp(s)
 
     @with_money_context
-    def state_after_potential(self, g: Decimal) -> tuple[Decimal, Decimal | None]:
-        # e^s = e^g - 1, and the price e^s / (1 + e^s) comes with it: one exp and one ln.
-        e_s = g.exp() - _ONE
-        return e_s.ln(), e_s / (e_s + _ONE)
+    def cash_between(self, s0: Decimal, s1: Decimal) -> Decimal:
+        # b * ln((1 + e^s1) / (1 + e^s0)): one ln where G(s1) - G(s0) takes two.
+        return self.scale * ln((_ONE + self.odds(s1)) / (_ONE + self.odds(s0)))
 
     @with_money_context
-    def potential_near(
-        self, s0: Decimal, g0: Decimal, price0: Decimal | None, s1: Decimal
+    def reach_with_cash(
+        self, s: Decimal, cash: Decimal, ceiling: Decimal
+    ) -> tuple[Decimal, Decimal | None, Decimal | None] | None:
+        # G(s') = G(s) + c/b  <=>  e^s' = (1 + e^s) e^(c/b) - 1: one exp and one ln, and the
+        # price e^s' / (1 + e^s') comes with it. The ceiling is compared in odds space.
+        odds = (_ONE + self.odds(s)) * exp(cash / self.scale) - _ONE
+        if odds >= self.odds(ceiling):
+            return None
+        return ln(odds), None, odds / (odds + _ONE)
+
+    @with_money_context
+    def potential_step(
+        self, s0: Decimal, g0: Decimal | None, price0: Decimal | None, s1: Decimal
     ) -> Decimal:
         d = s1 - s0
         if price0 is None or abs(d) > _TAYLOR_REACH:
-            return self.potential(s1)
+            return self.cash_between(s0, s1) / self.scale
         # Derivatives of G at s0, with p the price there: p, p(1-p), p(1-p)(1-2p) and
         # p(1-p)(1-6p+6p^2). For |d| <= 1e-7 the first omitted term is below 1e-36.
         p = price0
         q = p * (_ONE - p)
         d3 = q * (1 - 2 * p) / 6
         d4 = q * (1 - 6 * p + 6 * p * p) / 24
-        return g0 + d * (p + d * (q / 2 + d * (d3 + d * d4)))
+        return d * (p + d * (q / 2 + d * (d3 + d * d4)))
 
     @classmethod
     @with_money_context
     def state_of_no_potential(cls, h: Decimal, lo: Decimal, hi: Decimal) -> Decimal:
         # H(s) = s - ln(1 + e^s) = ln(sigmoid(s)), so s = logit(e^h).
-        p = h.exp()
-        return (p / (_ONE - p)).ln()
+        p = exp(h)
+        return ln(p / (_ONE - p))

@@ -222,26 +222,45 @@ class BandCurve(ABC):
         room = max(self.shares_between(s, ceiling), _ZERO)
         if not cash:
             return self._buy(s, _ZERO, clipped=False)
-        # Clip in potential space first: never invert G beyond the ceiling.
-        target = self.potential(s) + cash / self.scale
-        if target >= self.potential(ceiling):
+        reached = self.reach_with_cash(s, cash, ceiling)
+        if reached is None:
             return self._buy(s, self._shares_down(room), clipped=True)
-        exact, hint = self.state_after_potential(target)
+        exact, g_exact, hint = reached
         wanted = self.shares_between(s, exact)
         if wanted > room:
             return self._buy(s, self._shares_down(room), clipped=True)
-        return self._buy(s, self._shares_down(wanted), clipped=False, near=(exact, target, hint))
+        shares = self._shares_down(wanted)
+        if not shares:
+            return Fill(_ZERO, _ZERO, s, False)
+        # The buyer pays ``cash`` for reaching ``exact``; rounding shares down stops short of it
+        # (by at least GUARD / scale), which the step G(s1) - G(exact) < 0 takes off again.
+        s1 = s + shares / self.scale
+        step = self.potential_step(exact, g_exact, hint, s1)
+        cost = min(quantize_up(cash + self.scale * step, self.cash_decimals), cash)
+        return Fill(shares, cost, s1, False)
+
+    def reach_with_cash(
+        self, s: Decimal, cash: Decimal, ceiling: Decimal
+    ) -> tuple[Decimal, Decimal | None, Decimal | None] | None:
+        """Where spending ``cash`` at ``s`` leads, ignoring rounding: ``(state, G(state) if
+        known, price there if known)``, or None if it would pass ``ceiling``. The default
+        clips in potential space first, so G is never inverted beyond the ceiling."""
+        target = self.potential(s) + cash / self.scale
+        if target >= self.potential(ceiling):
+            return None
+        exact, hint = self.state_after_potential(target)
+        return exact, target, hint
 
     def state_after_potential(self, g: Decimal) -> tuple[Decimal, Decimal | None]:
         """The state where G = g, and its price if the design gets it for free (else None)."""
         return self.state_of_potential(g), None
 
-    def potential_near(
-        self, s0: Decimal, g0: Decimal, price0: Decimal | None, s1: Decimal
+    def potential_step(
+        self, s0: Decimal, g0: Decimal | None, price0: Decimal | None, s1: Decimal
     ) -> Decimal:
-        """G(s1) for s1 within a share unit of s0, where G(s0) = g0 is known. A design may use
-        a short Taylor series here; the default computes G(s1) exactly."""
-        return self.potential(s1)
+        """G(s1) - G(s0) for s1 within a share unit of s0, given G(s0) = g0 and the price at
+        s0 when known. A design may use a short Taylor series here."""
+        return self.potential(s1) - (self.potential(s0) if g0 is None else g0)
 
     @with_money_context
     def buy_shares(self, s: Decimal, shares: Decimal, *, upto: Decimal | None = None) -> Fill:
@@ -252,22 +271,11 @@ class BandCurve(ABC):
         return self._buy(s, min(shares, room), clipped=shares > room)
 
     @with_money_context
-    def _buy(
-        self,
-        s: Decimal,
-        shares: Decimal,
-        *,
-        clipped: bool,
-        near: tuple[Decimal, Decimal, Decimal | None] | None = None,
-    ) -> Fill:
+    def _buy(self, s: Decimal, shares: Decimal, *, clipped: bool) -> Fill:
         if not shares:
             return Fill(_ZERO, _ZERO, s, clipped)
         s1 = min(s + shares / self.scale, self.top_state)
-        if near is None:
-            g1 = self.potential(s1)
-        else:
-            g1 = self.potential_near(near[0], near[1], near[2], s1)
-        cost = quantize_up(self.scale * (g1 - self.potential(s)), self.cash_decimals)
+        cost = quantize_up(self.cash_between(s, s1), self.cash_decimals)
         return Fill(shares, cost, s1, clipped)
 
     @with_money_context
@@ -294,7 +302,7 @@ class BandCurve(ABC):
     @with_money_context
     def no_cash_between(self, s0: Decimal, s1: Decimal) -> Decimal:
         """scale * (H(s1) - H(s0)): cash a NO holder gets for moving the state s0 -> s1 (> s0)."""
-        return self.scale * (self.no_potential(s1) - self.no_potential(s0))
+        return self.shares_between(s0, s1) - self.cash_between(s0, s1)
 
     @with_money_context
     def buy_no_with_cash(self, s: Decimal, cash: Decimal, *, downto: Decimal | None = None) -> Fill:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
+from marketcraft.kernel.decmath import exp, ln
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.kernel.money import quantize_down, quantize_up, with_money_context
 
@@ -42,8 +43,8 @@ def cost(quantities: Sequence[Decimal], b: Decimal) -> Decimal:
     """``C(q)`` in cash units, unrounded (60 significant digits)."""
     _check(quantities, b)
     top = max(quantities)
-    total = sum((((q - top) / b).exp() for q in quantities), Decimal(0))
-    return top + b * total.ln()
+    total = sum((exp((q - top) / b) for q in quantities), Decimal(0))
+    return top + b * ln(total)
 
 
 @with_money_context
@@ -51,7 +52,7 @@ def prices(quantities: Sequence[Decimal], b: Decimal) -> list[Decimal]:
     """Instantaneous prices, each in (0, 1), summing to 1 up to the last digit."""
     _check(quantities, b)
     top = max(quantities)
-    weights = [((q - top) / b).exp() for q in quantities]
+    weights = [exp((q - top) / b) for q in quantities]
     total = sum(weights, Decimal(0))
     return [w / total for w in weights]
 
@@ -61,7 +62,7 @@ def max_loss(b: Decimal, outcomes: int) -> Decimal:
     """Worst-case market-maker loss from the uniform start: ``b * ln(n)``."""
     if outcomes < 2:
         raise ValidationError("bad_outcomes", "a market needs at least two outcomes")
-    return b * Decimal(outcomes).ln()
+    return b * ln(Decimal(outcomes))
 
 
 @with_money_context
@@ -83,7 +84,7 @@ def shares_for_cash_down(
     if cash < 0:
         raise ValidationError("bad_amount", "cash must be >= 0")
     p = prices(quantities, b)[outcome]
-    exact = b * (((cash / b).exp() - 1 + p) / p).ln()
+    exact = b * ln((exp(cash / b) - 1 + p) / p)
     return quantize_down(exact - Decimal("1e-24"), share_decimals) if cash else Decimal(0)
 
 

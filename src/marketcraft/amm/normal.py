@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from marketcraft.kernel.decmath import exp
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.kernel.money import with_money_context
 
@@ -33,7 +34,7 @@ def _check(z: Decimal) -> None:
 @with_money_context
 def pdf(z: Decimal) -> Decimal:
     """phi(z) = exp(-z^2 / 2) / sqrt(2 pi)."""
-    return (-(z * z) / 2).exp() / (2 * _PI).sqrt()
+    return exp(-(z * z) / 2) / (2 * _PI).sqrt()
 
 
 @with_money_context

@@ -13,12 +13,19 @@ each asset is always zero (:func:`check_balanced`).
 from __future__ import annotations
 
 import decimal
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
 from marketcraft.kernel.errors import InvariantViolation, ValidationError
-from marketcraft.kernel.money import MONEY_CONTEXT, Asset, Money, money_context
+from marketcraft.kernel.money import (
+    MONEY_CONTEXT,
+    Asset,
+    Money,
+    money_context,
+    money_context_once,
+    quantize_down,
+)
 
 __all__ = ["Ledger", "Posting", "Transaction", "check_balanced"]
 
@@ -83,6 +90,12 @@ class Ledger:
         value = self._balances.get((account, asset.code))
         return asset.zero() if value is None else Money(value, asset)
 
+    def holding(self, account: str, asset: Asset) -> Decimal:
+        """:meth:`balance` as a bare Decimal (the engines' read path)."""
+        if account not in self._negative_allowed:
+            raise InvariantViolation("unknown_account", f"account {account!r} is not open")
+        return self._balances.get((account, asset.code), _ZERO)
+
     def balances(self) -> Mapping[tuple[str, Asset], Decimal]:
         """A copy of every non-default balance, keyed by (account, asset)."""
         assets = self._assets
@@ -109,11 +122,7 @@ class Ledger:
                     raise InvariantViolation(
                         "unknown_account", f"account {posting.account!r} is not open"
                     )
-                asset = posting.amount.asset
-                code = asset.code
-                known = self._assets.get(code)
-                if known is not None and known != asset:
-                    raise InvariantViolation("asset_clash", f"two assets are named {code!r}")
+                code = posting.amount.asset.code
                 key = (posting.account, code)
                 amount = posting.amount.amount
                 net[code] = net.get(code, _ZERO) + amount
@@ -126,13 +135,63 @@ class Ledger:
                     raise InvariantViolation(
                         "unbalanced", f"postings in {code} net to {total}, not zero"
                     )
-            for (account, code), value in updates.items():
-                if value < 0 and not self._negative_allowed[account]:
-                    raise InvariantViolation(
-                        "negative_balance", f"account {account!r} would hold {value} {code}"
+        self._commit(updates, [posting.amount.asset for posting in tx.postings])
+
+    def move(self, legs: Iterable[tuple[str, str, Decimal, Asset]]) -> None:
+        """Apply transfers ``(source, destination, amount, asset)`` as ONE transaction.
+
+        The engines' path: balanced by construction (each leg takes from one account what it
+        gives another), so no Money objects are built. Every amount must be a Decimal >= 0 with
+        no more places than its asset allows; zero legs are skipped; nothing is written unless
+        every leg is valid and no non-negative account would go below zero."""
+        allowed, balances = self._negative_allowed, self._balances
+        updates: dict[tuple[str, str], Decimal] = {}
+        assets: list[Asset] = []
+        with money_context_once():
+            for source, destination, amount, asset in legs:
+                if type(amount) is not Decimal:
+                    raise TypeError(f"amounts must be Decimal, not {type(amount).__name__}")
+                if not amount:
+                    continue
+                if not amount.is_finite() or amount < 0:
+                    raise ValidationError("negative_transfer", "a transfer amount must be >= 0")
+                exponent = amount.as_tuple().exponent
+                if not (isinstance(exponent, int) and exponent >= -asset.decimals) and (
+                    amount != quantize_down(amount, asset.decimals)
+                ):
+                    raise ValidationError(
+                        "too_many_decimals",
+                        f"{amount} has more than {asset.decimals} decimals for {asset.code}",
                     )
-        for posting in tx.postings:
-            self._assets.setdefault(posting.amount.asset.code, posting.amount.asset)
+                for account in (source, destination):
+                    if account not in allowed:
+                        raise InvariantViolation(
+                            "unknown_account", f"account {account!r} is not open"
+                        )
+                code = asset.code
+                out, into = (source, code), (destination, code)
+                before = updates.get(out)
+                updates[out] = (balances.get(out, _ZERO) if before is None else before) - amount
+                before = updates.get(into)
+                updates[into] = (balances.get(into, _ZERO) if before is None else before) + amount
+                assets.append(asset)
+        if updates:
+            self._commit(updates, assets)
+
+    def _commit(self, updates: dict[tuple[str, str], Decimal], assets: list[Asset]) -> None:
+        """Check the new balances and the assets' names, then write them (all or nothing)."""
+        known = self._assets
+        for asset in assets:
+            seen = known.get(asset.code)
+            if seen is not None and seen != asset:
+                raise InvariantViolation("asset_clash", f"two assets are named {asset.code!r}")
+        for (account, code), value in updates.items():
+            if value < 0 and not self._negative_allowed[account]:
+                raise InvariantViolation(
+                    "negative_balance", f"account {account!r} would hold {value} {code}"
+                )
+        for asset in assets:
+            known.setdefault(asset.code, asset)
         self._balances.update(updates)
         self._posted += 1
 

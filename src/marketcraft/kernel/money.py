@@ -32,6 +32,7 @@ __all__ = [
     "Asset",
     "Money",
     "money_context",
+    "money_context_once",
     "quantize_down",
     "quantize_exact",
     "quantize_up",
@@ -95,6 +96,21 @@ def with_money_context(fn: Callable[P, R]) -> Callable[P, R]:
                 _depth.inside -= 1
 
     return wrapper
+
+
+@contextmanager
+def money_context_once() -> Iterator[None]:
+    """Like :func:`money_context`, but free when a :func:`with_money_context` call is already
+    running on this thread (its context is then in force)."""
+    if _depth.inside:
+        yield
+        return
+    with decimal.localcontext(MONEY_CONTEXT):
+        _depth.inside += 1
+        try:
+            yield
+        finally:
+            _depth.inside -= 1
 
 
 def to_decimal(value: Decimal | int | str) -> Decimal:

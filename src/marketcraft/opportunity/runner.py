@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from marketcraft.kernel.errors import InvariantViolation
 from marketcraft.kernel.messages import Command, Event
+from marketcraft.kernel.money import with_money_context
 from marketcraft.opportunity.commands import Context
 from marketcraft.opportunity.engine import decide
 from marketcraft.opportunity.state import ProgramState, evolve
@@ -37,6 +38,7 @@ class ProgramRunner:
             raise
         self.events.append(event)
 
+    @with_money_context
     def handle(self, command: Command, ctx: Context) -> list[Event]:
         """Decide and apply ``command``; return its events. Typed errors mean nothing changed."""
         if self._broken:

@@ -25,9 +25,9 @@ from typing import Any
 
 from marketcraft.amm.curve import BandCurve
 from marketcraft.kernel.errors import InvariantViolation
-from marketcraft.kernel.ledger import Ledger, Posting, Transaction
+from marketcraft.kernel.ledger import Ledger
 from marketcraft.kernel.messages import Event
-from marketcraft.kernel.money import Asset, Money
+from marketcraft.kernel.money import Asset
 from marketcraft.opportunity.amms import curve_class
 from marketcraft.opportunity.commands import Outcome
 from marketcraft.opportunity.events import (
@@ -184,14 +184,14 @@ class ProgramState:
         account = cash_account(holder)
         if not self.ledger.is_open(account):
             return _ZERO
-        return self.ledger.balance(account, self.cash).amount
+        return self.ledger.holding(account, self.cash)
 
     def shares_held(self, holder: str, market_id: str, token: Token = Token.YES) -> Decimal:
         account = shares_account(holder)
         if not self.ledger.is_open(account):
             return _ZERO
         market = self.markets[market_id]
-        return self.ledger.balance(account, market.yes if token is Token.YES else market.no).amount
+        return self.ledger.holding(account, market.yes if token is Token.YES else market.no)
 
 
 # -- evolve ---------------------------------------------------------------------------------------
@@ -215,14 +215,13 @@ def _move(state: ProgramState, *legs: Leg, asset: Asset | None = None) -> None:
 
 def _post(state: ProgramState, groups: list[tuple[tuple[Leg, ...], Asset]]) -> None:
     """Post legs in several assets as ONE transaction (all or nothing)."""
-    postings: list[Posting] = []
-    for legs, unit in groups:
-        for source, destination, amount in legs:
-            if amount:
-                money = Money(amount, unit)
-                postings += [Posting(source, -money), Posting(destination, money)]
-    if postings:
-        state.ledger.post(Transaction(tuple(postings)))
+    state.ledger.move(
+        [
+            (source, destination, amount, unit)
+            for legs, unit in groups
+            for source, destination, amount in legs
+        ]
+    )
 
 
 def _open(state: ProgramState, *accounts: str) -> None:
