@@ -22,9 +22,9 @@ from marketcraft.kernel.money import (
     MONEY_CONTEXT,
     Asset,
     Money,
+    fits_decimals,
     money_context,
     money_context_once,
-    quantize_down,
 )
 
 __all__ = ["Ledger", "Posting", "Transaction", "check_balanced"]
@@ -155,10 +155,7 @@ class Ledger:
                     continue
                 if not amount.is_finite() or amount < 0:
                     raise ValidationError("negative_transfer", "a transfer amount must be >= 0")
-                exponent = amount.as_tuple().exponent
-                if not (isinstance(exponent, int) and exponent >= -asset.decimals) and (
-                    amount != quantize_down(amount, asset.decimals)
-                ):
+                if not fits_decimals(amount, asset.decimals):
                     raise ValidationError(
                         "too_many_decimals",
                         f"{amount} has more than {asset.decimals} decimals for {asset.code}",

@@ -31,6 +31,7 @@ __all__ = [
     "MONEY_CONTEXT",
     "Asset",
     "Money",
+    "fits_decimals",
     "money_context",
     "money_context_once",
     "quantize_down",
@@ -141,6 +142,13 @@ def _quantum(decimals: int) -> Decimal:
     return _QUANTA[decimals] if 0 <= decimals <= 18 else Decimal(1).scaleb(-decimals)
 
 
+def fits_decimals(value: Decimal, decimals: int) -> bool:
+    """True iff finite ``value`` has no more than ``decimals`` places (trailing zeros aside)."""
+    quantum = _quantum(decimals)
+    # Amounts the engines make sit exactly on the quantum: one exponent comparison.
+    return value.same_quantum(quantum) or value == quantize_down(value, decimals)
+
+
 def quantize_up(value: Decimal, decimals: int) -> Decimal:
     """Round toward +infinity to ``decimals`` places.
 
@@ -210,11 +218,7 @@ class Money:
             raise TypeError(f"Money amount must be Decimal, not {type(self.amount).__name__}")
         if not self.amount.is_finite():
             raise ValidationError("not_finite", "amount must be finite")
-        # An amount with no more places than the asset allows needs no rounding check.
-        exponent = self.amount.as_tuple().exponent
-        if isinstance(exponent, int) and exponent >= -self.asset.decimals:
-            return
-        if self.amount != quantize_down(self.amount, self.asset.decimals):
+        if not fits_decimals(self.amount, self.asset.decimals):
             raise ValidationError(
                 "too_many_decimals",
                 f"{self.amount} has more than {self.asset.decimals} decimals for {self.asset.code}",

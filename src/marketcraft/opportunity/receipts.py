@@ -75,7 +75,9 @@ def placement_commitment(events: list[Event], item_id: str, salt: bytes) -> byte
 
 def leaf_from_hashes(order_hash: bytes, events_hash: bytes) -> bytes:
     """The log entry of a command whose records hash to these values (see journal)."""
-    return canonical_json({"command": order_hash.hex(), "events": events_hash.hex()})
+    # canonical_json({"command": <hex>, "events": <hex>}), written out (keys already sorted)
+    hexes = (order_hash.hex().encode(), events_hash.hex().encode())
+    return b'{"command":"%s","events":"%s"}' % hexes
 
 
 @dataclass(frozen=True, slots=True)
