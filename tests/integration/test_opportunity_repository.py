@@ -93,3 +93,39 @@ def test_export_from_the_database_verifies(tmp_path, monkeypatch):
     doc = json.loads(out.read_text())
     assert verify_transcript(doc, public_key=signer.public_key) == []
     assert len(doc["checkpoints"]) == 2
+
+
+def test_a_failed_append_leaves_the_cached_program_consistent_with_the_store(database):
+    """A storage error after the engine applied a command must not leave the command in the
+    cached state: the next command is decided on what was stored, and nothing is skipped."""
+    repo = ProgramRepository(database.events, SIGNER)
+    copy_into(repo)
+    at = T0 + timedelta(hours=3)
+    repo.handle("program-demo", DepositCash(D(100)), Context("x", at))
+    real_append = database.events.append
+
+    def failing_append(*args, **kwargs):
+        raise OSError("disk full")
+
+    database.events.append = failing_append
+    order = PlaceOrder("lost", "m1", Side.BUY, bytes(32), max_spend=D(60))
+    try:
+        repo.handle("program-demo", order, Context("x", at))
+    except OSError:
+        pass
+    else:  # pragma: no cover - the append must have failed
+        raise AssertionError("the append did not fail")
+    finally:
+        database.events.append = real_append
+    journal = repo.journal("program-demo")
+    assert "lost" not in journal.state.orders
+    assert journal.state.available("x") == D(100)
+    # the same money can still be spent once, and a fresh reader agrees record for record
+    repo.handle(
+        "program-demo",
+        PlaceOrder("kept", "m1", Side.BUY, bytes(32), max_spend=D(60)),
+        Context("x", at),
+    )
+    fresh = ProgramRepository(database.events, SIGNER).journal("program-demo")
+    assert fresh.records == repo.journal("program-demo").records
+    assert fresh.state.available("x") == D(40)

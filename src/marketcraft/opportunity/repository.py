@@ -109,6 +109,11 @@ class ProgramRepository:
                 except ConcurrencyConflict:
                     self._cache.pop(program_id, None)
                     continue
+                except BaseException:
+                    # Not stored, but already applied in memory: the cached journal is ahead
+                    # of the store, so drop it (the next command reloads what was stored).
+                    self._cache.pop(program_id, None)
+                    raise
                 self._cache[program_id] = journal
                 if isinstance(command, OpenProgram):
                     self._index(program_id)
