@@ -1,5 +1,7 @@
 """The CLI against a real SQLite file: schema, users, demo data, and a token that works."""
 
+import time
+
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -7,6 +9,7 @@ from marketcraft.__about__ import __version__
 from marketcraft.cli import app
 from marketcraft.demo import DEMO_USERS
 from marketcraft.service.app import create_app
+from marketcraft.service.settings import Settings
 from marketcraft.store import Database
 
 runner = CliRunner()
@@ -37,11 +40,14 @@ def test_upgrade_users_and_token_round_trip(tmp_path):
     assert "label-x" in listing
     assert token not in listing
     db = Database.open(url)
+    settings = Settings(token_cache_seconds=0.3)
     try:
-        with TestClient(create_app(database=db)) as client:
+        with TestClient(create_app(settings, database=db)) as client:
             me = client.get("/me", headers={"Authorization": f"Bearer {token}"})
             assert me.json() == {"name": "label-x", "role": "sponsor"}
             assert invoke("users", "revoke", "label-x", "--database-url", url).exit_code == 0
+            # a revocation by another process takes effect within token_cache_seconds
+            time.sleep(0.35)
             assert (
                 client.get("/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
             )

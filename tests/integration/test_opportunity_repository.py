@@ -129,3 +129,56 @@ def test_a_failed_append_leaves_the_cached_program_consistent_with_the_store(dat
     fresh = ProgramRepository(database.events, SIGNER).journal("program-demo")
     assert fresh.records == repo.journal("program-demo").records
     assert fresh.state.available("x") == D(40)
+
+
+def test_concurrent_commands_are_stored_in_group_commits_and_all_answered(database):
+    """Threads placing orders at once: commands queued behind a commit are decided together and
+    stored in one append; every answer matches what was stored, refusals included."""
+    import time
+
+    repo = ProgramRepository(database.events, SIGNER)
+    copy_into(repo)
+    at = T0 + timedelta(hours=3)
+    scouts = [f"g{i}" for i in range(8)]
+    for scout in scouts:
+        repo.handle("program-demo", DepositCash(D(50)), Context(scout, at))
+    real_append = database.events.append
+    sizes: list[int] = []
+
+    def slow_append(stream, expected, batch):
+        sizes.append(len(batch))
+        time.sleep(0.01)  # a slow disk: later commands queue up behind this commit
+        return real_append(stream, expected, batch)
+
+    database.events.append = slow_append
+    answers: dict[str, object] = {}
+
+    def trade(scout):
+        for i in range(4):  # 4 x 15 > 50: the fourth order of each scout is refused
+            order = PlaceOrder(f"{scout}-{i}", "m1", Side.BUY, bytes(32), max_spend=D(15))
+            try:
+                answers[order.order_id] = repo.handle("program-demo", order, Context(scout, at))
+            except Exception as exc:
+                answers[order.order_id] = exc
+
+    threads = [threading.Thread(target=trade, args=(s,)) for s in scouts]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        database.events.append = real_append
+    assert max(sizes) > 1, "no commit carried more than one command"
+    stored = ProgramRepository(database.events, SIGNER).journal("program-demo")
+    check_all(stored.state)
+    for order_id, answer in answers.items():
+        if isinstance(answer, Exception):
+            assert getattr(answer, "code", "") == "insufficient_cash"
+            assert order_id not in stored.state.orders
+        else:
+            assert order_id in stored.state.orders
+            assert answer.receipt is not None and answer.receipt.order_id == order_id
+            assert stored.records[answer.receipt.sequence] == answer.record
+    placed = [o for o in answers if not isinstance(answers[o], Exception)]
+    assert len(placed) == 3 * len(scouts)

@@ -25,12 +25,14 @@ def key_id(public_key: bytes) -> str:
 class Signer:
     """Signs with one Ed25519 private key."""
 
-    __slots__ = ("_key",)
+    __slots__ = ("_key", "_key_id", "_public_key")
 
     def __init__(self, seed: bytes) -> None:
         if len(seed) != 32:
             raise ValidationError("bad_key", "an Ed25519 seed is 32 bytes")
         self._key = SigningKey(seed)
+        self._public_key = bytes(self._key.verify_key)
+        self._key_id = key_id(self._public_key)
 
     @classmethod
     def generate(cls) -> Signer:
@@ -43,11 +45,11 @@ class Signer:
 
     @property
     def public_key(self) -> bytes:
-        return bytes(self._key.verify_key)
+        return self._public_key
 
     @property
     def key_id(self) -> str:
-        return key_id(self.public_key)
+        return self._key_id
 
     def sign(self, message: bytes) -> bytes:
         """The 64-byte detached signature of ``message``."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import dataclass
 from datetime import datetime
 
 from marketcraft.kernel.errors import ConcurrencyConflict, InvariantViolation, NotFound
@@ -43,12 +44,27 @@ def _checkpoint_stream(program_id: str) -> str:
     return f"opportunity/{program_id}/checkpoints"
 
 
+@dataclass(eq=False)
+class _Slot:
+    """One command waiting for a group commit, and what became of it."""
+
+    program_id: str
+    command: Command
+    ctx: Context
+    handled: Handled | None = None
+    error: BaseException | None = None
+    done: bool = False
+
+
 class ProgramRepository:
     def __init__(self, events: EventStore, signer: Signer) -> None:
         self.events = events
         self.signer = signer
         self._cache: dict[str, ProgramJournal] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._turn = threading.Condition(threading.Lock())
+        self._waiting: list[_Slot] = []
+        self._leading = False
 
     def _load(self, program_id: str) -> ProgramJournal:
         stored = self.events.read_stream(_stream(program_id))
@@ -83,29 +99,61 @@ class ProgramRepository:
                 raise InvariantViolation("replay_mismatch", "stored journal does not replay")
 
     def handle(self, program_id: str, command: Command, ctx: Context) -> Handled:
-        """Decide, log and durably store ``command``; retried on concurrent appends."""
+        """Decide, log and durably store ``command``; retried on concurrent appends.
+
+        Group commit: commands that arrive while another thread is committing wait, and the
+        next thread to lead decides them all, in arrival order, and stores each program's
+        records in ONE transaction (one fsync), before any of them is answered."""
+        slot = _Slot(program_id, command, ctx)
+        with self._turn:
+            self._waiting.append(slot)
+            while not slot.done:
+                if self._leading:
+                    self._turn.wait()
+                    continue
+                self._leading = True
+                batch, self._waiting = self._waiting, []
+                self._turn.release()
+                try:
+                    self._commit(batch)
+                finally:
+                    self._turn.acquire()
+                    self._leading = False
+                    for item in batch:
+                        item.done = True
+                    self._turn.notify_all()
+        if slot.error is not None:
+            raise slot.error
+        assert slot.handled is not None
+        return slot.handled
+
+    def _commit(self, batch: list[_Slot]) -> None:
+        programs: dict[str, list[_Slot]] = {}
+        for slot in batch:
+            programs.setdefault(slot.program_id, []).append(slot)
+        for program_id, slots in programs.items():
+            try:
+                self._commit_program(program_id, slots)
+            except BaseException as exc:
+                # Nothing of this program's batch was stored: every command in it fails alike
+                # (a refusal decided after an unstored command would not be the real answer).
+                for slot in slots:
+                    slot.handled, slot.error = None, exc
+                if not isinstance(exc, Exception):
+                    raise
+
+    def _commit_program(self, program_id: str, slots: list[_Slot]) -> None:
         with self._lock:
             for _ in range(MAX_RETRIES):
-                journal = self._cache.get(program_id)
-                if journal is None:
-                    journal = self._load(program_id)
-                    if not journal.records and not isinstance(command, OpenProgram):
-                        raise NotFound("no_program", "no such program")
-                else:
-                    self._catch_up(program_id, journal)
-                expected = len(journal.records)
+                for slot in slots:
+                    slot.handled = slot.error = None
+                journal, expected, records = self._decide_all(program_id, slots)
+                if not records:  # all refused: the state is as it was
+                    if journal.records:
+                        self._cache[program_id] = journal
+                    return
                 try:
-                    handled = journal.handle(command, ctx)
-                except Exception:
-                    if journal.runner.broken:  # refusals leave the state as it was; bugs do not
-                        self._cache.pop(program_id, None)
-                    raise
-                record = handled.record
-                data = canonical_json(
-                    {"command": record.command.decode(), "events": record.events.decode()}
-                )
-                try:
-                    self.events.append(_stream(program_id), expected, [NewEvent(RECORD_TYPE, data)])
+                    self.events.append(_stream(program_id), expected, records)
                 except ConcurrencyConflict:
                     self._cache.pop(program_id, None)
                     continue
@@ -115,10 +163,42 @@ class ProgramRepository:
                     self._cache.pop(program_id, None)
                     raise
                 self._cache[program_id] = journal
-                if isinstance(command, OpenProgram):
-                    self._index(program_id)
-                return handled
+                for slot in slots:
+                    if slot.handled is not None and isinstance(slot.command, OpenProgram):
+                        self._index(program_id)
+                return
         raise ConcurrencyConflict("conflict", "the program is too busy; retry")
+
+    def _decide_all(
+        self, program_id: str, slots: list[_Slot]
+    ) -> tuple[ProgramJournal, int, list[NewEvent]]:
+        """Decide ``slots`` in order on the cached (caught-up) journal; the records to store."""
+        journal = self._cache.get(program_id)
+        if journal is None:
+            journal = self._load(program_id)
+        else:
+            self._catch_up(program_id, journal)
+        expected = len(journal.records)
+        records = []
+        for slot in slots:
+            if not journal.records and not isinstance(slot.command, OpenProgram):
+                slot.error = NotFound("no_program", "no such program")
+                continue
+            try:
+                handled = journal.handle(slot.command, slot.ctx)
+            except Exception as exc:
+                if journal.runner.broken:  # refusals leave the state as it was; bugs do not
+                    self._cache.pop(program_id, None)
+                    raise
+                slot.error = exc
+                continue
+            slot.handled = handled
+            record = handled.record
+            data = canonical_json(
+                {"command": record.command.decode(), "events": record.events.decode()}
+            )
+            records.append(NewEvent(RECORD_TYPE, data))
+        return journal, expected, records
 
     def _index(self, program_id: str) -> None:
         for _ in range(MAX_RETRIES):

@@ -16,6 +16,7 @@ from marketcraft.__about__ import __version__
 from marketcraft.kernel.clock import Clock, SystemClock
 from marketcraft.kernel.signing import Signer
 from marketcraft.opportunity.repository import ProgramRepository
+from marketcraft.service.auth import PrincipalCache
 from marketcraft.service.errors import ERROR_RESPONSES, install_error_handlers
 from marketcraft.service.keys import load_or_create_signer
 from marketcraft.service.routers import admin, opportunity, pages, system
@@ -105,6 +106,7 @@ def _money(value: Decimal, places: int = 2) -> str:
 def _attach(app: FastAPI, database: Database, signer: Signer | None, settings: Settings) -> None:
     """Put the database and what is built on it on the app's state."""
     app.state.database = database
+    app.state.principal_cache = PrincipalCache(database.principals, settings.token_cache_seconds)
     app.state.programs = ProgramRepository(
         database.events, signer or load_or_create_signer(settings.data_dir)
     )

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
+from collections.abc import Callable
 from datetime import datetime
 
 from fastapi import HTTPException, Request, Security, status
@@ -19,7 +22,7 @@ from marketcraft.kernel.errors import ValidationError
 from marketcraft.service.roles import Role
 from marketcraft.store.principals import Principal, PrincipalStore
 
-__all__ = ["RoleGuard", "hash_token", "issue_token", "new_token"]
+__all__ = ["PrincipalCache", "RoleGuard", "hash_token", "issue_token", "new_token"]
 
 TOKEN_PREFIX = "mc_"  # noqa: S105 - a public prefix, not a secret
 _bearer = HTTPBearer(auto_error=False, description="A token from `marketcraft users create`.")
@@ -57,6 +60,53 @@ UNAUTHENTICATED = HTTPException(
 FORBIDDEN = HTTPException(status.HTTP_403_FORBIDDEN, "forbidden")
 
 
+class PrincipalCache:
+    """Token lookups remembered for ``seconds`` (0: every request asks the database).
+
+    Only known tokens are remembered (an unknown one costs a lookup each time, so guessing
+    fills no memory). A revocation through this service forgets everything at once; one made
+    by another process (the CLI, a second server) takes effect within ``seconds``."""
+
+    def __init__(
+        self,
+        principals: PrincipalStore,
+        seconds: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_entries: int = 10_000,
+    ) -> None:
+        self.principals, self.seconds, self.clock = principals, seconds, clock
+        self.max_entries = max_entries
+        self._known: dict[str, tuple[Principal, float]] = {}
+        self._generation = 0
+        self._lock = threading.Lock()
+
+    def by_token_hash(self, token_hash: str) -> Principal | None:
+        if self.seconds <= 0:
+            return self.principals.by_token_hash(token_hash)
+        now = self.clock()
+        with self._lock:
+            hit = self._known.get(token_hash)
+            generation = self._generation
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        principal = self.principals.by_token_hash(token_hash)
+        with self._lock:
+            if principal is None or generation != self._generation:
+                # unknown, or a revocation happened while we asked: remember nothing
+                self._known.pop(token_hash, None)
+            else:
+                if len(self._known) >= self.max_entries:
+                    self._known.clear()
+                self._known[token_hash] = (principal, now + self.seconds)
+        return principal
+
+    def forget(self) -> None:
+        with self._lock:
+            self._known.clear()
+            self._generation += 1
+
+
 class RoleGuard:
     """A dependency admitting principals whose role is one of ``roles``."""
 
@@ -78,7 +128,7 @@ class RoleGuard:
         token = credentials.credentials
         if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
             raise UNAUTHENTICATED
-        principal = request.app.state.database.principals.by_token_hash(hash_token(token))
+        principal = request.app.state.principal_cache.by_token_hash(hash_token(token))
         if principal is None:
             raise UNAUTHENTICATED
         if principal.role not in self.roles:

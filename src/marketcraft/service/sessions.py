@@ -30,7 +30,7 @@ class PageGuard:
         token = request.cookies.get(COOKIE, "")
         if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
             raise LoginRequired
-        principal = request.app.state.database.principals.by_token_hash(hash_token(token))
+        principal = request.app.state.principal_cache.by_token_hash(hash_token(token))
         if principal is None:
             raise LoginRequired
         if principal.role not in self.roles:

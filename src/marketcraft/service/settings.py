@@ -19,5 +19,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./var")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    #: how long a token lookup is remembered; a revocation by another process (the CLI, a
+    #: second server) takes effect within this time, one through this server's API at once
+    token_cache_seconds: float = Field(default=2.0, ge=0, le=60)
     #: log level for the server (critical, error, warning, info, debug)
     log_level: str = "info"

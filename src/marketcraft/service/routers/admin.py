@@ -65,3 +65,4 @@ def create_user(body: UserIn, request: Request) -> UserCreated:
 )
 def revoke_user(name: Annotated[str, Field(max_length=100)], request: Request) -> None:
     request.app.state.database.principals.revoke(name)
+    request.app.state.principal_cache.forget()
