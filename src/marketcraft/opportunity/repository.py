@@ -104,10 +104,20 @@ class ProgramRepository:
         Group commit: commands that arrive while another thread is committing wait, and the
         next thread to lead decides them all, in arrival order, and stores each program's
         records in ONE transaction (one fsync), before any of them is answered."""
-        slot = _Slot(program_id, command, ctx)
+        (result,) = self.handle_many([(program_id, command, ctx)])
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def handle_many(
+        self, requests: list[tuple[str, Command, Context]]
+    ) -> list[Handled | BaseException]:
+        """:meth:`handle` for several commands at once, in order, committed together; each
+        one's outcome (its Handled, or the error that refused or failed it) in its place."""
+        slots = [_Slot(program_id, command, ctx) for program_id, command, ctx in requests]
         with self._turn:
-            self._waiting.append(slot)
-            while not slot.done:
+            self._waiting.extend(slots)
+            while not all(slot.done for slot in slots):
                 if self._leading:
                     self._turn.wait()
                     continue
@@ -122,10 +132,14 @@ class ProgramRepository:
                     for item in batch:
                         item.done = True
                     self._turn.notify_all()
-        if slot.error is not None:
-            raise slot.error
-        assert slot.handled is not None
-        return slot.handled
+        outcomes: list[Handled | BaseException] = []
+        for slot in slots:
+            if slot.error is not None:
+                outcomes.append(slot.error)
+            else:
+                assert slot.handled is not None
+                outcomes.append(slot.handled)
+        return outcomes
 
     def _commit(self, batch: list[_Slot]) -> None:
         programs: dict[str, list[_Slot]] = {}

@@ -17,6 +17,7 @@ from marketcraft.kernel.clock import Clock, SystemClock
 from marketcraft.kernel.signing import Signer
 from marketcraft.opportunity.repository import ProgramRepository
 from marketcraft.service.auth import PrincipalCache
+from marketcraft.service.committer import Committer
 from marketcraft.service.errors import ERROR_RESPONSES, install_error_handlers
 from marketcraft.service.keys import load_or_create_signer
 from marketcraft.service.routers import admin, opportunity, pages, system
@@ -110,6 +111,7 @@ def _attach(app: FastAPI, database: Database, signer: Signer | None, settings: S
     app.state.programs = ProgramRepository(
         database.events, signer or load_or_create_signer(settings.data_dir)
     )
+    app.state.committer = Committer(app.state.programs)
 
 
 def app_from_env() -> FastAPI:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from fastapi import HTTPException, Request, Security, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from marketcraft.kernel.errors import ValidationError
@@ -81,6 +82,12 @@ class PrincipalCache:
         self._generation = 0
         self._lock = threading.Lock()
 
+    def remembered(self, token_hash: str) -> Principal | None:
+        """The principal if it is remembered and still fresh; None says "ask" (not "unknown")."""
+        with self._lock:
+            hit = self._known.get(token_hash)
+        return hit[0] if hit is not None and hit[1] > self.clock() else None
+
     def by_token_hash(self, token_hash: str) -> Principal | None:
         if self.seconds <= 0:
             return self.principals.by_token_hash(token_hash)
@@ -118,7 +125,7 @@ class RoleGuard:
     def __repr__(self) -> str:
         return f"RoleGuard({', '.join(sorted(self.roles))})"
 
-    def __call__(
+    async def __call__(
         self,
         request: Request,
         credentials: HTTPAuthorizationCredentials | None = Security(_bearer),  # noqa: B008
@@ -128,12 +135,18 @@ class RoleGuard:
         token = credentials.credentials
         if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
             raise UNAUTHENTICATED
-        principal = request.app.state.principal_cache.by_token_hash(hash_token(token))
+        # Async, so a request is not handed to a worker thread just to be let in: a cached
+        # token costs a dict lookup; a miss asks the database in a worker thread.
+        cache: PrincipalCache = request.app.state.principal_cache
+        token_hash = hash_token(token)
+        principal = cache.remembered(token_hash)
+        if principal is None:
+            principal = await run_in_threadpool(cache.by_token_hash, token_hash)
         if principal is None:
             raise UNAUTHENTICATED
         if principal.role not in self.roles:
             raise FORBIDDEN
-        return principal  # type: ignore[no-any-return]
+        return principal
 
 
 #: admits every role: for routes any signed-in principal may call (e.g. /me)

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
 
 from marketcraft.kernel.errors import NotFound, ValidationError
 from marketcraft.kernel.messages import Command, to_plain
@@ -322,7 +323,7 @@ def balance(program_id: str, request: Request, scout: Scout) -> BalanceOut:
     status_code=status.HTTP_201_CREATED,
     summary="Place a blind order; the reply is its signed receipt",
 )
-def place_order(
+async def place_order(
     program_id: str,
     body: OrderIn,
     request: Request,
@@ -334,12 +335,15 @@ def place_order(
         order_id, body.market_id, body.side, secrets.token_bytes(32), max_spend=body.max_spend,
         max_shares=body.max_shares, limit_price=body.limit_price, token=body.token,
     )  # fmt: skip
+    ctx = Context(scout.name, request.app.state.clock.now())
     try:
-        handled = _run(request, program_id, command, scout.name)
+        # Queued for the next group commit; answered once it is durable.
+        handled = await request.app.state.committer.handle(program_id, command, ctx)
     except ValidationError as exc:
         # The engine refuses a second order with this id: a retry gets the first receipt.
         if exc.code == "order_exists":
-            return _replayed(_journal(request, program_id), order_id, command)
+            journal = await run_in_threadpool(_journal, request, program_id)
+            return _replayed(journal, order_id, command)
         raise
     assert handled.receipt is not None
     return _receipt_out(handled.receipt)

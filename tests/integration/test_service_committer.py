@@ -1,0 +1,80 @@
+"""The event loop's group commit: concurrent requests are decided in arrival order, stored in
+shared transactions, and each answered with its own outcome once stored."""
+
+import asyncio
+from datetime import timedelta
+from decimal import Decimal as D
+
+from marketcraft.opportunity.commands import Context, DepositCash, PlaceOrder
+from marketcraft.opportunity.invariants import check_all
+from marketcraft.opportunity.repository import ProgramRepository
+from marketcraft.opportunity.terms import Side
+from marketcraft.service.committer import Committer
+from tests.integration.test_opportunity_repository import copy_into
+from tests.support.opportunity_fixtures import SIGNER, T0
+
+
+def test_concurrent_requests_share_commits_and_get_their_own_answers(database):
+    repo = ProgramRepository(database.events, SIGNER)
+    copy_into(repo)
+    at = T0 + timedelta(hours=3)
+    repo.handle("program-demo", DepositCash(D(100)), Context("z", at))
+    sizes: list[int] = []
+    real = repo.handle_many
+
+    def recording(requests):
+        sizes.append(len(requests))
+        return real(requests)
+
+    repo.handle_many = recording  # type: ignore[method-assign]
+    committer = Committer(repo)
+
+    async def place(i: int):
+        order = PlaceOrder(f"z-{i}", "m1", Side.BUY, bytes(32), max_spend=D(15))
+        try:
+            return await committer.handle("program-demo", order, Context("z", at))
+        except Exception as exc:
+            return exc
+
+    async def main():
+        return await asyncio.gather(*(place(i) for i in range(10)))
+
+    answers = asyncio.run(main())
+    assert sum(sizes) == 10 and max(sizes) > 1
+    # 100 / 15: the first six in arrival order fit, the rest are refused
+    placed = [a for a in answers if not isinstance(a, Exception)]
+    refused = [a for a in answers if isinstance(a, Exception)]
+    assert [h.receipt.order_id for h in placed] == [f"z-{i}" for i in range(6)]
+    assert {getattr(e, "code", "") for e in refused} == {"insufficient_cash"}
+    stored = ProgramRepository(database.events, SIGNER).journal("program-demo")
+    check_all(stored.state)
+    for handled in placed:
+        assert stored.records[handled.receipt.sequence] == handled.record
+
+
+def test_a_storage_failure_reaches_every_request_of_the_batch(database):
+    repo = ProgramRepository(database.events, SIGNER)
+    copy_into(repo)
+    at = T0 + timedelta(hours=3)
+    repo.handle("program-demo", DepositCash(D(100)), Context("z", at))
+    real_append = database.events.append
+
+    def failing(*args, **kwargs):
+        raise OSError("disk full")
+
+    database.events.append = failing
+    committer = Committer(repo)
+
+    async def main():
+        orders = [PlaceOrder(f"f-{i}", "m1", Side.BUY, bytes(32), max_spend=D(5)) for i in range(3)]
+        return await asyncio.gather(
+            *(committer.handle("program-demo", o, Context("z", at)) for o in orders),
+            return_exceptions=True,
+        )
+
+    try:
+        answers = asyncio.run(main())
+    finally:
+        database.events.append = real_append
+    assert all(isinstance(a, OSError) for a in answers)
+    assert not any(o.startswith("f-") for o in repo.journal("program-demo").state.orders)
