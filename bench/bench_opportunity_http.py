@@ -60,6 +60,21 @@ def wrk(
     return result
 
 
+def wrk_paced(url: str, env: dict[str, str], rate: float, seconds: float) -> dict[str, float]:
+    """Orders at about ``rate`` per second: each of 32 connections waits between requests, the
+    wait tuned over short runs so that wait + latency gives the rate (wrk's delay() is a fixed
+    pause, not a schedule)."""
+    conns, cycle = 32, 32 * 1000 / rate  # ms between one connection's requests
+    delay = cycle
+    for _ in range(4):
+        probe = wrk(url, "orders.lua", 3, conns, {**env, "MC_DELAY_MS": str(int(delay))})
+        if abs(probe["rate"] - rate) <= 0.05 * rate:
+            break
+        latency = conns * 1000 / probe["rate"] - delay
+        delay = max(0.0, cycle - latency)
+    return wrk(url, "orders.lua", seconds, conns, {**env, "MC_DELAY_MS": str(int(delay))})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="durable orders through HTTP")
     parser.add_argument("--seconds", type=float, default=8.0)
@@ -108,9 +123,7 @@ def main() -> None:
                        json={"amount": "1000000"})  # fmt: skip
         env = {"MC_PROGRAM": pid, "MC_MARKETS": ",".join(mids), "MC_TOKENS": ",".join(scouts)}
         burst = wrk(server.url, "orders.lua", args.seconds, args.connections, env)
-        pace_conns = 16
-        paced_env = {**env, "MC_DELAY_MS": str(int(1000 * pace_conns / args.rate))}
-        paced = wrk(server.url, "orders.lua", args.seconds, pace_conns, paced_env)
+        paced = wrk_paced(server.url, env, args.rate, args.seconds)
     finally:
         server.stop()
 

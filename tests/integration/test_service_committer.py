@@ -2,6 +2,7 @@
 shared transactions, and each answered with its own outcome once stored."""
 
 import asyncio
+import threading
 from datetime import timedelta
 from decimal import Decimal as D
 
@@ -12,6 +13,15 @@ from marketcraft.opportunity.terms import Side
 from marketcraft.service.committer import Committer
 from tests.integration.test_opportunity_repository import copy_into
 from tests.support.opportunity_fixtures import SIGNER, T0
+
+
+def run_async(main):
+    """asyncio.run in a thread of its own: independent of any loop a test plugin left running."""
+    result = {}
+    thread = threading.Thread(target=lambda: result.setdefault("value", asyncio.run(main())))
+    thread.start()
+    thread.join()
+    return result["value"]
 
 
 def test_concurrent_requests_share_commits_and_get_their_own_answers(database):
@@ -39,7 +49,7 @@ def test_concurrent_requests_share_commits_and_get_their_own_answers(database):
     async def main():
         return await asyncio.gather(*(place(i) for i in range(10)))
 
-    answers = asyncio.run(main())
+    answers = run_async(main)
     assert sum(sizes) == 10 and max(sizes) > 1
     # 100 / 15: the first six in arrival order fit, the rest are refused
     placed = [a for a in answers if not isinstance(a, Exception)]
@@ -73,7 +83,7 @@ def test_a_storage_failure_reaches_every_request_of_the_batch(database):
         )
 
     try:
-        answers = asyncio.run(main())
+        answers = run_async(main)
     finally:
         database.events.append = real_append
     assert all(isinstance(a, OSError) for a in answers)
