@@ -7,7 +7,7 @@ from tests.support.determinism import core_files, scan_cores, scan_source
 
 def test_cores_exist_and_are_scanned():
     names = {p.parent.name for p in core_files()}
-    assert {"kernel", "amm"} <= names
+    assert {"kernel", "amm", "opportunity", "peg"} <= names
 
 
 def test_no_core_uses_wall_clock_randomness_uuids_or_floats():

@@ -1,0 +1,65 @@
+"""What users ask of a peg market (verbs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from marketcraft.kernel.messages import Command, message_type
+from marketcraft.peg.terms import PegTerms
+
+__all__ = ["BuyMms", "BuyPeg", "Context", "FundCol", "OpenMarket", "SellMms", "SellPeg"]
+
+
+DEFAULT_TERMS = PegTerms()
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Who issues a command, and the instant it is handled."""
+
+    actor: str
+    now: datetime
+
+
+@message_type("peg.open_market")
+@dataclass(frozen=True, slots=True)
+class OpenMarket(Command):
+    """Open with ``deposit`` COL at ``feed`` (COL per PEG); the opener gets the first MMS."""
+
+    deposit: Decimal
+    feed: Decimal
+    terms: PegTerms = DEFAULT_TERMS
+
+
+@message_type("peg.fund_col")
+@dataclass(frozen=True, slots=True)
+class FundCol(Command):
+    """COL enters the actor's wallet from outside."""
+
+    amount: Decimal
+
+
+@message_type("peg.buy_peg")
+@dataclass(frozen=True, slots=True)
+class BuyPeg(Command):
+    col_in: Decimal
+
+
+@message_type("peg.sell_peg")
+@dataclass(frozen=True, slots=True)
+class SellPeg(Command):
+    peg_in: Decimal
+
+
+@message_type("peg.buy_mms")
+@dataclass(frozen=True, slots=True)
+class BuyMms(Command):
+    col_in: Decimal
+
+
+@message_type("peg.sell_mms")
+@dataclass(frozen=True, slots=True)
+class SellMms(Command):
+    mms_in: Decimal

@@ -1,0 +1,73 @@
+"""What happened in a peg market (past-tense nouns), each carrying every amount it moves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from marketcraft.kernel.messages import Event, message_type
+from marketcraft.peg.terms import PegTerms
+
+__all__ = ["ColFunded", "MarketOpened", "MmsBought", "MmsSold", "PegBought", "PegSold"]
+
+
+@message_type("peg.market_opened")
+@dataclass(frozen=True, slots=True)
+class MarketOpened(Event):
+    opener: str
+    terms: PegTerms
+    feed: Decimal
+    connector_col: Decimal  # C = D / r
+    excess_col: Decimal  # X = D - C
+    connector_peg: Decimal  # U = C / F, minted into the connector
+    mms: Decimal  # to the opener
+
+
+@message_type("peg.col_funded")
+@dataclass(frozen=True, slots=True)
+class ColFunded(Event):
+    holder: str
+    amount: Decimal
+
+
+@message_type("peg.peg_bought")
+@dataclass(frozen=True, slots=True)
+class PegBought(Event):
+    buyer: str
+    col_in: Decimal  # paid by the buyer: fee + into the connector
+    fee: Decimal  # COL kept as excess
+    peg_out: Decimal  # from the connector to the buyer
+
+
+@message_type("peg.peg_sold")
+@dataclass(frozen=True, slots=True)
+class PegSold(Event):
+    seller: str
+    peg_in: Decimal  # into the connector
+    col_out: Decimal  # from the connector: fee + to the seller
+    fee: Decimal  # COL kept as excess
+
+
+@message_type("peg.mms_bought")
+@dataclass(frozen=True, slots=True)
+class MmsBought(Event):
+    buyer: str
+    col_in: Decimal
+    fee: Decimal  # COL, to excess
+    to_connector: Decimal  # COL
+    to_excess: Decimal  # COL, besides the fee
+    peg_minted_connector: Decimal
+    peg_minted_buyer: Decimal
+    mms: Decimal
+
+
+@message_type("peg.mms_sold")
+@dataclass(frozen=True, slots=True)
+class MmsSold(Event):
+    seller: str
+    mms: Decimal
+    peg_in: Decimal  # circulating PEG the seller hands in (burnt)
+    peg_burnt_connector: Decimal
+    from_connector: Decimal  # COL
+    from_excess: Decimal  # COL, before the fee
+    fee: Decimal  # COL that stays in excess

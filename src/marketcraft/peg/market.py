@@ -1,0 +1,115 @@
+"""PegMarket: the small public facade over the peg engine (decide, then evolve).
+
+    market = PegMarket.open(deposit=10_000_000, feed="0.5", ratio=4)
+    market.fund("ann", 1000)
+    peg = market.buy_peg("ann", 100)
+    market.snapshot()["spot"]
+
+Amounts are Decimal, int or decimal strings (never float). Every call either applies all of its
+events or raises and changes nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from marketcraft.kernel.messages import Command, Event
+from marketcraft.kernel.money import MONEY_CONTEXT, to_decimal
+from marketcraft.peg.commands import (
+    BuyMms,
+    BuyPeg,
+    Context,
+    FundCol,
+    OpenMarket,
+    SellMms,
+    SellPeg,
+)
+from marketcraft.peg.engine import decide
+from marketcraft.peg.events import MmsBought, MmsSold, PegBought, PegSold
+from marketcraft.peg.state import PegState, evolve, wallet
+from marketcraft.peg.terms import PegTerms
+
+__all__ = ["PegMarket"]
+
+Amount = Decimal | int | str
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+class PegMarket:
+    def __init__(self) -> None:
+        self.state = PegState()
+        self.events: list[Event] = []
+        self.now = EPOCH
+
+    @classmethod
+    def open(
+        cls,
+        deposit: Amount,
+        feed: Amount,
+        ratio: Amount = 4,
+        *,
+        opener: str = "founder",
+        terms: PegTerms | None = None,
+        now: datetime = EPOCH,
+    ) -> PegMarket:
+        """Open with ``deposit`` COL at ``feed`` COL per PEG and target ratio ``ratio``."""
+        market = cls()
+        market.now = now
+        terms = terms or PegTerms(ratio=to_decimal(ratio))
+        market.handle(OpenMarket(to_decimal(deposit), to_decimal(feed), terms), opener)
+        return market
+
+    def handle(self, command: Command, actor: str) -> list[Event]:
+        events = decide(self.state, command, Context(actor, self.now))
+        for event in events:
+            evolve(self.state, event)
+        self.events += events
+        return events
+
+    def fund(self, user: str, col: Amount) -> None:
+        self.handle(FundCol(to_decimal(col)), user)
+
+    def buy_peg(self, user: str, col: Amount) -> Decimal:
+        """Spend ``col`` COL on PEG; the PEG received."""
+        (event,) = self.handle(BuyPeg(to_decimal(col)), user)
+        assert isinstance(event, PegBought)
+        return event.peg_out
+
+    def sell_peg(self, user: str, peg: Amount) -> Decimal:
+        """Sell ``peg`` PEG; the COL received."""
+        (event,) = self.handle(SellPeg(to_decimal(peg)), user)
+        assert isinstance(event, PegSold)
+        return event.col_out - event.fee
+
+    def buy_mms(self, user: str, col: Amount) -> Decimal:
+        """Spend ``col`` COL on MMS; the MMS received (newly minted PEG comes with it)."""
+        (event,) = self.handle(BuyMms(to_decimal(col)), user)
+        assert isinstance(event, MmsBought)
+        return event.mms
+
+    def sell_mms(self, user: str, mms: Amount) -> Decimal:
+        """Sell ``mms`` MMS, handing in the matching circulating PEG; the COL received."""
+        (event,) = self.handle(SellMms(to_decimal(mms)), user)
+        assert isinstance(event, MmsSold)
+        return event.from_connector + event.from_excess - event.fee
+
+    def balance(self, user: str, asset: str) -> Decimal:
+        s = self.state
+        return s.held(wallet(user), {"COL": s.col, "PEG": s.peg, "MMS": s.mms}[asset])
+
+    def snapshot(self) -> dict[str, Any]:
+        s = self.state
+        c, u, x, dc = s.connector_col, s.connector_peg, s.excess_col, s.circulating_peg
+        liabilities = (u + dc) * s.feed
+        return {
+            "connector_col": c,
+            "connector_peg": u,
+            "excess_col": x,
+            "circulating_peg": dc,
+            "mms_supply": s.mms_supply,
+            "feed": s.feed,
+            "spot": MONEY_CONTEXT.divide(c, u),
+            "reserve_ratio": MONEY_CONTEXT.divide(c + x, liabilities) if liabilities else None,
+            "mode": "normal",
+        }

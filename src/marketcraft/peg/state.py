@@ -1,0 +1,171 @@
+"""A peg market's state, folded from its events; every amount lives in the ledger.
+
+Accounts: ``world`` (COL entering from outside), ``mint`` (PEG and MMS issued; negative),
+``connector`` (C COL and U PEG), ``excess`` (X COL) and ``wallet:<user>`` (COL, PEG, MMS).
+Circulating PEG is what wallets hold, so Dc = minted PEG - U."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from marketcraft.kernel.errors import InvariantViolation
+from marketcraft.kernel.ledger import Ledger
+from marketcraft.kernel.messages import Event
+from marketcraft.kernel.money import Asset, money_context_once
+from marketcraft.peg.events import (
+    ColFunded,
+    MarketOpened,
+    MmsBought,
+    MmsSold,
+    PegBought,
+    PegSold,
+)
+from marketcraft.peg.terms import PegTerms
+
+__all__ = ["CONNECTOR", "EXCESS", "MINT", "WORLD", "PegState", "evolve", "wallet"]
+
+WORLD, MINT, CONNECTOR, EXCESS = "world", "mint", "connector", "excess"
+
+
+def wallet(user: str) -> str:
+    return f"wallet:{user}"
+
+
+@dataclass
+class PegState:
+    terms: PegTerms | None = None
+    feed: Decimal = Decimal(0)
+    ledger: Ledger = field(default_factory=Ledger)
+    # replaced by the terms' decimals when the market opens
+    col: Asset = field(default_factory=lambda: Asset("COL", 6))
+    peg: Asset = field(default_factory=lambda: Asset("PEG", 6))
+    mms: Asset = field(default_factory=lambda: Asset("MMS", 6))
+    version: int = 0
+
+    @property
+    def opened(self) -> bool:
+        return self.terms is not None
+
+    def held(self, account: str, asset: Asset) -> Decimal:
+        return self.ledger.holding(account, asset) if self.ledger.is_open(account) else Decimal(0)
+
+    @property
+    def connector_col(self) -> Decimal:
+        return self.held(CONNECTOR, self.col)
+
+    @property
+    def connector_peg(self) -> Decimal:
+        return self.held(CONNECTOR, self.peg)
+
+    @property
+    def excess_col(self) -> Decimal:
+        return self.held(EXCESS, self.col)
+
+    @property
+    def minted_peg(self) -> Decimal:
+        return -self.held(MINT, self.peg)
+
+    @property
+    def circulating_peg(self) -> Decimal:
+        return self.minted_peg - self.connector_peg
+
+    @property
+    def mms_supply(self) -> Decimal:
+        return -self.held(MINT, self.mms)
+
+
+def evolve(state: PegState, event: Event) -> PegState:
+    """Fold one event into ``state`` (in place) and return it."""
+    handler = _HANDLERS.get(type(event))
+    if handler is None:
+        raise InvariantViolation("unknown_event", f"no handler for {type(event).__name__}")
+    with money_context_once():
+        handler(state, event)
+    state.version += 1
+    return state
+
+
+def _open(state: PegState, *accounts: str) -> None:
+    for account in accounts:
+        if not state.ledger.is_open(account):
+            state.ledger.open(account)
+
+
+def _market_opened(state: PegState, e: MarketOpened) -> None:
+    t = e.terms
+    state.terms, state.feed = t, e.feed
+    state.col = Asset("COL", t.col_decimals)
+    state.peg = Asset("PEG", t.peg_decimals)
+    state.mms = Asset("MMS", t.mms_decimals)
+    state.ledger.open(WORLD, allow_negative=True)
+    state.ledger.open(MINT, allow_negative=True)
+    _open(state, CONNECTOR, EXCESS, wallet(e.opener))
+    col, peg, mms = state.col, state.peg, state.mms
+    state.ledger.move([
+        (WORLD, CONNECTOR, e.connector_col, col),
+        (WORLD, EXCESS, e.excess_col, col),
+        (MINT, CONNECTOR, e.connector_peg, peg),
+        (MINT, wallet(e.opener), e.mms, mms),
+    ])  # fmt: skip
+
+
+def _col_funded(state: PegState, e: ColFunded) -> None:
+    _open(state, wallet(e.holder))
+    state.ledger.move([(WORLD, wallet(e.holder), e.amount, state.col)])
+
+
+def _peg_bought(state: PegState, e: PegBought) -> None:
+    w, col = wallet(e.buyer), state.col
+    state.ledger.move([
+        (w, EXCESS, e.fee, col),
+        (w, CONNECTOR, e.col_in - e.fee, col),
+        (CONNECTOR, w, e.peg_out, state.peg),
+    ])  # fmt: skip
+
+
+def _peg_sold(state: PegState, e: PegSold) -> None:
+    w, col = wallet(e.seller), state.col
+    state.ledger.move([
+        (w, CONNECTOR, e.peg_in, state.peg),
+        (CONNECTOR, EXCESS, e.fee, col),
+        (CONNECTOR, w, e.col_out - e.fee, col),
+    ])  # fmt: skip
+
+
+def _mms_bought(state: PegState, e: MmsBought) -> None:
+    _open(state, wallet(e.buyer))
+    w, col, peg = wallet(e.buyer), state.col, state.peg
+    state.ledger.move([
+        (w, EXCESS, e.fee + e.to_excess, col),
+        (w, CONNECTOR, e.to_connector, col),
+        (MINT, CONNECTOR, e.peg_minted_connector, peg),
+        (MINT, w, e.peg_minted_buyer, peg),
+        (MINT, w, e.mms, state.mms),
+    ])  # fmt: skip
+
+
+def _mms_sold(state: PegState, e: MmsSold) -> None:
+    w, col, peg = wallet(e.seller), state.col, state.peg
+    # the fee stays in excess; what excess cannot cover stays in the connector
+    fee_excess = min(e.fee, e.from_excess)
+    fee_connector = e.fee - fee_excess
+    state.ledger.move([
+        (w, MINT, e.mms, state.mms),
+        (w, MINT, e.peg_in, peg),
+        (CONNECTOR, MINT, e.peg_burnt_connector, peg),
+        (CONNECTOR, w, e.from_connector - fee_connector, col),
+        (EXCESS, w, e.from_excess - fee_excess, col),
+    ])  # fmt: skip
+
+
+_HANDLERS: dict[type, Callable[[PegState, Any], None]] = {
+    MarketOpened: _market_opened,
+    ColFunded: _col_funded,
+    PegBought: _peg_bought,
+    PegSold: _peg_sold,
+    MmsBought: _mms_bought,
+    MmsSold: _mms_sold,
+}

@@ -1,0 +1,145 @@
+"""Random steps against the peg engine, checking the spec's invariants after every step:
+COL conserved, relay trades keep U + Dc and never lower C * U, MMS buys and sells keep the
+shape C : X : U : Dc : MMS, a fee-free round trip never profits the trader, balances stay in
+range and the MMS held equals the supply; a refusal changes nothing; events replay exactly."""
+
+from decimal import Decimal as D
+
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from marketcraft.kernel import MarketcraftError
+from marketcraft.kernel.ledger import check_balanced
+from marketcraft.kernel.messages import decode, encode
+from marketcraft.peg.events import MmsBought, MmsSold
+from marketcraft.peg.market import PegMarket
+from marketcraft.peg.state import MINT, WORLD, PegState, evolve, wallet
+from marketcraft.peg.terms import PegTerms
+
+USERS = ("ann", "bob", "cy")
+amounts = st.integers(1, 5_000_000).map(lambda n: D(n) / 100)
+fractions = st.integers(1, 100).map(lambda n: D(n) / 100)
+
+
+def relay_product(snap):
+    return snap["connector_col"] * snap["connector_peg"]
+
+
+class PegMachine(RuleBasedStateMachine):
+    @initialize(
+        deposit=st.integers(1_000, 10**8).map(D),
+        feed=st.integers(1, 10_000).map(lambda n: D(n) / 1000),
+        ratio=st.sampled_from([D(1), D(2), D(4)]),
+        fee_free=st.booleans(),
+    )
+    def open(self, deposit, feed, ratio, fee_free):
+        terms = PegTerms(ratio=ratio, fee_rate=D(0) if fee_free else D("0.003"))
+        self.market = PegMarket.open(deposit, feed, terms=terms, opener="ann")
+        self.fee_free = fee_free
+        self.funded = deposit
+        for user in USERS:
+            self.market.fund(user, 10**6)
+            self.funded += 10**6
+
+    def attempt(self, call):
+        before, events = self.market.snapshot(), len(self.market.events)
+        try:
+            return call()
+        except MarketcraftError:
+            assert self.market.snapshot() == before and len(self.market.events) == events
+            return None
+
+    @rule(user=st.sampled_from(USERS), col=amounts)
+    def buy_peg(self, user, col):
+        before = self.market.snapshot()
+        if self.attempt(lambda: self.market.buy_peg(user, col)) is not None:
+            self.check_relay(before)
+
+    @rule(user=st.sampled_from(USERS), part=fractions)
+    def sell_peg(self, user, part):
+        held = self.market.balance(user, "PEG")
+        before = self.market.snapshot()
+        peg = (held * part).quantize(D("0.000001"), rounding="ROUND_FLOOR")
+        if self.attempt(lambda: self.market.sell_peg(user, peg)) is not None:
+            self.check_relay(before)
+
+    @rule(user=st.sampled_from(USERS), col=amounts)
+    def round_trip(self, user, col):
+        """Buy PEG and sell exactly what was bought: never more COL back than was paid."""
+        paid_before = self.market.balance(user, "COL")
+        peg = self.attempt(lambda: self.market.buy_peg(user, col))
+        if peg is None:
+            return
+        if self.attempt(lambda: self.market.sell_peg(user, peg)) is not None:
+            assert self.market.balance(user, "COL") <= paid_before
+
+    @rule(user=st.sampled_from(USERS), col=amounts)
+    def buy_mms(self, user, col):
+        before = self.market.snapshot()
+        if self.attempt(lambda: self.market.buy_mms(user, col)) is not None:
+            self.check_shape(before)
+
+    @rule(user=st.sampled_from(USERS), part=fractions)
+    def sell_mms(self, user, part):
+        held = self.market.balance(user, "MMS")
+        mms = (held * part).quantize(D("0.000001"), rounding="ROUND_FLOOR")
+        before = self.market.snapshot()
+        if mms == before["mms_supply"]:
+            return  # the last holder closing the market is a test of its own
+        if self.attempt(lambda: self.market.sell_mms(user, mms)) is not None:
+            self.check_shape(before)
+
+    def check_relay(self, before):
+        after = self.market.snapshot()
+        # 2. relay trades leave U + Dc unchanged
+        assert (
+            after["connector_peg"] + after["circulating_peg"]
+            == before["connector_peg"] + before["circulating_peg"]
+        )
+        # 3. C * U never decreases (rounding and fees stay in the pool)
+        assert relay_product(after) >= relay_product(before)
+
+    def check_shape(self, before):
+        """4. C : X : U : Dc and MMS all scale by the same factor (up to one unit of rounding
+        each; the fee, kept as excess, moves X on top of that)."""
+        after, event = self.market.snapshot(), self.market.events[-1]
+        unit = D("0.000001")
+        if isinstance(event, MmsBought):
+            g = (event.col_in - event.fee) / (before["connector_col"] + before["excess_col"])
+            fee_in_excess, fee_in_connector = event.fee, D(0)
+        else:
+            assert isinstance(event, MmsSold)
+            g = -event.mms / before["mms_supply"]
+            fee_in_excess = min(event.fee, event.from_excess)
+            fee_in_connector = event.fee - fee_in_excess  # when excess cannot hold it
+        after["excess_col"] -= fee_in_excess
+        after["connector_col"] -= fee_in_connector
+        keys = ("connector_col", "excess_col", "connector_peg", "circulating_peg", "mms_supply")
+        for key in keys:
+            assert abs(after[key] - before[key] * (1 + g)) <= 2 * unit, key
+
+    @invariant()
+    def balances_in_range_and_col_conserved(self):
+        s: PegState = self.market.state
+        check_balanced(s.ledger)
+        # 1. COL: connector + excess + wallets = what came in from the world
+        assert -s.held(WORLD, s.col) == self.funded
+        total = s.connector_col + s.excess_col + sum(s.held(wallet(u), s.col) for u in USERS)
+        assert total == self.funded
+        # 6. C, U > 0; X, Dc >= 0; MMS held = supply
+        assert s.connector_col > 0 and s.connector_peg > 0
+        assert s.excess_col >= 0 and s.circulating_peg >= 0
+        assert sum(s.held(wallet(u), s.mms) for u in USERS) == s.mms_supply == -s.held(MINT, s.mms)
+
+    def teardown(self):
+        if hasattr(self, "market"):
+            self.events_replay_to_the_same_state()
+
+    def events_replay_to_the_same_state(self):
+        replayed = PegState()
+        for event in self.market.events:
+            evolve(replayed, decode(encode(event)))
+        assert replayed.ledger.balances() == self.market.state.ledger.balances()
+
+
+test_peg_engine = PegMachine.TestCase

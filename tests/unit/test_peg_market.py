@@ -1,0 +1,91 @@
+"""The peg market facade: the spec's opening numbers, trades through the relay, MMS in and out,
+and clear refusals that change nothing."""
+
+from decimal import Decimal as D
+
+import pytest
+
+from marketcraft.kernel.errors import ValidationError
+from marketcraft.peg.market import PegMarket
+
+
+def test_opening_splits_the_deposit_by_the_target_ratio():
+    # spec: D = 10,000,000 COL, one COL worth 2 PEG (feed 0.5 COL per PEG), r = 4
+    snap = PegMarket.open(10_000_000, "0.5", 4).snapshot()
+    assert snap["connector_col"] == D(2_500_000)
+    assert snap["excess_col"] == D(7_500_000)
+    assert snap["connector_peg"] == D(5_000_000)
+    assert snap["circulating_peg"] == 0
+    assert snap["spot"] == D("0.5")
+    assert snap["mode"] == "normal"
+    assert snap["mms_supply"] == D(10_000_000)
+
+
+def test_a_relay_trade_is_constant_product_with_the_fee_kept_as_excess():
+    m = PegMarket.open(10_000_000, "0.5", 4)
+    m.fund("ann", 1000)
+    before = m.snapshot()
+    peg = m.buy_peg("ann", 100)
+    after = m.snapshot()
+    fee = D("0.3")  # 0.3% of 100 COL
+    net = D(100) - fee
+    exact = before["connector_peg"] * net / (before["connector_col"] + net)
+    assert exact - D("0.000001") < peg <= exact
+    assert after["excess_col"] == before["excess_col"] + fee
+    assert after["connector_col"] == before["connector_col"] + net
+    assert after["circulating_peg"] == peg
+    assert after["connector_peg"] + after["circulating_peg"] == before["connector_peg"]
+    assert after["spot"] > before["spot"]  # PEG got dearer
+
+
+def test_buying_mms_keeps_the_shape_and_mints_the_matching_peg():
+    m = PegMarket.open(10_000_000, "0.5", 4)
+    m.fund("ann", 10_000)
+    m.buy_peg("ann", 5_000)
+    m.fund("bob", 100_000)
+    before = m.snapshot()
+    mms = m.buy_mms("bob", 100_000)
+    after = m.snapshot()
+    g = mms / before["mms_supply"]
+    after["excess_col"] -= D(300)  # the 0.3% fee, kept for the MMS holders, is on top
+    for key in ("connector_col", "excess_col", "connector_peg", "circulating_peg"):
+        assert abs(after[key] / before[key] - (1 + g)) < D("1e-6"), key
+    assert m.balance("bob", "PEG") > 0  # the buyer's share of the circulating PEG
+
+
+def test_selling_mms_needs_the_matching_circulating_peg():
+    m = PegMarket.open(10_000_000, "0.5", 4)
+    m.fund("ann", 10_000)
+    m.buy_peg("ann", 5_000)
+    m.fund("bob", 100_000)
+    m.buy_mms("bob", 100_000)
+    m.sell_peg("bob", m.balance("bob", "PEG"))  # bob no longer holds the PEG his MMS owes
+    with pytest.raises(ValidationError) as refused:
+        m.sell_mms("bob", m.balance("bob", "MMS"))
+    assert refused.value.code == "insufficient_funds"
+
+
+@pytest.mark.parametrize(
+    ("call", "code"),
+    [
+        (lambda m: m.buy_peg("ann", 10**9), "insufficient_funds"),
+        (lambda m: m.buy_peg("ann", "0.0000001"), "bad_amount"),
+        (lambda m: m.sell_peg("ann", 1), "insufficient_funds"),
+        (lambda m: m.buy_mms("ann", -5), "bad_amount"),
+        (lambda m: m.sell_mms("nobody", 1), "insufficient_funds"),
+    ],
+)
+def test_refusals_say_why_and_change_nothing(call, code):
+    m = PegMarket.open(10_000_000, "0.5", 4)
+    m.fund("ann", 1000)
+    before, events = m.snapshot(), len(m.events)
+    with pytest.raises(ValidationError) as refused:
+        call(m)
+    assert refused.value.code == code
+    assert m.snapshot() == before and len(m.events) == events
+
+
+def test_float_amounts_are_refused():
+    m = PegMarket.open(10_000_000, "0.5", 4)
+    with pytest.raises(TypeError):
+        m.fund("ann", 1.5)
