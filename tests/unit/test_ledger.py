@@ -130,3 +130,28 @@ def test_move_refuses_bad_legs_and_writes_nothing(ledger, leg, error):
         ledger.move([("alice", "bob", D("5"), USD), (source, destination, amount, asset)])
     assert ledger.balances() == before
     assert ledger.transactions_posted == 1
+
+
+@pytest.mark.parametrize("path", ["post", "move"])
+def test_two_assets_with_one_code_in_one_transaction_are_refused(path):
+    from decimal import Decimal as D
+
+    ledger = Ledger()
+    ledger.open("world", allow_negative=True)
+    ledger.open("alice")
+    usd6 = Asset("USD", 6)
+    with pytest.raises(InvariantViolation, match="two assets"):
+        if path == "post":
+            ledger.post(
+                Transaction(
+                    (
+                        Posting("world", -USD.money("1")),
+                        Posting("alice", USD.money("1")),
+                        Posting("world", -usd6.money("1")),
+                        Posting("alice", usd6.money("1")),
+                    )
+                )
+            )
+        else:
+            ledger.move([("world", "alice", D(1), USD), ("world", "alice", D(1), usd6)])
+    assert ledger.balances() == {}

@@ -85,10 +85,8 @@ class Ledger:
 
     # -- reading ------------------------------------------------------------------------------
     def balance(self, account: str, asset: Asset) -> Money:
-        if account not in self._negative_allowed:
-            raise InvariantViolation("unknown_account", f"account {account!r} is not open")
-        value = self._balances.get((account, asset.code))
-        return asset.zero() if value is None else Money(value, asset)
+        value = self.holding(account, asset)
+        return Money(value, asset) if value else asset.zero()
 
     def holding(self, account: str, asset: Asset) -> Decimal:
         """:meth:`balance` as a bare Decimal (the engines' read path)."""
@@ -177,18 +175,18 @@ class Ledger:
 
     def _commit(self, updates: dict[tuple[str, str], Decimal], assets: list[Asset]) -> None:
         """Check the new balances and the assets' names, then write them (all or nothing)."""
-        known = self._assets
+        # fresh: the codes this transaction names for the first time
+        known, fresh = self._assets, dict[str, Asset]()
         for asset in assets:
-            seen = known.get(asset.code)
-            if seen is not None and seen != asset:
+            seen = known.get(asset.code) or fresh.setdefault(asset.code, asset)
+            if seen is not asset and seen != asset:
                 raise InvariantViolation("asset_clash", f"two assets are named {asset.code!r}")
         for (account, code), value in updates.items():
             if value < 0 and not self._negative_allowed[account]:
                 raise InvariantViolation(
                     "negative_balance", f"account {account!r} would hold {value} {code}"
                 )
-        for asset in assets:
-            known.setdefault(asset.code, asset)
+        known.update(fresh)
         self._balances.update(updates)
         self._posted += 1
 

@@ -87,14 +87,10 @@ def with_money_context(fn: Callable[P, R]) -> Callable[P, R]:
 
     @wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        if _depth.inside:
+        if _depth.inside:  # the common, nested case: no context manager at all
             return fn(*args, **kwargs)
-        with decimal.localcontext(MONEY_CONTEXT):
-            _depth.inside += 1
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                _depth.inside -= 1
+        with money_context_once():
+            return fn(*args, **kwargs)
 
     return wrapper
 
