@@ -23,7 +23,7 @@ from marketcraft.opportunity.journal import (
     ProgramJournal,
     parse_command_record,
 )
-from marketcraft.store.records import EventStore, NewEvent
+from marketcraft.store.records import EventStore, NewEvent, StoredEvent
 
 __all__ = ["ProgramRepository"]
 
@@ -44,6 +44,17 @@ def _checkpoint_stream(program_id: str) -> str:
     return f"opportunity/{program_id}/checkpoints"
 
 
+def _stored(record: JournalRecord) -> NewEvent:
+    """A journal record as the store keeps it; :func:`_record` reads it back."""
+    data = canonical_json({"command": record.command.decode(), "events": record.events.decode()})
+    return NewEvent(RECORD_TYPE, data)
+
+
+def _record(item: StoredEvent) -> JournalRecord:
+    plain = json.loads(item.data)
+    return JournalRecord(plain["command"].encode(), plain["events"].encode())
+
+
 @dataclass(eq=False)
 class _Slot:
     """One command waiting for a group commit, and what became of it."""
@@ -61,17 +72,13 @@ class ProgramRepository:
         self.events = events
         self.signer = signer
         self._cache: dict[str, ProgramJournal] = {}
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()
         self._turn = threading.Condition(threading.Lock())
         self._waiting: list[_Slot] = []
         self._leading = False
 
     def _load(self, program_id: str) -> ProgramJournal:
-        stored = self.events.read_stream(_stream(program_id))
-        records = []
-        for item in stored:
-            plain = json.loads(item.data)
-            records.append(JournalRecord(plain["command"].encode(), plain["events"].encode()))
+        records = [_record(item) for item in self.events.read_stream(_stream(program_id))]
         return ProgramJournal(program_id, self.signer, records)
 
     def journal(self, program_id: str) -> ProgramJournal:
@@ -91,8 +98,7 @@ class ProgramRepository:
     def _catch_up(self, program_id: str, journal: ProgramJournal) -> None:
         newer = self.events.read_stream(_stream(program_id), from_version=len(journal.records) + 1)
         for item in newer:
-            plain = json.loads(item.data)
-            record = JournalRecord(plain["command"].encode(), plain["events"].encode())
+            record = _record(item)
             command, ctx = parse_command_record(record.command)
             if journal.handle(command, ctx).record != record:
                 self._cache.pop(program_id, None)
@@ -207,11 +213,7 @@ class ProgramRepository:
                 slot.error = exc
                 continue
             slot.handled = handled
-            record = handled.record
-            data = canonical_json(
-                {"command": record.command.decode(), "events": record.events.decode()}
-            )
-            records.append(NewEvent(RECORD_TYPE, data))
+            records.append(_stored(handled.record))
         return journal, expected, records
 
     def _index(self, program_id: str) -> None:
