@@ -121,9 +121,8 @@ def _attach(app: FastAPI, database: Database, signer: Signer | None, settings: S
 
 def app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory``: settings from the environment."""
-    # The order committer's worker thread and the event loop share the GIL; a waiting thread
-    # gets it after the switch interval, which is otherwise 5 ms added to a request's latency
-    # at every hand-over.
+    # Synchronous routes run in worker threads that share the GIL with the event loop; a
+    # waiting thread gets it after the switch interval, 5 ms by default, at every hand-over.
     sys.setswitchinterval(SWITCH_INTERVAL)
     app = create_app(Settings())
     # What exists now (modules, the app, its schemas: hundreds of thousands of objects) lives

@@ -91,12 +91,11 @@ class PrincipalCache:
     def by_token_hash(self, token_hash: str) -> Principal | None:
         if self.seconds <= 0:
             return self.principals.by_token_hash(token_hash)
+        generation = self._generation  # read before asking: a later revocation bumps it
+        fresh = self.remembered(token_hash)
+        if fresh is not None:
+            return fresh
         now = self.clock()
-        with self._lock:
-            hit = self._known.get(token_hash)
-            generation = self._generation
-        if hit is not None and hit[1] > now:
-            return hit[0]
         principal = self.principals.by_token_hash(token_hash)
         with self._lock:
             if principal is None or generation != self._generation:
