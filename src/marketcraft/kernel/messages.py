@@ -30,6 +30,7 @@ import json
 import types
 import typing
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -42,6 +43,7 @@ from marketcraft.kernel.errors import ValidationError
 
 __all__ = [
     "Command",
+    "Context",
     "Event",
     "Message",
     "canonical_json",
@@ -66,6 +68,15 @@ class Event(Message):
 
 class Command(Message):
     """Something asked for (verb: ``PlaceOrder``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Who issues a command, and the instant it is handled (from the caller's clock: engines
+    never read one)."""
+
+    actor: str
+    now: datetime
 
 
 _REGISTRY: dict[str, type[Message]] = {}

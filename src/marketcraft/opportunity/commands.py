@@ -4,11 +4,10 @@ decision context, not the command, so a command cannot claim another identity or
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from marketcraft.kernel.messages import Command, message_type
+from marketcraft.kernel.messages import Command, Context, message_type
 from marketcraft.opportunity.terms import ProgramTerms, Side, Token
 
 __all__ = [
@@ -36,14 +35,6 @@ class Outcome(StrEnum):
     YES = "yes"
     NO = "no"
     VOID = "void"  # everyone refunded at cost
-
-
-@dataclass(frozen=True, slots=True)
-class Context:
-    """Who issues a command, and the instant it is handled (from the service's clock)."""
-
-    actor: str
-    now: datetime
 
 
 @message_type("opportunity.open_program")

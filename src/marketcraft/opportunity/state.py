@@ -226,8 +226,7 @@ def _post(state: ProgramState, groups: list[tuple[tuple[Leg, ...], Asset]]) -> N
 
 def _open(state: ProgramState, *accounts: str) -> None:
     for account in accounts:
-        if not state.ledger.is_open(account):
-            state.ledger.open(account)
+        state.ledger.open(account)  # a no-op for an account already open
 
 
 def _program_opened(state: ProgramState, e: ProgramOpened) -> None:

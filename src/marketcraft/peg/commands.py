@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 
-from marketcraft.kernel.messages import Command, message_type
+from marketcraft.kernel.messages import Command, Context, message_type
 from marketcraft.peg.terms import PegTerms
 
 __all__ = ["BuyMms", "BuyPeg", "Context", "FundCol", "OpenMarket", "SellMms", "SellPeg"]
 
 
 DEFAULT_TERMS = PegTerms()
-
-
-@dataclass(frozen=True, slots=True)
-class Context:
-    """Who issues a command, and the instant it is handled."""
-
-    actor: str
-    now: datetime
 
 
 @message_type("peg.open_market")

@@ -45,8 +45,7 @@ def _amount(value: Decimal, decimals: int, what: str) -> Decimal:
 
 
 def _has(state: PegState, user: str, amount: Decimal, asset_name: str) -> None:
-    asset = {"COL": state.col, "PEG": state.peg, "MMS": state.mms}[asset_name]
-    if state.held(wallet(user), asset) < amount:
+    if state.held(wallet(user), state.asset(asset_name)) < amount:
         raise ValidationError("insufficient_funds", f"not enough {asset_name} in the wallet")
 
 
@@ -70,13 +69,8 @@ def _fund(state: PegState, c: FundCol, ctx: Context) -> list[Event]:
     return [ColFunded(ctx.actor, _amount(c.amount, state.col.decimals, "the amount"))]
 
 
-def _terms(state: PegState):  # type: ignore[no-untyped-def]
-    assert state.terms is not None
-    return state.terms
-
-
 def _buy_peg(state: PegState, c: BuyPeg, ctx: Context) -> list[Event]:
-    t = _terms(state)
+    t = state.require_terms()
     col_in = _amount(c.col_in, t.col_decimals, "col_in")
     _has(state, ctx.actor, col_in, "COL")
     charged = fee(col_in, t.fee_rate, t.col_decimals)
@@ -90,7 +84,7 @@ def _buy_peg(state: PegState, c: BuyPeg, ctx: Context) -> list[Event]:
 
 
 def _sell_peg(state: PegState, c: SellPeg, ctx: Context) -> list[Event]:
-    t = _terms(state)
+    t = state.require_terms()
     peg_in = _amount(c.peg_in, t.peg_decimals, "peg_in")
     _has(state, ctx.actor, peg_in, "PEG")
     col_out = cross_reserve_return(
@@ -104,7 +98,7 @@ def _sell_peg(state: PegState, c: SellPeg, ctx: Context) -> list[Event]:
 
 def _buy_mms(state: PegState, c: BuyMms, ctx: Context) -> list[Event]:
     """Scale C, X, U, Dc and MMS by the same g = net / (C + X)."""
-    t = _terms(state)
+    t = state.require_terms()
     col_in = _amount(c.col_in, t.col_decimals, "col_in")
     _has(state, ctx.actor, col_in, "COL")
     charged = fee(col_in, t.fee_rate, t.col_decimals)
@@ -128,7 +122,7 @@ def _buy_mms(state: PegState, c: BuyMms, ctx: Context) -> list[Event]:
 def _sell_mms(state: PegState, c: SellMms, ctx: Context) -> list[Event]:
     """Retire the fraction f = m / MMS of everything: the seller hands in f * Dc PEG and
     receives f * (C + X) COL, less the fee."""
-    t = _terms(state)
+    t = state.require_terms()
     mms = _amount(c.mms_in, t.mms_decimals, "mms_in")
     _has(state, ctx.actor, mms, "MMS")
     supply = state.mms_supply
@@ -141,9 +135,8 @@ def _sell_mms(state: PegState, c: SellMms, ctx: Context) -> list[Event]:
     )
     from_excess = state.excess_col if last else quantize_down(f * state.excess_col, t.col_decimals)
     burnt = state.connector_peg if last else quantize_down(f * state.connector_peg, t.peg_decimals)
-    charged = fee(from_connector + from_excess, t.fee_rate, t.col_decimals)
-    if last:
-        charged = Decimal(0)  # no one is left to keep it
+    # no fee on the last sale: no one is left to keep it
+    charged = Decimal(0) if last else fee(from_connector + from_excess, t.fee_rate, t.col_decimals)
     return [MmsSold(ctx.actor, mms, peg_in, burnt, from_connector, from_excess, charged)]
 
 

@@ -95,8 +95,8 @@ class PegMarket:
         return event.from_connector + event.from_excess - event.fee
 
     def balance(self, user: str, asset: str) -> Decimal:
-        s = self.state
-        return s.held(wallet(user), {"COL": s.col, "PEG": s.peg, "MMS": s.mms}[asset])
+        """What ``user`` holds of ``asset`` (COL, PEG or MMS)."""
+        return self.state.held(wallet(user), self.state.asset(asset))
 
     def snapshot(self) -> dict[str, Any]:
         s = self.state

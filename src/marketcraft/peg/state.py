@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from marketcraft.kernel.errors import InvariantViolation
+from marketcraft.kernel.errors import InvariantViolation, ValidationError
 from marketcraft.kernel.ledger import Ledger
 from marketcraft.kernel.messages import Event
 from marketcraft.kernel.money import Asset, money_context_once
@@ -48,6 +48,18 @@ class PegState:
     @property
     def opened(self) -> bool:
         return self.terms is not None
+
+    def require_terms(self) -> PegTerms:
+        if self.terms is None:
+            raise InvariantViolation("not_open", "the market has not been opened")
+        return self.terms
+
+    def asset(self, name: str) -> Asset:
+        """The asset called ``name`` (COL, PEG or MMS)."""
+        assets = {"COL": self.col, "PEG": self.peg, "MMS": self.mms}
+        if name not in assets:
+            raise ValidationError("bad_asset", "the assets are COL, PEG and MMS")
+        return assets[name]
 
     def held(self, account: str, asset: Asset) -> Decimal:
         return self.ledger.holding(account, asset) if self.ledger.is_open(account) else Decimal(0)
@@ -88,12 +100,6 @@ def evolve(state: PegState, event: Event) -> PegState:
     return state
 
 
-def _open(state: PegState, *accounts: str) -> None:
-    for account in accounts:
-        if not state.ledger.is_open(account):
-            state.ledger.open(account)
-
-
 def _market_opened(state: PegState, e: MarketOpened) -> None:
     t = e.terms
     state.terms, state.feed = t, e.feed
@@ -102,7 +108,8 @@ def _market_opened(state: PegState, e: MarketOpened) -> None:
     state.mms = Asset("MMS", t.mms_decimals)
     state.ledger.open(WORLD, allow_negative=True)
     state.ledger.open(MINT, allow_negative=True)
-    _open(state, CONNECTOR, EXCESS, wallet(e.opener))
+    for account in (CONNECTOR, EXCESS, wallet(e.opener)):
+        state.ledger.open(account)
     col, peg, mms = state.col, state.peg, state.mms
     state.ledger.move([
         (WORLD, CONNECTOR, e.connector_col, col),
@@ -113,7 +120,7 @@ def _market_opened(state: PegState, e: MarketOpened) -> None:
 
 
 def _col_funded(state: PegState, e: ColFunded) -> None:
-    _open(state, wallet(e.holder))
+    state.ledger.open(wallet(e.holder))  # a no-op when it is open
     state.ledger.move([(WORLD, wallet(e.holder), e.amount, state.col)])
 
 
@@ -136,7 +143,7 @@ def _peg_sold(state: PegState, e: PegSold) -> None:
 
 
 def _mms_bought(state: PegState, e: MmsBought) -> None:
-    _open(state, wallet(e.buyer))
+    state.ledger.open(wallet(e.buyer))
     w, col, peg = wallet(e.buyer), state.col, state.peg
     state.ledger.move([
         (w, EXCESS, e.fee + e.to_excess, col),
