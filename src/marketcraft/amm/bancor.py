@@ -14,8 +14,7 @@ supply ``S``, connector balance ``B`` and weight ``w``, the token's price is ``B
 Every return is something the pool pays, so it is rounded DOWN: computed in the money context
 (40 digits), lowered by a guard far above the arithmetic error (1e-30 of the supply or balance
 the formula scales), then floored to ``decimals`` places when they are given (never below
-zero). Fees are something the pool collects, so
-:func:`fee` rounds UP.
+zero). Fees are something the pool collects, so :func:`fee` rounds UP.
 """
 
 from __future__ import annotations
@@ -55,6 +54,13 @@ def _weight(value: Decimal, what: str = "weight") -> None:
         raise ValidationError("bad_weight", f"the {what} must be in (0, 1]")
 
 
+def _check_token(supply: Decimal, balance: Decimal, weight: Decimal, amount: Decimal) -> None:
+    _positive(supply, "the supply")
+    _positive(balance, "the connector balance")
+    _weight(weight)
+    _amount(amount)
+
+
 def _power(base: Decimal, exponent: Decimal) -> Decimal:
     """``base ** exponent`` for base > 0: exact for exponent 1, else through ln and exp."""
     if exponent == _ONE:
@@ -79,10 +85,7 @@ def purchase_return(
     decimals: int | None = None,
 ) -> Decimal:
     """Tokens issued for depositing ``amount`` into a connector of ``balance`` and ``weight``."""
-    _positive(supply, "the supply")
-    _positive(balance, "the connector balance")
-    _weight(weight)
-    _amount(amount)
+    _check_token(supply, balance, weight, amount)
     if not amount:
         return _ZERO
     exact = (
@@ -103,10 +106,7 @@ def sale_return(
     decimals: int | None = None,
 ) -> Decimal:
     """Connector paid out for selling ``amount`` (<= ``supply``) tokens."""
-    _positive(supply, "the supply")
-    _positive(balance, "the connector balance")
-    _weight(weight)
-    _amount(amount)
+    _check_token(supply, balance, weight, amount)
     if amount > supply:
         raise ValidationError("exceeds_supply", "cannot sell more than the supply")
     if not amount:

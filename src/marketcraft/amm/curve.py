@@ -231,7 +231,7 @@ class BandCurve(ABC):
             return self._buy(s, self._shares_down(room), clipped=True)
         shares = self._shares_down(wanted)
         if not shares:
-            return Fill(_ZERO, _ZERO, s, False)
+            return self._buy(s, _ZERO, clipped=False)
         # The buyer pays ``cash`` for reaching ``exact``; rounding shares down stops short of it
         # (by at least GUARD / scale), which the step G(s1) - G(exact) < 0 takes off again.
         s1 = s + shares / self.scale

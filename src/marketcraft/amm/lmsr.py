@@ -40,7 +40,7 @@ def _check(quantities: Sequence[Decimal], b: Decimal) -> None:
 
 @with_money_context
 def cost(quantities: Sequence[Decimal], b: Decimal) -> Decimal:
-    """``C(q)`` in cash units, unrounded (60 significant digits)."""
+    """``C(q)`` in cash units, unrounded (the money context's 40 significant digits)."""
     _check(quantities, b)
     top = max(quantities)
     total = sum((exp((q - top) / b) for q in quantities), Decimal(0))
