@@ -1,7 +1,9 @@
 """Random steps against the peg engine, checking the spec's invariants after every step:
 COL conserved, relay trades keep U + Dc and never lower C * U, MMS buys and sells keep the
 shape C : X : U : Dc : MMS, a fee-free round trip never profits the trader, balances stay in
-range and the MMS held equals the supply; a refusal changes nothing; events replay exactly."""
+range and the MMS held equals the supply; a refusal changes nothing; events replay exactly.
+Feed reports and ticks run alongside: a correction never moves SPOT past the feed nor further
+than one fee, modes follow their thresholds, and recovery buys leave the relay alone."""
 
 from decimal import Decimal as D
 
@@ -11,8 +13,10 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from marketcraft.kernel import MarketcraftError
 from marketcraft.kernel.ledger import check_balanced
 from marketcraft.kernel.messages import decode, encode
+from marketcraft.peg.correction import BUY_BURN, MINT_PEG, TO_EXCESS
 from marketcraft.peg.events import MmsBought, MmsSold
 from marketcraft.peg.market import PegMarket
+from marketcraft.peg.modes import NORMAL, RECOVERY
 from marketcraft.peg.state import MINT, WORLD, PegState, evolve, wallet
 from marketcraft.peg.terms import PegTerms
 
@@ -29,11 +33,20 @@ class PegMachine(RuleBasedStateMachine):
     @initialize(
         deposit=st.integers(1_000, 10**8).map(D),
         feed=st.integers(1, 10_000).map(lambda n: D(n) / 1000),
-        ratio=st.sampled_from([D(1), D(2), D(4)]),
+        ratio=st.sampled_from([D(1), D("1.05"), D(2), D(4)]),
         fee_free=st.booleans(),
+        dynamic=st.booleans(),
+        delay=st.sampled_from([0, 60, 3600]),
     )
-    def open(self, deposit, feed, ratio, fee_free):
-        terms = PegTerms(ratio=ratio, fee_rate=D(0) if fee_free else D("0.003"))
+    def open(self, deposit, feed, ratio, fee_free, dynamic, delay):
+        terms = PegTerms(
+            ratio=ratio,
+            fee_rate=D(0) if fee_free else D("0.003"),
+            fee_slope=D("0.5") if dynamic else D(0),
+            delay_seconds=delay,
+            correction_seconds=600,
+            feed_window_seconds=1800,
+        )
         self.market = PegMarket.open(deposit, feed, terms=terms, opener="ann")
         self.fee_free = fee_free
         self.funded = deposit
@@ -76,8 +89,68 @@ class PegMachine(RuleBasedStateMachine):
     @rule(user=st.sampled_from(USERS), col=amounts)
     def buy_mms(self, user, col):
         before = self.market.snapshot()
-        if self.attempt(lambda: self.market.buy_mms(user, col)) is not None:
+        if self.attempt(lambda: self.market.buy_mms(user, col)) is None:
+            return
+        if before["mode"] == RECOVERY:
+            # everything goes to excess; the relay and the PEG in circulation do not move
+            after = self.market.snapshot()
+            assert after["excess_col"] == before["excess_col"] + col
+            for key in ("connector_col", "connector_peg", "circulating_peg"):
+                assert after[key] == before[key], key
+        else:
             self.check_shape(before)
+
+    @rule(move=st.integers(-60, 100))
+    def report_price(self, move):
+        """The outside price moves by ``move`` percent of the current feed."""
+        price = (self.market.state.feed * (100 + move) / 100).quantize(D("0.000001"))
+        if price > 0:
+            self.market.update_feed(price)
+
+    @rule(seconds=st.sampled_from([1, 60, 300, 3600]), repeat=st.integers(1, 20))
+    def ticks(self, seconds, repeat):
+        for _ in range(repeat):
+            self.market.advance(seconds)
+            before = self.market.snapshot()
+            u_min = self.market.state.u_min
+            mode = self.market.state.mode
+            correction = self.market.tick()
+            if correction is not None:
+                self.check_correction(before, u_min, correction)
+            self.check_mode(mode)
+
+    def check_correction(self, before, u_min, correction):
+        after, terms = self.market.snapshot(), self.market.state.require_terms()
+        feed, f = after["feed"], terms.fee_rate
+        assert not self.fee_free  # a zero fee leaves no safe step
+        if correction.kind in (TO_EXCESS, MINT_PEG):
+            assert before["spot"] > feed and feed <= after["spot"] < before["spot"]
+        else:
+            assert correction.kind == BUY_BURN and before["mode"] == NORMAL
+            assert before["spot"] < feed and before["spot"] < after["spot"] <= feed
+        if correction.kind == TO_EXCESS:
+            assert after["connector_col"] >= (1 - f) * before["connector_col"]
+            target = (terms.ratio - 1) * after["connector_col"]
+            assert after["excess_col"] <= target + D("0.000001")
+        elif correction.kind == MINT_PEG:
+            assert correction.peg <= f * u_min
+        else:
+            assert after["connector_peg"] * (1 + f) >= before["connector_peg"]
+            assert after["excess_col"] >= 0
+        # a correction only moves what the pool owns: nothing leaves or enters a wallet
+        assert after["circulating_peg"] == before["circulating_peg"]
+
+    def check_mode(self, mode_before):
+        s, terms = self.market.snapshot(), self.market.state.require_terms()
+        level = s["excess_ratio"]
+        if level is None:
+            assert s["mode"] == NORMAL
+        elif s["mode"] == RECOVERY:
+            assert level < terms.swan_exit
+            assert mode_before == RECOVERY or level <= terms.swan_enter
+        else:
+            assert level > terms.swan_enter
+            assert mode_before == NORMAL or level >= terms.swan_exit
 
     @rule(user=st.sampled_from(USERS), part=fractions)
     def sell_mms(self, user, part):
@@ -86,7 +159,10 @@ class PegMachine(RuleBasedStateMachine):
         before = self.market.snapshot()
         if mms == before["mms_supply"]:
             return  # the last holder closing the market is a test of its own
-        if self.attempt(lambda: self.market.sell_mms(user, mms)) is not None:
+        sold = self.attempt(lambda: self.market.sell_mms(user, mms))
+        if before["mode"] == RECOVERY:
+            assert sold is None  # blocked while the pool recovers
+        elif sold is not None:
             self.check_shape(before)
 
     def check_relay(self, before):

@@ -21,7 +21,7 @@ CORE_GLOBS = [
     "*/events.py",
     "*/state.py",
     "*/terms.py",
-    "peg/market.py",
+    "peg/*.py",
     "*/invariants.py",
     "*/math/*.py",
     "repo/selection.py",

@@ -8,7 +8,17 @@ from decimal import Decimal
 from marketcraft.kernel.messages import Command, Context, message_type
 from marketcraft.peg.terms import PegTerms
 
-__all__ = ["BuyMms", "BuyPeg", "Context", "FundCol", "OpenMarket", "SellMms", "SellPeg"]
+__all__ = [
+    "BuyMms",
+    "BuyPeg",
+    "Context",
+    "FundCol",
+    "OpenMarket",
+    "ReportPrice",
+    "SellMms",
+    "SellPeg",
+    "Tick",
+]
 
 
 DEFAULT_TERMS = PegTerms()
@@ -54,3 +64,17 @@ class BuyMms(Command):
 @dataclass(frozen=True, slots=True)
 class SellMms(Command):
     mms_in: Decimal
+
+
+@message_type("peg.report_price")
+@dataclass(frozen=True, slots=True)
+class ReportPrice(Command):
+    """An external price report for the feed, in COL per PEG, made at the context's time."""
+
+    price: Decimal
+
+
+@message_type("peg.tick")
+@dataclass(frozen=True, slots=True)
+class Tick(Command):
+    """The periodic tick: refresh the feed, watch the band, correct, and switch modes."""

@@ -7,6 +7,7 @@ randomness; the context's time comes from the caller."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,13 +15,40 @@ from marketcraft.amm.bancor import cross_reserve_return, fee
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.kernel.messages import Command, Event
 from marketcraft.kernel.money import quantize_down, quantize_up, with_money_context
-from marketcraft.peg.commands import BuyMms, BuyPeg, Context, FundCol, OpenMarket, SellMms, SellPeg
-from marketcraft.peg.events import ColFunded, MarketOpened, MmsBought, MmsSold, PegBought, PegSold
+from marketcraft.peg.commands import (
+    BuyMms,
+    BuyPeg,
+    Context,
+    FundCol,
+    OpenMarket,
+    ReportPrice,
+    SellMms,
+    SellPeg,
+    Tick,
+)
+from marketcraft.peg.correction import BUY_BURN, TO_EXCESS, Correction, plan_correction
+from marketcraft.peg.events import (
+    ColFunded,
+    CorrectionMade,
+    MarketOpened,
+    MmsBought,
+    MmsSold,
+    ModeChanged,
+    PegBought,
+    PegSold,
+    PriceReported,
+    Ticked,
+)
+from marketcraft.peg.feed import median, recent
+from marketcraft.peg.fees import relay_fee_rate
+from marketcraft.peg.modes import RECOVERY, next_mode, recovery_mms
 from marketcraft.peg.state import PegState, wallet
+from marketcraft.peg.terms import PegTerms
 
 __all__ = ["decide"]
 
-_HALF = Decimal("0.5")
+_ZERO, _HALF, _ONE = Decimal(0), Decimal("0.5"), Decimal(1)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 @with_money_context
@@ -54,15 +82,26 @@ def _open_market(state: PegState, c: OpenMarket, ctx: Context) -> list[Event]:
         raise ValidationError("already_open", "the market is already open")
     t = c.terms
     deposit = _amount(c.deposit, t.col_decimals, "the deposit")
-    if not isinstance(c.feed, Decimal) or not c.feed.is_finite() or c.feed <= 0:
-        raise ValidationError("bad_feed", "the feed (COL per PEG) must be > 0")
+    _price(c.feed)
     connector = quantize_down(deposit / t.ratio, t.col_decimals)
     peg = quantize_down(connector / c.feed, t.peg_decimals)
     if connector <= 0 or peg <= 0:
         raise ValidationError("bad_amount", "the deposit is too small to open a market")
     # The first MMS: one per COL deposited.
     mms = quantize_down(deposit, t.mms_decimals)
-    return [MarketOpened(ctx.actor, t, c.feed, connector, deposit - connector, peg, mms)]
+    return [MarketOpened(ctx.actor, ctx.now, t, c.feed, connector, deposit - connector, peg, mms)]
+
+
+def _price(value: Decimal) -> Decimal:
+    if not isinstance(value, Decimal) or not value.is_finite() or value <= 0:
+        raise ValidationError("bad_price", "a price (COL per PEG) must be a number > 0")
+    return value
+
+
+def _not_before(state: PegState, now: datetime) -> None:
+    latest = max(state.reports[-1][0] if state.reports else now, state.last_tick or now)
+    if now < latest:
+        raise ValidationError("time_backwards", "the time is before the last report or tick")
 
 
 def _fund(state: PegState, c: FundCol, ctx: Context) -> list[Event]:
@@ -73,7 +112,8 @@ def _buy_peg(state: PegState, c: BuyPeg, ctx: Context) -> list[Event]:
     t = state.require_terms()
     col_in = _amount(c.col_in, t.col_decimals, "col_in")
     _has(state, ctx.actor, col_in, "COL")
-    charged = fee(col_in, t.fee_rate, t.col_decimals)
+    rate = relay_fee_rate(t, state.spot, state.feed, buying_peg=True)
+    charged = fee(col_in, rate, t.col_decimals)
     peg_out = cross_reserve_return(
         state.connector_col, _HALF, state.connector_peg, _HALF, col_in - charged,
         decimals=t.peg_decimals,
@@ -90,7 +130,8 @@ def _sell_peg(state: PegState, c: SellPeg, ctx: Context) -> list[Event]:
     col_out = cross_reserve_return(
         state.connector_peg, _HALF, state.connector_col, _HALF, peg_in, decimals=t.col_decimals
     )
-    charged = fee(col_out, t.fee_rate, t.col_decimals)
+    rate = relay_fee_rate(t, state.spot, state.feed, buying_peg=False)
+    charged = fee(col_out, rate, t.col_decimals)
     if col_out - charged <= 0:
         raise ValidationError("too_small", "the trade is too small to return any COL")
     return [PegSold(ctx.actor, peg_in, col_out, charged)]
@@ -104,6 +145,8 @@ def _buy_mms(state: PegState, c: BuyMms, ctx: Context) -> list[Event]:
     charged = fee(col_in, t.fee_rate, t.col_decimals)
     net = col_in - charged
     total = state.connector_col + state.excess_col
+    if state.mode == RECOVERY:
+        return [_recovery_purchase(state, t, ctx.actor, col_in, charged)]
     to_connector = quantize_down(net * state.connector_col / total, t.col_decimals)
     g = net / total
     peg_connector = quantize_down(g * state.connector_peg, t.peg_decimals)
@@ -119,10 +162,31 @@ def _buy_mms(state: PegState, c: BuyMms, ctx: Context) -> list[Event]:
     ]  # fmt: skip
 
 
+def _recovery_purchase(
+    state: PegState, t: PegTerms, buyer: str, col_in: Decimal, charged: Decimal
+) -> MmsBought:
+    """In recovery all the COL goes to excess and no PEG is minted; the MMS are priced at a
+    discount to the net asset value per MMS."""
+    nav = state.connector_col + state.excess_col - state.circulating_peg * state.feed
+    if nav <= 0:
+        raise ValidationError(
+            "no_net_value",
+            "the pool owes more than it holds at the feed; MMS purchases reopen once its "
+            "net asset value is positive",
+        )
+    net = col_in - charged
+    mms = recovery_mms(net, nav, state.mms_supply, t.recovery_discount, t.mms_decimals)
+    if mms <= 0:
+        raise ValidationError("too_small", "the purchase is too small to issue any MMS")
+    return MmsBought(buyer, col_in, charged, _ZERO, net, _ZERO, _ZERO, mms)
+
+
 def _sell_mms(state: PegState, c: SellMms, ctx: Context) -> list[Event]:
     """Retire the fraction f = m / MMS of everything: the seller hands in f * Dc PEG and
     receives f * (C + X) COL, less the fee."""
     t = state.require_terms()
+    if state.mode == RECOVERY:
+        raise ValidationError("recovery_mode", "MMS sales are blocked while the pool recovers")
     mms = _amount(c.mms_in, t.mms_decimals, "mms_in")
     _has(state, ctx.actor, mms, "MMS")
     supply = state.mms_supply
@@ -140,6 +204,61 @@ def _sell_mms(state: PegState, c: SellMms, ctx: Context) -> list[Event]:
     return [MmsSold(ctx.actor, mms, peg_in, burnt, from_connector, from_excess, charged)]
 
 
+def _report_price(state: PegState, c: ReportPrice, ctx: Context) -> list[Event]:
+    t = state.require_terms()
+    price = _price(c.price)
+    _not_before(state, ctx.now)
+    window = recent([*state.reports, (ctx.now, price)], ctx.now, t.feed_window_seconds)
+    return [PriceReported(ctx.actor, ctx.now, price, median([p for _, p in window]))]
+
+
+def _tick(state: PegState, c: Tick, ctx: Context) -> list[Event]:
+    """Refresh the feed, note whether SPOT is outside the band, correct once the delay has
+    passed (not while the feed is stale), then switch modes on the excess left."""
+    t, now = state.require_terms(), ctx.now
+    _not_before(state, now)
+    window = recent(state.reports, now, t.feed_window_seconds)
+    feed = median([p for _, p in window]) if window else state.feed
+    outside = abs(state.spot / feed - _ONE) > t.band
+    since = (state.outside_since or now) if outside else None
+    events: list[Event] = [Ticked(now, feed, not window, since)]
+    c_after, x_after = state.connector_col, state.excess_col
+    correction = _correction(state, t, feed, since, now) if window and since else None
+    if correction is not None:
+        events.append(CorrectionMade(now, correction.kind, correction.col, correction.peg))
+        if correction.kind == TO_EXCESS:
+            c_after, x_after = c_after - correction.col, x_after + correction.col
+        elif correction.kind == BUY_BURN:
+            c_after, x_after = c_after + correction.col, x_after - correction.col
+    mode = next_mode(state.mode, c_after, x_after, t)
+    if mode != state.mode:
+        events.append(ModeChanged(now, mode))
+    return events
+
+
+def _correction(
+    state: PegState, t: PegTerms, feed: Decimal, since: datetime, now: datetime
+) -> Correction | None:
+    """Due once SPOT has been outside the band for the delay; paced to reach the feed by
+    ``correction_seconds`` after that."""
+    start = since + timedelta(seconds=t.delay_seconds)
+    if now <= start:
+        return None
+    deadline = start + timedelta(seconds=t.correction_seconds)
+    previous = max(state.last_tick or start, start)
+    pace = _ONE if now >= deadline else _span(previous, now) / _span(previous, deadline)
+    return plan_correction(
+        c=state.connector_col, u=state.connector_peg, x=state.excess_col, feed=feed,
+        ratio=t.ratio, step=t.fee_rate, u_min=state.u_min, pace=pace,
+        buy_back=state.mode != RECOVERY, col_decimals=t.col_decimals,
+        peg_decimals=t.peg_decimals,
+    )  # fmt: skip
+
+
+def _span(start: datetime, end: datetime) -> Decimal:
+    return Decimal((end - start) // _MICROSECOND)
+
+
 _DECIDERS: dict[type, Callable[[PegState, Any, Context], list[Event]]] = {
     OpenMarket: _open_market,
     FundCol: _fund,
@@ -147,4 +266,6 @@ _DECIDERS: dict[type, Callable[[PegState, Any, Context], list[Event]]] = {
     SellPeg: _sell_peg,
     BuyMms: _buy_mms,
     SellMms: _sell_mms,
+    ReportPrice: _report_price,
+    Tick: _tick,
 }

@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from marketcraft.kernel.messages import Event, message_type
 from marketcraft.peg.terms import PegTerms
 
-__all__ = ["ColFunded", "MarketOpened", "MmsBought", "MmsSold", "PegBought", "PegSold"]
+__all__ = [
+    "ColFunded",
+    "CorrectionMade",
+    "MarketOpened",
+    "MmsBought",
+    "MmsSold",
+    "ModeChanged",
+    "PegBought",
+    "PegSold",
+    "PriceReported",
+    "Ticked",
+]
 
 
 @message_type("peg.market_opened")
 @dataclass(frozen=True, slots=True)
 class MarketOpened(Event):
     opener: str
+    at: datetime
     terms: PegTerms
     feed: Decimal
     connector_col: Decimal  # C = D / r
@@ -71,3 +84,37 @@ class MmsSold(Event):
     from_connector: Decimal  # COL
     from_excess: Decimal  # COL, before the fee
     fee: Decimal  # COL that stays in excess
+
+
+@message_type("peg.price_reported")
+@dataclass(frozen=True, slots=True)
+class PriceReported(Event):
+    reporter: str
+    at: datetime
+    price: Decimal  # COL per PEG
+    feed: Decimal  # the median of the reports in the window, this one included
+
+
+@message_type("peg.ticked")
+@dataclass(frozen=True, slots=True)
+class Ticked(Event):
+    at: datetime
+    feed: Decimal  # the median at this tick (the last one when the feed is stale)
+    stale: bool  # no report in the feed window
+    outside_since: datetime | None  # first tick of the current stretch outside the band
+
+
+@message_type("peg.correction_made")
+@dataclass(frozen=True, slots=True)
+class CorrectionMade(Event):
+    at: datetime
+    kind: str  # to_excess, mint or buy_burn (marketcraft.peg.correction)
+    col: Decimal  # COL moved to excess, or spent from excess on PEG
+    peg: Decimal  # PEG minted into the connector, or bought from it and burnt
+
+
+@message_type("peg.mode_changed")
+@dataclass(frozen=True, slots=True)
+class ModeChanged(Event):
+    at: datetime
+    mode: str  # normal or recovery (marketcraft.peg.modes)

@@ -4,29 +4,35 @@
     market.fund("ann", 1000)
     peg = market.buy_peg("ann", 100)
     market.snapshot()["spot"]
+    market.advance(60)
+    market.update_feed("0.52")
+    market.tick()
 
 Amounts are Decimal, int or decimal strings (never float). Every call either applies all of its
 events or raises and changes nothing."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from marketcraft.kernel.messages import Command, Event
-from marketcraft.kernel.money import MONEY_CONTEXT, to_decimal
+from marketcraft.kernel.money import to_decimal, with_money_context
 from marketcraft.peg.commands import (
     BuyMms,
     BuyPeg,
     Context,
     FundCol,
     OpenMarket,
+    ReportPrice,
     SellMms,
     SellPeg,
+    Tick,
 )
 from marketcraft.peg.engine import decide
-from marketcraft.peg.events import MmsBought, MmsSold, PegBought, PegSold
+from marketcraft.peg.events import CorrectionMade, MmsBought, MmsSold, PegBought, PegSold
+from marketcraft.peg.modes import excess_ratio
 from marketcraft.peg.state import PegState, evolve, wallet
 from marketcraft.peg.terms import PegTerms
 
@@ -94,14 +100,31 @@ class PegMarket:
         assert isinstance(event, MmsSold)
         return event.from_connector + event.from_excess - event.fee
 
+    def advance(self, seconds: int) -> datetime:
+        """Move the market's clock on by ``seconds``; the new time."""
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+    def update_feed(self, price: Amount, reporter: str = "feed") -> Decimal:
+        """Report an external price (COL per PEG) now; the feed (median) after it."""
+        self.handle(ReportPrice(to_decimal(price)), reporter)
+        return self.state.feed
+
+    def tick(self, actor: str = "keeper") -> CorrectionMade | None:
+        """Run the periodic tick now; the correction it made, if any."""
+        events = self.handle(Tick(), actor)
+        return next((e for e in events if isinstance(e, CorrectionMade)), None)
+
     def balance(self, user: str, asset: str) -> Decimal:
         """What ``user`` holds of ``asset`` (COL, PEG or MMS)."""
         return self.state.held(wallet(user), self.state.asset(asset))
 
+    @with_money_context
     def snapshot(self) -> dict[str, Any]:
         s = self.state
         c, u, x, dc = s.connector_col, s.connector_peg, s.excess_col, s.circulating_peg
         liabilities = (u + dc) * s.feed
+        terms = s.require_terms()
         return {
             "connector_col": c,
             "connector_peg": u,
@@ -109,7 +132,13 @@ class PegMarket:
             "circulating_peg": dc,
             "mms_supply": s.mms_supply,
             "feed": s.feed,
-            "spot": MONEY_CONTEXT.divide(c, u),
-            "reserve_ratio": MONEY_CONTEXT.divide(c + x, liabilities) if liabilities else None,
-            "mode": "normal",
+            "spot": c / u,
+            "reserve_ratio": (c + x) / liabilities if liabilities else None,
+            # collateral against the PEG sold to users only (the connector's own PEG aside)
+            "sold_peg_ratio": (c + x) / (dc * s.feed) if dc else None,
+            "excess_ratio": excess_ratio(c, x, terms.ratio),
+            "mode": s.mode,
+            "feed_stale": s.feed_stale,
+            "outside_since": s.outside_since,
+            "fees": s.fees,
         }

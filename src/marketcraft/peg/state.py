@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,14 +16,21 @@ from marketcraft.kernel.errors import InvariantViolation, ValidationError
 from marketcraft.kernel.ledger import Ledger
 from marketcraft.kernel.messages import Event
 from marketcraft.kernel.money import Asset, money_context_once
+from marketcraft.peg.correction import BUY_BURN, MINT_PEG, TO_EXCESS
 from marketcraft.peg.events import (
     ColFunded,
+    CorrectionMade,
     MarketOpened,
     MmsBought,
     MmsSold,
+    ModeChanged,
     PegBought,
     PegSold,
+    PriceReported,
+    Ticked,
 )
+from marketcraft.peg.feed import Report, recent
+from marketcraft.peg.modes import NORMAL
 from marketcraft.peg.terms import PegTerms
 
 __all__ = ["CONNECTOR", "EXCESS", "MINT", "WORLD", "PegState", "evolve", "wallet"]
@@ -44,6 +52,16 @@ class PegState:
     peg: Asset = field(default_factory=lambda: Asset("PEG", 6))
     mms: Asset = field(default_factory=lambda: Asset("MMS", 6))
     version: int = 0
+    mode: str = NORMAL
+    #: the reports inside the feed window as of the last report or tick, oldest first
+    reports: list[Report] = field(default_factory=list)
+    feed_stale: bool = False
+    outside_since: datetime | None = None
+    last_tick: datetime | None = None
+    #: the least connector PEG since the last tick (caps a minting correction)
+    u_min: Decimal = Decimal(0)
+    #: COL collected in fees since the market opened
+    fees: Decimal = Decimal(0)
 
     @property
     def opened(self) -> bool:
@@ -77,6 +95,11 @@ class PegState:
         return self.held(EXCESS, self.col)
 
     @property
+    def spot(self) -> Decimal:
+        """C / U in COL per PEG (call it in the money context)."""
+        return self.connector_col / self.connector_peg
+
+    @property
     def minted_peg(self) -> Decimal:
         return -self.held(MINT, self.peg)
 
@@ -96,6 +119,8 @@ def evolve(state: PegState, event: Event) -> PegState:
         raise InvariantViolation("unknown_event", f"no handler for {type(event).__name__}")
     with money_context_once():
         handler(state, event)
+        if state.opened:
+            state.u_min = min(state.u_min, state.connector_peg)
     state.version += 1
     return state
 
@@ -103,6 +128,8 @@ def evolve(state: PegState, event: Event) -> PegState:
 def _market_opened(state: PegState, e: MarketOpened) -> None:
     t = e.terms
     state.terms, state.feed = t, e.feed
+    state.reports = [(e.at, e.feed)]
+    state.u_min = e.connector_peg
     state.col = Asset("COL", t.col_decimals)
     state.peg = Asset("PEG", t.peg_decimals)
     state.mms = Asset("MMS", t.mms_decimals)
@@ -125,6 +152,7 @@ def _col_funded(state: PegState, e: ColFunded) -> None:
 
 
 def _peg_bought(state: PegState, e: PegBought) -> None:
+    state.fees += e.fee
     w, col = wallet(e.buyer), state.col
     state.ledger.move([
         (w, EXCESS, e.fee, col),
@@ -134,6 +162,7 @@ def _peg_bought(state: PegState, e: PegBought) -> None:
 
 
 def _peg_sold(state: PegState, e: PegSold) -> None:
+    state.fees += e.fee
     w, col = wallet(e.seller), state.col
     state.ledger.move([
         (w, CONNECTOR, e.peg_in, state.peg),
@@ -143,6 +172,7 @@ def _peg_sold(state: PegState, e: PegSold) -> None:
 
 
 def _mms_bought(state: PegState, e: MmsBought) -> None:
+    state.fees += e.fee
     state.ledger.open(wallet(e.buyer))
     w, col, peg = wallet(e.buyer), state.col, state.peg
     state.ledger.move([
@@ -155,6 +185,7 @@ def _mms_bought(state: PegState, e: MmsBought) -> None:
 
 
 def _mms_sold(state: PegState, e: MmsSold) -> None:
+    state.fees += e.fee
     w, col, peg = wallet(e.seller), state.col, state.peg
     # the fee stays in excess; what excess cannot cover stays in the connector
     fee_excess = min(e.fee, e.from_excess)
@@ -168,6 +199,35 @@ def _mms_sold(state: PegState, e: MmsSold) -> None:
     ])  # fmt: skip
 
 
+def _price_reported(state: PegState, e: PriceReported) -> None:
+    window = state.require_terms().feed_window_seconds
+    state.reports = list(recent([*state.reports, (e.at, e.price)], e.at, window))
+    state.feed, state.feed_stale = e.feed, False
+
+
+def _ticked(state: PegState, e: Ticked) -> None:
+    state.reports = list(recent(state.reports, e.at, state.require_terms().feed_window_seconds))
+    state.feed, state.feed_stale = e.feed, e.stale
+    state.outside_since, state.last_tick = e.outside_since, e.at
+    state.u_min = state.connector_peg
+
+
+def _correction_made(state: PegState, e: CorrectionMade) -> None:
+    col, peg = state.col, state.peg
+    if e.kind == TO_EXCESS:
+        state.ledger.move([(CONNECTOR, EXCESS, e.col, col)])
+    elif e.kind == MINT_PEG:
+        state.ledger.move([(MINT, CONNECTOR, e.peg, peg)])
+    elif e.kind == BUY_BURN:
+        state.ledger.move([(EXCESS, CONNECTOR, e.col, col), (CONNECTOR, MINT, e.peg, peg)])
+    else:
+        raise InvariantViolation("unknown_correction", f"no such correction: {e.kind}")
+
+
+def _mode_changed(state: PegState, e: ModeChanged) -> None:
+    state.mode = e.mode
+
+
 _HANDLERS: dict[type, Callable[[PegState, Any], None]] = {
     MarketOpened: _market_opened,
     ColFunded: _col_funded,
@@ -175,4 +235,8 @@ _HANDLERS: dict[type, Callable[[PegState, Any], None]] = {
     PegSold: _peg_sold,
     MmsBought: _mms_bought,
     MmsSold: _mms_sold,
+    PriceReported: _price_reported,
+    Ticked: _ticked,
+    CorrectionMade: _correction_made,
+    ModeChanged: _mode_changed,
 }
