@@ -43,6 +43,7 @@ unit: $(DEV_STAMP)
 
 ## bench: run the benchmarks in bench/ (on demand, never part of the tests)
 bench: $(DEV_STAMP)
+	@$(BIN)/python -c 'import radcad' 2>/dev/null || $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps 'radcad==0.14.0'
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:

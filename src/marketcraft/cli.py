@@ -15,6 +15,7 @@ from marketcraft.__about__ import __version__
 from marketcraft.kernel.clock import SystemClock
 from marketcraft.kernel.errors import MarketcraftError
 from marketcraft.opportunity import cli as opportunity_cli
+from marketcraft.peg import cli as peg_cli
 from marketcraft.service.roles import Role
 from marketcraft.service.settings import Settings
 
@@ -31,6 +32,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(demo_app, name="demo")
 app.add_typer(opportunity_cli.app, name="opportunity")
+app.add_typer(peg_cli.app, name="peg")
 
 out = Console()
 err = Console(stderr=True)

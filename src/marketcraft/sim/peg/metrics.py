@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from marketcraft.sim.peg.model import Pool
     from marketcraft.sim.peg.scenario import Scenario
 
-__all__ = ["BINS", "Collector", "percentile_from_histogram"]
+__all__ = ["BINS", "Collector", "percentile_from_histogram", "summarize"]
 
 #: histogram edges over log10 deviation: the first bin holds everything under 1e-8
 BINS = np.concatenate([[-np.inf], np.arange(-8.0, 1.0001, 0.01)])
@@ -169,3 +169,43 @@ class Collector:
         }
         out["deviation_histogram"] = self.hist
         return out
+
+
+def summarize(
+    metrics: dict[str, np.ndarray], histogram: np.ndarray, years: float
+) -> dict[str, float]:
+    """The spec's headline numbers over all runs of one parameter set."""
+
+    def mean(key: str) -> float:
+        return float(np.mean(metrics[key]))
+
+    def pct(key: str, q: float) -> float:
+        values = metrics[key][np.isfinite(metrics[key])]
+        return float(np.percentile(values, q)) if len(values) else float("nan")
+
+    return {
+        "runs": float(len(metrics["black_swan"])),
+        "deviation_p50": percentile_from_histogram(histogram, 50),
+        "deviation_p95": percentile_from_histogram(histogram, 95),
+        "deviation_p99": percentile_from_histogram(histogram, 99),
+        "outside_band_share": mean("outside_band_share"),
+        "min_reserve_ratio_p5": pct("min_reserve_ratio", 5),
+        "min_reserve_ratio_median": pct("min_reserve_ratio", 50),
+        "black_swan_probability": mean("black_swan"),
+        "black_swans_per_year": mean("black_swans") / years,
+        "recovery_hours_mean": mean("recovery_hours"),
+        "time_to_recover_hours_mean": pct("time_to_recover_hours", 50),
+        "still_recovering_share": mean("still_recovering"),
+        "max_shortfall_col_mean": mean("max_shortfall_col"),
+        "max_shortfall_col_p95": pct("max_shortfall_col", 95),
+        "final_shortfall_share": float(np.mean(metrics["final_shortfall_col"] > 0)),
+        "mms_return_peg_median": pct("mms_return_peg", 50),
+        "col_return_peg_median": pct("col_return_peg", 50),
+        "mms_minus_col_median": float(
+            np.median(metrics["mms_return_peg"] - metrics["col_return_peg"])
+        ),
+        "fees_col_mean": mean("fees_col"),
+        "corrected_to_excess_mean": mean("corrected_to_excess"),
+        "corrected_minted_mean": mean("corrected_minted"),
+        "corrected_bought_back_mean": mean("corrected_bought_back"),
+    }

@@ -8,7 +8,7 @@ are fractions. Every field has a default, so a scenario names only what it chang
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -183,11 +183,19 @@ def _build(cls: type, raw: Any, where: str) -> Any:
         elif inner is not None:
             values[name] = _build(inner, value, spot)
         else:
-            values[name] = _scalar(value, getattr(cls(), name), spot)
+            values[name] = _scalar(value, known[name].default, spot)
+    missing = [f.name for f in known.values() if f.name not in values and _required(f)]
+    if missing:
+        raise ValidationError("bad_scenario", f"{where}: missing key(s) {missing}")
     return cls(**values)
 
 
+def _required(f: Any) -> bool:
+    return f.default is MISSING and f.default_factory is MISSING
+
+
 def _scalar(value: Any, default: Any, where: str) -> Any:
+    """``value`` as the type of the field's default (a number when it has none)."""
     if isinstance(default, str):
         if not isinstance(value, str):
             raise ValidationError("bad_scenario", f"{where}: expected text")

@@ -1,0 +1,108 @@
+"""`marketcraft peg ...`: stress-simulate the pegged-token market maker."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from marketcraft.kernel.errors import MarketcraftError
+
+app = typer.Typer(no_args_is_help=True, help="Pegged-token market maker: stress simulations.")
+out = Console()
+
+
+@app.command("scenarios")
+def scenarios() -> None:
+    """List the shipped scenarios (pass a name, or your own TOML file, to `simulate`)."""
+    from marketcraft.sim.peg.scenario import load_scenario, shipped_scenarios
+
+    for name in shipped_scenarios():
+        out.print(f"[bold]{name}[/bold]: {load_scenario(name).description}")
+
+
+@app.command("simulate")
+def simulate(
+    scenario: Annotated[str, typer.Argument(help="A TOML file, or a shipped scenario's name.")],
+    runs: Annotated[int | None, typer.Option(min=1, help="Runs (default: the file's).")] = None,
+    days: Annotated[float | None, typer.Option(min=0.001, help="Days to simulate.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed (default: the file's).")] = None,
+    sweep: Annotated[
+        list[str] | None,
+        typer.Option(help="NAME=V1,V2,...; repeat for a full grid (band, delay, fee, ratio)."),
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="A Dask scheduler address; default: local processes.")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Local processes (default: every core).")
+    ] = None,
+    results: Annotated[Path, typer.Option("--out", help="Where results go.")] = Path(
+        "var/reports/peg"
+    ),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Run a scenario (vectorised over runs, seeded) and write runs and summary as Parquet and
+    CSV plus an HTML report with plots; print the headline metrics."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from marketcraft.reports.peg_report import HEADLINES, fmt, label, write_report
+    from marketcraft.sim.peg.results import write_results
+    from marketcraft.sim.peg.runner import parse_sweep, run_scenario
+    from marketcraft.sim.peg.scenario import load_scenario, validate
+
+    try:
+        s = load_scenario(scenario)
+        s = validate(
+            replace(
+                s,
+                runs=s.runs if runs is None else runs,
+                days=s.days if days is None else days,
+                seed=s.seed if seed is None else seed,
+            )
+        )
+        grid = parse_sweep(sweep or [])
+        columns = (TextColumn("simulating"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"))
+        with Progress(*columns, TimeRemainingColumn(), disable=as_json, transient=True) as bar:
+            task = bar.add_task("simulating", total=None)
+            found = run_scenario(
+                s, grid, workers=workers, scheduler=scheduler,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )  # fmt: skip
+    except MarketcraftError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    files = write_results(found, results)
+    report = write_report(s, found, results / "report.html")
+    if as_json:
+        payload = {
+            "scenario": s.name,
+            "points": [
+                {"params": r.params, "summary": {k: _finite(v) for k, v in r.summary.items()}}
+                for r in found
+            ],
+            "files": [str(p) for p in [*files, report]],
+        }
+        typer.echo(json.dumps(payload, allow_nan=False))
+        return
+    table = Table(title=f"{s.name}: {s.runs} runs x {s.days:g} days")
+    table.add_column("metric")
+    for r in found:
+        table.add_column(label(r.params), justify="right")
+    for key, text, _ in HEADLINES:
+        table.add_row(text, *(fmt(key, r.summary[key]) for r in found))
+    out.print(table)
+    out.print(f"report: {report}")
+    for path in files:
+        out.print(f"results: {path}")
+
+
+def _finite(value: float) -> float | None:
+    """JSON has no NaN: a metric with nothing to measure (no recoveries...) is null."""
+    return value if math.isfinite(value) else None

@@ -1,0 +1,207 @@
+"""Run a scenario, or a full grid of parameter sets over it, on local processes or on a Dask
+cluster, and gather one result per parameter set.
+
+Runs of one parameter set are split into chunks so every worker is busy; a run's price path
+depends only on the seed and its index, so results do not depend on the chunking or on the
+number of workers, and every grid point sees the same paths."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import queue as queues
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from multiprocessing import Manager
+from typing import Any
+
+import numpy as np
+
+from marketcraft.kernel.errors import ValidationError
+from marketcraft.sim.peg.metrics import summarize
+from marketcraft.sim.peg.model import simulate
+from marketcraft.sim.peg.scenario import Scenario
+
+__all__ = ["PointResult", "grid", "parse_sweep", "run_scenario"]
+
+#: sweepable names (the spec's band, delay, fee and ratio) and the market field each sets
+SWEEPABLE = {
+    "band": "band",
+    "delay": "delay_hours",
+    "delay_hours": "delay_hours",
+    "fee": "fee",
+    "ratio": "ratio",
+    "correction_hours": "correction_hours",
+    "fee_slope": "fee_slope",
+}
+
+Progress = Callable[[int, int], None]  # (steps done, steps in all)
+
+
+@dataclass
+class PointResult:
+    params: dict[str, float]
+    metrics: dict[str, np.ndarray]  # one value per run
+    series: dict[str, np.ndarray]  # (samples, runs); "day": (samples,)
+    histogram: np.ndarray
+    summary: dict[str, float]
+
+
+def parse_sweep(specs: Sequence[str]) -> dict[str, list[float]]:
+    """``["band=0.01,0.02", "delay=1,24"]`` -> ``{"band": [...], "delay_hours": [...]}``."""
+    out: dict[str, list[float]] = {}
+    for spec in specs:
+        name, sep, values = spec.partition("=")
+        field = SWEEPABLE.get(name.strip())
+        if not sep or field is None:
+            raise ValidationError(
+                "bad_sweep", f"{spec!r}: write NAME=V1,V2,... with NAME one of {sorted(SWEEPABLE)}"
+            )
+        try:
+            out[field] = [float(v) for v in values.split(",") if v.strip()]
+        except ValueError:
+            raise ValidationError("bad_sweep", f"{spec!r}: values must be numbers") from None
+        if not out[field]:
+            raise ValidationError("bad_sweep", f"{spec!r}: no values")
+    return out
+
+
+def grid(s: Scenario, sweep: dict[str, list[float]]) -> list[tuple[dict[str, float], Scenario]]:
+    """Every combination of the swept values (a full grid), each as a validated scenario."""
+    names = list(sweep)
+    points = []
+    for values in itertools.product(*(sweep[n] for n in names)):
+        params = dict(zip(names, values, strict=True))
+        points.append((params, s.with_market(**params) if params else s))
+    return points
+
+
+def _chunk(s: Scenario, ids: list[int], progress_queue: Any = None, job: int = 0) -> Any:
+    """One worker's share: simulate runs ``ids`` (a top-level function, so it pickles)."""
+
+    def report(done: int) -> None:
+        if progress_queue is not None:
+            progress_queue.put((job, done))
+
+    metrics, series, _ = simulate(s, ids, progress=report)
+    return metrics, series
+
+
+def run_scenario(
+    s: Scenario,
+    sweep: dict[str, list[float]] | None = None,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+) -> list[PointResult]:
+    """Simulate every grid point; one :class:`PointResult` per point, in grid order.
+    ``workers`` local processes (default: every core; 1 runs in this process), or the Dask
+    cluster at ``scheduler``."""
+    points = grid(s, sweep or {})
+    workers = workers or os.cpu_count() or 1
+    per_point = max(1, min(s.runs, math.ceil(workers / len(points))))
+    size = math.ceil(s.runs / per_point)
+    jobs = [
+        (p, list(range(start, min(start + size, s.runs))))
+        for p in range(len(points))
+        for start in range(0, s.runs, size)
+    ]
+    total = s.steps * len(jobs)
+    if scheduler:
+        outputs = _on_dask(scheduler, points, jobs, progress, s.steps)
+    elif workers == 1:
+        outputs = []
+        for i, (p, ids) in enumerate(jobs):
+            base = i * s.steps
+
+            def step(done: int, base: int = base) -> None:
+                if progress:
+                    progress(base + done, total)
+
+            outputs.append(_chunk_here(points[p][1], ids, step))
+    else:
+        outputs = _on_processes(workers, points, jobs, progress, s.steps)
+    return _gather(s, points, jobs, outputs)
+
+
+def _chunk_here(s: Scenario, ids: list[int], step: Callable[[int], None]) -> Any:
+    metrics, series, _ = simulate(s, ids, progress=step)
+    return metrics, series
+
+
+def _on_processes(
+    workers: int,
+    points: list[tuple[dict[str, float], Scenario]],
+    jobs: list[tuple[int, list[int]]],
+    progress: Progress | None,
+    steps: int,
+) -> list[Any]:
+    total = steps * len(jobs)
+    done = [0] * len(jobs)
+    with Manager() as manager, ProcessPoolExecutor(max_workers=workers) as pool:
+        updates = manager.Queue()
+        futures: dict[Future[Any], int] = {
+            pool.submit(_chunk, points[p][1], ids, updates, i): i for i, (p, ids) in enumerate(jobs)
+        }
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            for future in finished:
+                done[futures[future]] = steps
+            while True:
+                try:
+                    job, reached = updates.get_nowait()
+                except queues.Empty:
+                    break
+                done[job] = max(done[job], reached)
+            if progress:
+                progress(sum(done), total)
+        return [future.result() for future in sorted(futures, key=futures.__getitem__)]
+
+
+def _on_dask(
+    address: str,
+    points: list[tuple[dict[str, float], Scenario]],
+    jobs: list[tuple[int, list[int]]],
+    progress: Progress | None,
+    steps: int,
+) -> list[Any]:
+    try:
+        from distributed import Client, as_completed
+    except ImportError:  # pragma: no cover - the extra is missing
+        raise ValidationError(
+            "no_dask", "running on a cluster needs Dask: pip install 'marketcraft[dask]'"
+        ) from None
+    with Client(address) as client:  # type: ignore[no-untyped-call]
+        futures = [client.submit(_chunk, points[p][1], ids, pure=False) for p, ids in jobs]
+        for finished, _ in enumerate(as_completed(futures), start=1):  # type: ignore[no-untyped-call]
+            if progress:
+                progress(finished * steps, len(jobs) * steps)
+        return client.gather(futures)  # type: ignore[no-any-return]
+
+
+def _gather(
+    s: Scenario,
+    points: list[tuple[dict[str, float], Scenario]],
+    jobs: list[tuple[int, list[int]]],
+    outputs: list[Any],
+) -> list[PointResult]:
+    results = []
+    years = s.days / 365.0
+    for p, (params, _) in enumerate(points):
+        mine = [out for (point, _), out in zip(jobs, outputs, strict=True) if point == p]
+        metrics = {k: np.concatenate([m[k] for m, _ in mine]) for k in mine[0][0]}
+        first = mine[0][1]
+        series = {
+            k: first[k] if k == "day" else np.concatenate([sr[k] for _, sr in mine], axis=1)
+            for k in first
+            if k != "deviation_histogram"
+        }
+        histogram = np.sum([sr["deviation_histogram"] for _, sr in mine], axis=0)
+        results.append(
+            PointResult(params, metrics, series, histogram, summarize(metrics, histogram, years))
+        )
+    return results
