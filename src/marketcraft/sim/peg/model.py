@@ -28,7 +28,7 @@ from marketcraft.sim.paths import GbmBlocks, shock_increments
 from marketcraft.sim.peg.metrics import Collector
 from marketcraft.sim.peg.scenario import Scenario
 
-__all__ = ["Trace", "simulate"]
+__all__ = ["MIN_TRADE", "Trace", "reporting_steps", "simulate", "wave_shares"]
 
 MIN_TRADE = 0.01
 _UNITS = 1e6
@@ -272,8 +272,8 @@ def simulate(
     collector = Collector(s, len(ids), sample)
     the_trace = Trace() if trace else None
     window = _FeedWindow(s, price0)
-    demand = _wave_shares(s, s.traders.demand)
-    runs = _wave_shares(s, s.traders.runs)
+    demand = wave_shares(s, s.traders.demand)
+    runs = wave_shares(s, s.traders.runs)
     block = max(1, round(86_400 / s.step_seconds))
     t = 0
     while t < steps:
@@ -314,7 +314,7 @@ class _FeedWindow:
         self.prices[:, 0] = price0  # the opening report
         self.valid = np.zeros(self.size, dtype=bool)
         self.valid[0] = True
-        self.made = _reporting_steps(s)
+        self.made = reporting_steps(s)
         self.feed, self.stale = price0, False
 
     def report(self, t: int, price: np.ndarray) -> bool:
@@ -332,7 +332,7 @@ class _FeedWindow:
         return made
 
 
-def _reporting_steps(s: Scenario) -> np.ndarray:
+def reporting_steps(s: Scenario) -> np.ndarray:
     """Per step: whether the feed reports (report times outside every outage)."""
     made = np.zeros(s.steps + 1, dtype=bool)
     made[:: s.report_steps] = True
@@ -343,7 +343,7 @@ def _reporting_steps(s: Scenario) -> np.ndarray:
     return made
 
 
-def _wave_shares(s: Scenario, waves: Sequence[object]) -> np.ndarray:
+def wave_shares(s: Scenario, waves: Sequence[object]) -> np.ndarray:
     """Per step: the share a wave trades that step (hourly share spread over the steps)."""
     out = np.zeros(s.steps + 1)
     per_step = s.step_seconds / 3_600
