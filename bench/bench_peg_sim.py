@@ -27,7 +27,7 @@ import numpy as np
 from radcad import Backend, Engine, Model, Simulation
 
 from marketcraft.sim.paths import GbmBlocks, shock_increments
-from marketcraft.sim.peg.model import MIN_TRADE, reporting_steps, simulate, wave_shares
+from marketcraft.sim.peg.model import DUST, MIN_TRADE, reporting_steps, simulate, wave_shares
 from marketcraft.sim.peg.runner import run_scenario
 from marketcraft.sim.peg.scenario import Scenario, load_scenario
 
@@ -111,7 +111,7 @@ def step_policy(params, substep, history, st):
     net = (math.sqrt((1 - b) * price * cu) - c) * tr.arbitrage_share
     col_in = trade_amount(min(max(net, 0.0), tr.arbitrage_cap * c) / (1 - b))
     q = (math.sqrt((1 - sl) * cu / price) - u) * tr.arbitrage_share
-    peg_in = trade_amount(min(max(q, 0.0), tr.arbitrage_cap * u, dc))
+    peg_in = trade_amount(min(max(q, 0.0), tr.arbitrage_cap * u, dc - DUST))
     buy(col_in, b)
     sell(peg_in, sl)
     if recovery:

@@ -36,7 +36,7 @@ from marketcraft.peg.modes import excess_ratio
 from marketcraft.peg.state import PegState, evolve, wallet
 from marketcraft.peg.terms import PegTerms
 
-__all__ = ["PegMarket"]
+__all__ = ["PegMarket", "snapshot"]
 
 Amount = Decimal | int | str
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -119,26 +119,30 @@ class PegMarket:
         """What ``user`` holds of ``asset`` (COL, PEG or MMS)."""
         return self.state.held(wallet(user), self.state.asset(asset))
 
-    @with_money_context
     def snapshot(self) -> dict[str, Any]:
-        s = self.state
-        c, u, x, dc = s.connector_col, s.connector_peg, s.excess_col, s.circulating_peg
-        liabilities = (u + dc) * s.feed
-        terms = s.require_terms()
-        return {
-            "connector_col": c,
-            "connector_peg": u,
-            "excess_col": x,
-            "circulating_peg": dc,
-            "mms_supply": s.mms_supply,
-            "feed": s.feed,
-            "spot": c / u,
-            "reserve_ratio": (c + x) / liabilities if liabilities else None,
-            # collateral against the PEG sold to users only (the connector's own PEG aside)
-            "sold_peg_ratio": (c + x) / (dc * s.feed) if dc else None,
-            "excess_ratio": excess_ratio(c, x, terms.ratio),
-            "mode": s.mode,
-            "feed_stale": s.feed_stale,
-            "outside_since": s.outside_since,
-            "fees": s.fees,
-        }
+        return snapshot(self.state)
+
+
+@with_money_context
+def snapshot(s: PegState) -> dict[str, Any]:
+    """What a peg market looks like now: balances, SPOT and feed (COL per PEG), ratios, mode."""
+    c, u, x, dc = s.connector_col, s.connector_peg, s.excess_col, s.circulating_peg
+    liabilities = (u + dc) * s.feed
+    terms = s.require_terms()
+    return {
+        "connector_col": c,
+        "connector_peg": u,
+        "excess_col": x,
+        "circulating_peg": dc,
+        "mms_supply": s.mms_supply,
+        "feed": s.feed,
+        "spot": c / u,
+        "reserve_ratio": (c + x) / liabilities if liabilities else None,
+        # collateral against the PEG sold to users only (the connector's own PEG aside)
+        "sold_peg_ratio": (c + x) / (dc * s.feed) if dc else None,
+        "excess_ratio": excess_ratio(c, x, terms.ratio),
+        "mode": s.mode,
+        "feed_stale": s.feed_stale,
+        "outside_since": s.outside_since,
+        "fees": s.fees,
+    }

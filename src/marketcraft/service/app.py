@@ -22,7 +22,8 @@ from marketcraft.service.auth import PrincipalCache
 from marketcraft.service.committer import Committer
 from marketcraft.service.errors import ERROR_RESPONSES, install_error_handlers
 from marketcraft.service.keys import load_or_create_signer
-from marketcraft.service.routers import admin, opportunity, pages, system
+from marketcraft.service.peg_markets import PegMarkets
+from marketcraft.service.routers import admin, opportunity, pages, peg, system
 from marketcraft.service.sessions import LoginRequired
 from marketcraft.service.settings import Settings
 from marketcraft.store.database import Database
@@ -40,11 +41,16 @@ PUBLIC_PATHS = frozenset(
         "/redoc",
         "/login",
         "/logout",
+        # a peg market is public: anyone may read it and its dashboard
+        "/peg/markets",
+        "/peg/markets/{name}",
+        "/peg/markets/{name}/history",
+        "/peg/{name}",
     }
 )
 
 #: every router the app serves; the role-matrix test walks these
-API_ROUTERS = (system.router, admin.router, opportunity.router)
+API_ROUTERS = (system.router, admin.router, opportunity.router, peg.router)
 
 #: seconds (see app_from_env)
 SWITCH_INTERVAL = 0.0005
@@ -117,6 +123,7 @@ def _attach(app: FastAPI, database: Database, signer: Signer | None, settings: S
         database.events, signer or load_or_create_signer(settings.data_dir)
     )
     app.state.committer = Committer(app.state.programs)
+    app.state.peg_markets = PegMarkets(database.events)
 
 
 def app_from_env() -> FastAPI:

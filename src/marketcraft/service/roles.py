@@ -14,3 +14,4 @@ class Role(StrEnum):
     AUDITOR = "auditor"  # reads checkpoints and transcripts, verifies, flags
     DEALER = "dealer"  # a broker-dealer in the sealed repo contract
     ANALYST = "analyst"  # runs deal-desk and simulation analyses
+    TRADER = "trader"  # trades PEG, COL and MMS in pegged-token markets

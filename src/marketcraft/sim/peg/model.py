@@ -28,26 +28,47 @@ from marketcraft.sim.paths import GbmBlocks, shock_increments
 from marketcraft.sim.peg.metrics import Collector
 from marketcraft.sim.peg.scenario import Scenario
 
-__all__ = ["MIN_TRADE", "Trace", "reporting_steps", "simulate", "wave_shares"]
+__all__ = ["DUST", "MIN_TRADE", "Trace", "reporting_steps", "simulate", "wave_shares"]
 
 MIN_TRADE = 0.01
+DUST = 1e-5
 _UNITS = 1e6
 
 
-def _floor(a: np.ndarray) -> np.ndarray:
-    """Amounts as the engine takes them: floored to 6 places, zero when under MIN_TRADE."""
-    q = np.floor(a * _UNITS) / _UNITS
-    return np.where(q >= MIN_TRADE, q, 0.0)
+class _Constants:
+    """The scalars of the hot loop as arrays of the runs' length: NumPy multiplies two arrays
+    faster than an array by a Python float, and the loop runs half a million times."""
 
+    def __init__(self, runs: int, s: Scenario) -> None:
+        m, t = s.market, s.traders
 
-def _down(a: np.ndarray) -> np.ndarray:
-    """What the pool pays, floored to 6 places as the engine does."""
-    return np.floor(a * _UNITS) / _UNITS
+        def full(value: float) -> np.ndarray:
+            return np.full(runs, value)
 
+        self.units, self.min_trade = full(_UNITS), full(MIN_TRADE)
+        self.zero, self.one, self.dust = full(0.0), full(1.0), full(DUST)
+        self.fee, self.keep, self.root_keep = full(m.fee), full(1 - m.fee), full((1 - m.fee) ** 0.5)
+        self.share, self.cap = full(t.arbitrage_share), full(t.arbitrage_cap)
+        self.band = full(m.band)
 
-def _up(a: np.ndarray) -> np.ndarray:
-    """What the pool collects (fees), raised to 6 places as the engine does."""
-    return np.ceil(a * _UNITS) / _UNITS
+    def trade(self, a: np.ndarray) -> np.ndarray:
+        """Amounts as the engine takes them: floored to 6 places, zero when under MIN_TRADE."""
+        q: np.ndarray = np.floor(a * self.units)
+        q /= self.units  # division: the float nearest the 6-place decimal
+        q *= q >= self.min_trade
+        return q
+
+    def down(self, a: np.ndarray) -> np.ndarray:
+        """What the pool pays, floored to 6 places as the engine does."""
+        q: np.ndarray = np.floor(a * self.units)
+        q /= self.units  # division: the float nearest the 6-place decimal
+        return q
+
+    def up(self, a: np.ndarray) -> np.ndarray:
+        """What the pool collects (fees), raised to 6 places as the engine does."""
+        q: np.ndarray = np.ceil(a * self.units)
+        q /= self.units  # division: the float nearest the 6-place decimal
+        return q
 
 
 @dataclass
@@ -92,6 +113,7 @@ class _Model:
         self.dt = float(s.step_seconds)
         self.delay = m.delay_hours * 3_600
         self.span = m.correction_hours * 3_600
+        self.k = _Constants(runs, s)
         c = np.full(runs, m.deposit / m.ratio)
         u = c / feed0
         zeros = np.zeros(runs)
@@ -105,21 +127,21 @@ class _Model:
 
     # -- fees and relay trades ---------------------------------------------------------------
 
-    def rates(self, feed: np.ndarray) -> tuple[np.ndarray | float, np.ndarray | float]:
+    def rates(self, feed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(fee to buy PEG, fee to sell PEG) now: the dynamic fee only for trades away from
         the feed."""
         m, p = self.m, self.pool
         if m.fee_slope == 0:
-            return m.fee, m.fee
+            return self.k.fee, self.k.fee
         dev = p.c / p.u / feed - 1.0
         dear = np.minimum(m.max_fee, m.fee + m.fee_slope * np.abs(dev))
         return np.where(dev > 0, dear, m.fee), np.where(dev < 0, dear, m.fee)
 
-    def buy_peg(self, col_in: np.ndarray, rate: np.ndarray | float) -> None:
-        p = self.pool
-        fee = _up(rate * col_in)
+    def buy_peg(self, col_in: np.ndarray, rate: np.ndarray) -> None:
+        p, k = self.pool, self.k
+        fee = k.up(rate * col_in)
         net = col_in - fee
-        out = _down(p.u * net / (p.c + net))
+        out = k.down(p.u * net / (p.c + net))
         p.c += net
         p.x += fee
         p.fees += fee
@@ -127,10 +149,10 @@ class _Model:
         p.dc += out
         np.minimum(p.u_min, p.u, out=p.u_min)
 
-    def sell_peg(self, peg_in: np.ndarray, rate: np.ndarray | float) -> None:
-        p = self.pool
-        out = _down(p.c * peg_in / (p.u + peg_in))
-        fee = _up(rate * out)
+    def sell_peg(self, peg_in: np.ndarray, rate: np.ndarray) -> None:
+        p, k = self.pool, self.k
+        out = k.down(p.c * peg_in / (p.u + peg_in))
+        fee = k.up(rate * out)
         p.c -= out
         p.x += fee
         p.fees += fee
@@ -143,31 +165,58 @@ class _Model:
         p = self.pool
         buy_rate, _ = self.rates(feed)
         net = p.c * share / (1.0 - share)
-        col_in = _floor(net / (1.0 - buy_rate))
+        col_in = self.k.trade(net / (1.0 - buy_rate))
         self.buy_peg(col_in, buy_rate)
         if trace is not None and col_in[0] > 0:
             trace.trades.append((t, "buy_peg", float(col_in[0])))
 
     def run(self, share: float, feed: np.ndarray, trace: Trace | None, t: int) -> None:
-        peg_in = _floor(self.pool.dc * share)
+        peg_in = self.k.trade(self.pool.dc * share)
         _, sell_rate = self.rates(feed)
         self.sell_peg(peg_in, sell_rate)
         if trace is not None and peg_in[0] > 0:
             trace.trades.append((t, "sell_peg", float(peg_in[0])))
 
-    def arbitrage(self, price: np.ndarray, feed: np.ndarray, trace: Trace | None, t: int) -> None:
+    def arbitrage(
+        self,
+        price: np.ndarray,
+        root_price: np.ndarray,
+        feed: np.ndarray,
+        trace: Trace | None,
+        t: int,
+    ) -> None:
         """Trade until the marginal price net of the fee meets the outside price ``price``
         (COL per PEG): buying, ``(C + net)^2 = (1 - f) P C U``; selling,
-        ``(U + q)^2 = (1 - f) C U / P``."""
-        p, tr = self.pool, self.s.traders
+        ``(U + q)^2 = (1 - f) C U / P`` (one square root of C U serves both)."""
+        p, k = self.pool, self.k
         buy_rate, sell_rate = self.rates(feed)
-        cu = p.c * p.u
-        net = (np.sqrt((1.0 - buy_rate) * price * cu) - p.c) * tr.arbitrage_share
-        col_in = _floor(np.minimum(np.maximum(net, 0.0), tr.arbitrage_cap * p.c) / (1 - buy_rate))
-        q = (np.sqrt((1.0 - sell_rate) * cu / price) - p.u) * tr.arbitrage_share
-        peg_in = _floor(np.minimum(np.maximum(q, 0.0), np.minimum(tr.arbitrage_cap * p.u, p.dc)))
-        self.buy_peg(col_in, buy_rate)
-        self.sell_peg(peg_in, sell_rate)
+        fixed = buy_rate is k.fee
+        root_cu = np.sqrt(p.c * p.u)
+        keep_b = k.keep if fixed else 1.0 - buy_rate
+        root_b = k.root_keep if fixed else np.sqrt(keep_b)
+        root_s = k.root_keep if fixed else np.sqrt(1.0 - sell_rate)
+        net = root_b * root_price
+        net *= root_cu
+        net -= p.c
+        net *= k.share
+        np.maximum(net, k.zero, out=net)
+        np.minimum(net, k.cap * p.c, out=net)
+        net /= keep_b
+        col_in = k.trade(net)
+        q = root_s * root_cu
+        q /= root_price
+        q -= p.u
+        q *= k.share
+        np.maximum(q, k.zero, out=q)
+        # it can only sell circulating PEG; ten units of dust stay out, as the engine's exact
+        # balances can sit a unit or two below the floats' after many roundings
+        np.minimum(q, k.cap * p.u, out=q)
+        np.minimum(q, p.dc - k.dust, out=q)
+        peg_in = k.trade(q)
+        if np.count_nonzero(col_in):
+            self.buy_peg(col_in, buy_rate)
+        if np.count_nonzero(peg_in):
+            self.sell_peg(peg_in, sell_rate)
         if trace is not None:
             if col_in[0] > 0:
                 trace.trades.append((t, "buy_peg", float(col_in[0])))
@@ -179,12 +228,13 @@ class _Model:
         p, m = self.pool, self.m
         nav = p.c + p.x - p.dc * feed
         per_step = self.s.traders.recovery_buy_per_day * self.dt / 86_400
-        col_in = _floor(np.where(p.recovery & (nav > 0), per_step * (m.ratio - 1) * p.c, 0.0))
-        if not col_in.any():
+        k = self.k
+        col_in = k.trade(np.where(p.recovery & (nav > 0), per_step * (m.ratio - 1) * p.c, 0.0))
+        if not np.count_nonzero(col_in):
             return
-        fee = _up(m.fee * col_in)
+        fee = k.up(m.fee * col_in)
         net = col_in - fee
-        issued = np.where(col_in > 0, _down(net * p.mms / ((1 - m.recovery_discount) * nav)), 0.0)
+        issued = np.where(col_in > 0, k.down(net * p.mms / ((1 - m.recovery_discount) * nav)), 0.0)
         p.x += col_in
         p.fees += fee
         p.mms += issued
@@ -198,18 +248,26 @@ class _Model:
         p, m = self.pool, self.m
         p.feed = feed
         spot = p.c / p.u
-        outside: np.ndarray = np.abs(spot / feed - 1.0) > m.band
-        p.since = np.where(outside, np.where(p.since < 0, t, p.since), -1)
+        gap = spot / feed
+        gap -= self.k.one
+        outside: np.ndarray = np.abs(gap) > self.k.band
+        p.since[~outside] = -1
+        p.since[outside & (p.since < 0)] = t
         now = t * self.dt
         start = p.since * self.dt + self.delay
         due = outside & (now > start)
-        before = p.u.copy()
-        if due.any() and not p.stale and m.fee > 0:
+        if np.count_nonzero(due) and not p.stale and m.fee > 0:
+            before = p.u.copy()
             self.correct(due, now, start, spot, feed)
-        p.u_min = np.minimum(before, p.u)  # as the engine: U at the tick, then any lower
+            p.u_min = np.minimum(before, p.u)  # as the engine: U at the tick, then any lower
+        else:
+            p.u_min = p.u.copy()
         if m.ratio > 1:
             level = p.x / ((m.ratio - 1) * p.c)
-            p.recovery = np.where(p.recovery, level < m.swan_exit, level <= m.swan_enter)
+            if np.count_nonzero(p.recovery):
+                p.recovery = np.where(p.recovery, level < m.swan_exit, level <= m.swan_enter)
+            else:
+                p.recovery = level <= m.swan_enter
         return outside
 
     def correct(
@@ -217,32 +275,39 @@ class _Model:
     ) -> None:
         """The three branches of ``marketcraft.peg.correction.plan_correction``, capped at one
         fee's worth per tick and floored to 6 places."""
-        p, m, f = self.pool, self.m, self.m.fee
+        p, m, k = self.pool, self.m, self.k
+        f = k.fee
         deadline = start + self.span
         previous = np.maximum((now - self.dt), start)
         with np.errstate(divide="ignore", invalid="ignore"):
             pace = np.where(now >= deadline, 1.0, (now - previous) / (deadline - previous))
-        above = due & (spot > feed)
-        room = ((m.ratio - 1) * p.c - p.x) / m.ratio
-        to_excess = above & (room > 0)
-        move = np.minimum(np.minimum((p.c - feed * p.u) * pace, f * p.c), room)
-        move = np.where(to_excess, np.floor(move * _UNITS) / _UNITS, 0.0)
-        mint = above & ~to_excess
-        minted = np.minimum((p.c / feed - p.u) * pace, f * p.u_min)
-        minted = np.where(mint, np.floor(minted * _UNITS) / _UNITS, 0.0)
-        below = due & (spot < feed) & ~p.recovery & (p.x > 0)
-        spend = np.minimum(np.minimum((np.sqrt(feed * p.c * p.u) - p.c) * pace, f * p.c), p.x)
-        spend = np.where(below, np.floor(np.maximum(spend, 0.0) * _UNITS) / _UNITS, 0.0)
-        burnt = np.floor(p.u * spend / (p.c + spend) * _UNITS) / _UNITS
-        spend = np.where(burnt > 0, spend, 0.0)
-        p.c += spend - move
-        p.x += move - spend
-        p.u += minted - burnt
         v = p.volumes
-        v["to_excess"] += move
-        v["minted"] += minted
-        v["bought_back"] += spend
-        v["burnt"] += burnt
+        above = due & (spot > feed)
+        if np.count_nonzero(above):
+            room = ((m.ratio - 1) * p.c - p.x) / m.ratio
+            to_excess = above & (room > 0)
+            if np.count_nonzero(to_excess):
+                move = np.minimum((p.c - feed * p.u) * pace, f * p.c)
+                move = k.down(np.minimum(move, room)) * to_excess
+                p.c -= move
+                p.x += move
+                v["to_excess"] += move
+            mint = above & ~to_excess
+            if np.count_nonzero(mint):
+                minted = k.down(np.minimum((p.c / feed - p.u) * pace, f * p.u_min)) * mint
+                p.u += minted
+                v["minted"] += minted
+        below = due & (spot < feed) & ~p.recovery & (p.x > 0)
+        if np.count_nonzero(below):
+            spend = np.minimum((np.sqrt(feed * p.c * p.u) - p.c) * pace, f * p.c)
+            spend = k.down(np.minimum(spend, p.x)) * below
+            burnt = k.down(p.u * spend / (p.c + spend))
+            spend *= burnt > 0
+            p.c += spend
+            p.x -= spend
+            p.u -= burnt
+            v["bought_back"] += spend
+            v["burnt"] += burnt
 
 
 def simulate(
@@ -278,10 +343,11 @@ def simulate(
     t = 0
     while t < steps:
         size = min(block, steps - t)
-        prices = 1.0 / paths.block(size)  # COL per PEG
+        prices = np.ascontiguousarray((1.0 / paths.block(size)).T)  # (step, run), COL per PEG
+        roots = np.sqrt(prices)
         for j in range(size):
             t += 1
-            price = prices[:, j]
+            price = prices[j]
             trade_feed = window.feed
             if t % every == 0 and window.report(t, price):
                 trade_feed = window.feed
@@ -292,8 +358,8 @@ def simulate(
                 model.demand(demand[t], trade_feed, the_trace, t)
             if runs[t]:
                 model.run(runs[t], trade_feed, the_trace, t)
-            model.arbitrage(price, trade_feed, the_trace, t)
-            if pool.recovery.any():
+            model.arbitrage(price, roots[j], trade_feed, the_trace, t)
+            if np.count_nonzero(pool.recovery):
                 model.rescue(trade_feed, the_trace, t)
             outside = model.tick(t, window.feed)
             collector.record(t, pool, price, window.feed, outside)

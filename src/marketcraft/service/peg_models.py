@@ -1,0 +1,118 @@
+"""Request and response bodies of the pegged-token API. Amounts travel as decimal strings
+(numbers are accepted on input); prices (the feed, SPOT) are COL per PEG."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import Field, PlainSerializer
+
+from marketcraft.peg.terms import PegTerms
+from marketcraft.service.opportunity_models import Amount, Strict
+
+__all__ = [
+    "Amount",
+    "BalanceOut",
+    "CreditIn",
+    "FeedIn",
+    "MarketIn",
+    "MarketOut",
+    "PointOut",
+    "TradeIn",
+    "TradeOut",
+]
+
+Positive = Annotated[
+    Decimal,
+    Field(gt=0, allow_inf_nan=False, max_digits=30),
+    PlainSerializer(lambda v: format(v, "f"), return_type=str, when_used="json"),
+]
+Maybe = Annotated[
+    Decimal | None,
+    PlainSerializer(lambda v: None if v is None else format(v, "f"), when_used="json"),
+]
+Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
+_D: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(PegTerms)}
+
+
+class MarketIn(Strict):
+    name: Name
+    opener: str = Field(min_length=1, max_length=100, description="Who gets the first MMS.")
+    deposit: Positive = Field(description="COL; split by the ratio into connector and excess.")
+    feed: Positive = Field(description="The opening price, COL per PEG.")
+    ratio: Positive = _D["ratio"]
+    fee_rate: Amount = _D["fee_rate"]
+    fee_slope: Amount = _D["fee_slope"]
+    max_fee: Amount = _D["max_fee"]
+    band: Amount = _D["band"]
+    delay_seconds: int = Field(_D["delay_seconds"], ge=0, le=10**9)
+    correction_seconds: int = Field(_D["correction_seconds"], ge=0, le=10**9)
+    feed_window_seconds: int = Field(_D["feed_window_seconds"], ge=1, le=10**9)
+    swan_enter: Amount = _D["swan_enter"]
+    swan_exit: Amount = _D["swan_exit"]
+    recovery_discount: Amount = _D["recovery_discount"]
+
+    def terms(self) -> PegTerms:
+        fields = {f.name for f in dataclasses.fields(PegTerms)}
+        return PegTerms(**{k: v for k, v in self.model_dump().items() if k in fields})
+
+
+class TradeIn(Strict):
+    amount: Positive = Field(description="What goes in: COL to buy, PEG or MMS to sell.")
+
+
+class CreditIn(Strict):
+    user: str = Field(min_length=1, max_length=100)
+    amount: Positive = Field(description="COL deposited from outside into the user's wallet.")
+
+
+class FeedIn(Strict):
+    price: Positive = Field(description="An outside price report, COL per PEG.")
+
+
+class TradeOut(Strict):
+    received: Amount = Field(description="PEG, COL or MMS received.")
+    fee: Amount = Field(description="COL kept by the pool for MMS holders.")
+    balance: BalanceOut
+
+
+class BalanceOut(Strict):
+    col: Amount
+    peg: Amount
+    mms: Amount
+
+
+class MarketOut(Strict):
+    name: str
+    connector_col: Amount
+    connector_peg: Amount
+    excess_col: Amount
+    circulating_peg: Amount
+    mms_supply: Amount
+    feed: Amount
+    spot: Amount
+    reserve_ratio: Maybe
+    sold_peg_ratio: Maybe
+    excess_ratio: Maybe
+    mode: str
+    feed_stale: bool
+    outside_since: datetime | None
+    fees: Amount
+    fee_rate: Amount
+    band: Amount
+
+
+class PointOut(Strict):
+    at: datetime
+    spot: Amount
+    feed: Amount
+    reserve_ratio: Maybe
+    circulating_peg: Amount
+    fees: Amount
+    mode: str
+
+
+TradeOut.model_rebuild()

@@ -1,0 +1,164 @@
+"""Pegged-token markets over HTTP. Reading a market is public (it is a public market); trading
+PEG, COL and MMS takes the trader role; opening markets, crediting deposits, reporting the feed
+and ticking are the operator's (admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, status
+
+from marketcraft.kernel.messages import Command
+from marketcraft.peg.commands import (
+    BuyMms,
+    BuyPeg,
+    FundCol,
+    OpenMarket,
+    ReportPrice,
+    SellMms,
+    SellPeg,
+    Tick,
+)
+from marketcraft.peg.events import MmsBought, MmsSold, PegBought, PegSold
+from marketcraft.peg.state import wallet
+from marketcraft.service.auth import RoleGuard
+from marketcraft.service.peg_markets import PegMarkets
+from marketcraft.service.peg_models import (
+    BalanceOut,
+    CreditIn,
+    FeedIn,
+    MarketIn,
+    MarketOut,
+    PointOut,
+    TradeIn,
+    TradeOut,
+)
+from marketcraft.service.roles import Role
+from marketcraft.store.principals import Principal
+
+router = APIRouter(prefix="/peg", tags=["pegged token"])
+
+Trader = Annotated[Principal, Depends(RoleGuard(Role.TRADER))]
+Admin = Annotated[Principal, Depends(RoleGuard(Role.ADMIN))]
+
+
+def _markets(request: Request) -> PegMarkets:
+    markets: PegMarkets = request.app.state.peg_markets
+    return markets
+
+
+def _out(request: Request, name: str) -> MarketOut:
+    state, snap, _ = _markets(request).view(name)
+    terms = state.require_terms()
+    return MarketOut(name=name, fee_rate=terms.fee_rate, band=terms.band, **snap)
+
+
+def _balance(request: Request, name: str, user: str) -> BalanceOut:
+    state, _, _ = _markets(request).view(name)
+    return BalanceOut(
+        **{a.lower(): state.held(wallet(user), state.asset(a)) for a in ("COL", "PEG", "MMS")}
+    )
+
+
+@router.get("/markets", response_model=list[MarketOut], summary="Every peg market, now")
+def list_markets(request: Request) -> list[MarketOut]:
+    return [_out(request, name) for name in _markets(request).names()]
+
+
+@router.get("/markets/{name}", response_model=MarketOut, summary="One peg market, now")
+def get_market(name: str, request: Request) -> MarketOut:
+    return _out(request, name)
+
+
+@router.get(
+    "/markets/{name}/history",
+    response_model=list[PointOut],
+    summary="SPOT, feed, reserve ratio, circulating PEG, fees and mode after each change",
+)
+def history(name: str, request: Request) -> list[PointOut]:
+    _, _, points = _markets(request).view(name)
+    return [PointOut.model_validate(p, from_attributes=True) for p in points]
+
+
+@router.post(
+    "/markets",
+    response_model=MarketOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Open a market: the deposit is split by the ratio; the opener gets the first MMS",
+)
+def open_market(body: MarketIn, admin: Admin, request: Request) -> MarketOut:
+    now = request.app.state.clock.now()
+    command = OpenMarket(body.deposit, body.feed, body.terms())
+    _markets(request).open(body.name, command, body.opener, now)
+    return _out(request, body.name)
+
+
+@router.post("/markets/{name}/credits", response_model=BalanceOut, summary="Credit a COL deposit")
+def credit(name: str, body: CreditIn, admin: Admin, request: Request) -> BalanceOut:
+    _run(request, name, FundCol(body.amount), body.user)
+    return _balance(request, name, body.user)
+
+
+@router.post("/markets/{name}/feed", response_model=MarketOut, summary="Report the outside price")
+def report(name: str, body: FeedIn, admin: Admin, request: Request) -> MarketOut:
+    _run(request, name, ReportPrice(body.price), admin.name)
+    return _out(request, name)
+
+
+@router.post(
+    "/markets/{name}/tick", response_model=MarketOut, summary="Tick: feed, band, correction, mode"
+)
+def tick(name: str, admin: Admin, request: Request) -> MarketOut:
+    _run(request, name, Tick(), admin.name)
+    return _out(request, name)
+
+
+@router.get("/markets/{name}/balance", response_model=BalanceOut, summary="My COL, PEG and MMS")
+def balance(name: str, trader: Trader, request: Request) -> BalanceOut:
+    return _balance(request, name, trader.name)
+
+
+def _trade(request: Request, name: str, trader: Principal, command: Command) -> TradeOut:
+    (event,) = _run(request, name, command, trader.name)
+    if isinstance(event, PegBought):
+        received, fee = event.peg_out, event.fee
+    elif isinstance(event, PegSold):
+        received, fee = event.col_out - event.fee, event.fee
+    elif isinstance(event, MmsBought):
+        received, fee = event.mms, event.fee
+    else:
+        assert isinstance(event, MmsSold)
+        received, fee = event.from_connector + event.from_excess - event.fee, event.fee
+    return TradeOut(received=received, fee=fee, balance=_balance(request, name, trader.name))
+
+
+@router.post("/markets/{name}/buy-peg", response_model=TradeOut, summary="Spend COL on PEG")
+def buy_peg(name: str, body: TradeIn, trader: Trader, request: Request) -> TradeOut:
+    return _trade(request, name, trader, BuyPeg(body.amount))
+
+
+@router.post("/markets/{name}/sell-peg", response_model=TradeOut, summary="Sell PEG for COL")
+def sell_peg(name: str, body: TradeIn, trader: Trader, request: Request) -> TradeOut:
+    return _trade(request, name, trader, SellPeg(body.amount))
+
+
+@router.post(
+    "/markets/{name}/buy-mms",
+    response_model=TradeOut,
+    summary="Spend COL on MMS (with the matching new PEG in normal mode)",
+)
+def buy_mms(name: str, body: TradeIn, trader: Trader, request: Request) -> TradeOut:
+    return _trade(request, name, trader, BuyMms(body.amount))
+
+
+@router.post(
+    "/markets/{name}/sell-mms",
+    response_model=TradeOut,
+    summary="Sell MMS, handing in the matching circulating PEG",
+)
+def sell_mms(name: str, body: TradeIn, trader: Trader, request: Request) -> TradeOut:
+    return _trade(request, name, trader, SellMms(body.amount))
+
+
+def _run(request: Request, name: str, command: Command, actor: str) -> list[Any]:
+    return _markets(request).handle(name, command, actor, request.app.state.clock.now())
