@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from marketcraft.kernel.messages import Command, Event
-from marketcraft.kernel.money import to_decimal, with_money_context
+from marketcraft.kernel.money import quantize_down, to_decimal, with_money_context
 from marketcraft.peg.commands import (
     BuyMms,
     BuyPeg,
@@ -129,12 +129,15 @@ def snapshot(s: PegState) -> dict[str, Any]:
     c, u, x, dc = s.connector_col, s.connector_peg, s.excess_col, s.circulating_peg
     liabilities = (u + dc) * s.feed
     terms = s.require_terms()
+    col, peg = s.col.decimals, s.peg.decimals
     return {
-        "connector_col": c,
-        "connector_peg": u,
-        "excess_col": x,
-        "circulating_peg": dc,
-        "mms_supply": s.mms_supply,
+        # balances at their assets' places, however the events spelled them (a replay reads
+        # "7500000" where the live ledger summed to "7500000.000000": the same number)
+        "connector_col": quantize_down(c, col),
+        "connector_peg": quantize_down(u, peg),
+        "excess_col": quantize_down(x, col),
+        "circulating_peg": quantize_down(dc, peg),
+        "mms_supply": quantize_down(s.mms_supply, s.mms.decimals),
         "feed": s.feed,
         "spot": c / u,
         "reserve_ratio": (c + x) / liabilities if liabilities else None,
@@ -144,5 +147,5 @@ def snapshot(s: PegState) -> dict[str, Any]:
         "mode": s.mode,
         "feed_stale": s.feed_stale,
         "outside_since": s.outside_since,
-        "fees": s.fees,
+        "fees": quantize_down(s.fees, col),
     }

@@ -45,7 +45,8 @@ PUBLIC_PATHS = frozenset(
         "/peg/markets",
         "/peg/markets/{name}",
         "/peg/markets/{name}/history",
-        "/peg/{name}",
+        "/ui/peg",
+        "/ui/peg/{name}",
     }
 )
 

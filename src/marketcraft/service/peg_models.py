@@ -30,6 +30,10 @@ Positive = Annotated[
     Field(gt=0, allow_inf_nan=False, max_digits=30),
     PlainSerializer(lambda v: format(v, "f"), return_type=str, when_used="json"),
 ]
+#: computed values (SPOT, ratios: up to 40 digits) on the way out
+Value = Annotated[
+    Decimal, PlainSerializer(lambda v: format(v, "f"), return_type=str, when_used="json")
+]
 Maybe = Annotated[
     Decimal | None,
     PlainSerializer(lambda v: None if v is None else format(v, "f"), when_used="json"),
@@ -74,44 +78,44 @@ class FeedIn(Strict):
 
 
 class TradeOut(Strict):
-    received: Amount = Field(description="PEG, COL or MMS received.")
-    fee: Amount = Field(description="COL kept by the pool for MMS holders.")
+    received: Value = Field(description="PEG, COL or MMS received.")
+    fee: Value = Field(description="COL kept by the pool for MMS holders.")
     balance: BalanceOut
 
 
 class BalanceOut(Strict):
-    col: Amount
-    peg: Amount
-    mms: Amount
+    col: Value
+    peg: Value
+    mms: Value
 
 
 class MarketOut(Strict):
     name: str
-    connector_col: Amount
-    connector_peg: Amount
-    excess_col: Amount
-    circulating_peg: Amount
-    mms_supply: Amount
-    feed: Amount
-    spot: Amount
+    connector_col: Value
+    connector_peg: Value
+    excess_col: Value
+    circulating_peg: Value
+    mms_supply: Value
+    feed: Value
+    spot: Value
     reserve_ratio: Maybe
     sold_peg_ratio: Maybe
     excess_ratio: Maybe
     mode: str
     feed_stale: bool
     outside_since: datetime | None
-    fees: Amount
-    fee_rate: Amount
-    band: Amount
+    fees: Value
+    fee_rate: Value
+    band: Value
 
 
 class PointOut(Strict):
     at: datetime
-    spot: Amount
-    feed: Amount
+    spot: Value
+    feed: Value
     reserve_ratio: Maybe
-    circulating_peg: Amount
-    fees: Amount
+    circulating_peg: Value
+    fees: Value
     mode: str
 
 

@@ -4,11 +4,14 @@ and ticking are the operator's (admin)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, status
+from fastapi.responses import HTMLResponse
 
 from marketcraft.kernel.messages import Command
+from marketcraft.kernel.money import quantize_down
 from marketcraft.peg.commands import (
     BuyMms,
     BuyPeg,
@@ -22,6 +25,7 @@ from marketcraft.peg.commands import (
 from marketcraft.peg.events import MmsBought, MmsSold, PegBought, PegSold
 from marketcraft.peg.state import wallet
 from marketcraft.service.auth import RoleGuard
+from marketcraft.service.charts import line_chart
 from marketcraft.service.peg_markets import PegMarkets
 from marketcraft.service.peg_models import (
     BalanceOut,
@@ -36,7 +40,7 @@ from marketcraft.service.peg_models import (
 from marketcraft.service.roles import Role
 from marketcraft.store.principals import Principal
 
-router = APIRouter(prefix="/peg", tags=["pegged token"])
+router = APIRouter(tags=["pegged token"])
 
 Trader = Annotated[Principal, Depends(RoleGuard(Role.TRADER))]
 Admin = Annotated[Principal, Depends(RoleGuard(Role.ADMIN))]
@@ -55,23 +59,25 @@ def _out(request: Request, name: str) -> MarketOut:
 
 def _balance(request: Request, name: str, user: str) -> BalanceOut:
     state, _, _ = _markets(request).view(name)
-    return BalanceOut(
-        **{a.lower(): state.held(wallet(user), state.asset(a)) for a in ("COL", "PEG", "MMS")}
-    )
+    held = {}
+    for code in ("COL", "PEG", "MMS"):
+        asset = state.asset(code)
+        held[code.lower()] = quantize_down(state.held(wallet(user), asset), asset.decimals)
+    return BalanceOut(**held)
 
 
-@router.get("/markets", response_model=list[MarketOut], summary="Every peg market, now")
+@router.get("/peg/markets", response_model=list[MarketOut], summary="Every peg market, now")
 def list_markets(request: Request) -> list[MarketOut]:
     return [_out(request, name) for name in _markets(request).names()]
 
 
-@router.get("/markets/{name}", response_model=MarketOut, summary="One peg market, now")
+@router.get("/peg/markets/{name}", response_model=MarketOut, summary="One peg market, now")
 def get_market(name: str, request: Request) -> MarketOut:
     return _out(request, name)
 
 
 @router.get(
-    "/markets/{name}/history",
+    "/peg/markets/{name}/history",
     response_model=list[PointOut],
     summary="SPOT, feed, reserve ratio, circulating PEG, fees and mode after each change",
 )
@@ -81,7 +87,7 @@ def history(name: str, request: Request) -> list[PointOut]:
 
 
 @router.post(
-    "/markets",
+    "/peg/markets",
     response_model=MarketOut,
     status_code=status.HTTP_201_CREATED,
     summary="Open a market: the deposit is split by the ratio; the opener gets the first MMS",
@@ -93,27 +99,33 @@ def open_market(body: MarketIn, admin: Admin, request: Request) -> MarketOut:
     return _out(request, body.name)
 
 
-@router.post("/markets/{name}/credits", response_model=BalanceOut, summary="Credit a COL deposit")
+@router.post(
+    "/peg/markets/{name}/credits", response_model=BalanceOut, summary="Credit a COL deposit"
+)
 def credit(name: str, body: CreditIn, admin: Admin, request: Request) -> BalanceOut:
     _run(request, name, FundCol(body.amount), body.user)
     return _balance(request, name, body.user)
 
 
-@router.post("/markets/{name}/feed", response_model=MarketOut, summary="Report the outside price")
+@router.post(
+    "/peg/markets/{name}/feed", response_model=MarketOut, summary="Report the outside price"
+)
 def report(name: str, body: FeedIn, admin: Admin, request: Request) -> MarketOut:
     _run(request, name, ReportPrice(body.price), admin.name)
     return _out(request, name)
 
 
 @router.post(
-    "/markets/{name}/tick", response_model=MarketOut, summary="Tick: feed, band, correction, mode"
+    "/peg/markets/{name}/tick",
+    response_model=MarketOut,
+    summary="Tick: feed, band, correction, mode",
 )
 def tick(name: str, admin: Admin, request: Request) -> MarketOut:
     _run(request, name, Tick(), admin.name)
     return _out(request, name)
 
 
-@router.get("/markets/{name}/balance", response_model=BalanceOut, summary="My COL, PEG and MMS")
+@router.get("/peg/markets/{name}/balance", response_model=BalanceOut, summary="My COL, PEG and MMS")
 def balance(name: str, trader: Trader, request: Request) -> BalanceOut:
     return _balance(request, name, trader.name)
 
@@ -132,18 +144,18 @@ def _trade(request: Request, name: str, trader: Principal, command: Command) -> 
     return TradeOut(received=received, fee=fee, balance=_balance(request, name, trader.name))
 
 
-@router.post("/markets/{name}/buy-peg", response_model=TradeOut, summary="Spend COL on PEG")
+@router.post("/peg/markets/{name}/buy-peg", response_model=TradeOut, summary="Spend COL on PEG")
 def buy_peg(name: str, body: TradeIn, trader: Trader, request: Request) -> TradeOut:
     return _trade(request, name, trader, BuyPeg(body.amount))
 
 
-@router.post("/markets/{name}/sell-peg", response_model=TradeOut, summary="Sell PEG for COL")
+@router.post("/peg/markets/{name}/sell-peg", response_model=TradeOut, summary="Sell PEG for COL")
 def sell_peg(name: str, body: TradeIn, trader: Trader, request: Request) -> TradeOut:
     return _trade(request, name, trader, SellPeg(body.amount))
 
 
 @router.post(
-    "/markets/{name}/buy-mms",
+    "/peg/markets/{name}/buy-mms",
     response_model=TradeOut,
     summary="Spend COL on MMS (with the matching new PEG in normal mode)",
 )
@@ -152,7 +164,7 @@ def buy_mms(name: str, body: TradeIn, trader: Trader, request: Request) -> Trade
 
 
 @router.post(
-    "/markets/{name}/sell-mms",
+    "/peg/markets/{name}/sell-mms",
     response_model=TradeOut,
     summary="Sell MMS, handing in the matching circulating PEG",
 )
@@ -162,3 +174,56 @@ def sell_mms(name: str, body: TradeIn, trader: Trader, request: Request) -> Trad
 
 def _run(request: Request, name: str, command: Command, actor: str) -> list[Any]:
     return _markets(request).handle(name, command, actor, request.app.state.clock.now())
+
+
+# -- the public dashboard -------------------------------------------------------------------------
+
+
+def _fmt(value: Decimal | None, places: int) -> str:
+    """A Decimal to ``places`` decimals for a page (never through float); — when absent."""
+    if value is None:
+        return "—"
+    return f"{value.quantize(Decimal(1).scaleb(-places)):,}"
+
+
+@router.get("/ui/peg", response_class=HTMLResponse, include_in_schema=False)
+def peg_home(request: Request) -> HTMLResponse:
+    markets = _markets(request)
+    rows = [(name, markets.view(name)[1]) for name in markets.names()]
+    page: HTMLResponse = request.app.state.templates.TemplateResponse(
+        request, "peg_home.html", {"markets": rows, "fmt": _fmt}
+    )
+    return page
+
+
+@router.get("/ui/peg/{name}", response_class=HTMLResponse, include_in_schema=False)
+def peg_page(name: str, request: Request) -> HTMLResponse:
+    state, snap, points = _markets(request).view(name)
+    terms = state.require_terms()
+    times = [p.at for p in points]
+
+    def floats(key: str) -> list[float | None]:
+        return [None if getattr(p, key) is None else float(getattr(p, key)) for p in points]
+
+    charts = [
+        line_chart(
+            "SPOT and feed (COL per PEG)",
+            times,
+            [("SPOT", floats("spot"), "#c0392b"), ("feed", floats("feed"), "#1d2430")],
+        ),
+        line_chart("Reserve ratio (C + X) / ((U + Dc) feed)", times,
+                   [("reserve ratio", floats("reserve_ratio"), "#1e7d4f")]),
+        line_chart("Circulating PEG", times, [("PEG", floats("circulating_peg"), "#3b6fb6")]),
+        line_chart("Fees earned (COL)", times, [("fees", floats("fees"), "#8e44ad")]),
+    ]  # fmt: skip
+    deviation = snap["spot"] / snap["feed"] - 1
+    page: HTMLResponse = request.app.state.templates.TemplateResponse(
+        request,
+        "peg_market.html",
+        {
+            "name": name, "snap": snap, "charts": charts, "fmt": _fmt,
+            "deviation": f"{deviation:+.3%}", "fee_rate": f"{terms.fee_rate:.2%}",
+            "band": f"{terms.band:.1%}",
+        },
+    )  # fmt: skip
+    return page

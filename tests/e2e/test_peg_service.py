@@ -1,0 +1,141 @@
+"""The pegged-token service: the operator opens a market, credits deposits, reports the feed
+and ticks; traders buy and sell PEG and MMS; anyone reads the market, its history and its
+dashboard; every refusal is a 4xx with a reason, and the state survives a restart."""
+
+from datetime import timedelta
+from decimal import Decimal as D
+
+import pytest
+from fastapi.testclient import TestClient
+
+from marketcraft.kernel import SimulatedClock
+from marketcraft.service.app import create_app
+from marketcraft.service.auth import issue_token
+from marketcraft.service.roles import Role
+from tests.e2e.conftest import NOW, SIGNER, bearer
+
+OPEN = {
+    "name": "usd",
+    "opener": "founder",
+    "deposit": "10000000",
+    "feed": "0.5",
+    "delay_seconds": 0,
+    "correction_seconds": 600,
+    "feed_window_seconds": 3600,
+}
+
+
+@pytest.fixture
+def clock():
+    return SimulatedClock(NOW)
+
+
+@pytest.fixture
+def app(database, clock):
+    return create_app(database=database, clock=clock, signer=SIGNER)
+
+
+@pytest.fixture
+def people(database):
+    made = {}
+    for name, role in (("ops", Role.ADMIN), ("ann", Role.TRADER), ("bob", Role.TRADER)):
+        made[name] = bearer(issue_token(database.principals, name, role, NOW)[1])
+    made["scout"] = bearer(issue_token(database.principals, "sam", Role.SCOUT, NOW)[1])
+    return made
+
+
+def opened(client, people):
+    r = client.post("/peg/markets", json=OPEN, headers=people["ops"])
+    assert r.status_code == 201, r.text
+    for user in ("ann", "bob"):
+        r = client.post(
+            "/peg/markets/usd/credits", json={"user": user, "amount": "100000"},
+            headers=people["ops"],
+        )  # fmt: skip
+        assert r.status_code == 200 and D(r.json()["col"]) == 100_000
+    return r
+
+
+def test_the_spec_opening_and_a_trade_round(app, people):
+    with TestClient(app) as client:
+        opened(client, people)
+        market = client.get("/peg/markets/usd").json()  # public: no token
+        assert D(market["connector_col"]) == 2_500_000
+        assert D(market["excess_col"]) == 7_500_000
+        assert D(market["connector_peg"]) == 5_000_000
+        assert market["mode"] == "normal" and D(market["spot"]) == D("0.5")
+        r = client.post("/peg/markets/usd/buy-peg", json={"amount": "1000"}, headers=people["ann"])
+        assert r.status_code == 200, r.text
+        bought = D(r.json()["received"])
+        assert D(r.json()["fee"]) == 3 and D(r.json()["balance"]["peg"]) == bought
+        r = client.post(
+            "/peg/markets/usd/sell-peg", json={"amount": str(bought)}, headers=people["ann"]
+        )
+        assert D(r.json()["received"]) < 1000  # a round trip never profits
+        r = client.post("/peg/markets/usd/buy-mms", json={"amount": "5000"}, headers=people["bob"])
+        assert r.status_code == 200 and D(r.json()["received"]) > 0
+        mms = r.json()["balance"]["mms"]
+        r = client.post("/peg/markets/usd/sell-mms", json={"amount": mms}, headers=people["bob"])
+        assert r.status_code == 200, r.text
+        assert (
+            client.get("/peg/markets/usd/balance", headers=people["bob"]).json()["mms"]
+            == "0.000000"
+        )
+        assert D(client.get("/peg/markets/usd").json()["fees"]) > 0
+
+
+def test_the_feed_and_ticks_correct_the_price_and_the_dashboard_shows_it(app, people, clock):
+    with TestClient(app) as client:
+        opened(client, people)
+        clock.advance(timedelta(seconds=3601))
+        r = client.post("/peg/markets/usd/feed", json={"price": "0.45"}, headers=people["ops"])
+        assert D(r.json()["feed"]) == D("0.45")
+        for _ in range(12):
+            clock.advance(timedelta(seconds=60))
+            r = client.post("/peg/markets/usd/tick", headers=people["ops"])
+            assert r.status_code == 200, r.text
+        market = r.json()
+        assert D("0.45") <= D(market["spot"]) < D("0.5")  # SPOT came down towards the feed
+        history = client.get("/peg/markets/usd/history").json()
+        assert len(history) >= 14 and history[0]["spot"] != history[-1]["spot"]
+        page = client.get("/ui/peg/usd")
+        assert page.status_code == 200
+        assert page.text.count("<svg") == 4 and "SPOT and feed" in page.text
+        assert "usd" in client.get("/ui/peg").text
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "body", "status", "error"),
+    [
+        ("ann", "/peg/markets/usd/buy-peg", {"amount": "999999999"}, 400, "insufficient_funds"),
+        ("ann", "/peg/markets/usd/sell-mms", {"amount": "1"}, 400, "insufficient_funds"),
+        ("ann", "/peg/markets/usd/buy-peg", {"amount": "0.0000001"}, 400, "bad_amount"),
+        ("ann", "/peg/markets/nowhere/buy-peg", {"amount": "1"}, 404, "no_market"),
+        ("ops", "/peg/markets", {**OPEN, "name": "Bad Name"}, 422, None),
+        ("ops", "/peg/markets", OPEN, 400, "already_open"),
+        ("ops", "/peg/markets/usd/feed", {"price": "-1"}, 422, None),
+        ("scout", "/peg/markets/usd/buy-peg", {"amount": "1"}, 403, None),
+        ("ann", "/peg/markets/usd/feed", {"price": "1"}, 403, None),
+    ],
+)
+def test_refusals_are_4xx_with_reasons_and_change_nothing(
+    app, people, who, path, body, status, error
+):
+    with TestClient(app) as client:
+        opened(client, people)
+        before = client.get("/peg/markets/usd").json()
+        r = client.post(path, json=body, headers=people[who])
+        assert r.status_code == status, r.text
+        if error:
+            assert r.json()["error"] == error
+        assert client.get("/peg/markets/usd").json() == before
+
+
+def test_a_restarted_service_reads_the_same_market(database, people, clock):
+    with TestClient(create_app(database=database, clock=clock, signer=SIGNER)) as client:
+        opened(client, people)
+        client.post("/peg/markets/usd/buy-peg", json={"amount": "1000"}, headers=people["ann"])
+        before = client.get("/peg/markets/usd").json()
+    with TestClient(create_app(database=database, clock=clock, signer=SIGNER)) as client:
+        assert client.get("/peg/markets/usd").json() == before
+        assert client.get("/peg/markets").json()[0]["name"] == "usd"
