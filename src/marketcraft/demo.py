@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,7 +28,10 @@ from marketcraft.opportunity.terms import (
     ProgramTerms,
     Side,
 )
+from marketcraft.peg.commands import BuyPeg, FundCol, OpenMarket, ReportPrice, SellPeg, Tick
+from marketcraft.peg.terms import PegTerms
 from marketcraft.service.auth import issue_token
+from marketcraft.service.peg_markets import PegMarkets
 from marketcraft.service.roles import Role
 from marketcraft.store.database import Database
 
@@ -42,6 +46,7 @@ DEMO_USERS: list[tuple[str, Role]] = [
     ("demo-dealer-mm", Role.DEALER),
     ("demo-dealer-rm", Role.DEALER),
     ("demo-analyst", Role.ANALYST),
+    ("demo-trader", Role.TRADER),
 ]
 
 
@@ -64,7 +69,36 @@ def load_demo(db: Database, tokens_file: Path, clock: Clock, signer: Signer | No
                 )
             f.writelines(lines)
     created_program = signer is not None and _demo_program(db, signer, clock)
-    return bool(lines) or created_program
+    created_peg = _demo_peg_market(db, clock)
+    return bool(lines) or created_program or created_peg
+
+
+def _demo_peg_market(db: Database, clock: Clock) -> bool:
+    """A pegged-token market with a day of history: the outside price drifts, a trader buys
+    and sells PEG, ticks correct SPOT towards the median feed (the dashboard's charts)."""
+    markets = PegMarkets(db.events)
+    if "demo-usd" in markets.names():
+        return False
+    now = clock.now()
+    start = now - timedelta(days=1)
+    terms = PegTerms(delay_seconds=3600, correction_seconds=3600, feed_window_seconds=6 * 3600)
+    markets.open(
+        "demo-usd", OpenMarket(Decimal(10_000_000), Decimal("0.5"), terms), "demo-admin", start
+    )
+    markets.handle("demo-usd", FundCol(Decimal(1_000_000)), "demo-trader", start)
+    for quarter in range(1, 96):
+        at = start + timedelta(minutes=15 * quarter)
+        # the collateral drifts down 6% over the day, with a wobble: the feed rises
+        price = Decimal("0.5") * (1 + Decimal(quarter) / 1600) + Decimal(quarter % 7) / 4000
+        markets.handle(
+            "demo-usd", ReportPrice(price.quantize(Decimal("0.000001"))), "demo-admin", at
+        )
+        if quarter % 4 == 1:
+            markets.handle("demo-usd", BuyPeg(Decimal(5_000)), "demo-trader", at)
+        if quarter % 12 == 5:
+            markets.handle("demo-usd", SellPeg(Decimal(4_000)), "demo-trader", at)
+        markets.handle("demo-usd", Tick(), "demo-admin", at)
+    return True
 
 
 DEMO_MARKETS = [

@@ -98,6 +98,14 @@ def test_demo_load_is_idempotent_and_writes_private_tokens(tmp_path):
             assert len(prices) == 3 and max(prices) > 0.01 and min(prices) == 0.01
             markets = client.get(f"/programs/{program['program_id']}/markets", headers=scout).json()
             assert len(markets["items"]) == 3
+            # a pegged-token market with a day of history, near its feed
+            peg = client.get("/peg/markets/demo-usd").json()
+            assert abs(float(peg["spot"]) / float(peg["feed"]) - 1) < 0.05
+            assert len(client.get("/peg/markets/demo-usd/history").json()) > 100
+            trader = {"Authorization": f"Bearer {tokens_by_name['demo-trader']}"}
+            assert (
+                float(client.get("/peg/markets/demo-usd/balance", headers=trader).json()["col"]) > 0
+            )
             assert all("price" not in m for m in markets["items"])
     finally:
         db.close()
