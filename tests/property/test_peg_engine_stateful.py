@@ -78,13 +78,23 @@ class PegMachine(RuleBasedStateMachine):
 
     @rule(user=st.sampled_from(USERS), col=amounts)
     def round_trip(self, user, col):
-        """Buy PEG and sell exactly what was bought: never more COL back than was paid."""
+        """Buy PEG and sell exactly what was bought: never more COL back than was paid, and
+        (5.) without fees the relay is back where it was up to rounding, which it keeps."""
         paid_before = self.market.balance(user, "COL")
+        pool_before = self.market.snapshot()
         peg = self.attempt(lambda: self.market.buy_peg(user, col))
         if peg is None:
             return
+        spot_between = self.market.snapshot()["spot"]
         if self.attempt(lambda: self.market.sell_peg(user, peg)) is not None:
             assert self.market.balance(user, "COL") <= paid_before
+            after = self.market.snapshot()
+            if self.fee_free and after["mode"] == pool_before["mode"]:
+                assert after["connector_peg"] == pool_before["connector_peg"]
+                kept = after["connector_col"] - pool_before["connector_col"]
+                # one unit of PEG rounded away on the way in is worth up to SPOT (at its
+                # highest, between the legs) units of COL
+                assert D(0) <= kept <= D("0.000001") * (spot_between + 2)
 
     @rule(user=st.sampled_from(USERS), col=amounts)
     def buy_mms(self, user, col):
