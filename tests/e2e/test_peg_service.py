@@ -2,6 +2,7 @@
 and ticks; traders buy and sell PEG and MMS; anyone reads the market, its history and its
 dashboard; every refusal is a 4xx with a reason, and the state survives a restart."""
 
+import time
 from datetime import timedelta
 from decimal import Decimal as D
 
@@ -12,6 +13,7 @@ from marketcraft.kernel import SimulatedClock
 from marketcraft.service.app import create_app
 from marketcraft.service.auth import issue_token
 from marketcraft.service.roles import Role
+from marketcraft.service.settings import Settings
 from tests.e2e.conftest import NOW, SIGNER, bearer
 
 OPEN = {
@@ -139,3 +141,25 @@ def test_a_restarted_service_reads_the_same_market(database, people, clock):
     with TestClient(create_app(database=database, clock=clock, signer=SIGNER)) as client:
         assert client.get("/peg/markets/usd").json() == before
         assert client.get("/peg/markets").json()[0]["name"] == "usd"
+
+
+def test_the_served_app_ticks_every_market_on_its_own(database, people, clock):
+    """``marketcraft serve`` ticks each peg_tick_seconds: SPOT off the feed gets corrected
+    without anyone calling /tick."""
+    settings = Settings(peg_tick_seconds=0.02)
+    app = create_app(settings, database=database, clock=clock, signer=SIGNER, tick_pegs=True)
+    with TestClient(app) as client:
+        opened(client, people)
+        clock.advance(timedelta(seconds=3601))
+        client.post("/peg/markets/usd/feed", json={"price": "0.45"}, headers=people["ops"])
+        spot = D(client.get("/peg/markets/usd").json()["spot"])
+        for _ in range(200):
+            clock.advance(timedelta(seconds=60))
+            time.sleep(0.02)
+            now = D(client.get("/peg/markets/usd").json()["spot"])
+            if now < spot:
+                break
+        assert now < spot  # corrected by the service's own ticks
+    version = database.events.stream_version("peg/market/usd")
+    time.sleep(0.1)
+    assert database.events.stream_version("peg/market/usd") == version  # stopped with the app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import sys
 from collections.abc import AsyncIterator
@@ -22,7 +24,7 @@ from marketcraft.service.auth import PrincipalCache
 from marketcraft.service.committer import Committer
 from marketcraft.service.errors import ERROR_RESPONSES, install_error_handlers
 from marketcraft.service.keys import load_or_create_signer
-from marketcraft.service.peg_markets import PegMarkets
+from marketcraft.service.peg_markets import PegMarkets, tick_forever
 from marketcraft.service.routers import admin, opportunity, pages, peg, system
 from marketcraft.service.sessions import LoginRequired
 from marketcraft.service.settings import Settings
@@ -65,8 +67,12 @@ def create_app(
     database: Database | None = None,
     clock: Clock | None = None,
     signer: Signer | None = None,
+    tick_pegs: bool = False,
 ) -> FastAPI:
     """Build the app.
+
+    With ``tick_pegs`` the app ticks every peg market each ``settings.peg_tick_seconds``
+    (``marketcraft serve`` does; tests tick by hand).
 
     With ``database`` given the caller owns it; otherwise the app opens the one in
     ``settings.database_url`` at startup (its schema must be current) and closes it at shutdown.
@@ -78,9 +84,16 @@ def create_app(
         owned = database is None
         if owned:
             _attach(app, Database.open(settings.database_url), signer, settings)
+        ticker = None
+        if tick_pegs and settings.peg_tick_seconds > 0:
+            ticker = asyncio.create_task(tick_forever(app, settings.peg_tick_seconds))
         try:
             yield
         finally:
+            if ticker is not None:
+                ticker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await ticker
             if owned:
                 app.state.database.close()
 
@@ -132,7 +145,7 @@ def app_from_env() -> FastAPI:
     # Synchronous routes run in worker threads that share the GIL with the event loop; a
     # waiting thread gets it after the switch interval, 5 ms by default, at every hand-over.
     sys.setswitchinterval(SWITCH_INTERVAL)
-    app = create_app(Settings())
+    app = create_app(Settings(), tick_pegs=True)
     # What exists now (modules, the app, its schemas: hundreds of thousands of objects) lives
     # as long as the process. Frozen, the cyclic garbage collector never walks it again, so
     # its full collections stop costing requests tens of milliseconds each.

@@ -6,6 +6,8 @@ the feed or the mode (thinned to the last ``HISTORY`` points)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 import threading
 from dataclasses import dataclass, field
@@ -13,16 +15,25 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from marketcraft.kernel.errors import ConcurrencyConflict, NotFound, ValidationError
+from marketcraft.kernel.errors import (
+    ConcurrencyConflict,
+    MarketcraftError,
+    NotFound,
+    ValidationError,
+)
 from marketcraft.kernel.messages import Command, Context, Event
-from marketcraft.peg.commands import OpenMarket
+from marketcraft.peg.commands import OpenMarket, Tick
 from marketcraft.peg.engine import decide
 from marketcraft.peg.events import MarketOpened
 from marketcraft.peg.market import snapshot
 from marketcraft.peg.state import PegState, evolve
 from marketcraft.store.records import EventStore, NewEvent, load, new_event
 
-__all__ = ["HISTORY", "PegMarkets", "Point"]
+__all__ = ["HISTORY", "KEEPER", "PegMarkets", "Point", "tick_forever"]
+
+#: who the service's own ticks are recorded as
+KEEPER = "keeper"
+_log = logging.getLogger(__name__)
 
 INDEX_STREAM = "peg/markets"
 INDEX_TYPE = "peg.market_listed"
@@ -134,3 +145,16 @@ def _time_of(event: Event, market: _Market) -> datetime:
         return market.history[-1].at
     assert isinstance(event, MarketOpened)
     return event.at
+
+
+async def tick_forever(app: Any, every: float) -> None:
+    """Tick every peg market each ``every`` seconds, off the event loop. A market that refuses
+    (a tick from a process whose clock is behind another's, say) is logged and skipped."""
+    while True:
+        await asyncio.sleep(every)
+        markets: PegMarkets = app.state.peg_markets
+        for name in await asyncio.to_thread(markets.names):
+            try:
+                await asyncio.to_thread(markets.handle, name, Tick(), KEEPER, app.state.clock.now())
+            except MarketcraftError as exc:
+                _log.warning("tick of peg market %s refused: %s", name, exc)

@@ -22,5 +22,8 @@ class Settings(BaseSettings):
     #: how long a token lookup is remembered; a revocation by another process (the CLI, a
     #: second server) takes effect within this time, one through this server's API at once
     token_cache_seconds: float = Field(default=2.0, ge=0, le=60)
+    #: how often ``marketcraft serve`` ticks every peg market (feed, band, correction, mode);
+    #: 0 leaves ticking to the operator's POST /peg/markets/{name}/tick
+    peg_tick_seconds: float = Field(default=60.0, ge=0, le=86_400)
     #: log level for the server (critical, error, warning, info, debug)
     log_level: str = "info"
