@@ -16,6 +16,7 @@ from marketcraft.kernel.clock import SystemClock
 from marketcraft.kernel.errors import MarketcraftError
 from marketcraft.opportunity import cli as opportunity_cli
 from marketcraft.peg import cli as peg_cli
+from marketcraft.repo import cli as repo_cli
 from marketcraft.service.roles import Role
 from marketcraft.service.settings import Settings
 
@@ -33,6 +34,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(demo_app, name="demo")
 app.add_typer(opportunity_cli.app, name="opportunity")
 app.add_typer(peg_cli.app, name="peg")
+app.add_typer(repo_cli.app, name="repo")
 
 out = Console()
 err = Console(stderr=True)

@@ -1,0 +1,138 @@
+"""Reported schedules on a common volume grid, their validation, and the forms that compile to
+a grid (linear, piecewise linear).
+
+A report is the inverse schedule of a dealer's client: at grid volume ``Q_i`` the money-market
+side (MM) needs rate ``r_mm,i`` to lend ``Q_i`` (non-decreasing in Q), the repo side (RM) pays at
+most ``r_rm,i`` to borrow ``Q_i`` (non-increasing). Rates are integers in units of 1e-4 bp;
+volumes are integers. Both stay below 2**31 so every product fits 64 bits (and the circuit's
+range checks)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from enum import StrEnum
+from fractions import Fraction
+from itertools import pairwise
+
+from marketcraft.kernel.errors import ValidationError
+
+__all__ = [
+    "LIMIT",
+    "RATE_UNIT",
+    "Report",
+    "Side",
+    "bp_to_units",
+    "linear",
+    "piecewise_linear",
+    "units_to_bp",
+]
+
+#: rate units per basis point
+RATE_UNIT = 10_000
+#: volumes and rates are below this
+LIMIT = 2**31
+
+
+class Side(StrEnum):
+    MM = "mm"  # the money-market fund's dealer: rates rise with volume
+    RM = "rm"  # the repo borrower's dealer: rates fall with volume
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """One dealer's sealed report: its client's schedule on the grid and its hurdle (the least
+    margin, in rate units, it accepts)."""
+
+    side: Side
+    volumes: tuple[int, ...]
+    rates: tuple[int, ...]
+    hurdle: int
+
+    def __post_init__(self) -> None:
+        who = f"the {self.side.value.upper()} report"
+        if len(self.volumes) < 2 or len(self.volumes) != len(self.rates):
+            raise ValidationError(
+                "bad_report", f"{who}: needs as many rates as volumes, at least two of each"
+            )
+        for name, values in (("volumes", self.volumes), ("rates", self.rates)):
+            for v in values:
+                if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < LIMIT:
+                    raise ValidationError(
+                        "bad_report", f"{who}: {name} must be whole numbers in 0..2^31-1"
+                    )
+        if self.volumes[0] != 0:
+            raise ValidationError("bad_report", f"{who}: the grid must start at volume 0")
+        if any(b <= a for a, b in pairwise(self.volumes)):
+            raise ValidationError("bad_report", f"{who}: volumes must strictly increase")
+        pairs = list(pairwise(self.rates))
+        if self.side is Side.MM and any(b < a for a, b in pairs):
+            raise ValidationError(
+                "bad_report", f"{who}: the MM rates must not fall as volume grows"
+            )
+        if self.side is Side.RM and any(b > a for a, b in pairs):
+            raise ValidationError(
+                "bad_report", f"{who}: the RM rates must not rise as volume grows"
+            )
+        if isinstance(self.hurdle, bool) or not isinstance(self.hurdle, int):
+            raise ValidationError("bad_report", f"{who}: the hurdle must be a whole number")
+        if not 0 <= self.hurdle < LIMIT:
+            raise ValidationError("bad_report", f"{who}: the hurdle must be in 0..2^31-1")
+
+
+def bp_to_units(value: object, what: str) -> int:
+    """A rate in basis points (int, float or decimal text) as whole rate units; refuses more
+    precision than 1e-4 bp rather than rounding a dealer's number silently."""
+    try:
+        exact = Decimal(str(value)) * RATE_UNIT
+    except (InvalidOperation, ValueError):
+        raise ValidationError("bad_report", f"{what}: not a number: {value!r}") from None
+    if isinstance(value, bool) or not exact.is_finite() or exact != exact.to_integral_value():
+        raise ValidationError("bad_report", f"{what}: {value!r} is finer than 1e-4 bp")
+    return int(exact)
+
+
+def units_to_bp(units: int | Fraction) -> Decimal:
+    """Rate units as basis points (exact: a half unit is 0.00005 bp)."""
+    value = Fraction(units) / RATE_UNIT
+    return Decimal(value.numerator) / Decimal(value.denominator)
+
+
+def linear(
+    side: Side, grid: Sequence[int], r0_bp: object, a: object, hurdle_bp: object = 0
+) -> Report:
+    """``r(Q) = r0 + Q / a`` for MM, ``r0 - Q / a`` for RM (``a`` in volume per bp), on
+    ``grid``; rates rounded half-even to the unit (the exact line is the reference)."""
+    r0 = Fraction(bp_to_units(r0_bp, "r0"))
+    slope = Fraction(Decimal(str(a)))
+    if slope <= 0:
+        raise ValidationError("bad_report", "the slope parameter a must be > 0")
+    sign = 1 if side is Side.MM else -1
+    rates = [_round(r0 + sign * Fraction(q) * RATE_UNIT / slope) for q in grid]
+    return Report(side, tuple(grid), tuple(rates), bp_to_units(hurdle_bp, "hurdle"))
+
+
+def piecewise_linear(
+    side: Side, grid: Sequence[int], knots: Sequence[tuple[int, object]], hurdle_bp: object = 0
+) -> Report:
+    """Interpolate ``knots`` ((volume, rate in bp), volumes increasing, covering the grid)
+    linearly at each grid volume."""
+    points = [(Fraction(q), Fraction(bp_to_units(r, "knot rate"))) for q, r in knots]
+    if len(points) < 2 or any(b[0] <= a[0] for a, b in pairwise(points)):
+        raise ValidationError("bad_report", "knots need two or more strictly increasing volumes")
+    rates = []
+    for q in grid:
+        if not points[0][0] <= q <= points[-1][0]:
+            raise ValidationError("bad_report", f"grid volume {q} lies outside the knots")
+        (q0, r0), (q1, r1) = next((a, b) for a, b in pairwise(points) if a[0] <= q <= b[0])
+        rates.append(_round(r0 + (r1 - r0) * (q - q0) / (q1 - q0)))
+    return Report(side, tuple(grid), tuple(rates), bp_to_units(hurdle_bp, "hurdle"))
+
+
+def _round(value: Fraction) -> int:
+    return int(
+        (Decimal(value.numerator) / Decimal(value.denominator)).quantize(
+            Decimal(1), rounding=ROUND_HALF_EVEN
+        )
+    )

@@ -1,0 +1,64 @@
+"""`marketcraft repo settle`: the spec's linear example end to end, and reports that are
+refused with a reason."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from marketcraft.cli import app
+
+runner = CliRunner()
+GRID = list(range(41))
+
+
+def write(path, rates, hurdle=0, volumes=GRID):
+    path.write_text(json.dumps({"volumes": volumes, "rates": rates, "hurdle": hurdle}))
+    return str(path)
+
+
+def settle(*args):
+    return runner.invoke(app, ["repo", "settle", *args])
+
+
+def test_the_linear_example_settles_at_the_joint_profit_maximum(tmp_path):
+    mm = write(tmp_path / "mm.json", [500 + q for q in GRID])
+    rm = write(tmp_path / "rm.json", [540 - q for q in GRID])
+    result = settle(mm, rm, "--no-proof", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {
+        "trade": True, "volume": 10, "rate_mm": 510.0, "rate_rm": 530.0, "rate_bd": 520.0,
+        "joint_profit": 200.0, "profit_each": 100.0,
+    }  # fmt: skip
+    hurdled = write(tmp_path / "mm20.json", [500 + q for q in GRID], hurdle=20)
+    result = settle(hurdled, rm, "--no-proof", "--json")
+    assert json.loads(result.output)["trade"] is False
+    table = settle(mm, rm, "--no-proof")
+    assert table.exit_code == 0 and "510.0" in table.output
+
+
+@pytest.mark.parametrize(
+    ("mm_rates", "rm_kwargs", "reason"),
+    [
+        ([500 - q for q in GRID], {}, "MM rates must not fall"),
+        ([500 + q for q in GRID], {"rates": [540 + q for q in GRID]}, "RM rates must not rise"),
+        ([500 + q for q in GRID], {"volumes": [q * 2 for q in GRID]}, "same volume grid"),
+        ([500.00001 + q for q in GRID], {}, "finer than 1e-4 bp"),
+        ([500 + q for q in GRID], {"hurdle": -1}, "hurdle must be in"),
+        ([500 + q for q in GRID[:-1]], {}, "as many rates as volumes"),
+    ],
+)
+def test_bad_reports_exit_2_with_a_reason(tmp_path, mm_rates, rm_kwargs, reason):
+    mm = write(tmp_path / "mm.json", mm_rates)
+    rm_args = {"rates": [540 - q for q in GRID], **rm_kwargs}
+    rm = write(tmp_path / "rm.json", **rm_args)
+    result = settle(mm, rm, "--no-proof")
+    assert result.exit_code == 2
+    assert reason in result.output
+
+
+def test_a_missing_or_broken_file_is_named(tmp_path):
+    rm = write(tmp_path / "rm.json", [540 - q for q in GRID])
+    assert "cannot read" in settle(str(tmp_path / "nope.json"), rm, "--no-proof").output
+    (tmp_path / "bad.json").write_text("{")
+    assert "not JSON" in settle(str(tmp_path / "bad.json"), rm, "--no-proof").output
