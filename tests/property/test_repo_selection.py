@@ -20,13 +20,16 @@ def grids(draw, size=None):
 
 
 @st.composite
-def reports(draw, side, grid):
-    start = draw(st.integers(0, 1000) if side is Side.MM else st.integers(200, 3000))
-    moves = draw(st.lists(st.integers(0, 60), min_size=len(grid) - 1, max_size=len(grid) - 1))
+def reports(draw, side, grid, strict=True):
+    """Monotone schedules; strictly monotone unless ``strict`` is off (the guarantees below
+    are the paper's, for strictly monotone demand and supply: see test_flat_schedules...)."""
+    least = 1 if strict else 0
+    start = draw(st.integers(0, 1000) if side is Side.MM else st.integers(500, 3000))
+    moves = draw(st.lists(st.integers(least, 60), min_size=len(grid) - 1, max_size=len(grid) - 1))
     if side is Side.MM:
         rates = tuple(accumulate(moves, initial=start))
     else:
-        rates = tuple(max(0, r) for r in accumulate((-m for m in moves), initial=start))
+        rates = tuple(accumulate((-m for m in moves), initial=start))  # stays above 0
     return Report(side, grid, rates, draw(st.integers(0, 300)))
 
 
@@ -88,16 +91,32 @@ def test_the_selected_point_is_an_equilibrium(pair):
         assert profits(mm, rm, out.rate_mm, out.rate_rm) == (out.profit_each, out.profit_each)
 
 
+def worth(true_mm, true_rm, said_mm, said_rm):
+    """What each dealer really gets when the contract selects on what was said: its profit
+    at the offered rates with the true schedules, but a trade whose margin is under the
+    dealer's true hurdle is worse to it than no trade (-1)."""
+    outcome = select(said_mm, said_rm)
+    if not outcome.trade:
+        return 0, 0
+    mm_profit, rm_profit = true_profits(true_mm, true_rm, said_mm, said_rm)
+    margin = (outcome.rate_rm - outcome.rate_mm) / 2
+    return (
+        mm_profit if margin >= true_mm.hurdle else -1,
+        rm_profit if margin >= true_rm.hurdle else -1,
+    )
+
+
 @given(pairs(), st.data())
 def test_no_dealer_gains_by_misreporting(pair, data):
+    """Any misreport: another schedule for its client and another hurdle at once."""
     mm, rm = pair
-    honest = true_profits(mm, rm, mm, rm)
+    honest = worth(mm, rm, mm, rm)
     if data.draw(st.booleans(), "mm lies"):
         lie = data.draw(reports(Side.MM, mm.volumes), "mm's report")
-        assert true_profits(mm, rm, lie, rm)[0] <= honest[0]
+        assert worth(mm, rm, lie, rm)[0] <= honest[0]
     else:
         lie = data.draw(reports(Side.RM, rm.volumes), "rm's report")
-        assert true_profits(mm, rm, mm, lie)[1] <= honest[1]
+        assert worth(mm, rm, mm, lie)[1] <= honest[1]
 
 
 def utility(true_hurdle, outcome):
@@ -119,3 +138,14 @@ def test_no_dealer_gains_by_misreporting_its_hurdle(pair, said, on_mm):
     else:
         lied = select(mm, with_hurdle(rm, said))
         assert utility(rm.hurdle, lied) <= utility(rm.hurdle, honest)
+
+
+def test_flat_schedules_can_reward_a_misreport():
+    """Why the guarantees need strictly monotone schedules (found by Hypothesis): RM pays 199
+    for 3 and for 4, so at the selected point (Q = 3, r_rm = 199) RM would borrow 4 and BDrm
+    carries the extra unit; reporting a flat 200 moves the offer to where RM takes exactly 3."""
+    grid = (0, 1, 2, 3, 4)
+    mm = Report(Side.MM, grid, (0, 0, 0, 0, 51), 0)
+    rm = Report(Side.RM, grid, (200, 200, 200, 199, 199), 0)
+    lie = Report(Side.RM, grid, (200, 200, 200, 200, 200), 0)
+    assert worth(mm, rm, mm, lie)[1] > worth(mm, rm, mm, rm)[1]
