@@ -6,7 +6,13 @@ at most r, ``D(r)``; RM borrows the largest volume whose rate is at least r, ``S
 inter-dealer volume is ``Q = min(D, S)`` and, with ``r_bd = (r_rm + r_mm) / 2``:
 
 * BDmm earns ``(r_rm - r_mm) Q / 2 - max(0, D - Q) r_mm``  (it carries MM's excess);
-* BDrm earns ``(r_rm - r_mm) Q / 2 - max(0, S - Q) r_bd``."""
+* BDrm earns ``(r_rm - r_mm) Q / 2 - max(0, S - Q) r_bd``.
+
+The contract's guarantees (the selected point is an equilibrium; telling the truth is a best
+response) are the paper's, for strictly monotone schedules. A report may be flat over a stretch
+(the validation allows it), and then a client at that rate takes the largest volume of the flat.
+This can leave the selected point unmatched, and a misreport can then pay. The tests show one
+such case."""
 
 from __future__ import annotations
 
