@@ -91,7 +91,6 @@ class Pool:
     recovery: np.ndarray
     since: np.ndarray  # step when SPOT went outside the band; -1 inside
     u_min: np.ndarray
-    feed: np.ndarray
     stale: bool = False
     volumes: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -121,7 +120,7 @@ class _Model:
             c=c, u=u, x=np.full(runs, m.deposit) - c, dc=zeros.copy(),
             mms=np.full(runs, m.deposit), fees=zeros.copy(),
             recovery=np.zeros(runs, dtype=bool), since=np.full(runs, -1, dtype=np.int64),
-            u_min=u.copy(), feed=feed0.copy(),
+            u_min=u.copy(),
             volumes={k: zeros.copy() for k in ("to_excess", "minted", "bought_back", "burnt")},
         )  # fmt: skip
 
@@ -246,7 +245,6 @@ class _Model:
     def tick(self, t: int, feed: np.ndarray) -> np.ndarray:
         """One tick at step ``t``; returns the 'outside the band' flags."""
         p, m = self.pool, self.m
-        p.feed = feed
         spot = p.c / p.u
         gap = spot / feed
         gap -= self.k.one

@@ -14,6 +14,7 @@ import queue as queues
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from functools import partial
 from multiprocessing import Manager
 from typing import Any
 
@@ -78,15 +79,16 @@ def grid(s: Scenario, sweep: dict[str, list[float]]) -> list[tuple[dict[str, flo
     return points
 
 
-def _chunk(s: Scenario, ids: list[int], progress_queue: Any = None, job: int = 0) -> Any:
-    """One worker's share: simulate runs ``ids`` (a top-level function, so it pickles)."""
-
-    def report(done: int) -> None:
-        if progress_queue is not None:
-            progress_queue.put((job, done))
-
-    metrics, series, _ = simulate(s, ids, progress=report)
+def _chunk(s: Scenario, ids: list[int], step: Callable[[int], None] | None = None) -> Any:
+    """One worker's share: simulate runs ``ids`` (a top-level function, so it pickles), telling
+    ``step`` how far it got about once a simulated day."""
+    metrics, series, _ = simulate(s, ids, progress=step)
     return metrics, series
+
+
+def _put(updates: Any, job: int, done: int) -> None:
+    """Progress from a worker process: through a manager queue to the parent."""
+    updates.put((job, done))
 
 
 def run_scenario(
@@ -121,15 +123,10 @@ def run_scenario(
                 if progress:
                     progress(base + done, total)
 
-            outputs.append(_chunk_here(points[p][1], ids, step))
+            outputs.append(_chunk(points[p][1], ids, step))
     else:
         outputs = _on_processes(workers, points, jobs, progress, s.steps)
     return _gather(s, points, jobs, outputs)
-
-
-def _chunk_here(s: Scenario, ids: list[int], step: Callable[[int], None]) -> Any:
-    metrics, series, _ = simulate(s, ids, progress=step)
-    return metrics, series
 
 
 def _on_processes(
@@ -144,7 +141,8 @@ def _on_processes(
     with Manager() as manager, ProcessPoolExecutor(max_workers=workers) as pool:
         updates = manager.Queue()
         futures: dict[Future[Any], int] = {
-            pool.submit(_chunk, points[p][1], ids, updates, i): i for i, (p, ids) in enumerate(jobs)
+            pool.submit(_chunk, points[p][1], ids, partial(_put, updates, i)): i
+            for i, (p, ids) in enumerate(jobs)
         }
         pending = set(futures)
         while pending:
