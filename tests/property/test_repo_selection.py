@@ -7,7 +7,7 @@ from itertools import accumulate
 from hypothesis import given
 from hypothesis import strategies as st
 
-from marketcraft.repo.equilibrium import is_equilibrium, profits, true_profits
+from marketcraft.repo.equilibrium import is_equilibrium, profits
 from marketcraft.repo.schedule import RATE_UNIT, Report, Side, linear
 from marketcraft.repo.selection import select
 
@@ -56,6 +56,14 @@ def test_the_spec_linear_example():
     assert not select(linear(Side.MM, grid, 500, 1, hurdle_bp=20), rm).trade
 
 
+def test_a_tie_goes_to_the_larger_volume():
+    grid = (0, 1, 2)
+    mm = Report(Side.MM, grid, (0, 100, 110), 0)
+    rm = Report(Side.RM, grid, (200, 120, 120), 0)  # J = 20 x 1 = 10 x 2
+    out = select(mm, rm)
+    assert (out.volume, out.joint_profit) == (2, 20)
+
+
 @given(pairs(), st.integers(0, 400), st.booleans())
 def test_raising_a_hurdle_never_raises_the_volume(pair, extra, on_mm):
     mm, rm = pair
@@ -98,7 +106,7 @@ def worth(true_mm, true_rm, said_mm, said_rm):
     outcome = select(said_mm, said_rm)
     if not outcome.trade:
         return 0, 0
-    mm_profit, rm_profit = true_profits(true_mm, true_rm, said_mm, said_rm)
+    mm_profit, rm_profit = profits(true_mm, true_rm, outcome.rate_mm, outcome.rate_rm)
     margin = (outcome.rate_rm - outcome.rate_mm) / 2
     return (
         mm_profit if margin >= true_mm.hurdle else -1,
@@ -119,25 +127,14 @@ def test_no_dealer_gains_by_misreporting(pair, data):
         assert worth(mm, rm, mm, lie)[1] <= honest[1]
 
 
-def utility(true_hurdle, outcome):
-    """A dealer's worth of an outcome: its half of the joint profit, but a trade whose margin
-    is under its true hurdle is worse to it than no trade (it accepts nothing below h)."""
-    if not outcome.trade:
-        return 0
-    margin = (outcome.rate_rm - outcome.rate_mm) / 2
-    return outcome.profit_each if margin >= true_hurdle else -1
-
-
 @given(pairs(), st.integers(0, 400), st.booleans())
 def test_no_dealer_gains_by_misreporting_its_hurdle(pair, said, on_mm):
     mm, rm = pair
-    honest = select(mm, rm)
+    honest = worth(mm, rm, mm, rm)
     if on_mm:
-        lied = select(with_hurdle(mm, said), rm)
-        assert utility(mm.hurdle, lied) <= utility(mm.hurdle, honest)
+        assert worth(mm, rm, with_hurdle(mm, said), rm)[0] <= honest[0]
     else:
-        lied = select(mm, with_hurdle(rm, said))
-        assert utility(rm.hurdle, lied) <= utility(rm.hurdle, honest)
+        assert worth(mm, rm, mm, with_hurdle(rm, said))[1] <= honest[1]
 
 
 def test_flat_schedules_can_reward_a_misreport():

@@ -19,9 +19,9 @@ from __future__ import annotations
 from fractions import Fraction
 
 from marketcraft.repo.schedule import Report
-from marketcraft.repo.selection import Outcome, select
+from marketcraft.repo.selection import Outcome
 
-__all__ = ["demand", "is_equilibrium", "profits", "supply", "true_profits"]
+__all__ = ["demand", "is_equilibrium", "profits", "supply"]
 
 
 def demand(mm: Report, rate: int) -> int:
@@ -52,13 +52,3 @@ def is_equilibrium(mm: Report, rm: Report, outcome: Outcome) -> bool:
     return all(profits(mm, rm, r, outcome.rate_rm)[0] <= mine_mm for r in mm.rates) and all(
         profits(mm, rm, outcome.rate_mm, r)[1] <= mine_rm for r in rm.rates
     )
-
-
-def true_profits(
-    true_mm: Report, true_rm: Report, said_mm: Report, said_rm: Report
-) -> tuple[Fraction, Fraction]:
-    """What the dealers really earn when the contract selects on what they said."""
-    outcome = select(said_mm, said_rm)
-    if not outcome.trade:
-        return Fraction(0), Fraction(0)
-    return profits(true_mm, true_rm, outcome.rate_mm, outcome.rate_rm)
