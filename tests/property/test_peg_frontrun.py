@@ -4,6 +4,7 @@ minting PEG, buying and burning PEG), for any trade size, with a fixed or a dyna
 
 from decimal import Decimal as D
 
+import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
@@ -54,7 +55,7 @@ def test_trading_around_a_tick_never_profits(
     ratio, fee_rate, slope, pre_buy, feed_move, sell_first, size
 ):
     m = market_off_peg(ratio, fee_rate, slope, pre_buy, feed_move)
-    sandwich(m, sell_first, size)
+    event(f"correction: {sandwich(m, sell_first, size)}")
 
 
 @given(
@@ -65,7 +66,7 @@ def test_trading_around_a_tick_never_profits(
 )
 def test_trading_around_a_minting_tick_never_profits(fee_rate, feed_move, sell_first, size):
     m = market_off_peg(D(4), fee_rate, D(0), 10_000, feed_move, excess_full=True)
-    sandwich(m, sell_first, size)
+    event(f"correction: {sandwich(m, sell_first, size)}")
 
 
 def sandwich(m, sell_first, size):
@@ -83,9 +84,23 @@ def sandwich(m, sell_first, size):
             back = m.sell_peg("trader", peg)
             assert back <= col
     except MarketcraftError:
-        event("trade too small")
-        return
-    event(f"correction: {correction.kind if correction else None}")
+        return "refused"  # the trade was too small to make
+    return correction.kind if correction else None
+
+
+@pytest.mark.parametrize(
+    ("feed_move", "sell_first", "excess_full", "size", "kind"),
+    [
+        (D("0.8"), True, False, D("0.5"), "to_excess"),
+        (D(2), False, False, D("0.01"), "buy_burn"),
+        (D("0.6"), True, True, D("0.5"), "mint"),
+    ],
+)
+def test_each_branch_is_sandwiched(feed_move, sell_first, excess_full, size, kind):
+    """The property tests above reach every branch: here one fixed case of each, so they can
+    not pass by only ever meeting refused trades or idle ticks."""
+    m = market_off_peg(D(4), D("0.003"), D(0), 10_000, feed_move, excess_full=excess_full)
+    assert sandwich(m, sell_first, size) == kind
 
 
 def sandwich_profit(c, u, trade, moved):
