@@ -92,7 +92,7 @@ def sandwich(m, sell_first, size):
     ("feed_move", "sell_first", "excess_full", "size", "kind"),
     [
         (D("0.8"), True, False, D("0.5"), "to_excess"),
-        (D(2), False, False, D("0.01"), "buy_burn"),
+        (D(3), False, False, D("0.01"), "buy_burn"),
         (D("0.6"), True, True, D("0.5"), "mint"),
     ],
 )
