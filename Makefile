@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
+# circom2 and snarkjs for the repo contract's proofs, from package-lock.json
+NODE_STAMP := node_modules/.package-lock.json
 
 .PHONY: run test check lint typecheck unit bench clean
 
@@ -20,8 +22,12 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $@ $(RUN_STAMP)
 
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: repo-contract proofs (and their tests) need Node.js 18+ and npm"; fi
+
 ## run: create .venv, install, migrate ./var/marketcraft.db, load demo data, serve on 127.0.0.1:8000
-run: $(RUN_STAMP)
+run: $(RUN_STAMP) $(NODE_STAMP)
 	$(BIN)/marketcraft db upgrade
 	$(BIN)/marketcraft demo load
 	$(BIN)/marketcraft serve
@@ -38,11 +44,11 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
-unit: $(DEV_STAMP)
+unit: $(DEV_STAMP) $(NODE_STAMP)
 	$(BIN)/pytest
 
 ## bench: run the benchmarks in bench/ (on demand, never part of the tests)
-bench: $(DEV_STAMP)
+bench: $(DEV_STAMP) $(NODE_STAMP)
 	@$(BIN)/python -c 'import radcad' 2>/dev/null || $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps 'radcad==0.14.0'
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 

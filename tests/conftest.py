@@ -46,3 +46,47 @@ def postgres_url(postgres_server):
     """An empty database of its own for one test."""
     with fresh_database(postgres_server) as url:
         yield url
+
+
+# -- Node tools (circom2, snarkjs) and a real Groth16 setup --------------------------------------
+@pytest.fixture(scope="session")
+def node_tools():
+    """circom2 and snarkjs from the project's npm lock file (`npm ci`)."""
+    from marketcraft.kernel.errors import ValidationError
+    from marketcraft.repo.node import node_bin
+
+    try:
+        return {tool: node_bin(tool) for tool in ("circom2", "snarkjs")}
+    except ValidationError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"the Node tools are required under CI: {exc}")
+        pytest.skip(f"Node tools not available: {exc}")
+
+
+#: the grid size of the circuit the tests prove with (small, so the setup takes about a minute)
+ZK_TEST_K = 4
+
+
+@pytest.fixture(scope="session")
+def zk_cache(tmp_path_factory):
+    """The cache the tests' circuits and setups live in: a fresh folder, or
+    $MARKETCRAFT_TEST_ZK_CACHE to keep them between runs."""
+    from pathlib import Path
+
+    kept = os.environ.get("MARKETCRAFT_TEST_ZK_CACHE")
+    return Path(kept) if kept else tmp_path_factory.mktemp("zk-cache")
+
+
+@pytest.fixture(scope="session")
+def zk_setup(node_tools, zk_cache):
+    """A real setup (both phases, a contribution from the contract and each dealer) for the
+    K = ZK_TEST_K circuit; reused from the cache when one with those contributors exists."""
+    from marketcraft.repo.ceremony import load_setup, run_setup
+
+    setups = zk_cache / "repo" / "setups"
+    for folder in sorted(setups.glob("*")) if setups.exists() else []:
+        if (folder / "setup.json").exists():
+            setup = load_setup(folder)
+            if setup.k == ZK_TEST_K and setup.contributors == ("contract", "mm", "rm"):
+                return setup
+    return run_setup(ZK_TEST_K, ["contract", "mm", "rm"], cache=zk_cache)

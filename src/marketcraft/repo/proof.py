@@ -1,0 +1,77 @@
+"""Proving a settlement with snarkjs, and checking a proof with snarkjs and with the pure-Python
+verifier."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from marketcraft.repo import groth16
+from marketcraft.repo.ceremony import Setup
+from marketcraft.repo.node import node_bin, run_tool
+
+__all__ = ["Proof", "prove", "verify_both", "verify_snarkjs"]
+
+
+@dataclass(frozen=True, slots=True)
+class Proof:
+    proof: dict[str, Any]
+    public: list[int]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"proof": self.proof, "public": [str(x) for x in self.public]}
+
+
+def prove(setup: Setup, witness: dict[str, object]) -> Proof:
+    """A Groth16 proof for the circuit input ``witness`` (which holds both openings: it is
+    written only to a private temporary folder, removed at once). A witness that does not satisfy
+    the circuit (a wrong selection, a wrong opening) fails here with a ToolError."""
+    with tempfile.TemporaryDirectory(prefix="marketcraft-prove-") as tmp:
+        work = Path(tmp)
+        (work / "input.json").write_text(json.dumps(witness))
+        run_tool(
+            "snarkjs",
+            "groth16",
+            "fullprove",
+            "input.json",
+            setup.wasm,
+            setup.zkey,
+            "proof.json",
+            "public.json",
+            cwd=work,
+        )
+        proof = json.loads((work / "proof.json").read_text())
+        public = [int(x) for x in json.loads((work / "public.json").read_text())]
+    return Proof(proof, public)
+
+
+def verify_snarkjs(vkey: dict[str, Any], public: list[object], proof: dict[str, Any]) -> bool:
+    """snarkjs's verdict (``groth16 verify``): True only when it prints OK and exits 0."""
+    with tempfile.TemporaryDirectory(prefix="marketcraft-verify-") as tmp:
+        work = Path(tmp)
+        (work / "vk.json").write_text(json.dumps(vkey))
+        (work / "public.json").write_text(json.dumps([str(x) for x in public]))
+        (work / "proof.json").write_text(json.dumps(proof))
+        done = subprocess.run(  # noqa: S603
+            [str(node_bin("snarkjs")), "groth16", "verify", "vk.json", "public.json", "proof.json"],
+            cwd=work,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    return done.returncode == 0 and "OK!" in done.stdout
+
+
+def verify_both(
+    vkey: dict[str, Any], public: list[object], proof: dict[str, Any]
+) -> dict[str, bool]:
+    """Both verifiers' verdicts; malformed input is a False from the Python verifier."""
+    try:
+        python = groth16.verify(vkey, public, proof)
+    except groth16.ProofFormatError:
+        python = False
+    return {"snarkjs": verify_snarkjs(vkey, public, proof), "python": python}
