@@ -22,7 +22,15 @@ from marketcraft.kernel.errors import ValidationError
 from marketcraft.repo.circuit import PUBLIC_SIGNALS, Circuit, cache_root, compile_circuit
 from marketcraft.repo.node import run_tool
 
-__all__ = ["Setup", "constraint_count", "contribute", "load_setup", "run_setup"]
+__all__ = [
+    "Setup",
+    "constraint_count",
+    "contribute",
+    "find_setup",
+    "load_setup",
+    "run_setup",
+    "vkey_id",
+]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
 
@@ -75,6 +83,20 @@ def constraint_count(circuit: Circuit) -> int:
     raise ValidationError("bad_circuit", f"{circuit.r1cs} has no header section")
 
 
+def vkey_id(vkey: dict[str, object]) -> str:
+    """A setup's id: the SHA-256 of its verification key as canonical JSON."""
+    canonical = json.dumps(vkey, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def find_setup(k: int, cache: Path | None = None) -> Setup | None:
+    """The newest setup in the cache for a K-point grid, if any."""
+    setups = (cache or cache_root()) / "repo" / "setups"
+    found = [load_setup(p) for p in setups.glob("*") if (p / "setup.json").exists()]
+    matching = [s for s in found if s.k == k]
+    return max(matching, key=lambda s: s.zkey.stat().st_mtime, default=None)
+
+
 def _power(constraints: int) -> int:
     # snarkjs needs 2^power >= constraints + public inputs + 1
     return max(8, math.ceil(math.log2(constraints + len(PUBLIC_SIGNALS) + 1)))
@@ -106,7 +128,7 @@ def _finish(work: Path, k: int, constraints: int, names: Sequence[str], root: Pa
         "verification_key.json",
         cwd=work,
     )
-    digest = hashlib.sha256((work / "verification_key.json").read_bytes()).hexdigest()
+    digest = vkey_id(json.loads((work / "verification_key.json").read_text()))
     meta = {"k": k, "constraints": constraints, "contributors": list(names)}
     (work / "setup.json").write_text(json.dumps(meta, indent=2) + "\n")
     folder = root / "repo" / "setups" / digest

@@ -1,10 +1,11 @@
-"""`marketcraft repo ...`: settle a sealed repo trade from the two dealers' reports."""
+"""`marketcraft repo ...`: commit to a report, run the proof setup, settle and prove, verify."""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -14,43 +15,247 @@ from marketcraft.kernel.errors import MarketcraftError
 
 app = typer.Typer(no_args_is_help=True, help="Sealed repo-trade contract.")
 out = Console()
+err = Console(stderr=True)
+
+SetupOption = Annotated[
+    str | None,
+    typer.Option("--setup", help="Setup id (or unique prefix) or folder; default: the newest "
+                 "setup in the cache for the reports' grid size."),
+]  # fmt: skip
+
+
+def _fail(exc: Exception, code: int = 2) -> typer.Exit:
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(code)
+
+
+def _read_json(path: Path) -> Any:
+    from marketcraft.kernel.errors import ValidationError
+
+    try:
+        return json.loads(path.read_text())
+    except OSError as exc:
+        raise ValidationError("bad_file", f"{path}: cannot read: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise ValidationError("bad_file", f"{path}: not JSON: {exc.msg}") from None
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (it holds a secret)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+
+
+def _opening(path: Path, side: Any) -> Any:
+    """An opening file, or a plain report file given a fresh salt."""
+    from marketcraft.repo.reports import report_from_plain
+    from marketcraft.repo.sealing import Opening
+
+    plain = _read_json(path)
+    if isinstance(plain, dict) and "salt" in plain:
+        return Opening.from_plain(plain, str(path), side)
+    return Opening.fresh(report_from_plain(plain, side, str(path)))
+
+
+def _setup_for(k: int, setup: str | None) -> Any:
+    from marketcraft.kernel.errors import ValidationError
+    from marketcraft.repo.ceremony import find_setup, load_setup
+
+    if setup:
+        return load_setup(setup)
+    found = find_setup(k)
+    if found is None:
+        raise ValidationError(
+            "no_setup",
+            f"no proof setup for a {k}-point grid: run `marketcraft repo setup --grid-size {k}`"
+            " (minutes), or pass --no-proof",
+        )
+    return found
+
+
+def _show(result: dict[str, Any], title: str) -> None:
+    table = Table(title=title, show_header=False)
+    for key, value in result.items():
+        table.add_row(key, str(value))
+    out.print(table)
 
 
 @app.command("settle")
 def settle(
-    mm: Annotated[Path, typer.Argument(help="BDmm's report (JSON).")],
-    rm: Annotated[Path, typer.Argument(help="BDrm's report (JSON).")],
+    mm: Annotated[Path, typer.Argument(help="BDmm's report or opening (JSON).")],
+    rm: Annotated[Path, typer.Argument(help="BDrm's report or opening (JSON).")],
     no_proof: Annotated[bool, typer.Option("--no-proof", help="Select without proving.")] = False,
+    setup: SetupOption = None,
+    proof_out: Annotated[
+        Path | None, typer.Option("--out", help="Write the settlement with its proof here.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
 ) -> None:
-    """Select the joint-profit-maximising trade that clears both hurdles, or no trade. Rates
-    are in basis points; the joint profit is in basis points times volume."""
-    from marketcraft.repo.reports import read_report
-    from marketcraft.repo.schedule import Side, units_to_bp
+    """Select the joint-profit-maximising trade that clears both hurdles, or no trade, and prove
+    it. Rates are in basis points; the joint profit is in basis points times volume. A report
+    without a salt is committed with a fresh one."""
+    from marketcraft.repo.schedule import Side
     from marketcraft.repo.selection import select
+    from marketcraft.repo.settlement import outcome_plain
+    from marketcraft.repo.settlement import settle as settle_and_prove
 
     try:
-        if not no_proof:
-            raise MarketcraftError(
-                "no_prover", "proofs are not available in this version yet; pass --no-proof"
-            )
-        outcome = select(read_report(mm, Side.MM), read_report(rm, Side.RM))
+        mm_open, rm_open = _opening(mm, Side.MM), _opening(rm, Side.RM)
+        if no_proof:
+            result = outcome_plain(select(mm_open.report, rm_open.report))
+        else:
+            chosen = _setup_for(len(mm_open.report.volumes), setup)
+            with err.status("proving"):
+                settlement = settle_and_prove(chosen, mm_open, rm_open)
+            bundle = settlement.to_plain()
+            if proof_out:
+                proof_out.write_text(json.dumps(bundle, indent=1) + "\n")
+            result = {**bundle["outcome"], **{k: v for k, v in bundle.items() if k != "outcome"}}
     except MarketcraftError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    result = {
-        "trade": outcome.trade,
-        "volume": outcome.volume,
-        "rate_mm": float(units_to_bp(outcome.rate_mm)),
-        "rate_rm": float(units_to_bp(outcome.rate_rm)),
-        "rate_bd": float(units_to_bp(outcome.rate_bd)),
-        "joint_profit": float(units_to_bp(outcome.joint_profit)),
-        "profit_each": float(units_to_bp(outcome.profit_each)),
-    }
+        raise _fail(exc) from None
     if as_json:
         typer.echo(json.dumps(result))
         return
-    table = Table(title="repo settlement" if outcome.trade else "no trade", show_header=False)
-    for key, value in result.items():
-        table.add_row(key, str(value))
-    out.print(table)
+    shown = {k: v for k, v in result.items() if k not in ("proof", "public", "grid")}
+    _show(shown, "repo settlement" if result["trade"] else "no trade")
+
+
+@app.command("commit")
+def commit(
+    report: Annotated[Path, typer.Argument(help="The dealer's report (JSON).")],
+    side: Annotated[str, typer.Option("--side", help="mm or rm.")],
+    opening_out: Annotated[
+        Path, typer.Option("--out", help="Write the opening (report + salt; keep it secret).")
+    ],
+    seal_to: Annotated[
+        str | None,
+        typer.Option(
+            "--seal-to",
+            help="The contract's X25519 public key (hex): also write the "
+            "opening sealed to it, as OUT.sealed",
+        ),
+    ] = None,
+) -> None:
+    """Commit to a report: print Poseidon(schedule || hurdle || salt) for a fresh random salt."""
+    from marketcraft.kernel.errors import ValidationError
+    from marketcraft.repo.reports import report_from_plain
+    from marketcraft.repo.schedule import Side
+    from marketcraft.repo.sealing import Opening, seal
+
+    try:
+        try:
+            which = Side(side)
+        except ValueError:
+            raise ValidationError("bad_side", "--side must be mm or rm") from None
+        opening = Opening.fresh(report_from_plain(_read_json(report), which, str(report)))
+        sealed = None
+        if seal_to is not None:
+            try:
+                key = bytes.fromhex(seal_to)
+            except ValueError:
+                raise ValidationError("bad_key", "--seal-to must be hex") from None
+            sealed = seal(opening, key)
+    except MarketcraftError as exc:
+        raise _fail(exc) from None
+    _write_private(opening_out, json.dumps(opening.to_plain(), indent=1) + "\n")
+    if sealed is not None:
+        opening_out.with_name(opening_out.name + ".sealed").write_bytes(sealed)
+    typer.echo(str(opening.commitment))
+
+
+@app.command("setup")
+def setup_command(
+    grid_size: Annotated[int, typer.Option("--grid-size", "-k", help="Grid points K.")],
+    contributors: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--contributor",
+            help="A participant contributing randomness (repeat); default: contract, mm, rm.",
+        ),
+    ] = None,
+) -> None:
+    """Compile the circuit for K grid points and run the Groth16 setup (powers of tau, then the
+    circuit key), with one contribution per participant. Prints the setup id."""
+    from marketcraft.repo.ceremony import run_setup
+
+    names = contributors or ["contract", "mm", "rm"]
+    try:
+        with err.status("setting up") as status:
+            made = run_setup(grid_size, names, progress=status.update)
+    except MarketcraftError as exc:
+        raise _fail(exc) from None
+    err.print(f"setup for K={made.k}: {made.constraints} constraints, contributors "
+              f"{', '.join(made.contributors)}; in {made.folder}")  # fmt: skip
+    typer.echo(made.id)
+
+
+@app.command("contribute")
+def contribute_command(
+    setup: Annotated[str, typer.Argument(help="Setup id or folder.")],
+    name: Annotated[str, typer.Option("--name", help="The contributor's name.")],
+) -> None:
+    """Add a contribution to a setup's circuit key; prints the new setup's id."""
+    from marketcraft.repo.ceremony import contribute, load_setup
+
+    try:
+        made = contribute(load_setup(setup), name)
+    except MarketcraftError as exc:
+        raise _fail(exc) from None
+    typer.echo(made.id)
+
+
+@app.command("prove")
+def prove_command(
+    mm: Annotated[Path, typer.Argument(help="BDmm's opening (JSON, with its salt).")],
+    rm: Annotated[Path, typer.Argument(help="BDrm's opening (JSON, with its salt).")],
+    proof_out: Annotated[Path, typer.Option("--out", help="Where to write the settlement.")],
+    setup: SetupOption = None,
+) -> None:
+    """Settle two openings and write the outcome with its proof."""
+    from marketcraft.repo.schedule import Side
+    from marketcraft.repo.sealing import Opening
+    from marketcraft.repo.settlement import settle as settle_and_prove
+
+    try:
+        mm_open = Opening.from_plain(_read_json(mm), str(mm), Side.MM)
+        rm_open = Opening.from_plain(_read_json(rm), str(rm), Side.RM)
+        chosen = _setup_for(len(mm_open.report.volumes), setup)
+        with err.status("proving"):
+            settlement = settle_and_prove(chosen, mm_open, rm_open)
+    except MarketcraftError as exc:
+        raise _fail(exc) from None
+    bundle = settlement.to_plain()
+    proof_out.write_text(json.dumps(bundle, indent=1) + "\n")
+    _show(bundle["outcome"], "repo settlement (proved)")
+
+
+@app.command("verify")
+def verify_command(
+    settlement: Annotated[Path, typer.Argument(help="A published settlement (JSON).")],
+    vkey: Annotated[
+        Path | None, typer.Option("--vkey", help="The setup's verification key (JSON).")
+    ] = None,
+    setup: SetupOption = None,
+) -> None:
+    """Check a settlement: its public signals against the outcome, commitments and grid, and the
+    proof with snarkjs and with the Python verifier. Exits 1 naming each failed check."""
+    from marketcraft.repo.ceremony import load_setup
+    from marketcraft.repo.settlement import audit
+
+    try:
+        plain = _read_json(settlement)
+        if vkey is not None:
+            key = _read_json(vkey)
+        else:
+            named = setup or (plain.get("setup") if isinstance(plain, dict) else None)
+            if not isinstance(named, str):
+                raise MarketcraftError("no_setup", "pass --vkey or --setup")
+            key = load_setup(named).vkey
+        checks = audit(plain, key)
+    except MarketcraftError as exc:
+        raise _fail(exc) from None
+    for name, ok in checks.items():
+        out.print(f"[{'green' if ok else 'red'}]{'ok ' if ok else 'FAILED'}[/] {name}")
+    if not all(checks.values()):
+        raise typer.Exit(1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,7 @@ def prove(setup: Setup, witness: dict[str, object]) -> Proof:
     return Proof(proof, public)
 
 
-def verify_snarkjs(vkey: dict[str, Any], public: list[object], proof: dict[str, Any]) -> bool:
+def verify_snarkjs(vkey: dict[str, Any], public: Sequence[object], proof: dict[str, Any]) -> bool:
     """snarkjs's verdict (``groth16 verify``): True only when it prints OK and exits 0."""
     with tempfile.TemporaryDirectory(prefix="marketcraft-verify-") as tmp:
         work = Path(tmp)
@@ -67,7 +68,7 @@ def verify_snarkjs(vkey: dict[str, Any], public: list[object], proof: dict[str, 
 
 
 def verify_both(
-    vkey: dict[str, Any], public: list[object], proof: dict[str, Any]
+    vkey: dict[str, Any], public: Sequence[object], proof: dict[str, Any]
 ) -> dict[str, bool]:
     """Both verifiers' verdicts; malformed input is a False from the Python verifier."""
     try:
