@@ -25,7 +25,8 @@ from marketcraft.service.committer import Committer
 from marketcraft.service.errors import ERROR_RESPONSES, install_error_handlers
 from marketcraft.service.keys import load_or_create_signer
 from marketcraft.service.peg_markets import PegMarkets, tick_forever
-from marketcraft.service.routers import admin, opportunity, pages, peg, system
+from marketcraft.service.repo_sessions import RepoSessions
+from marketcraft.service.routers import admin, opportunity, pages, peg, repo, system
 from marketcraft.service.sessions import LoginRequired
 from marketcraft.service.settings import Settings
 from marketcraft.store.database import Database
@@ -53,7 +54,7 @@ PUBLIC_PATHS = frozenset(
 )
 
 #: every router the app serves; the role-matrix test walks these
-API_ROUTERS = (system.router, admin.router, opportunity.router, peg.router)
+API_ROUTERS = (system.router, admin.router, opportunity.router, peg.router, repo.router)
 
 #: seconds (see app_from_env)
 SWITCH_INTERVAL = 0.0005
@@ -138,6 +139,9 @@ def _attach(app: FastAPI, database: Database, signer: Signer | None, settings: S
     )
     app.state.committer = Committer(app.state.programs)
     app.state.peg_markets = PegMarkets(database.events)
+    app.state.repo_sessions = RepoSessions(
+        database.events, settings.data_dir / "repo-contract.key", settings.repo_cache
+    )
 
 
 def app_from_env() -> FastAPI:

@@ -25,5 +25,8 @@ class Settings(BaseSettings):
     #: how often ``marketcraft serve`` ticks every peg market (feed, band, correction, mode);
     #: 0 leaves ticking to the operator's POST /peg/markets/{name}/tick
     peg_tick_seconds: float = Field(default=60.0, ge=0, le=86_400)
+    #: where the repo contract's circuits and proof setups are cached (default: the user cache,
+    #: ``$XDG_CACHE_HOME/marketcraft`` or ``~/.cache/marketcraft``)
+    repo_cache: Path | None = None
     #: log level for the server (critical, error, warning, info, debug)
     log_level: str = "info"

@@ -1,0 +1,186 @@
+"""Sealed repo-trade sessions over HTTP. The operator (admin) opens and settles sessions; each
+dealer commits, then submits its sealed opening, then reads its own rate and the volume; the
+auditor reads the published settlement (commitments, outcome, proof) and the verification key.
+A dealer that is not in a session gets the same 404 as for a session that does not exist."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, status
+from pydantic import BaseModel, Field
+
+from marketcraft.kernel.errors import NotFound, ValidationError
+from marketcraft.repo.poseidon import FIELD
+from marketcraft.repo.schedule import Side
+from marketcraft.service.auth import RoleGuard
+from marketcraft.service.repo_sessions import RepoSessions, Session
+from marketcraft.service.roles import Role
+from marketcraft.store.principals import Principal
+
+router = APIRouter(tags=["sealed repo trades"])
+
+Admin = Annotated[Principal, Depends(RoleGuard(Role.ADMIN))]
+Dealer = Annotated[Principal, Depends(RoleGuard(Role.DEALER))]
+Reader = Annotated[Principal, Depends(RoleGuard(Role.DEALER, Role.AUDITOR, Role.ADMIN))]
+Auditor = Annotated[Principal, Depends(RoleGuard(Role.AUDITOR, Role.ADMIN))]
+
+
+class SessionIn(BaseModel):
+    name: str = Field(examples=["week-47"])
+    volumes: list[int] = Field(description="The common volume grid, from 0, increasing.")
+    deadline: datetime = Field(description="Commitments close (and openings open) here.")
+    mm_dealer: str = Field(description="The user who reports for the money-market side.")
+    rm_dealer: str = Field(description="The user who reports for the repo-borrower side.")
+    setup: str | None = Field(None, description="Setup id; default: the newest for the grid.")
+
+
+class CommitmentIn(BaseModel):
+    commitment: str = Field(description="Poseidon(schedule || hurdle || salt), decimal.")
+
+
+class OpeningIn(BaseModel):
+    sealed: str = Field(description="The opening sealed to the contract's key, base64.")
+
+
+class YourOutcome(BaseModel):
+    trade: bool
+    volume: int
+    rate: float = Field(description="The rate your client is offered, bp (0 without trade).")
+
+
+class SessionOut(BaseModel):
+    name: str
+    grid: list[int]
+    deadline: datetime
+    phase: str = Field(description="committing, opening or settled")
+    setup: str
+    commitments: dict[str, str] = Field(description="Posted commitments, by side (public).")
+    submitted: list[str] = Field(description="Sides whose sealed opening is in.")
+    side: str | None = Field(None, description="Your side, when you are one of its dealers.")
+    outcome: YourOutcome | None = Field(None, description="Your side's outcome, once settled.")
+
+
+class KeyOut(BaseModel):
+    public_key: str = Field(description="The contract's X25519 public key, hex.")
+
+
+class AuditOut(BaseModel):
+    settlement: dict[str, Any] = Field(description="Grid, commitments, outcome, proof, public.")
+    verification_key: dict[str, Any]
+
+
+def _sessions(request: Request) -> RepoSessions:
+    sessions: RepoSessions = request.app.state.repo_sessions
+    return sessions
+
+
+def _out(session: Session, user: Principal) -> SessionOut:
+    side = session.side_of(user.name) if user.role == Role.DEALER else None
+    outcome = None
+    if side is not None and session.settlement is not None:
+        shown = session.settlement["outcome"]
+        rate = shown["rate_mm"] if side is Side.MM else shown["rate_rm"]
+        outcome = YourOutcome(trade=shown["trade"], volume=shown["volume"], rate=rate)
+    assert session.deadline is not None
+    return SessionOut(
+        name=session.name,
+        grid=list(session.volumes),
+        deadline=session.deadline,
+        phase=session.phase,
+        setup=session.setup_id,
+        commitments={s.value: str(c) for s, c in sorted(session.commitments.items())},
+        submitted=sorted(s.value for s in session.sealed),
+        side=side.value if side else None,
+        outcome=outcome,
+    )
+
+
+def _visible(request: Request, name: str, user: Principal) -> Session:
+    session = _sessions(request).get(name)
+    if user.role == Role.DEALER and session.side_of(user.name) is None:
+        raise NotFound("no_session", "no such repo session")  # as for a missing session
+    return session
+
+
+@router.get("/repo/key", response_model=KeyOut, summary="The contract's public key")
+def contract_key(request: Request, _user: Reader) -> KeyOut:
+    return KeyOut(public_key=_sessions(request).key.public.hex())
+
+
+@router.post(
+    "/repo/sessions", response_model=SessionOut, status_code=status.HTTP_201_CREATED,
+    summary="Open a session (operator)",
+)  # fmt: skip
+def open_session(body: SessionIn, request: Request, user: Admin) -> SessionOut:
+    session = _sessions(request).open(
+        body.name,
+        volumes=body.volumes,
+        deadline=body.deadline,
+        mm=body.mm_dealer,
+        rm=body.rm_dealer,
+        setup_id=body.setup,
+        now=request.app.state.clock.now(),
+    )
+    return _out(session, user)
+
+
+@router.get("/repo/sessions", response_model=list[SessionOut], summary="Sessions you may see")
+def list_sessions(request: Request, user: Reader) -> list[SessionOut]:
+    sessions = [_sessions(request).get(n) for n in _sessions(request).names()]
+    if user.role == Role.DEALER:
+        sessions = [s for s in sessions if s.side_of(user.name) is not None]
+    return [_out(s, user) for s in sessions]
+
+
+@router.get("/repo/sessions/{name}", response_model=SessionOut, summary="One session")
+def get_session(name: str, request: Request, user: Reader) -> SessionOut:
+    return _out(_visible(request, name, user), user)
+
+
+@router.post(
+    "/repo/sessions/{name}/commitment", response_model=SessionOut,
+    summary="Post your commitment (dealer, before the deadline)",
+)  # fmt: skip
+def post_commitment(name: str, body: CommitmentIn, request: Request, user: Dealer) -> SessionOut:
+    text = body.commitment
+    if not text.isdigit() or int(text) >= FIELD:
+        raise ValidationError("bad_commitment", "a commitment is a field element, decimal")
+    session = _sessions(request).commit(name, user.name, int(text), request.app.state.clock.now())
+    return _out(session, user)
+
+
+@router.post(
+    "/repo/sessions/{name}/opening", response_model=SessionOut,
+    summary="Submit your sealed opening (dealer, from the deadline on)",
+)  # fmt: skip
+def post_opening(name: str, body: OpeningIn, request: Request, user: Dealer) -> SessionOut:
+    try:
+        box = base64.b64decode(body.sealed, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationError("bad_opening", "sealed must be base64") from None
+    session = _sessions(request).submit(name, user.name, box, request.app.state.clock.now())
+    return _out(session, user)
+
+
+@router.post(
+    "/repo/sessions/{name}/settle", response_model=SessionOut,
+    summary="Select, prove and publish (operator)",
+)  # fmt: skip
+def settle_session(name: str, request: Request, user: Admin) -> SessionOut:
+    return _out(_sessions(request).settle(name), user)
+
+
+@router.get(
+    "/repo/sessions/{name}/settlement", response_model=AuditOut,
+    summary="The published settlement and the key to verify it (auditor)",
+)  # fmt: skip
+def get_settlement(name: str, request: Request, _user: Auditor) -> AuditOut:
+    sessions = _sessions(request)
+    session = sessions.get(name)
+    if session.settlement is None:
+        raise ValidationError("not_settled", "the session is not settled yet")
+    return AuditOut(settlement=session.settlement, verification_key=sessions.setup(session).vkey)
