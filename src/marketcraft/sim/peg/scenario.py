@@ -8,11 +8,12 @@ are fractions. Every field has a default, so a scenario names only what it chang
 from __future__ import annotations
 
 import tomllib
-from dataclasses import MISSING, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from marketcraft.kernel.errors import ValidationError
+from marketcraft.kernel.tables import build_table
 
 __all__ = [
     "Feed",
@@ -168,45 +169,7 @@ _NESTED: dict[tuple[type, str], type] = {
 
 
 def _build(cls: type, raw: Any, where: str) -> Any:
-    if not isinstance(raw, dict):
-        raise ValidationError("bad_scenario", f"{where}: expected a table")
-    known = {f.name: f for f in fields(cls)}
-    unknown = set(raw) - set(known)
-    if unknown:
-        raise ValidationError("bad_scenario", f"{where}: unknown key(s) {sorted(unknown)}")
-    values: dict[str, Any] = {}
-    for name, value in raw.items():
-        inner = _NESTED.get((cls, name))
-        spot = f"{where}: {name}"
-        if inner is not None and isinstance(value, list):
-            values[name] = tuple(_build(inner, item, spot) for item in value)
-        elif inner is not None:
-            values[name] = _build(inner, value, spot)
-        else:
-            values[name] = _scalar(value, known[name].default, spot)
-    missing = [f.name for f in known.values() if f.name not in values and _required(f)]
-    if missing:
-        raise ValidationError("bad_scenario", f"{where}: missing key(s) {missing}")
-    return cls(**values)
-
-
-def _required(f: Any) -> bool:
-    return f.default is MISSING and f.default_factory is MISSING
-
-
-def _scalar(value: Any, default: Any, where: str) -> Any:
-    """``value`` as the type of the field's default (a number when it has none)."""
-    if isinstance(default, str):
-        if not isinstance(value, str):
-            raise ValidationError("bad_scenario", f"{where}: expected text")
-        return value
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValidationError("bad_scenario", f"{where}: expected a number, got {value!r}")
-    if isinstance(default, int) and not isinstance(default, bool):
-        if value != int(value):
-            raise ValidationError("bad_scenario", f"{where}: expected a whole number")
-        return int(value)
-    return float(value)
+    return build_table(cls, raw, where, _NESTED, "bad_scenario")
 
 
 def validate(s: Scenario) -> Scenario:

@@ -1,0 +1,61 @@
+"""TOML tables into frozen dataclasses, with errors that name the key: unknown and missing keys,
+and scalars checked against the type of the field's default (text, whole number, number)."""
+
+from __future__ import annotations
+
+from dataclasses import MISSING, fields
+from typing import Any
+
+from marketcraft.kernel.errors import ValidationError
+
+__all__ = ["build_table"]
+
+
+def build_table(
+    cls: type, raw: Any, where: str, nested: dict[tuple[type, str], type], code: str
+) -> Any:
+    """``cls(**raw)`` with every key checked; a key in ``nested`` holds a table (or a list of
+    tables) of that class. Errors are ValidationError(``code``) naming ``where`` and the key."""
+    if not isinstance(raw, dict):
+        raise ValidationError(code, f"{where}: expected a table")
+    known = {f.name: f for f in fields(cls)}
+    unknown = set(raw) - set(known)
+    if unknown:
+        raise ValidationError(code, f"{where}: unknown key(s) {sorted(unknown)}")
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        inner = nested.get((cls, name))
+        spot = f"{where}: {name}"
+        if inner is not None and isinstance(value, list):
+            values[name] = tuple(build_table(inner, item, spot, nested, code) for item in value)
+        elif inner is not None:
+            values[name] = build_table(inner, value, spot, nested, code)
+        else:
+            values[name] = _scalar(value, known[name].default, spot, code)
+    missing = [f.name for f in known.values() if f.name not in values and _required(f)]
+    if missing:
+        raise ValidationError(code, f"{where}: missing key(s) {missing}")
+    return cls(**values)
+
+
+def _required(f: Any) -> bool:
+    return bool(f.default is MISSING and f.default_factory is MISSING)
+
+
+def _scalar(value: Any, default: Any, where: str, code: str) -> Any:
+    """``value`` as the type of the field's default (a number when it has none)."""
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise ValidationError(code, f"{where}: expected text")
+        return value
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ValidationError(code, f"{where}: expected true or false")
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationError(code, f"{where}: expected a number, got {value!r}")
+    if isinstance(default, int):
+        if value != int(value):
+            raise ValidationError(code, f"{where}: expected a whole number")
+        return int(value)
+    return float(value)
