@@ -31,7 +31,7 @@ def build_table(
         elif inner is not None:
             values[name] = build_table(inner, value, spot, nested, code)
         else:
-            values[name] = _scalar(value, known[name].default, spot, code)
+            values[name] = _scalar(value, _kind(known[name]), spot, code)
     missing = [f.name for f in known.values() if f.name not in values and _required(f)]
     if missing:
         raise ValidationError(code, f"{where}: missing key(s) {missing}")
@@ -42,8 +42,16 @@ def _required(f: Any) -> bool:
     return bool(f.default is MISSING and f.default_factory is MISSING)
 
 
+def _kind(f: Any) -> Any:
+    """An example of the field's type: its default, or for a required field one made from its
+    annotation (``str``, ``int``, ``bool``; anything else is a number)."""
+    if f.default is not MISSING:
+        return f.default
+    return {"str": "", "int": 0, "bool": False}.get(str(f.type), 0.0)
+
+
 def _scalar(value: Any, default: Any, where: str, code: str) -> Any:
-    """``value`` as the type of the field's default (a number when it has none)."""
+    """``value`` as the type of ``default``."""
     if isinstance(default, str):
         if not isinstance(value, str):
             raise ValidationError(code, f"{where}: expected text")
