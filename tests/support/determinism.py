@@ -11,7 +11,8 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "marketcraft"
 
-#: the deterministic cores: the kernel, the AMM math, and each mechanism's core modules
+#: the deterministic cores: the kernel, the AMM math, and each mechanism's core modules (the
+#: deal desk is a Monte Carlo simulator over float arrays, with no ledger: not a core)
 CORE_GLOBS = [
     "kernel/*.py",
     "amm/*.py",
@@ -20,7 +21,8 @@ CORE_GLOBS = [
     "*/commands.py",
     "*/events.py",
     "*/state.py",
-    "*/terms.py",
+    "opportunity/terms.py",
+    "peg/terms.py",
     "peg/market.py",
     "peg/correction.py",
     "peg/feed.py",

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from marketcraft.kernel.errors import ValidationError
-from marketcraft.kernel.tables import build_table
+from marketcraft.tables import build_table
 
 __all__ = [
     "Costs",

@@ -1,4 +1,5 @@
-"""TOML tables into frozen dataclasses, with errors that name the key: unknown and missing keys,
+"""TOML tables into frozen dataclasses (scenario and deal files, read with floats: these are
+simulation inputs, not engine state), with errors that name the key: unknown and missing keys,
 and scalars checked against the type of the field's default (text, whole number, number)."""
 
 from __future__ import annotations
