@@ -107,6 +107,8 @@ def test_settle_says_what_to_do_without_a_setup_for_the_grid(tmp_path, cache):
     assert done.exit_code == 2
     assert "no proof setup for a 5-point grid" in done.output
     assert "repo setup --grid-size 5" in done.output
+    done = run("settle", mm, rm, "--setup", cache.id)
+    assert done.exit_code == 2 and "is for a 4-point grid, not 5" in done.output
     assert run("settle", mm, rm, "--no-proof", "--json").exit_code == 0
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "find_setup",
     "load_setup",
     "run_setup",
+    "setup_for",
     "vkey_id",
 ]
 
@@ -95,6 +96,23 @@ def find_setup(k: int, cache: Path | None = None) -> Setup | None:
     found = [load_setup(p) for p in setups.glob("*") if (p / "setup.json").exists()]
     matching = [s for s in found if s.k == k]
     return max(matching, key=lambda s: s.zkey.stat().st_mtime, default=None)
+
+
+def setup_for(k: int, setup_id: str | None = None, cache: Path | None = None) -> Setup:
+    """The named setup (which must be for a K-point grid), or the newest cached one for K;
+    a ValidationError saying what to run when there is none."""
+    setup = load_setup(setup_id, cache) if setup_id else find_setup(k, cache)
+    if setup is None:
+        raise ValidationError(
+            "no_setup",
+            f"no proof setup for a {k}-point grid: run `marketcraft repo setup --grid-size {k}`"
+            " (minutes) first",
+        )
+    if setup.k != k:
+        raise ValidationError(
+            "bad_setup", f"setup {setup.id[:12]} is for a {setup.k}-point grid, not {k}"
+        )
+    return setup
 
 
 def _power(constraints: int) -> int:

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from marketcraft.kernel.errors import MarketcraftError
+from marketcraft.repo.reports import read_json
 
 app = typer.Typer(no_args_is_help=True, help="Sealed repo-trade contract.")
 out = Console()
@@ -29,17 +30,6 @@ def _fail(exc: Exception, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _read_json(path: Path) -> Any:
-    from marketcraft.kernel.errors import ValidationError
-
-    try:
-        return json.loads(path.read_text())
-    except OSError as exc:
-        raise ValidationError("bad_file", f"{path}: cannot read: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise ValidationError("bad_file", f"{path}: not JSON: {exc.msg}") from None
-
-
 def _write_private(path: Path, text: str) -> None:
     """Write a file only its owner can read (it holds a secret)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -52,26 +42,16 @@ def _opening(path: Path, side: Any) -> Any:
     from marketcraft.repo.reports import report_from_plain
     from marketcraft.repo.sealing import Opening
 
-    plain = _read_json(path)
+    plain = read_json(path)
     if isinstance(plain, dict) and "salt" in plain:
         return Opening.from_plain(plain, str(path), side)
     return Opening.fresh(report_from_plain(plain, side, str(path)))
 
 
 def _setup_for(k: int, setup: str | None) -> Any:
-    from marketcraft.kernel.errors import ValidationError
-    from marketcraft.repo.ceremony import find_setup, load_setup
+    from marketcraft.repo.ceremony import setup_for
 
-    if setup:
-        return load_setup(setup)
-    found = find_setup(k)
-    if found is None:
-        raise ValidationError(
-            "no_setup",
-            f"no proof setup for a {k}-point grid: run `marketcraft repo setup --grid-size {k}`"
-            " (minutes), or pass --no-proof",
-        )
-    return found
+    return setup_for(k, setup)
 
 
 def _show(result: dict[str, Any], title: str) -> None:
@@ -148,7 +128,7 @@ def commit(
             which = Side(side)
         except ValueError:
             raise ValidationError("bad_side", "--side must be mm or rm") from None
-        opening = Opening.fresh(report_from_plain(_read_json(report), which, str(report)))
+        opening = Opening.fresh(report_from_plain(read_json(report), which, str(report)))
         sealed = None
         if seal_to is not None:
             try:
@@ -218,8 +198,8 @@ def prove_command(
     from marketcraft.repo.settlement import settle as settle_and_prove
 
     try:
-        mm_open = Opening.from_plain(_read_json(mm), str(mm), Side.MM)
-        rm_open = Opening.from_plain(_read_json(rm), str(rm), Side.RM)
+        mm_open = Opening.from_plain(read_json(mm), str(mm), Side.MM)
+        rm_open = Opening.from_plain(read_json(rm), str(rm), Side.RM)
         chosen = _setup_for(len(mm_open.report.volumes), setup)
         with err.status("proving"):
             settlement = settle_and_prove(chosen, mm_open, rm_open)
@@ -244,9 +224,9 @@ def verify_command(
     from marketcraft.repo.settlement import audit
 
     try:
-        plain = _read_json(settlement)
+        plain = read_json(settlement)
         if vkey is not None:
-            key = _read_json(vkey)
+            key = read_json(vkey)
         else:
             named = setup or (plain.get("setup") if isinstance(plain, dict) else None)
             if not isinstance(named, str):

@@ -10,7 +10,7 @@ from typing import Any
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.repo.schedule import Report, Side, bp_to_units
 
-__all__ = ["read_report", "report_from_plain"]
+__all__ = ["read_json", "read_report", "report_from_plain"]
 
 
 def report_from_plain(plain: Any, side: Side, where: str) -> Report:
@@ -35,11 +35,15 @@ def report_from_plain(plain: Any, side: Side, where: str) -> Report:
     )
 
 
-def read_report(path: Path, side: Side) -> Report:
+def read_json(path: Path, code: str = "bad_file") -> Any:
+    """A JSON file's content, or a ValidationError(``code``) naming the file and the problem."""
     try:
-        plain = json.loads(path.read_text())
+        return json.loads(path.read_text())
     except OSError as exc:
-        raise ValidationError("bad_report", f"{path}: cannot read: {exc.strerror}") from None
+        raise ValidationError(code, f"{path}: cannot read: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
-        raise ValidationError("bad_report", f"{path}: not JSON: {exc.msg}") from None
-    return report_from_plain(plain, side, str(path))
+        raise ValidationError(code, f"{path}: not JSON: {exc.msg}") from None
+
+
+def read_report(path: Path, side: Side) -> Report:
+    return report_from_plain(read_json(path, "bad_report"), side, str(path))

@@ -24,6 +24,7 @@ __all__ = [
     "Report",
     "Side",
     "bp_to_units",
+    "check_grid",
     "linear",
     "piecewise_linear",
     "units_to_bp",
@@ -56,16 +57,12 @@ class Report:
             raise ValidationError(
                 "bad_report", f"{who}: needs as many rates as volumes, at least two of each"
             )
-        for name, values in (("volumes", self.volumes), ("rates", self.rates)):
-            for v in values:
-                if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < LIMIT:
-                    raise ValidationError(
-                        "bad_report", f"{who}: {name} must be whole numbers in 0..2^31-1"
-                    )
-        if self.volumes[0] != 0:
-            raise ValidationError("bad_report", f"{who}: the grid must start at volume 0")
-        if any(b <= a for a, b in pairwise(self.volumes)):
-            raise ValidationError("bad_report", f"{who}: volumes must strictly increase")
+        check_grid(self.volumes, who, "bad_report")
+        for v in self.rates:
+            if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < LIMIT:
+                raise ValidationError(
+                    "bad_report", f"{who}: rates must be whole numbers in 0..2^31-1"
+                )
         pairs = list(pairwise(self.rates))
         if self.side is Side.MM and any(b < a for a, b in pairs):
             raise ValidationError(
@@ -79,6 +76,17 @@ class Report:
             raise ValidationError("bad_report", f"{who}: the hurdle must be a whole number")
         if not 0 <= self.hurdle < LIMIT:
             raise ValidationError("bad_report", f"{who}: the hurdle must be in 0..2^31-1")
+
+
+def check_grid(volumes: Sequence[int], who: str, code: str) -> None:
+    """A volume grid: whole numbers in 0..2^31-1, starting at 0, strictly increasing."""
+    for v in volumes:
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < LIMIT:
+            raise ValidationError(code, f"{who}: volumes must be whole numbers in 0..2^31-1")
+    if not volumes or volumes[0] != 0:
+        raise ValidationError(code, f"{who}: the grid must start at volume 0")
+    if any(b <= a for a, b in pairwise(volumes)):
+        raise ValidationError(code, f"{who}: volumes must strictly increase")
 
 
 def bp_to_units(value: object, what: str) -> int:

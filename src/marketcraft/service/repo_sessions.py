@@ -13,13 +13,12 @@ import re
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 from marketcraft.kernel.errors import ConcurrencyConflict, NotFound, ValidationError
-from marketcraft.repo.ceremony import Setup, find_setup, load_setup
-from marketcraft.repo.schedule import LIMIT, Side
+from marketcraft.repo.ceremony import Setup, load_setup, setup_for
+from marketcraft.repo.schedule import Side, check_grid
 from marketcraft.repo.sealing import ContractKey, open_box
 from marketcraft.repo.settlement import settle
 from marketcraft.store.records import EventStore, NewEvent
@@ -120,24 +119,10 @@ class RepoSessions:
             raise ValidationError("bad_dealers", "the two dealers must be different users")
         if deadline <= now:
             raise ValidationError("bad_deadline", "the commit deadline must be in the future")
-        if (
-            len(volumes) < 2
-            or volumes[0] != 0
-            or any(not 0 <= v < LIMIT for v in volumes)
-            or any(b <= a for a, b in pairwise(volumes))
-        ):
-            raise ValidationError(
-                "bad_grid", "the grid starts at 0 and strictly increases, below 2^31"
-            )
-        setup = (
-            load_setup(setup_id, self.cache) if setup_id else find_setup(len(volumes), self.cache)
-        )
-        if setup is None or setup.k != len(volumes):
-            raise ValidationError(
-                "no_setup",
-                f"no proof setup for a {len(volumes)}-point grid: run "
-                f"`marketcraft repo setup --grid-size {len(volumes)}` first",
-            )
+        if len(volumes) < 2:
+            raise ValidationError("bad_grid", "the grid needs at least two volumes")
+        check_grid(volumes, "the grid", "bad_grid")
+        setup = setup_for(len(volumes), setup_id, self.cache)
         data = {
             "name": name,
             "volumes": volumes,
@@ -155,7 +140,7 @@ class RepoSessions:
 
     def commit(self, name: str, user: str, commitment: int, now: datetime) -> Session:
         with self._lock:
-            session, side = self._dealer(name, user)
+            session, side = self.as_dealer(name, user)
             assert session.deadline is not None
             if now >= session.deadline:
                 raise ValidationError("too_late", "the commit deadline has passed")
@@ -169,7 +154,7 @@ class RepoSessions:
         """Accept a sealed opening: after the deadline, from a dealer that committed, and only
         if it opens to a report on the session's grid matching that dealer's commitment."""
         with self._lock:
-            session, side = self._dealer(name, user)
+            session, side = self.as_dealer(name, user)
             assert session.deadline is not None
             if now < session.deadline:
                 raise ValidationError(
@@ -203,7 +188,9 @@ class RepoSessions:
         return self.get(name)
 
     # -- helpers
-    def _dealer(self, name: str, user: str) -> tuple[Session, Side]:
+    def as_dealer(self, name: str, user: str) -> tuple[Session, Side]:
+        """The session and the user's side in it; NotFound, as for a missing session, when
+        the user is not one of its dealers."""
         session = self.get(name)
         side = session.side_of(user)
         if side is None:  # the same answer as for a session that does not exist

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, Field
 
-from marketcraft.kernel.errors import NotFound, ValidationError
+from marketcraft.kernel.errors import ValidationError
 from marketcraft.repo.poseidon import FIELD
 from marketcraft.repo.schedule import Side
 from marketcraft.service.auth import RoleGuard
@@ -100,10 +100,9 @@ def _out(session: Session, user: Principal) -> SessionOut:
 
 
 def _visible(request: Request, name: str, user: Principal) -> Session:
-    session = _sessions(request).get(name)
-    if user.role == Role.DEALER and session.side_of(user.name) is None:
-        raise NotFound("no_session", "no such repo session")  # as for a missing session
-    return session
+    if user.role == Role.DEALER:
+        return _sessions(request).as_dealer(name, user.name)[0]
+    return _sessions(request).get(name)
 
 
 @router.get("/repo/key", response_model=KeyOut, summary="The contract's public key")
