@@ -158,10 +158,10 @@ def test_the_python_verifier_refuses_malformed_input_with_a_reason(zk_setup, hon
         groth16.verify(zk_setup.vkey, [*honest.public[:-1], groth16.R], honest.proof)
 
 
-def test_a_proof_under_another_setup_is_rejected(zk_setup, honest, zk_cache):
+def test_a_proof_under_another_setup_is_rejected(zk_setup, honest, tmp_path):
     from marketcraft.repo.ceremony import contribute
 
-    later = contribute(zk_setup, "auditor", cache=zk_cache)
+    later = contribute(zk_setup, "auditor", cache=tmp_path)  # not the shared cache
     assert later.id != zk_setup.id and later.contributors[-1] == "auditor"
     assert verify_both(later.vkey, honest.public, honest.proof) == {
         "snarkjs": False,
