@@ -95,10 +95,10 @@ def test_parity_and_finite_differences(s, k, t, v, r, b):
 
 
 def test_at_expiry_and_without_volatility():
-    g = black_scholes([0.8, 1.0, 1.5], 1.0, 0.0, 1.0)
+    g = black_scholes([0.8, 1.0, 1.5], 1.0, 0.0, 1.0, 0.05, 0.05)
     assert g.price.tolist() == [0.0, 0.0, 0.5]
     assert g.delta.tolist() == [0.0, 0.5, 1.0]
-    assert g.gamma.tolist() == [0.0, 0.0, 0.0]
+    assert g.gamma.tolist() == g.vega.tolist() == g.theta.tolist() == [0.0, 0.0, 0.0]
     flat = black_scholes(1.5, 1.0, 1.0, 0.0, 0.05, 0.05)  # a sure payoff: 1.5 - e^-0.05
     assert float(flat.price) == pytest.approx(1.5 - math.exp(-0.05))
     assert float(flat.theta) == pytest.approx(-0.05 * math.exp(-0.05))

@@ -88,7 +88,9 @@ def black_scholes(  # noqa: PLR0917 (the conventional argument order)
     itm = np.where(sign * (forward - k) > 0, 1.0, np.where(forward == k, 0.5, 0.0))
     dead_delta = sign * itm * np.exp((b - r) * t)
     # with no volatility the payoff is sure: only carry and discounting move it
-    dead_theta = -sign * itm * ((b - r) * s * np.exp((b - r) * t) + r * k * np.exp(-r * t))
+    dead_theta = np.where(
+        t > 0, -sign * itm * ((b - r) * s * np.exp((b - r) * t) + r * k * np.exp(-r * t)), 0.0
+    )
     return Greeks(
         np.where(live, price, intrinsic),
         np.where(live, delta, dead_delta),

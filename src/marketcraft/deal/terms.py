@@ -10,7 +10,6 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.tables import build_table
@@ -247,10 +246,3 @@ def validate(t: Terms, base: Path = Path()) -> Terms:
     need(m.vol >= 0 and m.jumps_per_year >= 0 and m.jump_vol >= 0, "market vols must be >= 0")
     need(m.model != "bootstrap" or (base / m.csv).is_file(), f"market.csv: no file {m.csv!r}")
     return t
-
-
-def as_dict(t: Terms) -> dict[str, Any]:
-    """The terms as a dictionary (for reports)."""
-    from dataclasses import asdict
-
-    return asdict(t)
