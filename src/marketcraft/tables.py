@@ -1,15 +1,39 @@
-"""TOML tables into frozen dataclasses (scenario and deal files, read with floats: these are
-simulation inputs, not engine state), with errors that name the key: unknown and missing keys,
-and scalars checked against the type of the field's default (text, whole number, number)."""
+"""Simulation inputs from files (read with floats: these are simulation inputs, not engine
+state): TOML tables into frozen dataclasses (scenario and deal files), with errors that name
+the key (unknown and missing keys, scalars checked against the type of the field's default);
+and a named numeric column of a CSV file."""
 
 from __future__ import annotations
 
+import csv
 from dataclasses import MISSING, fields
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from marketcraft.kernel.errors import ValidationError
 
-__all__ = ["build_table"]
+__all__ = ["build_table", "read_column"]
+
+
+def read_column(path: Path, name: str, code: str) -> np.ndarray:
+    """Column ``name`` of a CSV file with a header row, as finite floats; ValidationError
+    (``code``) naming the file otherwise."""
+    try:
+        with path.open(newline="") as f:
+            rows = list(csv.DictReader(f))
+    except OSError as exc:
+        raise ValidationError(code, f"{path}: cannot read: {exc.strerror}") from None
+    if not rows or name not in rows[0]:
+        raise ValidationError(code, f"{path}: needs a {name!r} column and a row")
+    try:
+        values = np.array([float(r[name]) for r in rows])
+    except (TypeError, ValueError):
+        raise ValidationError(code, f"{path}: every {name} must be a number") from None
+    if not np.all(np.isfinite(values)):
+        raise ValidationError(code, f"{path}: every {name} must be finite")
+    return values
 
 
 def build_table(

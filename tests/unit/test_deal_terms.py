@@ -30,7 +30,7 @@ def test_the_shipped_deals_load():
 BASE = """
 name = "t"
 [loan]
-tokens = 1000
+tokens = 1_000_000
 """
 
 
@@ -50,6 +50,11 @@ tokens = 1000
         ("[market]\nmodel = 'bootstrap'\ncsv = 'nope.csv'", "no file 'nope.csv'"),
         ("[funding]\nmodel = 'csv'\ncsv = 'rates.csv'", "no file 'rates.csv'"),
         ("[[calls]]\ntokens = 10\nstrike = 1\naverage_days = 1.5", "expected a whole number"),
+        ("[pool]\nvalue = 4_000_000", "the pool's token side must fit in the loan"),
+        ("[hedge]\nkeep_inventory = 600_000", "must fit in the loan"),
+        ("[[venues]]\nname = 'A'\ndepth = 1\nclip = 0", "clip must be in (0, 1]"),
+        ("[desk]\nmargin = 0", "margin in (0, 1]"),
+        ("[simulation]\npaths = 0", "paths >= 1"),
     ],
 )
 def test_mistakes_are_named(tmp_path, extra, reason):

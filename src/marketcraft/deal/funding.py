@@ -9,13 +9,12 @@ per-interval rates, repeated from the start when the deal outlasts it."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
 
 from marketcraft.deal.terms import Funding
-from marketcraft.kernel.errors import ValidationError
+from marketcraft.tables import read_column
 
 __all__ = ["INTERVAL_DAYS", "funding_rates", "funding_received", "read_rates"]
 
@@ -29,20 +28,7 @@ def funding_received(position: np.ndarray, mark: np.ndarray, rate: np.ndarray) -
 
 
 def read_rates(path: Path) -> np.ndarray:
-    try:
-        with path.open(newline="") as f:
-            rows = list(csv.DictReader(f))
-    except OSError as exc:
-        raise ValidationError("bad_funding", f"{path}: cannot read: {exc.strerror}") from None
-    if not rows or "rate" not in rows[0]:
-        raise ValidationError("bad_funding", f"{path}: needs a 'rate' column and a row")
-    try:
-        rates = np.array([float(r["rate"]) for r in rows])
-    except ValueError:
-        raise ValidationError("bad_funding", f"{path}: every rate must be a number") from None
-    if not np.all(np.isfinite(rates)):
-        raise ValidationError("bad_funding", f"{path}: every rate must be finite")
-    return rates
+    return read_column(path, "rate", "bad_funding")
 
 
 def funding_rates(

@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtr
 
-__all__ = ["Greeks", "black_scholes"]
+__all__ = ["Greeks", "black_scholes", "call_value_delta"]
 
 _SQRT_2PI = np.sqrt(2.0 * np.pi)
 
@@ -98,3 +98,17 @@ def black_scholes(  # noqa: PLR0917 (the conventional argument order)
         np.where(live, vega, 0.0),
         np.where(live, theta, dead_theta),
     )
+
+
+def call_value_delta(spot: Array, strike: Array, tenor: float, vol: float) -> tuple[Array, Array]:
+    """A call's price and delta with r = b = 0 for one ``tenor`` and ``vol`` (scalars): the
+    simulator's hot path, equal to :func:`black_scholes` (tested) without its checks and the
+    greeks it does not need. At expiry: intrinsic value and the exercise indicator."""
+    if tenor <= 0 or vol <= 0:
+        itm = spot > strike
+        return np.maximum(spot - strike, 0.0), np.where(itm, 1.0, np.where(spot == strike, 0.5, 0.0))
+    root = vol * np.sqrt(tenor)
+    d1 = np.log(spot / strike) / root + 0.5 * root
+    n1 = ndtr(d1)
+    value: Array = spot * n1 - strike * ndtr(d1 - root)
+    return value, n1

@@ -16,12 +16,14 @@ from marketcraft.tables import build_table
 
 __all__ = [
     "Costs",
+    "Desk",
     "Funding",
     "Hedge",
     "Loan",
     "Market",
     "Pool",
     "Repayment",
+    "Simulation",
     "Terms",
     "Token",
     "Tranche",
@@ -71,7 +73,9 @@ class Tranche:
 class Venue:
     """A centralised exchange with a quoting obligation: quotes within ``band`` of mid, spread
     at most ``spread``, ``depth`` (stablecoin) per side; fills arrive at ``intensity`` x
-    exp(-``decay`` x distance in bp) per hour."""
+    exp(-``decay`` x distance in bp) per hour, each taking ``clip`` of the depth. Quotes lean
+    against inventory: ``skew`` x (inventory / starting inventory - 1) of the half-spread, at
+    most 90%, moves both quotes (the spread stays the same)."""
 
     name: str
     depth: float
@@ -79,18 +83,23 @@ class Venue:
     band: float = 0.02
     intensity: float = 20.0
     decay: float = 0.3
+    clip: float = 0.05
+    skew: float = 1.0
     adverse: float = 0.0  # mid moves against the fill by this fraction of the spread
 
 
 @dataclass(frozen=True)
 class Pool:
     """The DEX pool: ``value`` at listing, half in each asset; ``fee`` per swap, of which
-    ``lp_fee`` to liquidity providers; ``share`` of it belongs to the market maker."""
+    ``lp_fee`` to liquidity providers; ``share`` of it belongs to the market maker. Besides
+    arbitrage, ``organic_volume`` x value trades each day in both directions (fees, no net
+    price move)."""
 
     value: float = 1_000_000.0
     fee: float = 0.0025
     lp_fee: float = 0.0017
     share: float = 1.0
+    organic_volume: float = 0.25
 
 
 @dataclass(frozen=True)
@@ -116,10 +125,16 @@ class Costs:
 
 @dataclass(frozen=True)
 class Hedge:
-    """``initial``: ``article`` (sell 2.3M of the loan and short the rest with perps) or
-    ``economic`` (count the loan as the short it is); ``policy``: ``per_fill``, ``band`` (hedge
-    when |delta| > ``band_tokens``) or ``interval`` (every ``interval_hours``); ``delta_mode``:
-    which delta the hedge neutralises (both are always reported)."""
+    """Where the loan goes at the start and how the book stays neutral.
+
+    ``initial``: ``article`` keeps ``keep_inventory`` tokens on the venues and sells the rest
+    of the loan (beyond the pool's token side) at once; ``economic`` sells only
+    ``sell_for_quotes`` (for stablecoin to quote with) and keeps the rest on the venues.
+    ``policy``: ``per_fill`` (re-hedge every step, as the article does on each fill and for
+    the pool continuously), ``band`` (when |delta| > ``band_tokens``) or ``interval`` (every
+    ``interval_hours``). ``delta_mode``: which delta the perps neutralise, ``inventory``
+    (venues + pool + perps + calls) or ``economic`` (also the loan's short); both are always
+    reported."""
 
     initial: str = "economic"
     policy: str = "band"
@@ -133,7 +148,9 @@ class Hedge:
 @dataclass(frozen=True)
 class Market:
     """The token price: ``gbm`` with ``drift`` and ``vol`` per year and optional jumps
-    (``jumps_per_year``, log-size mean and vol), or ``bootstrap`` from a ``csv`` of prices."""
+    (``jumps_per_year``, log-size mean and vol), or ``bootstrap`` from a ``csv`` with a
+    ``price`` column sampled every simulation step, resampled in blocks of ``block_hours``.
+    Options and the loan are marked at ``vol`` (for a bootstrap: the data's own vol)."""
 
     model: str = "gbm"
     vol: float = 1.0
@@ -142,6 +159,27 @@ class Market:
     jump_mean: float = 0.0
     jump_vol: float = 0.0
     csv: str = ""
+    block_hours: float = 24.0
+
+
+@dataclass(frozen=True)
+class Desk:
+    """The market maker's own side: ``capital`` in stablecoin at the start; perp ``margin``
+    (initial margin per unit of notional, for the margin report); an American call is
+    exercised at the first touch of strike x (1 + ``exercise_buffer``)."""
+
+    capital: float = 1_000_000.0
+    margin: float = 0.1
+    exercise_buffer: float = 0.05
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """Defaults for ``deal analyze`` (the command line overrides them)."""
+
+    paths: int = 2_000
+    step_hours: float = 1.0
+    seed: int = 1
 
 
 @dataclass(frozen=True)
@@ -157,6 +195,8 @@ class Terms:
     costs: Costs = field(default_factory=Costs)
     hedge: Hedge = field(default_factory=Hedge)
     market: Market = field(default_factory=Market)
+    desk: Desk = field(default_factory=Desk)
+    simulation: Simulation = field(default_factory=Simulation)
 
 
 _NESTED: dict[tuple[type, str], type] = {
@@ -170,6 +210,8 @@ _NESTED: dict[tuple[type, str], type] = {
     (Terms, "costs"): Costs,
     (Terms, "hedge"): Hedge,
     (Terms, "market"): Market,
+    (Terms, "desk"): Desk,
+    (Terms, "simulation"): Simulation,
 }
 
 
@@ -223,11 +265,15 @@ def validate(t: Terms, base: Path = Path()) -> Terms:
         where = f"venue {v.name!r}"
         need(v.depth > 0 and v.spread > 0, f"{where}: depth and spread must be > 0")
         need(0 < v.band < 1, f"{where}: band must be in (0, 1)")
-        need(v.intensity >= 0 and v.decay >= 0 and v.adverse >= 0,
-             f"{where}: intensity, decay and adverse must be >= 0")  # fmt: skip
+        need(v.intensity >= 0 and v.decay >= 0 and v.adverse >= 0 and v.skew >= 0,
+             f"{where}: intensity, decay, skew and adverse must be >= 0")  # fmt: skip
+        need(0 < v.clip <= 1, f"{where}: clip must be in (0, 1]")
     p = t.pool
     need(p.value >= 0 and 0 <= p.lp_fee <= p.fee < 1, "pool: value >= 0, 0 <= lp_fee <= fee < 1")
     need(0 <= p.share <= 1, "pool.share must be in [0, 1]")
+    need(p.organic_volume >= 0, "pool.organic_volume must be >= 0")
+    pooled = p.share * p.value / 2 / t.token.listing_price
+    need(pooled <= t.loan.tokens, "the pool's token side must fit in the loan")
     _choice(t.funding.model, ("constant", "mean_reverting", "csv"), "funding.model")
     need(t.funding.model != "csv" or (base / t.funding.csv).is_file(),
          f"funding.csv: no file {t.funding.csv!r}")  # fmt: skip
@@ -239,10 +285,17 @@ def validate(t: Terms, base: Path = Path()) -> Terms:
     _choice(h.policy, ("per_fill", "band", "interval"), "hedge.policy")
     _choice(h.delta_mode, ("inventory", "economic"), "hedge.delta_mode")
     need(h.band_tokens >= 0 and h.interval_hours > 0, "hedge band >= 0 and interval > 0")
-    need(0 <= h.keep_inventory + h.sell_for_quotes <= t.loan.tokens,
-         "hedge.keep_inventory + sell_for_quotes must fit in the loan")  # fmt: skip
+    need(h.keep_inventory >= 0 and h.sell_for_quotes >= 0, "hedge amounts must be >= 0")
+    need(h.keep_inventory + h.sell_for_quotes + pooled <= t.loan.tokens,
+         "hedge.keep_inventory + sell_for_quotes + the pool's tokens must fit in the loan")  # fmt: skip
     m = t.market
     _choice(m.model, ("gbm", "bootstrap"), "market.model")
     need(m.vol >= 0 and m.jumps_per_year >= 0 and m.jump_vol >= 0, "market vols must be >= 0")
+    need(m.block_hours > 0, "market.block_hours must be > 0")
     need(m.model != "bootstrap" or (base / m.csv).is_file(), f"market.csv: no file {m.csv!r}")
+    d = t.desk
+    need(d.capital >= 0 and 0 < d.margin <= 1 and d.exercise_buffer >= 0,
+         "desk: capital >= 0, margin in (0, 1], exercise_buffer >= 0")  # fmt: skip
+    sim = t.simulation
+    need(sim.paths >= 1 and 0 < sim.step_hours <= 24, "simulation: paths >= 1, step_hours 0..24")
     return t

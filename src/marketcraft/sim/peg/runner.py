@@ -10,17 +10,14 @@ from __future__ import annotations
 import itertools
 import math
 import os
-import queue as queues
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
-from functools import partial
-from multiprocessing import Manager
 from typing import Any
 
 import numpy as np
 
 from marketcraft.kernel.errors import ValidationError
+from marketcraft.sim.dispatch import Progress, run_jobs
 from marketcraft.sim.peg.metrics import summarize
 from marketcraft.sim.peg.model import simulate
 from marketcraft.sim.peg.scenario import Scenario
@@ -37,8 +34,6 @@ SWEEPABLE = {
     "correction_hours": "correction_hours",
     "fee_slope": "fee_slope",
 }
-
-Progress = Callable[[int, int], None]  # (steps done, steps in all)
 
 
 @dataclass
@@ -79,16 +74,13 @@ def grid(s: Scenario, sweep: dict[str, list[float]]) -> list[tuple[dict[str, flo
     return points
 
 
-def _chunk(s: Scenario, ids: list[int], step: Callable[[int], None] | None = None) -> Any:
-    """One worker's share: simulate runs ``ids`` (a top-level function, so it pickles), telling
-    ``step`` how far it got about once a simulated day."""
-    metrics, series, _ = simulate(s, ids, progress=step)
+def _chunk(
+    s: Scenario, ids: list[int], progress: Callable[[int], None] | None = None
+) -> Any:
+    """One worker's share: simulate runs ``ids``, telling ``progress`` how far it got about
+    once a simulated day."""
+    metrics, series, _ = simulate(s, ids, progress=progress)
     return metrics, series
-
-
-def _put(updates: Any, job: int, done: int) -> None:
-    """Progress from a worker process: through a manager queue to the parent."""
-    updates.put((job, done))
 
 
 def run_scenario(
@@ -111,74 +103,11 @@ def run_scenario(
         for p in range(len(points))
         for start in range(0, s.runs, size)
     ]
-    total = s.steps * len(jobs)
-    if scheduler:
-        outputs = _on_dask(scheduler, points, jobs, progress, s.steps)
-    elif workers == 1:
-        outputs = []
-        for i, (p, ids) in enumerate(jobs):
-            base = i * s.steps
-
-            def step(done: int, base: int = base) -> None:
-                if progress:
-                    progress(base + done, total)
-
-            outputs.append(_chunk(points[p][1], ids, step))
-    else:
-        outputs = _on_processes(workers, points, jobs, progress, s.steps)
+    outputs = run_jobs(
+        _chunk, [(points[p][1], ids) for p, ids in jobs], s.steps,
+        workers=workers, scheduler=scheduler, progress=progress,
+    )  # fmt: skip
     return _gather(s, points, jobs, outputs)
-
-
-def _on_processes(
-    workers: int,
-    points: list[tuple[dict[str, float], Scenario]],
-    jobs: list[tuple[int, list[int]]],
-    progress: Progress | None,
-    steps: int,
-) -> list[Any]:
-    total = steps * len(jobs)
-    done = [0] * len(jobs)
-    with Manager() as manager, ProcessPoolExecutor(max_workers=workers) as pool:
-        updates = manager.Queue()
-        futures: dict[Future[Any], int] = {
-            pool.submit(_chunk, points[p][1], ids, partial(_put, updates, i)): i
-            for i, (p, ids) in enumerate(jobs)
-        }
-        pending = set(futures)
-        while pending:
-            finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-            for future in finished:
-                done[futures[future]] = steps
-            while True:
-                try:
-                    job, reached = updates.get_nowait()
-                except queues.Empty:
-                    break
-                done[job] = max(done[job], reached)
-            if progress:
-                progress(sum(done), total)
-        return [future.result() for future in sorted(futures, key=futures.__getitem__)]
-
-
-def _on_dask(
-    address: str,
-    points: list[tuple[dict[str, float], Scenario]],
-    jobs: list[tuple[int, list[int]]],
-    progress: Progress | None,
-    steps: int,
-) -> list[Any]:
-    try:
-        from distributed import Client, as_completed
-    except ImportError:  # pragma: no cover - the extra is missing
-        raise ValidationError(
-            "no_dask", "running on a cluster needs Dask: pip install 'marketcraft[dask]'"
-        ) from None
-    with Client(address) as client:  # type: ignore[no-untyped-call]
-        futures = [client.submit(_chunk, points[p][1], ids, pure=False) for p, ids in jobs]
-        for finished, _ in enumerate(as_completed(futures), start=1):  # type: ignore[no-untyped-call]
-            if progress:
-                progress(finished * steps, len(jobs) * steps)
-        return client.gather(futures)  # type: ignore[no-any-return]
 
 
 def _gather(

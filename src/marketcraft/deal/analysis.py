@@ -1,0 +1,144 @@
+"""Analyse a deal: simulate the strategy on many paths (in chunks, on local processes or a
+Dask cluster) and gather the market maker's and the project's view.
+
+Paths are simulated in chunks of :data:`CHUNK`; chunk ``i`` draws from a generator seeded with
+``(seed, i)``, so the results depend on the seed and the number of paths only, not on how many
+workers ran them."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from marketcraft.deal.book import BUCKETS
+from marketcraft.deal.engine import SERIES, ChunkResult, Clock, simulate
+from marketcraft.deal.terms import Terms
+from marketcraft.deal.valuation import OptionValues, option_values
+from marketcraft.sim.dispatch import Progress, run_jobs
+
+__all__ = ["CHUNK", "Analysis", "analyze", "summarize"]
+
+CHUNK = 2_500
+
+
+@dataclass
+class Analysis:
+    terms: Terms
+    paths: int
+    step_hours: float
+    seed: int
+    metrics: dict[str, np.ndarray]  # one value per path
+    series: dict[str, np.ndarray]  # (days, paths) float32
+    days: np.ndarray  # the day of each series row
+    attribution: np.ndarray  # (days, buckets): mean cumulative bucket per path
+    residual: float  # largest attribution gap on any path, relative to NAV
+    values: OptionValues
+    summary: dict[str, float] = field(default_factory=dict)
+
+
+def _chunk(
+    terms: Terms,
+    paths: int,
+    seed: int,
+    chunk: int,
+    step_hours: float,
+    base: str,
+    progress: Callable[[int], None] | None = None,
+) -> ChunkResult:
+    return simulate(
+        terms, paths, seed=seed, chunk=chunk, step_hours=step_hours, base=Path(base),
+        progress=progress,
+    )  # fmt: skip
+
+
+def analyze(  # noqa: PLR0913 (the run's settings, all optional)
+    terms: Terms,
+    *,
+    paths: int | None = None,
+    step_hours: float | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+    base: Path = Path(),
+) -> Analysis:
+    """Simulate ``paths`` paths (default: the terms' ``[simulation]``) and summarise them.
+    ``base`` is where the terms' CSV files are looked for."""
+    sim = terms.simulation
+    paths = paths or sim.paths
+    step_hours = step_hours or sim.step_hours
+    seed = sim.seed if seed is None else seed
+    clock = Clock.of(terms, step_hours)
+    sizes = [min(CHUNK, paths - start) for start in range(0, paths, CHUNK)]
+    jobs = [(terms, n, seed, i, step_hours, str(base)) for i, n in enumerate(sizes)]
+    outputs: list[ChunkResult] = run_jobs(
+        _chunk, jobs, clock.steps, workers=workers or os.cpu_count() or 1,
+        scheduler=scheduler, progress=progress,
+    )  # fmt: skip
+    metrics = {k: np.concatenate([o.metrics[k] for o in outputs]) for k in outputs[0].metrics}
+    series = {k: np.concatenate([o.series[k] for o in outputs], axis=1) for k in SERIES}
+    attribution = sum(o.buckets_sum for o in outputs) / paths
+    days = clock.records() * step_hours / 24.0
+    values = option_values(terms, base=base, step_hours=step_hours, seed=seed)
+    found = Analysis(
+        terms, paths, step_hours, seed, metrics, series, days, np.asarray(attribution),
+        max(o.residual for o in outputs), values,
+    )  # fmt: skip
+    found.summary = summarize(found)
+    return found
+
+
+def _tail(pnl: np.ndarray, level: float) -> tuple[float, float]:
+    """Value at risk and expected shortfall at ``level`` (losses as positive numbers)."""
+    cut = float(np.quantile(pnl, level))
+    below = pnl[pnl <= cut]
+    return -cut, -float(below.mean()) if below.size else -cut
+
+
+def summarize(a: Analysis) -> dict[str, float]:
+    """The headline numbers of both views (see :data:`marketcraft.reports.deal_report`)."""
+    m = a.metrics
+    pnl = m["pnl"]
+    out: dict[str, Any] = {
+        "pnl_mean": pnl.mean(),
+        "pnl_median": np.median(pnl),
+        "pnl_std": pnl.std(),
+        "loss_probability": (pnl < 0).mean(),
+        "drawdown_mean": m["drawdown"].mean(),
+        "drawdown_p95": np.quantile(m["drawdown"], 0.95),
+        "sharpe_median": np.median(m["sharpe"]),
+        "hedge_turnover_mean": m["turnover"].mean(),
+        "hedge_trades_mean": m["hedge_trades"].mean(),
+        "hedge_cost_mean": m["hedge_cost"].mean(),
+        "lvr_mean": m["lvr"].mean(),
+        "peak_perp_mean": m["peak_perp"].mean(),
+        "peak_perp_p95": np.quantile(m["peak_perp"], 0.95),
+        "peak_margin_p95": np.quantile(m["peak_margin"], 0.95),
+        "min_cash_p5": np.quantile(m["min_cash"], 0.05),
+        "project_cash_mean": m["project_cash"].mean(),
+        "tokens_sold_mean": m["tokens_sold"].mean(),
+        "initial_sold": m["initial_sold"].mean(),
+        "repaid_in_cash_share": m["repaid_in_cash"].mean(),
+        "delta_economic_start": float(a.series["delta_economic"][0].mean()),
+        "delta_inventory_start": float(a.series["delta_inventory"][0].mean()),
+        "options_bs": a.values.black_scholes.sum(),
+        "options_mc": a.values.monte_carlo.sum(),
+        "attribution_residual": a.residual,
+    }
+    for level in (0.05, 0.01):
+        var, cvar = _tail(pnl, level)
+        out[f"var_{level:.0%}"] = var
+        out[f"cvar_{level:.0%}"] = cvar
+    for name in BUCKETS:
+        out[f"attr_{name}"] = m[name].mean()
+    for j in range(len(a.terms.calls)):
+        out[f"exercise_probability_{j}"] = m[f"exercised_{j}"].mean()
+    for v, venue in enumerate(a.terms.venues):
+        out[f"uptime_{venue.name}"] = m[f"uptime_{v}"].mean()
+    return {k: float(v) for k, v in out.items() if not (isinstance(v, float) and math.isnan(v))}

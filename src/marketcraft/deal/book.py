@@ -1,0 +1,229 @@
+"""The market maker's book on every path, and every change to it booked to one attribution
+bucket as it happens.
+
+Holdings: stablecoin ``cash``; tokens on each venue (``inventory``, venues x paths) and off
+the venues (``wallet``); a perp position (variation margin settles into cash every step); a
+``share`` of the DEX pool whose reserves are ``tokens``/``stable``; the calls (their mark,
+``options``); and the loan (its mark, ``liability``). Prices are stablecoin per token."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from marketcraft.deal.dex import arbitrage
+from marketcraft.deal.funding import funding_received
+from marketcraft.deal.terms import Costs, Pool, Terms
+
+if TYPE_CHECKING:
+    from marketcraft.deal.options import OptionBook
+    from marketcraft.deal.venues import Fills
+
+__all__ = ["BUCKETS", "Book", "trade_cost"]
+
+#: where every change in NAV is booked
+BUCKETS = (
+    "spread", "spot", "lp_divergence", "lp_fees", "hedge", "funding", "options", "liability",
+    "costs",
+)  # fmt: skip
+
+
+def trade_cost(notional: np.ndarray, costs: Costs) -> np.ndarray:
+    """Taker fee + half the spread + impact growing with size (``impact`` per $1M)."""
+    out: np.ndarray = notional * (
+        costs.taker_fee + costs.half_spread + costs.impact * notional / 1e6
+    )
+    return out
+
+
+class Book:
+    def __init__(self, terms: Terms, paths: int, depth: np.ndarray) -> None:
+        p0 = terms.token.listing_price
+        self.costs = terms.costs
+        self.capital = terms.desk.capital
+        self.cash = np.full(paths, self.capital)
+        self.depth = depth
+        self.inventory = np.zeros((len(depth), paths))
+        self.target = np.ones((len(depth), paths))
+        self.wallet = np.zeros(paths)
+        self.perp = np.zeros(paths)
+        self.tokens = np.full(paths, terms.pool.value / 2.0 / p0)
+        self.stable = np.full(paths, terms.pool.value / 2.0)
+        self.share = 0.0  # until the pool is funded
+        self.options = np.zeros(paths)
+        self.liability = np.zeros(paths)
+        self.bucket = {name: np.zeros(paths) for name in BUCKETS}
+        self.sold = np.zeros(paths)
+        self.scale = max(self.capital, terms.loan.tokens * p0, 1.0)
+        zeros = {name: np.zeros(paths) for name in (
+            "turnover", "hedge_trades", "hedge_cost", "lvr", "project_cash", "peak_perp",
+            "peak_margin", "drawdown", "repaid_in_cash", "initial_sold",
+        )}  # fmt: skip
+        self.track = zeros
+        self.track["min_cash"] = self.cash.copy()
+        self.peak = np.full(paths, self.capital)
+        self.uptime = np.zeros_like(self.inventory)
+        self.stockouts = np.zeros_like(self.inventory)
+
+    @property
+    def k(self) -> np.ndarray:
+        out: np.ndarray = self.tokens * self.stable
+        return out
+
+    def held(self) -> np.ndarray:
+        out: np.ndarray = self.inventory.sum(axis=0) + self.wallet
+        return out
+
+    def nav(self, price: np.ndarray) -> np.ndarray:
+        """Net asset value, recomputed from the holdings."""
+        pool = self.share * (self.tokens * price + self.stable)
+        out: np.ndarray = self.cash + self.held() * price + pool + self.options - self.liability
+        return out
+
+    def residual(self, price: np.ndarray) -> float:
+        """The largest gap, relative to the book's scale, between NAV less capital and the
+        buckets' sum on any path."""
+        booked = sum(self.bucket.values())
+        gap = np.abs(self.nav(price) - self.capital - booked)
+        return float(np.max(gap / np.maximum(np.abs(self.nav(price)), self.scale)))
+
+    def _pay_costs(self, cost: np.ndarray) -> None:
+        self.cash -= cost
+        self.bucket["costs"] -= cost
+
+    def place(self, terms: Terms, price: np.ndarray) -> None:
+        """The start: the loan's tokens arrive (its mark is already booked); fund the pool's
+        share from them and the cash, sell what the preset sells, spread the rest over the
+        venues in proportion to their depth."""
+        loan, hedge = terms.loan.tokens, terms.hedge
+        self.wallet += loan
+        self.share = terms.pool.share
+        pooled = self.share * self.tokens
+        self.wallet -= pooled
+        self.cash -= self.share * self.stable
+        self._pay_costs(np.full_like(price, terms.costs.gas))
+        sold = loan - pooled - hedge.keep_inventory if hedge.initial == "article" else (
+            hedge.sell_for_quotes
+        )
+        sell = np.full_like(price, sold)
+        self._sell(sell, price)
+        self.wallet -= sell
+        self.track["initial_sold"] = sell
+        if len(self.depth):
+            self.inventory = self.wallet * self.depth / self.depth.sum()
+            self.target = np.maximum(self.inventory, self.depth / price)
+            self.wallet = np.zeros_like(price)
+
+    def _sell(self, tokens: np.ndarray, price: np.ndarray) -> None:
+        """Sell ``tokens`` (negative: buy) at market from the cash's point of view; tokens
+        themselves are moved by the caller."""
+        notional = np.abs(tokens) * price
+        self.cash += tokens * price
+        self._pay_costs(trade_cost(notional, self.costs))
+        self.sold += tokens
+
+    def move(self, old: np.ndarray, new: np.ndarray) -> None:
+        change = new - old
+        self.bucket["spot"] += self.held() * change
+        self.bucket["hedge"] += self.perp * change
+        self.cash += self.perp * change
+        self.bucket["lp_divergence"] += self.share * self.tokens * change
+
+    def pool_step(self, pool: Pool, price: np.ndarray, dt: float, lvr_scale: float) -> None:
+        """Arbitrage to ``price``, then the organic volume's fees (which keep the price)."""
+        before = self.share * (self.tokens * price + self.stable)
+        self.tokens, self.stable, fees = arbitrage(
+            self.tokens, self.stable, price, pool.fee, pool.lp_fee
+        )
+        after = self.share * (self.tokens * price + self.stable)
+        self.bucket["lp_fees"] += self.share * fees
+        self.bucket["lp_divergence"] += after - before - self.share * fees
+        grow = pool.organic_volume * pool.lp_fee * dt * 365.0 / 2.0
+        value = self.tokens * price + self.stable
+        # half the volume pays in each asset; the fee stays in the pool pro rata
+        self.tokens *= 1.0 + grow
+        self.stable *= 1.0 + grow
+        self.bucket["lp_fees"] += self.share * value * grow
+        self.track["lvr"] += lvr_scale * self.share * value
+
+    def fill(self, fills: Fills) -> None:
+        self.inventory += fills.bought - fills.sold
+        self.cash += fills.cash
+        self.bucket["spread"] += fills.edge
+        self.sold += (fills.sold - fills.bought).sum(axis=0)
+        self.uptime += fills.up
+        self.stockouts += fills.stocked_out
+
+    def deltas(self, options: OptionBook, liability_delta: np.ndarray) -> dict[str, np.ndarray]:
+        """Token deltas: ``inventory`` (holdings, pool, perps, calls) and ``economic`` (also
+        the loan, a short)."""
+        held = self.held() + self.share * self.tokens + self.perp + options.delta.sum(axis=0)
+        return {"inventory": held, "economic": held - liability_delta}
+
+    def hedge_to(self, delta: np.ndarray, price: np.ndarray, due: np.ndarray) -> None:
+        """Trade perps to bring ``delta`` to zero where ``due``."""
+        trade = np.where(due, -delta, 0.0)
+        notional = np.abs(trade) * price
+        cost = trade_cost(notional, self.costs)
+        self.perp += trade
+        self._pay_costs(cost)
+        self.track["turnover"] += notional
+        self.track["hedge_trades"] += trade != 0
+        self.track["hedge_cost"] += cost
+
+    def fund(self, price: np.ndarray, rate: np.ndarray) -> None:
+        received = funding_received(self.perp, price, rate)
+        self.cash += received
+        self.bucket["funding"] += received
+
+    def exercise(
+        self, price: np.ndarray, marks: np.ndarray, tokens: np.ndarray, paid: np.ndarray
+    ) -> None:
+        """Calls exercised: pay the strikes, sell the tokens at market."""
+        self.cash -= paid
+        self.bucket["options"] += tokens * price - paid - marks
+        self.options -= marks
+        self._sell(tokens, price)
+        self.track["project_cash"] += paid
+
+    def mature(self, price: np.ndarray, cash_strike: float, owed: float) -> None:
+        """The loan's end: leave the pool, close the perps, repay (cash where the deal allows
+        it and it is cheaper, else tokens, buying any shortfall), venues' tokens come home."""
+        self.wallet += self.share * self.tokens + self.inventory.sum(axis=0)
+        self.cash += self.share * self.stable
+        self.share = 0.0
+        self.inventory = np.zeros_like(self.inventory)
+        self._pay_costs(np.full_like(price, self.costs.gas))
+        self.hedge_to(self.perp, price, np.ones_like(price, dtype=bool))
+        in_cash = (price > cash_strike) if cash_strike else np.zeros_like(price, dtype=bool)
+        shortfall = np.where(in_cash, 0.0, np.maximum(owed - self.wallet, 0.0))
+        self._sell(-shortfall, price)
+        self.wallet += shortfall - np.where(in_cash, 0.0, owed)
+        self.cash -= np.where(in_cash, owed * cash_strike, 0.0)
+        self.track["project_cash"] += np.where(in_cash, owed * cash_strike, 0.0)
+        self.track["repaid_in_cash"] = in_cash.astype(float)
+        self.liability = np.zeros_like(price)
+
+    def drawdown(self, nav: np.ndarray) -> None:
+        """Track the largest fall of ``nav`` from its peak (sampled daily)."""
+        np.maximum(self.peak, nav, out=self.peak)
+        np.maximum(self.track["drawdown"], self.peak - nav, out=self.track["drawdown"])
+
+    def watch(self, price: np.ndarray, margin: float) -> None:
+        """Every step: peak perp notional and margin, lowest cash."""
+        notional = np.abs(self.perp) * price
+        np.maximum(self.track["peak_perp"], notional, out=self.track["peak_perp"])
+        np.maximum(self.track["peak_margin"], notional * margin, out=self.track["peak_margin"])
+        np.minimum(self.track["min_cash"], self.cash, out=self.track["min_cash"])
+
+    def metrics(self, price: np.ndarray, venues: int, steps: int) -> dict[str, np.ndarray]:
+        out = {"pnl": self.nav(price) - self.capital, "final_price": price.copy()}
+        out.update({name: value.copy() for name, value in self.bucket.items()})
+        out.update({name: value.copy() for name, value in self.track.items()})
+        out["tokens_sold"] = self.sold.copy()
+        out["tokens_left"] = self.wallet.copy()
+        for v in range(venues):
+            out[f"uptime_{v}"] = self.uptime[v] / steps
+            out[f"stockouts_{v}"] = self.stockouts[v].copy()
+        return out

@@ -1,0 +1,42 @@
+"""The DEX pool under arbitrage, vectorised over paths.
+
+After the outside price moves, an arbitrageur trades the constant-product pool until buying or
+selling one more token there no longer pays (PancakeSwap v2 pricing: the input less the fee
+goes into the pricing, ``gamma = 1 - fee``). The whole input goes into the reserves except the
+protocol's cut (``fee - lp_fee``); the liquidity providers' part of the fee stays in the pool,
+and that is what :func:`arbitrage` reports as fees."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["arbitrage", "inflow"]
+
+
+def inflow(r_in: np.ndarray, r_out: np.ndarray, outside: np.ndarray, gamma: float) -> np.ndarray:
+    """How much of the ``in`` asset an arbitrageur pays in so that the pool's marginal price
+    of ``out`` (with the fee) reaches ``outside`` (the price of ``out`` in ``in``); 0 where
+    the pool is already within the fee band. The positive root of
+    ``gamma u^2 + (1 + gamma) r_in u + r_in^2 - gamma outside r_in r_out = 0``, written to
+    keep its precision when ``u`` is small."""
+    c = gamma * outside * r_in * r_out - r_in * r_in
+    root = np.sqrt((r_in * (1.0 - gamma)) ** 2 + 4.0 * gamma * gamma * outside * r_in * r_out)
+    out: np.ndarray = np.maximum(2.0 * c / ((1.0 + gamma) * r_in + root), 0.0)
+    return out
+
+
+def arbitrage(
+    tokens: np.ndarray, stable: np.ndarray, price: np.ndarray, fee: float, lp_fee: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The reserves after the arbitrage at outside ``price``, and the liquidity providers'
+    fees from it (in stablecoin at ``price``)."""
+    gamma = 1.0 - fee
+    protocol = fee - lp_fee
+    buy = inflow(stable, tokens, price, gamma)  # stablecoin in, tokens out
+    sell = inflow(tokens, stable, 1.0 / price, gamma)  # tokens in, stablecoin out
+    tokens_out = gamma * buy * tokens / (stable + gamma * buy)
+    stable_out = gamma * sell * stable / (tokens + gamma * sell)
+    new_tokens = tokens - tokens_out + sell * (1.0 - protocol)
+    new_stable = stable - stable_out + buy * (1.0 - protocol)
+    fees: np.ndarray = lp_fee * (buy + sell * price)
+    return new_tokens, new_stable, fees

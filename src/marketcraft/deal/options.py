@@ -1,0 +1,94 @@
+"""The market maker's call tranches on every path: strikes (fixed, or a multiple of the average
+price over the first days after launch), Black-Scholes marks and deltas, and exercise.
+
+A TWAP-struck tranche is marked before its fixing at the strike the average would give if the
+price stayed where it is: ``multiple x (sum so far + price x steps left) / steps``. An
+American tranche is exercised at the first touch of ``strike x (1 + buffer)`` once its strike
+is fixed; every tranche still alive at expiry is exercised if it is in the money."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from marketcraft.deal.greeks import black_scholes, call_value_delta
+from marketcraft.deal.terms import Tranche
+
+__all__ = ["OptionBook"]
+
+
+class OptionBook:
+    def __init__(
+        self,
+        calls: tuple[Tranche, ...],
+        paths: int,
+        start: float,
+        steps_per_day: float,
+        buffer: float,
+    ) -> None:
+        self.count = len(calls)
+        self.tokens = np.array([c.tokens for c in calls], dtype=float).reshape(-1, 1)
+        self.multiple = np.array([c.strike_multiple for c in calls], dtype=float).reshape(-1, 1)
+        self.fix_step = np.array(
+            [round(c.average_days * steps_per_day) if c.strike_multiple else 0 for c in calls],
+            dtype=np.int64,
+        )
+        self.american = np.array([c.style == "american" for c in calls]).reshape(-1, 1)
+        fixed = np.array([c.strike for c in calls], dtype=float).reshape(-1, 1)
+        self.strike = np.where(self.multiple > 0, self.multiple * start, fixed) * np.ones(paths)
+        self.price_sum = np.zeros((self.count, paths))
+        self.alive = np.ones((self.count, paths), dtype=bool)
+        self.live_tokens = self.tokens * np.ones(paths)  # 0 once exercised
+        self.exercised_step = np.full((self.count, paths), -1, dtype=np.int64)
+        self.value = np.zeros((self.count, paths))
+        self.delta = np.zeros((self.count, paths))
+        self.buffer = buffer
+
+    def observe(self, step: int, price: np.ndarray) -> None:
+        """Step ``step``'s price into every average still being taken."""
+        for j in np.flatnonzero(step <= self.fix_step):
+            self.price_sum[j] += price
+            self.strike[j] = (
+                self.multiple[j] * (self.price_sum[j] + price * (self.fix_step[j] - step))
+            ) / self.fix_step[j]
+
+    def mark(self, price: np.ndarray, tenor: float, vol: float) -> np.ndarray:
+        """Re-mark every live tranche; the book's value per path (stablecoin)."""
+        if not self.count:
+            return np.zeros_like(price)
+        value, delta = call_value_delta(price, self.strike, tenor, vol)
+        self.value = value * self.live_tokens
+        self.delta = delta * self.live_tokens
+        total: np.ndarray = self.value.sum(axis=0)
+        return total
+
+    def gamma(self, price: np.ndarray, tenor: float, vol: float) -> np.ndarray:
+        """The live tranches' gamma per path (tokens per unit of price)."""
+        if not self.count or tenor <= 0:
+            return np.zeros_like(price)
+        g = black_scholes(price, self.strike, tenor, vol).gamma
+        out: np.ndarray = (g * self.live_tokens).sum(axis=0)
+        return out
+
+    def due(self, step: int, price: np.ndarray, expiry: bool) -> np.ndarray:
+        """Which tranches (tranches, paths) are exercised now."""
+        if not self.count:
+            return np.zeros((0, price.size), dtype=bool)
+        if expiry:
+            return self.alive & (price > self.strike)
+        fixed = (step >= self.fix_step).reshape(-1, 1)
+        touch = price >= self.strike * (1.0 + self.buffer)
+        out: np.ndarray = self.alive & self.american & fixed & touch
+        return out
+
+    def exercise(self, now: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Close the tranches in ``now``: (their marks, tokens bought, stablecoin paid) per
+        path."""
+        tokens = np.where(now, self.tokens, 0.0)
+        marks = np.where(now, self.value, 0.0).sum(axis=0)
+        paid = (tokens * self.strike).sum(axis=0)
+        self.alive &= ~now
+        self.live_tokens[now] = 0.0
+        self.exercised_step[now] = step
+        self.value = np.where(now, 0.0, self.value)
+        self.delta = np.where(now, 0.0, self.delta)
+        return marks, tokens.sum(axis=0), paid
