@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from marketcraft.deal.book import BUCKETS
-from marketcraft.deal.engine import SERIES, ChunkResult, Clock, simulate
+from marketcraft.deal.strategy import SERIES, ChunkResult, Clock, simulate
 from marketcraft.deal.terms import Terms
 from marketcraft.deal.valuation import OptionValues, option_values
 from marketcraft.sim.dispatch import Progress, run_jobs

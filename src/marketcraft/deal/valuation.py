@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from marketcraft.deal.engine import Clock, price_model
+from marketcraft.deal.strategy import Clock, price_model
 from marketcraft.deal.greeks import black_scholes
 from marketcraft.deal.options import OptionBook
 from marketcraft.deal.terms import Terms, Tranche
