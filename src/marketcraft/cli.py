@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from marketcraft.__about__ import __version__
+from marketcraft.deal import cli as deal_cli
 from marketcraft.kernel.clock import SystemClock
 from marketcraft.kernel.errors import MarketcraftError
 from marketcraft.opportunity import cli as opportunity_cli
@@ -34,6 +35,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(demo_app, name="demo")
 app.add_typer(opportunity_cli.app, name="opportunity")
 app.add_typer(peg_cli.app, name="peg")
+app.add_typer(deal_cli.app, name="deal")
 app.add_typer(repo_cli.app, name="repo")
 
 out = Console()

@@ -42,7 +42,7 @@ class Analysis:
     summary: dict[str, float] = field(default_factory=dict)
 
 
-def _chunk(
+def _chunk(  # noqa: PLR0917 (a job's arguments travel as one tuple)
     terms: Terms,
     paths: int,
     seed: int,
@@ -57,7 +57,7 @@ def _chunk(
     )  # fmt: skip
 
 
-def analyze(  # noqa: PLR0913 (the run's settings, all optional)
+def analyze(
     terms: Terms,
     *,
     paths: int | None = None,

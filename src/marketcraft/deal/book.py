@@ -103,8 +103,10 @@ class Book:
         self.wallet -= pooled
         self.cash -= self.share * self.stable
         self._pay_costs(np.full_like(price, terms.costs.gas))
-        sold = loan - pooled - hedge.keep_inventory if hedge.initial == "article" else (
-            hedge.sell_for_quotes
+        sold = (
+            loan - pooled - hedge.keep_inventory
+            if hedge.initial == "article"
+            else (hedge.sell_for_quotes)
         )
         sell = np.full_like(price, sold)
         self._sell(sell, price)

@@ -105,8 +105,8 @@ def call_value_delta(spot: Array, strike: Array, tenor: float, vol: float) -> tu
     simulator's hot path, equal to :func:`black_scholes` (tested) without its checks and the
     greeks it does not need. At expiry: intrinsic value and the exercise indicator."""
     if tenor <= 0 or vol <= 0:
-        itm = spot > strike
-        return np.maximum(spot - strike, 0.0), np.where(itm, 1.0, np.where(spot == strike, 0.5, 0.0))
+        at_money = np.where(spot == strike, 0.5, 0.0)
+        return np.maximum(spot - strike, 0.0), np.where(spot > strike, 1.0, at_money)
     root = vol * np.sqrt(tenor)
     d1 = np.log(spot / strike) / root + 0.5 * root
     n1 = ndtr(d1)

@@ -21,9 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from marketcraft.deal.book import BUCKETS, Book
-from marketcraft.deal.dex import arbitrage
 from marketcraft.deal.funding import INTERVAL_DAYS, funding_rates
-from marketcraft.deal.greeks import black_scholes, call_value_delta
+from marketcraft.deal.loan import loan_gamma, loan_value
 from marketcraft.deal.options import OptionBook
 from marketcraft.deal.pool import pool_gamma
 from marketcraft.deal.terms import Terms
@@ -86,7 +85,7 @@ def price_model(terms: Terms, base: Path, step_hours: float) -> tuple[object, fl
     return model, m.vol
 
 
-def simulate(  # noqa: PLR0913, PLR0915 (the whole strategy, one step after another)
+def simulate(  # noqa: PLR0915 (the whole strategy, one step after another)
     terms: Terms,
     paths: int,
     *,
@@ -114,12 +113,8 @@ def simulate(  # noqa: PLR0913, PLR0915 (the whole strategy, one step after anot
     loan = terms.loan
 
     def liability(p: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray]:
-        """What the loan is worth to the lender and its delta (tokens)."""
         owed = loan.tokens * (1.0 + loan.interest * step * clock.dt)
-        if not cash_strike:
-            return owed * p, np.full_like(p, owed)
-        call, call_delta = call_value_delta(p, np.float64(cash_strike), clock.years - step * clock.dt, vol)
-        return owed * (p - call), owed * (1.0 - call_delta)
+        return loan_value(p, owed, cash_strike, clock.years - step * clock.dt, vol)
 
     # the start: the loan arrives (in cash mode the repayment option is a gain), calls granted
     book.liability, liability_delta = liability(price, 0)
@@ -147,8 +142,7 @@ def simulate(  # noqa: PLR0913, PLR0915 (the whole strategy, one step after anot
         residual = max(residual, book.residual(price))
         tenor = clock.years - step * clock.dt
         gamma = options.gamma(price, tenor, vol) + terms.pool.share * pool_gamma(book.k, price)
-        if cash_strike and tenor > 0:
-            gamma += loan.tokens * black_scholes(price, cash_strike, tenor, vol).gamma
+        gamma -= loan_gamma(price, loan.tokens, cash_strike, tenor, vol)
         nav = book.nav(price)
         book.drawdown(nav)
         values = {

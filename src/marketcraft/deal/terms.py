@@ -286,8 +286,10 @@ def validate(t: Terms, base: Path = Path()) -> Terms:
     _choice(h.delta_mode, ("inventory", "economic"), "hedge.delta_mode")
     need(h.band_tokens >= 0 and h.interval_hours > 0, "hedge band >= 0 and interval > 0")
     need(h.keep_inventory >= 0 and h.sell_for_quotes >= 0, "hedge amounts must be >= 0")
-    need(h.keep_inventory + h.sell_for_quotes + pooled <= t.loan.tokens,
-         "hedge.keep_inventory + sell_for_quotes + the pool's tokens must fit in the loan")  # fmt: skip
+    need(
+        h.keep_inventory + h.sell_for_quotes + pooled <= t.loan.tokens,
+        "hedge.keep_inventory + sell_for_quotes + the pool's tokens must fit in the loan",
+    )
     m = t.market
     _choice(m.model, ("gbm", "bootstrap"), "market.model")
     need(m.vol >= 0 and m.jumps_per_year >= 0 and m.jump_vol >= 0, "market vols must be >= 0")

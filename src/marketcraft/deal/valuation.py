@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from marketcraft.deal.strategy import Clock, price_model
 from marketcraft.deal.greeks import black_scholes
 from marketcraft.deal.options import OptionBook
+from marketcraft.deal.strategy import Clock, price_model
 from marketcraft.deal.terms import Terms, Tranche
 from marketcraft.sim.returns import BLOCK, JumpDiffusion
 
@@ -47,7 +47,7 @@ class OptionValues:
         return out
 
 
-def monte_carlo_calls(  # noqa: PLR0913
+def monte_carlo_calls(
     calls: tuple[Tranche, ...],
     *,
     start: float,

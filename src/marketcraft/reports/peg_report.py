@@ -4,9 +4,7 @@ One self-contained file (pictures embedded), readable offline."""
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from marketcraft.reports.figures import fan, page, pictures, png, pyplot
 from marketcraft.sim.peg.metrics import BINS
 from marketcraft.sim.peg.runner import PointResult
 from marketcraft.sim.peg.scenario import Scenario
@@ -55,11 +54,7 @@ def fmt(key: str, value: float) -> str:
 
 def write_report(s: Scenario, results: Sequence[PointResult], path: Path) -> Path:
     """Write the report to ``path`` (HTML) and return it."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     figures = [
         ("SPOT against the feed over time", _fan(plt, results[0], "spot_vs_feed", "SPOT / feed")),
         (
@@ -83,52 +78,22 @@ def write_report(s: Scenario, results: Sequence[PointResult], path: Path) -> Pat
         + "</tr>"
         for key, text, _ in HEADLINES
     )
-    pictures = "".join(
-        f'<h2>{html.escape(title)}</h2><img alt="{html.escape(title)}" src="data:image/png;base64,'
-        f'{data}">'
-        for title, data in figures
-    )
     m = s.market
-    page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>Peg simulation: {html.escape(s.name)}</title>
-<style>body{{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}}
-table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}
-td:first-child{{text-align:left}}img{{max-width:100%}}</style></head><body>
-<h1>Peg simulation: {html.escape(s.name)}</h1>
-<p>{html.escape(s.description)}</p>
+    body = f"""<p>{html.escape(s.description)}</p>
 <p>{s.runs} runs of {s.days:g} days at {s.step_seconds}-second steps, seed {s.seed}.
 Market: deposit {m.deposit:,.0f} COL, ratio {m.ratio:g}, fee {m.fee:.2%}, band ±{m.band:.1%},
 delay {m.delay_hours:g} h, correction {m.correction_hours:g} h, feed median over
 {m.feed_window_hours:g} h. The feed and SPOT are in COL per PEG. Charts show the first
 parameter set.</p>
 <table><tr><th>metric</th>{header}</tr>{rows}</table>
-{pictures}
-</body></html>"""
+{pictures(figures)}"""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page)
+    path.write_text(page(f"Peg simulation: {s.name}", body))
     return path
 
 
-def _png(plt: Any, fig: Any) -> str:
-    buffer = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buffer, format="png", dpi=100)
-    plt.close(fig)
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
 def _fan(plt: Any, r: PointResult, key: str, ylabel: str) -> str:
-    days, values = r.series["day"], r.series[key]
-    fig, ax = plt.subplots(figsize=(10, 3.6))
-    if len(days):
-        low1, low5, mid, high5, high1 = np.nanpercentile(values, [1, 5, 50, 95, 99], axis=1)
-        ax.fill_between(days, low1, high1, color="#c6dbef", label="p1-p99 of runs")
-        ax.fill_between(days, low5, high5, color="#6baed6", label="p5-p95")
-        ax.plot(days, mid, color="#08306b", linewidth=1, label="median")
-    ax.set_xlabel("day")
-    ax.set_ylabel(ylabel)
-    ax.legend(loc="best")
-    return _png(plt, fig)
+    return fan(plt, r.series["day"], r.series[key], ylabel)
 
 
 def _excess(plt: Any, r: PointResult) -> str:
@@ -143,7 +108,7 @@ def _excess(plt: Any, r: PointResult) -> str:
     ax.set_xlabel("day")
     ax.set_ylabel("excess / target; share of runs")
     ax.legend(loc="best")
-    return _png(plt, fig)
+    return png(plt, fig)
 
 
 def _deviation(plt: Any, r: PointResult) -> str:
@@ -156,7 +121,7 @@ def _deviation(plt: Any, r: PointResult) -> str:
     ax.set_xlabel("|SPOT / feed - 1| (all steps of all runs)")
     ax.set_ylabel("share of steps")
     ax.legend(loc="best")
-    return _png(plt, fig)
+    return png(plt, fig)
 
 
 def _returns(plt: Any, r: PointResult) -> str:
@@ -168,7 +133,7 @@ def _returns(plt: Any, r: PointResult) -> str:
     ax.set_xlabel("holding COL: return in PEG")
     ax.set_ylabel("holding MMS: return in PEG")
     ax.legend(loc="best")
-    return _png(plt, fig)
+    return png(plt, fig)
 
 
 def _sweep(plt: Any, results: Sequence[PointResult]) -> str:
@@ -182,4 +147,4 @@ def _sweep(plt: Any, results: Sequence[PointResult]) -> str:
         ax.bar(range(len(results)), [r.summary[key] for r in results], color="#6baed6")
         ax.set_title(next(t for k, t, _ in HEADLINES if k == key), fontsize=9)
         ax.set_xticks(range(len(results)), names, rotation=60, ha="right", fontsize=7)
-    return _png(plt, fig)
+    return png(plt, fig)

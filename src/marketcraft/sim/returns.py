@@ -25,7 +25,7 @@ class JumpDiffusion:
     The jumps are compensated, so the expected price still grows at ``drift``. ``vol`` may be
     an array, one per path."""
 
-    def __init__(  # noqa: PLR0913 (one argument per model parameter)
+    def __init__(
         self,
         *,
         drift: float,

@@ -74,9 +74,7 @@ def grid(s: Scenario, sweep: dict[str, list[float]]) -> list[tuple[dict[str, flo
     return points
 
 
-def _chunk(
-    s: Scenario, ids: list[int], progress: Callable[[int], None] | None = None
-) -> Any:
+def _chunk(s: Scenario, ids: list[int], progress: Callable[[int], None] | None = None) -> Any:
     """One worker's share: simulate runs ``ids``, telling ``progress`` how far it got about
     once a simulated day."""
     metrics, series, _ = simulate(s, ids, progress=progress)

@@ -1,0 +1,67 @@
+"""An analysis as files: ``paths.parquet`` (one row per path), ``daily.parquet`` (per day: the
+series' mean and percentiles over paths, and the mean cumulative attribution),
+``options.parquet`` (each tranche's value by volatility) and ``summary.json``."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from marketcraft.deal.analysis import Analysis
+from marketcraft.deal.book import BUCKETS
+
+__all__ = ["daily_table", "options_table", "paths_table", "write_results"]
+
+PERCENTILES = (5, 25, 50, 75, 95)
+
+
+def paths_table(a: Analysis) -> pa.Table:
+    columns = {"path": np.arange(a.paths)}
+    columns.update({k: np.asarray(v) for k, v in a.metrics.items()})
+    return pa.table(columns)
+
+
+def daily_table(a: Analysis) -> pa.Table:
+    columns: dict[str, np.ndarray] = {"day": a.days}
+    for name, values in a.series.items():
+        columns[f"{name}_mean"] = values.mean(axis=1, dtype=np.float64)
+        for q, row in zip(PERCENTILES, np.percentile(values, PERCENTILES, axis=1), strict=True):
+            columns[f"{name}_p{q}"] = row
+    for j, name in enumerate(BUCKETS):
+        columns[f"attr_{name}"] = a.attribution[:, j]
+    return pa.table(columns)
+
+
+def options_table(a: Analysis) -> pa.Table:
+    v = a.values
+    rows = []
+    for i, vol in enumerate(v.vols):
+        for j in range(v.by_vol_bs.shape[1]):
+            rows.append({
+                "tranche": j, "vol": float(vol), "black_scholes": float(v.by_vol_bs[i, j]),
+                "monte_carlo": float(v.by_vol_mc[i, j]), "mc_stderr": float(v.stderr_mc[i, j]),
+            })  # fmt: skip
+    return pa.Table.from_pylist(rows)
+
+
+def write_results(a: Analysis, out: Path) -> list[Path]:
+    """Write the files under ``out``; their paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, table in (
+        ("paths", paths_table(a)), ("daily", daily_table(a)), ("options", options_table(a)),
+    ):  # fmt: skip
+        pq.write_table(table, out / f"{name}.parquet")
+        written.append(out / f"{name}.parquet")
+    summary = {
+        "deal": a.terms.name, "paths": a.paths, "step_hours": a.step_hours, "seed": a.seed,
+        "summary": {k: (v if math.isfinite(v) else None) for k, v in a.summary.items()},
+    }  # fmt: skip
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False))
+    written.append(out / "summary.json")
+    return written

@@ -1,0 +1,230 @@
+"""The HTML report of a deal analysis: the market maker's view, the project's view, and the
+plots (price fan, PnL histogram, attribution over time, deltas and perps, tokens sold, net
+gamma, PnL over realised vol and drift, option value against vol, LP fees against LVR)."""
+
+from __future__ import annotations
+
+import html
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from marketcraft.deal.analysis import Analysis
+from marketcraft.deal.book import BUCKETS
+from marketcraft.reports.figures import fan, page, pictures, png, pyplot
+
+__all__ = ["MARKET_MAKER", "PROJECT", "fmt", "write_report"]
+
+MONEY = "{:,.0f}"
+SHARE = "{:.1%}"
+#: (summary key, label, format): the market maker's view
+MARKET_MAKER = [
+    ("pnl_mean", "PnL, mean", MONEY),
+    ("pnl_median", "PnL, median", MONEY),
+    ("pnl_std", "PnL, standard deviation", MONEY),
+    ("loss_probability", "probability of a loss", SHARE),
+    ("var_5%", "VaR 5%", MONEY),
+    ("cvar_5%", "CVaR 5%", MONEY),
+    ("var_1%", "VaR 1%", MONEY),
+    ("cvar_1%", "CVaR 1%", MONEY),
+    ("drawdown_mean", "max drawdown, mean", MONEY),
+    ("drawdown_p95", "max drawdown, p95", MONEY),
+    ("sharpe_median", "Sharpe (daily PnL, annualised), median", "{:.2f}"),
+    ("hedge_turnover_mean", "hedge turnover, mean", MONEY),
+    ("hedge_trades_mean", "hedge trades, mean", "{:,.0f}"),
+    ("hedge_cost_mean", "hedge cost, mean", MONEY),
+    ("attr_funding", "funding received, mean", MONEY),
+    ("attr_lp_fees", "LP fees, mean", MONEY),
+    ("lvr_mean", "LVR (vol^2/8 x pool value), mean", MONEY),
+    ("attr_lp_divergence", "LP divergence (realised), mean", MONEY),
+    ("peak_perp_mean", "peak perp notional, mean", MONEY),
+    ("peak_perp_p95", "peak perp notional, p95", MONEY),
+    ("peak_margin_p95", "peak perp margin, p95", MONEY),
+    ("min_cash_p5", "lowest cash, p5 (negative: financing needed)", MONEY),
+    ("delta_inventory_start", "inventory delta after the initial hedge (tokens)", MONEY),
+    ("delta_economic_start", "economic delta after the initial hedge (tokens)", MONEY),
+    ("attribution_residual", "attribution residual (largest, share of NAV)", "{:.1e}"),
+]
+#: the project's view
+PROJECT = [
+    ("options_bs", "calls given away, Black-Scholes at signing", MONEY),
+    ("options_mc", "calls given away, Monte Carlo (deal's exercise rule)", MONEY),
+    ("project_cash_mean", "stablecoin received (strikes + cash repayment), mean", MONEY),
+    ("repaid_in_cash_share", "paths repaid in cash", SHARE),
+    ("initial_sold", "tokens sold at the start", MONEY),
+    ("tokens_sold_mean", "tokens sold into the market over the deal, mean", MONEY),
+]
+
+
+def fmt(spec: str, value: float) -> str:
+    return spec.format(value) if math.isfinite(value) else "n/a"
+
+
+def _rows(a: Analysis, headlines: list[tuple[str, str, str]]) -> str:
+    return "".join(
+        f"<tr><td>{html.escape(text)}</td><td>{fmt(spec, a.summary[key])}</td></tr>"
+        for key, text, spec in headlines
+        if key in a.summary
+    )
+
+
+def write_report(a: Analysis, path: Path) -> Path:
+    """Write the report to ``path`` (HTML) and return it."""
+    plt = pyplot()
+    t = a.terms
+    figures = [
+        ("Token price", fan(plt, a.days, a.series["price"], "price (stablecoin)", "paths")),
+        ("PnL at maturity", _histogram(plt, a)),
+        ("Where the PnL comes from (mean over paths, cumulative)", _attribution(plt, a)),
+        ("Deltas and perps over time", _deltas(plt, a)),
+        ("Tokens sold into the market, net", fan(plt, a.days, a.series["sold"], "tokens", "paths")),
+        ("Net gamma (calls + pool share + cash-repayment option)", _gamma(plt, a)),
+        ("PnL over realised volatility and drift", _heatmap(plt, a)),
+        ("Value of the calls against volatility", _vol_curve(plt, a)),
+        ("LP fees against the pool's loss to arbitrage", _lp(plt, a)),
+    ]
+    attribution = "".join(
+        f"<tr><td>{name}</td><td>{a.summary[f'attr_{name}']:,.0f}</td></tr>" for name in BUCKETS
+    )
+    tranches = "".join(
+        f"<tr><td>{j + 1}: {c.tokens:,.0f} at "
+        f"{f'{c.strike:g}' if c.strike else f'{c.strike_multiple:g} x {c.average_days}-day TWAP'}"
+        f" ({c.style})</td><td>{a.values.black_scholes[j]:,.0f}</td>"
+        f"<td>{a.values.monte_carlo[j]:,.0f}</td>"
+        f"<td>{a.summary[f'exercise_probability_{j}']:.1%}</td>"
+        f"<td>{np.nanmean(a.metrics[f'strike_{j}']):.4g}</td></tr>"
+        for j, c in enumerate(t.calls)
+    )
+    uptime = "".join(
+        f"<tr><td>{html.escape(v.name)}</td><td>{a.summary[f'uptime_{v.name}']:.1%}</td>"
+        f"<td>{a.metrics[f'stockouts_{i}'].mean():,.0f}</td></tr>"
+        for i, v in enumerate(t.venues)
+    )
+    body = f"""<p>{a.paths:,} paths at {a.step_hours:g}-hour steps over {t.loan.tenor_days:g}
+days, seed {a.seed}. Loan {t.loan.tokens:,.0f} {html.escape(t.token.symbol)} at a listing
+price of {t.token.listing_price:g}, repaid in {t.repayment.mode}; initial hedge
+<b>{t.hedge.initial}</b>, policy <b>{t.hedge.policy}</b>, neutralising the
+<b>{t.hedge.delta_mode}</b> delta. Market: {t.market.model}, vol {t.market.vol:.0%}, drift
+{t.market.drift:+.0%}. Money in stablecoin; PnL is the change in net asset value from the
+desk's capital of {t.desk.capital:,.0f}.</p>
+<h2>The market maker's view</h2><table>{_rows(a, MARKET_MAKER)}</table>
+<h2>Attribution (mean over paths)</h2><table><tr><th>bucket</th><th>PnL</th></tr>
+{attribution}<tr><td><b>total</b></td><td><b>{a.summary["pnl_mean"]:,.0f}</b></td></tr>
+</table>
+<h2>Obligations</h2><table><tr><th>venue</th><th>uptime</th><th>steps stocked out,
+mean</th></tr>{uptime}</table>
+<h2>The project's view</h2><table>{_rows(a, PROJECT)}</table>
+<table><tr><th>tranche</th><th>Black-Scholes</th><th>Monte Carlo</th><th>exercised</th>
+<th>strike, mean</th></tr>{tranches}</table>
+{pictures(figures)}"""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page(f"Deal analysis: {t.name}", body))
+    return path
+
+
+def _histogram(plt: Any, a: Analysis) -> str:
+    fig, ax = plt.subplots(figsize=(10, 3.6))
+    ax.hist(a.metrics["pnl"], bins=60, color="#6baed6")
+    for key, colour in (("var_5%", "#f0ad4e"), ("var_1%", "#d9534f")):
+        ax.axvline(-a.summary[key], color=colour, linestyle="--", label=key.replace("_", " "))
+    ax.axvline(a.summary["pnl_mean"], color="#08306b", label="mean")
+    ax.set_xlabel("PnL (stablecoin)")
+    ax.set_ylabel("paths")
+    ax.legend(loc="best")
+    return png(plt, fig)
+
+
+def _attribution(plt: Any, a: Analysis) -> str:
+    """Cumulative mean attribution about once a month, gains stacked up, losses down."""
+    fig, ax = plt.subplots(figsize=(10, 4.2))
+    colours = plt.get_cmap("tab10").colors
+    rows = np.unique(np.linspace(0, len(a.days) - 1, min(len(a.days), 13)).round().astype(int))
+    days, values = a.days[rows], a.attribution[rows]
+    width = 0.8 * (days[1] - days[0]) if len(days) > 1 else 1.0
+    up = np.zeros(len(days))
+    down = np.zeros(len(days))
+    for j, name in enumerate(BUCKETS):
+        gain = np.maximum(values[:, j], 0.0)
+        loss = np.minimum(values[:, j], 0.0)
+        ax.bar(days, gain, width, bottom=up, color=colours[j], label=name)
+        ax.bar(days, loss, width, bottom=down, color=colours[j])
+        up += gain
+        down += loss
+    ax.plot(days, values.sum(axis=1), color="black", marker="o", linewidth=1.5, label="total")
+    ax.axhline(0, color="#999", linewidth=0.8)
+    ax.set_xlabel("day")
+    ax.set_ylabel("stablecoin, cumulative")
+    ax.legend(loc="upper left", fontsize=8, ncol=2)
+    return png(plt, fig)
+
+
+def _deltas(plt: Any, a: Analysis) -> str:
+    fig, ax = plt.subplots(figsize=(10, 3.8))
+    for key, colour in (("delta_economic", "#d9534f"), ("delta_inventory", "#08306b")):
+        low, mid, high = np.percentile(a.series[key], [5, 50, 95], axis=1)
+        ax.fill_between(a.days, low, high, color=colour, alpha=0.2)
+        ax.plot(a.days, mid, color=colour, label=f"{key.replace('_', ' ')} (median, p5-p95)")
+    ax.plot(a.days, np.median(a.series["perp"], axis=1), color="#5cb85c", label="perps, median")
+    ax.axhline(0, color="#999", linewidth=0.8)
+    ax.set_xlabel("day")
+    ax.set_ylabel("tokens")
+    ax.legend(loc="best", fontsize=8)
+    return png(plt, fig)
+
+
+def _gamma(plt: Any, a: Analysis) -> str:
+    fig, ax = plt.subplots(figsize=(10, 3.4))
+    low, mid, high = np.percentile(a.series["gamma"], [5, 50, 95], axis=1)
+    ax.fill_between(a.days, low, high, color="#6baed6", alpha=0.5, label="p5-p95")
+    ax.plot(a.days, mid, color="#08306b", label="median")
+    ax.axhline(0, color="#999", linewidth=0.8)
+    ax.set_xlabel("day")
+    ax.set_ylabel("tokens per unit of price")
+    ax.legend(loc="best")
+    return png(plt, fig)
+
+
+def _heatmap(plt: Any, a: Analysis) -> str:
+    vol, drift, pnl = a.metrics["realised_vol"], a.metrics["realised_drift"], a.metrics["pnl"]
+    bins = 8
+    x_edges = np.quantile(vol, np.linspace(0, 1, bins + 1))
+    y_edges = np.quantile(drift, np.linspace(0, 1, bins + 1))
+    total, _, _ = np.histogram2d(vol, drift, [x_edges, y_edges], weights=pnl)
+    count, _, _ = np.histogram2d(vol, drift, [x_edges, y_edges])
+    mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    finite = np.abs(mean[np.isfinite(mean)])
+    limit = float(np.quantile(finite, 0.9)) if finite.size else 1.0  # one outlier cell
+    limit = limit or 1.0
+    mesh = ax.pcolormesh(x_edges, y_edges, mean.T, cmap="RdBu", vmin=-limit, vmax=limit)
+    fig.colorbar(mesh, ax=ax, label="mean PnL (stablecoin)")
+    ax.set_xlabel("realised volatility (per year)")
+    ax.set_ylabel("realised drift (log return per year)")
+    return png(plt, fig)
+
+
+def _vol_curve(plt: Any, a: Analysis) -> str:
+    v = a.values
+    fig, ax = plt.subplots(figsize=(8, 4))
+    ax.plot(v.vols, v.by_vol_bs.sum(axis=1), marker="o", label="Black-Scholes")
+    ax.errorbar(
+        v.vols, v.by_vol_mc.sum(axis=1), yerr=3 * np.sqrt((v.stderr_mc**2).sum(axis=1)),
+        marker="s", capsize=3, label="Monte Carlo, deal's exercise rule (±3 s.e.)",
+    )  # fmt: skip
+    ax.set_xlabel("volatility (per year)")
+    ax.set_ylabel("value of all calls (stablecoin)")
+    ax.legend(loc="best")
+    return png(plt, fig)
+
+
+def _lp(plt: Any, a: Analysis) -> str:
+    s = a.summary
+    names = ["LP fees", "LP divergence", "LVR estimate"]
+    values = [s["attr_lp_fees"], s["attr_lp_divergence"], -s["lvr_mean"]]
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    ax.bar(names, values, color=["#5cb85c", "#d9534f", "#f0ad4e"])
+    ax.axhline(0, color="#999", linewidth=0.8)
+    ax.set_ylabel("stablecoin, mean over paths")
+    return png(plt, fig)
