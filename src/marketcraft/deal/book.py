@@ -190,8 +190,9 @@ class Book:
         self.track["project_cash"] += paid
 
     def mature(self, price: np.ndarray, cash_strike: float, owed: float) -> None:
-        """The loan's end: leave the pool, close the perps, repay (cash where the deal allows
-        it and it is cheaper, else tokens, buying any shortfall), venues' tokens come home."""
+        """The loan's end: leave the pool, close the perps, repay (in cash where the deal
+        allows it and it is cheaper, else in tokens, buying any shortfall), and sell what
+        tokens are left, so the book ends all in stablecoin."""
         self.wallet += self.share * self.tokens + self.inventory.sum(axis=0)
         self.cash += self.share * self.stable
         self.share = 0.0
@@ -199,12 +200,13 @@ class Book:
         self._pay_costs(np.full_like(price, self.costs.gas))
         self.hedge_to(self.perp, price, np.ones_like(price, dtype=bool))
         in_cash = (price > cash_strike) if cash_strike else np.zeros_like(price, dtype=bool)
-        shortfall = np.where(in_cash, 0.0, np.maximum(owed - self.wallet, 0.0))
-        self._sell(-shortfall, price)
-        self.wallet += shortfall - np.where(in_cash, 0.0, owed)
-        self.cash -= np.where(in_cash, owed * cash_strike, 0.0)
-        self.track["project_cash"] += np.where(in_cash, owed * cash_strike, 0.0)
+        repaid = np.where(in_cash, owed * cash_strike, 0.0)
+        self.cash -= repaid
+        self.track["project_cash"] += repaid
         self.track["repaid_in_cash"] = in_cash.astype(float)
+        self.wallet -= np.where(in_cash, 0.0, owed)  # negative: the shortfall to buy
+        self._sell(self.wallet, price)
+        self.wallet = np.zeros_like(price)
         self.liability = np.zeros_like(price)
 
     def drawdown(self, nav: np.ndarray) -> None:

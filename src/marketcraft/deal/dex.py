@@ -2,9 +2,11 @@
 
 After the outside price moves, an arbitrageur trades the constant-product pool until buying or
 selling one more token there no longer pays (PancakeSwap v2 pricing: the input less the fee
-goes into the pricing, ``gamma = 1 - fee``). The whole input goes into the reserves except the
-protocol's cut (``fee - lp_fee``); the liquidity providers' part of the fee stays in the pool,
-and that is what :func:`arbitrage` reports as fees."""
+goes into the pricing, ``gamma = 1 - fee``) and the whole input goes into the reserves. The
+protocol's cut (``fee - lp_fee`` of the input) then leaves the pool pro rata from both reserves,
+as PancakeSwap's protocol-fee minting dilutes liquidity providers, so the pool's price stays
+where the arbitrage left it. The liquidity providers' part of the fee stays in the pool: that
+is what :func:`arbitrage` reports as fees."""
 
 from __future__ import annotations
 
@@ -36,7 +38,12 @@ def arbitrage(
     sell = inflow(tokens, stable, 1.0 / price, gamma)  # tokens in, stablecoin out
     tokens_out = gamma * buy * tokens / (stable + gamma * buy)
     stable_out = gamma * sell * stable / (tokens + gamma * sell)
-    new_tokens = tokens - tokens_out + sell * (1.0 - protocol)
-    new_stable = stable - stable_out + buy * (1.0 - protocol)
-    fees: np.ndarray = lp_fee * (buy + sell * price)
+    new_tokens = tokens - tokens_out + sell
+    new_stable = stable - stable_out + buy
+    paid_in = buy + sell * price  # in stablecoin at the outside price
+    if protocol > 0:
+        keep = 1.0 - protocol * paid_in / (new_tokens * price + new_stable)
+        new_tokens *= keep
+        new_stable *= keep
+    fees: np.ndarray = lp_fee * paid_in
     return new_tokens, new_stable, fees
