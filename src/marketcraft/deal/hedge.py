@@ -166,7 +166,7 @@ def hedge_now(p: Positions, price: float) -> HedgeOrder:
     if loan.tokens:
         value, delta = loan_value(spot, loan.tokens, loan.cash_strike, tenor, p.vol)
         gamma = loan_gamma(spot, loan.tokens, loan.cash_strike, tenor, p.vol)
-        rows.append(("loan (owed)", -float(value[0]), -float(delta[0]), -float(gamma[0])))
+        rows.append(("loan (owed)", -float(value[0]), -float(delta[0]), 0.0 - float(gamma[0])))
     economic = sum(r[2] for r in rows)
     target = economic if p.delta_mode == "economic" else held
     order = -target if abs(target) > p.band_tokens else 0.0

@@ -1,0 +1,94 @@
+"""`marketcraft deal analyze` and `deal hedge` end to end: tables or JSON, Parquet results, an
+HTML report with its plots, clear errors, and a Dask cluster giving the same numbers as local
+processes."""
+
+import json
+import re
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from distributed import LocalCluster
+from typer.testing import CliRunner
+
+from marketcraft.cli import app
+
+runner = CliRunner()
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "deals"
+POSITIONS = str(EXAMPLES / "positions.toml")
+
+
+def short_terms(tmp_path, days=8):
+    text = (EXAMPLES / "article.toml").read_text()
+    text = text.replace("tenor_days = 365", f"tenor_days = {days}")
+    path = tmp_path / "deal.toml"
+    path.write_text(text)
+    return path
+
+
+def analyze(*args):
+    return runner.invoke(app, ["deal", "analyze", *args])
+
+
+def test_analyze_writes_results_and_a_report(tmp_path):
+    terms = short_terms(tmp_path)
+    out = tmp_path / "out"
+    result = analyze(str(terms), "--paths", "40", "--step", "2h", "--out", str(out), "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    s = payload["summary"]
+    assert s["attribution_residual"] < 1e-9
+    assert abs(sum(v for k, v in s.items() if k.startswith("attr_")) - s["pnl_mean"]) < 1e-3
+    for key in ("var_5%", "cvar_1%", "sharpe_median", "options_bs", "options_mc",
+                "exercise_probability_0", "uptime_A", "tokens_sold_mean", "peak_perp_p95"):  # fmt: skip
+        assert key in s
+    paths = pq.read_table(out / "paths.parquet")
+    assert paths.num_rows == 40 and "pnl" in paths.column_names
+    daily = pq.read_table(out / "daily.parquet")
+    assert daily.num_rows == 9 and daily.column("day").to_pylist()[-1] == 8
+    assert pq.read_table(out / "options.parquet").num_rows == 5 * 3
+    report = (out / "report.html").read_text()
+    assert len(re.findall(r'<img alt="[^"]+" src="data:image/png;base64,', report)) == 9
+    for title in ("The market maker", "The project", "Attribution", "Obligations"):
+        assert title in report
+    assert json.loads((out / "summary.json").read_text())["paths"] == 40
+
+
+def test_analyze_prints_both_views(tmp_path):
+    result = analyze(str(short_terms(tmp_path, 3)), "--paths", "10", "--out", str(tmp_path / "o"))
+    assert result.exit_code == 0, result.output
+    for text in ("market maker's view", "project's view", "VaR 5%", "calls given away",
+                 "attribution", "report:"):  # fmt: skip
+        assert text in result.output
+
+
+def test_analyze_refuses_bad_input_clearly(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[loan]\ntokens = -1\n")
+    result = analyze(str(bad))
+    assert result.exit_code == 2 and "loan.tokens must be in (0, supply]" in result.output
+    result = analyze(str(short_terms(tmp_path)), "--step", "soon")
+    assert result.exit_code == 2 and "write the step as 1h" in result.output
+    result = analyze(str(tmp_path / "missing.toml"))
+    assert result.exit_code == 2 and "cannot read" in result.output
+
+
+def test_a_dask_cluster_gives_the_same_numbers(tmp_path):
+    terms = short_terms(tmp_path, 3)
+    local = analyze(str(terms), "--paths", "30", "--out", str(tmp_path / "a"), "--json")
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True) as cluster:
+        remote = analyze(str(terms), "--paths", "30", "--out", str(tmp_path / "b"), "--json",
+                         "--scheduler", cluster.scheduler_address)  # fmt: skip
+    assert local.exit_code == 0 and remote.exit_code == 0, remote.output
+    assert json.loads(local.output)["summary"] == json.loads(remote.output)["summary"]
+
+
+def test_hedge_prints_the_order():
+    result = runner.invoke(app, ["deal", "hedge", POSITIONS, "--price", "1"])
+    assert result.exit_code == 0, result.output
+    assert "order: BUY 2,999,987 perps" in result.output
+    assert "pool share" in result.output and "loan (owed)" in result.output
+    as_json = runner.invoke(app, ["deal", "hedge", POSITIONS, "--price", "1", "--json"])
+    payload = json.loads(as_json.output)
+    assert round(payload["order"]) == 2_999_987 and len(payload["rows"]) == 9
+    refused = runner.invoke(app, ["deal", "hedge", POSITIONS, "--price", "0"])
+    assert refused.exit_code == 2 and "price must be a positive number" in refused.output
