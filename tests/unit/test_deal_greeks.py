@@ -106,3 +106,19 @@ def test_at_expiry_and_without_volatility():
         black_scholes(0.0, 1.0, 1.0, 1.0)
     with pytest.raises(ValueError, match="negative"):
         black_scholes(1.0, 1.0, -1.0, 1.0)
+
+
+def test_the_simulators_fast_path_equals_black_scholes():
+    from marketcraft.deal.greeks import call_value_delta
+
+    rng = np.random.default_rng(4)
+    spot = rng.uniform(0.2, 5.0, 2000)
+    strike = rng.uniform(0.2, 5.0, 2000)
+    for tenor, vol in ((0.7, 0.9), (0.0, 0.9), (1.0, 0.0)):
+        full = black_scholes(spot, strike, tenor, vol)
+        value, delta = call_value_delta(spot, strike, tenor, vol)
+        assert np.allclose(value, full.price, rtol=1e-13, atol=1e-15)
+        assert np.allclose(delta, full.delta, rtol=1e-13, atol=1e-15)
+        if tenor > 0 and vol > 0:
+            given = call_value_delta(spot, strike, tenor, vol, np.log(spot) - np.log(strike))
+            assert np.allclose(given[0], value, rtol=1e-12) and np.allclose(given[1], delta)

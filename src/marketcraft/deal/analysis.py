@@ -24,7 +24,7 @@ from marketcraft.sim.dispatch import Progress, run_jobs
 
 __all__ = ["CHUNK", "Analysis", "analyze", "summarize"]
 
-CHUNK = 2_500
+CHUNK = 5_000
 
 
 @dataclass

@@ -100,15 +100,20 @@ def black_scholes(  # noqa: PLR0917 (the conventional argument order)
     )
 
 
-def call_value_delta(spot: Array, strike: Array, tenor: float, vol: float) -> tuple[Array, Array]:
+def call_value_delta(
+    spot: Array, strike: Array, tenor: float, vol: float, log_moneyness: Array | None = None
+) -> tuple[Array, Array]:
     """A call's price and delta with r = b = 0 for one ``tenor`` and ``vol`` (scalars): the
     simulator's hot path, equal to :func:`black_scholes` (tested) without its checks and the
-    greeks it does not need. At expiry: intrinsic value and the exercise indicator."""
+    greeks it does not need; ``log_moneyness`` (ln(spot / strike)) may be passed if known.
+    At expiry: intrinsic value and the exercise indicator."""
     if tenor <= 0 or vol <= 0:
         at_money = np.where(spot == strike, 0.5, 0.0)
         return np.maximum(spot - strike, 0.0), np.where(spot > strike, 1.0, at_money)
     root = vol * np.sqrt(tenor)
-    d1 = np.log(spot / strike) / root + 0.5 * root
+    if log_moneyness is None:
+        log_moneyness = np.log(spot / strike)
+    d1 = log_moneyness / root + 0.5 * root
     n1 = ndtr(d1)
     value: Array = spot * n1 - strike * ndtr(d1 - root)
     return value, n1

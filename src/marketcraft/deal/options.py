@@ -35,6 +35,7 @@ class OptionBook:
         self.american = np.array([c.style == "american" for c in calls]).reshape(-1, 1)
         fixed = np.array([c.strike for c in calls], dtype=float).reshape(-1, 1)
         self.strike = np.where(self.multiple > 0, self.multiple * start, fixed) * np.ones(paths)
+        self.log_strike = np.log(self.strike)
         self.price_sum = np.zeros((self.count, paths))
         self.alive = np.ones((self.count, paths), dtype=bool)
         self.live_tokens = self.tokens * np.ones(paths)  # 0 once exercised
@@ -50,12 +51,16 @@ class OptionBook:
             self.strike[j] = (
                 self.multiple[j] * (self.price_sum[j] + price * (self.fix_step[j] - step))
             ) / self.fix_step[j]
+            self.log_strike[j] = np.log(self.strike[j])
 
-    def mark(self, price: np.ndarray, tenor: float, vol: float) -> np.ndarray:
+    def mark(
+        self, price: np.ndarray, tenor: float, vol: float, log_price: np.ndarray | None = None
+    ) -> np.ndarray:
         """Re-mark every live tranche; the book's value per path (stablecoin)."""
         if not self.count:
             return np.zeros_like(price)
-        value, delta = call_value_delta(price, self.strike, tenor, vol)
+        moneyness = None if log_price is None else log_price - self.log_strike
+        value, delta = call_value_delta(price, self.strike, tenor, vol, moneyness)
         self.value = value * self.live_tokens
         self.delta = delta * self.live_tokens
         total: np.ndarray = self.value.sum(axis=0)

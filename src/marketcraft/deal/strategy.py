@@ -169,7 +169,7 @@ def simulate(  # noqa: PLR0915 (the whole strategy, one step after another)
         price = new_price
         tenor = clock.years - step * clock.dt
         options.observe(step, price)
-        marks = options.mark(price, tenor, vol)
+        marks = options.mark(price, tenor, vol, log_price)
         book.bucket["options"] += marks - book.options
         book.options = marks
         owed, liability_delta = liability(price, step)
