@@ -23,7 +23,7 @@ def test_the_shipped_deals_load():
     cash = load_terms(EXAMPLES / "cash-repay.toml")
     assert (cash.repayment.mode, cash.repayment.cash_strike) == ("cash", 0.9)
     assert sorted(p.stem for p in EXAMPLES.glob("*.toml")) == [
-        "article", "cash-repay", "twap-strike",
+        "article", "cash-repay", "positions", "twap-strike",
     ]  # fmt: skip
 
 

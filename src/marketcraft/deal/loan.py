@@ -20,7 +20,7 @@ def loan_value(
     """(value, delta in tokens) of the debt; ``cash_strike`` 0 means repaid in tokens."""
     if not cash_strike:
         return owed * price, np.full_like(price, owed)
-    call, call_delta = call_value_delta(price, np.float64(cash_strike), tenor, vol)
+    call, call_delta = call_value_delta(price, np.full_like(price, cash_strike), tenor, vol)
     return owed * (price - call), owed * (1.0 - call_delta)
 
 

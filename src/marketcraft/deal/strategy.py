@@ -133,7 +133,7 @@ def simulate(  # noqa: PLR0915 (the whole strategy, one step after another)
     log_price = np.log(price)
     log_start = log_price.copy()
     sum_sq = np.zeros(paths)
-    flow = np.zeros(paths)
+    flow: np.ndarray | float = np.zeros(paths)
     row = 0
     residual = 0.0
 

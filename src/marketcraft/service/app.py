@@ -22,11 +22,12 @@ from marketcraft.kernel.signing import Signer
 from marketcraft.opportunity.repository import ProgramRepository
 from marketcraft.service.auth import PrincipalCache
 from marketcraft.service.committer import Committer
+from marketcraft.service.deal_jobs import DealJobs
 from marketcraft.service.errors import ERROR_RESPONSES, install_error_handlers
 from marketcraft.service.keys import load_or_create_signer
 from marketcraft.service.peg_markets import PegMarkets, tick_forever
 from marketcraft.service.repo_sessions import RepoSessions
-from marketcraft.service.routers import admin, opportunity, pages, peg, repo, system
+from marketcraft.service.routers import admin, deal, opportunity, pages, peg, repo, system
 from marketcraft.service.sessions import LoginRequired
 from marketcraft.service.settings import Settings
 from marketcraft.store.database import Database
@@ -54,7 +55,9 @@ PUBLIC_PATHS = frozenset(
 )
 
 #: every router the app serves; the role-matrix test walks these
-API_ROUTERS = (system.router, admin.router, opportunity.router, peg.router, repo.router)
+API_ROUTERS = (
+    system.router, admin.router, opportunity.router, peg.router, repo.router, deal.router,
+)  # fmt: skip
 
 #: seconds (see app_from_env)
 SWITCH_INTERVAL = 0.0005
@@ -117,6 +120,7 @@ def create_app(
     for router in API_ROUTERS:
         app.include_router(router, responses=ERROR_RESPONSES)
     app.include_router(pages.router)
+    app.include_router(deal.pages)
 
     @app.exception_handler(LoginRequired)
     async def _login(_request: Request, _exc: LoginRequired) -> RedirectResponse:
@@ -142,6 +146,7 @@ def _attach(app: FastAPI, database: Database, signer: Signer | None, settings: S
     app.state.repo_sessions = RepoSessions(
         database.events, settings.data_dir / "repo-contract.key", settings.repo_cache
     )
+    app.state.deal_jobs = DealJobs(settings.data_dir / "deal-jobs")
 
 
 def app_from_env() -> FastAPI:

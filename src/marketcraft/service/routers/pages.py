@@ -122,7 +122,8 @@ def login(request: Request, token: Annotated[str, Form(max_length=200)]) -> Resp
     principal = request.app.state.database.principals.by_token_hash(hash_token(token.strip()))
     if principal is None:
         return _render(request, "login.html", status_code=401, error="That token is not valid.")
-    home = {"sponsor": "/ui/sponsor", "scout": "/ui/scout"}.get(principal.role, "/ui/audit")
+    homes = {"sponsor": "/ui/sponsor", "scout": "/ui/scout", "analyst": "/ui/analyst"}
+    home = homes.get(principal.role, "/ui/audit")
     response = RedirectResponse(home, status_code=303)
     response.set_cookie(COOKIE, token.strip(), httponly=True, samesite="strict", max_age=8 * 3600)
     return response

@@ -1,0 +1,208 @@
+"""Deal analyses as background jobs: an analyst uploads terms, the service runs the analysis in
+its own process (one job at a time, in submission order) and keeps everything on disk.
+
+Each job is a folder under ``root``: ``terms.toml``, ``job.json`` (who, what, status),
+``progress.json`` (written by the running analysis) and, when done, ``results/`` with the
+Parquet files, ``summary.json`` and ``report.html``. Jobs survive a restart: a job that was
+queued or running when the service stopped is queued again. An analyst sees only their own
+jobs; anyone else's answer exactly as a job that does not exist."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import queue
+import secrets
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from marketcraft.kernel.errors import NotFound, ValidationError
+
+__all__ = ["FILES", "MAX_PATHS", "DealJobs", "Job"]
+
+MAX_PATHS = 50_000
+MAX_TERMS = 100_000  # characters
+#: the result files a job's owner may download
+FILES = ("paths.parquet", "daily.parquet", "options.parquet", "summary.json", "report.html")
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    owner: str
+    name: str
+    paths: int
+    step_hours: float
+    seed: int
+    status: str  # queued, running, done, failed
+    done: int
+    total: int
+    error: str
+    summary: dict[str, float] | None
+
+
+def _write_json(path: Path, data: Any) -> None:
+    """Replace ``path`` whole (a reader never sees half a file)."""
+    partial = path.with_suffix(".part")
+    partial.write_text(json.dumps(data, allow_nan=False))
+    os.replace(partial, path)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def run_job(folder: str, workers: int) -> None:
+    """The analysis of one job, in its own process: results, report and final status."""
+    import math
+    import time
+
+    from marketcraft.deal.analysis import analyze
+    from marketcraft.deal.results import write_results
+    from marketcraft.deal.terms import load_terms
+    from marketcraft.kernel.errors import MarketcraftError
+    from marketcraft.reports.deal_report import write_report
+
+    home = Path(folder)
+    meta = _read_json(home / "job.json")
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last[0] > 0.5 or done == total:
+            last[0] = now
+            _write_json(home / "progress.json", {"done": done, "total": total})
+
+    try:
+        terms = load_terms(home / "terms.toml")
+        found = analyze(
+            terms, paths=meta["paths"], step_hours=meta["step_hours"], seed=meta["seed"],
+            workers=workers, progress=progress, base=home,
+        )  # fmt: skip
+        write_results(found, home / "results")
+        write_report(found, home / "results" / "report.html")
+        summary = {k: v for k, v in found.summary.items() if math.isfinite(v)}
+        meta.update(status="done", summary=summary)
+    except MarketcraftError as exc:
+        meta.update(status="failed", error=exc.reason)
+    except Exception as exc:
+        meta.update(status="failed", error=f"the analysis stopped: {type(exc).__name__}")
+    _write_json(home / "job.json", meta)
+
+
+class DealJobs:
+    def __init__(self, root: Path, workers: int | None = None) -> None:
+        self.root = root
+        self.workers = workers or os.cpu_count() or 1
+        self.waiting: queue.Queue[str] = queue.Queue()
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+        pending = []
+        for meta_path in root.glob("*/job.json"):
+            meta = _read_json(meta_path)
+            if meta and meta.get("status") in ("queued", "running"):
+                pending.append((meta.get("created", 0), meta["id"]))
+                meta["status"] = "queued"
+                _write_json(meta_path, meta)
+        for _, job_id in sorted(pending):
+            self.waiting.put(job_id)
+        if pending:
+            self._start()
+
+    def submit(
+        self, owner: str, terms_text: str, paths: int | None, step_hours: float | None,
+        seed: int | None,
+    ) -> Job:  # fmt: skip
+        """Check the terms and queue the analysis; ValidationError if they are not valid."""
+        from marketcraft.deal.terms import load_terms
+
+        if len(terms_text) > MAX_TERMS:
+            raise ValidationError("bad_terms", f"terms files are limited to {MAX_TERMS} characters")
+        if paths is not None and not 1 <= paths <= MAX_PATHS:
+            raise ValidationError("bad_paths", f"paths must be 1..{MAX_PATHS}")
+        job_id = secrets.token_hex(8)
+        home = self.root / job_id
+        home.mkdir(parents=True)
+        (home / "terms.toml").write_text(terms_text)
+        try:
+            terms = load_terms(home / "terms.toml")
+        except ValidationError:
+            for item in home.iterdir():
+                item.unlink()
+            home.rmdir()
+            raise
+        paths = min(paths or terms.simulation.paths, MAX_PATHS)
+        with self.lock:
+            created = len(list(self.root.iterdir()))
+        meta = {
+            "id": job_id, "owner": owner, "name": terms.name, "paths": paths,
+            "step_hours": step_hours or terms.simulation.step_hours,
+            "seed": terms.simulation.seed if seed is None else seed, "status": "queued",
+            "error": "", "summary": None, "created": created,
+        }  # fmt: skip
+        _write_json(home / "job.json", meta)
+        self.waiting.put(job_id)
+        self._start()
+        return self.get(owner, job_id)
+
+    def _start(self) -> None:
+        with self.lock:
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._work, name="deal-jobs", daemon=True)
+                self.thread.start()
+
+    def _work(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        while True:
+            job_id = self.waiting.get()
+            home = self.root / job_id
+            meta = _read_json(home / "job.json")
+            meta["status"] = "running"
+            _write_json(home / "job.json", meta)
+            process = context.Process(target=run_job, args=(str(home), self.workers))
+            process.start()
+            process.join()
+            meta = _read_json(home / "job.json")
+            if meta.get("status") == "running":  # the process died without a word
+                meta.update(status="failed", error="the analysis stopped unexpectedly")
+                _write_json(home / "job.json", meta)
+
+    def _load(self, job_id: str) -> dict[str, Any] | None:
+        if not (len(job_id) == 16 and all(c in "0123456789abcdef" for c in job_id)):
+            return None
+        meta: dict[str, Any] | None = _read_json(self.root / job_id / "job.json")
+        return meta
+
+    def get(self, owner: str, job_id: str) -> Job:
+        meta = self._load(job_id)
+        if meta is None or meta["owner"] != owner:
+            raise NotFound("no_job", "no such job")
+        progress = _read_json(self.root / job_id / "progress.json") or {}
+        total = int(progress.get("total", 0))
+        done = total if meta["status"] == "done" else int(progress.get("done", 0))
+        fields = {k: meta[k] for k in ("id", "owner", "name", "paths", "step_hours", "seed")}
+        return Job(
+            **fields, status=meta["status"], done=done, total=total, error=meta["error"],
+            summary=meta["summary"],
+        )  # fmt: skip
+
+    def list(self, owner: str) -> list[Job]:
+        found = []
+        for meta_path in self.root.glob("*/job.json"):
+            meta = _read_json(meta_path)
+            if meta and meta["owner"] == owner:
+                found.append((meta["created"], self.get(owner, meta["id"])))
+        return [job for _, job in sorted(found, key=lambda pair: pair[0], reverse=True)]
+
+    def file(self, owner: str, job_id: str, name: str) -> Path:
+        """A finished job's result file; NotFound otherwise."""
+        job = self.get(owner, job_id)
+        if job.status != "done" or name not in FILES:
+            raise NotFound("no_file", "no such file")
+        return self.root / job_id / "results" / name

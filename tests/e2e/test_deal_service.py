@@ -1,0 +1,159 @@
+"""The deal desk over HTTP: an analyst uploads terms, the analysis runs as a background job
+with progress, the report and results can be read; roles and ownership are enforced; bad terms
+are refused clearly; queued work survives a restart."""
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from marketcraft.kernel import FixedClock
+from marketcraft.service.app import create_app
+from marketcraft.service.auth import issue_token
+from marketcraft.service.deal_jobs import DealJobs
+from marketcraft.service.roles import Role
+from marketcraft.service.sessions import COOKIE
+from marketcraft.service.settings import Settings
+from marketcraft.store import Database
+from tests.e2e.conftest import NOW, SIGNER, bearer
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "deals"
+
+
+def short_terms(days=3):
+    return (
+        (EXAMPLES / "article.toml").read_text().replace("tenor_days = 365", f"tenor_days = {days}")
+    )
+
+
+@pytest.fixture
+def desk(tmp_path):
+    db = Database.open(f"sqlite:///{tmp_path / 'd.db'}", migrate=True)
+    tokens = {
+        name: issue_token(db.principals, name, role, NOW)[1]
+        for name, role in (("ana", Role.ANALYST), ("bob", Role.ANALYST), ("sue", Role.SCOUT))
+    }
+    app = create_app(Settings(data_dir=tmp_path / "var"), database=db, clock=FixedClock(NOW),
+                     signer=SIGNER)  # fmt: skip
+    with TestClient(app) as client:
+        yield client, tokens
+    db.close()
+
+
+def wait_done(client, token, job_id, seconds=180):
+    deadline = time.monotonic() + seconds
+    seen = []
+    while time.monotonic() < deadline:
+        job = client.get(f"/deal/jobs/{job_id}", headers=bearer(token)).json()
+        seen.append(job["progress"])
+        if job["status"] in ("done", "failed"):
+            return job, seen
+        time.sleep(0.3)
+    raise AssertionError(f"the job did not finish: {job}")
+
+
+def test_an_analysis_runs_in_the_background_and_its_report_can_be_read(desk):
+    client, tokens = desk
+    ana = bearer(tokens["ana"])
+    queued = client.post("/deal/jobs", json={"terms": short_terms(), "paths": 40, "step": "2h"},
+                         headers=ana)  # fmt: skip
+    assert queued.status_code == 202, queued.text
+    job_id = queued.json()["id"]
+    assert queued.json()["status"] in ("queued", "running") and queued.json()["report"] is None
+    job, seen = wait_done(client, tokens["ana"], job_id)
+    assert job["status"] == "done", job
+    assert seen == sorted(seen) and job["progress"] == 1.0  # progress only moves forward
+    assert job["summary"]["attribution_residual"] < 1e-9 and "pnl_mean" in job["summary"]
+    report = client.get(job["report"], headers=ana)
+    assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
+    assert report.text.count("data:image/png;base64,") == 9
+    paths = client.get(f"/deal/jobs/{job_id}/files/paths.parquet", headers=ana)
+    assert paths.status_code == 200 and paths.content[:4] == b"PAR1"
+    summary = client.get(f"/deal/jobs/{job_id}/files/summary.json", headers=ana).json()
+    assert summary["paths"] == 40
+    assert [j["id"] for j in client.get("/deal/jobs", headers=ana).json()] == [job_id]
+
+
+def test_another_analyst_sees_nothing_and_other_roles_are_refused(desk):
+    client, tokens = desk
+    job_id = client.post("/deal/jobs", json={"terms": short_terms(1), "paths": 5},
+                         headers=bearer(tokens["ana"])).json()["id"]  # fmt: skip
+    bob = bearer(tokens["bob"])
+    missing = client.get("/deal/jobs/0123456789abcdef", headers=bob)
+    theirs = client.get(f"/deal/jobs/{job_id}", headers=bob)
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.json() == missing.json()  # the same answer as no job at all
+    assert client.get(f"/deal/jobs/{job_id}/files/report.html", headers=bob).status_code == 404
+    assert client.get("/deal/jobs", headers=bob).json() == []
+    scout = bearer(tokens["sue"])
+    assert (
+        client.post("/deal/jobs", json={"terms": short_terms()}, headers=scout).status_code == 403
+    )
+    assert client.get(f"/deal/jobs/{job_id}", headers=scout).status_code == 403
+    assert client.get("/deal/jobs").status_code == 401
+    wait_done(client, tokens["ana"], job_id)
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ({"terms": "[loan]\ntokens = 0\n"}, "loan.tokens must be in (0, supply]"),
+        ({"terms": "[loan\n"}, "not valid TOML"),
+        ({"terms": "[loan]\ntokens = 1\n", "step": "often"}, "write the step as 1h"),
+        (
+            {"terms": "[loan]\ntokens=1_000_000\n[market]\nmodel='bootstrap'\ncsv='/etc/x.csv'\n"},
+            "no file",
+        ),
+    ],
+)
+def test_bad_terms_are_refused_with_the_reason(desk, body, reason):
+    client, tokens = desk
+    refused = client.post("/deal/jobs", json=body, headers=bearer(tokens["ana"]))
+    assert refused.status_code == 400 and reason in refused.text  # a typed error, as elsewhere
+    assert client.get("/deal/jobs", headers=bearer(tokens["ana"])).json() == []
+    too_many = client.post("/deal/jobs", json={"terms": short_terms(), "paths": 10**6},
+                           headers=bearer(tokens["ana"]))  # fmt: skip
+    assert too_many.status_code == 422  # the request schema: paths <= 50,000
+
+
+def test_the_pages_upload_follow_and_show_the_report(desk):
+    client, tokens = desk
+    client.cookies.set(COOKIE, tokens["ana"])
+    home = client.get("/ui/analyst")
+    assert home.status_code == 200 and "Analyse a deal" in home.text
+    posted = client.post(
+        "/ui/analyst/jobs", files={"terms": ("deal.toml", short_terms(2).encode())},
+        data={"paths": "12", "step": "4h"}, follow_redirects=False,
+    )  # fmt: skip
+    assert posted.status_code == 303
+    page_url = posted.headers["location"]
+    job_id = page_url.rsplit("/", 1)[1]
+    wait_done(client, tokens["ana"], job_id)
+    page = client.get(page_url)
+    assert "Open the report" in page.text and 'http-equiv="refresh"' not in page.text
+    report = client.get(f"{page_url}/report")
+    assert report.status_code == 200 and "The market maker" in report.text
+    bad = client.post("/ui/analyst/jobs", files={"terms": ("x.toml", b"[loan]\ntokens=-1\n")},
+                      follow_redirects=False)  # fmt: skip
+    assert bad.status_code == 303 and "loan.tokens" in bad.headers["location"]
+    client.cookies.set(COOKIE, tokens["sue"])
+    assert client.get("/ui/analyst").status_code == 403
+
+
+def test_work_queued_or_running_at_a_stop_runs_after_a_restart(tmp_path):
+    root = tmp_path / "deal-jobs"
+    home = root / "00112233445566ff"
+    home.mkdir(parents=True)
+    (home / "terms.toml").write_text(short_terms(1))
+    meta = {"id": home.name, "owner": "ana", "name": "article", "paths": 4, "step_hours": 6.0,
+            "seed": 1, "status": "running", "error": "", "summary": None, "created": 0}  # fmt: skip
+    (home / "job.json").write_text(json.dumps(meta))
+    jobs = DealJobs(root, workers=1)
+    deadline = time.monotonic() + 120
+    while jobs.get("ana", home.name).status != "done" and time.monotonic() < deadline:
+        time.sleep(0.3)
+    job = jobs.get("ana", home.name)
+    assert job.status == "done" and job.summary is not None
+    assert (home / "results" / "report.html").exists()
