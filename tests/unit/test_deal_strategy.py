@@ -115,3 +115,27 @@ def test_a_venue_without_inventory_starts_stocked_out():
     assert np.all(empty["stockouts_0"] >= 1)  # until bid fills bring tokens in
     assert empty["uptime_0"].mean() < 0.8 < 0.9 < full["uptime_0"].mean()
     assert np.all(full["stockouts_0"] == 0)
+
+
+def test_a_bootstrap_replays_only_the_datas_own_returns(tmp_path):
+    rng = np.random.default_rng(8)
+    prices = 0.5 * np.exp(np.cumsum(rng.normal(0, 0.02, 500)))
+    (tmp_path / "prices.csv").write_text("price\n" + "\n".join(repr(float(p)) for p in prices))
+    t = short("article", days=6)
+    t = replace(t, market=replace(t.market, model="bootstrap", csv="prices.csv", block_hours=12))
+    r = simulate(t, 30, seed=2, base=tmp_path)
+    daily = np.diff(np.log(r.series["price"].astype(np.float64)), axis=0)
+    data = np.diff(np.log(prices))
+    # a day's move is the sum of 24 hourly returns drawn from the data: within its range
+    assert np.all(np.abs(daily) <= 24 * np.abs(data).max() + 1e-6)
+    assert r.residual < 1e-9 and daily.std() > 0
+    from marketcraft.sim.returns import Bootstrap
+
+    boot = Bootstrap(prices, 12)
+    drawn = boot.block(np.random.default_rng(1), 100, 7)
+    assert drawn.shape == (100, 7) and np.isin(drawn, data).all()
+    # blocks are consecutive stretches of the data
+    first = drawn[:12, 0]
+    start = int(np.flatnonzero(data == first[0])[0])
+    assert np.array_equal(first, data[start : start + 12])
+    assert np.isclose(boot.vol(1.0), data.std(ddof=1) * np.sqrt(8760))
