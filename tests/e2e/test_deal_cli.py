@@ -92,3 +92,32 @@ def test_hedge_prints_the_order():
     assert round(payload["order"]) == 2_999_987 and len(payload["rows"]) == 9
     refused = runner.invoke(app, ["deal", "hedge", POSITIONS, "--price", "0"])
     assert refused.exit_code == 2 and "price must be a positive number" in refused.output
+
+
+def test_a_sweep_runs_every_point_on_the_same_paths(tmp_path):
+    terms = short_terms(tmp_path, 3)
+    out = tmp_path / "sweep"
+    result = analyze(str(terms), "--paths", "20", "--out", str(out), "--json",
+                     "--sweep", "vol=0.5,1.5", "--sweep", "band_tokens=0,50000")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    points = json.loads(result.output)["points"]
+    assert [p["params"] for p in points] == [
+        {"market.vol": 0.5, "hedge.band_tokens": 0.0},
+        {"market.vol": 0.5, "hedge.band_tokens": 50000.0},
+        {"market.vol": 1.5, "hedge.band_tokens": 0.0},
+        {"market.vol": 1.5, "hedge.band_tokens": 50000.0},
+    ]
+    bs = [p["summary"]["options_bs"] for p in points]
+    assert bs[0] == bs[1] < bs[2] == bs[3]  # the calls are worth more at higher vol
+    table = pq.read_table(out / "sweep.parquet")
+    assert table.num_rows == 4 and "market.vol" in table.column_names
+    assert all((out / f"point-{i}" / "report.html").exists() for i in range(4))
+    prices = [pq.read_table(out / f"point-{i}" / "paths.parquet")["final_price"] for i in (0, 1)]
+    assert prices[0].equals(prices[1])  # common random numbers: the band alone differs
+    printed = analyze(str(terms), "--paths", "5", "--out", str(tmp_path / "p"),
+                      "--sweep", "drift=-0.5,0.5")  # fmt: skip
+    assert "drift=-0.5" in printed.output and "drift=0.5" in printed.output
+    refused = analyze(str(terms), "--sweep", "colour=1,2")
+    assert refused.exit_code == 2 and "NAME one of" in refused.output
+    refused = analyze(str(terms), "--sweep", "vol=-1")
+    assert refused.exit_code == 2 and "market vols must be >= 0" in refused.output

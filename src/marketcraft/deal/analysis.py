@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +18,12 @@ import numpy as np
 
 from marketcraft.deal.book import BUCKETS
 from marketcraft.deal.strategy import SERIES, ChunkResult, Clock, simulate
-from marketcraft.deal.terms import Terms
+from marketcraft.deal.terms import Terms, validate
 from marketcraft.deal.valuation import OptionValues, option_values
 from marketcraft.sim.dispatch import Progress, run_jobs
+from marketcraft.sim.sweeps import combinations
 
-__all__ = ["CHUNK", "Analysis", "analyze", "summarize"]
+__all__ = ["CHUNK", "SWEEPABLE", "Analysis", "analyze", "analyze_grid", "summarize", "with_params"]
 
 CHUNK = 5_000
 
@@ -39,6 +40,7 @@ class Analysis:
     attribution: np.ndarray  # (days, buckets): mean cumulative bucket per path
     residual: float  # largest attribution gap on any path, relative to NAV
     values: OptionValues
+    params: dict[str, float] = field(default_factory=dict)  # a sweep point's settings
     summary: dict[str, float] = field(default_factory=dict)
 
 
@@ -57,6 +59,28 @@ def _chunk(  # noqa: PLR0917 (a job's arguments travel as one tuple)
     )  # fmt: skip
 
 
+#: what ``--sweep`` may vary: the name a user writes -> (table, key) in the terms
+SWEEPABLE = {
+    "vol": "market.vol",
+    "drift": "market.drift",
+    "jumps_per_year": "market.jumps_per_year",
+    "band_tokens": "hedge.band_tokens",
+    "interval_hours": "hedge.interval_hours",
+    "funding_rate": "funding.rate",
+    "pool_value": "pool.value",
+    "capital": "desk.capital",
+}
+
+
+def with_params(terms: Terms, params: dict[str, float], base: Path = Path()) -> Terms:
+    """The terms with swept parameters set (``"market.vol": 0.8``...), validated."""
+    for dotted, value in params.items():
+        table, key = dotted.split(".")
+        changed = replace(getattr(terms, table), **{key: value})
+        terms = replace(terms, **{table: changed})
+    return validate(terms, base)
+
+
 def analyze(
     terms: Terms,
     *,
@@ -70,17 +94,59 @@ def analyze(
 ) -> Analysis:
     """Simulate ``paths`` paths (default: the terms' ``[simulation]``) and summarise them.
     ``base`` is where the terms' CSV files are looked for."""
+    return analyze_grid(
+        terms, {}, paths=paths, step_hours=step_hours, seed=seed, workers=workers,
+        scheduler=scheduler, progress=progress, base=base,
+    )[0]  # fmt: skip
+
+
+def analyze_grid(
+    terms: Terms,
+    sweep: dict[str, list[float]],
+    *,
+    paths: int | None = None,
+    step_hours: float | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+    base: Path = Path(),
+) -> list[Analysis]:
+    """One analysis per point of the full grid of ``sweep`` (keys as in :data:`SWEEPABLE`'s
+    values), every point on the same seeds; all points' chunks share the workers."""
     sim = terms.simulation
     paths = paths or sim.paths
     step_hours = step_hours or sim.step_hours
     seed = sim.seed if seed is None else seed
+    points = [(params, with_params(terms, params, base)) for params in combinations(sweep)]
     clock = Clock.of(terms, step_hours)
     sizes = [min(CHUNK, paths - start) for start in range(0, paths, CHUNK)]
-    jobs = [(terms, n, seed, i, step_hours, str(base)) for i, n in enumerate(sizes)]
+    jobs = [
+        (point, n, seed, i, step_hours, str(base))
+        for _, point in points
+        for i, n in enumerate(sizes)
+    ]
     outputs: list[ChunkResult] = run_jobs(
         _chunk, jobs, clock.steps, workers=workers or os.cpu_count() or 1,
         scheduler=scheduler, progress=progress,
     )  # fmt: skip
+    found = []
+    for p, (params, point) in enumerate(points):
+        mine = outputs[p * len(sizes) : (p + 1) * len(sizes)]
+        found.append(_gather(point, params, mine, paths, step_hours, seed, base))
+    return found
+
+
+def _gather(  # noqa: PLR0917
+    terms: Terms,
+    params: dict[str, float],
+    outputs: list[ChunkResult],
+    paths: int,
+    step_hours: float,
+    seed: int,
+    base: Path,
+) -> Analysis:
+    clock = Clock.of(terms, step_hours)
     metrics = {k: np.concatenate([o.metrics[k] for o in outputs]) for k in outputs[0].metrics}
     series = {k: np.concatenate([o.series[k] for o in outputs], axis=1) for k in SERIES}
     attribution = sum(o.buckets_sum for o in outputs) / paths
@@ -88,7 +154,7 @@ def analyze(
     values = option_values(terms, base=base, step_hours=step_hours, seed=seed)
     found = Analysis(
         terms, paths, step_hours, seed, metrics, series, days, np.asarray(attribution),
-        max(o.residual for o in outputs), values,
+        max(o.residual for o in outputs), values, params=params,
     )  # fmt: skip
     found.summary = summarize(found)
     return found

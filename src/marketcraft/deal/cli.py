@@ -6,13 +6,16 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from marketcraft.kernel.errors import MarketcraftError, ValidationError
+
+if TYPE_CHECKING:
+    from marketcraft.deal.analysis import Analysis
 
 app = typer.Typer(no_args_is_help=True, help="Market-maker deal desk: loan + call-option deals.")
 out = Console()
@@ -42,6 +45,13 @@ def analyze(
     paths: Annotated[int | None, typer.Option(min=1, help="Paths (default: the terms').")] = None,
     step: Annotated[str | None, typer.Option(help="Time step, e.g. 1h or 30m.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed (default: the terms').")] = None,
+    sweep: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="NAME=V1,V2,...; repeat for a full grid (vol, drift, band_tokens, "
+            "funding_rate, pool_value, ...)."
+        ),
+    ] = None,
     scheduler: Annotated[
         str | None, typer.Option(help="A Dask scheduler address; default: local processes.")
     ] = None,
@@ -55,50 +65,74 @@ def analyze(
     views; write Parquet results and an HTML report with plots."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from marketcraft.deal.analysis import analyze as run
-    from marketcraft.deal.results import write_results
+    from marketcraft.deal.analysis import SWEEPABLE, analyze_grid
     from marketcraft.deal.terms import load_terms
-    from marketcraft.reports.deal_report import MARKET_MAKER, PROJECT, fmt, write_report
+    from marketcraft.sim.sweeps import parse_sweep
 
     try:
         t = load_terms(terms)
         hours = parse_step(step) if step else None
+        grid = parse_sweep(sweep or [], SWEEPABLE)
         columns = (TextColumn("simulating"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"))
         with Progress(*columns, TimeRemainingColumn(), disable=as_json, transient=True) as bar:
             task = bar.add_task("simulating", total=None)
-            found = run(
-                t, paths=paths, step_hours=hours, seed=seed, workers=workers,
+            found = analyze_grid(
+                t, grid, paths=paths, step_hours=hours, seed=seed, workers=workers,
                 scheduler=scheduler, base=terms.parent,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )  # fmt: skip
     except MarketcraftError as exc:
         raise _fail(exc) from None
-    folder = results or Path("var/reports/deal") / t.name
-    files = write_results(found, folder)
-    report = write_report(found, folder / "report.html")
+    _show(found, results or Path("var/reports/deal") / t.name, as_json)
+
+
+def label(params: dict[str, float]) -> str:
+    return ", ".join(f"{k.split('.')[-1]}={v:g}" for k, v in params.items()) or "as written"
+
+
+def _show(found: list[Analysis], folder: Path, as_json: bool) -> None:
+    """Write every point's results and report; print the views (a column per point)."""
+    from marketcraft.deal.book import BUCKETS
+    from marketcraft.deal.results import write_results, write_sweep
+    from marketcraft.reports.deal_report import MARKET_MAKER, PROJECT, fmt, write_report
+
+    files: list[Path] = []
+    for i, a in enumerate(found):
+        home = folder if len(found) == 1 else folder / f"point-{i}"
+        files += [*write_results(a, home), write_report(a, home / "report.html")]
+    if len(found) > 1:
+        files.append(write_sweep(found, folder))
     if as_json:
-        summary = {k: (v if math.isfinite(v) else None) for k, v in found.summary.items()}
-        payload = {"deal": t.name, "summary": summary, "files": [str(p) for p in [*files, report]]}
+        points = [
+            {"params": a.params,
+             "summary": {k: (v if math.isfinite(v) else None) for k, v in a.summary.items()}}
+            for a in found
+        ]  # fmt: skip
+        payload: dict[str, object] = {
+            "deal": found[0].terms.name, "points": points, "files": [str(p) for p in files],
+        }  # fmt: skip
+        if len(found) == 1:
+            payload["summary"] = points[0]["summary"]
         typer.echo(json.dumps(payload, allow_nan=False))
         return
+    first = found[0]
     for title, headlines in (("market maker", MARKET_MAKER), ("project", PROJECT)):
-        table = Table(title=f"{t.name}: the {title}'s view ({found.paths:,} paths)")
+        table = Table(title=f"{first.terms.name}: the {title}'s view ({first.paths:,} paths)")
         table.add_column("metric")
-        table.add_column("value", justify="right")
+        for a in found:
+            table.add_column(label(a.params), justify="right")
         for key, text, spec in headlines:
-            if key in found.summary:
-                table.add_row(text, fmt(spec, found.summary[key]))
+            table.add_row(text, *(fmt(spec, a.summary.get(key, math.nan)) for a in found))
         out.print(table)
     attribution = Table(title="attribution, mean over paths")
     attribution.add_column("bucket")
-    attribution.add_column("PnL", justify="right")
-    for key, value in found.summary.items():
-        if key.startswith("attr_") and key != "attribution_residual":
-            attribution.add_row(key.removeprefix("attr_"), f"{value:,.0f}")
+    for a in found:
+        attribution.add_column(label(a.params), justify="right")
+    for name in BUCKETS:
+        attribution.add_row(name, *(f"{a.summary[f'attr_{name}']:,.0f}" for a in found))
     out.print(attribution)
-    out.print(f"report: {report}")
     for path in files:
-        out.print(f"results: {path}")
+        out.print(f"{'report' if path.suffix == '.html' else 'results'}: {path}")
 
 
 @app.command("hedge")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ import pyarrow.parquet as pq
 from marketcraft.deal.analysis import Analysis
 from marketcraft.deal.book import BUCKETS
 
-__all__ = ["daily_table", "options_table", "paths_table", "write_results"]
+__all__ = ["daily_table", "options_table", "paths_table", "write_results", "write_sweep"]
 
 PERCENTILES = (5, 25, 50, 75, 95)
 
@@ -65,3 +66,11 @@ def write_results(a: Analysis, out: Path) -> list[Path]:
     (out / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False))
     written.append(out / "summary.json")
     return written
+
+
+def write_sweep(found: Sequence[Analysis], out: Path) -> Path:
+    """One row per sweep point: its parameters and summary, as ``sweep.parquet``."""
+    rows = [{"point": i, **a.params, **a.summary} for i, a in enumerate(found)]
+    out.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(rows), out / "sweep.parquet")
+    return out / "sweep.parquet"

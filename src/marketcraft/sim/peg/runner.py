@@ -7,7 +7,6 @@ number of workers, and every grid point sees the same paths."""
 
 from __future__ import annotations
 
-import itertools
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -16,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from marketcraft.kernel.errors import ValidationError
+from marketcraft.sim import sweeps
 from marketcraft.sim.dispatch import Progress, run_jobs
 from marketcraft.sim.peg.metrics import summarize
 from marketcraft.sim.peg.model import simulate
@@ -47,31 +46,14 @@ class PointResult:
 
 def parse_sweep(specs: Sequence[str]) -> dict[str, list[float]]:
     """``["band=0.01,0.02", "delay=1,24"]`` -> ``{"band": [...], "delay_hours": [...]}``."""
-    out: dict[str, list[float]] = {}
-    for spec in specs:
-        name, sep, values = spec.partition("=")
-        field = SWEEPABLE.get(name.strip())
-        if not sep or field is None:
-            raise ValidationError(
-                "bad_sweep", f"{spec!r}: write NAME=V1,V2,... with NAME one of {sorted(SWEEPABLE)}"
-            )
-        try:
-            out[field] = [float(v) for v in values.split(",") if v.strip()]
-        except ValueError:
-            raise ValidationError("bad_sweep", f"{spec!r}: values must be numbers") from None
-        if not out[field]:
-            raise ValidationError("bad_sweep", f"{spec!r}: no values")
-    return out
+    return sweeps.parse_sweep(specs, SWEEPABLE)
 
 
 def grid(s: Scenario, sweep: dict[str, list[float]]) -> list[tuple[dict[str, float], Scenario]]:
     """Every combination of the swept values (a full grid), each as a validated scenario."""
-    names = list(sweep)
-    points = []
-    for values in itertools.product(*(sweep[n] for n in names)):
-        params = dict(zip(names, values, strict=True))
-        points.append((params, s.with_market(**params) if params else s))
-    return points
+    return [
+        (params, s.with_market(**params) if params else s) for params in sweeps.combinations(sweep)
+    ]
 
 
 def _chunk(s: Scenario, ids: list[int], progress: Callable[[int], None] | None = None) -> Any:
