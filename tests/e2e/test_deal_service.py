@@ -157,3 +157,32 @@ def test_work_queued_or_running_at_a_stop_runs_after_a_restart(tmp_path):
     job = jobs.get("ana", home.name)
     assert job.status == "done" and job.summary is not None
     assert (home / "results" / "report.html").exists()
+
+
+def test_a_job_another_live_process_claimed_is_left_to_it(tmp_path):
+    import subprocess
+    import sys
+
+    root = tmp_path / "deal-jobs"
+    home = root / "00112233445566aa"
+    home.mkdir(parents=True)
+    (home / "terms.toml").write_text(short_terms(1))
+    meta = {"id": home.name, "owner": "ana", "name": "article", "paths": 4, "step_hours": 6.0,
+            "seed": 1, "status": "running", "error": "", "summary": None, "created": 0}  # fmt: skip
+    (home / "job.json").write_text(json.dumps(meta))
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        (home / "claim").write_text(str(other.pid))
+        jobs = DealJobs(root, workers=1)
+        time.sleep(1.0)
+        assert jobs.get("ana", home.name).status == "running"  # not run a second time here
+        assert not (home / "results").exists()
+    finally:
+        other.kill()
+        other.wait()
+    (home / "claim").write_text(str(other.pid))  # now a dead process's claim: taken over
+    jobs = DealJobs(root, workers=1)
+    deadline = time.monotonic() + 120
+    while jobs.get("ana", home.name).status != "done" and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert jobs.get("ana", home.name).status == "done"

@@ -4,8 +4,10 @@ its own process (one job at a time, in submission order) and keeps everything on
 Each job is a folder under ``root``: ``terms.toml``, ``job.json`` (who, what, status),
 ``progress.json`` (written by the running analysis) and, when done, ``results/`` with the
 Parquet files, ``summary.json`` and ``report.html``. Jobs survive a restart: a job that was
-queued or running when the service stopped is queued again. An analyst sees only their own
-jobs; anyone else's answer exactly as a job that does not exist."""
+queued or running when the service stopped is queued again. A job is claimed (``claim``, with
+the claiming process's id) before it runs, so server processes sharing the folder never run
+one twice. An analyst sees only their own jobs; anyone else's answer exactly as a job that does
+not exist."""
 
 from __future__ import annotations
 
@@ -58,6 +60,17 @@ def _read_json(path: Path) -> Any:
         return None
 
 
+def _claimed_by_live_process(home: Path) -> bool:
+    try:
+        pid = int((home / "claim").read_text())
+        os.kill(pid, 0)
+    except PermissionError:  # it exists, under another user
+        return True
+    except (OSError, ValueError):
+        return False
+    return pid != os.getpid()
+
+
 def run_job(folder: str, workers: int) -> None:
     """The analysis of one job, in its own process: results, report and final status."""
     import math
@@ -107,6 +120,9 @@ class DealJobs:
         for meta_path in root.glob("*/job.json"):
             meta = _read_json(meta_path)
             if meta and meta.get("status") in ("queued", "running"):
+                if _claimed_by_live_process(meta_path.parent):
+                    continue  # another server process is running it
+                (meta_path.parent / "claim").unlink(missing_ok=True)
                 pending.append((meta.get("created", 0), meta["id"]))
                 meta["status"] = "queued"
                 _write_json(meta_path, meta)
@@ -162,6 +178,12 @@ class DealJobs:
         while True:
             job_id = self.waiting.get()
             home = self.root / job_id
+            try:
+                claim = os.open(home / "claim", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                continue  # another server process has it
+            with os.fdopen(claim, "w") as f:
+                f.write(str(os.getpid()))
             meta = _read_json(home / "job.json")
             meta["status"] = "running"
             _write_json(home / "job.json", meta)
