@@ -139,3 +139,16 @@ def test_a_bootstrap_replays_only_the_datas_own_returns(tmp_path):
     start = int(np.flatnonzero(data == first[0])[0])
     assert np.array_equal(first, data[start : start + 12])
     assert np.isclose(boot.vol(1.0), data.std(ddof=1) * np.sqrt(8760))
+
+
+def test_adverse_selection_moves_the_mid_against_the_market_maker():
+    t = short("article", days=6, vol=0.0)
+    still = run(t, paths=40)
+    assert np.all(still.series["price"] == np.float32(1.0))  # no vol, no adverse: no move
+    venues = tuple(replace(v, adverse=0.5) for v in t.venues)
+    moved = run(replace(t, venues=venues), paths=40)
+    change = np.log(moved.series["price"][-2].astype(np.float64))
+    sold = (moved.series["sold"][-2] - moved.series["sold"][0]).astype(np.float64)
+    # takers who buy from the MM push the mid up after it sold, and down after it bought
+    assert np.corrcoef(change, sold)[0, 1] > 0.5 and change.std() > 0  # fills differ in size
+    assert moved.residual < 1e-9
