@@ -6,6 +6,7 @@ and a named numeric column of a CSV file."""
 from __future__ import annotations
 
 import csv
+import tomllib
 from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,18 @@ import numpy as np
 
 from marketcraft.kernel.errors import ValidationError
 
-__all__ = ["build_table", "read_column"]
+__all__ = ["build_table", "read_column", "read_toml"]
+
+
+def read_toml(path: Path, code: str) -> dict[str, Any]:
+    """A TOML file's tables; ValidationError (``code``) naming the file if it cannot be read
+    or is not TOML."""
+    try:
+        return tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise ValidationError(code, f"{path}: cannot read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValidationError(code, f"{path}: not valid TOML: {exc}") from None
 
 
 def read_column(path: Path, name: str, code: str) -> np.ndarray:

@@ -85,8 +85,9 @@ class Book:
         """The largest gap, relative to the book's scale, between NAV less capital and the
         buckets' sum on any path."""
         booked = sum(self.bucket.values())
-        gap = np.abs(self.nav(price) - self.capital - booked)
-        return float(np.max(gap / np.maximum(np.abs(self.nav(price)), self.scale)))
+        nav = self.nav(price)
+        gap = np.abs(nav - self.capital - booked)
+        return float(np.max(gap / np.maximum(np.abs(nav), self.scale)))
 
     def _pay_costs(self, cost: np.ndarray) -> None:
         self.cash -= cost
@@ -103,11 +104,10 @@ class Book:
         self.wallet -= pooled
         self.cash -= self.share * self.stable
         self._pay_costs(np.full_like(price, terms.costs.gas))
-        sold = (
-            loan - pooled - hedge.keep_inventory
-            if hedge.initial == "article"
-            else (hedge.sell_for_quotes)
-        )
+        if hedge.initial == "article":
+            sold = loan - pooled - hedge.keep_inventory
+        else:
+            sold = np.full_like(price, hedge.sell_for_quotes)
         sell = np.full_like(price, sold)
         self._sell(sell, price)
         self.wallet -= sell

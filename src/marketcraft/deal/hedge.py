@@ -28,7 +28,6 @@ The pool is valued after arbitrage to the price (``tokens = sqrt(k / P)``)."""
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,7 +37,7 @@ from marketcraft.deal.greeks import black_scholes
 from marketcraft.deal.loan import loan_gamma, loan_value
 from marketcraft.deal.pool import pool_gamma, pool_tokens, pool_value
 from marketcraft.kernel.errors import ValidationError
-from marketcraft.tables import build_table
+from marketcraft.tables import build_table, read_toml
 
 __all__ = ["HedgeOrder", "Positions", "hedge_now", "load_positions"]
 
@@ -93,12 +92,7 @@ _NESTED: dict[tuple[type, str], type] = {
 
 def load_positions(path: str | Path) -> Positions:
     source = Path(path)
-    try:
-        raw = tomllib.loads(source.read_text())
-    except OSError as exc:
-        raise ValidationError(CODE, f"{source}: cannot read: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ValidationError(CODE, f"{source}: not valid TOML: {exc}") from None
+    raw = read_toml(source, CODE)
     inventory = raw.pop("inventory", {})
     if not isinstance(inventory, dict) or not all(
         isinstance(v, int | float) and not isinstance(v, bool) for v in inventory.values()

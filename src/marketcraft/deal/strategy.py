@@ -15,7 +15,7 @@ gap seen on any path, recomputing NAV from the state."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +27,7 @@ from marketcraft.deal.options import OptionBook
 from marketcraft.deal.pool import pool_gamma
 from marketcraft.deal.terms import Terms
 from marketcraft.deal.venues import Venues
-from marketcraft.sim.returns import BLOCK, Bootstrap, JumpDiffusion, read_prices
+from marketcraft.sim.returns import BLOCK, Bootstrap, JumpDiffusion, Returns, read_prices
 
 __all__ = ["BUCKETS", "SERIES", "ChunkResult", "Clock", "simulate"]
 
@@ -45,9 +45,13 @@ class Clock:
     per_day: int
 
     @staticmethod
-    def of(terms: Terms, step_hours: float) -> Clock:
-        steps = max(1, round(terms.loan.tenor_days * 24.0 / step_hours))
+    def span(days: float, step_hours: float) -> Clock:
+        steps = max(1, round(days * 24.0 / step_hours))
         return Clock(step_hours, steps, max(1, round(24.0 / step_hours)))
+
+    @staticmethod
+    def of(terms: Terms, step_hours: float) -> Clock:
+        return Clock.span(terms.loan.tenor_days, step_hours)
 
     @property
     def dt(self) -> float:
@@ -69,10 +73,9 @@ class ChunkResult:
     series: dict[str, np.ndarray]  # (records, paths), float32
     buckets_sum: np.ndarray  # (records, buckets): cumulative buckets summed over paths
     residual: float = 0.0
-    extra: dict[str, float] = field(default_factory=dict)
 
 
-def price_model(terms: Terms, base: Path, step_hours: float) -> tuple[object, float]:
+def price_model(terms: Terms, base: Path, step_hours: float) -> tuple[Returns, float]:
     """The increments generator and the vol the book is marked at."""
     m = terms.market
     if m.model == "bootstrap":
@@ -112,9 +115,12 @@ def simulate(  # noqa: PLR0915 (the whole strategy, one step after another)
     cash_strike = terms.repayment.cash_strike if terms.repayment.mode == "cash" else 0.0
     loan = terms.loan
 
+    def owed(step: int) -> float:
+        """Tokens owed at ``step``: the loan and its interest so far."""
+        return loan.tokens * (1.0 + loan.interest * step * clock.dt)
+
     def liability(p: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray]:
-        owed = loan.tokens * (1.0 + loan.interest * step * clock.dt)
-        return loan_value(p, owed, cash_strike, clock.years - step * clock.dt, vol)
+        return loan_value(p, owed(step), cash_strike, clock.years - step * clock.dt, vol)
 
     # the start: the loan arrives (in cash mode the repayment option is a gain), calls granted
     book.liability, liability_delta = liability(price, 0)
@@ -160,7 +166,7 @@ def simulate(  # noqa: PLR0915 (the whole strategy, one step after another)
     for step in range(1, clock.steps + 1):
         at = (step - 1) % BLOCK
         if at == 0:
-            increments = model.block(rng, min(BLOCK, clock.steps - step + 1), paths)  # type: ignore[attr-defined]
+            increments = model.block(rng, min(BLOCK, clock.steps - step + 1), paths)
         move = increments[at] + flow
         sum_sq += move * move
         log_price += move
@@ -172,9 +178,9 @@ def simulate(  # noqa: PLR0915 (the whole strategy, one step after another)
         marks = options.mark(price, tenor, vol, log_price)
         book.bucket["options"] += marks - book.options
         book.options = marks
-        owed, liability_delta = liability(price, step)
-        book.bucket["liability"] -= owed - book.liability
-        book.liability = owed
+        debt, liability_delta = liability(price, step)
+        book.bucket["liability"] -= debt - book.liability
+        book.liability = debt
         book.pool_step(terms.pool, price, clock.dt, lvr_scale)
         fills = venues.trade(rng, book.inventory, book.target, book.cash, price)
         book.fill(fills)
@@ -198,7 +204,7 @@ def simulate(  # noqa: PLR0915 (the whole strategy, one step after another)
             marks, tokens, paid = options.exercise(now, step)
             book.exercise(price, marks, tokens, paid)
         if last:
-            book.mature(price, cash_strike, loan.tokens * (1.0 + loan.interest * clock.years))
+            book.mature(price, cash_strike, owed(step))
         book.watch(price, terms.desk.margin)
         if step % clock.per_day == 0 or last:
             record(step, book.deltas(options, liability_delta if not last else np.zeros(paths)))

@@ -7,12 +7,11 @@ deal and real-style variants."""
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from marketcraft.kernel.errors import ValidationError
-from marketcraft.tables import build_table
+from marketcraft.tables import build_table, read_toml
 
 __all__ = [
     "Costs",
@@ -218,12 +217,7 @@ _NESTED: dict[tuple[type, str], type] = {
 def load_terms(path: str | Path) -> Terms:
     """Read and validate a terms file."""
     source = Path(path)
-    try:
-        raw = tomllib.loads(source.read_text())
-    except OSError as exc:
-        raise ValidationError(CODE, f"{source}: cannot read: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ValidationError(CODE, f"{source}: not valid TOML: {exc}") from None
+    raw = read_toml(source, CODE)
     raw.setdefault("name", source.stem)
     for key in ("calls", "venues"):
         if key in raw and not isinstance(raw[key], list):

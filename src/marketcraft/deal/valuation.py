@@ -61,8 +61,8 @@ def monte_carlo_calls(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean payoff and its standard error per (vol, tranche), ``paths`` paths per vol, on
     driftless paths stepped like the strategy's."""
-    steps = max(1, round(years * 365.0 * 24.0 / step_hours))
-    clock = Clock(step_hours, steps, max(1, round(24.0 / step_hours)))
+    clock = Clock.span(years * 365.0, step_hours)
+    steps = clock.steps
     every = np.repeat(np.asarray(vols, dtype=float), paths)
     rate, mean, spread = jumps
     model = JumpDiffusion(
@@ -84,7 +84,7 @@ def monte_carlo_calls(
         now = book.due(step, price, step == steps)
         if now.any():
             payoff += np.where(now, (price - book.strike) * book.tokens, 0.0)
-            book.alive &= ~now
+            book.exercise(now, step)
     shaped = payoff.reshape(len(calls), len(vols), paths)
     value = shaped.mean(axis=2).T
     stderr = (shaped.std(axis=2, ddof=1) / np.sqrt(paths)).T

@@ -7,16 +7,23 @@ generator asked for the same blocks gives the same paths."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.tables import read_column
 
-__all__ = ["BLOCK", "Bootstrap", "JumpDiffusion", "read_prices"]
+__all__ = ["BLOCK", "Bootstrap", "JumpDiffusion", "Returns", "read_prices"]
 
 HOURS_PER_YEAR = 365.0 * 24.0
 BLOCK = 256  # steps a simulator usually draws at once
+
+
+class Returns(Protocol):
+    def block(self, rng: np.random.Generator, steps: int, paths: int) -> np.ndarray:
+        """The next ``steps`` log-price increments of every path, shape (steps, paths)."""
+        ...
 
 
 class JumpDiffusion:

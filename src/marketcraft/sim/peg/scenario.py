@@ -7,13 +7,12 @@ are fractions. Every field has a default, so a scenario names only what it chang
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from marketcraft.kernel.errors import ValidationError
-from marketcraft.tables import build_table
+from marketcraft.tables import build_table, read_toml
 
 __all__ = [
     "Feed",
@@ -144,10 +143,7 @@ def load_scenario(source: str | Path) -> Scenario:
     if not path.exists():
         names = ", ".join(shipped_scenarios())
         raise ValidationError("no_scenario", f"no file {source!r} and no shipped one ({names})")
-    try:
-        raw = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ValidationError("bad_scenario", f"{path}: not valid TOML: {exc}") from None
+    raw = read_toml(path, "bad_scenario")
     raw.setdefault("name", path.stem)
     return validate(_build(Scenario, raw, path.name))
 
