@@ -142,18 +142,28 @@ def test_the_pages_upload_follow_and_show_the_report(desk):
     assert client.get("/ui/analyst").status_code == 403
 
 
-def test_work_queued_or_running_at_a_stop_runs_after_a_restart(tmp_path):
+def left_running(tmp_path, job_id):
+    """A job folder as a stopped service leaves it: marked running, no results."""
     root = tmp_path / "deal-jobs"
-    home = root / "00112233445566ff"
+    home = root / job_id
     home.mkdir(parents=True)
     (home / "terms.toml").write_text(short_terms(1))
-    meta = {"id": home.name, "owner": "ana", "name": "article", "paths": 4, "step_hours": 6.0,
+    meta = {"id": job_id, "owner": "ana", "name": "article", "paths": 4, "step_hours": 6.0,
             "seed": 1, "status": "running", "error": "", "summary": None, "created": 0}  # fmt: skip
     (home / "job.json").write_text(json.dumps(meta))
-    jobs = DealJobs(root, workers=1)
-    deadline = time.monotonic() + 120
-    while jobs.get("ana", home.name).status != "done" and time.monotonic() < deadline:
+    return root, home
+
+
+def wait_for(jobs, job_id, seconds=120):
+    deadline = time.monotonic() + seconds
+    while jobs.get("ana", job_id).status != "done" and time.monotonic() < deadline:
         time.sleep(0.3)
+
+
+def test_work_queued_or_running_at_a_stop_runs_after_a_restart(tmp_path):
+    root, home = left_running(tmp_path, "00112233445566ff")
+    jobs = DealJobs(root, workers=1)
+    wait_for(jobs, home.name)
     job = jobs.get("ana", home.name)
     assert job.status == "done" and job.summary is not None
     assert (home / "results" / "report.html").exists()
@@ -163,13 +173,7 @@ def test_a_job_another_live_process_claimed_is_left_to_it(tmp_path):
     import subprocess
     import sys
 
-    root = tmp_path / "deal-jobs"
-    home = root / "00112233445566aa"
-    home.mkdir(parents=True)
-    (home / "terms.toml").write_text(short_terms(1))
-    meta = {"id": home.name, "owner": "ana", "name": "article", "paths": 4, "step_hours": 6.0,
-            "seed": 1, "status": "running", "error": "", "summary": None, "created": 0}  # fmt: skip
-    (home / "job.json").write_text(json.dumps(meta))
+    root, home = left_running(tmp_path, "00112233445566aa")
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
         (home / "claim").write_text(str(other.pid))
@@ -182,7 +186,5 @@ def test_a_job_another_live_process_claimed_is_left_to_it(tmp_path):
         other.wait()
     (home / "claim").write_text(str(other.pid))  # now a dead process's claim: taken over
     jobs = DealJobs(root, workers=1)
-    deadline = time.monotonic() + 120
-    while jobs.get("ana", home.name).status != "done" and time.monotonic() < deadline:
-        time.sleep(0.3)
+    wait_for(jobs, home.name)
     assert jobs.get("ana", home.name).status == "done"
