@@ -120,11 +120,16 @@ def test_more_cash_never_buys_fewer_shares(curve, band, spend):
     assert b.shares >= a.shares
 
 
-@given(bands, st.integers(0, 10**9), st.integers(1, 10**7))
-def test_the_lmsr_buy_fast_path_matches_the_exact_cost(band, start, spend):
-    """A buy's cost from the Taylor expansion equals the cost from exp/ln to the cent."""
-    amm = make(BandLMSR, *band)
-    s0 = amm.buy_shares(amm.open_state, D(start) / 10**6).state_after
+@given(bands, st.integers(0, 10**9), st.integers(1, 10**7), st.sampled_from([6, 2, 0]))
+def test_a_buy_costs_what_its_rounded_shares_cost_exactly(band, start, spend, share_decimals):
+    """A buy's cost equals the exact curve cost of the shares it gives, rounded up to the cent:
+    when a share unit is worth less than a cash unit that is the cash offered, unevaluated;
+    otherwise the Taylor step computes it."""
+    pa, pb = sorted((D(band[1]) / 100, D(band[2]) / 100))
+    amm = BandLMSR.for_budget(D(band[0]), pa, pb, share_decimals=share_decimals)
+    if share_decimals != 2:  # at 2 places it depends on the band's top price
+        assert amm.shortfall_under_a_cash_unit == (share_decimals == 6)
+    s0 = amm.buy_shares(amm.open_state, D(start).scaleb(-share_decimals)).state_after
     fast = amm.buy_with_cash(s0, D(spend) / 100)
     if fast.shares:
         exact = amm.cash_between(s0, fast.state_after).quantize(D("0.01"), rounding="ROUND_CEILING")
@@ -132,7 +137,7 @@ def test_the_lmsr_buy_fast_path_matches_the_exact_cost(band, start, spend):
     if fast.shares and not fast.clipped:
         reached = amm.reach_with_cash(s0, D(spend) / 100, amm.top_state)
         assert reached is not None
-        exact_state, _, price = reached
-        step = amm.potential_step(exact_state, None, price, fast.state_after)
+        exact_state, _, hint = reached
+        step = amm.potential_step(exact_state, None, hint, fast.state_after)
         g_step = amm.potential(fast.state_after) - amm.potential(exact_state)
         assert abs(step - g_step) < D("1e-30")

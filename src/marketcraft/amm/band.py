@@ -12,16 +12,19 @@ liquidity is ``b`` and the potential is ``G(s) = ln(1 + e^s)`` (so ``G'(s) = p``
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
+
+from gmpy2 import mpfr
 
 from marketcraft.amm.curve import BandCurve, check_band
-from marketcraft.kernel.decmath import exp, ln
+from marketcraft.kernel.decmath import BINARY, exp, from_binary, ln, to_binary
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.kernel.money import with_money_context
 
 __all__ = ["BandLMSR", "liquidity_for_budget"]
 
 _ONE = Decimal(1)
+_BIN_ONE = mpfr(1)
 #: how far (in state units) a buy's cost uses the Taylor expansion of G instead of exp/ln
 _TAYLOR_REACH = Decimal("1e-7")
 
@@ -72,37 +75,46 @@ class BandLMSR(BandCurve):
 
     @staticmethod
     @lru_cache(maxsize=16384)
-    @with_money_context
+    def binary_odds(s: Decimal) -> mpfr:
+        """e^s = p / (1 - p) at 150 bits (see :mod:`marketcraft.kernel.decmath`)."""
+        return BINARY.exp(to_binary(s))
+
+    @staticmethod
     def odds(s: Decimal) -> Decimal:
         """e^s = p / (1 - p)."""
-        return exp(s)
+        return from_binary(BandLMSR.binary_odds(s))
+
+    @cached_property
+    def binary_scale(self) -> mpfr:
+        return to_binary(self.scale)
 
     @with_money_context
     def cash_between(self, s0: Decimal, s1: Decimal) -> Decimal:
-        # b * ln((1 + e^s1) / (1 + e^s0)): one ln where G(s1) - G(s0) takes two.
-        return self.scale * ln((_ONE + self.odds(s1)) / (_ONE + self.odds(s0)))
+        # b * ln((1 + e^s1) / (1 + e^s0)), in binary, rounded once at the end.
+        odds0, odds1 = self.binary_odds(s0), self.binary_odds(s1)
+        ratio = BINARY.div(BINARY.add(_BIN_ONE, odds1), BINARY.add(_BIN_ONE, odds0))
+        return from_binary(BINARY.mul(self.binary_scale, BINARY.log(ratio)))
 
     @with_money_context
     def reach_with_cash(
         self, s: Decimal, cash: Decimal, ceiling: Decimal
-    ) -> tuple[Decimal, Decimal | None, Decimal | None] | None:
-        # G(s') = G(s) + c/b  <=>  e^s' = (1 + e^s) e^(c/b) - 1: one exp and one ln, and the
-        # price e^s' / (1 + e^s') comes with it. The ceiling is compared in odds space.
-        odds = (_ONE + self.odds(s)) * exp(cash / self.scale) - _ONE
-        if odds >= self.odds(ceiling):
+    ) -> tuple[Decimal, Decimal | None, object] | None:
+        # G(s') = G(s) + c/b  <=>  e^s' = (1 + e^s) e^(c/b) - 1: one exp and one ln. The ceiling
+        # is compared in odds space; the odds are the hint for potential_step.
+        growth = BINARY.exp(BINARY.div(to_binary(cash), self.binary_scale))
+        odds = BINARY.sub(BINARY.mul(BINARY.add(_BIN_ONE, self.binary_odds(s)), growth), _BIN_ONE)
+        if odds >= self.binary_odds(ceiling):
             return None
-        return ln(odds), None, odds / (odds + _ONE)
+        return from_binary(BINARY.log(odds)), None, odds
 
     @with_money_context
-    def potential_step(
-        self, s0: Decimal, g0: Decimal | None, price0: Decimal | None, s1: Decimal
-    ) -> Decimal:
+    def potential_step(self, s0: Decimal, g0: Decimal | None, hint: object, s1: Decimal) -> Decimal:
         d = s1 - s0
-        if price0 is None or abs(d) > _TAYLOR_REACH:
+        if not isinstance(hint, mpfr) or abs(d) > _TAYLOR_REACH:
             return self.cash_between(s0, s1) / self.scale
         # Derivatives of G at s0, with p the price there: p, p(1-p), p(1-p)(1-2p) and
         # p(1-p)(1-6p+6p^2). For |d| <= 1e-7 the first omitted term is below 1e-36.
-        p = price0
+        p = from_binary(BINARY.div(hint, BINARY.add(hint, _BIN_ONE)))
         q = p * (_ONE - p)
         d3 = q * (1 - 2 * p) / 6
         d4 = q * (1 - 6 * p + 6 * p * p) / 24

@@ -235,15 +235,29 @@ class BandCurve(ABC):
         # The buyer pays ``cash`` for reaching ``exact``; rounding shares down stops short of it
         # (by at least GUARD / scale), which the step G(s1) - G(exact) < 0 takes off again.
         s1 = s + shares / self.scale
+        if self.shortfall_under_a_cash_unit:
+            return Fill(shares, cash, s1, False)
         step = self.potential_step(exact, g_exact, hint, s1)
         cost = min(quantize_up(cash + self.scale * step, self.cash_decimals), cash)
         return Fill(shares, cost, s1, False)
 
+    @cached_property
+    def shortfall_under_a_cash_unit(self) -> bool:
+        """True when the shares a buy's rounding withholds (under one share unit plus GUARD)
+        are worth less than one cash unit even at the band's top price.
+
+        Then the cost of the rounded buy lies in (cash - one cash unit, cash], which rounds up
+        to exactly ``cash``: no second evaluation of the curve is needed. It holds whenever
+        shares carry more places than cash (the default: 6 against 2)."""
+        share_unit = Decimal(1).scaleb(-self.share_decimals)
+        return self.pb * (share_unit + GUARD) <= Decimal(1).scaleb(-self.cash_decimals)
+
     def reach_with_cash(
         self, s: Decimal, cash: Decimal, ceiling: Decimal
-    ) -> tuple[Decimal, Decimal | None, Decimal | None] | None:
+    ) -> tuple[Decimal, Decimal | None, object] | None:
         """Where spending ``cash`` at ``s`` leads, ignoring rounding: ``(state, G(state) if
-        known, price there if known)``, or None if it would pass ``ceiling``. The default
+        known, a design's hint for :meth:`potential_step` or None)``, or None if it would pass
+        ``ceiling``. The default
         clips in potential space first, so G is never inverted beyond the ceiling."""
         target = self.potential(s) + cash / self.scale
         if target >= self.potential(ceiling):
@@ -251,15 +265,13 @@ class BandCurve(ABC):
         exact, hint = self.state_after_potential(target)
         return exact, target, hint
 
-    def state_after_potential(self, g: Decimal) -> tuple[Decimal, Decimal | None]:
-        """The state where G = g, and its price if the design gets it for free (else None)."""
+    def state_after_potential(self, g: Decimal) -> tuple[Decimal, object]:
+        """The state where G = g, and a hint for :meth:`potential_step` (None by default)."""
         return self.state_of_potential(g), None
 
-    def potential_step(
-        self, s0: Decimal, g0: Decimal | None, price0: Decimal | None, s1: Decimal
-    ) -> Decimal:
-        """G(s1) - G(s0) for s1 within a share unit of s0, given G(s0) = g0 and the price at
-        s0 when known. A design may use a short Taylor series here."""
+    def potential_step(self, s0: Decimal, g0: Decimal | None, hint: object, s1: Decimal) -> Decimal:
+        """G(s1) - G(s0) for s1 within a share unit of s0, given G(s0) = g0 when known and the
+        design's hint from :meth:`reach_with_cash`. A design may use a short Taylor series."""
         return self.potential(s1) - (self.potential(s0) if g0 is None else g0)
 
     @with_money_context

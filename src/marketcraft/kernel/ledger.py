@@ -20,6 +20,7 @@ from decimal import Decimal
 from marketcraft.kernel.errors import InvariantViolation, ValidationError
 from marketcraft.kernel.money import (
     MONEY_CONTEXT,
+    QUANTA,
     Asset,
     Money,
     fits_decimals,
@@ -71,10 +72,12 @@ class Ledger:
     # -- accounts -----------------------------------------------------------------------------
     def open(self, account: str, *, allow_negative: bool = False) -> None:
         """Open ``account``. Opening an open account with the same constraint is a no-op."""
+        current = self._negative_allowed.get(account)
+        if current is allow_negative:
+            return
         if not account:
             raise ValidationError("bad_account", "account name must be non-empty")
-        current = self._negative_allowed.get(account)
-        if current is not None and current != allow_negative:
+        if current is not None:
             raise InvariantViolation(
                 "account_exists", f"account {account!r} is already open with another constraint"
             )
@@ -151,24 +154,17 @@ class Ledger:
                     raise TypeError(f"amounts must be Decimal, not {type(amount).__name__}")
                 if not amount:
                     continue
-                if not amount.is_finite() or amount < 0:
+                if not amount.same_quantum(QUANTA[asset.decimals]):
+                    _check_amount(amount, asset)  # the slow path: raises unless a valid amount
+                if amount < 0:
                     raise ValidationError("negative_transfer", "a transfer amount must be >= 0")
-                if not fits_decimals(amount, asset.decimals):
-                    raise ValidationError(
-                        "too_many_decimals",
-                        f"{amount} has more than {asset.decimals} decimals for {asset.code}",
-                    )
-                for account in (source, destination):
-                    if account not in allowed:
-                        raise InvariantViolation(
-                            "unknown_account", f"account {account!r} is not open"
-                        )
+                if source not in allowed or destination not in allowed:
+                    unknown = destination if source in allowed else source
+                    raise InvariantViolation("unknown_account", f"account {unknown!r} is not open")
                 code = asset.code
                 out, into = (source, code), (destination, code)
-                before = updates.get(out)
-                updates[out] = (balances.get(out, _ZERO) if before is None else before) - amount
-                before = updates.get(into)
-                updates[into] = (balances.get(into, _ZERO) if before is None else before) + amount
+                updates[out] = updates.get(out, balances.get(out, _ZERO)) - amount
+                updates[into] = updates.get(into, balances.get(into, _ZERO)) + amount
                 assets.append(asset)
         if updates:
             self._commit(updates, assets)
@@ -197,6 +193,17 @@ class Ledger:
         other._assets = dict(self._assets)
         other._posted = self._posted
         return other
+
+
+def _check_amount(amount: Decimal, asset: Asset) -> None:
+    """Raise unless ``amount`` is finite, >= 0 and has no more places than ``asset`` allows."""
+    if not amount.is_finite() or amount < 0:
+        raise ValidationError("negative_transfer", "a transfer amount must be >= 0")
+    if not fits_decimals(amount, asset.decimals):
+        raise ValidationError(
+            "too_many_decimals",
+            f"{amount} has more than {asset.decimals} decimals for {asset.code}",
+        )
 
 
 def check_balanced(ledger: Ledger) -> None:

@@ -31,10 +31,10 @@ import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, ClassVar, TypeVar
 
 import orjson
@@ -109,15 +109,11 @@ def _decimal_text(value: Decimal) -> str:
     if not value.is_finite():
         raise ValidationError("not_finite", f"cannot encode {value}")
     text = str(value)
-    # str() is already canonical unless it uses an exponent, keeps trailing zeros or says -0.
-    if "E" not in text and text != "-0" and ("." not in text or text[-1] != "0"):
-        return text
-    if value == 0:
-        return "0"
-    text = format(value, "f")
-    if "." in text:
+    if "E" in text:  # str() uses an exponent for very small or very large values
+        text = format(value, "f")
+    if "." in text and text[-1] == "0":
         text = text.rstrip("0").rstrip(".")
-    return text
+    return "0" if text == "-0" else text
 
 
 def _identity(value: Any) -> Any:
@@ -125,9 +121,14 @@ def _identity(value: Any) -> Any:
 
 
 def _plain_datetime(value: datetime) -> str:
-    if value.tzinfo is None or value.utcoffset() != UTC.utcoffset(None):
+    if value.tzinfo is not UTC and (value.tzinfo is None or value.utcoffset() != ZERO_OFFSET):
         raise ValidationError("naive_time", "timestamps must be timezone-aware UTC")
-    v = value
+    return _utc_text(value)
+
+
+@lru_cache(maxsize=256)
+def _utc_text(v: datetime) -> str:
+    """A UTC time's text; cached, because a command's time is written again in its events."""
     return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (  # noqa: UP031 - several times faster than strftime
         v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond,
     )  # fmt: skip
@@ -142,6 +143,8 @@ def _plain_mapping(value: dict[Any, Any]) -> dict[str, Any]:
         raise TypeError("only str keys have a canonical encoding")
     return {k: to_plain(v) for k, v in value.items()}
 
+
+ZERO_OFFSET = timedelta(0)
 
 _PLAIN: dict[type, Callable[[Any], Any]] = {
     str: _identity,

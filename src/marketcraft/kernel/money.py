@@ -17,11 +17,10 @@ bit for bit.
 from __future__ import annotations
 
 import decimal
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, getcontext, setcontext
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
@@ -29,6 +28,7 @@ from marketcraft.kernel.errors import ValidationError
 
 __all__ = [
     "MONEY_CONTEXT",
+    "QUANTA",
     "Asset",
     "Money",
     "fits_decimals",
@@ -72,42 +72,44 @@ def money_context() -> Iterator[decimal.Context]:
         yield ctx
 
 
-class _Depth(threading.local):
-    inside = 0
-
-
-_depth = _Depth()
-
-
 def with_money_context(fn: Callable[P, R]) -> Callable[P, R]:
     """Decorate a pure math function so its Decimal arithmetic runs under MONEY_CONTEXT.
 
-    Calls nested inside another decorated call reuse the context already in force (the cores
-    never change the context themselves), which keeps deep call chains cheap."""
+    Calls nested inside another decorated call find the context already in force and run
+    directly, which keeps deep call chains cheap."""
 
     @wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        if _depth.inside:  # the common, nested case: no context manager at all
+        outer = getcontext()
+        if outer is MONEY_CONTEXT:  # the common, nested case
             return fn(*args, **kwargs)
-        with money_context_once():
+        setcontext(MONEY_CONTEXT)
+        try:
             return fn(*args, **kwargs)
+        finally:
+            setcontext(outer)
 
     return wrapper
 
 
-@contextmanager
-def money_context_once() -> Iterator[None]:
-    """Like :func:`money_context`, but free when a :func:`with_money_context` call is already
-    running on this thread (its context is then in force)."""
-    if _depth.inside:
-        yield
-        return
-    with decimal.localcontext(MONEY_CONTEXT):
-        _depth.inside += 1
-        try:
-            yield
-        finally:
-            _depth.inside -= 1
+class money_context_once:
+    """Like :func:`money_context`, but free when MONEY_CONTEXT is already in force.
+
+    Unlike :func:`money_context` this installs MONEY_CONTEXT itself, not a copy: nothing in
+    the engines changes a context (only its flags, which nothing reads), and Decimal keeps the
+    current context per thread and per task, so the switch is two pointer swaps."""
+
+    __slots__ = ("_outer",)
+
+    def __enter__(self) -> None:
+        outer = getcontext()
+        self._outer = None if outer is MONEY_CONTEXT else outer
+        if self._outer is not None:
+            setcontext(MONEY_CONTEXT)
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._outer is not None:
+            setcontext(self._outer)
 
 
 def to_decimal(value: Decimal | int | str) -> Decimal:
@@ -131,11 +133,12 @@ def to_decimal(value: Decimal | int | str) -> Decimal:
     return result
 
 
-_QUANTA = tuple(Decimal(1).scaleb(-d) for d in range(19))
+#: the minor unit of 0..18 decimal places: QUANTA[2] == Decimal("0.01")
+QUANTA = tuple(Decimal(1).scaleb(-d) for d in range(19))
 
 
 def _quantum(decimals: int) -> Decimal:
-    return _QUANTA[decimals] if 0 <= decimals <= 18 else Decimal(1).scaleb(-decimals)
+    return QUANTA[decimals] if 0 <= decimals <= 18 else Decimal(1).scaleb(-decimals)
 
 
 def fits_decimals(value: Decimal, decimals: int) -> bool:

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from marketcraft.amm.curve import BandCurve, Fill
 from marketcraft.kernel.errors import ValidationError
-from marketcraft.kernel.money import quantize_down, quantize_up, with_money_context
+from marketcraft.kernel.money import fits_decimals, quantize_down, quantize_up, with_money_context
 from marketcraft.opportunity.commands import Context, PlaceOrder
 from marketcraft.opportunity.events import OrderExecuted
 from marketcraft.opportunity.state import MarketState, ProgramState
@@ -21,7 +21,7 @@ _ZERO = Decimal(0)
 def _check_units(value: Decimal | None, decimals: int, what: str) -> Decimal | None:
     if value is None:
         return None
-    if value <= 0 or value != quantize_down(value, decimals):
+    if value <= 0 or not fits_decimals(value, decimals):
         raise ValidationError("bad_amount", f"{what} must be > 0 in whole units")
     return value
 
