@@ -56,7 +56,7 @@ PUBLIC_PATHS = frozenset(
 
 #: every router the app serves; the role-matrix test walks these
 API_ROUTERS = (
-    system.router, admin.router, opportunity.router, peg.router, repo.router, deal.router,
+    opportunity.router, system.router, admin.router, peg.router, repo.router, deal.router,
 )  # fmt: skip
 
 #: seconds (see app_from_env)
