@@ -14,10 +14,15 @@ from __future__ import annotations
 
 import argparse
 import random
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
+from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.interpreter import interpreter_line
 from marketcraft.amm.curve import BandCurve
 from marketcraft.kernel import Signer
 from marketcraft.opportunity.amms import AmmKind, curve_for_budget
@@ -147,6 +152,7 @@ def main() -> None:
             (name, max(bench_handler(make(), orders, contexts) for _ in range(args.repeat)))
         )
 
+    print(interpreter_line())
     base = rows[0][1]
     print(f"{'what':<32}{'trades/s':>12}{'x AMM math':>12}")
     for name, rate in rows:

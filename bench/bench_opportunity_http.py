@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from tests.support.server import Server, free_port  # noqa: E402
 
 from bench.bench_store import raw_sqlite  # noqa: E402
+from bench.interpreter import interpreter_line  # noqa: E402
 from marketcraft.service.auth import issue_token  # noqa: E402
 from marketcraft.service.roles import Role  # noqa: E402
 from marketcraft.store import Database  # noqa: E402
@@ -127,6 +128,7 @@ def main() -> None:
     finally:
         server.stop()
 
+    print(interpreter_line())
     print(f"{'what':<34}{'per second':>12}{'x raw sqlite':>14}{'x bare http':>13}")
     for name, rate in (
         ("raw sqlite3 commit", raw),

@@ -1,5 +1,5 @@
 """Durability: SIGKILL the server mid-load, restart it, and find every acknowledged order, a log
-that verifies and balances that reconcile, cycle after cycle."""
+that verifies and balances that reconcile, cycle after cycle, on SQLite and on PostgreSQL."""
 
 import threading
 import time
@@ -51,8 +51,14 @@ def fire_orders(server, headers, pid, mid, acked, stop, scout):
 
 
 @pytest.mark.slow
-def test_every_acknowledged_order_survives_sigkill(tmp_path):
-    url = f"sqlite:///{tmp_path / 'crash.db'}"
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_every_acknowledged_order_survives_sigkill(tmp_path, request, backend):
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'crash.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
     data_dir = tmp_path / "var"
     h = setup_world(url, data_dir)
     server = Server(url, data_dir)

@@ -97,7 +97,8 @@ class Receipt:
 
 
 def _body(receipt: Receipt) -> bytes:
-    return _RECEIPT_DOMAIN + canonical_json(to_plain(replace(receipt, signature=b"")))
+    unsigned = replace(receipt, signature=b"") if receipt.signature else receipt
+    return _RECEIPT_DOMAIN + canonical_json(to_plain(unsigned))
 
 
 def issue_receipt(
