@@ -39,7 +39,8 @@ def test_sponsor_and_scout_see_their_two_worlds(browser, tmp_path):
     try:
         sponsor = sign_in(browser.new_context(), server.url, sponsor_token)
         sponsor.fill("input[name=title]", "Label X scouting")
-        sponsor.fill("input[name=window_seconds]", str(WINDOW))
+        sponsor.fill("input[name=window]", str(WINDOW))
+        sponsor.select_option("select[name=window_unit]", "seconds")
         submit(sponsor, "button:has-text('Open program')")
         sponsor.fill("input[name=title]", "Will we sign XYZ?")
         submit(sponsor, "button:has-text('Add market')")

@@ -92,12 +92,14 @@ def test_demo_load_is_idempotent_and_writes_private_tokens(tmp_path):
                 assert me == {"name": name, "role": role}
             sponsor = {"Authorization": f"Bearer {tokens_by_name['demo-sponsor']}"}
             scout = {"Authorization": f"Bearer {tokens_by_name['demo-scout']}"}
-            (program,) = client.get("/programs", headers=scout).json()["items"]
-            board = client.get(f"/programs/{program['program_id']}/dashboard", headers=sponsor)
+            programs = client.get("/programs", headers=scout).json()["items"]
+            assert [p["settled"] for p in programs] == [True, False]  # last season's, this one
+            live = programs[1]["program_id"]
+            board = client.get(f"/programs/{live}/dashboard", headers=sponsor)
             prices = [float(m["price"]) for m in board.json()["items"]]
-            assert len(prices) == 3 and max(prices) > 0.01 and min(prices) == 0.01
-            markets = client.get(f"/programs/{program['program_id']}/markets", headers=scout).json()
-            assert len(markets["items"]) == 3
+            assert len(prices) == 5 and max(prices) > 0.05 and min(prices) == 0.01
+            markets = client.get(f"/programs/{live}/markets", headers=scout).json()
+            assert len(markets["items"]) == 5
             # a pegged-token market with a day of history, near its feed
             peg = client.get("/peg/markets/demo-usd").json()
             assert abs(float(peg["spot"]) / float(peg["feed"]) - 1) < 0.05

@@ -1,5 +1,6 @@
 """Pages enforce roles like the API: no session -> sign-in page; wrong role -> 403."""
 
+from decimal import Decimal
 from urllib.parse import unquote
 
 import pytest
@@ -66,7 +67,13 @@ def test_scout_pages_receipts_positions_csv_and_the_auditors_transcript(database
             web.post("/login", data={"token": tok[name]})
 
         as_("label")
-        program = {"title": "P", "deposit": "50000", "budget": "1000", "window_seconds": "3600"}
+        program = {
+            "title": "P",
+            "deposit": "50000",
+            "budget": "1000",
+            "window": "1",
+            "window_unit": "hours",
+        }
         r = web.post("/ui/sponsor/programs", data=program, follow_redirects=False)
         pid = r.headers["location"].split("/")[-1].split("?")[0]
         web.post(f"/ui/sponsor/programs/{pid}/markets", data={"title": "Sign XYZ?"})
@@ -102,12 +109,91 @@ def test_scout_pages_receipts_positions_csv_and_the_auditors_transcript(database
             data={"outcome": "yes", "evidence": "signed"},
         )
         web.post(f"/ui/sponsor/programs/{pid}/settle")
+        board = web.get(f"/ui/sponsor/programs/{pid}").text
+        state = web.app.state.programs.journal(pid).state  # type: ignore[attr-defined]
+        (market,) = state.markets.values()
+        assert market.sponsor_cost > 0  # the one YES market paid out more than was paid in
+        assert f'id="cost">{market.sponsor_cost:.2f}<' in board and "resolved: yes" in board
+        assert "Settle program" not in board and "Add market" not in board
         as_("fan")
         page = web.get(f"/ui/scout/programs/{pid}").text
         assert "Positions after the reveal" in page and "yes" in page
+        assert 'id="no-open"' in page and "Place order" not in page  # nothing left to trade
+        (held, _) = market.retired["fan"]
+        assert held > 0 and f'<td class="num">{held}</td>' in page  # shares held at resolution
 
         as_("aud")
         audit = web.get(f"/ui/audit/programs/{pid}").text
         assert "Replayed and verified here" in audit
         doc = json.loads(web.get(f"/ui/audit/programs/{pid}/transcript.json").content)
         assert verify_transcript(doc, [receipt_from_json(receipt.content)], SIGNER.public_key) == []
+
+
+def test_a_sponsor_opens_a_program_with_every_term_from_the_form(client, tokens):
+    client.post("/login", data={"token": tokens[Role.SPONSOR]})
+    form = {
+        "title": "First-N season", "deposit": "30000", "budget": "10000", "pa": "0.02",
+        "pb": "0.2", "window": "36", "window_unit": "hours", "amm": "range", "fee_rate": "0.02",
+        "fee_policy": "roll", "reveal_policy": "size_threshold", "reveal_threshold": "500",
+        "collateral": "first_n", "first_n": "3", "creation_bond": "40", "approval_required": "on",
+    }  # fmt: skip
+    r = client.post("/ui/sponsor/programs", data=form, follow_redirects=False)
+    assert "program opened" in unquote(r.headers["location"])
+    pid = r.headers["location"].split("/")[-1].split("?")[0]
+    terms = client.app.state.programs.journal(pid).state.require_terms()  # type: ignore[attr-defined]
+    assert (terms.window_seconds, terms.amm.value, terms.first_n) == (36 * 3600, "range", 3)
+    assert (terms.collateral.value, terms.fee_policy.value) == ("first_n", "roll")
+    assert (terms.reveal_policy.value, str(terms.reveal_threshold)) == ("size_threshold", "500")
+    assert (str(terms.pa), str(terms.fee_rate), str(terms.creation_bond)) == ("0.02", "0.02", "40")
+    assert terms.approval_required
+    for field, bad in [("window_unit", "fortnights"), ("amm", "magic"), ("pa", "0.5"),
+                       ("first_n", "0"), ("window", "-1")]:  # fmt: skip
+        r = client.post("/ui/sponsor/programs", data={**form, field: bad}, follow_redirects=False)
+        assert r.status_code == 303 and "program opened" not in unquote(r.headers["location"])
+        assert r.headers["location"].startswith("/ui/sponsor?msg="), field
+
+
+def test_the_dashboard_flags_markets_above_the_sponsors_alert_price(database):
+    from datetime import timedelta
+
+    from fastapi.testclient import TestClient
+
+    from marketcraft.kernel import SimulatedClock
+    from marketcraft.service.app import create_app
+    from marketcraft.service.auth import issue_token
+    from tests.e2e.conftest import NOW, SIGNER
+
+    clock = SimulatedClock(NOW)
+    sponsor = issue_token(database.principals, "label", Role.SPONSOR, NOW)[1]
+    scout = issue_token(database.principals, "fan", Role.SCOUT, NOW)[1]
+    with TestClient(create_app(database=database, clock=clock, signer=SIGNER)) as web:
+        web.post("/login", data={"token": sponsor})
+        program = {"title": "P", "deposit": "50000", "budget": "1000"}
+        r = web.post("/ui/sponsor/programs", data=program, follow_redirects=False)
+        pid = r.headers["location"].split("/")[-1].split("?")[0]
+        for title in ("Hot?", "Cold?"):
+            web.post(f"/ui/sponsor/programs/{pid}/markets", data={"title": title})
+        hot = next(m for m in web.app.state.programs.journal(pid).state.markets.values()  # type: ignore[attr-defined]
+                   if m.title == "Hot?")  # fmt: skip
+        web.cookies.clear()
+        web.post("/login", data={"token": scout})
+        web.post(f"/ui/scout/programs/{pid}/deposit", data={"amount": "300"})
+        clock.advance(timedelta(hours=5))
+        web.post(f"/ui/scout/programs/{pid}/orders",
+                 data={"market_id": hot.market_id, "max_spend": "40", "key": "k"})  # fmt: skip
+        web.cookies.clear()
+        web.post("/login", data={"token": sponsor})
+        price = web.app.state.programs.journal(pid).state.markets[hot.market_id]  # type: ignore[attr-defined]
+        price = price.curve.price(price.state)
+        assert price > Decimal("0.02")
+        board = web.get(f"/ui/sponsor/programs/{pid}").text  # default: twice the floor
+        assert (
+            board.count('class="alert"') == 1
+            and f"since {(NOW + timedelta(hours=5)):%b %d}" in board
+        )
+        above = web.get(f"/ui/sponsor/programs/{pid}?alert={price + Decimal('0.001'):.4f}").text
+        assert 'class="alert"' not in above
+        for junk in ("abc", "NaN", "2", "-1"):  # ignored: back to the default
+            assert (
+                web.get(f"/ui/sponsor/programs/{pid}?alert={junk}").text.count('class="alert"') == 1
+            )

@@ -10,7 +10,7 @@ from marketcraft.kernel.messages import Event
 from marketcraft.opportunity.events import MarketListed, OrderExecuted, TriggeredTrade
 from marketcraft.opportunity.state import ProgramState
 
-__all__ = ["PricePoint", "move_since", "price_history"]
+__all__ = ["PricePoint", "crossed_at", "move_since", "price_history"]
 
 PricePoint = tuple[datetime, Decimal]
 
@@ -35,3 +35,15 @@ def move_since(points: list[PricePoint], now: datetime, window: timedelta) -> De
     before = [p for t, p in points if t <= now - window]
     start = before[-1] if before else points[0][1]
     return points[-1][1] - start
+
+
+def crossed_at(points: list[PricePoint], threshold: Decimal) -> datetime | None:
+    """When the price last rose to ``threshold`` or above, if it is there now; else None."""
+    if not points or points[-1][1] < threshold:
+        return None
+    crossed = points[-1][0]
+    for t, price in reversed(points):
+        if price < threshold:
+            break
+        crossed = t
+    return crossed

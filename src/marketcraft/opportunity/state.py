@@ -141,6 +141,11 @@ class MarketState:
     traded: bool = False  # an order has been placed (filled or not)
     acted_rank: int = 0
     outcome: Outcome | None = None
+    #: at resolution: each holder's (YES, NO) shares retired, and what the market cost the
+    #: sponsor (its reserve and any shortfall, less what the pool handed back; negative if
+    #: the traders' cash left in the pool exceeded the payouts)
+    retired: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
+    sponsor_cost: Decimal = Decimal(0)
     orders: list[str] = field(default_factory=list)
     close_orders: list[str] = field(default_factory=list)
     agents: list[str] = field(default_factory=list)
@@ -425,6 +430,10 @@ def _market_resolved(state: ProgramState, e: MarketResolved) -> None:
     _move(state, (f"bond:{e.market_id}", cash_account(market.creator), e.bond_refund))
     market.bond -= e.bond_refund
     market.status, market.outcome = MarketStatus.RESOLVED, e.outcome
+    market.sponsor_cost = market.reserved + e.from_collateral - e.to_collateral
+    yes_retired, no_retired = dict(e.burned), dict(e.burned_no)
+    for scout in yes_retired.keys() | no_retired.keys():
+        market.retired[scout] = (yes_retired.get(scout, _ZERO), no_retired.get(scout, _ZERO))
     for scout, amount in e.payouts:
         state.payouts[(e.market_id, scout)] = amount
 

@@ -7,6 +7,7 @@ role may see) are the engine's and the visibility module's, not the templates'.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -14,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from types import SimpleNamespace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -21,6 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from marketcraft.kernel.errors import MarketcraftError, NotFound, ValidationError
 from marketcraft.kernel.messages import Command
+from marketcraft.opportunity.amms import AmmKind
 from marketcraft.opportunity.commands import (
     Context,
     DepositCash,
@@ -34,13 +37,17 @@ from marketcraft.opportunity.commands import (
     RevealMarket,
     SettleProgram,
 )
-from marketcraft.opportunity.history import move_since, price_history
+from marketcraft.opportunity.events import ProgramSettled
+from marketcraft.opportunity.history import crossed_at, move_since, price_history
 from marketcraft.opportunity.journal import ProgramJournal
 from marketcraft.opportunity.receipts import receipt_to_json
 from marketcraft.opportunity.repository import ProgramRepository
 from marketcraft.opportunity.state import MarketState, ProgramState
 from marketcraft.opportunity.terms import (
+    CollateralMode,
+    FeePolicy,
     ProgramTerms,
+    RevealPolicy,
     Side,
     Token,
 )
@@ -62,7 +69,10 @@ SponsorPage = Annotated[Principal, Depends(PageGuard(Role.SPONSOR))]
 ScoutPage = Annotated[Principal, Depends(PageGuard(Role.SCOUT))]
 AuditPage = Annotated[Principal, Depends(PageGuard(Role.AUDITOR, Role.SPONSOR, Role.ADMIN))]
 
-#: a market is flagged when its price has at least doubled from the band's floor
+#: the engine's defaults, shown in the program form
+TERMS_DEFAULTS = SimpleNamespace(**{f.name: f.default for f in dataclasses.fields(ProgramTerms)})
+WINDOW_UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+#: by default a market is flagged when its price has at least doubled from the band's floor
 ALERT_MULTIPLE = Decimal(2)
 
 
@@ -72,7 +82,7 @@ class DashboardRow:
     view: SponsorMarketView
     day: Decimal  # price move over the last day
     week: Decimal
-    alert: bool
+    alert: datetime | None  # when the price crossed the alert threshold, if it is above it
     spark: str  # inline SVG
     left: timedelta | None  # time until the window closes
 
@@ -149,7 +159,11 @@ def sponsor_home(request: Request, sponsor: SponsorPage, msg: str = "") -> HTMLR
     repo = _repo(request)
     mine = [repo.journal(pid).state for pid in repo.program_ids()]
     mine = [s for s in mine if s.sponsor == sponsor.name]
-    return _render(request, "sponsor_home.html", who=sponsor, programs=mine, msg=msg)
+    return _render(
+        request, "sponsor_home.html", who=sponsor, programs=mine, msg=msg, amms=list(AmmKind),
+        fee_policies=list(FeePolicy), reveal_policies=list(RevealPolicy),
+        collaterals=list(CollateralMode), defaults=TERMS_DEFAULTS,
+    )  # fmt: skip
 
 
 @router.post("/ui/sponsor/programs")
@@ -161,15 +175,30 @@ def sponsor_create(
     budget: Annotated[str, Form(max_length=30)],
     pa: Annotated[str, Form(max_length=10)] = "0.01",
     pb: Annotated[str, Form(max_length=10)] = "0.30",
-    window_seconds: Annotated[int, Form(gt=0, le=10**9)] = 14 * 86400,
+    window: Annotated[str, Form(max_length=12)] = "14",
+    window_unit: Annotated[str, Form(max_length=10)] = "days",
+    amm: Annotated[str, Form(max_length=10)] = AmmKind.LMSR.value,
+    fee_rate: Annotated[str, Form(max_length=10)] = "0.01",
+    fee_policy: Annotated[str, Form(max_length=20)] = FeePolicy.REFUND_PRO_RATA_FEES.value,
+    reveal_policy: Annotated[str, Form(max_length=20)] = RevealPolicy.PER_TRADER.value,
+    reveal_threshold: Annotated[str, Form(max_length=30)] = "0",
+    collateral: Annotated[str, Form(max_length=20)] = CollateralMode.UNLIMITED.value,
+    first_n: Annotated[str, Form(max_length=10)] = "0",
+    creation_bond: Annotated[str, Form(max_length=30)] = "0",
+    approval_required: Annotated[str, Form(max_length=5)] = "",
 ) -> RedirectResponse:
     try:
+        window_seconds = int(Decimal(window) * WINDOW_UNITS[window_unit])
         terms = ProgramTerms(
-            market_budget=Decimal(budget), pa=Decimal(pa), pb=Decimal(pb),
-            window_seconds=window_seconds,
+            market_budget=Decimal(budget), pa=Decimal(pa), pb=Decimal(pb), amm=AmmKind(amm),
+            window_seconds=window_seconds, fee_rate=Decimal(fee_rate),
+            fee_policy=FeePolicy(fee_policy), reveal_policy=RevealPolicy(reveal_policy),
+            reveal_threshold=Decimal(reveal_threshold), collateral=CollateralMode(collateral),
+            first_n=int(first_n or 0), creation_bond=Decimal(creation_bond or 0),
+            approval_required=approval_required == "on",
         )  # fmt: skip
         command = OpenProgram("p-" + secrets.token_hex(8), title, Decimal(deposit), terms)
-    except (MarketcraftError, InvalidOperation, ValueError) as exc:
+    except (MarketcraftError, InvalidOperation, ValueError, OverflowError, KeyError) as exc:
         return _back("/ui/sponsor", getattr(exc, "reason", "check the numbers"))
     result = _try(request, command.program_id, command, sponsor.name, "/ui/sponsor")
     if "done" in result.headers["location"]:
@@ -179,11 +208,12 @@ def sponsor_create(
 
 @router.get("/ui/sponsor/programs/{program_id}", response_class=HTMLResponse)
 def sponsor_dashboard(
-    program_id: str, request: Request, sponsor: SponsorPage, msg: str = ""
+    program_id: str, request: Request, sponsor: SponsorPage, msg: str = "", alert: str = ""
 ) -> HTMLResponse:
     journal = _own(request, program_id, sponsor)
     state, now = journal.state, _now(request)
     terms = state.require_terms()
+    threshold = _alert_threshold(alert, terms)
     history = price_history(state, journal.runner.events)
     rows = []
     for market in state.markets.values():
@@ -195,7 +225,7 @@ def sponsor_dashboard(
                 view=view,
                 day=move_since(points, now, timedelta(days=1)),
                 week=move_since(points, now, timedelta(days=7)),
-                alert=view.price >= terms.pa * ALERT_MULTIPLE,
+                alert=crossed_at(points, threshold),
                 spark=_sparkline(points, terms.pa, terms.pb),
                 left=(market.closes_at - now) if market.closes_at else None,
             )
@@ -214,7 +244,28 @@ def sponsor_dashboard(
         free=free,
         msg=msg,
         outcomes=list(Outcome),
+        threshold=threshold,
+        alert_default=alert == "",
+        cost=sum((m.sponsor_cost for m in state.markets.values()), Decimal(0)),
+        returned=_collateral_returned(journal),
     )
+
+
+def _alert_threshold(text: str, terms: ProgramTerms) -> Decimal:
+    """The sponsor's alert price, if it is a price inside the band; else twice the floor."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = Decimal(0)
+    if value.is_finite() and terms.pa < value <= terms.pb:
+        return value
+    return min(terms.pa * ALERT_MULTIPLE, terms.pb)
+
+
+def _collateral_returned(journal: ProgramJournal) -> Decimal | None:
+    events = reversed(journal.runner.events)
+    settled = next((e for e in events if isinstance(e, ProgramSettled)), None)
+    return None if settled is None else settled.collateral_returned
 
 
 def _sparkline(points: list[tuple[datetime, Decimal]], low: Decimal, high: Decimal) -> str:
@@ -315,10 +366,15 @@ def _positions(state: ProgramState, scout: str) -> list[dict[str, Any]]:
             continue
         paid = market.net_paid[scout]
         payout = state.payouts.get((market.market_id, scout), Decimal(0))
+        if market.outcome is not None:  # the shares it held when the market resolved
+            yes, no = market.retired.get(scout, (Decimal(0), Decimal(0)))
+        else:
+            yes = state.shares_held(scout, market.market_id, Token.YES)
+            no = state.shares_held(scout, market.market_id, Token.NO)
         rows.append({
             "market": market,
-            "yes": state.shares_held(scout, market.market_id, Token.YES),
-            "no": state.shares_held(scout, market.market_id, Token.NO),
+            "yes": yes,
+            "no": no,
             "paid": paid,
             "payout": payout,
             "pnl": payout - paid if market.outcome is not None else None,

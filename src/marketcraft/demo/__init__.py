@@ -1,0 +1,56 @@
+"""Demo data for ``make run``: one user per role, and each mechanism's demo content: two
+opportunity programs (one trading blind now, one from last season, settled), a pegged-token
+market with a day of history.
+
+Loading is idempotent: what exists is kept. Demo tokens are written once, to a file readable
+only by its owner, because a token cannot be recovered from its stored hash.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from marketcraft.demo.opportunity import load_programs
+from marketcraft.demo.peg import load_peg_market
+from marketcraft.kernel.clock import Clock
+from marketcraft.kernel.signing import Signer
+from marketcraft.service.auth import issue_token
+from marketcraft.service.roles import Role
+from marketcraft.store.database import Database
+
+__all__ = ["DEMO_USERS", "load_demo"]
+
+DEMO_USERS: list[tuple[str, Role]] = [
+    ("demo-admin", Role.ADMIN),
+    ("demo-sponsor", Role.SPONSOR),
+    ("demo-scout", Role.SCOUT),
+    ("demo-scout-2", Role.SCOUT),
+    ("demo-auditor", Role.AUDITOR),
+    ("demo-dealer-mm", Role.DEALER),
+    ("demo-dealer-rm", Role.DEALER),
+    ("demo-analyst", Role.ANALYST),
+    ("demo-trader", Role.TRADER),
+]
+
+
+def load_demo(db: Database, tokens_file: Path, clock: Clock, signer: Signer | None = None) -> bool:
+    """Create missing demo users (appending their tokens to ``tokens_file``) and, if there is
+    no program yet, the demo opportunity programs; True if anything was created."""
+    lines: list[str] = []
+    for name, role in DEMO_USERS:
+        if db.principals.get(name) is None:
+            _, token = issue_token(db.principals, name, role, clock.now())
+            lines.append(f"{name}\t{role.value}\t{token}\n")
+    if lines:
+        tokens_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tokens_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as f:
+            if f.tell() == 0:
+                f.write(
+                    "# name\trole\ttoken  (demo only; use with Authorization: Bearer <token>)\n"
+                )
+            f.writelines(lines)
+    created_program = signer is not None and load_programs(db, signer, clock.now())
+    created_peg = load_peg_market(db, clock)
+    return bool(lines) or created_program or created_peg
