@@ -193,6 +193,15 @@ def test_the_dashboard_flags_markets_above_the_sponsors_alert_price(database):
         )
         above = web.get(f"/ui/sponsor/programs/{pid}?alert={price + Decimal('0.001'):.4f}").text
         assert 'class="alert"' not in above
+        page = web.get(f"/ui/sponsor/programs/{pid}/markets/{hot.market_id}").text
+        assert 'role="img" aria-label="YES price (probability)"' in page and "polyline" in page
+        assert f"{price:.4f}" in page and "<td>1</td>" in page  # one trade
+        assert web.get(f"/ui/sponsor/programs/{pid}/markets/nope").status_code == 404
+        web.cookies.clear()
+        web.post("/login", data={"token": scout})
+        assert web.get(f"/ui/sponsor/programs/{pid}/markets/{hot.market_id}").status_code == 403
+        web.cookies.clear()
+        web.post("/login", data={"token": sponsor})
         for junk in ("abc", "NaN", "2", "-1"):  # ignored: back to the default
             assert (
                 web.get(f"/ui/sponsor/programs/{pid}?alert={junk}").text.count('class="alert"') == 1

@@ -27,7 +27,16 @@ from marketcraft.service.errors import ERROR_RESPONSES, install_error_handlers
 from marketcraft.service.keys import load_or_create_signer
 from marketcraft.service.peg_markets import PegMarkets, tick_forever
 from marketcraft.service.repo_sessions import RepoSessions
-from marketcraft.service.routers import admin, deal, opportunity, pages, peg, repo, system
+from marketcraft.service.routers import (
+    admin,
+    deal,
+    opportunity,
+    pages,
+    peg,
+    repo,
+    sponsor_pages,
+    system,
+)
 from marketcraft.service.sessions import LoginRequired
 from marketcraft.service.settings import Settings
 from marketcraft.store.database import Database
@@ -120,6 +129,7 @@ def create_app(
     for router in API_ROUTERS:
         app.include_router(router, responses=ERROR_RESPONSES)
     app.include_router(pages.router)
+    app.include_router(sponsor_pages.router)
     app.include_router(deal.pages)
 
     @app.exception_handler(LoginRequired)

@@ -1,0 +1,282 @@
+"""The sponsor's pages: programs, the dashboard (live prices, history, moves, alerts,
+exposure, window clocks), one market's chart, and the sponsor's actions."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from types import SimpleNamespace
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from marketcraft.kernel.errors import MarketcraftError, NotFound
+from marketcraft.kernel.messages import Command
+from marketcraft.opportunity.amms import AmmKind
+from marketcraft.opportunity.commands import (
+    ListMarket,
+    OpenProgram,
+    Outcome,
+    RecordActedOn,
+    ResolveMarket,
+    RevealMarket,
+    SettleProgram,
+)
+from marketcraft.opportunity.events import ProgramSettled
+from marketcraft.opportunity.history import crossed_at, move_since, price_history
+from marketcraft.opportunity.journal import ProgramJournal
+from marketcraft.opportunity.state import MarketState
+from marketcraft.opportunity.terms import CollateralMode, FeePolicy, ProgramTerms, RevealPolicy
+from marketcraft.opportunity.visibility import SponsorMarketView, sponsor_market_view
+from marketcraft.service.charts import line_chart
+from marketcraft.service.roles import Role
+from marketcraft.service.routers.pages import attempt, back_to, now_of, programs_of, render
+from marketcraft.service.sessions import PageGuard
+from marketcraft.store.principals import Principal
+
+router = APIRouter(include_in_schema=False)
+
+SponsorPage = Annotated[Principal, Depends(PageGuard(Role.SPONSOR))]
+
+#: the engine's defaults, shown in the program form
+TERMS_DEFAULTS = SimpleNamespace(**{f.name: f.default for f in dataclasses.fields(ProgramTerms)})
+WINDOW_UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+#: by default a market is flagged when its price has at least doubled from the band's floor
+ALERT_MULTIPLE = Decimal(2)
+
+
+@dataclass(frozen=True)
+class DashboardRow:
+    market: MarketState
+    view: SponsorMarketView
+    day: Decimal  # price move over the last day
+    week: Decimal
+    alert: datetime | None  # when the price crossed the alert threshold, if it is above it
+    spark: str  # inline SVG
+    left: timedelta | None  # time until the window closes
+
+
+def _own(request: Request, program_id: str, sponsor: Principal) -> ProgramJournal:
+    journal = programs_of(request).journal(program_id)
+    if journal.state.sponsor != sponsor.name:
+        raise NotFound("no_program", "no such program among yours")
+    return journal
+
+
+@router.get("/ui/sponsor", response_class=HTMLResponse)
+def sponsor_home(request: Request, sponsor: SponsorPage, msg: str = "") -> HTMLResponse:
+    repo = programs_of(request)
+    mine = [repo.journal(pid).state for pid in repo.program_ids()]
+    mine = [s for s in mine if s.sponsor == sponsor.name]
+    return render(
+        request, "sponsor_home.html", who=sponsor, programs=mine, msg=msg, amms=list(AmmKind),
+        fee_policies=list(FeePolicy), reveal_policies=list(RevealPolicy),
+        collaterals=list(CollateralMode), defaults=TERMS_DEFAULTS,
+    )  # fmt: skip
+
+
+@router.post("/ui/sponsor/programs")
+def sponsor_create(
+    request: Request,
+    sponsor: SponsorPage,
+    title: Annotated[str, Form(max_length=200)],
+    deposit: Annotated[str, Form(max_length=30)],
+    budget: Annotated[str, Form(max_length=30)],
+    pa: Annotated[str, Form(max_length=10)] = "0.01",
+    pb: Annotated[str, Form(max_length=10)] = "0.30",
+    window: Annotated[str, Form(max_length=12)] = "14",
+    window_unit: Annotated[str, Form(max_length=10)] = "days",
+    amm: Annotated[str, Form(max_length=10)] = AmmKind.LMSR.value,
+    fee_rate: Annotated[str, Form(max_length=10)] = "0.01",
+    fee_policy: Annotated[str, Form(max_length=20)] = FeePolicy.REFUND_PRO_RATA_FEES.value,
+    reveal_policy: Annotated[str, Form(max_length=20)] = RevealPolicy.PER_TRADER.value,
+    reveal_threshold: Annotated[str, Form(max_length=30)] = "0",
+    collateral: Annotated[str, Form(max_length=20)] = CollateralMode.UNLIMITED.value,
+    first_n: Annotated[str, Form(max_length=10)] = "0",
+    creation_bond: Annotated[str, Form(max_length=30)] = "0",
+    approval_required: Annotated[str, Form(max_length=5)] = "",
+) -> RedirectResponse:
+    try:
+        window_seconds = int(Decimal(window) * WINDOW_UNITS[window_unit])
+        terms = ProgramTerms(
+            market_budget=Decimal(budget), pa=Decimal(pa), pb=Decimal(pb), amm=AmmKind(amm),
+            window_seconds=window_seconds, fee_rate=Decimal(fee_rate),
+            fee_policy=FeePolicy(fee_policy), reveal_policy=RevealPolicy(reveal_policy),
+            reveal_threshold=Decimal(reveal_threshold), collateral=CollateralMode(collateral),
+            first_n=int(first_n or 0), creation_bond=Decimal(creation_bond or 0),
+            approval_required=approval_required == "on",
+        )  # fmt: skip
+        command = OpenProgram("p-" + secrets.token_hex(8), title, Decimal(deposit), terms)
+    except (MarketcraftError, InvalidOperation, ValueError, OverflowError, KeyError) as exc:
+        return back_to("/ui/sponsor", getattr(exc, "reason", "check the numbers"))
+    result = attempt(request, command.program_id, command, sponsor.name, "/ui/sponsor")
+    if "done" in result.headers["location"]:
+        return back_to(f"/ui/sponsor/programs/{command.program_id}", "program opened")
+    return result
+
+
+@router.get("/ui/sponsor/programs/{program_id}", response_class=HTMLResponse)
+def sponsor_dashboard(
+    program_id: str, request: Request, sponsor: SponsorPage, msg: str = "", alert: str = ""
+) -> HTMLResponse:
+    journal = _own(request, program_id, sponsor)
+    state, now = journal.state, now_of(request)
+    terms = state.require_terms()
+    threshold = _alert_threshold(alert, terms)
+    history = price_history(state, journal.runner.events)
+    rows = []
+    for market in state.markets.values():
+        view = sponsor_market_view(state, market.market_id)
+        points = history.get(market.market_id, [])
+        rows.append(
+            DashboardRow(
+                market=market,
+                view=view,
+                day=move_since(points, now, timedelta(days=1)),
+                week=move_since(points, now, timedelta(days=7)),
+                alert=crossed_at(points, threshold),
+                spark=_sparkline(points, terms.pa, terms.pb),
+                left=(market.closes_at - now) if market.closes_at else None,
+            )
+        )
+    rows.sort(key=lambda r: r.view.price, reverse=True)  # ranked by signal
+    reserved = sum((m.reserved for m in state.markets.values()), Decimal(0))
+    free = state.ledger.balance("sponsor", state.cash).amount
+    return render(
+        request,
+        "sponsor_program.html",
+        who=sponsor,
+        state=state,
+        terms=terms,
+        rows=rows,
+        exposure=reserved,
+        free=free,
+        msg=msg,
+        outcomes=list(Outcome),
+        threshold=threshold,
+        alert_default=alert == "",
+        cost=sum((m.sponsor_cost for m in state.markets.values()), Decimal(0)),
+        returned=_collateral_returned(journal),
+    )
+
+
+def _alert_threshold(text: str, terms: ProgramTerms) -> Decimal:
+    """The sponsor's alert price, if it is a price inside the band; else twice the floor."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = Decimal(0)
+    if value.is_finite() and terms.pa < value <= terms.pb:
+        return value
+    return min(terms.pa * ALERT_MULTIPLE, terms.pb)
+
+
+def _collateral_returned(journal: ProgramJournal) -> Decimal | None:
+    events = reversed(journal.runner.events)
+    settled = next((e for e in events if isinstance(e, ProgramSettled)), None)
+    return None if settled is None else settled.collateral_returned
+
+
+def _sparkline(points: list[tuple[datetime, Decimal]], low: Decimal, high: Decimal) -> str:
+    """An SVG polyline of the price over trades (x: trade index, y: price within the band)."""
+    if len(points) < 2:
+        return ""
+    width, height = 160, 36
+    span = float(high - low) or 1.0
+    step = width / (len(points) - 1)
+    coords = " ".join(
+        f"{i * step:.1f},{height - (float(p - low) / span) * height:.1f}"
+        for i, (_, p) in enumerate(points)
+    )
+    return (
+        f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
+        f'<polyline fill="none" stroke="#c0392b" stroke-width="1.5" points="{coords}"/></svg>'
+    )
+
+
+@router.post("/ui/sponsor/programs/{program_id}/markets")
+def sponsor_add_market(
+    program_id: str,
+    request: Request,
+    sponsor: SponsorPage,
+    title: Annotated[str, Form(max_length=200)],
+) -> RedirectResponse:
+    back = f"/ui/sponsor/programs/{program_id}"
+    return attempt(
+        request, program_id, ListMarket("m-" + secrets.token_hex(6), title), sponsor.name, back
+    )
+
+
+@router.post("/ui/sponsor/programs/{program_id}/markets/{market_id}/{action}")
+def sponsor_market_action(
+    program_id: str,
+    market_id: str,
+    action: str,
+    request: Request,
+    sponsor: SponsorPage,
+    evidence: Annotated[str, Form(max_length=4000)] = "",
+    outcome: Annotated[str, Form(max_length=10)] = "",
+) -> RedirectResponse:
+    back = f"/ui/sponsor/programs/{program_id}"
+    _own(request, program_id, sponsor)
+    command: Command
+    if action == "reveal":
+        command = RevealMarket(market_id)
+    elif action == "acted-on":
+        command = RecordActedOn(market_id, evidence or "recorded from the dashboard")
+    elif action == "resolve" and outcome in {o.value for o in Outcome}:
+        command = ResolveMarket(market_id, Outcome(outcome), evidence)
+    else:
+        return back_to(back, "unknown action")
+    return attempt(request, program_id, command, sponsor.name, back)
+
+
+@router.post("/ui/sponsor/programs/{program_id}/settle")
+def sponsor_settle(program_id: str, request: Request, sponsor: SponsorPage) -> RedirectResponse:
+    _own(request, program_id, sponsor)
+    back = f"/ui/sponsor/programs/{program_id}"
+    return attempt(request, program_id, SettleProgram(), sponsor.name, back)
+
+
+@router.get("/ui/sponsor/programs/{program_id}/markets/{market_id}", response_class=HTMLResponse)
+def sponsor_market(
+    program_id: str, market_id: str, request: Request, sponsor: SponsorPage, alert: str = ""
+) -> HTMLResponse:
+    """One market: its price over time against the alert price, and its facts."""
+    journal = _own(request, program_id, sponsor)
+    state, now = journal.state, now_of(request)
+    market = state.markets.get(market_id)
+    if market is None:
+        raise NotFound("no_market", "no such market")
+    terms = state.require_terms()
+    threshold = _alert_threshold(alert, terms)
+    points = price_history(state, journal.runner.events).get(market_id, [])
+    # the price holds between trades: draw it as steps, out to now (or the window's close)
+    end = min(now, market.closes_at) if market.closes_at else now
+    times, prices = [], []
+    for i, (t, price) in enumerate(points):
+        if i:
+            times.append(t)
+            prices.append(float(points[i - 1][1]))
+        times.append(t)
+        prices.append(float(price))
+    if points and end > points[-1][0]:
+        times.append(end)
+        prices.append(prices[-1])
+    chart = line_chart(
+        "YES price (probability)",
+        times,
+        [("price", prices, "#c0392b"), (f"alert {threshold}", [float(threshold)] * len(times),
+                                        "#98a2b3")],
+    )  # fmt: skip
+    return render(
+        request, "sponsor_market.html", who=sponsor, state=state, market=market, chart=chart,
+        view=sponsor_market_view(state, market_id), trades=max(len(points) - 1, 0),
+        crossed=crossed_at(points, threshold), threshold=threshold,
+        day=move_since(points, now, timedelta(days=1)),
+        week=move_since(points, now, timedelta(days=7)),
+    )  # fmt: skip
