@@ -5,7 +5,9 @@ One run, one machine (2 cores: the server on one, the load generator `wrk` on th
   bare uvicorn endpoint   an ASGI app answering 201 at once (the HTTP floor), same request shape
   marketcraft orders      POST /programs/{id}/orders: auth, engine, log, signed receipt, durable
                           commit, as fast as 32 connections can go
-  paced                   the same orders at a fixed rate (default 500/s): latency percentiles
+  paced                   the same orders at a fixed rate (default 500/s): latency percentiles,
+                          beside the latency of raw SQLite commits (20/s) made meanwhile on the
+                          same disk: a stall of the disk's fsync holds every order behind it
 
 Needs `wrk` (Debian: apt-get install wrk).
 
@@ -19,10 +21,12 @@ import argparse
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support.server import Server, free_port  # noqa: E402
 
-from bench.bench_store import raw_sqlite  # noqa: E402
+from bench.bench_store import raw_commit_latencies, raw_sqlite  # noqa: E402
 from bench.interpreter import interpreter_line  # noqa: E402
 from marketcraft.service.auth import issue_token  # noqa: E402
 from marketcraft.service.roles import Role  # noqa: E402
@@ -61,10 +65,23 @@ def wrk(
     return result
 
 
-def wrk_paced(url: str, env: dict[str, str], rate: float, seconds: float) -> dict[str, float]:
-    """Orders at about ``rate`` per second: each of 32 connections waits between requests, the
-    wait tuned over short runs so that wait + latency gives the rate (wrk's delay() is a fixed
-    pause, not a schedule)."""
+def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """Until something accepts connections on 127.0.0.1:``port`` (a slow start is no failure)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if process.poll() is not None:
+            sys.exit(f"the bare endpoint exited with {process.returncode}")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    sys.exit(f"nothing listened on port {port} within {timeout:.0f} s")
+
+
+def paced_delay(url: str, env: dict[str, str], rate: float) -> int:
+    """The pause (ms) each of 32 connections makes between requests for about ``rate`` orders
+    per second, tuned over short runs so that wait + latency gives the rate (wrk's delay() is
+    a fixed pause, not a schedule)."""
     conns, cycle = 32, 32 * 1000 / rate  # ms between one connection's requests
     delay = cycle
     for _ in range(4):
@@ -73,7 +90,7 @@ def wrk_paced(url: str, env: dict[str, str], rate: float, seconds: float) -> dic
             break
         latency = conns * 1000 / probe["rate"] - delay
         delay = max(0.0, cycle - latency)
-    return wrk(url, "orders.lua", seconds, conns, {**env, "MC_DELAY_MS": str(int(delay))})
+    return int(delay)
 
 
 def main() -> None:
@@ -96,7 +113,7 @@ def main() -> None:
     bare_port = free_port()
     uvicorn = [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port", str(bare_port)]
     bare = subprocess.Popen([*uvicorn, "--log-level", "warning"], cwd=ROOT)
-    time.sleep(1.5)
+    wait_for_port(bare_port, bare)
     try:
         floor = wrk(
             f"http://127.0.0.1:{bare_port}/", "bare.lua", args.seconds, args.connections, {}
@@ -124,7 +141,13 @@ def main() -> None:
                        json={"amount": "1000000"})  # fmt: skip
         env = {"MC_PROGRAM": pid, "MC_MARKETS": ",".join(mids), "MC_TOKENS": ",".join(scouts)}
         burst = wrk(server.url, "orders.lua", args.seconds, args.connections, env)
-        paced = wrk_paced(server.url, env, args.rate, args.seconds)
+        delay = paced_delay(server.url, env, args.rate)
+        with ThreadPoolExecutor(1) as pool:
+            disk = pool.submit(raw_commit_latencies, tmp / "probe.db", args.seconds)
+            paced = wrk(
+                server.url, "orders.lua", args.seconds, 32, {**env, "MC_DELAY_MS": str(delay)}
+            )
+            commits = disk.result()
     finally:
         server.stop()
 
@@ -140,6 +163,9 @@ def main() -> None:
     print(f"orders, {conns} connections: p50 {burst['p50']:.1f} ms, p99 {burst['p99']:.1f} ms")
     print(f"orders paced at ~{paced['rate']:.0f}/s (target {args.rate:.0f}): "
           f"p50 {paced['p50']:.1f} ms, p99 {paced['p99']:.1f} ms")  # fmt: skip
+    pct = [commits[min(len(commits) - 1, int(q * len(commits)))] for q in (0.5, 0.99)]
+    print(f"meanwhile, {len(commits)} raw sqlite3 commits on the same disk: "
+          f"p50 {pct[0]:.2f} ms, p99 {pct[1]:.2f} ms, slowest {commits[-1]:.1f} ms")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -39,6 +39,25 @@ def raw_sqlite(path: Path, n: int) -> float:
     return n / elapsed
 
 
+def raw_commit_latencies(path: Path, seconds: float, interval: float = 0.05) -> list[float]:
+    """Commit latencies in ms of raw INSERT+COMMITs (WAL, synchronous=FULL), one every
+    ``interval`` seconds for ``seconds``: what the disk's own fsync stalls look like."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("CREATE TABLE IF NOT EXISTS e (p INTEGER PRIMARY KEY, d BLOB)")
+    latencies, end = [], time.monotonic() + seconds
+    while time.monotonic() < end:
+        start = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO e (d) VALUES (?)", (PAYLOAD,))
+        conn.execute("COMMIT")
+        latencies.append((time.perf_counter() - start) * 1000)
+        time.sleep(interval)
+    conn.close()
+    return sorted(latencies)
+
+
 def store_appends(url: str, n: int) -> float:
     db = Database.open(url, migrate=True)
     versions: dict[str, int] = {}
