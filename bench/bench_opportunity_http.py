@@ -163,6 +163,9 @@ def main() -> None:
     print(f"orders, {conns} connections: p50 {burst['p50']:.1f} ms, p99 {burst['p99']:.1f} ms")
     print(f"orders paced at ~{paced['rate']:.0f}/s (target {args.rate:.0f}): "
           f"p50 {paced['p50']:.1f} ms, p99 {paced['p99']:.1f} ms")  # fmt: skip
+    if abs(paced["rate"] - args.rate) > 0.1 * args.rate:
+        print("  (the pacing missed its target by over 10%: the machine's speed changed between "
+              "the tuning runs and this one; run again for the target rate)")  # fmt: skip
     pct = [commits[min(len(commits) - 1, int(q * len(commits)))] for q in (0.5, 0.99)]
     print(f"meanwhile, {len(commits)} raw sqlite3 commits on the same disk: "
           f"p50 {pct[0]:.2f} ms, p99 {pct[1]:.2f} ms, slowest {commits[-1]:.1f} ms")  # fmt: skip
