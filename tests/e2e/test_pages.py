@@ -151,6 +151,10 @@ def test_a_sponsor_opens_a_program_with_every_term_from_the_form(client, tokens)
         r = client.post("/ui/sponsor/programs", data={**form, field: bad}, follow_redirects=False)
         assert r.status_code == 303 and "program opened" not in unquote(r.headers["location"])
         assert r.headers["location"].startswith("/ui/sponsor?msg="), field
+    r = client.post(
+        "/ui/sponsor/programs", data={**form, "fee_rate": "lots"}, follow_redirects=False
+    )
+    assert unquote(r.headers["location"]).endswith("check the fee rate")  # names the field
 
 
 def test_the_dashboard_flags_markets_above_the_sponsors_alert_price(database):

@@ -42,23 +42,23 @@ class Strict(BaseModel):
 
 
 # The API's defaults are the engine's: one place decides them.
-_D: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(ProgramTerms)}
+TERMS_DEFAULTS: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(ProgramTerms)}
 
 
 class TermsIn(Strict):
     market_budget: Amount
-    pa: Price = _D["pa"]
-    pb: Price = _D["pb"]
-    amm: AmmKind = _D["amm"]
-    window_seconds: int = Field(_D["window_seconds"], gt=0, le=10 * 366 * 86400)
-    fee_rate: Amount = _D["fee_rate"]
-    fee_policy: FeePolicy = _D["fee_policy"]
-    reveal_policy: RevealPolicy = _D["reveal_policy"]
-    collateral: CollateralMode = _D["collateral"]
-    first_n: int = Field(_D["first_n"], ge=0, le=10_000)
-    reveal_threshold: Amount = _D["reveal_threshold"]
-    creation_bond: Amount = _D["creation_bond"]
-    approval_required: bool = _D["approval_required"]
+    pa: Price = TERMS_DEFAULTS["pa"]
+    pb: Price = TERMS_DEFAULTS["pb"]
+    amm: AmmKind = TERMS_DEFAULTS["amm"]
+    window_seconds: int = Field(TERMS_DEFAULTS["window_seconds"], gt=0, le=10 * 366 * 86400)
+    fee_rate: Amount = TERMS_DEFAULTS["fee_rate"]
+    fee_policy: FeePolicy = TERMS_DEFAULTS["fee_policy"]
+    reveal_policy: RevealPolicy = TERMS_DEFAULTS["reveal_policy"]
+    collateral: CollateralMode = TERMS_DEFAULTS["collateral"]
+    first_n: int = Field(TERMS_DEFAULTS["first_n"], ge=0, le=10_000)
+    reveal_threshold: Amount = TERMS_DEFAULTS["reveal_threshold"]
+    creation_bond: Amount = TERMS_DEFAULTS["creation_bond"]
+    approval_required: bool = TERMS_DEFAULTS["approval_required"]
 
 
 class ProgramIn(Strict):

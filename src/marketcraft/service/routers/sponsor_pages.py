@@ -3,16 +3,15 @@ exposure, window clocks), one market's chart, and the sponsor's actions."""
 
 from __future__ import annotations
 
-import dataclasses
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from types import SimpleNamespace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError as PydanticValidationError
 
 from marketcraft.kernel.errors import MarketcraftError, NotFound
 from marketcraft.kernel.messages import Command
@@ -33,6 +32,7 @@ from marketcraft.opportunity.state import MarketState
 from marketcraft.opportunity.terms import CollateralMode, FeePolicy, ProgramTerms, RevealPolicy
 from marketcraft.opportunity.visibility import SponsorMarketView, sponsor_market_view
 from marketcraft.service.charts import line_chart
+from marketcraft.service.opportunity_models import TERMS_DEFAULTS, TermsIn
 from marketcraft.service.roles import Role
 from marketcraft.service.routers.pages import attempt, back_to, now_of, programs_of, render
 from marketcraft.service.sessions import PageGuard
@@ -42,8 +42,6 @@ router = APIRouter(include_in_schema=False)
 
 SponsorPage = Annotated[Principal, Depends(PageGuard(Role.SPONSOR))]
 
-#: the engine's defaults, shown in the program form
-TERMS_DEFAULTS = SimpleNamespace(**{f.name: f.default for f in dataclasses.fields(ProgramTerms)})
 WINDOW_UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 #: by default a market is flagged when its price has at least doubled from the band's floor
 ALERT_MULTIPLE = Decimal(2)
@@ -86,32 +84,42 @@ def sponsor_create(
     title: Annotated[str, Form(max_length=200)],
     deposit: Annotated[str, Form(max_length=30)],
     budget: Annotated[str, Form(max_length=30)],
-    pa: Annotated[str, Form(max_length=10)] = "0.01",
-    pb: Annotated[str, Form(max_length=10)] = "0.30",
     window: Annotated[str, Form(max_length=12)] = "14",
     window_unit: Annotated[str, Form(max_length=10)] = "days",
-    amm: Annotated[str, Form(max_length=10)] = AmmKind.LMSR.value,
-    fee_rate: Annotated[str, Form(max_length=10)] = "0.01",
-    fee_policy: Annotated[str, Form(max_length=20)] = FeePolicy.REFUND_PRO_RATA_FEES.value,
-    reveal_policy: Annotated[str, Form(max_length=20)] = RevealPolicy.PER_TRADER.value,
-    reveal_threshold: Annotated[str, Form(max_length=30)] = "0",
-    collateral: Annotated[str, Form(max_length=20)] = CollateralMode.UNLIMITED.value,
-    first_n: Annotated[str, Form(max_length=10)] = "0",
-    creation_bond: Annotated[str, Form(max_length=30)] = "0",
     approval_required: Annotated[str, Form(max_length=5)] = "",
+    pa: Annotated[str | None, Form(max_length=10)] = None,
+    pb: Annotated[str | None, Form(max_length=10)] = None,
+    amm: Annotated[str | None, Form(max_length=10)] = None,
+    fee_rate: Annotated[str | None, Form(max_length=10)] = None,
+    fee_policy: Annotated[str | None, Form(max_length=20)] = None,
+    reveal_policy: Annotated[str | None, Form(max_length=20)] = None,
+    reveal_threshold: Annotated[str | None, Form(max_length=30)] = None,
+    collateral: Annotated[str | None, Form(max_length=20)] = None,
+    first_n: Annotated[str | None, Form(max_length=10)] = None,
+    creation_bond: Annotated[str | None, Form(max_length=30)] = None,
 ) -> RedirectResponse:
+    """Open a program from the form. The terms pass through the API's schema (``TermsIn``),
+    so the page and the API read, check and default them the same way."""
+    given = {
+        "pa": pa, "pb": pb, "amm": amm, "fee_rate": fee_rate, "fee_policy": fee_policy,
+        "reveal_policy": reveal_policy, "reveal_threshold": reveal_threshold,
+        "collateral": collateral, "first_n": first_n, "creation_bond": creation_bond,
+    }  # fmt: skip
+    fields = {name: value for name, value in given.items() if value not in (None, "")}
+    if window_unit not in WINDOW_UNITS:
+        return back_to("/ui/sponsor", "the window's unit is seconds, minutes, hours or days")
     try:
         window_seconds = int(Decimal(window) * WINDOW_UNITS[window_unit])
-        terms = ProgramTerms(
-            market_budget=Decimal(budget), pa=Decimal(pa), pb=Decimal(pb), amm=AmmKind(amm),
-            window_seconds=window_seconds, fee_rate=Decimal(fee_rate),
-            fee_policy=FeePolicy(fee_policy), reveal_policy=RevealPolicy(reveal_policy),
-            reveal_threshold=Decimal(reveal_threshold), collateral=CollateralMode(collateral),
-            first_n=int(first_n or 0), creation_bond=Decimal(creation_bond or 0),
-            approval_required=approval_required == "on",
-        )  # fmt: skip
+        terms_in = TermsIn.model_validate({
+            **fields, "market_budget": budget, "window_seconds": window_seconds,
+            "approval_required": approval_required == "on",
+        })  # fmt: skip
+        terms = ProgramTerms(**terms_in.model_dump())
         command = OpenProgram("p-" + secrets.token_hex(8), title, Decimal(deposit), terms)
-    except (MarketcraftError, InvalidOperation, ValueError, OverflowError, KeyError) as exc:
+    except PydanticValidationError as exc:
+        field = str(exc.errors()[0]["loc"][0]).replace("_", " ")
+        return back_to("/ui/sponsor", f"check the {field}")
+    except (MarketcraftError, InvalidOperation, ValueError, OverflowError) as exc:
         return back_to("/ui/sponsor", getattr(exc, "reason", "check the numbers"))
     result = attempt(request, command.program_id, command, sponsor.name, "/ui/sponsor")
     if "done" in result.headers["location"]:
@@ -158,7 +166,7 @@ def sponsor_dashboard(
         msg=msg,
         outcomes=list(Outcome),
         threshold=threshold,
-        alert_default=alert == "",
+        alert_default=threshold == _alert_threshold("", terms),
         cost=sum((m.sponsor_cost for m in state.markets.values()), Decimal(0)),
         returned=_collateral_returned(journal),
     )
