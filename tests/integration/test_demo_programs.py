@@ -1,13 +1,12 @@
 """The demo programs: a live one with days of history, and a settled one that verifies."""
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 import pytest
 
 from marketcraft.demo.opportunity import LIVE_PROGRAM, SETTLED_PROGRAM, load_programs
 from marketcraft.kernel import Signer
-from marketcraft.opportunity.events import ProgramSettled
+from marketcraft.opportunity.events import ProgramOpened, ProgramSettled
 from marketcraft.opportunity.history import price_history
 from marketcraft.opportunity.invariants import check_all
 from marketcraft.opportunity.repository import ProgramRepository
@@ -62,7 +61,8 @@ def test_the_settled_program_verifies_and_its_costs_reconcile(repo):
     assert all(cost <= terms.market_budget for cost in costs)
     assert costs[0] > 0  # the YES market paid out more than scouts put in
     (settled,) = [e for e in journal.runner.events if isinstance(e, ProgramSettled)]
-    deposit = Decimal(150_000)
+    (opened,) = [e for e in journal.runner.events if isinstance(e, ProgramOpened)]
+    deposit = opened.deposit + opened.rolled_in
     # what the sponsor is out of pocket is what its markets cost, less the fee dust it kept
     assert deposit - settled.collateral_returned == sum(costs) - settled.dust_to_sponsor
     check_all(state)

@@ -73,21 +73,21 @@ class _Script:
 
     def __init__(self, program_id: str) -> None:
         self.program_id = program_id
-        self.steps: list[tuple[datetime, int, str, Command]] = []
+        self.steps: list[tuple[datetime, str, Command]] = []
 
     def add(self, at: datetime, actor: str, command: Command) -> None:
-        self.steps.append((at, len(self.steps), actor, command))
+        self.steps.append((at, actor, command))
 
     def run(self, repo: ProgramRepository, checkpoints: tuple[datetime, ...] = ()) -> None:
         """Run every step in time order, publishing a signed checkpoint at each of
         ``checkpoints`` over the log as it stood then."""
-        steps = sorted(self.steps, key=lambda s: (s[0], s[1]))
+        steps = sorted(self.steps, key=lambda s: s[0])  # stable: same-time steps keep order
         marks = sorted(checkpoints)
         for mark in [*marks, None]:
             batch = [s for s in steps if mark is None or s[0] <= mark]
             steps = steps[len(batch) :]
             if batch:
-                requests = [(self.program_id, c, Context(actor, at)) for at, _, actor, c in batch]
+                requests = [(self.program_id, c, Context(actor, at)) for at, actor, c in batch]
                 for result in repo.handle_many(requests):
                     if isinstance(result, BaseException):
                         raise result
