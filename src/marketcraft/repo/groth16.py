@@ -8,17 +8,33 @@ order and as many as the key expects. Then checks
 
 from __future__ import annotations
 
+import functools
+import sys
 from collections.abc import Sequence
 from typing import Any
 
-from py_ecc import optimized_bn128
-
-bn: Any = optimized_bn128  # its names are not re-exported for type checkers
-
 __all__ = ["ProofFormatError", "verify"]
 
-Q = bn.field_modulus
-R = bn.curve_order
+
+@functools.cache
+def _curve() -> Any:
+    """py_ecc's optimised BN254, imported on the first proof checked, never at start-up.
+
+    Importing py_ecc raises the interpreter's recursion limit to 100,000 for the whole process;
+    with that limit a deeply nested JSON body overflows the C stack in any parser and kills the
+    process. The optimised curve needs no deep recursion (its scalar multiplication recurses
+    log2(n) <= 254 deep), so the limit is put back as soon as the import is done."""
+    limit = sys.getrecursionlimit()
+    try:
+        from py_ecc import optimized_bn128
+    finally:
+        sys.setrecursionlimit(limit)
+    return optimized_bn128  # typed Any: its names are not re-exported for type checkers
+
+
+#: BN254's base field modulus and group order (py_ecc's ``field_modulus`` and ``curve_order``)
+Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583
+R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
 
 
 class ProofFormatError(ValueError):
@@ -38,6 +54,7 @@ def _int(value: object, bound: int, what: str) -> int:
 
 
 def _g1(value: Any, what: str) -> Any:
+    bn = _curve()
     if not isinstance(value, list) or len(value) != 3:
         raise ProofFormatError(f"{what}: expected [x, y, 1]")
     x, y, z = (_int(v, Q, what) for v in value)
@@ -56,6 +73,7 @@ def _g2(value: Any, what: str, *, subgroup: bool) -> Any:
         or any(not isinstance(c, list) or len(c) != 2 for c in value)
     ):
         raise ProofFormatError(f"{what}: expected [[x0, x1], [y0, y1], [1, 0]]")
+    bn = _curve()
     (x0, x1), (y0, y1), (z0, z1) = ((_int(a, Q, what), _int(b, Q, what)) for a, b in value)
     if (z0, z1) != (1, 0):
         raise ProofFormatError(f"{what}: expected affine coordinates (z = 1)")
@@ -70,6 +88,7 @@ def _g2(value: Any, what: str, *, subgroup: bool) -> Any:
 def verify(vkey: dict[str, Any], public: Sequence[object], proof: dict[str, Any]) -> bool:
     """True when ``proof`` proves ``public`` under ``vkey``; False when the pairing check fails;
     ProofFormatError when any of the three is malformed."""
+    bn = _curve()
     if vkey.get("protocol") != "groth16" or vkey.get("curve") != "bn128":
         raise ProofFormatError("the verification key is not a groth16 bn128 key")
     if proof.get("protocol", "groth16") != "groth16":

@@ -27,6 +27,7 @@ from marketcraft.service.errors import ERROR_RESPONSES, install_error_handlers
 from marketcraft.service.keys import load_or_create_signer
 from marketcraft.service.peg_markets import PegMarkets, tick_forever
 from marketcraft.service.repo_sessions import RepoSessions
+from marketcraft.service.request_limits import RequestLimits
 from marketcraft.service.routers import (
     admin,
     deal,
@@ -131,6 +132,13 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(sponsor_pages.router)
     app.include_router(deal.pages)
+
+    # Added last, so it runs first: no body reaches a parser, a guard or a route unchecked.
+    app.add_middleware(
+        RequestLimits,
+        max_body_bytes=settings.max_body_bytes,
+        max_json_depth=settings.max_json_depth,
+    )
 
     @app.exception_handler(LoginRequired)
     async def _login(_request: Request, _exc: LoginRequired) -> RedirectResponse:

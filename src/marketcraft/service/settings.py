@@ -28,5 +28,9 @@ class Settings(BaseSettings):
     #: where the repo contract's circuits and proof setups are cached (default: the user cache,
     #: ``$XDG_CACHE_HOME/marketcraft`` or ``~/.cache/marketcraft``)
     repo_cache: Path | None = None
+    #: the largest request body, in bytes, on any route (413 above it, before it is parsed)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, le=1 << 30)
+    #: how deeply arrays and objects may nest in a JSON body (400 deeper, before it is parsed)
+    max_json_depth: int = Field(default=32, ge=2, le=256)
     #: log level for the server (critical, error, warning, info, debug)
     log_level: str = "info"

@@ -1,0 +1,152 @@
+"""Limits every request body must meet before any parser, authentication or route sees it.
+
+A body is refused, whatever the route and whoever sends it, when:
+
+- it is larger than ``max_body_bytes`` (413, judged from ``Content-Length`` before a byte is
+  read, and by counting for a body sent in chunks);
+- it claims to be JSON or a URL-encoded form and is not UTF-8 (400);
+- it is JSON nested deeper than ``max_json_depth`` arrays and objects (400): a parser, Python's
+  or another library's, never recurses deeper than that on our behalf;
+- it claims to be ``multipart/form-data`` without a boundary (400).
+
+The body is read once here and handed on unchanged. Refusals use the API's error shape,
+``{"error": code, "reason": words}``, and reveal nothing about the route.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import orjson
+
+__all__ = ["RequestLimits", "json_nesting_exceeds"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_ESCAPED = re.compile(rb"\\.", re.DOTALL)
+_STRING = re.compile(rb'"[^"]*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def json_nesting_exceeds(body: bytes, limit: int) -> bool:
+    """True when ``body``, read as JSON, opens more than ``limit`` arrays and objects inside one
+    another. Brackets inside strings do not count. The body need not be valid JSON: this only
+    bounds how deep a parser would have to go."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    brackets = _STRING.sub(b"", _ESCAPED.sub(b"", body)).translate(None, _NOT_BRACKETS)
+    depth = 0
+    for byte in brackets:
+        if byte in b"[{":
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+def _media_type(headers: dict[bytes, bytes]) -> tuple[str, str]:
+    """The content type without parameters, lower case, and its parameters as sent."""
+    value = headers.get(b"content-type", b"").decode("latin-1")
+    media, _, params = value.partition(";")
+    return media.strip().lower(), params
+
+
+def _is_json(media: str) -> bool:
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+class RequestLimits:
+    """ASGI middleware enforcing the limits above; put it outside every other middleware."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_json_depth: int) -> None:
+        self.app, self.max_body_bytes, self.max_json_depth = app, max_body_bytes, max_json_depth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            if not declared.isdigit() or len(declared) > 18:
+                await _refuse(send, 400, "bad_length", "Content-Length is not a whole number")
+                return
+            if int(declared) > self.max_body_bytes:
+                await self._too_large(send)
+                return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                await self._too_large(send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        problem = self._problem(headers, body)
+        if problem is not None:
+            await _refuse(send, 400, *problem)
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+    def _problem(self, headers: dict[bytes, bytes], body: bytes) -> tuple[str, str] | None:
+        if not body:
+            return None
+        media, params = _media_type(headers)
+        if _is_json(media) or media == "application/x-www-form-urlencoded":
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError:
+                return "bad_encoding", "the body is not UTF-8"
+        if _is_json(media) and json_nesting_exceeds(body, self.max_json_depth):
+            return "too_deep", f"JSON nested deeper than {self.max_json_depth} levels"
+        if media == "multipart/form-data" and "boundary=" not in params.replace(" ", ""):
+            return "bad_multipart", "multipart/form-data without a boundary"
+        return None
+
+    async def _too_large(self, send: Send) -> None:
+        await _refuse(send, 413, "body_too_large", f"the body is over {self.max_body_bytes} bytes")
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands over the body read already, then whatever comes next."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _refuse(send: Send, status: int, code: str, reason: str) -> None:
+    payload = orjson.dumps({"error": code, "reason": reason})
+    await send({
+        "type": "http.response.start",
+        "status": status,
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(payload)).encode()),
+            (b"connection", b"close"),
+        ],
+    })  # fmt: skip
+    await send({"type": "http.response.body", "body": payload})
