@@ -149,10 +149,10 @@ def _attach(app: FastAPI, database: Database, signer: Signer | None, settings: S
     app.state.database = database
     app.state.principal_cache = PrincipalCache(database.principals, settings.token_cache_seconds)
     app.state.programs = ProgramRepository(
-        database.events, signer or load_or_create_signer(settings.data_dir)
+        database.events, signer or load_or_create_signer(settings.data_dir), database.quarantine
     )
     app.state.committer = Committer(app.state.programs)
-    app.state.peg_markets = PegMarkets(database.events)
+    app.state.peg_markets = PegMarkets(database.events, database.quarantine)
     app.state.repo_sessions = RepoSessions(
         database.events, settings.data_dir / "repo-contract.key", settings.repo_cache
     )
