@@ -7,6 +7,9 @@ from hypothesis import HealthCheck, settings
 
 # The service keeps its signing key under MARKETCRAFT_DATA_DIR: never the repository's var/.
 os.environ.setdefault("MARKETCRAFT_DATA_DIR", tempfile.mkdtemp(prefix="mc-test-data-"))
+# Rate limits off: suites drive far more requests than a user would; the tests of the limits
+# turn them on in their own Settings.
+os.environ.setdefault("MARKETCRAFT_RATE_LIMIT_ENABLED", "false")
 
 # dev: the default, quick and derandomised so a failure reproduces on every run.
 settings.register_profile("dev", max_examples=60, derandomize=True, deadline=None)

@@ -180,6 +180,55 @@ def users_revoke(name: str, database_url: DatabaseUrl = None) -> None:
     out.print(f"revoked {name!r}")
 
 
+# -- quarantine (opportunity programs, peg markets) -----------------------------------------------
+QuarantinedName = Annotated[str, typer.Argument(help="The program's id or the market's name.")]
+
+
+def _quarantine_app(kind: str, what: str) -> typer.Typer:
+    """``marketcraft KIND quarantine list | release NAME``."""
+    group = typer.Typer(
+        help=f"Quarantined {what}s: stopped after a failed integrity check, their commands "
+        "refused until released.",
+        no_args_is_help=True,
+    )
+
+    @group.command("list")
+    def quarantine_list(database_url: DatabaseUrl = None) -> None:
+        """List the quarantined ones, with why and since when."""
+        from marketcraft.store.database import Database
+
+        db = Database.open(_settings(database_url).database_url)
+        try:
+            entries = [e for e in db.quarantine.list() if e.kind == kind]
+        finally:
+            db.close()
+        table = Table(what, "since", "reason")
+        for e in entries:
+            table.add_row(e.name, e.since.isoformat(), e.reason)
+        out.print(table)
+
+    @group.command("release")
+    def quarantine_release(name: QuarantinedName, database_url: DatabaseUrl = None) -> None:
+        """Lift the quarantine (after fixing the cause): the next command builds the state from
+        the store again, and quarantines it again if it still fails the check."""
+        from marketcraft.store.database import Database
+
+        db = Database.open(_settings(database_url).database_url)
+        try:
+            db.quarantine.release(kind, name)
+        finally:
+            db.close()
+        out.print(f"released {what} {name!r}")
+
+    return group
+
+
+# the kinds are store.quarantine's OPPORTUNITY and PEG (spelled out: importing the store here
+# would load SQLAlchemy for every command)
+opportunity_cli.app.add_typer(_quarantine_app("opportunity", "program"), name="quarantine")
+peg_cli.app.add_typer(_quarantine_app("peg", "peg market"), name="quarantine")
+
+
 # -- demo -----------------------------------------------------------------------------------------
 @demo_app.command("load")
 def demo_load(

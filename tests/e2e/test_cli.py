@@ -11,6 +11,7 @@ from marketcraft.demo import DEMO_USERS
 from marketcraft.service.app import create_app
 from marketcraft.service.settings import Settings
 from marketcraft.store import Database
+from marketcraft.store.migrate import head_revision
 
 runner = CliRunner()
 
@@ -29,7 +30,7 @@ def test_upgrade_users_and_token_round_trip(tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     assert invoke("db", "upgrade", "--database-url", url).exit_code == 0
     assert invoke("db", "upgrade", "--database-url", url).exit_code == 0
-    assert "0001" in invoke("db", "current", "--database-url", url).stdout
+    assert f"database: {head_revision()}" in invoke("db", "current", "--database-url", url).stdout
     created = invoke(
         "users", "create", "--role", "sponsor", "--name", "label-x", "--database-url", url
     )

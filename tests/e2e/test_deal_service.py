@@ -115,7 +115,8 @@ def test_bad_terms_are_refused_with_the_reason(desk, body, reason):
     assert client.get("/deal/jobs", headers=bearer(tokens["ana"])).json() == []
     too_many = client.post("/deal/jobs", json={"terms": short_terms(), "paths": 10**6},
                            headers=bearer(tokens["ana"]))  # fmt: skip
-    assert too_many.status_code == 422  # the request schema: paths <= 50,000
+    # over the server's deal_max_paths: refused, naming the field
+    assert too_many.status_code == 400 and too_many.json()["reason"].startswith("paths")
 
 
 def test_the_pages_upload_follow_and_show_the_report(desk):

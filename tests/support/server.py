@@ -22,9 +22,14 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, database_url: str, data_dir: Path, port: int | None = None) -> None:
+    def __init__(
+        self, database_url: str, data_dir: Path, port: int | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:  # fmt: skip
+        """``env``: more settings for the server (e.g. ``MARKETCRAFT_RATE_LIMIT_ENABLED``)."""
         self.database_url, self.data_dir = database_url, data_dir
         self.port = port or free_port()
+        self.env = env or {}
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -36,6 +41,7 @@ class Server:
             **os.environ,
             "MARKETCRAFT_DATABASE_URL": self.database_url,
             "MARKETCRAFT_DATA_DIR": str(self.data_dir),
+            **self.env,
         }
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "marketcraft.service.app:app_from_env", "--factory",

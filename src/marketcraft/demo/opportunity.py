@@ -184,7 +184,7 @@ def _settled_program(now: datetime) -> _Script:
 
 def load_programs(db: Database, signer: Signer, now: datetime) -> bool:
     """The two demo programs, if there is no program yet; True if they were created."""
-    repo = ProgramRepository(db.events, signer)
+    repo = ProgramRepository(db.events, signer, db.quarantine)
     if repo.program_ids():
         return False
     opened = now - SETTLED_AGE

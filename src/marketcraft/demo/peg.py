@@ -17,7 +17,7 @@ __all__ = ["load_peg_market"]
 def load_peg_market(db: Database, clock: Clock) -> bool:
     """A pegged-token market with a day of history: the outside price drifts, a trader buys
     and sells PEG, ticks correct SPOT towards the median feed (the dashboard's charts)."""
-    markets = PegMarkets(db.events)
+    markets = PegMarkets(db.events, db.quarantine)
     if "demo-usd" in markets.names():
         return False
     now = clock.now()

@@ -12,6 +12,8 @@ __all__ = [
     "InvariantViolation",
     "MarketcraftError",
     "NotFound",
+    "Quarantined",
+    "QuotaExceeded",
     "ValidationError",
 ]
 
@@ -36,7 +38,9 @@ class ValidationError(MarketcraftError, ValueError):
 
 class InvariantViolation(MarketcraftError):
     """An operation would break a named invariant (e.g. a ledger transaction that does not net
-    to zero). The operation was refused and nothing was written."""
+    to zero), or stored state does not replay. Never the caller's fault: a bug or corrupt
+    state, which the service answers with 500 and stops (see :class:`Quarantined`). The
+    operation was refused and nothing was written."""
 
     code = "invariant_violation"
 
@@ -52,3 +56,17 @@ class NotFound(MarketcraftError, LookupError):
     """The named thing does not exist (or the caller may not know that it does)."""
 
     code = "not_found"
+
+
+class Quarantined(MarketcraftError):
+    """The aggregate (a program, a peg market) was stopped after its state failed a check;
+    commands on it are refused until an operator releases it. Nothing was written."""
+
+    code = "quarantined"
+
+
+class QuotaExceeded(MarketcraftError):
+    """The caller has as much running as its quota allows; retry once some of it finished.
+    Nothing was written."""
+
+    code = "quota_exceeded"

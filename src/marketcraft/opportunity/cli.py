@@ -108,7 +108,7 @@ def export_command(
     db = Database.open(database_url or settings.database_url)
     try:
         signer = load_or_create_signer(settings.data_dir)
-        repo = ProgramRepository(db.events, signer)
+        repo = ProgramRepository(db.events, signer, db.quarantine)
         journal = repo.journal(program)
         if not journal.state.settled:
             raise ValidationError("not_settled", "export a program's transcript after it settles")

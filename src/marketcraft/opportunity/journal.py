@@ -18,8 +18,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from marketcraft.kernel.errors import InvariantViolation, ValidationError
-from marketcraft.kernel.log import AppendOnlyLog
+from marketcraft.kernel.errors import InvariantViolation, MarketcraftError, ValidationError
+from marketcraft.kernel.log import AppendOnlyLog, SignedCheckpoint
 from marketcraft.kernel.messages import (
     Command,
     Event,
@@ -117,14 +117,45 @@ class ProgramJournal:
         self.records: list[JournalRecord] = []
         self.receipt_sequence: dict[str, int] = {}  # order id -> log sequence, for re-issuing
         for record in records or ():
-            command, ctx = parse_command_record(record.command)
-            handled = self.handle(command, ctx)
-            if handled.record != record:
-                raise InvariantViolation("replay_mismatch", "stored journal does not replay")
+            self.replay(record)
 
     @property
     def state(self) -> ProgramState:
         return self.runner.state
+
+    def replay(self, record: JournalRecord) -> None:
+        """Decide a stored record's command again and append it; InvariantViolation (naming
+        the record) if it is malformed, refused now, or gives other events than were stored.
+        After that the journal is unusable."""
+        index = len(self.records)
+        try:
+            command, ctx = parse_command_record(record.command)
+            handled = self.handle(command, ctx)
+        except MarketcraftError as exc:
+            raise InvariantViolation(
+                "replay_mismatch", f"record {index} does not replay ({exc.code}: {exc.reason})"
+            ) from exc
+        if handled.record != record:
+            raise InvariantViolation(
+                "replay_mismatch", f"record {index}: the stored events differ from its replay"
+            )
+
+    def check_checkpoints(self, checkpoints: list[SignedCheckpoint]) -> None:
+        """Every published checkpoint describes this log (its root and chain head at its size);
+        InvariantViolation if one does not (a stored record was changed, or records are
+        missing)."""
+        for signed in checkpoints:
+            cp = signed.checkpoint
+            if (
+                cp.log_id != self.log.log_id
+                or cp.tree_size > self.log.size
+                or cp.root_hash != self.log.root(cp.tree_size)
+                or cp.chain_head != self.log.chain_head(cp.tree_size)
+            ):
+                raise InvariantViolation(
+                    "checkpoint_mismatch",
+                    f"the checkpoint at size {cp.tree_size} does not describe the stored records",
+                )
 
     def handle(self, command: Command, ctx: Context) -> Handled:
         """Decide, apply and log ``command``; sign a receipt if it placed an order."""

@@ -120,6 +120,7 @@ def _buy_peg(state: PegState, c: BuyPeg, ctx: Context) -> list[Event]:
     )  # fmt: skip
     if peg_out <= 0:
         raise ValidationError("too_small", "the trade is too small to buy any PEG")
+    _relay_stays_open(state, state.connector_col, state.connector_peg - peg_out, "col_in")
     return [PegBought(ctx.actor, col_in, charged, peg_out)]
 
 
@@ -134,6 +135,7 @@ def _sell_peg(state: PegState, c: SellPeg, ctx: Context) -> list[Event]:
     charged = fee(col_out, rate, t.col_decimals)
     if col_out - charged <= 0:
         raise ValidationError("too_small", "the trade is too small to return any COL")
+    _relay_stays_open(state, state.connector_col - col_out, state.connector_peg, "peg_in")
     return [PegSold(ctx.actor, peg_in, col_out, charged)]
 
 
@@ -183,25 +185,42 @@ def _recovery_purchase(
 
 def _sell_mms(state: PegState, c: SellMms, ctx: Context) -> list[Event]:
     """Retire the fraction f = m / MMS of everything: the seller hands in f * Dc PEG and
-    receives f * (C + X) COL, less the fee."""
+    receives f * (C + X) COL, less the fee. The whole supply cannot be sold: the relay would
+    be left empty (ValidationError ``last_mms``)."""
     t = state.require_terms()
     if state.mode == RECOVERY:
         raise ValidationError("recovery_mode", "MMS sales are blocked while the pool recovers")
     mms = _amount(c.mms_in, t.mms_decimals, "mms_in")
     _has(state, ctx.actor, mms, "MMS")
     supply = state.mms_supply
+    if mms >= supply:
+        raise ValidationError(
+            "last_mms",
+            "mms_in: selling the whole MMS supply would empty the relay; the last MMS stay",
+        )
     f = mms / supply
     peg_in = quantize_up(f * state.circulating_peg, t.peg_decimals)
     _has(state, ctx.actor, peg_in, "PEG")
-    last = mms == supply
-    from_connector = (
-        state.connector_col if last else quantize_down(f * state.connector_col, t.col_decimals)
-    )
-    from_excess = state.excess_col if last else quantize_down(f * state.excess_col, t.col_decimals)
-    burnt = state.connector_peg if last else quantize_down(f * state.connector_peg, t.peg_decimals)
-    # no fee on the last sale: no one is left to keep it
-    charged = Decimal(0) if last else fee(from_connector + from_excess, t.fee_rate, t.col_decimals)
+    from_connector = quantize_down(f * state.connector_col, t.col_decimals)
+    from_excess = quantize_down(f * state.excess_col, t.col_decimals)
+    burnt = quantize_down(f * state.connector_peg, t.peg_decimals)
+    charged = fee(from_connector + from_excess, t.fee_rate, t.col_decimals)
+    # the part of the fee excess cannot cover stays in the connector (see state._mms_sold)
+    kept_in_connector = charged - min(charged, from_excess)
+    _relay_stays_open(
+        state, state.connector_col - from_connector + kept_in_connector,
+        state.connector_peg - burnt, "mms_in",
+    )  # fmt: skip
     return [MmsSold(ctx.actor, mms, peg_in, burnt, from_connector, from_excess, charged)]
+
+
+def _relay_stays_open(state: PegState, col_after: Decimal, peg_after: Decimal, what: str) -> None:
+    """Refuse a trade that would leave the relay's connector without COL or PEG (SPOT = C / U
+    would be undefined and the market could never trade again)."""
+    if col_after <= 0 or peg_after <= 0:
+        raise ValidationError(
+            "empty_relay", f"{what}: the trade would leave the relay without COL or PEG"
+        )
 
 
 def _report_price(state: PegState, c: ReportPrice, ctx: Context) -> list[Event]:

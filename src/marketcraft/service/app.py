@@ -26,6 +26,7 @@ from marketcraft.service.deal_jobs import DealJobs
 from marketcraft.service.errors import ERROR_RESPONSES, install_error_handlers
 from marketcraft.service.keys import load_or_create_signer
 from marketcraft.service.peg_markets import PegMarkets, tick_forever
+from marketcraft.service.rate_limits import install_rate_limits
 from marketcraft.service.repo_sessions import RepoSessions
 from marketcraft.service.request_limits import RequestLimits
 from marketcraft.service.routers import (
@@ -127,6 +128,7 @@ def create_app(
     install_error_handlers(
         app, [r for router in API_ROUTERS for r in router.routes if isinstance(r, APIRoute)]
     )
+    install_rate_limits(app, settings)
     for router in API_ROUTERS:
         app.include_router(router, responses=ERROR_RESPONSES)
     app.include_router(pages.router)
@@ -157,14 +159,17 @@ def _attach(app: FastAPI, database: Database, signer: Signer | None, settings: S
     app.state.database = database
     app.state.principal_cache = PrincipalCache(database.principals, settings.token_cache_seconds)
     app.state.programs = ProgramRepository(
-        database.events, signer or load_or_create_signer(settings.data_dir)
+        database.events, signer or load_or_create_signer(settings.data_dir), database.quarantine
     )
     app.state.committer = Committer(app.state.programs)
-    app.state.peg_markets = PegMarkets(database.events)
+    app.state.peg_markets = PegMarkets(database.events, database.quarantine)
     app.state.repo_sessions = RepoSessions(
         database.events, settings.data_dir / "repo-contract.key", settings.repo_cache
     )
-    app.state.deal_jobs = DealJobs(settings.data_dir / "deal-jobs")
+    app.state.deal_jobs = DealJobs(
+        settings.data_dir / "deal-jobs", max_active=settings.deal_jobs_per_analyst,
+        max_paths=settings.deal_max_paths,
+    )  # fmt: skip
 
 
 def app_from_env() -> FastAPI:

@@ -7,7 +7,11 @@ Parquet files, ``summary.json`` and ``report.html``. Jobs survive a restart: a j
 queued or running when the service stopped is queued again. A job is claimed (``claim``, with
 the claiming process's id) before it runs, so server processes sharing the folder never run
 one twice. An analyst sees only their own jobs; anyone else's answer exactly as a job that does
-not exist."""
+not exist.
+
+Quotas: an analyst may have ``max_active`` jobs queued or running at once (QuotaExceeded
+beyond, until one finishes), and a job may run at most ``max_paths`` paths (ValidationError
+naming ``paths``), whether the request or the terms ask for them."""
 
 from __future__ import annotations
 
@@ -21,11 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from marketcraft.kernel.errors import NotFound, ValidationError
+from marketcraft.kernel.errors import NotFound, QuotaExceeded, ValidationError
 
-__all__ = ["FILES", "MAX_PATHS", "DealJobs", "Job"]
+__all__ = ["ACTIVE", "DEFAULT_MAX_ACTIVE", "DEFAULT_MAX_PATHS", "FILES", "DealJobs", "Job"]
 
-MAX_PATHS = 50_000
+#: the statuses that count against an analyst's quota
+ACTIVE = ("queued", "running")
+#: the quotas' defaults (the service's come from its settings)
+DEFAULT_MAX_ACTIVE, DEFAULT_MAX_PATHS = 3, 20_000
 MAX_TERMS = 100_000  # characters
 #: the result files a job's owner may download
 FILES = ("paths.parquet", "daily.parquet", "options.parquet", "summary.json", "report.html")
@@ -58,6 +65,13 @@ def _read_json(path: Path) -> Any:
         return json.loads(path.read_text())
     except (OSError, ValueError):
         return None
+
+
+def _remove(home: Path) -> None:
+    """Remove a job folder that was never queued (it holds only its terms)."""
+    for item in home.iterdir():
+        item.unlink()
+    home.rmdir()
 
 
 def _claimed_by_live_process(home: Path) -> bool:
@@ -110,11 +124,18 @@ def run_job(folder: str, workers: int) -> None:
 
 
 class DealJobs:
-    def __init__(self, root: Path, workers: int | None = None) -> None:
+    def __init__(
+        self, root: Path, workers: int | None = None, *,
+        max_active: int = DEFAULT_MAX_ACTIVE, max_paths: int = DEFAULT_MAX_PATHS,
+    ) -> None:  # fmt: skip
         self.root = root
         self.workers = workers or os.cpu_count() or 1
+        self.max_active, self.max_paths = max_active, max_paths
         self.waiting: queue.Queue[str] = queue.Queue()
         self.lock = threading.Lock()
+        # counting an analyst's jobs and adding one is one step (this process; processes
+        # sharing the folder may each let one more through)
+        self._submitting = threading.Lock()
         self.thread: threading.Thread | None = None
         pending = []
         for meta_path in root.glob("*/job.json"):
@@ -135,13 +156,29 @@ class DealJobs:
         self, owner: str, terms_text: str, paths: int | None, step_hours: float | None,
         seed: int | None,
     ) -> Job:  # fmt: skip
-        """Check the terms and queue the analysis; ValidationError if they are not valid."""
-        from marketcraft.deal.terms import load_terms
-
+        """Check the terms and queue the analysis. ValidationError if they are not valid or ask
+        for more than ``max_paths`` paths; QuotaExceeded if ``owner`` has ``max_active`` jobs
+        queued or running."""
         if len(terms_text) > MAX_TERMS:
             raise ValidationError("bad_terms", f"terms files are limited to {MAX_TERMS} characters")
-        if paths is not None and not 1 <= paths <= MAX_PATHS:
-            raise ValidationError("bad_paths", f"paths must be 1..{MAX_PATHS}")
+        if paths is not None and not 1 <= paths <= self.max_paths:
+            raise ValidationError("bad_paths", f"paths must be 1..{self.max_paths}")
+        with self._submitting:
+            active = sum(1 for job in self.list(owner) if job.status in ACTIVE)
+            if active >= self.max_active:
+                raise QuotaExceeded(
+                    "too_many_jobs",
+                    f"you have {active} analyses queued or running (at most {self.max_active}); "
+                    "submit more once one finishes",
+                )
+            return self._queue(owner, terms_text, paths, step_hours, seed)
+
+    def _queue(
+        self, owner: str, terms_text: str, paths: int | None, step_hours: float | None,
+        seed: int | None,
+    ) -> Job:  # fmt: skip
+        from marketcraft.deal.terms import load_terms
+
         job_id = secrets.token_hex(8)
         home = self.root / job_id
         home.mkdir(parents=True)
@@ -149,11 +186,16 @@ class DealJobs:
         try:
             terms = load_terms(home / "terms.toml")
         except ValidationError:
-            for item in home.iterdir():
-                item.unlink()
-            home.rmdir()
+            _remove(home)
             raise
-        paths = min(paths or terms.simulation.paths, MAX_PATHS)
+        if paths is None and terms.simulation.paths > self.max_paths:
+            _remove(home)
+            raise ValidationError(
+                "bad_paths",
+                f"paths: the terms ask for {terms.simulation.paths}, more than this server runs "
+                f"({self.max_paths}); pass paths",
+            )
+        paths = paths or terms.simulation.paths
         with self.lock:
             created = len(list(self.root.iterdir()))
         meta = {

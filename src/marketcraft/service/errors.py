@@ -1,5 +1,7 @@
 """Typed errors become 4xx responses with a code and a reason; anything unexpected becomes a bare
-500 that reveals nothing (the details go to the server log)."""
+500 that reveals nothing (the details go to the server log). An invariant violation is corrupt
+state or a bug, never "retry": a 500 whose cause is logged (the program or market it hit is
+quarantined where it was found; see ``Quarantined``, 423)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ from marketcraft.kernel.errors import (
     InvariantViolation,
     MarketcraftError,
     NotFound,
+    Quarantined,
+    QuotaExceeded,
     ValidationError,
 )
 
@@ -27,7 +31,9 @@ logger = logging.getLogger("marketcraft.service")
 _STATUS: list[tuple[type[MarketcraftError], int]] = [
     (NotFound, 404),
     (ConcurrencyConflict, 409),
-    (InvariantViolation, 409),
+    (InvariantViolation, 500),
+    (Quarantined, 423),
+    (QuotaExceeded, 429),
     (ValidationError, 400),
 ]
 
@@ -52,6 +58,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"model": DetailOut, "description": "The token's role may not do this"},
     404: {"model": ErrorOut, "description": "No such thing (among those you may see)"},
     409: {"model": ErrorOut, "description": "Conflict: retry"},
+    423: {"model": ErrorOut, "description": "Quarantined until an operator releases it"},
+    429: {"model": ErrorOut, "description": "Too many requests or jobs; see Retry-After"},
+    500: {"model": ErrorOut, "description": "Internal error or inconsistent stored state"},
 }
 
 
@@ -83,8 +92,15 @@ def install_error_handlers(app: FastAPI, routes: Iterable[APIRoute] = ()) -> Non
         return await http_exception_handler(request, exc)
 
     @app.exception_handler(MarketcraftError)
-    async def _typed(_request: Request, exc: MarketcraftError) -> JSONResponse:
-        return JSONResponse({"error": exc.code, "reason": exc.reason}, status_code=status_for(exc))
+    async def _typed(request: Request, exc: MarketcraftError) -> JSONResponse:
+        status = status_for(exc)
+        if status == 500:  # its reason may name internal state: logged, never sent
+            logger.error("invariant violated on %s %s: %s", request.method, request.url.path, exc)
+            return JSONResponse(
+                {"error": exc.code, "reason": "the server found inconsistent state and stopped"},
+                status_code=500,
+            )
+        return JSONResponse({"error": exc.code, "reason": exc.reason}, status_code=status)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

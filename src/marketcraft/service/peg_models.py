@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, PlainSerializer
 
@@ -23,6 +23,7 @@ __all__ = [
     "PointOut",
     "TradeIn",
     "TradeOut",
+    "UnavailableMarketOut",
 ]
 
 Positive = Annotated[
@@ -91,6 +92,9 @@ class BalanceOut(Strict):
 
 class MarketOut(Strict):
     name: str
+    status: Literal["open", "quarantined"] = Field(
+        description="quarantined: shown, but trading and operations are refused (423)"
+    )
     connector_col: Value
     connector_peg: Value
     excess_col: Value
@@ -107,6 +111,15 @@ class MarketOut(Strict):
     fees: Value
     fee_rate: Value
     band: Value
+
+
+class UnavailableMarketOut(Strict):
+    """A market whose state cannot be shown (it is quarantined until an operator acts)."""
+
+    name: str
+    status: Literal["unavailable"] = "unavailable"
+    error: str
+    reason: str
 
 
 class PointOut(Strict):

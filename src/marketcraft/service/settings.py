@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from marketcraft.service.deal_jobs import DEFAULT_MAX_ACTIVE, DEFAULT_MAX_PATHS
 
 __all__ = ["Settings"]
 
@@ -34,3 +36,29 @@ class Settings(BaseSettings):
     max_json_depth: int = Field(default=32, ge=2, le=256)
     #: log level for the server (critical, error, warning, info, debug)
     log_level: str = "info"
+
+    # -- quotas and rate limits (README: "Quotas, rate limits and quarantine") -------------------
+    #: deal analyses one analyst may have queued or running at once; one more is refused (429)
+    deal_jobs_per_analyst: int = Field(default=DEFAULT_MAX_ACTIVE, ge=1, le=1_000)
+    #: the most Monte Carlo paths one deal analysis may run; more is refused (400, ``paths``)
+    deal_max_paths: int = Field(default=DEFAULT_MAX_PATHS, ge=1, le=1_000_000)
+    #: request rate limits (429 with Retry-After); off, no limit is counted at all
+    rate_limit_enabled: bool = True
+    #: per principal (a valid bearer token or session), over every route; limits are written
+    #: "N/second|minute|hour|day", several separated by ";"
+    rate_limit_default: str = "1200/minute"
+    #: per client address, for requests without a valid token
+    rate_limit_anonymous: str = "120/minute"
+    #: per client address, for POST /login (instead of the anonymous limit)
+    rate_limit_login: str = "10/minute"
+    #: where the counts live: memory:// (per process: N server workers allow N times the limit)
+    #: or a shared store the `limits` library supports, its client installed (redis://HOST:PORT)
+    rate_limit_storage: str = "memory://"
+
+    @field_validator("rate_limit_default", "rate_limit_anonymous", "rate_limit_login")
+    @classmethod
+    def _a_rate_limit(cls, value: str) -> str:
+        from limits import parse_many  # here: the CLI starts without it
+
+        parse_many(value)  # ValueError names what is wrong
+        return value

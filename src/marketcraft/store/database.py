@@ -1,8 +1,9 @@
-"""One handle on the configured database: the event store and the principals, chosen by URL."""
+"""One handle on the configured database: the event store, the principals and the quarantine,
+chosen by URL."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
@@ -11,6 +12,11 @@ from marketcraft.store.engine import backend_of, make_engine
 from marketcraft.store.memory import InMemoryEventStore
 from marketcraft.store.migrate import is_current, upgrade
 from marketcraft.store.principals import InMemoryPrincipalStore, PrincipalStore, SqlPrincipalStore
+from marketcraft.store.quarantine import (
+    InMemoryQuarantineStore,
+    QuarantineStore,
+    SqlQuarantineStore,
+)
 from marketcraft.store.records import EventStore
 from marketcraft.store.sql import SqlEventStore
 
@@ -28,6 +34,7 @@ class Database:
     events: EventStore
     principals: PrincipalStore
     engine: Engine | None = None
+    quarantine: QuarantineStore = field(default_factory=InMemoryQuarantineStore)
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = False) -> Database:
@@ -47,7 +54,10 @@ class Database:
             raise SchemaOutOfDate(
                 reason="the database schema is not current: run `marketcraft db upgrade`"
             )
-        return cls(url, backend, SqlEventStore(engine), SqlPrincipalStore(engine), engine)
+        return cls(
+            url, backend, SqlEventStore(engine), SqlPrincipalStore(engine), engine,
+            SqlQuarantineStore(engine),
+        )  # fmt: skip
 
     def close(self) -> None:
         self.events.close()

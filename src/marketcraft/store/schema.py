@@ -44,3 +44,14 @@ principals = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("active", Boolean, nullable=False, default=True),
 )
+
+# Programs and peg markets stopped after their state failed a check (one row each, until an
+# operator releases it).
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("kind", String(20), primary_key=True),
+    Column("name", String(200), primary_key=True),
+    Column("reason", String(1000), nullable=False),
+    Column("since", DateTime(timezone=True), nullable=False),
+)

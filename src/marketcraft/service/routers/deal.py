@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from marketcraft.deal.cli import parse_step
 from marketcraft.kernel.errors import MarketcraftError
 from marketcraft.service.auth import RoleGuard
-from marketcraft.service.deal_jobs import FILES, MAX_PATHS, MAX_TERMS, DealJobs, Job
+from marketcraft.service.deal_jobs import FILES, MAX_TERMS, DealJobs, Job
 from marketcraft.service.roles import Role
 from marketcraft.service.sessions import PageGuard
 from marketcraft.store.principals import Principal
@@ -28,7 +28,9 @@ AnalystPage = Annotated[Principal, Depends(PageGuard(Role.ANALYST))]
 
 class JobIn(BaseModel):
     terms: str = Field(max_length=MAX_TERMS, description="The deal's terms file (TOML text).")
-    paths: int | None = Field(None, ge=1, le=MAX_PATHS, description="Default: the terms'.")
+    paths: int | None = Field(
+        None, ge=1, description="Default: the terms'. At most the server's deal_max_paths."
+    )
     step: str | None = Field(None, examples=["1h", "30m"], description="Default: the terms'.")
     seed: int | None = Field(None, description="Default: the terms'.")
 

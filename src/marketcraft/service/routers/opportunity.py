@@ -177,7 +177,7 @@ def list_programs(
     request: Request, _: Participant, offset: Offset = 0, limit: Limit = 50
 ) -> dict[str, Any]:
     repo = _repo(request)
-    programs = [_program_out(repo.journal(pid)) for pid in repo.program_ids()]
+    programs = [_program_out(journal) for journal in repo.journals()]
     return _page(programs, offset, limit)
 
 

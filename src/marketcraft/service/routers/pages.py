@@ -18,7 +18,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from marketcraft.kernel.errors import MarketcraftError, NotFound, ValidationError
+from marketcraft.kernel.errors import (
+    InvariantViolation,
+    MarketcraftError,
+    NotFound,
+    ValidationError,
+)
 from marketcraft.kernel.messages import Command
 from marketcraft.opportunity.commands import (
     Context,
@@ -76,6 +81,8 @@ def attempt(
 ) -> RedirectResponse:
     try:
         programs_of(request).handle(program_id, command, Context(actor, now_of(request)))
+    except InvariantViolation:
+        raise  # corrupt state is a 500 (logged), never a message on the page
     except MarketcraftError as exc:
         return back_to(back, exc.reason)
     return back_to(back, "done")
@@ -110,7 +117,7 @@ def logout() -> RedirectResponse:
 @router.get("/ui/scout", response_class=HTMLResponse)
 def scout_home(request: Request, scout: ScoutPage) -> HTMLResponse:
     repo = programs_of(request)
-    programs = [repo.journal(pid).state for pid in repo.program_ids()]
+    programs = [journal.state for journal in repo.journals()]
     return render(request, "scout_home.html", who=scout, programs=programs)
 
 
@@ -231,6 +238,8 @@ def scout_order(
         return back_to(back, "check the order")
     try:
         programs_of(request).handle(program_id, command, Context(scout.name, now_of(request)))
+    except InvariantViolation:
+        raise  # corrupt state is a 500 (logged), never a message on the page
     except MarketcraftError as exc:
         if exc.code != "order_exists":  # order_exists: a resubmitted form, placed once
             return back_to(back, exc.reason)
@@ -261,7 +270,7 @@ def scout_csv(program_id: str, request: Request, scout: ScoutPage) -> Response:
 @router.get("/ui/audit", response_class=HTMLResponse)
 def audit_home(request: Request, who: AuditPage) -> HTMLResponse:
     repo = programs_of(request)
-    programs = [repo.journal(pid).state for pid in repo.program_ids()]
+    programs = [journal.state for journal in repo.journals()]
     return render(request, "audit_home.html", who=who, programs=programs)
 
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import HTMLResponse
 
+from marketcraft.kernel.errors import Quarantined
 from marketcraft.kernel.messages import Command
 from marketcraft.kernel.money import quantize_down
 from marketcraft.peg.commands import (
@@ -36,6 +37,7 @@ from marketcraft.service.peg_models import (
     PointOut,
     TradeIn,
     TradeOut,
+    UnavailableMarketOut,
 )
 from marketcraft.service.roles import Role
 from marketcraft.store.principals import Principal
@@ -52,13 +54,25 @@ def _markets(request: Request) -> PegMarkets:
 
 
 def _out(request: Request, name: str) -> MarketOut:
-    state, snap, _ = _markets(request).view(name)
-    terms = state.require_terms()
-    return MarketOut(name=name, fee_rate=terms.fee_rate, band=terms.band, **snap)
+    view = _markets(request).view(name)
+    terms = view.state.require_terms()
+    status = "quarantined" if view.quarantined else "open"
+    return MarketOut(
+        name=name, status=status, fee_rate=terms.fee_rate, band=terms.band, **view.snapshot
+    )
+
+
+def _listed(request: Request, name: str) -> MarketOut | UnavailableMarketOut:
+    """One market of the list: a market that cannot be shown is listed as unavailable (it never
+    hides the others)."""
+    try:
+        return _out(request, name)
+    except Quarantined as exc:
+        return UnavailableMarketOut(name=name, error=exc.code, reason=exc.reason)
 
 
 def _balance(request: Request, name: str, user: str) -> BalanceOut:
-    state, _, _ = _markets(request).view(name)
+    state = _markets(request).view(name).state
     held = {}
     for code in ("COL", "PEG", "MMS"):
         asset = state.asset(code)
@@ -66,9 +80,13 @@ def _balance(request: Request, name: str, user: str) -> BalanceOut:
     return BalanceOut(**held)
 
 
-@router.get("/peg/markets", response_model=list[MarketOut], summary="Every peg market, now")
-def list_markets(request: Request) -> list[MarketOut]:
-    return [_out(request, name) for name in _markets(request).names()]
+@router.get(
+    "/peg/markets",
+    response_model=list[MarketOut | UnavailableMarketOut],
+    summary="Every peg market, now (one that cannot be shown is listed as unavailable)",
+)
+def list_markets(request: Request) -> list[MarketOut | UnavailableMarketOut]:
+    return [_listed(request, name) for name in _markets(request).names()]
 
 
 @router.get("/peg/markets/{name}", response_model=MarketOut, summary="One peg market, now")
@@ -82,7 +100,7 @@ def get_market(name: str, request: Request) -> MarketOut:
     summary="SPOT, feed, reserve ratio, circulating PEG, fees and mode after each change",
 )
 def history(name: str, request: Request) -> list[PointOut]:
-    _, _, points = _markets(request).view(name)
+    points = _markets(request).view(name).history
     return [PointOut.model_validate(p, from_attributes=True) for p in points]
 
 
@@ -188,8 +206,10 @@ def _fmt(value: Decimal | None, places: int) -> str:
 
 @router.get("/ui/peg", response_class=HTMLResponse, include_in_schema=False)
 def peg_home(request: Request) -> HTMLResponse:
-    markets = _markets(request)
-    rows = [(name, markets.view(name)[1]) for name in markets.names()]
+    rows = []
+    for name in _markets(request).names():
+        listed = _listed(request, name)
+        rows.append((name, listed if isinstance(listed, MarketOut) else None))
     page: HTMLResponse = request.app.state.templates.TemplateResponse(
         request, "peg_home.html", {"markets": rows, "fmt": _fmt}
     )
@@ -198,8 +218,8 @@ def peg_home(request: Request) -> HTMLResponse:
 
 @router.get("/ui/peg/{name}", response_class=HTMLResponse, include_in_schema=False)
 def peg_page(name: str, request: Request) -> HTMLResponse:
-    state, snap, points = _markets(request).view(name)
-    terms = state.require_terms()
+    view = _markets(request).view(name)
+    snap, points, terms = view.snapshot, view.history, view.state.require_terms()
     times = [p.at for p in points]
 
     def floats(key: str) -> list[float | None]:

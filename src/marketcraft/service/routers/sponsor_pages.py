@@ -68,7 +68,7 @@ def _own(request: Request, program_id: str, sponsor: Principal) -> ProgramJourna
 @router.get("/ui/sponsor", response_class=HTMLResponse)
 def sponsor_home(request: Request, sponsor: SponsorPage, msg: str = "") -> HTMLResponse:
     repo = programs_of(request)
-    mine = [repo.journal(pid).state for pid in repo.program_ids()]
+    mine = [journal.state for journal in repo.journals()]
     mine = [s for s in mine if s.sponsor == sponsor.name]
     return render(
         request, "sponsor_home.html", who=sponsor, programs=mine, msg=msg, amms=list(AmmKind),

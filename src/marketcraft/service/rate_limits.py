@@ -1,0 +1,102 @@
+"""Request rate limits, counted by slowapi (a moving window per key).
+
+Every request is counted against one key with one limit from the settings:
+
+* POST /login: its client address, ``rate_limit_login``;
+* a request carrying a valid token (a bearer token, or the session cookie that holds one): its
+  principal (the token's SHA-256), ``rate_limit_default``;
+* any other request: its client address, ``rate_limit_anonymous`` (a made-up token counts as
+  none, so inventing tokens buys no fresh allowance).
+
+One window covers every route a key calls. Over the limit the answer is 429 ``rate_limited``
+with ``Retry-After`` (whole seconds). ``/health`` is never limited. With
+``rate_limit_enabled`` off nothing is installed (the HTTP benchmark runs so)."""
+
+from __future__ import annotations
+
+import math
+import time
+from contextvars import ContextVar
+
+from fastapi import FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from slowapi import Limiter
+from slowapi.errors import RateLimitExceeded
+from slowapi.middleware import SlowAPIMiddleware
+from starlette.middleware.base import RequestResponseEndpoint
+
+from marketcraft.service.auth import TOKEN_PREFIX, PrincipalCache, hash_token
+from marketcraft.service.routers import system
+from marketcraft.service.sessions import COOKIE
+from marketcraft.service.settings import Settings
+
+__all__ = ["install_rate_limits"]
+
+#: this request's (key, limit): slowapi asks for the limit without the request, so the
+#: middleware works it out first and the limiter reads it here
+_RULE: ContextVar[tuple[str, str]] = ContextVar("marketcraft_rate_rule")
+
+
+def install_rate_limits(app: FastAPI, settings: Settings) -> None:
+    """Count every request against its limit (see the module); nothing when disabled."""
+    if not settings.rate_limit_enabled:
+        return
+    limiter = Limiter(
+        key_func=lambda: _RULE.get()[0],
+        application_limits=[lambda: _RULE.get()[1]],
+        strategy="moving-window",
+        storage_uri=settings.rate_limit_storage,
+    )
+    limiter.exempt(system.health)  # type: ignore[no-untyped-call]  # a probe is never refused
+    app.state.limiter = limiter
+    app.add_exception_handler(RateLimitExceeded, _rate_limited)  # type: ignore[arg-type]
+    app.add_middleware(_RateLimits)
+
+
+class _RateLimits(SlowAPIMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        rule = _RULE.set(await _rule(request))
+        try:
+            return await super().dispatch(request, call_next)
+        finally:
+            _RULE.reset(rule)
+
+
+async def _rule(request: Request) -> tuple[str, str]:
+    settings: Settings = request.app.state.settings
+    address = request.client.host if request.client else "unknown"
+    if request.method == "POST" and request.url.path == "/login":
+        return f"login:{address}", settings.rate_limit_login
+    token = _token(request)
+    if token is not None:
+        token_hash = hash_token(token)
+        cache: PrincipalCache = request.app.state.principal_cache
+        known = cache.remembered(token_hash) or await run_in_threadpool(
+            cache.by_token_hash, token_hash
+        )
+        if known is not None:
+            return f"principal:{token_hash}", settings.rate_limit_default
+    return f"address:{address}", settings.rate_limit_anonymous
+
+
+def _token(request: Request) -> str | None:
+    """The request's token, if it carries one of our shape (bearer first, then the session)."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    token = credentials.strip() if scheme.lower() == "bearer" else request.cookies.get(COOKIE, "")
+    if token.startswith(TOKEN_PREFIX) and len(token) <= 200:
+        return token
+    return None
+
+
+def _rate_limited(request: Request, exc: RateLimitExceeded) -> Response:
+    """429 in the service's error shape. Synchronous: slowapi's middleware calls it directly."""
+    limiter: Limiter = request.app.state.limiter
+    limit, keys = request.state.view_rate_limit
+    reset_at, _ = limiter.limiter.get_window_stats(limit, *keys)
+    retry_after = max(1, math.ceil(reset_at - time.time()))
+    return JSONResponse(
+        {"error": "rate_limited", "reason": f"too many requests (at most {exc.detail})"},
+        status_code=429,
+        headers={"Retry-After": str(retry_after)},
+    )
