@@ -232,12 +232,19 @@ def _encoder(cls: type) -> Callable[[Any], dict[str, Any]]:
             expression = _field_expression(hints.get(field.name), f"a{i}", namespace)
             if _is_added(field):
                 namespace[f"d{i}"] = field.default
-                added.append(f"    if a{i} != d{i}:\n        plain[{field.name!r}] = {expression}\n")
+                added.append(
+                    f"    if a{i} != d{i}:\n        plain[{field.name!r}] = {expression}\n"
+                )
             else:
                 items.append(f"{field.name!r}: {expression}")
         source = (
-            "def encoder(value):\n" + "".join(reads) + "    plain = {" + ", ".join(items) + "}\n"
-            + "".join(added) + "    return plain\n"
+            "def encoder(value):\n"
+            + "".join(reads)
+            + "    plain = {"
+            + ", ".join(items)
+            + "}\n"
+            + "".join(added)
+            + "    return plain\n"
         )
         exec(source, namespace)  # noqa: S102 - field names are identifiers of our own classes
         encoder = namespace["encoder"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
@@ -30,3 +30,12 @@ class Settings(BaseSettings):
     repo_cache: Path | None = None
     #: log level for the server (critical, error, warning, info, debug)
     log_level: str = "info"
+    #: how long a sign-in to the pages lasts, in seconds, however busy the session is
+    session_seconds: int = Field(default=8 * 3600, ge=60, le=30 * 86400)
+    #: mark the pages' cookies Secure: unset, when the request came over https (behind a TLS
+    #: proxy, uvicorn's --proxy-headers reads it from X-Forwarded-Proto); true or false, always
+    #: or never
+    secure_cookies: bool | None = None
+    #: the secret signing the pages' session and CSRF cookies (at least 32 characters); unset,
+    #: a random one kept in DATA_DIR/keys/session.key. Servers sharing users must share it.
+    session_secret: SecretStr | None = Field(default=None, min_length=32)
