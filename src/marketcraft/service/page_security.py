@@ -8,8 +8,9 @@ For each page request, outermost first:
    Cookie header that is not UTF-8 or not a cookie list, a form body that is not UTF-8 or whose
    ``csrftoken`` is not ASCII, a non-ASCII X-CSRFToken header (asgi-csrf 0.11 raises on each);
 2. a state-changing request (any method but GET, HEAD, OPTIONS, TRACE) whose ``Origin`` -- or
-   ``Referer`` when there is no Origin -- is not this server's own is refused with 403; one with
-   neither is left to the token;
+   ``Referer`` when there is no Origin -- is not this server's own (the request's scheme and
+   Host header: a proxy in front must pass the Host on and the scheme in X-Forwarded-Proto) is
+   refused with 403; one with neither is left to the token;
 3. asgi-csrf: a state-changing request must carry the token of its ``csrftoken`` cookie in the
    ``csrftoken`` form field (every form template has it) or the X-CSRFToken header, else 403.
    ``/login`` (login CSRF) and ``/logout`` are checked even when the browser sends no cookie.
