@@ -10,9 +10,9 @@ from marketcraft.kernel import FixedClock
 from marketcraft.service.app import create_app
 from marketcraft.service.auth import issue_token
 from marketcraft.service.roles import Role
-from marketcraft.service.sessions import COOKIE
 from marketcraft.service.settings import Settings
 from tests.e2e.conftest import NOW, SIGNER, bearer
+from tests.support.pages import CSRF_COOKIE, sign_in
 
 LIMITS = Settings(
     rate_limit_enabled=True,
@@ -54,12 +54,14 @@ def test_each_principal_has_its_own_allowance_over_every_route(database, tokens)
         assert statuses(client, 2, "/me", headers=ann) == [200] * 2  # one window for all routes
         assert client.get("/peg/markets", headers=ann).status_code == 429
         assert statuses(client, 5, headers=bob) == [200] * 5  # bob is not held back by ann
-        # the session cookie holding ann's token is ann
-        client.cookies.set(COOKIE, tokens["ann"])
-        assert client.get("/peg/markets").status_code == 429
+        # a page session signed in with ann's token is ann (signing in: one anonymous GET
+        # of the form, one POST /login on the login allowance)
+        assert sign_in(client, tokens["ann"]).status_code == 303
+        assert client.get("/ui/peg").status_code == 429
         client.cookies.clear()
+        client.headers.pop("x-csrftoken")
         # anonymous requests from the address have their own, smaller allowance
-        assert statuses(client, 4) == [200, 200, 200, 429]
+        assert statuses(client, 3) == [200, 200, 429]
 
 
 def test_a_made_up_token_counts_as_anonymous(database, tokens):
@@ -72,7 +74,8 @@ def test_a_made_up_token_counts_as_anonymous(database, tokens):
 
 def test_login_has_a_stricter_limit_and_health_none(database, tokens):
     with serve(database) as client:
-        form = {"token": "mc_not-a-token"}
+        client.get("/login")
+        form = {"token": "mc_not-a-token", CSRF_COOKIE: client.cookies[CSRF_COOKIE]}
         tries = [client.post("/login", data=form).status_code for _ in range(3)]
         assert tries == [401, 401, 429]
         assert client.get("/login").status_code == 200  # the form is an anonymous GET

@@ -392,3 +392,42 @@ def test_views_hide_fills_until_the_reveal_and_then_follow_the_policy():
         else:
             assert len(public.fills) == 1 and public.aggregated_count == 1
             assert public.aggregated_cash > D(50)
+
+
+def test_by_default_a_scouts_market_costs_a_bond():
+    assert ProgramTerms(D(1000)).creation_bond > 0 and ProgramTerms(D(1000)).community_listing
+    p = Program()
+    p.fund("fan", amount=D(10))  # less than the default bond
+    with pytest.raises(ValidationError, match="bond"):
+        p.do("fan", ListMarket("m", "Will we sign the fan's band?"))
+
+
+def test_a_program_closed_to_community_listing_lists_only_the_sponsors_markets():
+    p = Program(community_listing=False)
+    p.fund("fan")
+    with pytest.raises(ValidationError) as refused:
+        p.do("fan", ListMarket("m", "Will we sign the fan's band?"))
+    assert refused.value.code == "community_listing_closed"
+    assert p.state.markets == {} and p.state.available("fan") == D(1000)
+    p.do("label", ListMarket("m", "Will we sign the fan's band?"))
+    assert set(p.state.markets) == {"m"}
+
+
+def test_community_listing_needs_a_bond_or_the_sponsors_approval():
+    with pytest.raises(ValidationError, match="community_listing"):
+        terms(creation_bond=D(0))
+    assert terms(creation_bond=D(0), approval_required=True).community_listing
+    assert not terms(creation_bond=D(0), community_listing=False).community_listing
+
+
+def test_terms_stored_before_community_listing_existed_replay_byte_for_byte():
+    from marketcraft.kernel.messages import from_plain, to_plain
+
+    plain = to_plain(terms())
+    assert "community_listing" not in plain  # at its default: left out, as before it existed
+    assert to_plain(from_plain(ProgramTerms, plain)) == plain
+    closed = to_plain(terms(community_listing=False))
+    assert closed["community_listing"] is False
+    assert from_plain(ProgramTerms, closed) == terms(community_listing=False)
+    with pytest.raises(ValidationError, match="at its default"):
+        from_plain(ProgramTerms, {**plain, "community_listing": True})  # one encoding only

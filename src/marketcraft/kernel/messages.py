@@ -46,6 +46,7 @@ __all__ = [
     "Context",
     "Event",
     "Message",
+    "added_field",
     "canonical_json",
     "decode",
     "encode",
@@ -81,6 +82,20 @@ class Context:
 
 _REGISTRY: dict[str, type[Message]] = {}
 M = TypeVar("M", bound=type[Message])
+
+#: metadata key of a field added to a message type after messages of it were stored
+_ADDED = "marketcraft.added"
+
+
+def added_field(default: Any) -> Any:
+    """A field added to a stored message type: left out of the encoding while it holds
+    ``default``, and read as ``default`` when absent, so every message stored before the field
+    existed decodes, re-encodes to the very bytes that were hashed and signed, and replays."""
+    return dataclasses.field(default=default, metadata={_ADDED: True})
+
+
+def _is_added(field: dataclasses.Field[Any]) -> bool:
+    return bool(field.metadata.get(_ADDED))
 
 
 def message_type(name: str) -> Callable[[M], M]:
@@ -211,13 +226,25 @@ def _encoder(cls: type) -> Callable[[Any], dict[str, Any]]:
             "decimal_text": _decimal_text,
             "plain_datetime": _plain_datetime,
         }
-        reads, items = [], []
+        reads, items, added = [], [], []
         for i, field in enumerate(dataclasses.fields(cls)):
             reads.append(f"    a{i} = value.{field.name}\n")
             expression = _field_expression(hints.get(field.name), f"a{i}", namespace)
-            items.append(f"{field.name!r}: {expression}")
+            if _is_added(field):
+                namespace[f"d{i}"] = field.default
+                added.append(
+                    f"    if a{i} != d{i}:\n        plain[{field.name!r}] = {expression}\n"
+                )
+            else:
+                items.append(f"{field.name!r}: {expression}")
         source = (
-            "def encoder(value):\n" + "".join(reads) + "    return {" + ", ".join(items) + "}\n"
+            "def encoder(value):\n"
+            + "".join(reads)
+            + "    plain = {"
+            + ", ".join(items)
+            + "}\n"
+            + "".join(added)
+            + "    return plain\n"
         )
         exec(source, namespace)  # noqa: S102 - field names are identifiers of our own classes
         encoder = namespace["encoder"]
@@ -400,11 +427,16 @@ def _dataclass(tp: type, plain: Any) -> Any:
     hints = _hints(tp)
     fields = [f for f in dataclasses.fields(tp) if f.init]
     names = {f.name for f in fields}
-    if set(plain) != names:
+    required = {f.name for f in fields if not _is_added(f)}
+    if not required <= set(plain) <= names:
         raise ValidationError(
             "bad_encoding", f"{tp.__name__} fields {sorted(names)} != {sorted(plain)}"
         )
-    kwargs = {f.name: from_plain(hints[f.name], plain[f.name]) for f in fields}
+    kwargs = {f.name: from_plain(hints[f.name], plain[f.name]) for f in fields if f.name in plain}
+    for f in fields:
+        if f.name in plain and _is_added(f) and kwargs[f.name] == f.default:
+            # the encoding leaves a field at its default out: one message, one encoding
+            raise ValidationError("bad_encoding", f"{tp.__name__}.{f.name} at its default")
     try:
         return tp(**kwargs)
     except (TypeError, ValueError) as exc:

@@ -4,6 +4,8 @@ state, the command and the context (actor and time) and computes every amount; `
 
 Rules the engine enforces, whatever route a command came by:
 * the sponsor can never trade in its own program;
+* only the sponsor lists markets, unless the program's terms open listing to the community
+  (then a scout pays the creation bond, and waits for approval if the terms ask for it);
 * a scout's available cash drops by the order's escrow (its max spend), never by the fill, so
   nothing a scout can see depends on the price until the market is revealed;
 * each market's loss budget is reserved from the sponsor's collateral (UNLIMITED) or covered by
@@ -165,6 +167,10 @@ def _list_market(state: ProgramState, c: ListMarket, ctx: Context) -> list[Event
     if normal in state.titles:
         raise ValidationError("duplicate_title", "a market with the same title is listed")
     by_sponsor = ctx.actor == state.sponsor
+    if not by_sponsor and not terms.community_listing:
+        raise ValidationError(
+            "community_listing_closed", "only the sponsor lists markets in this program"
+        )
     bond = Decimal(0) if by_sponsor else terms.creation_bond
     if bond > state.available(ctx.actor):
         raise ValidationError("insufficient_cash", "not enough available cash for the bond")

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from marketcraft.amm.curve import check_band
 from marketcraft.kernel.errors import ValidationError
+from marketcraft.kernel.messages import added_field
 from marketcraft.kernel.money import quantize_down
 from marketcraft.opportunity.amms import AmmKind
 
@@ -58,10 +59,15 @@ class ProgramTerms:
     collateral: CollateralMode = CollateralMode.UNLIMITED
     first_n: int = 0  # N, for FIRST_N collateral
     reveal_threshold: Decimal = Decimal(0)  # order size above which SIZE_THRESHOLD aggregates
-    creation_bond: Decimal = Decimal(0)  # paid by a non-sponsor listing a market
+    #: paid by a scout listing a market: refunded on the market's first trade, forfeited to
+    #: the traders if the sponsor rejects the market. Not 0 by default, so spam costs money.
+    creation_bond: Decimal = Decimal(25)
     approval_required: bool = False  # community listings wait for the sponsor's approval
     cash_decimals: int = 2
     share_decimals: int = 6
+    #: scouts may list markets (with the bond, and the sponsor's approval if required); off,
+    #: only the sponsor lists. Added after programs were stored: programs without it had it on.
+    community_listing: bool = added_field(True)
 
     def __post_init__(self) -> None:
         check_band(self.pa, self.pb)
@@ -75,6 +81,12 @@ class ProgramTerms:
             raise ValidationError("bad_terms", "window_seconds must be > 0")
         if not Decimal(0) <= self.fee_rate < Decimal("0.5"):
             raise ValidationError("bad_terms", "fee_rate must be in [0, 0.5)")
+        if self.community_listing and not self.creation_bond and not self.approval_required:
+            raise ValidationError(
+                "bad_terms",
+                "community_listing needs a creation_bond > 0 or approval_required, "
+                "or anyone could list markets at no cost",
+            )
         if self.collateral is CollateralMode.FIRST_N and self.first_n < 1:
             raise ValidationError("bad_terms", "FIRST_N collateral needs first_n >= 1")
 

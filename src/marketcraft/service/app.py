@@ -25,6 +25,7 @@ from marketcraft.service.committer import Committer
 from marketcraft.service.deal_jobs import DealJobs
 from marketcraft.service.errors import ERROR_RESPONSES, install_error_handlers
 from marketcraft.service.keys import load_or_create_signer
+from marketcraft.service.page_security import PageSecurity, csrf_field
 from marketcraft.service.peg_markets import PegMarkets, tick_forever
 from marketcraft.service.rate_limits import install_rate_limits
 from marketcraft.service.repo_sessions import RepoSessions
@@ -39,7 +40,7 @@ from marketcraft.service.routers import (
     sponsor_pages,
     system,
 )
-from marketcraft.service.sessions import LoginRequired
+from marketcraft.service.sessions import LoginRequired, take_flash
 from marketcraft.service.settings import Settings
 from marketcraft.store.database import Database
 
@@ -123,12 +124,16 @@ def create_app(
     app.state.clock = clock or SystemClock()
     app.state.templates = Jinja2Templates(directory=str(_TEMPLATES))
     app.state.templates.env.filters["money"] = _money
+    app.state.templates.env.globals.update(csrf_field=csrf_field, take_flash=take_flash)
+    # Middleware runs outermost first: request limits, then sessions, CSRF and origin checks
+    # (pages only), then rate limits (which read a page's session to find its principal).
+    install_rate_limits(app, settings)
+    app.add_middleware(PageSecurity, settings=settings)
     if database is not None:
         _attach(app, database, signer, settings)
     install_error_handlers(
         app, [r for router in API_ROUTERS for r in router.routes if isinstance(r, APIRoute)]
     )
-    install_rate_limits(app, settings)
     for router in API_ROUTERS:
         app.include_router(router, responses=ERROR_RESPONSES)
     app.include_router(pages.router)

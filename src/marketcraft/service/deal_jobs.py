@@ -11,7 +11,9 @@ not exist.
 
 Quotas: an analyst may have ``max_active`` jobs queued or running at once (QuotaExceeded
 beyond, until one finishes), and a job may run at most ``max_paths`` paths (ValidationError
-naming ``paths``), whether the request or the terms ask for them."""
+naming ``paths``), whether the request or the terms ask for them.
+
+Who may see a job is :mod:`marketcraft.service.access`'s rule (its analyst only)."""
 
 from __future__ import annotations
 
@@ -207,7 +209,9 @@ class DealJobs:
         _write_json(home / "job.json", meta)
         self.waiting.put(job_id)
         self._start()
-        return self.get(owner, job_id)
+        job = self.find(job_id)
+        assert job is not None
+        return job
 
     def _start(self) -> None:
         with self.lock:
@@ -243,10 +247,12 @@ class DealJobs:
         meta: dict[str, Any] | None = _read_json(self.root / job_id / "job.json")
         return meta
 
-    def get(self, owner: str, job_id: str) -> Job:
+    def find(self, job_id: str) -> Job | None:
+        """The job, whoever owns it (who may see it is :func:`marketcraft.service.access.deal_job`'s
+        rule); None if there is none."""
         meta = self._load(job_id)
-        if meta is None or meta["owner"] != owner:
-            raise NotFound("no_job", "no such job")
+        if meta is None:
+            return None
         progress = _read_json(self.root / job_id / "progress.json") or {}
         total = int(progress.get("total", 0))
         done = total if meta["status"] == "done" else int(progress.get("done", 0))
@@ -261,12 +267,13 @@ class DealJobs:
         for meta_path in self.root.glob("*/job.json"):
             meta = _read_json(meta_path)
             if meta and meta["owner"] == owner:
-                found.append((meta["created"], self.get(owner, meta["id"])))
+                job = self.find(meta["id"])
+                if job is not None:
+                    found.append((meta["created"], job))
         return [job for _, job in sorted(found, key=lambda pair: pair[0], reverse=True)]
 
-    def file(self, owner: str, job_id: str, name: str) -> Path:
+    def file(self, job: Job, name: str) -> Path:
         """A finished job's result file; NotFound otherwise."""
-        job = self.get(owner, job_id)
         if job.status != "done" or name not in FILES:
             raise NotFound("no_file", "no such file")
-        return self.root / job_id / "results" / name
+        return self.root / job.id / "results" / name

@@ -59,6 +59,7 @@ class TermsIn(Strict):
     reveal_threshold: Amount = TERMS_DEFAULTS["reveal_threshold"]
     creation_bond: Amount = TERMS_DEFAULTS["creation_bond"]
     approval_required: bool = TERMS_DEFAULTS["approval_required"]
+    community_listing: bool = TERMS_DEFAULTS["community_listing"]
 
 
 class ProgramIn(Strict):

@@ -3,7 +3,7 @@
 Every request is counted against one key with one limit from the settings:
 
 * POST /login: its client address, ``rate_limit_login``;
-* a request carrying a valid token (a bearer token, or the session cookie that holds one): its
+* a request carrying a valid token (a bearer token, or a signed page session naming one): its
   principal (the token's SHA-256), ``rate_limit_default``;
 * any other request: its client address, ``rate_limit_anonymous`` (a made-up token counts as
   none, so inventing tokens buys no fresh allowance).
@@ -28,7 +28,7 @@ from starlette.middleware.base import RequestResponseEndpoint
 
 from marketcraft.service.auth import TOKEN_PREFIX, PrincipalCache, hash_token
 from marketcraft.service.routers import system
-from marketcraft.service.sessions import COOKIE
+from marketcraft.service.sessions import session_token_hash
 from marketcraft.service.settings import Settings
 
 __all__ = ["install_rate_limits"]
@@ -68,9 +68,8 @@ async def _rule(request: Request) -> tuple[str, str]:
     address = request.client.host if request.client else "unknown"
     if request.method == "POST" and request.url.path == "/login":
         return f"login:{address}", settings.rate_limit_login
-    token = _token(request)
-    if token is not None:
-        token_hash = hash_token(token)
+    token_hash = _token_hash(request)
+    if token_hash is not None:
         cache: PrincipalCache = request.app.state.principal_cache
         known = cache.remembered(token_hash) or await run_in_threadpool(
             cache.by_token_hash, token_hash
@@ -80,13 +79,16 @@ async def _rule(request: Request) -> tuple[str, str]:
     return f"address:{address}", settings.rate_limit_anonymous
 
 
-def _token(request: Request) -> str | None:
-    """The request's token, if it carries one of our shape (bearer first, then the session)."""
+def _token_hash(request: Request) -> str | None:
+    """The SHA-256 of the request's token: its bearer token's, if it carries one of our shape,
+    else its signed page session's (this middleware runs inside the session's)."""
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-    token = credentials.strip() if scheme.lower() == "bearer" else request.cookies.get(COOKIE, "")
-    if token.startswith(TOKEN_PREFIX) and len(token) <= 200:
-        return token
-    return None
+    if scheme.lower() == "bearer":
+        token = credentials.strip()
+        if token.startswith(TOKEN_PREFIX) and len(token) <= 200:
+            return hash_token(token)
+        return None
+    return session_token_hash(request)
 
 
 def _rate_limited(request: Request, exc: RateLimitExceeded) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from marketcraft.service.deal_jobs import DEFAULT_MAX_ACTIVE, DEFAULT_MAX_PATHS
@@ -36,6 +36,15 @@ class Settings(BaseSettings):
     max_json_depth: int = Field(default=32, ge=2, le=256)
     #: log level for the server (critical, error, warning, info, debug)
     log_level: str = "info"
+    #: how long a sign-in to the pages lasts, in seconds, however busy the session is
+    session_seconds: int = Field(default=8 * 3600, ge=60, le=30 * 86400)
+    #: mark the pages' cookies Secure: unset, when the request came over https (behind a TLS
+    #: proxy, uvicorn's --proxy-headers reads it from X-Forwarded-Proto); true or false, always
+    #: or never
+    secure_cookies: bool | None = None
+    #: the secret signing the pages' session and CSRF cookies (at least 32 characters); unset,
+    #: a random one kept in DATA_DIR/keys/session.key. Servers sharing users must share it.
+    session_secret: SecretStr | None = Field(default=None, min_length=32)
 
     # -- quotas and rate limits (README: "Quotas, rate limits and quarantine") -------------------
     #: deal analyses one analyst may have queued or running at once; one more is refused (429)

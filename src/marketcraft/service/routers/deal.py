@@ -5,7 +5,6 @@ own jobs; another's job answers exactly as one that does not exist (404)."""
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile, status
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
@@ -13,10 +12,12 @@ from pydantic import BaseModel, Field
 
 from marketcraft.deal.cli import parse_step
 from marketcraft.kernel.errors import MarketcraftError
+from marketcraft.service.access import deal_file, deal_job
 from marketcraft.service.auth import RoleGuard
 from marketcraft.service.deal_jobs import FILES, MAX_TERMS, DealJobs, Job
+from marketcraft.service.page_security import multipart_token
 from marketcraft.service.roles import Role
-from marketcraft.service.sessions import PageGuard
+from marketcraft.service.sessions import PageGuard, flash
 from marketcraft.store.principals import Principal
 
 router = APIRouter(tags=["deal desk"])
@@ -79,7 +80,7 @@ def list_jobs(request: Request, analyst: Analyst) -> list[JobOut]:
 
 @router.get("/deal/jobs/{job_id}", response_model=JobOut, summary="One analysis and its progress")
 def get_job(job_id: str, request: Request, analyst: Analyst) -> JobOut:
-    return _out(_jobs(request).get(analyst.name, job_id))
+    return _out(deal_job(request, analyst, job_id))
 
 
 @router.get(
@@ -87,7 +88,7 @@ def get_job(job_id: str, request: Request, analyst: Analyst) -> JobOut:
     summary=f"A finished analysis's file: one of {', '.join(FILES)}",
 )  # fmt: skip
 def get_file(job_id: str, name: str, request: Request, analyst: Analyst) -> FileResponse:
-    path = _jobs(request).file(analyst.name, job_id, name)
+    path = deal_file(request, analyst, job_id, name)
     return FileResponse(path, filename=None if name == "report.html" else name)
 
 
@@ -98,47 +99,49 @@ def _page(request: Request, template: str, **context: object) -> HTMLResponse:
 
 
 @pages.get("/ui/analyst", response_class=HTMLResponse)
-def analyst_home(request: Request, analyst: AnalystPage, msg: str = "") -> HTMLResponse:
+def analyst_home(request: Request, analyst: AnalystPage) -> HTMLResponse:
     jobs = [_out(job) for job in _jobs(request).list(analyst.name)]
     busy = any(job.status in ("queued", "running") for job in jobs)
-    return _page(request, "analyst_home.html", jobs=jobs, busy=busy, msg=msg, who=analyst)
+    return _page(request, "analyst_home.html", jobs=jobs, busy=busy, who=analyst)
 
 
 @pages.post("/ui/analyst/jobs", response_model=None)
 async def analyst_submit(
     request: Request,
     analyst: AnalystPage,
+    _csrf: Annotated[None, Depends(multipart_token)],
     terms: Annotated[UploadFile, File()],
     paths: Annotated[str, Form(max_length=10)] = "",
     step: Annotated[str, Form(max_length=10)] = "",
 ) -> RedirectResponse:
     text = (await terms.read(MAX_TERMS + 1)).decode("utf-8", errors="replace")
     if paths.strip() and not paths.strip().isdigit():
-        return _home_saying("paths must be a whole number")
+        return _home_saying(request, "paths must be a whole number")
     try:
         count = int(paths) if paths.strip() else None
         hours = parse_step(step) if step.strip() else None
         job = _jobs(request).submit(analyst.name, text, count, hours, None)
     except MarketcraftError as exc:
-        return _home_saying(exc.reason)
+        return _home_saying(request, exc.reason)
     return RedirectResponse(f"/ui/analyst/jobs/{job.id}", status_code=303)
 
 
-def _home_saying(message: str) -> RedirectResponse:
-    return RedirectResponse(f"/ui/analyst?msg={quote(message)}", status_code=303)
+def _home_saying(request: Request, message: str) -> RedirectResponse:
+    flash(request, message)
+    return RedirectResponse("/ui/analyst", status_code=303)
 
 
 @pages.get("/ui/analyst/jobs/{job_id}", response_class=HTMLResponse)
 def analyst_job(job_id: str, request: Request, analyst: AnalystPage) -> HTMLResponse:
-    job = _out(_jobs(request).get(analyst.name, job_id))
+    job = _out(deal_job(request, analyst, job_id))
     return _page(request, "analyst_job.html", job=job, files=FILES[:-1], who=analyst)
 
 
 @pages.get("/ui/analyst/jobs/{job_id}/report", response_class=FileResponse)
 def analyst_report(job_id: str, request: Request, analyst: AnalystPage) -> FileResponse:
-    return FileResponse(_jobs(request).file(analyst.name, job_id, "report.html"))
+    return FileResponse(deal_file(request, analyst, job_id, "report.html"))
 
 
 @pages.get("/ui/analyst/jobs/{job_id}/files/{name}", response_class=FileResponse)
 def analyst_file(job_id: str, name: str, request: Request, analyst: AnalystPage) -> FileResponse:
-    return FileResponse(_jobs(request).file(analyst.name, job_id, name), filename=name)
+    return FileResponse(deal_file(request, analyst, job_id, name), filename=name)

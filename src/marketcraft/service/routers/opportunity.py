@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 
-from marketcraft.kernel.errors import NotFound, ValidationError
+from marketcraft.kernel.errors import ValidationError
 from marketcraft.kernel.messages import Command, to_plain
 from marketcraft.opportunity.commands import (
     ApproveMarket,
@@ -39,6 +39,8 @@ from marketcraft.opportunity.state import MarketState
 from marketcraft.opportunity.terms import ProgramTerms
 from marketcraft.opportunity.transcript import export_transcript
 from marketcraft.opportunity.visibility import scout_orders, sponsor_market_view
+from marketcraft.service import access
+from marketcraft.service.access import Granted
 from marketcraft.service.auth import RoleGuard
 from marketcraft.service.opportunity_models import (
     BalanceOut,
@@ -62,17 +64,14 @@ from marketcraft.store.principals import Principal
 
 router = APIRouter(prefix="/programs", tags=["opportunity markets"])
 
-SPONSOR = RoleGuard(Role.SPONSOR)
-SCOUT = RoleGuard(Role.SCOUT)
-SPONSOR_OR_SCOUT = RoleGuard(Role.SPONSOR, Role.SCOUT)
-PARTICIPANT = RoleGuard(Role.SPONSOR, Role.SCOUT, Role.AUDITOR, Role.ADMIN)
-AUDIT = RoleGuard(Role.AUDITOR, Role.SPONSOR, Role.ADMIN)
-
-Sponsor = Annotated[Principal, Depends(SPONSOR)]
-Scout = Annotated[Principal, Depends(SCOUT)]
-SponsorOrScout = Annotated[Principal, Depends(SPONSOR_OR_SCOUT)]
-Participant = Annotated[Principal, Depends(PARTICIPANT)]
-Auditor = Annotated[Principal, Depends(AUDIT)]
+# Who may reach what is access's rule for each kind of resource; the routes only name it.
+Sponsor = Annotated[Principal, Depends(RoleGuard(Role.SPONSOR))]  # opens a program of its own
+Scout = Annotated[Principal, Depends(access.SCOUT)]
+Participant = Annotated[Principal, Depends(RoleGuard(*access.PROGRAM.roles))]
+InProgram = Annotated[Granted, Depends(access.PROGRAM.api)]
+OwnProgram = Annotated[Granted, Depends(access.SPONSOR.api)]
+Lister = Annotated[Granted, Depends(access.LISTING.api)]
+TranscriptReader = Annotated[Granted, Depends(access.TRANSCRIPT.api)]
 Offset = Annotated[int, Query(ge=0, le=10**9)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 IdempotencyKey = Annotated[
@@ -136,11 +135,6 @@ def _market_out(market: MarketState) -> MarketOut:
     )
 
 
-def _own_program(journal: ProgramJournal, principal: Principal) -> None:
-    if journal.state.sponsor != principal.name:
-        raise NotFound("no_program", "no such program among yours")
-
-
 def _receipt_out(receipt: Receipt) -> ReceiptOut:
     cp = receipt.checkpoint.checkpoint
     return ReceiptOut(
@@ -174,16 +168,16 @@ def open_program(body: ProgramIn, request: Request, sponsor: Sponsor) -> Program
 
 @router.get("", response_model=Page[ProgramOut], summary="List programs")
 def list_programs(
-    request: Request, _: Participant, offset: Offset = 0, limit: Limit = 50
+    request: Request, who: Participant, offset: Offset = 0, limit: Limit = 50
 ) -> dict[str, Any]:
     repo = _repo(request)
-    programs = [_program_out(journal) for journal in repo.journals()]
+    programs = [_program_out(j) for j in repo.journals() if access.PROGRAM.allows(who, j.state)]
     return _page(programs, offset, limit)
 
 
 @router.get("/{program_id}", response_model=ProgramOut, summary="A program's public terms")
-def get_program(program_id: str, request: Request, _: Participant) -> ProgramOut:
-    return _program_out(_journal(request, program_id))
+def get_program(granted: InProgram) -> ProgramOut:
+    return _program_out(granted.journal)
 
 
 # -- markets --------------------------------------------------------------------------------------
@@ -191,13 +185,11 @@ def get_program(program_id: str, request: Request, _: Participant) -> ProgramOut
     "/{program_id}/markets",
     response_model=MarketOut,
     status_code=status.HTTP_201_CREATED,
-    summary="List a market (the sponsor, or any scout with the creation bond)",
+    summary="List a market (the sponsor; a scout with the creation bond, if the terms allow)",
 )
-def list_market(
-    program_id: str, body: MarketIn, request: Request, who: SponsorOrScout
-) -> MarketOut:
+def list_market(program_id: str, body: MarketIn, request: Request, who: Lister) -> MarketOut:
     market_id = "m-" + secrets.token_hex(6)
-    _run(request, program_id, ListMarket(market_id, body.title, body.rules), who.name)
+    _run(request, program_id, ListMarket(market_id, body.title, body.rules), who.principal.name)
     return _market_out(_journal(request, program_id).state.markets[market_id])
 
 
@@ -206,10 +198,8 @@ def list_market(
     response_model=Page[MarketOut],
     summary="Markets: titles, rules, windows (never a price)",
 )
-def list_markets(
-    program_id: str, request: Request, _: Participant, offset: Offset = 0, limit: Limit = 100
-) -> dict[str, Any]:
-    markets = [_market_out(m) for m in _journal(request, program_id).state.markets.values()]
+def list_markets(granted: InProgram, offset: Offset = 0, limit: Limit = 100) -> dict[str, Any]:
+    markets = [_market_out(m) for m in granted.state.markets.values()]
     return _page(markets, offset, limit)
 
 
@@ -218,12 +208,8 @@ def list_markets(
     response_model=Page[SponsorMarketOut],
     summary="The sponsor's view: live prices, volume, traders",
 )
-def dashboard(
-    program_id: str, request: Request, sponsor: Sponsor, offset: Offset = 0, limit: Limit = 100
-) -> dict[str, Any]:
-    journal = _journal(request, program_id)
-    _own_program(journal, sponsor)
-    state = journal.state
+def dashboard(granted: OwnProgram, offset: Offset = 0, limit: Limit = 100) -> dict[str, Any]:
+    state = granted.state
     rows = []
     for market in state.markets.values():
         view = sponsor_market_view(state, market.market_id)
@@ -239,24 +225,20 @@ def dashboard(
     return _page(rows, offset, limit)
 
 
-def _sponsor_action(
-    program_id: str, request: Request, sponsor: Principal, command: Command
-) -> None:
-    journal = _journal(request, program_id)
-    _own_program(journal, sponsor)
-    _run(request, program_id, command, sponsor.name)
+def _sponsor_action(program_id: str, request: Request, sponsor: Granted, command: Command) -> None:
+    _run(request, program_id, command, sponsor.principal.name)
 
 
 @router.post(
     "/{program_id}/markets/{market_id}/approve", status_code=204, summary="Approve a market"
 )
-def approve(program_id: str, market_id: str, request: Request, sponsor: Sponsor) -> None:
+def approve(program_id: str, market_id: str, request: Request, sponsor: OwnProgram) -> None:
     _sponsor_action(program_id, request, sponsor, ApproveMarket(market_id))
 
 
 @router.post("/{program_id}/markets/{market_id}/reject", status_code=204, summary="Reject a market")
 def reject(
-    program_id: str, market_id: str, body: EvidenceIn, request: Request, sponsor: Sponsor
+    program_id: str, market_id: str, body: EvidenceIn, request: Request, sponsor: OwnProgram
 ) -> None:
     _sponsor_action(program_id, request, sponsor, RejectMarket(market_id, body.evidence))
 
@@ -267,7 +249,7 @@ def reject(
     summary="Record acting on a market",
 )
 def acted_on(
-    program_id: str, market_id: str, body: EvidenceIn, request: Request, sponsor: Sponsor
+    program_id: str, market_id: str, body: EvidenceIn, request: Request, sponsor: OwnProgram
 ) -> None:
     _sponsor_action(program_id, request, sponsor, RecordActedOn(market_id, body.evidence))
 
@@ -276,7 +258,7 @@ def acted_on(
     "/{program_id}/markets/{market_id}/resolve", status_code=204, summary="Resolve a market"
 )
 def resolve(
-    program_id: str, market_id: str, body: ResolveIn, request: Request, sponsor: Sponsor
+    program_id: str, market_id: str, body: ResolveIn, request: Request, sponsor: OwnProgram
 ) -> None:
     _sponsor_action(
         program_id, request, sponsor, ResolveMarket(market_id, body.outcome, body.evidence)
@@ -288,12 +270,12 @@ def resolve(
     status_code=204,
     summary="Reveal a market after its window",
 )
-def reveal(program_id: str, market_id: str, request: Request, who: Participant) -> None:
-    _run(request, program_id, RevealMarket(market_id), who.name)
+def reveal(program_id: str, market_id: str, request: Request, who: InProgram) -> None:
+    _run(request, program_id, RevealMarket(market_id), who.principal.name)
 
 
 @router.post("/{program_id}/settle", status_code=204, summary="Settle the program")
-def settle(program_id: str, request: Request, sponsor: Sponsor) -> None:
+def settle(program_id: str, request: Request, sponsor: OwnProgram) -> None:
     _sponsor_action(program_id, request, sponsor, SettleProgram())
 
 
@@ -392,9 +374,8 @@ def my_orders(
 
 # -- audit ----------------------------------------------------------------------------------------
 @router.get("/{program_id}/transcript", summary="The settled program's transcript, for `verify`")
-def transcript(program_id: str, request: Request, _: Auditor) -> dict[str, Any]:
-    repo = _repo(request)
-    journal = repo.journal(program_id)
+def transcript(program_id: str, request: Request, granted: TranscriptReader) -> dict[str, Any]:
+    repo, journal = _repo(request), granted.journal
     if not journal.state.settled:
         raise ValidationError("not_settled", "the transcript is published after settlement")
     now = request.app.state.clock.now()

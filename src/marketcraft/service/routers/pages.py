@@ -43,15 +43,19 @@ from marketcraft.opportunity.visibility import (
     is_revealed,
     scout_orders,
 )
-from marketcraft.service.auth import hash_token
-from marketcraft.service.roles import Role
-from marketcraft.service.sessions import COOKIE, PageGuard
+from marketcraft.service import access
+from marketcraft.service.access import Granted
+from marketcraft.service.auth import TOKEN_PREFIX, hash_token
+from marketcraft.service.sessions import PageGuard, flash, sign_in, sign_out
 from marketcraft.store.principals import Principal
 
 router = APIRouter(include_in_schema=False)
 
-ScoutPage = Annotated[Principal, Depends(PageGuard(Role.SCOUT))]
-AuditPage = Annotated[Principal, Depends(PageGuard(Role.AUDITOR, Role.SPONSOR, Role.ADMIN))]
+# Who may reach what is access's rule for each kind of resource; the pages only name it.
+ScoutPage = Annotated[Principal, Depends(access.SCOUT_PAGE)]
+AuditHome = Annotated[Principal, Depends(PageGuard(*access.AUDIT.roles))]
+AuditPage = Annotated[Granted, Depends(access.AUDIT.page)]
+TranscriptPage = Annotated[Granted, Depends(access.TRANSCRIPT.page)]
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -71,21 +75,26 @@ def now_of(request: Request) -> datetime:
     return now
 
 
-def back_to(url: str, message: str = "") -> RedirectResponse:
-    suffix = f"?msg={message}" if message else ""
-    return RedirectResponse(url + suffix, status_code=303)
+def back_to(request: Request, url: str, message: str = "") -> RedirectResponse:
+    """Back to ``url``, which shows ``message`` (through the session: never from the URL)."""
+    if message:
+        flash(request, message)
+    return RedirectResponse(url, status_code=303)
 
 
 def attempt(
-    request: Request, program_id: str, command: Command, actor: str, back: str
-) -> RedirectResponse:
+    request: Request, program_id: str, command: Command, actor: str, back: str,
+    done: str = "done", then: str | None = None,
+) -> RedirectResponse:  # fmt: skip
+    """Run ``command``: back to ``back`` with the refusal's reason, or to ``then`` (default
+    ``back``) saying ``done``."""
     try:
         programs_of(request).handle(program_id, command, Context(actor, now_of(request)))
     except InvariantViolation:
         raise  # corrupt state is a 500 (logged), never a message on the page
     except MarketcraftError as exc:
-        return back_to(back, exc.reason)
-    return back_to(back, "done")
+        return back_to(request, back, exc.reason)
+    return back_to(request, then or back, done)
 
 
 # -- sign in --------------------------------------------------------------------------------------
@@ -96,21 +105,23 @@ def login_form(request: Request) -> HTMLResponse:
 
 @router.post("/login", response_model=None)
 def login(request: Request, token: Annotated[str, Form(max_length=200)]) -> Response:
-    principal = request.app.state.database.principals.by_token_hash(hash_token(token.strip()))
+    """Sign in with an API token: the session keeps the principal, never the token."""
+    token = token.strip()
+    principal = None
+    if token.startswith(TOKEN_PREFIX):
+        principal = request.app.state.database.principals.by_token_hash(hash_token(token))
     if principal is None:
+        sign_out(request)
         return render(request, "login.html", status_code=401, error="That token is not valid.")
+    sign_in(request, principal, token)
     homes = {"sponsor": "/ui/sponsor", "scout": "/ui/scout", "analyst": "/ui/analyst"}
-    home = homes.get(principal.role, "/ui/audit")
-    response = RedirectResponse(home, status_code=303)
-    response.set_cookie(COOKIE, token.strip(), httponly=True, samesite="strict", max_age=8 * 3600)
-    return response
+    return RedirectResponse(homes.get(principal.role, "/ui/audit"), status_code=303)
 
 
 @router.post("/logout")
-def logout() -> RedirectResponse:
-    response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(COOKIE)
-    return response
+def logout(request: Request) -> RedirectResponse:
+    sign_out(request)
+    return RedirectResponse("/login", status_code=303)
 
 
 # -- scout ----------------------------------------------------------------------------------------
@@ -122,9 +133,7 @@ def scout_home(request: Request, scout: ScoutPage) -> HTMLResponse:
 
 
 @router.get("/ui/scout/programs/{program_id}", response_class=HTMLResponse)
-def scout_program(
-    program_id: str, request: Request, scout: ScoutPage, msg: str = ""
-) -> HTMLResponse:
+def scout_program(program_id: str, request: Request, scout: ScoutPage) -> HTMLResponse:
     journal = programs_of(request).journal(program_id)
     state = journal.state
     orders = scout_orders(state, scout.name)
@@ -136,7 +145,6 @@ def scout_program(
         state=state,
         orders=orders,
         available=state.available(scout.name).quantize(cents),
-        msg=msg,
         key=secrets.token_hex(12),
         positions=_positions(state, scout.name),
     )
@@ -170,8 +178,8 @@ def _positions(state: ProgramState, scout: str) -> list[dict[str, Any]]:
 def scout_receipt(program_id: str, order_id: str, request: Request, scout: ScoutPage) -> Response:
     """The signed receipt of one of the scout's own orders, for `marketcraft opportunity verify`."""
     journal = programs_of(request).journal(program_id)
-    order = journal.state.orders.get(order_id)
-    receipt = journal.receipt_for(order_id) if order and order.scout == scout.name else None
+    access.own_order(journal.state, scout, order_id)
+    receipt = journal.receipt_for(order_id)
     if receipt is None:
         raise NotFound("no_order", "no such order among yours")
     disposition = f'attachment; filename="{order_id}.receipt.json"'
@@ -196,7 +204,7 @@ def scout_close_order(
             Decimal(max_shares), secrets.token_bytes(32),
         )  # fmt: skip
     except (InvalidOperation, ValueError):
-        return back_to(back, "check the close order")
+        return back_to(request, back, "check the close order")
     return attempt(request, program_id, command, scout.name, back)
 
 
@@ -208,7 +216,7 @@ def scout_deposit(
     try:
         command = DepositCash(Decimal(amount))
     except InvalidOperation:
-        return back_to(back, "not an amount")
+        return back_to(request, back, "not an amount")
     return attempt(request, program_id, command, scout.name, back)
 
 
@@ -235,15 +243,15 @@ def scout_order(
             limit_price=Decimal(limit_price) if limit_price else None, token=Token(outcome),
         )  # fmt: skip
     except (InvalidOperation, ValueError):
-        return back_to(back, "check the order")
+        return back_to(request, back, "check the order")
     try:
         programs_of(request).handle(program_id, command, Context(scout.name, now_of(request)))
     except InvariantViolation:
         raise  # corrupt state is a 500 (logged), never a message on the page
     except MarketcraftError as exc:
         if exc.code != "order_exists":  # order_exists: a resubmitted form, placed once
-            return back_to(back, exc.reason)
-    return back_to(back, "order accepted; its receipt is in your orders")
+            return back_to(request, back, exc.reason)
+    return back_to(request, back, "order accepted; its receipt is in your orders")
 
 
 @router.get("/ui/scout/programs/{program_id}/orders.csv")
@@ -268,16 +276,15 @@ def scout_csv(program_id: str, request: Request, scout: ScoutPage) -> Response:
 
 # -- auditor --------------------------------------------------------------------------------------
 @router.get("/ui/audit", response_class=HTMLResponse)
-def audit_home(request: Request, who: AuditPage) -> HTMLResponse:
+def audit_home(request: Request, who: AuditHome) -> HTMLResponse:
     repo = programs_of(request)
-    programs = [journal.state for journal in repo.journals()]
+    programs = [j.state for j in repo.journals() if access.AUDIT.allows(who, j.state)]
     return render(request, "audit_home.html", who=who, programs=programs)
 
 
 @router.get("/ui/audit/programs/{program_id}", response_class=HTMLResponse)
-def audit_program(program_id: str, request: Request, who: AuditPage) -> HTMLResponse:
-    repo = programs_of(request)
-    journal = repo.journal(program_id)
+def audit_program(program_id: str, request: Request, granted: AuditPage) -> HTMLResponse:
+    repo, journal, who = programs_of(request), granted.journal, granted.principal
     checkpoints = repo.checkpoints(program_id)
     failures: list[str] | None = None
     if journal.state.settled:
@@ -299,9 +306,8 @@ def audit_program(program_id: str, request: Request, who: AuditPage) -> HTMLResp
 
 
 @router.get("/ui/audit/programs/{program_id}/transcript.json")
-def audit_transcript(program_id: str, request: Request, who: AuditPage) -> Response:
-    repo = programs_of(request)
-    journal = repo.journal(program_id)
+def audit_transcript(program_id: str, request: Request, granted: TranscriptPage) -> Response:
+    repo, journal = programs_of(request), granted.journal
     if not journal.state.settled:
         raise ValidationError("not_settled", "the transcript is published after settlement")
     doc = export_transcript(journal.log.log_id, journal.records, repo.checkpoints(program_id),
@@ -312,6 +318,6 @@ def audit_transcript(program_id: str, request: Request, who: AuditPage) -> Respo
 
 
 @router.post("/ui/audit/programs/{program_id}/checkpoint")
-def audit_checkpoint(program_id: str, request: Request, who: AuditPage) -> RedirectResponse:
+def audit_checkpoint(program_id: str, request: Request, _: AuditPage) -> RedirectResponse:
     programs_of(request).publish_checkpoint(program_id, now_of(request))
-    return back_to(f"/ui/audit/programs/{program_id}")
+    return back_to(request, f"/ui/audit/programs/{program_id}", "checkpoint published")

@@ -13,9 +13,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, Field
 
-from marketcraft.kernel.errors import ValidationError
+from marketcraft.kernel.errors import NotFound, ValidationError
 from marketcraft.repo.poseidon import FIELD
 from marketcraft.repo.schedule import Side
+from marketcraft.service.access import (
+    REPO_AUDIT,
+    REPO_DEALER,
+    REPO_READER,
+    REPO_SESSION,
+    SessionGranted,
+    repo_session,
+)
 from marketcraft.service.auth import RoleGuard
 from marketcraft.service.repo_sessions import RepoSessions, Session
 from marketcraft.service.roles import Role
@@ -24,9 +32,10 @@ from marketcraft.store.principals import Principal
 router = APIRouter(tags=["sealed repo trades"])
 
 Admin = Annotated[Principal, Depends(RoleGuard(Role.ADMIN))]
-Dealer = Annotated[Principal, Depends(RoleGuard(Role.DEALER))]
-Reader = Annotated[Principal, Depends(RoleGuard(Role.DEALER, Role.AUDITOR, Role.ADMIN))]
-Auditor = Annotated[Principal, Depends(RoleGuard(Role.AUDITOR, Role.ADMIN))]
+Reader = Annotated[Principal, Depends(REPO_READER)]
+Readable = Annotated[SessionGranted, Depends(REPO_SESSION)]
+Dealt = Annotated[SessionGranted, Depends(REPO_DEALER)]
+Audited = Annotated[SessionGranted, Depends(REPO_AUDIT)]
 
 
 class SessionIn(BaseModel):
@@ -99,12 +108,6 @@ def _out(session: Session, user: Principal) -> SessionOut:
     )
 
 
-def _visible(request: Request, name: str, user: Principal) -> Session:
-    if user.role == Role.DEALER:
-        return _sessions(request).as_dealer(name, user.name)[0]
-    return _sessions(request).get(name)
-
-
 @router.get("/repo/key", response_model=KeyOut, summary="The contract's public key")
 def contract_key(request: Request, _user: Reader) -> KeyOut:
     return KeyOut(public_key=_sessions(request).key.public.hex())
@@ -129,22 +132,26 @@ def open_session(body: SessionIn, request: Request, user: Admin) -> SessionOut:
 
 @router.get("/repo/sessions", response_model=list[SessionOut], summary="Sessions you may see")
 def list_sessions(request: Request, user: Reader) -> list[SessionOut]:
-    sessions = [_sessions(request).get(n) for n in _sessions(request).names()]
-    if user.role == Role.DEALER:
-        sessions = [s for s in sessions if s.side_of(user.name) is not None]
-    return [_out(s, user) for s in sessions]
+    visible = []
+    for name in _sessions(request).names():
+        try:
+            visible.append(repo_session(request, user, name))
+        except NotFound:
+            continue  # a session this dealer is not in
+    return [_out(s, user) for s in visible]
 
 
 @router.get("/repo/sessions/{name}", response_model=SessionOut, summary="One session")
-def get_session(name: str, request: Request, user: Reader) -> SessionOut:
-    return _out(_visible(request, name, user), user)
+def get_session(granted: Readable) -> SessionOut:
+    return _out(granted.session, granted.principal)
 
 
 @router.post(
     "/repo/sessions/{name}/commitment", response_model=SessionOut,
     summary="Post your commitment (dealer, before the deadline)",
 )  # fmt: skip
-def post_commitment(name: str, body: CommitmentIn, request: Request, user: Dealer) -> SessionOut:
+def post_commitment(name: str, body: CommitmentIn, request: Request, granted: Dealt) -> SessionOut:
+    user = granted.principal
     text = body.commitment
     if not text.isdigit() or int(text) >= FIELD:
         raise ValidationError("bad_commitment", "a commitment is a field element, decimal")
@@ -156,7 +163,8 @@ def post_commitment(name: str, body: CommitmentIn, request: Request, user: Deale
     "/repo/sessions/{name}/opening", response_model=SessionOut,
     summary="Submit your sealed opening (dealer, from the deadline on)",
 )  # fmt: skip
-def post_opening(name: str, body: OpeningIn, request: Request, user: Dealer) -> SessionOut:
+def post_opening(name: str, body: OpeningIn, request: Request, granted: Dealt) -> SessionOut:
+    user = granted.principal
     try:
         box = base64.b64decode(body.sealed, validate=True)
     except (binascii.Error, ValueError):
@@ -177,9 +185,8 @@ def settle_session(name: str, request: Request, user: Admin) -> SessionOut:
     "/repo/sessions/{name}/settlement", response_model=AuditOut,
     summary="The published settlement and the key to verify it (auditor)",
 )  # fmt: skip
-def get_settlement(name: str, request: Request, _user: Auditor) -> AuditOut:
-    sessions = _sessions(request)
-    session = sessions.get(name)
+def get_settlement(request: Request, granted: Audited) -> AuditOut:
+    sessions, session = _sessions(request), granted.session
     if session.settlement is None:
         raise ValidationError("not_settled", "the session is not settled yet")
     return AuditOut(settlement=session.settlement, verification_key=sessions.setup(session).vkey)

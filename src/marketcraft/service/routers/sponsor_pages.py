@@ -31,16 +31,19 @@ from marketcraft.opportunity.journal import ProgramJournal
 from marketcraft.opportunity.state import MarketState
 from marketcraft.opportunity.terms import CollateralMode, FeePolicy, ProgramTerms, RevealPolicy
 from marketcraft.opportunity.visibility import SponsorMarketView, sponsor_market_view
+from marketcraft.service import access
+from marketcraft.service.access import Granted
 from marketcraft.service.charts import line_chart
 from marketcraft.service.opportunity_models import TERMS_DEFAULTS, TermsIn
-from marketcraft.service.roles import Role
 from marketcraft.service.routers.pages import attempt, back_to, now_of, programs_of, render
 from marketcraft.service.sessions import PageGuard
 from marketcraft.store.principals import Principal
 
 router = APIRouter(include_in_schema=False)
 
-SponsorPage = Annotated[Principal, Depends(PageGuard(Role.SPONSOR))]
+SponsorPage = Annotated[Principal, Depends(PageGuard(*access.SPONSOR.roles))]
+#: one of the sponsor's own programs (access's rule: another's answers as a missing one)
+OwnProgram = Annotated[Granted, Depends(access.SPONSOR.page)]
 
 WINDOW_UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 #: by default a market is flagged when its price has at least doubled from the band's floor
@@ -58,20 +61,12 @@ class DashboardRow:
     left: timedelta | None  # time until the window closes
 
 
-def _own(request: Request, program_id: str, sponsor: Principal) -> ProgramJournal:
-    journal = programs_of(request).journal(program_id)
-    if journal.state.sponsor != sponsor.name:
-        raise NotFound("no_program", "no such program among yours")
-    return journal
-
-
 @router.get("/ui/sponsor", response_class=HTMLResponse)
-def sponsor_home(request: Request, sponsor: SponsorPage, msg: str = "") -> HTMLResponse:
+def sponsor_home(request: Request, sponsor: SponsorPage) -> HTMLResponse:
     repo = programs_of(request)
-    mine = [journal.state for journal in repo.journals()]
-    mine = [s for s in mine if s.sponsor == sponsor.name]
+    mine = [j.state for j in repo.journals() if access.SPONSOR.allows(sponsor, j.state)]
     return render(
-        request, "sponsor_home.html", who=sponsor, programs=mine, msg=msg, amms=list(AmmKind),
+        request, "sponsor_home.html", who=sponsor, programs=mine, amms=list(AmmKind),
         fee_policies=list(FeePolicy), reveal_policies=list(RevealPolicy),
         collaterals=list(CollateralMode), defaults=TERMS_DEFAULTS,
     )  # fmt: skip
@@ -87,6 +82,7 @@ def sponsor_create(
     window: Annotated[str, Form(max_length=12)] = "14",
     window_unit: Annotated[str, Form(max_length=10)] = "days",
     approval_required: Annotated[str, Form(max_length=5)] = "",
+    community_listing: Annotated[str, Form(max_length=5)] = "",
     pa: Annotated[str | None, Form(max_length=10)] = None,
     pb: Annotated[str | None, Form(max_length=10)] = None,
     amm: Annotated[str | None, Form(max_length=10)] = None,
@@ -107,31 +103,31 @@ def sponsor_create(
     }  # fmt: skip
     fields = {name: value for name, value in given.items() if value not in (None, "")}
     if window_unit not in WINDOW_UNITS:
-        return back_to("/ui/sponsor", "the window's unit is seconds, minutes, hours or days")
+        return back_to(
+            request, "/ui/sponsor", "the window's unit is seconds, minutes, hours or days"
+        )
     try:
         window_seconds = int(Decimal(window) * WINDOW_UNITS[window_unit])
         terms_in = TermsIn.model_validate({
             **fields, "market_budget": budget, "window_seconds": window_seconds,
             "approval_required": approval_required == "on",
+            "community_listing": community_listing == "on",
         })  # fmt: skip
         terms = ProgramTerms(**terms_in.model_dump())
         command = OpenProgram("p-" + secrets.token_hex(8), title, Decimal(deposit), terms)
     except PydanticValidationError as exc:
         field = str(exc.errors()[0]["loc"][0]).replace("_", " ")
-        return back_to("/ui/sponsor", f"check the {field}")
+        return back_to(request, "/ui/sponsor", f"check the {field}")
     except (MarketcraftError, InvalidOperation, ValueError, OverflowError) as exc:
-        return back_to("/ui/sponsor", getattr(exc, "reason", "check the numbers"))
-    result = attempt(request, command.program_id, command, sponsor.name, "/ui/sponsor")
-    if "done" in result.headers["location"]:
-        return back_to(f"/ui/sponsor/programs/{command.program_id}", "program opened")
-    return result
+        return back_to(request, "/ui/sponsor", getattr(exc, "reason", "check the numbers"))
+    opened = f"/ui/sponsor/programs/{command.program_id}"
+    return attempt(request, command.program_id, command, sponsor.name, "/ui/sponsor",
+                   "program opened", then=opened)  # fmt: skip
 
 
 @router.get("/ui/sponsor/programs/{program_id}", response_class=HTMLResponse)
-def sponsor_dashboard(
-    program_id: str, request: Request, sponsor: SponsorPage, msg: str = "", alert: str = ""
-) -> HTMLResponse:
-    journal = _own(request, program_id, sponsor)
+def sponsor_dashboard(request: Request, granted: OwnProgram, alert: str = "") -> HTMLResponse:
+    journal, sponsor = granted.journal, granted.principal
     state, now = journal.state, now_of(request)
     terms = state.require_terms()
     threshold = _alert_threshold(alert, terms)
@@ -163,7 +159,6 @@ def sponsor_dashboard(
         rows=rows,
         exposure=reserved,
         free=free,
-        msg=msg,
         outcomes=list(Outcome),
         threshold=threshold,
         alert_default=threshold == _alert_threshold("", terms),
@@ -210,13 +205,12 @@ def _sparkline(points: list[tuple[datetime, Decimal]], low: Decimal, high: Decim
 def sponsor_add_market(
     program_id: str,
     request: Request,
-    sponsor: SponsorPage,
+    granted: OwnProgram,
     title: Annotated[str, Form(max_length=200)],
 ) -> RedirectResponse:
     back = f"/ui/sponsor/programs/{program_id}"
-    return attempt(
-        request, program_id, ListMarket("m-" + secrets.token_hex(6), title), sponsor.name, back
-    )
+    command = ListMarket("m-" + secrets.token_hex(6), title)
+    return attempt(request, program_id, command, granted.principal.name, back)
 
 
 @router.post("/ui/sponsor/programs/{program_id}/markets/{market_id}/{action}")
@@ -225,12 +219,11 @@ def sponsor_market_action(
     market_id: str,
     action: str,
     request: Request,
-    sponsor: SponsorPage,
+    granted: OwnProgram,
     evidence: Annotated[str, Form(max_length=4000)] = "",
     outcome: Annotated[str, Form(max_length=10)] = "",
 ) -> RedirectResponse:
     back = f"/ui/sponsor/programs/{program_id}"
-    _own(request, program_id, sponsor)
     command: Command
     if action == "reveal":
         command = RevealMarket(market_id)
@@ -239,23 +232,22 @@ def sponsor_market_action(
     elif action == "resolve" and outcome in {o.value for o in Outcome}:
         command = ResolveMarket(market_id, Outcome(outcome), evidence)
     else:
-        return back_to(back, "unknown action")
-    return attempt(request, program_id, command, sponsor.name, back)
+        return back_to(request, back, "unknown action")
+    return attempt(request, program_id, command, granted.principal.name, back)
 
 
 @router.post("/ui/sponsor/programs/{program_id}/settle")
-def sponsor_settle(program_id: str, request: Request, sponsor: SponsorPage) -> RedirectResponse:
-    _own(request, program_id, sponsor)
+def sponsor_settle(program_id: str, request: Request, granted: OwnProgram) -> RedirectResponse:
     back = f"/ui/sponsor/programs/{program_id}"
-    return attempt(request, program_id, SettleProgram(), sponsor.name, back)
+    return attempt(request, program_id, SettleProgram(), granted.principal.name, back)
 
 
 @router.get("/ui/sponsor/programs/{program_id}/markets/{market_id}", response_class=HTMLResponse)
 def sponsor_market(
-    program_id: str, market_id: str, request: Request, sponsor: SponsorPage, alert: str = ""
+    market_id: str, request: Request, granted: OwnProgram, alert: str = ""
 ) -> HTMLResponse:
     """One market: its price over time against the alert price, and its facts."""
-    journal = _own(request, program_id, sponsor)
+    journal, sponsor = granted.journal, granted.principal
     state, now = journal.state, now_of(request)
     market = state.markets.get(market_id)
     if market is None:
