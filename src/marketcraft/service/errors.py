@@ -53,11 +53,16 @@ class DetailOut(BaseModel):
 
 #: documented on every protected route (422 is FastAPI's own request-validation error)
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorOut, "description": "Refused: the request breaks a rule"},
+    400: {
+        "model": ErrorOut,
+        "description": "Refused: the request breaks a rule, or its body is nested too deep, "
+        "not UTF-8 or a multipart form without a boundary (any route)",
+    },
     401: {"model": DetailOut, "description": "No valid bearer token"},
     403: {"model": DetailOut, "description": "The token's role may not do this"},
     404: {"model": ErrorOut, "description": "No such thing (among those you may see)"},
     409: {"model": ErrorOut, "description": "Conflict: retry"},
+    413: {"model": ErrorOut, "description": "The body is over the size limit (any route)"},
     423: {"model": ErrorOut, "description": "Quarantined until an operator releases it"},
     429: {"model": ErrorOut, "description": "Too many requests or jobs; see Retry-After"},
     500: {"model": ErrorOut, "description": "Internal error or inconsistent stored state"},
