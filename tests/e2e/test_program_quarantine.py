@@ -19,9 +19,9 @@ from marketcraft.opportunity.events import CashWithdrawn
 from marketcraft.service.app import create_app
 from marketcraft.service.auth import issue_token
 from marketcraft.service.roles import Role
-from marketcraft.service.sessions import COOKIE
 from marketcraft.store import Database
 from tests.e2e.conftest import NOW, SIGNER, bearer
+from tests.support.pages import sign_in
 
 LOGGER = "marketcraft.opportunity.repository"
 
@@ -127,10 +127,11 @@ def test_a_journal_that_does_not_replay_stops_its_program_until_an_operator_rele
         assert listed.status_code == 200
         assert [p["program_id"] for p in listed.json()["items"]] == [other]
         deposit(client, people, other, "10", expect=200)
-        client.cookies.set(COOKIE, people["sam"]["Authorization"].removeprefix("Bearer "))
+        sign_in(client, people["sam"]["Authorization"].removeprefix("Bearer "))
         page = client.get("/ui/scout")  # the scout's page lists the rest
         assert page.status_code == 200 and "healthy" in page.text and "corrupted" not in page.text
         client.cookies.clear()
+        client.headers.pop("x-csrftoken")
     db.close()
 
     db, client = serve(url)  # still quarantined after a restart
