@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from marketcraft.kernel.errors import MarketcraftError
+from marketcraft.number_options import whole_number
+from marketcraft.repo.circuit import MAX_K
 from marketcraft.repo.reports import read_json
 
 app = typer.Typer(no_args_is_help=True, help="Sealed repo-trade contract.")
@@ -146,7 +148,10 @@ def commit(
 
 @app.command("setup")
 def setup_command(
-    grid_size: Annotated[int, typer.Option("--grid-size", "-k", help="Grid points K.")],
+    grid_size: Annotated[
+        int,
+        typer.Option("--grid-size", "-k", parser=whole_number(2, MAX_K), help="Grid points K."),
+    ],
     contributors: Annotated[
         list[str] | None,
         typer.Option(
