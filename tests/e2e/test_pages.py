@@ -154,7 +154,8 @@ def test_a_sponsor_opens_a_program_with_every_term_from_the_form(client, tokens)
     r = client.post(
         "/ui/sponsor/programs", data={**form, "fee_rate": "lots"}, follow_redirects=False
     )
-    assert unquote(r.headers["location"]).endswith("check the fee rate")  # names the field
+    # names the field, then says why
+    assert unquote(r.headers["location"]).startswith("/ui/sponsor?msg=check the fee rate: ")
 
 
 def test_the_dashboard_flags_markets_above_the_sponsors_alert_price(database):

@@ -18,6 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from marketcraft.kernel.errors import NotFound, ValidationError
 from marketcraft.kernel.messages import Command, to_plain
+from marketcraft.kernel.money import MONEY_CONTEXT
 from marketcraft.opportunity.commands import (
     ApproveMarket,
     Context,
@@ -40,6 +41,7 @@ from marketcraft.opportunity.terms import ProgramTerms
 from marketcraft.opportunity.transcript import export_transcript
 from marketcraft.opportunity.visibility import scout_orders, sponsor_market_view
 from marketcraft.service.auth import RoleGuard
+from marketcraft.service.exact_json import ExactNumbersRoute
 from marketcraft.service.opportunity_models import (
     BalanceOut,
     CashIn,
@@ -60,7 +62,7 @@ from marketcraft.service.opportunity_models import (
 from marketcraft.service.roles import Role
 from marketcraft.store.principals import Principal
 
-router = APIRouter(prefix="/programs", tags=["opportunity markets"])
+router = APIRouter(prefix="/programs", tags=["opportunity markets"], route_class=ExactNumbersRoute)
 
 SPONSOR = RoleGuard(Role.SPONSOR)
 SCOUT = RoleGuard(Role.SCOUT)
@@ -100,9 +102,11 @@ def _journal(request: Request, program_id: str) -> ProgramJournal:
 
 
 def _balance(journal: ProgramJournal, holder: str) -> BalanceOut:
-    """Available cash shown in the program's minor units (e.g. 475.00)."""
+    """Available cash shown in the program's minor units (e.g. 475.00), quantised in the money
+    context as the engine computed it (Python's default context holds only 28 digits)."""
     state = journal.state
-    return BalanceOut(available=state.available(holder).quantize(state.cash.zero().amount))
+    cents = state.cash.zero().amount
+    return BalanceOut(available=state.available(holder).quantize(cents, context=MONEY_CONTEXT))
 
 
 def _page(items: list[Any], offset: int, limit: int) -> dict[str, Any]:
@@ -377,7 +381,7 @@ def my_orders(
             market_id=v.market_id,
             side=v.side,
             token=v.token,
-            escrow=v.escrow.quantize(cents),
+            escrow=v.escrow.quantize(cents, context=MONEY_CONTEXT),
             revealed=v.revealed,
             fill=None
             if v.fill is None

@@ -11,17 +11,19 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, status
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from marketcraft.kernel.errors import ValidationError
-from marketcraft.repo.poseidon import FIELD
-from marketcraft.repo.schedule import Side
+from marketcraft.repo.circuit import MAX_K
+from marketcraft.repo.poseidon import FIELD_DIGITS, FIELD_TEXT_PATTERN, field_element
+from marketcraft.repo.schedule import LIMIT, Side
 from marketcraft.service.auth import RoleGuard
+from marketcraft.service.exact_json import ExactNumbersRoute
 from marketcraft.service.repo_sessions import RepoSessions, Session
 from marketcraft.service.roles import Role
 from marketcraft.store.principals import Principal
 
-router = APIRouter(tags=["sealed repo trades"])
+router = APIRouter(tags=["sealed repo trades"], route_class=ExactNumbersRoute)
 
 Admin = Annotated[Principal, Depends(RoleGuard(Role.ADMIN))]
 Dealer = Annotated[Principal, Depends(RoleGuard(Role.DEALER))]
@@ -29,17 +31,29 @@ Reader = Annotated[Principal, Depends(RoleGuard(Role.DEALER, Role.AUDITOR, Role.
 Auditor = Annotated[Principal, Depends(RoleGuard(Role.AUDITOR, Role.ADMIN))]
 
 
+#: a grid volume: a whole number the circuit's 31-bit range checks hold
+Volume = Annotated[int, Field(ge=0, lt=LIMIT)]
+
+
 class SessionIn(BaseModel):
     name: str = Field(examples=["week-47"])
-    volumes: list[int] = Field(description="The common volume grid, from 0, increasing.")
-    deadline: datetime = Field(description="Commitments close (and openings open) here.")
+    volumes: list[Volume] = Field(
+        min_length=2, max_length=MAX_K, description="The common volume grid, from 0, increasing."
+    )
+    deadline: AwareDatetime = Field(
+        description="Commitments close (and openings open) here; with its time zone."
+    )
     mm_dealer: str = Field(description="The user who reports for the money-market side.")
     rm_dealer: str = Field(description="The user who reports for the repo-borrower side.")
     setup: str | None = Field(None, description="Setup id; default: the newest for the grid.")
 
 
 class CommitmentIn(BaseModel):
-    commitment: str = Field(description="Poseidon(schedule || hurdle || salt), decimal.")
+    commitment: str = Field(
+        pattern=FIELD_TEXT_PATTERN,
+        max_length=FIELD_DIGITS,
+        description="Poseidon(schedule || hurdle || salt): a field element, in decimal.",
+    )
 
 
 class OpeningIn(BaseModel):
@@ -145,10 +159,8 @@ def get_session(name: str, request: Request, user: Reader) -> SessionOut:
     summary="Post your commitment (dealer, before the deadline)",
 )  # fmt: skip
 def post_commitment(name: str, body: CommitmentIn, request: Request, user: Dealer) -> SessionOut:
-    text = body.commitment
-    if not text.isdigit() or int(text) >= FIELD:
-        raise ValidationError("bad_commitment", "a commitment is a field element, decimal")
-    session = _sessions(request).commit(name, user.name, int(text), request.app.state.clock.now())
+    commitment = field_element(body.commitment, "commitment", "bad_commitment")
+    session = _sessions(request).commit(name, user.name, commitment, request.app.state.clock.now())
     return _out(session, user)
 
 
