@@ -1,13 +1,15 @@
 """Report files: ``{"volumes": [...], "rates": [...], "hurdle": h}`` with volumes whole numbers
 and rates and hurdle in basis points (numbers, at most 4 decimals).
 
-Numbers are JSON numbers: text where a number belongs (``"12"``), the non-JSON tokens ``NaN``
-and ``Infinity``, and numbers beyond a float (``1e400``) are refused, naming the field."""
+Numbers are JSON numbers, read exactly (as Decimal: ``1e-324`` is not a float's 0, and a rate
+finer than 1e-4 bp is refused rather than rounded by a float); text where a number belongs
+(``"12"``) and the non-JSON tokens ``NaN`` and ``Infinity`` are refused, naming the field."""
 
 from __future__ import annotations
 
 import json
 import math
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +23,20 @@ def _no_constant(token: str) -> Any:
     raise ValueError(f"{token} is not a JSON number")
 
 
-def loads_strict(text: str | bytes) -> Any:
+def loads_strict(text: str | bytes, *, exact: bool = False) -> Any:
     """JSON as the standard has it: ``NaN`` and ``Infinity`` are refused (Python's ``json``
-    reads them). Raises ValueError (a JSONDecodeError for text that is not JSON at all, a plain
-    ValueError for those tokens and for integers longer than ``int`` reads)."""
-    return json.loads(text, parse_constant=_no_constant)
+    reads them); with ``exact``, numbers with a point or an exponent are Decimal, not float.
+    Raises ValueError (a JSONDecodeError for text that is not JSON at all, a plain ValueError
+    for those tokens and for integers longer than ``int`` reads)."""
+    return json.loads(text, parse_constant=_no_constant, parse_float=Decimal if exact else float)
 
 
-def _number(value: Any, what: str) -> int | float:
+def _number(value: Any, what: str) -> int | float | Decimal:
     """A JSON number (not text, not a boolean, finite)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise ValidationError("bad_report", f"{what}: {value!r} is not a number")
-    if isinstance(value, float) and not math.isfinite(value):
+    finite = value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
+    if not finite:
         raise ValidationError("bad_report", f"{what}: {value!r} is not a finite number")
     return value
 
@@ -59,10 +63,11 @@ def report_from_plain(plain: Any, side: Side, where: str) -> Report:
     )
 
 
-def read_json(path: Path, code: str = "bad_file") -> Any:
-    """A JSON file's content, or a ValidationError(``code``) naming the file and the problem."""
+def read_json(path: Path, code: str = "bad_file", *, exact: bool = False) -> Any:
+    """A JSON file's content (``exact``: see :func:`loads_strict`), or a ValidationError
+    (``code``) naming the file and the problem."""
     try:
-        return loads_strict(path.read_text())
+        return loads_strict(path.read_text(), exact=exact)
     except OSError as exc:
         raise ValidationError(code, f"{path}: cannot read: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
@@ -72,4 +77,4 @@ def read_json(path: Path, code: str = "bad_file") -> Any:
 
 
 def read_report(path: Path, side: Side) -> Report:
-    return report_from_plain(read_json(path, "bad_report"), side, str(path))
+    return report_from_plain(read_json(path, "bad_report", exact=True), side, str(path))

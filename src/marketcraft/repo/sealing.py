@@ -88,7 +88,7 @@ def seal(opening: Opening, public_key: bytes) -> bytes:
 def open_box(box: bytes, key: ContractKey, side: Side) -> Opening:
     """Decrypt and parse a sealed opening; any failure is the same refusal (no oracle)."""
     try:
-        plain = loads_strict(SealedBox(key.private).decrypt(box))
+        plain = loads_strict(SealedBox(key.private).decrypt(box), exact=True)
         return Opening.from_plain(plain, "sealed opening", side)
     except (CryptoError, ValueError, ValidationError, TypeError):
         raise ValidationError(
