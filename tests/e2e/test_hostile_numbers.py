@@ -302,3 +302,35 @@ def test_a_json_number_keeps_every_digit(world):  # noqa: F811
     )
     assert r.status_code == 200, r.text
     assert Decimal(r.json()["available"]) - before == Decimal("999999999999999.99")
+
+
+def test_amounts_stored_before_the_bounds_still_read(world):  # noqa: F811
+    """A program opened (through the engine) with terms and a deposit beyond today's bounds, as
+    the API accepted before them: every view of it answers, in the API and on the pages. Before,
+    a 10^26 deposit made the scout's balance, orders and page answer 500 (they quantised in
+    Python's 28-digit default context)."""
+    from marketcraft.opportunity.commands import Context, DepositCash, OpenProgram
+    from marketcraft.opportunity.terms import ProgramTerms
+
+    big, fine = Decimal(10) ** 26, Decimal("0.0100000000000000000001")
+    now, programs = world.clock.now(), world.client.app.state.programs
+    terms = ProgramTerms(market_budget=big, pa=fine, fee_rate=fine)
+    programs.handle(
+        "p-before", OpenProgram("p-before", "Before", big, terms), Context("sponsor", now)
+    )
+    programs.handle("p-before", DepositCash(big), Context("scout", now))
+    get = world.client.get
+    views = [("sponsor", ""), ("sponsor", "/p-before"), ("sponsor", "/p-before/dashboard"),
+             ("scout", "/p-before/balance"), ("scout", "/p-before/orders")]  # fmt: skip
+    for who, path in views:
+        r = get(f"/programs{path}", headers=world.auth[who])
+        assert r.status_code == 200, (path, r.text[:200])
+    assert get("/programs/p-before", headers=world.auth["sponsor"]).json()["terms"]["pa"] == str(
+        fine
+    )
+    for who, page in (("scout", "/ui/scout/programs/p-before"),
+                      ("sponsor", "/ui/sponsor/programs/p-before")):  # fmt: skip
+        browser = type(world.client)(world.client.app)
+        browser.post("/login", data={"token": world.auth[who]["Authorization"].split()[-1]})
+        shown = browser.get(page)
+        assert shown.status_code == 200 and "100000000000000000000000000" in shown.text, page

@@ -58,11 +58,30 @@ class ProgramIn(Strict):
     terms: TermsIn
 
 
+class TermsOut(BaseModel):
+    """A program's terms as they were fixed: read back as stored, never judged again by the
+    bounds on what may be sent today (a program opened before a bound still reads)."""
+
+    market_budget: Shown
+    pa: Shown
+    pb: Shown
+    amm: AmmKind
+    window_seconds: int
+    fee_rate: Shown
+    fee_policy: FeePolicy
+    reveal_policy: RevealPolicy
+    collateral: CollateralMode
+    first_n: int
+    reveal_threshold: Shown
+    creation_bond: Shown
+    approval_required: bool
+
+
 class ProgramOut(BaseModel):
     program_id: str
     title: str
     sponsor: str
-    terms: TermsIn
+    terms: TermsOut
     settled: bool
 
 

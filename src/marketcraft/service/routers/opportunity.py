@@ -57,7 +57,7 @@ from marketcraft.service.opportunity_models import (
     ReceiptOut,
     ResolveIn,
     SponsorMarketOut,
-    TermsIn,
+    TermsOut,
 )
 from marketcraft.service.roles import Role
 from marketcraft.store.principals import Principal
@@ -122,8 +122,8 @@ def _program_out(journal: ProgramJournal) -> ProgramOut:
         program_id=state.program_id,
         title=state.title,
         sponsor=state.sponsor,
-        terms=TermsIn.model_validate(
-            {k: v for k, v in to_plain(terms).items() if k in TermsIn.model_fields}
+        terms=TermsOut.model_validate(
+            {k: v for k, v in to_plain(terms).items() if k in TermsOut.model_fields}
         ),
         settled=state.settled,
     )
