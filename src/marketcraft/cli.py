@@ -15,6 +15,8 @@ from marketcraft.__about__ import __version__
 from marketcraft.deal import cli as deal_cli
 from marketcraft.kernel.clock import SystemClock
 from marketcraft.kernel.errors import MarketcraftError
+from marketcraft.kernel.limits import MAX_WORKERS
+from marketcraft.number_options import whole_number
 from marketcraft.opportunity import cli as opportunity_cli
 from marketcraft.peg import cli as peg_cli
 from marketcraft.repo import cli as repo_cli
@@ -73,8 +75,12 @@ def _root(
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default 127.0.0.1).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
-    workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
+    port: Annotated[
+        int | None, typer.Option(parser=whole_number(0, 65535), help="Port (default 8000).")
+    ] = None,
+    workers: Annotated[
+        int, typer.Option(parser=whole_number(1, MAX_WORKERS), help="Server processes.")
+    ] = 1,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Serve the HTTP API and pages."""

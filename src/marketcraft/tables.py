@@ -1,11 +1,13 @@
 """Simulation inputs from files (read with floats: these are simulation inputs, not engine
 state): TOML tables into frozen dataclasses (scenario and deal files), with errors that name
-the key (unknown and missing keys, scalars checked against the type of the field's default);
+the key (unknown and missing keys, scalars checked against the type of the field's default, numbers
+finite);
 and a named numeric column of a CSV file."""
 
 from __future__ import annotations
 
 import csv
+import math
 import tomllib
 from dataclasses import MISSING, fields
 from pathlib import Path
@@ -99,8 +101,13 @@ def _scalar(value: Any, default: Any, where: str, code: str) -> Any:
         return value
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValidationError(code, f"{where}: expected a number, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):  # TOML has inf and nan
+        raise ValidationError(code, f"{where}: expected a finite number, got {value!r}")
     if isinstance(default, int):
         if value != int(value):
             raise ValidationError(code, f"{where}: expected a whole number")
         return int(value)
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond any float
+        raise ValidationError(code, f"{where}: the number is too large") from None

@@ -101,7 +101,8 @@ def test_another_analyst_sees_nothing_and_other_roles_are_refused(desk):
     [
         ({"terms": "[loan]\ntokens = 0\n"}, "loan.tokens must be in (0, supply]"),
         ({"terms": "[loan\n"}, "not valid TOML"),
-        ({"terms": "[loan]\ntokens = 1\n", "step": "often"}, "write the step as 1h"),
+        # (a step that is not written as one is refused by the request's schema: 422)
+        ({"terms": "[loan]\ntokens = 1\n", "step": "25h"}, "at most 24h"),
         (
             {"terms": "[loan]\ntokens=1_000_000\n[market]\nmodel='bootstrap'\ncsv='/etc/x.csv'\n"},
             "no file",

@@ -13,6 +13,8 @@ from rich.console import Console
 from rich.table import Table
 
 from marketcraft.kernel.errors import MarketcraftError, ValidationError
+from marketcraft.kernel.limits import MAX_DEAL_PATHS, MAX_WORKERS
+from marketcraft.number_options import finite_float, read_seed, whole_number
 
 if TYPE_CHECKING:
     from marketcraft.deal.analysis import Analysis
@@ -20,7 +22,9 @@ if TYPE_CHECKING:
 app = typer.Typer(no_args_is_help=True, help="Market-maker deal desk: loan + call-option deals.")
 out = Console()
 
-_STEP = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(h|m|min)?\s*$")
+#: a time step as written: hours or minutes, ASCII digits (``\d`` would take other scripts')
+STEP_PATTERN = r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(h|m|min)?\s*$"
+_STEP = re.compile(STEP_PATTERN)
 
 
 def parse_step(text: str) -> float:
@@ -42,9 +46,14 @@ def _fail(exc: Exception) -> typer.Exit:
 @app.command("analyze")
 def analyze(
     terms: Annotated[Path, typer.Argument(help="The deal's terms (TOML).")],
-    paths: Annotated[int | None, typer.Option(min=1, help="Paths (default: the terms').")] = None,
+    paths: Annotated[
+        int | None,
+        typer.Option(parser=whole_number(1, MAX_DEAL_PATHS), help="Paths (default: the terms')."),
+    ] = None,
     step: Annotated[str | None, typer.Option(help="Time step, e.g. 1h or 30m.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed (default: the terms').")] = None,
+    seed: Annotated[
+        int | None, typer.Option(parser=read_seed, help="Seed (default: the terms').")
+    ] = None,
     sweep: Annotated[
         list[str] | None,
         typer.Option(
@@ -56,7 +65,10 @@ def analyze(
         str | None, typer.Option(help="A Dask scheduler address; default: local processes.")
     ] = None,
     workers: Annotated[
-        int | None, typer.Option(min=1, help="Local processes (default: every core).")
+        int | None,
+        typer.Option(
+            parser=whole_number(1, MAX_WORKERS), help="Local processes (default: every core)."
+        ),
     ] = None,
     results: Annotated[Path | None, typer.Option("--out", help="Where results go.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
@@ -138,7 +150,7 @@ def _show(found: list[Analysis], folder: Path, as_json: bool) -> None:
 @app.command("hedge")
 def hedge(
     positions: Annotated[Path, typer.Argument(help="The desk's positions now (TOML).")],
-    price: Annotated[float, typer.Option(help="The token's price now.")],
+    price: Annotated[float, typer.Option(parser=finite_float(), help="The token's price now.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Print every position's greeks at PRICE and the perp order to place now."""

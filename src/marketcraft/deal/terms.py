@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from marketcraft.kernel.errors import ValidationError
+from marketcraft.kernel.limits import MAX_DEAL_PATHS, MAX_SEED
 from marketcraft.tables import build_table, read_toml
 
 __all__ = [
@@ -293,5 +294,8 @@ def validate(t: Terms, base: Path = Path()) -> Terms:
     need(d.capital >= 0 and 0 < d.margin <= 1 and d.exercise_buffer >= 0,
          "desk: capital >= 0, margin in (0, 1], exercise_buffer >= 0")  # fmt: skip
     sim = t.simulation
-    need(sim.paths >= 1 and 0 < sim.step_hours <= 24, "simulation: paths >= 1, step_hours 0..24")
+    need(
+        1 <= sim.paths <= MAX_DEAL_PATHS and 0 < sim.step_hours <= 24 and 0 <= sim.seed <= MAX_SEED,
+        f"simulation: paths 1..{MAX_DEAL_PATHS:,}, step_hours 0..24, seed 0..{MAX_SEED}",
+    )
     return t

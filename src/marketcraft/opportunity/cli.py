@@ -12,7 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from marketcraft.kernel.errors import ValidationError
-from marketcraft.kernel.money import to_decimal
+from marketcraft.kernel.limits import MAX_SIM_MARKETS, MAX_SIM_SCOUTS, MAX_SIM_SKILL
+from marketcraft.number_options import decimal_option, finite_float, read_seed, whole_number
+from marketcraft.number_types import Amount, Positive, Probability
 from marketcraft.opportunity.amms import AmmKind
 from marketcraft.opportunity.planning import plan, quote
 
@@ -31,11 +33,10 @@ Amm = Annotated[AmmKind, typer.Option("--amm", help="The AMM design.", case_sens
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
-def _decimal(text: str, name: str) -> Decimal:
-    try:
-        return to_decimal(text)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a number", param_hint=name) from None
+def _band(band: tuple[str, str]) -> tuple[Decimal, Decimal]:
+    """PA and PB, each read as the API reads a price."""
+    low, high = (decimal_option(Probability, text, "--band") for text in band)
+    return low, high
 
 
 def _emit(result: dict[str, Decimal | bool], as_json: bool, title: str) -> None:
@@ -59,9 +60,7 @@ def plan_command(
     as_json: AsJson = False,
 ) -> None:
     """What a loss budget buys over a band: liquidity, worst case, traverse and doubling depth."""
-    result = plan(
-        amm, _decimal(budget, "--budget"), _decimal(band[0], "--band"), _decimal(band[1], "--band")
-    )
+    result = plan(amm, decimal_option(Positive, budget, "--budget"), *_band(band))
     _emit(dict(result), as_json, f"{amm.value} band plan")
 
 
@@ -77,11 +76,10 @@ def quote_command(
     """Shares a buy of CASH at PRICE receives, and the price after it."""
     result = quote(
         amm,
-        _decimal(budget, "--budget"),
-        _decimal(band[0], "--band"),
-        _decimal(band[1], "--band"),
-        price=_decimal(price, "--price"),
-        cash=_decimal(cash, "--cash"),
+        decimal_option(Positive, budget, "--budget"),
+        *_band(band),
+        price=decimal_option(Probability, price, "--price"),
+        cash=decimal_option(Amount, cash, "--cash"),
     )
     _emit(result, as_json, f"{amm.value} quote")
 
@@ -162,13 +160,25 @@ def verify_command(
 
 @app.command("simulate")
 def simulate_command(
-    markets: Annotated[int, typer.Option(min=2, help="Markets in the program.")] = 50,
-    scouts: Annotated[int, typer.Option(min=1, help="Scouts trading blind.")] = 200,
-    seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same run.")] = 1,
+    markets: Annotated[
+        int,
+        typer.Option(parser=whole_number(2, MAX_SIM_MARKETS), help="Markets in the program."),
+    ] = 50,
+    scouts: Annotated[
+        int, typer.Option(parser=whole_number(1, MAX_SIM_SCOUTS), help="Scouts trading blind.")
+    ] = 200,
+    seed: Annotated[
+        int, typer.Option(parser=read_seed, help="Seed: the same seed gives the same run.")
+    ] = 1,
     skill: Annotated[
-        float, typer.Option(min=0, help="Typical sharpness of a scout's signal.")
+        float,
+        typer.Option(
+            parser=finite_float(0, MAX_SIM_SKILL), help="Typical sharpness of a scout's signal."
+        ),
     ] = 1.5,
-    base_rate: Annotated[float, typer.Option(min=0.001, max=0.999, help="Share of YES.")] = 0.1,
+    base_rate: Annotated[
+        float, typer.Option(parser=finite_float(0.001, 0.999), help="Share of YES.")
+    ] = 0.1,
     budget: Budget = "25000",
     amm: Amm = AmmKind.LMSR,
     plot: Annotated[Path, typer.Option(help="Where to write the picture.")] = Path(
@@ -185,7 +195,7 @@ def simulate_command(
 
     config = SimulationConfig(
         markets=markets, scouts=scouts, seed=seed, skill=skill, base_rate=base_rate,
-        budget=_decimal(budget, "--budget"), amm=amm,
+        budget=decimal_option(Positive, budget, "--budget"), amm=amm,
     )  # fmt: skip
     with Progress(transient=True, disable=as_json) as bar:
         task = bar.add_task("scouts trading", total=None)

@@ -13,6 +13,8 @@ from rich.console import Console
 from rich.table import Table
 
 from marketcraft.kernel.errors import MarketcraftError
+from marketcraft.kernel.limits import MAX_SCENARIO_DAYS, MAX_SCENARIO_RUNS, MAX_WORKERS
+from marketcraft.number_options import finite_float, read_seed, whole_number
 
 app = typer.Typer(no_args_is_help=True, help="Pegged-token market maker: stress simulations.")
 out = Console()
@@ -30,9 +32,17 @@ def scenarios() -> None:
 @app.command("simulate")
 def simulate(
     scenario: Annotated[str, typer.Argument(help="A TOML file, or a shipped scenario's name.")],
-    runs: Annotated[int | None, typer.Option(min=1, help="Runs (default: the file's).")] = None,
-    days: Annotated[float | None, typer.Option(min=0.001, help="Days to simulate.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed (default: the file's).")] = None,
+    runs: Annotated[
+        int | None,
+        typer.Option(parser=whole_number(1, MAX_SCENARIO_RUNS), help="Runs (default: the file's)."),
+    ] = None,
+    days: Annotated[
+        float | None,
+        typer.Option(parser=finite_float(0.001, MAX_SCENARIO_DAYS), help="Days to simulate."),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(parser=read_seed, help="Seed (default: the file's).")
+    ] = None,
     sweep: Annotated[
         list[str] | None,
         typer.Option(help="NAME=V1,V2,...; repeat for a full grid (band, delay, fee, ratio)."),
@@ -41,7 +51,10 @@ def simulate(
         str | None, typer.Option(help="A Dask scheduler address; default: local processes.")
     ] = None,
     workers: Annotated[
-        int | None, typer.Option(min=1, help="Local processes (default: every core).")
+        int | None,
+        typer.Option(
+            parser=whole_number(1, MAX_WORKERS), help="Local processes (default: every core)."
+        ),
     ] = None,
     results: Annotated[Path, typer.Option("--out", help="Where results go.")] = Path(
         "var/reports/peg"

@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from marketcraft.kernel.errors import MarketcraftError
+from marketcraft.number_options import whole_number
+from marketcraft.repo.circuit import MAX_K
 from marketcraft.repo.reports import read_json
 
 app = typer.Typer(no_args_is_help=True, help="Sealed repo-trade contract.")
@@ -42,7 +44,7 @@ def _opening(path: Path, side: Any) -> Any:
     from marketcraft.repo.reports import report_from_plain
     from marketcraft.repo.sealing import Opening
 
-    plain = read_json(path)
+    plain = read_json(path, exact=True)
     if isinstance(plain, dict) and "salt" in plain:
         return Opening.from_plain(plain, str(path), side)
     return Opening.fresh(report_from_plain(plain, side, str(path)))
@@ -128,7 +130,9 @@ def commit(
             which = Side(side)
         except ValueError:
             raise ValidationError("bad_side", "--side must be mm or rm") from None
-        opening = Opening.fresh(report_from_plain(read_json(report), which, str(report)))
+        opening = Opening.fresh(
+            report_from_plain(read_json(report, exact=True), which, str(report))
+        )
         sealed = None
         if seal_to is not None:
             try:
@@ -146,7 +150,10 @@ def commit(
 
 @app.command("setup")
 def setup_command(
-    grid_size: Annotated[int, typer.Option("--grid-size", "-k", help="Grid points K.")],
+    grid_size: Annotated[
+        int,
+        typer.Option("--grid-size", "-k", parser=whole_number(2, MAX_K), help="Grid points K."),
+    ],
     contributors: Annotated[
         list[str] | None,
         typer.Option(
@@ -198,8 +205,8 @@ def prove_command(
     from marketcraft.repo.settlement import settle as settle_and_prove
 
     try:
-        mm_open = Opening.from_plain(read_json(mm), str(mm), Side.MM)
-        rm_open = Opening.from_plain(read_json(rm), str(rm), Side.RM)
+        mm_open = Opening.from_plain(read_json(mm, exact=True), str(mm), Side.MM)
+        rm_open = Opening.from_plain(read_json(rm, exact=True), str(rm), Side.RM)
         chosen = _setup_for(len(mm_open.report.volumes), setup)
         with err.status("proving"):
             settlement = settle_and_prove(chosen, mm_open, rm_open)

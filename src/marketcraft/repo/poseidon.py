@@ -9,17 +9,36 @@ with circomlibjs and compare."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from functools import cache
 
-__all__ = ["FIELD", "MAX_INPUTS", "poseidon"]
+from marketcraft.kernel.errors import ValidationError
+
+__all__ = ["FIELD", "FIELD_DIGITS", "FIELD_TEXT_PATTERN", "MAX_INPUTS", "field_element", "poseidon"]
 
 #: the BN254 scalar field (circom's and snarkjs's ``bn128``)
 FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617
+#: the most decimal digits a field element has (77)
+FIELD_DIGITS = len(str(FIELD - 1))
+#: a field element written in decimal: ASCII digits only (``str.isdigit`` would also pass
+#: ``"²"`` and ``"١٢"``), never longer than the field's
+FIELD_TEXT_PATTERN = rf"^[0-9]{{1,{FIELD_DIGITS}}}$"
+_FIELD_TEXT = re.compile(FIELD_TEXT_PATTERN)
 FULL_ROUNDS = 8
 PARTIAL_ROUNDS = (56, 57, 56, 60, 60, 63, 64, 63, 60, 66, 60, 65, 70, 60, 64, 68)
 MAX_INPUTS = len(PARTIAL_ROUNDS)
 _FIELD_BITS = 254
+
+
+def field_element(text: object, what: str, code: str) -> int:
+    """``text``, decimal text of a field element (commitments, salts), as an int.
+
+    Raises :class:`ValidationError` (``code``) naming ``what`` for anything else: not text,
+    not ASCII digits, longer than :data:`FIELD_DIGITS`, or not below :data:`FIELD`."""
+    if isinstance(text, str) and _FIELD_TEXT.match(text) and int(text) < FIELD:
+        return int(text)
+    raise ValidationError(code, f"{what} must be a field element as decimal text")
 
 
 def _grain(t: int, partial: int) -> Iterator[int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from enum import StrEnum
 from fractions import Fraction
 from itertools import pairwise
@@ -90,13 +90,21 @@ def check_grid(volumes: Sequence[int], who: str, code: str) -> None:
 
 
 def bp_to_units(value: object, what: str) -> int:
-    """A rate in basis points (int, float or decimal text) as whole rate units; refuses more
-    precision than 1e-4 bp rather than rounding a dealer's number silently."""
+    """A rate in basis points (int, float, Decimal or decimal text) as whole rate units; refuses
+    more precision than 1e-4 bp rather than rounding a dealer's number silently, and, before
+    any arithmetic, numbers of :data:`LIMIT` basis points or more (the report checks the range
+    of the units)."""
     try:
-        exact = Decimal(str(value)) * RATE_UNIT
+        number = Decimal(str(value))
     except (InvalidOperation, ValueError):
         raise ValidationError("bad_report", f"{what}: not a number: {value!r}") from None
-    if isinstance(value, bool) or not exact.is_finite() or exact != exact.to_integral_value():
+    if isinstance(value, bool) or not number.is_finite():
+        raise ValidationError("bad_report", f"{what}: not a finite number: {value!r}")
+    if abs(number) >= LIMIT:  # before any arithmetic: 1E+999999 is finite, and huge
+        raise ValidationError("bad_report", f"{what}: {value!r} is out of range")
+    # exact: the context holds every digit (Python's default would round the 29th)
+    exact = number.scaleb(4, context=Context(prec=len(number.as_tuple().digits) + 8))
+    if exact != exact.to_integral_value():
         raise ValidationError("bad_report", f"{what}: {value!r} is finer than 1e-4 bp")
     return int(exact)
 

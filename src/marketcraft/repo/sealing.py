@@ -23,8 +23,8 @@ from nacl.public import PrivateKey, PublicKey, SealedBox
 
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.repo.commitment import commit, new_salt
-from marketcraft.repo.poseidon import FIELD
-from marketcraft.repo.reports import report_from_plain
+from marketcraft.repo.poseidon import field_element
+from marketcraft.repo.reports import loads_strict, report_from_plain
 from marketcraft.repo.schedule import Report, Side, units_to_bp
 
 __all__ = ["ContractKey", "Opening", "open_box", "seal"]
@@ -68,12 +68,8 @@ class Opening:
             raise ValidationError("bad_opening", f"{where}: side must be 'mm' or 'rm'") from None
         if side is not None and named is not side:
             raise ValidationError("bad_opening", f"{where}: expected the {side.value} side")
-        salt = fields.pop("salt", None)
-        if not isinstance(salt, str) or not salt.isdigit() or not int(salt) < FIELD:
-            raise ValidationError(
-                "bad_opening", f"{where}: salt must be a field element as decimal text"
-            )
-        return cls(report_from_plain(fields, named, where), int(salt))
+        salt = field_element(fields.pop("salt", None), f"{where}: salt", "bad_opening")
+        return cls(report_from_plain(fields, named, where), salt)
 
 
 def _bp(units: int) -> int | float:
@@ -92,7 +88,7 @@ def seal(opening: Opening, public_key: bytes) -> bytes:
 def open_box(box: bytes, key: ContractKey, side: Side) -> Opening:
     """Decrypt and parse a sealed opening; any failure is the same refusal (no oracle)."""
     try:
-        plain = json.loads(SealedBox(key.private).decrypt(box))
+        plain = loads_strict(SealedBox(key.private).decrypt(box), exact=True)
         return Opening.from_plain(plain, "sealed opening", side)
     except (CryptoError, ValueError, ValidationError, TypeError):
         raise ValidationError(

@@ -77,7 +77,8 @@ def audit(plain: Any, vkey: dict[str, Any]) -> dict[str, bool]:
         claimed = Outcome(trade, None, volume, rate_mm, rate_rm, (rate_rm - rate_mm) * volume)
         public = [int(x) for x in plain["public"]]
         proof = plain["proof"]
-    except (KeyError, TypeError, ValueError, ValidationError):
+    except (KeyError, TypeError, ValueError, OverflowError, ValidationError):
+        # OverflowError: int() of an infinite number (1e400 reads as a float infinity)
         return {"well-formed": False}
     checks["well-formed"] = True
     checks["setup matches the verification key"] = plain.get("setup") == vkey_id(vkey)

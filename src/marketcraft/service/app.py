@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 
 from marketcraft.__about__ import __version__
 from marketcraft.kernel.clock import Clock, SystemClock
+from marketcraft.kernel.money import MONEY_CONTEXT
 from marketcraft.kernel.signing import Signer
 from marketcraft.opportunity.repository import ProgramRepository
 from marketcraft.service.auth import PrincipalCache
@@ -156,7 +157,7 @@ def create_app(
 
 def _money(value: Decimal, places: int = 2) -> str:
     """Template filter: a Decimal shown to ``places`` decimals, never through float."""
-    return str(value.quantize(Decimal(1).scaleb(-places)))
+    return str(value.quantize(Decimal(1).scaleb(-places), context=MONEY_CONTEXT))
 
 
 def _attach(app: FastAPI, database: Database, signer: Signer | None, settings: Settings) -> None:

@@ -6,11 +6,13 @@ quarantined where it was found; see ``Quarantined``, 423)."""
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
@@ -76,10 +78,54 @@ def status_for(exc: MarketcraftError) -> int:
     return 400
 
 
+def _json_safe(value: Any) -> Any:
+    """``value`` with everything JSON cannot carry as is (NaN and infinite floats, Decimals,
+    integers too long to print, exceptions, bytes...) replaced by text."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        try:
+            str(value)
+        except ValueError:  # more digits than Python prints (sys.get_int_max_str_digits())
+            return "an integer too long to show"
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return str(value)
+
+
+def validation_detail(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """FastAPI's 422 body items (``loc`` names the field, ``msg`` says why, ``type``), with the
+    refused ``input`` and the ``ctx`` made JSON-safe: FastAPI's own handler cannot send a NaN,
+    an infinity or a Decimal there, and answers 500 instead."""
+    detail = []
+    for error in exc.errors():
+        item: dict[str, Any] = {
+            "type": str(error["type"]),
+            "loc": [p if isinstance(p, int) else str(p) for p in error["loc"]],
+            "msg": str(error["msg"]),
+        }
+        if "input" in error:
+            item["input"] = _json_safe(error["input"])
+        if isinstance(error.get("ctx"), dict):
+            item["ctx"] = _json_safe(error["ctx"])
+        detail.append(item)
+    return detail
+
+
 def install_error_handlers(app: FastAPI, routes: Iterable[APIRoute] = ()) -> None:
-    """Typed errors, unexpected errors, and 405s whose ``Allow`` lists every method the path
-    supports (Starlette lists only the first matching route's)."""
+    """Typed errors, request validation errors (422, always serialisable), unexpected errors,
+    and 405s whose ``Allow`` lists every method the path supports (Starlette lists only the
+    first matching route's)."""
     api_routes = list(routes)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": validation_detail(exc)}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

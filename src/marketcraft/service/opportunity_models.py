@@ -1,18 +1,19 @@
 """Request and response bodies of the opportunity-markets API.
 
 Money and prices travel as decimal strings (numbers are accepted on input); they are never
-floats on the way in or out.
+floats on the way in or out. Every number on the way in is read through one of the bounded
+types of :mod:`marketcraft.number_types` (the pages read their forms through the same ones).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field
 
+from marketcraft.number_types import Amount, Fraction, Positive, Probability, Shown
 from marketcraft.opportunity.amms import AmmKind
 from marketcraft.opportunity.commands import Outcome
 from marketcraft.opportunity.terms import (
@@ -24,16 +25,6 @@ from marketcraft.opportunity.terms import (
     Token,
 )
 
-Amount = Annotated[
-    Decimal,
-    Field(allow_inf_nan=False, max_digits=30),
-    PlainSerializer(lambda v: format(v, "f"), return_type=str, when_used="json"),
-]
-Price = Annotated[
-    Decimal,
-    Field(gt=0, lt=1, allow_inf_nan=False, max_digits=20),
-    PlainSerializer(lambda v: format(v, "f"), return_type=str, when_used="json"),
-]
 Id = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")]
 
 
@@ -46,12 +37,12 @@ TERMS_DEFAULTS: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(
 
 
 class TermsIn(Strict):
-    market_budget: Amount
-    pa: Price = TERMS_DEFAULTS["pa"]
-    pb: Price = TERMS_DEFAULTS["pb"]
+    market_budget: Positive
+    pa: Probability = TERMS_DEFAULTS["pa"]
+    pb: Probability = TERMS_DEFAULTS["pb"]
     amm: AmmKind = TERMS_DEFAULTS["amm"]
     window_seconds: int = Field(TERMS_DEFAULTS["window_seconds"], gt=0, le=10 * 366 * 86400)
-    fee_rate: Amount = TERMS_DEFAULTS["fee_rate"]
+    fee_rate: Fraction = TERMS_DEFAULTS["fee_rate"]
     fee_policy: FeePolicy = TERMS_DEFAULTS["fee_policy"]
     reveal_policy: RevealPolicy = TERMS_DEFAULTS["reveal_policy"]
     collateral: CollateralMode = TERMS_DEFAULTS["collateral"]
@@ -68,11 +59,30 @@ class ProgramIn(Strict):
     terms: TermsIn
 
 
+class TermsOut(BaseModel):
+    """A program's terms as they were fixed: read back as stored, never judged again by the
+    bounds on what may be sent today (a program opened before a bound still reads)."""
+
+    market_budget: Shown
+    pa: Shown
+    pb: Shown
+    amm: AmmKind
+    window_seconds: int
+    fee_rate: Shown
+    fee_policy: FeePolicy
+    reveal_policy: RevealPolicy
+    collateral: CollateralMode
+    first_n: int
+    reveal_threshold: Shown
+    creation_bond: Shown
+    approval_required: bool
+
+
 class ProgramOut(BaseModel):
     program_id: str
     title: str
     sponsor: str
-    terms: TermsIn
+    terms: TermsOut
     settled: bool
 
 
@@ -93,23 +103,23 @@ class MarketOut(BaseModel):
 
 
 class SponsorMarketOut(MarketOut):
-    price: Amount
-    volume: Amount
+    price: Shown
+    volume: Shown
     traders: int
-    yes_outstanding: Amount
+    yes_outstanding: Shown
 
 
 class CashIn(Strict):
-    amount: Amount
+    amount: Positive
 
 
 class OrderIn(Strict):
     market_id: Id
     side: Side
     token: Token = Token.YES
-    max_spend: Amount | None = None
-    max_shares: Amount | None = None
-    limit_price: Price | None = None
+    max_spend: Positive | None = None
+    max_shares: Positive | None = None
+    limit_price: Probability | None = None
 
 
 class ReceiptOut(BaseModel):
@@ -131,9 +141,9 @@ class ReceiptOut(BaseModel):
 
 
 class FillOut(BaseModel):
-    shares: Amount
-    cash: Amount
-    fee: Amount
+    shares: Shown
+    cash: Shown
+    fee: Shown
     clipped: bool
 
 
@@ -142,13 +152,13 @@ class OrderOut(BaseModel):
     market_id: str
     side: Side
     token: Token
-    escrow: Amount
+    escrow: Shown
     revealed: bool
     fill: FillOut | None
 
 
 class BalanceOut(BaseModel):
-    available: Amount
+    available: Shown
 
 
 class ResolveIn(Strict):

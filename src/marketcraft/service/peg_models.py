@@ -1,5 +1,6 @@
 """Request and response bodies of the pegged-token API. Amounts travel as decimal strings
-(numbers are accepted on input); prices (the feed, SPOT) are COL per PEG."""
+(numbers are accepted on input); prices (the feed, SPOT) are COL per PEG. Every number on the
+way in is read through one of the bounded types of :mod:`marketcraft.number_types`."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, PlainSerializer
 
+from marketcraft.number_types import Amount, Fraction, Positive, Shown
 from marketcraft.peg.terms import PegTerms
-from marketcraft.service.opportunity_models import Amount, Strict
+from marketcraft.service.opportunity_models import Strict
 
 __all__ = [
     "Amount",
@@ -26,15 +28,8 @@ __all__ = [
     "UnavailableMarketOut",
 ]
 
-Positive = Annotated[
-    Decimal,
-    Field(gt=0, allow_inf_nan=False, max_digits=30),
-    PlainSerializer(lambda v: format(v, "f"), return_type=str, when_used="json"),
-]
 #: computed values (SPOT, ratios: up to 40 digits) on the way out
-Value = Annotated[
-    Decimal, PlainSerializer(lambda v: format(v, "f"), return_type=str, when_used="json")
-]
+Value = Shown
 Maybe = Annotated[
     Decimal | None,
     PlainSerializer(lambda v: None if v is None else format(v, "f"), when_used="json"),
@@ -49,16 +44,16 @@ class MarketIn(Strict):
     deposit: Positive = Field(description="COL; split by the ratio into connector and excess.")
     feed: Positive = Field(description="The opening price, COL per PEG.")
     ratio: Positive = _D["ratio"]
-    fee_rate: Amount = _D["fee_rate"]
+    fee_rate: Fraction = _D["fee_rate"]
     fee_slope: Amount = _D["fee_slope"]
-    max_fee: Amount = _D["max_fee"]
-    band: Amount = _D["band"]
+    max_fee: Fraction = _D["max_fee"]
+    band: Fraction = _D["band"]
     delay_seconds: int = Field(_D["delay_seconds"], ge=0, le=10**9)
     correction_seconds: int = Field(_D["correction_seconds"], ge=0, le=10**9)
     feed_window_seconds: int = Field(_D["feed_window_seconds"], ge=1, le=10**9)
-    swan_enter: Amount = _D["swan_enter"]
-    swan_exit: Amount = _D["swan_exit"]
-    recovery_discount: Amount = _D["recovery_discount"]
+    swan_enter: Fraction = _D["swan_enter"]
+    swan_exit: Fraction = _D["swan_exit"]
+    recovery_discount: Fraction = _D["recovery_discount"]
 
     def terms(self) -> PegTerms:
         fields = {f.name for f in dataclasses.fields(PegTerms)}

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from marketcraft.kernel.limits import MAX_DEAL_PATHS
 from marketcraft.service.deal_jobs import DEFAULT_MAX_ACTIVE, DEFAULT_MAX_PATHS
 
 __all__ = ["Settings"]
@@ -50,7 +51,7 @@ class Settings(BaseSettings):
     #: deal analyses one analyst may have queued or running at once; one more is refused (429)
     deal_jobs_per_analyst: int = Field(default=DEFAULT_MAX_ACTIVE, ge=1, le=1_000)
     #: the most Monte Carlo paths one deal analysis may run; more is refused (400, ``paths``)
-    deal_max_paths: int = Field(default=DEFAULT_MAX_PATHS, ge=1, le=1_000_000)
+    deal_max_paths: int = Field(default=DEFAULT_MAX_PATHS, ge=1, le=MAX_DEAL_PATHS)
     #: request rate limits (429 with Retry-After); off, no limit is counted at all
     rate_limit_enabled: bool = True
     #: per principal (a valid bearer token or session), over every route; limits are written

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping, Sequence
 
 from marketcraft.kernel.errors import ValidationError
+from marketcraft.number_types import FLOAT_TEXT
 
 __all__ = ["combinations", "parse_sweep"]
 
@@ -19,14 +21,17 @@ def parse_sweep(specs: Sequence[str], names: Mapping[str, str]) -> dict[str, lis
         field = names.get(name.strip())
         if not sep or field is None:
             raise ValidationError(
-                "bad_sweep", f"{spec!r}: write NAME=V1,V2,... with NAME one of {sorted(names)}"
+                "bad_sweep",
+                f"sweep {spec!r}: write NAME=V1,V2,... with NAME one of {sorted(names)}",
             )
-        try:
-            out[field] = [float(v) for v in values.split(",") if v.strip()]
-        except ValueError:
-            raise ValidationError("bad_sweep", f"{spec!r}: values must be numbers") from None
+        texts = [v.strip() for v in values.split(",") if v.strip()]
+        if not all(FLOAT_TEXT.fullmatch(v) for v in texts):  # not nan, inf or other scripts' digits
+            raise ValidationError("bad_sweep", f"sweep {spec!r}: values must be numbers")
+        out[field] = [float(v) for v in texts]
+        if not all(math.isfinite(v) for v in out[field]):  # 1e400 reads as inf
+            raise ValidationError("bad_sweep", f"sweep {spec!r}: values must be finite numbers")
         if not out[field]:
-            raise ValidationError("bad_sweep", f"{spec!r}: no values")
+            raise ValidationError("bad_sweep", f"sweep {spec!r}: no values")
     return out
 
 

@@ -9,9 +9,15 @@ from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, Field
 
 from marketcraft.service.auth import RoleGuard, issue_token
+from marketcraft.service.exact_json import ExactNumbersRoute
 from marketcraft.service.roles import Role
 
-router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(RoleGuard(Role.ADMIN))])
+router = APIRouter(
+    prefix="/admin",
+    tags=["admin"],
+    dependencies=[Depends(RoleGuard(Role.ADMIN))],
+    route_class=ExactNumbersRoute,
+)
 
 
 class UserIn(BaseModel):

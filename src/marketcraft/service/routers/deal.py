@@ -6,21 +6,26 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile, status
+from fastapi import APIRouter, Depends, File, Request, UploadFile, status
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
+from pydantic import ValidationError as PydanticValidationError
 
-from marketcraft.deal.cli import parse_step
+from marketcraft.deal.cli import STEP_PATTERN, parse_step
 from marketcraft.kernel.errors import MarketcraftError
+from marketcraft.kernel.limits import MAX_DEAL_PATHS, MAX_SEED
+from marketcraft.number_types import first_error
 from marketcraft.service.access import deal_file, deal_job
 from marketcraft.service.auth import RoleGuard
 from marketcraft.service.deal_jobs import FILES, MAX_TERMS, DealJobs, Job
+from marketcraft.service.exact_json import ExactNumbersRoute
 from marketcraft.service.page_security import multipart_token
 from marketcraft.service.roles import Role
+from marketcraft.service.routers.pages import NumberField
 from marketcraft.service.sessions import PageGuard, flash
 from marketcraft.store.principals import Principal
 
-router = APIRouter(tags=["deal desk"])
+router = APIRouter(tags=["deal desk"], route_class=ExactNumbersRoute)
 pages = APIRouter(include_in_schema=False)
 
 Analyst = Annotated[Principal, Depends(RoleGuard(Role.ANALYST))]
@@ -30,10 +35,14 @@ AnalystPage = Annotated[Principal, Depends(PageGuard(Role.ANALYST))]
 class JobIn(BaseModel):
     terms: str = Field(max_length=MAX_TERMS, description="The deal's terms file (TOML text).")
     paths: int | None = Field(
-        None, ge=1, description="Default: the terms'. At most the server's deal_max_paths."
-    )
-    step: str | None = Field(None, examples=["1h", "30m"], description="Default: the terms'.")
-    seed: int | None = Field(None, description="Default: the terms'.")
+        None, ge=1, le=MAX_DEAL_PATHS,
+        description="Default: the terms'. At most the server's deal_max_paths.",
+    )  # fmt: skip
+    step: str | None = Field(
+        None, pattern=STEP_PATTERN, max_length=20, examples=["1h", "30m"],
+        description="Default: the terms'.",
+    )  # fmt: skip
+    seed: int | None = Field(None, ge=0, le=MAX_SEED, description="Default: the terms'.")
 
 
 class JobOut(BaseModel):
@@ -111,16 +120,19 @@ async def analyst_submit(
     analyst: AnalystPage,
     _csrf: Annotated[None, Depends(multipart_token)],
     terms: Annotated[UploadFile, File()],
-    paths: Annotated[str, Form(max_length=10)] = "",
-    step: Annotated[str, Form(max_length=10)] = "",
+    paths: NumberField = "",
+    step: NumberField = "",
 ) -> RedirectResponse:
     text = (await terms.read(MAX_TERMS + 1)).decode("utf-8", errors="replace")
-    if paths.strip() and not paths.strip().isdigit():
-        return _home_saying(request, "paths must be a whole number")
+    try:  # the form is read as the API's body, so both accept and refuse the same values
+        body = JobIn.model_validate(
+            {"terms": text, "paths": paths.strip() or None, "step": step.strip() or None}
+        )
+    except PydanticValidationError as exc:
+        return _home_saying(request, f"{exc.errors()[0]['loc'][0]}: {first_error(exc)}")
     try:
-        count = int(paths) if paths.strip() else None
-        hours = parse_step(step) if step.strip() else None
-        job = _jobs(request).submit(analyst.name, text, count, hours, None)
+        hours = parse_step(body.step) if body.step else None
+        job = _jobs(request).submit(analyst.name, body.terms, body.paths, hours, None)
     except MarketcraftError as exc:
         return _home_saying(request, exc.reason)
     return RedirectResponse(f"/ui/analyst/jobs/{job.id}", status_code=303)

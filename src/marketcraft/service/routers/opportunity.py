@@ -18,6 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.kernel.messages import Command, to_plain
+from marketcraft.kernel.money import MONEY_CONTEXT
 from marketcraft.opportunity.commands import (
     ApproveMarket,
     Context,
@@ -42,6 +43,7 @@ from marketcraft.opportunity.visibility import scout_orders, sponsor_market_view
 from marketcraft.service import access
 from marketcraft.service.access import Granted
 from marketcraft.service.auth import RoleGuard
+from marketcraft.service.exact_json import ExactNumbersRoute
 from marketcraft.service.opportunity_models import (
     BalanceOut,
     CashIn,
@@ -57,12 +59,12 @@ from marketcraft.service.opportunity_models import (
     ReceiptOut,
     ResolveIn,
     SponsorMarketOut,
-    TermsIn,
+    TermsOut,
 )
 from marketcraft.service.roles import Role
 from marketcraft.store.principals import Principal
 
-router = APIRouter(prefix="/programs", tags=["opportunity markets"])
+router = APIRouter(prefix="/programs", tags=["opportunity markets"], route_class=ExactNumbersRoute)
 
 # Who may reach what is access's rule for each kind of resource; the routes only name it.
 Sponsor = Annotated[Principal, Depends(RoleGuard(Role.SPONSOR))]  # opens a program of its own
@@ -99,9 +101,11 @@ def _journal(request: Request, program_id: str) -> ProgramJournal:
 
 
 def _balance(journal: ProgramJournal, holder: str) -> BalanceOut:
-    """Available cash shown in the program's minor units (e.g. 475.00)."""
+    """Available cash shown in the program's minor units (e.g. 475.00), quantised in the money
+    context as the engine computed it (Python's default context holds only 28 digits)."""
     state = journal.state
-    return BalanceOut(available=state.available(holder).quantize(state.cash.zero().amount))
+    cents = state.cash.zero().amount
+    return BalanceOut(available=state.available(holder).quantize(cents, context=MONEY_CONTEXT))
 
 
 def _page(items: list[Any], offset: int, limit: int) -> dict[str, Any]:
@@ -117,8 +121,8 @@ def _program_out(journal: ProgramJournal) -> ProgramOut:
         program_id=state.program_id,
         title=state.title,
         sponsor=state.sponsor,
-        terms=TermsIn.model_validate(
-            {k: v for k, v in to_plain(terms).items() if k in TermsIn.model_fields}
+        terms=TermsOut.model_validate(
+            {k: v for k, v in to_plain(terms).items() if k in TermsOut.model_fields}
         ),
         settled=state.settled,
     )
@@ -359,7 +363,7 @@ def my_orders(
             market_id=v.market_id,
             side=v.side,
             token=v.token,
-            escrow=v.escrow.quantize(cents),
+            escrow=v.escrow.quantize(cents, context=MONEY_CONTEXT),
             revealed=v.revealed,
             fill=None
             if v.fill is None

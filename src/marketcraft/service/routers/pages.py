@@ -12,7 +12,7 @@ import io
 import json
 import secrets
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -24,7 +24,10 @@ from marketcraft.kernel.errors import (
     NotFound,
     ValidationError,
 )
+from marketcraft.kernel.limits import DECIMAL_TEXT_LENGTH
 from marketcraft.kernel.messages import Command
+from marketcraft.kernel.money import MONEY_CONTEXT
+from marketcraft.number_types import Positive, Probability, read
 from marketcraft.opportunity.commands import (
     Context,
     DepositCash,
@@ -56,6 +59,14 @@ ScoutPage = Annotated[Principal, Depends(access.SCOUT_PAGE)]
 AuditHome = Annotated[Principal, Depends(PageGuard(*access.AUDIT.roles))]
 AuditPage = Annotated[Granted, Depends(access.AUDIT.page)]
 TranscriptPage = Annotated[Granted, Depends(access.TRANSCRIPT.page)]
+#: a number typed into a form, read as the API reads it (through the API's type or body model);
+#: longer text is no number the API takes either (the framework answers 422 naming it). The
+#: ``x-number`` mark lets the tests find every such field.
+NUMBER_MARK = {"x-number": True}
+NumberField = Annotated[str, Form(max_length=DECIMAL_TEXT_LENGTH, json_schema_extra=NUMBER_MARK)]
+MaybeNumberField = Annotated[
+    str | None, Form(max_length=DECIMAL_TEXT_LENGTH, json_schema_extra=NUMBER_MARK)
+]
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -144,7 +155,7 @@ def scout_program(program_id: str, request: Request, scout: ScoutPage) -> HTMLRe
         who=scout,
         state=state,
         orders=orders,
-        available=state.available(scout.name).quantize(cents),
+        available=state.available(scout.name).quantize(cents, context=MONEY_CONTEXT),
         key=secrets.token_hex(12),
         positions=_positions(state, scout.name),
     )
@@ -193,30 +204,33 @@ def scout_close_order(
     request: Request,
     scout: ScoutPage,
     market_id: Annotated[str, Form(max_length=100)],
-    trigger_price: Annotated[str, Form(max_length=20)],
-    max_shares: Annotated[str, Form(max_length=30)],
+    trigger_price: NumberField,
+    max_shares: NumberField,
     outcome: Annotated[str, Form(max_length=10)] = "yes",
 ) -> RedirectResponse:
     back = f"/ui/scout/programs/{program_id}"
     try:
         command = PlaceCloseOrder(
-            "c-" + secrets.token_hex(10), market_id, Token(outcome), Decimal(trigger_price),
-            Decimal(max_shares), secrets.token_bytes(32),
+            "c-" + secrets.token_hex(10), market_id, Token(outcome),
+            read(Probability, trigger_price, "trigger price"),
+            read(Positive, max_shares, "max shares"), secrets.token_bytes(32),
         )  # fmt: skip
-    except (InvalidOperation, ValueError):
+    except MarketcraftError as exc:  # a number the API would refuse too
+        return back_to(request, back, exc.reason)
+    except ValueError:  # not yes or no
         return back_to(request, back, "check the close order")
     return attempt(request, program_id, command, scout.name, back)
 
 
 @router.post("/ui/scout/programs/{program_id}/deposit")
 def scout_deposit(
-    program_id: str, request: Request, scout: ScoutPage, amount: Annotated[str, Form(max_length=30)]
+    program_id: str, request: Request, scout: ScoutPage, amount: NumberField
 ) -> RedirectResponse:
     back = f"/ui/scout/programs/{program_id}"
     try:
-        command = DepositCash(Decimal(amount))
-    except InvalidOperation:
-        return back_to(request, back, "not an amount")
+        command = DepositCash(read(Positive, amount, "amount"))
+    except MarketcraftError as exc:
+        return back_to(request, back, exc.reason)
     return attempt(request, program_id, command, scout.name, back)
 
 
@@ -226,23 +240,26 @@ def scout_order(
     request: Request,
     scout: ScoutPage,
     market_id: Annotated[str, Form(max_length=100)],
-    max_spend: Annotated[str, Form(max_length=30)],
+    max_spend: NumberField,
     key: Annotated[str, Form(max_length=100)],
     side: Annotated[str, Form(max_length=10)] = "buy",
     outcome: Annotated[str, Form(max_length=10)] = "yes",
-    limit_price: Annotated[str, Form(max_length=20)] = "",
+    limit_price: NumberField = "",
 ) -> RedirectResponse:
     back = f"/ui/scout/programs/{program_id}"
     order_id = "o-" + hashlib.sha256(f"{scout.name}\0{key}".encode()).hexdigest()[:24]
     try:
-        amount = Decimal(max_spend)
+        amount = read(Positive, max_spend, "max spend")
         command = PlaceOrder(
             order_id, market_id, Side(side), secrets.token_bytes(32),
             max_spend=amount if side == "buy" else None,
             max_shares=amount if side == "sell" else None,
-            limit_price=Decimal(limit_price) if limit_price else None, token=Token(outcome),
+            limit_price=read(Probability, limit_price, "limit price") if limit_price else None,
+            token=Token(outcome),
         )  # fmt: skip
-    except (InvalidOperation, ValueError):
+    except MarketcraftError as exc:  # a number the API would refuse too
+        return back_to(request, back, exc.reason)
+    except ValueError:  # not buy or sell, yes or no
         return back_to(request, back, "check the order")
     try:
         programs_of(request).handle(program_id, command, Context(scout.name, now_of(request)))

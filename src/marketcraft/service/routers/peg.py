@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from marketcraft.kernel.errors import Quarantined
 from marketcraft.kernel.messages import Command
-from marketcraft.kernel.money import quantize_down
+from marketcraft.kernel.money import MONEY_CONTEXT, quantize_down
 from marketcraft.peg.commands import (
     BuyMms,
     BuyPeg,
@@ -27,6 +27,7 @@ from marketcraft.peg.events import MmsBought, MmsSold, PegBought, PegSold
 from marketcraft.peg.state import wallet
 from marketcraft.service.auth import RoleGuard
 from marketcraft.service.charts import line_chart
+from marketcraft.service.exact_json import ExactNumbersRoute
 from marketcraft.service.peg_markets import PegMarkets
 from marketcraft.service.peg_models import (
     BalanceOut,
@@ -42,7 +43,7 @@ from marketcraft.service.peg_models import (
 from marketcraft.service.roles import Role
 from marketcraft.store.principals import Principal
 
-router = APIRouter(tags=["pegged token"])
+router = APIRouter(tags=["pegged token"], route_class=ExactNumbersRoute)
 
 Trader = Annotated[Principal, Depends(RoleGuard(Role.TRADER))]
 Admin = Annotated[Principal, Depends(RoleGuard(Role.ADMIN))]
@@ -201,7 +202,7 @@ def _fmt(value: Decimal | None, places: int) -> str:
     """A Decimal to ``places`` decimals for a page (never through float); — when absent."""
     if value is None:
         return "—"
-    return f"{value.quantize(Decimal(1).scaleb(-places)):,}"
+    return f"{value.quantize(Decimal(1).scaleb(-places), context=MONEY_CONTEXT):,}"
 
 
 @router.get("/ui/peg", response_class=HTMLResponse, include_in_schema=False)

@@ -11,11 +11,12 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, status
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from marketcraft.kernel.errors import NotFound, ValidationError
-from marketcraft.repo.poseidon import FIELD
-from marketcraft.repo.schedule import Side
+from marketcraft.repo.circuit import MAX_K
+from marketcraft.repo.poseidon import FIELD_DIGITS, FIELD_TEXT_PATTERN, field_element
+from marketcraft.repo.schedule import LIMIT, Side
 from marketcraft.service.access import (
     REPO_AUDIT,
     REPO_DEALER,
@@ -25,11 +26,12 @@ from marketcraft.service.access import (
     repo_session,
 )
 from marketcraft.service.auth import RoleGuard
+from marketcraft.service.exact_json import ExactNumbersRoute
 from marketcraft.service.repo_sessions import RepoSessions, Session
 from marketcraft.service.roles import Role
 from marketcraft.store.principals import Principal
 
-router = APIRouter(tags=["sealed repo trades"])
+router = APIRouter(tags=["sealed repo trades"], route_class=ExactNumbersRoute)
 
 Admin = Annotated[Principal, Depends(RoleGuard(Role.ADMIN))]
 Reader = Annotated[Principal, Depends(REPO_READER)]
@@ -38,17 +40,29 @@ Dealt = Annotated[SessionGranted, Depends(REPO_DEALER)]
 Audited = Annotated[SessionGranted, Depends(REPO_AUDIT)]
 
 
+#: a grid volume: a whole number the circuit's 31-bit range checks hold
+Volume = Annotated[int, Field(ge=0, lt=LIMIT)]
+
+
 class SessionIn(BaseModel):
     name: str = Field(examples=["week-47"])
-    volumes: list[int] = Field(description="The common volume grid, from 0, increasing.")
-    deadline: datetime = Field(description="Commitments close (and openings open) here.")
+    volumes: list[Volume] = Field(
+        min_length=2, max_length=MAX_K, description="The common volume grid, from 0, increasing."
+    )
+    deadline: AwareDatetime = Field(
+        description="Commitments close (and openings open) here; with its time zone."
+    )
     mm_dealer: str = Field(description="The user who reports for the money-market side.")
     rm_dealer: str = Field(description="The user who reports for the repo-borrower side.")
     setup: str | None = Field(None, description="Setup id; default: the newest for the grid.")
 
 
 class CommitmentIn(BaseModel):
-    commitment: str = Field(description="Poseidon(schedule || hurdle || salt), decimal.")
+    commitment: str = Field(
+        pattern=FIELD_TEXT_PATTERN,
+        max_length=FIELD_DIGITS,
+        description="Poseidon(schedule || hurdle || salt): a field element, in decimal.",
+    )
 
 
 class OpeningIn(BaseModel):
@@ -152,10 +166,8 @@ def get_session(granted: Readable) -> SessionOut:
 )  # fmt: skip
 def post_commitment(name: str, body: CommitmentIn, request: Request, granted: Dealt) -> SessionOut:
     user = granted.principal
-    text = body.commitment
-    if not text.isdigit() or int(text) >= FIELD:
-        raise ValidationError("bad_commitment", "a commitment is a field element, decimal")
-    session = _sessions(request).commit(name, user.name, int(text), request.app.state.clock.now())
+    commitment = field_element(body.commitment, "commitment", "bad_commitment")
+    session = _sessions(request).commit(name, user.name, commitment, request.app.state.clock.now())
     return _out(session, user)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -15,6 +15,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from marketcraft.kernel.errors import MarketcraftError, NotFound
 from marketcraft.kernel.messages import Command
+from marketcraft.number_types import Amount, Probability, first_error, read
 from marketcraft.opportunity.amms import AmmKind
 from marketcraft.opportunity.commands import (
     ListMarket,
@@ -35,7 +36,15 @@ from marketcraft.service import access
 from marketcraft.service.access import Granted
 from marketcraft.service.charts import line_chart
 from marketcraft.service.opportunity_models import TERMS_DEFAULTS, TermsIn
-from marketcraft.service.routers.pages import attempt, back_to, now_of, programs_of, render
+from marketcraft.service.routers.pages import (
+    MaybeNumberField,
+    NumberField,
+    attempt,
+    back_to,
+    now_of,
+    programs_of,
+    render,
+)
 from marketcraft.service.sessions import PageGuard
 from marketcraft.store.principals import Principal
 
@@ -46,6 +55,8 @@ SponsorPage = Annotated[Principal, Depends(PageGuard(*access.SPONSOR.roles))]
 OwnProgram = Annotated[Granted, Depends(access.SPONSOR.page)]
 
 WINDOW_UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+#: the form's names of TermsIn's fields, where they differ (an error names what the sponsor saw)
+_FORM_NAMES = {"market_budget": "budget", "window_seconds": "window"}
 #: by default a market is flagged when its price has at least doubled from the band's floor
 ALERT_MULTIPLE = Decimal(2)
 
@@ -77,25 +88,26 @@ def sponsor_create(
     request: Request,
     sponsor: SponsorPage,
     title: Annotated[str, Form(max_length=200)],
-    deposit: Annotated[str, Form(max_length=30)],
-    budget: Annotated[str, Form(max_length=30)],
-    window: Annotated[str, Form(max_length=12)] = "14",
+    deposit: NumberField,
+    budget: NumberField,
+    window: NumberField = "14",
     window_unit: Annotated[str, Form(max_length=10)] = "days",
     approval_required: Annotated[str, Form(max_length=5)] = "",
     community_listing: Annotated[str, Form(max_length=5)] = "",
-    pa: Annotated[str | None, Form(max_length=10)] = None,
-    pb: Annotated[str | None, Form(max_length=10)] = None,
+    pa: MaybeNumberField = None,
+    pb: MaybeNumberField = None,
     amm: Annotated[str | None, Form(max_length=10)] = None,
-    fee_rate: Annotated[str | None, Form(max_length=10)] = None,
+    fee_rate: MaybeNumberField = None,
     fee_policy: Annotated[str | None, Form(max_length=20)] = None,
     reveal_policy: Annotated[str | None, Form(max_length=20)] = None,
-    reveal_threshold: Annotated[str | None, Form(max_length=30)] = None,
+    reveal_threshold: MaybeNumberField = None,
     collateral: Annotated[str | None, Form(max_length=20)] = None,
-    first_n: Annotated[str | None, Form(max_length=10)] = None,
-    creation_bond: Annotated[str | None, Form(max_length=30)] = None,
+    first_n: MaybeNumberField = None,
+    creation_bond: MaybeNumberField = None,
 ) -> RedirectResponse:
     """Open a program from the form. The terms pass through the API's schema (``TermsIn``),
-    so the page and the API read, check and default them the same way."""
+    the deposit and the window through the API's number types, so the page and the API read,
+    check and default them the same way."""
     given = {
         "pa": pa, "pb": pb, "amm": amm, "fee_rate": fee_rate, "fee_policy": fee_policy,
         "reveal_policy": reveal_policy, "reveal_threshold": reveal_threshold,
@@ -107,19 +119,22 @@ def sponsor_create(
             request, "/ui/sponsor", "the window's unit is seconds, minutes, hours or days"
         )
     try:
-        window_seconds = int(Decimal(window) * WINDOW_UNITS[window_unit])
+        window_seconds = int(read(Amount, window, "window") * WINDOW_UNITS[window_unit])
         terms_in = TermsIn.model_validate({
             **fields, "market_budget": budget, "window_seconds": window_seconds,
             "approval_required": approval_required == "on",
             "community_listing": community_listing == "on",
         })  # fmt: skip
         terms = ProgramTerms(**terms_in.model_dump())
-        command = OpenProgram("p-" + secrets.token_hex(8), title, Decimal(deposit), terms)
+        command = OpenProgram(
+            "p-" + secrets.token_hex(8), title, read(Amount, deposit, "deposit"), terms
+        )
     except PydanticValidationError as exc:
-        field = str(exc.errors()[0]["loc"][0]).replace("_", " ")
-        return back_to(request, "/ui/sponsor", f"check the {field}")
-    except (MarketcraftError, InvalidOperation, ValueError, OverflowError) as exc:
-        return back_to(request, "/ui/sponsor", getattr(exc, "reason", "check the numbers"))
+        field = _FORM_NAMES.get(str(exc.errors()[0]["loc"][0]), str(exc.errors()[0]["loc"][0]))
+        reason = f"check the {field.replace('_', ' ')}: {first_error(exc)}"
+        return back_to(request, "/ui/sponsor", reason)
+    except MarketcraftError as exc:
+        return back_to(request, "/ui/sponsor", exc.reason)
     opened = f"/ui/sponsor/programs/{command.program_id}"
     return attempt(request, command.program_id, command, sponsor.name, "/ui/sponsor",
                    "program opened", then=opened)  # fmt: skip
@@ -170,10 +185,10 @@ def sponsor_dashboard(request: Request, granted: OwnProgram, alert: str = "") ->
 def _alert_threshold(text: str, terms: ProgramTerms) -> Decimal:
     """The sponsor's alert price, if it is a price inside the band; else twice the floor."""
     try:
-        value = Decimal(text)
-    except InvalidOperation:
+        value = read(Probability, text, "alert")
+    except MarketcraftError:  # none given, or not a price: the default
         value = Decimal(0)
-    if value.is_finite() and terms.pa < value <= terms.pb:
+    if terms.pa < value <= terms.pb:
         return value
     return min(terms.pa * ALERT_MULTIPLE, terms.pb)
 

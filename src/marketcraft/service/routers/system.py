@@ -10,9 +10,10 @@ from pydantic import BaseModel
 
 from marketcraft.__about__ import __version__
 from marketcraft.service.auth import ANY_ROLE
+from marketcraft.service.exact_json import ExactNumbersRoute
 from marketcraft.store.principals import Principal
 
-router = APIRouter()
+router = APIRouter(route_class=ExactNumbersRoute)
 
 
 class Health(BaseModel):

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from marketcraft.kernel.errors import ValidationError
+from marketcraft.kernel.limits import MAX_SCENARIO_DAYS, MAX_SCENARIO_RUNS, MAX_SEED
 from marketcraft.tables import build_table, read_toml
 
 __all__ = [
@@ -176,9 +177,12 @@ def validate(s: Scenario) -> Scenario:
         if not ok:
             raise ValidationError("bad_scenario", f"{s.name}: {message}")
 
-    need(s.days > 0 and s.steps >= 1, "days must be > 0")
+    # days first: steps is computed from it (an infinite day count has no step count)
+    need(0 < s.days <= MAX_SCENARIO_DAYS, f"days must be > 0 and at most {MAX_SCENARIO_DAYS}")
     need(1 <= s.step_seconds <= 86_400, "step_seconds must be in 1..86400")
-    need(1 <= s.runs <= 1_000_000, "runs must be in 1..1,000,000")
+    need(s.steps >= 1, "days must hold at least one step")
+    need(1 <= s.runs <= MAX_SCENARIO_RUNS, f"runs must be in 1..{MAX_SCENARIO_RUNS:,}")
+    need(0 <= s.seed <= MAX_SEED, f"seed must be in 0..{MAX_SEED}")
     need(m.deposit > 0 and m.ratio >= 1, "need deposit > 0 and ratio >= 1")
     need(0 <= m.fee < 0.5 and m.fee <= m.max_fee < 0.5, "need 0 <= fee <= max_fee < 0.5")
     need(m.fee_slope >= 0 and 0 <= m.band < 1, "need fee_slope >= 0 and 0 <= band < 1")
