@@ -35,6 +35,8 @@ def _number(value: Any, what: str) -> int | float | Decimal:
     """A JSON number (not text, not a boolean, finite)."""
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise ValidationError("bad_report", f"{what}: {value!r} is not a number")
+    if isinstance(value, int):  # exact, however long (math.isfinite would overflow a float)
+        return value
     finite = value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
     if not finite:
         raise ValidationError("bad_report", f"{what}: {value!r} is not a finite number")
