@@ -17,18 +17,51 @@ import numpy as np
 
 from marketcraft.kernel.errors import ValidationError
 
-__all__ = ["build_table", "read_column", "read_toml"]
+__all__ = ["MAX_TOML_DEPTH", "build_table", "parse_toml", "read_column", "read_toml"]
 
 
 def read_toml(path: Path, code: str) -> dict[str, Any]:
-    """A TOML file's tables; ValidationError (``code``) naming the file if it cannot be read
-    or is not TOML."""
+    """A TOML file's tables; ValidationError (``code``) naming the file (by its name: a
+    message may reach a caller who must not learn the server's folders) if it cannot be read,
+    is not UTF-8 TOML, nests deeper than :data:`MAX_TOML_DEPTH` or holds an integer longer
+    than Python reads."""
     try:
-        return tomllib.loads(path.read_text())
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ValidationError(code, f"{path}: cannot read: {exc.strerror}") from None
+        raise ValidationError(code, f"{path.name}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ValidationError(code, f"{path.name}: not UTF-8 text") from None
+    return parse_toml(text, path.name, code)
+
+
+#: how deeply arrays and inline tables may nest in a TOML file: tomllib recurses once per level
+MAX_TOML_DEPTH = 32
+
+
+def parse_toml(text: str, name: str, code: str) -> dict[str, Any]:
+    """TOML text's tables; ValidationError (``code``, naming ``name``) as :func:`read_toml`."""
+    if _nesting(text) > MAX_TOML_DEPTH:
+        raise ValidationError(code, f"{name}: nested deeper than {MAX_TOML_DEPTH} levels")
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ValidationError(code, f"{path}: not valid TOML: {exc}") from None
+        raise ValidationError(code, f"{name}: not valid TOML: {exc}") from None
+    except ValueError:  # an integer with more digits than int() reads (sys.int_info)
+        raise ValidationError(code, f"{name}: a number is too long") from None
+
+
+def _nesting(text: str) -> int:
+    """An upper bound on how deeply TOML ``text`` nests arrays and inline tables: every opening
+    bracket or brace counts, whether in a string, a comment or a table header, so a real file
+    is never under-counted."""
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return deepest
 
 
 def read_column(path: Path, name: str, code: str) -> np.ndarray:
@@ -38,7 +71,7 @@ def read_column(path: Path, name: str, code: str) -> np.ndarray:
         with path.open(newline="") as f:
             rows = list(csv.DictReader(f))
     except OSError as exc:
-        raise ValidationError(code, f"{path}: cannot read: {exc.strerror}") from None
+        raise ValidationError(code, f"{path.name}: cannot read: {exc.strerror}") from None
     if not rows or name not in rows[0]:
         raise ValidationError(code, f"{path}: needs a {name!r} column and a row")
     try:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from marketcraft.kernel.errors import NotFound, QuotaExceeded, ValidationError
+from marketcraft.tables import parse_toml
 
 __all__ = ["ACTIVE", "DEFAULT_MAX_ACTIVE", "DEFAULT_MAX_PATHS", "FILES", "DealJobs", "Job"]
 
@@ -67,6 +68,25 @@ def _read_json(path: Path) -> Any:
         return json.loads(path.read_text())
     except (OSError, ValueError):
         return None
+
+
+#: terms keys naming a file to read (relative to the terms file, or absolute)
+FILE_KEYS = (("market", "csv"), ("funding", "csv"))
+
+
+def _no_server_files(terms_text: str) -> None:
+    """Refuse terms that name a file: a job's terms come from an analyst, and the server must
+    never open a path (or tell whether one exists) on a caller's word. ValidationError naming
+    the key; also for terms that are not TOML."""
+    raw = parse_toml(terms_text, "terms", "bad_terms")
+    for table, key in FILE_KEYS:
+        section = raw.get(table)
+        if isinstance(section, dict) and section.get(key):
+            raise ValidationError(
+                "bad_terms",
+                f"{table}.{key}: the service reads no files named in terms; run a deal with "
+                "data files with `marketcraft deal analyze` on your own machine",
+            )
 
 
 def _remove(home: Path) -> None:
@@ -181,6 +201,7 @@ class DealJobs:
     ) -> Job:  # fmt: skip
         from marketcraft.deal.terms import load_terms
 
+        _no_server_files(terms_text)
         job_id = secrets.token_hex(8)
         home = self.root / job_id
         home.mkdir(parents=True)

@@ -80,8 +80,11 @@ def status_for(exc: MarketcraftError) -> int:
 
 def _json_safe(value: Any) -> Any:
     """``value`` with everything JSON cannot carry as is (NaN and infinite floats, Decimals,
-    integers too long to print, exceptions, bytes...) replaced by text."""
-    if value is None or isinstance(value, bool | str):
+    integers too long to print, exceptions, bytes...) replaced by text, and text UTF-8 cannot
+    carry (a lone surrogate) escaped."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
         try:
@@ -92,10 +95,10 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {_json_safe(str(k)): _json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_json_safe(v) for v in value]
-    return str(value)
+    return _json_safe(str(value))
 
 
 def validation_detail(exc: RequestValidationError) -> list[dict[str, Any]]:

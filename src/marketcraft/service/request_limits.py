@@ -4,7 +4,8 @@ A body is refused, whatever the route and whoever sends it, when:
 
 - it is larger than ``max_body_bytes`` (413, judged from ``Content-Length`` before a byte is
   read, and by counting for a body sent in chunks);
-- it claims to be JSON or a URL-encoded form and is not UTF-8 (400);
+- it claims to be JSON or a URL-encoded form and is not UTF-8, or is JSON whose strings escape
+  half of a UTF-16 surrogate pair, which no encoder downstream can carry (400);
 - it is JSON nested deeper than ``max_json_depth`` arrays and objects (400): a parser, Python's
   or another library's, never recurses deeper than that on our behalf;
 - it claims to be ``multipart/form-data`` without a boundary (400).
@@ -21,7 +22,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["RequestLimits", "json_nesting_exceeds"]
+__all__ = ["RequestLimits", "json_escapes_lone_surrogate", "json_nesting_exceeds"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -32,6 +33,19 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 _ESCAPED = re.compile(rb"\\.", re.DOTALL)
 _STRING = re.compile(rb'"[^"]*"')
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_ESCAPED_BACKSLASH = re.compile(rb"\\\\")
+_LONE_SURROGATE = re.compile(
+    rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
+def json_escapes_lone_surrogate(body: bytes) -> bool:
+    """True when a JSON text escapes half of a UTF-16 surrogate pair on its own (``"\\ud800"``):
+    it parses to a string that no UTF-8 encoder, database or response can carry."""
+    if b"\\u" not in body:
+        return False
+    return _LONE_SURROGATE.search(_ESCAPED_BACKSLASH.sub(b"", body)) is not None
 
 
 def json_nesting_exceeds(body: bytes, limit: int) -> bool:
@@ -116,6 +130,8 @@ class RequestLimits:
                 return "bad_encoding", "the body is not UTF-8"
         if _is_json(media) and json_nesting_exceeds(body, self.max_json_depth):
             return "too_deep", f"JSON nested deeper than {self.max_json_depth} levels"
+        if _is_json(media) and json_escapes_lone_surrogate(body):
+            return "bad_encoding", "a JSON string escapes half of a surrogate pair (\\ud800)"
         if media == "multipart/form-data" and "boundary=" not in params.replace(" ", ""):
             return "bad_multipart", "multipart/form-data without a boundary"
         return None

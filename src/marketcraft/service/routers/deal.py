@@ -123,7 +123,10 @@ async def analyst_submit(
     paths: NumberField = "",
     step: NumberField = "",
 ) -> RedirectResponse:
-    text = (await terms.read(MAX_TERMS + 1)).decode("utf-8", errors="replace")
+    try:
+        text = (await terms.read(MAX_TERMS + 1)).decode("utf-8")
+    except UnicodeDecodeError:
+        return _home_saying(request, "terms: the file is not UTF-8 text")
     try:  # the form is read as the API's body, so both accept and refuse the same values
         body = JobIn.model_validate(
             {"terms": text, "paths": paths.strip() or None, "step": step.strip() or None}
