@@ -103,6 +103,10 @@ def serve(
         port=port or settings.port,
         workers=workers,
         log_level=settings.log_level,
+        # uvicorn believes forwarded headers from 127.0.0.1 by default: any local caller could
+        # then claim any address; only a configured proxy is believed
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
     )
 
 

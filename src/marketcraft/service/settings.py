@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024, le=1 << 30)
     #: how deeply arrays and objects may nest in a JSON body (400 deeper, before it is parsed)
     max_json_depth: int = Field(default=32, ge=2, le=256)
+    #: the addresses of a TLS proxy in front (comma-separated, or "*"), whose X-Forwarded-For
+    #: and X-Forwarded-Proto `marketcraft serve` believes; empty: none, so no caller can pose as
+    #: another address (rate limits count by address) or as https
+    forwarded_allow_ips: str = Field(default="", max_length=1000)
     #: log level for the server (critical, error, warning, info, debug)
     log_level: str = "info"
     #: how long a sign-in to the pages lasts, in seconds, however busy the session is
