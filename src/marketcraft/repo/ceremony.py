@@ -258,7 +258,9 @@ def load_setup(where: str | Path, cache: Path | None = None) -> Setup:
     folder = Path(where)
     if not (folder / "setup.json").exists():
         setups = (cache or cache_root()) / "repo" / "setups"
-        matches = [p for p in setups.glob(f"{where}*") if (p / "setup.json").exists()]
+        prefix = str(where)  # a prefix of a folder's name, never a pattern or a path
+        folders = setups.iterdir() if setups.is_dir() else iter(())
+        matches = [p for p in folders if p.name.startswith(prefix) and (p / "setup.json").exists()]
         if len(matches) != 1:
             raise ValidationError(
                 "no_setup",

@@ -54,7 +54,11 @@ class SessionIn(BaseModel):
     )
     mm_dealer: str = Field(description="The user who reports for the money-market side.")
     rm_dealer: str = Field(description="The user who reports for the repo-borrower side.")
-    setup: str | None = Field(None, description="Setup id; default: the newest for the grid.")
+    setup: str | None = Field(
+        None, pattern=r"^[0-9a-f]{8,64}$",
+        description="Setup id (its verification key's SHA-256 in hex, or a unique prefix of 8 "
+        "or more digits); default: the newest for the grid.",
+    )  # fmt: skip
 
 
 class CommitmentIn(BaseModel):

@@ -1,0 +1,29 @@
+"""A repo session names its proof setup by id only: never a path or a pattern on the server."""
+
+import pytest
+
+from marketcraft.service.auth import issue_token
+from marketcraft.service.roles import Role
+from tests.e2e.conftest import NOW, bearer
+
+SESSION = {
+    "name": "s1", "volumes": [0, 1, 2, 3], "deadline": "2030-01-01T00:00:00Z",
+    "mm_dealer": "user-dealer", "rm_dealer": "user-dealer",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("setup", ["/etc/passwd", "**", "../../../**/zz", "*", "ABCDEF12", "a" * 7])
+def test_a_setup_that_is_not_an_id_is_refused_naming_it(client, tokens, setup):
+    r = client.post(
+        "/repo/sessions", headers=bearer(tokens[Role.ADMIN]), json={**SESSION, "setup": setup}
+    )
+    assert r.status_code == 422, r.text
+    assert [d["loc"] for d in r.json()["detail"]] == [["body", "setup"]]
+
+
+def test_an_unknown_setup_id_is_a_clear_400(client, tokens, database, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    issue_token(database.principals, "user-dealer-2", Role.DEALER, NOW)
+    body = {**SESSION, "rm_dealer": "user-dealer-2", "setup": "ab" * 8}
+    r = client.post("/repo/sessions", headers=bearer(tokens[Role.ADMIN]), json=body)
+    assert r.status_code == 400 and r.json()["error"] == "no_setup", r.text
