@@ -72,6 +72,15 @@ def test_analyze_refuses_bad_input_clearly(tmp_path):
     assert result.exit_code == 2 and "cannot read" in result.output
 
 
+def test_a_step_that_cannot_be_simulated_is_refused(tmp_path):
+    for step in ("7h", "5h", "25h"):
+        result = analyze(str(short_terms(tmp_path)), "--step", step, "--out", str(tmp_path / "o"))
+        assert result.exit_code == 2, result.output
+        refusal = f"--step: {step[:-1]}h cannot be simulated: the step must divide a day"
+        assert refusal in result.output
+    assert not (tmp_path / "o").exists()
+
+
 def test_a_dask_cluster_gives_the_same_numbers(tmp_path):
     terms = short_terms(tmp_path, 3)
     local = analyze(str(terms), "--paths", "30", "--out", str(tmp_path / "a"), "--json")

@@ -54,7 +54,7 @@ tokens = 1_000_000
         ("[hedge]\nkeep_inventory = 600_000", "must fit in the loan"),
         ("[[venues]]\nname = 'A'\ndepth = 1\nclip = 0", "clip must be in (0, 1]"),
         ("[desk]\nmargin = 0", "margin in (0, 1]"),
-        ("[simulation]\npaths = 0", "paths >= 1"),
+        ("[simulation]\npaths = 0", "simulation.paths must be >= 1"),
     ],
 )
 def test_mistakes_are_named(tmp_path, extra, reason):

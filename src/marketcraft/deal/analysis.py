@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from marketcraft.deal.book import BUCKETS
-from marketcraft.deal.strategy import SERIES, ChunkResult, Clock, simulate
+from marketcraft.deal.clock import Clock
+from marketcraft.deal.strategy import SERIES, ChunkResult, simulate
 from marketcraft.deal.terms import Terms, validate
 from marketcraft.deal.valuation import OptionValues, option_values
 from marketcraft.sim.dispatch import Progress, run_jobs
@@ -119,7 +120,7 @@ def analyze_grid(
     step_hours = step_hours or sim.step_hours
     seed = sim.seed if seed is None else seed
     points = [(params, with_params(terms, params, base)) for params in combinations(sweep)]
-    clock = Clock.of(terms, step_hours)
+    clock = Clock.span(terms.loan.tenor_days, step_hours)
     sizes = [min(CHUNK, paths - start) for start in range(0, paths, CHUNK)]
     jobs = [
         (point, n, seed, i, step_hours, str(base))
@@ -146,7 +147,7 @@ def _gather(  # noqa: PLR0917
     seed: int,
     base: Path,
 ) -> Analysis:
-    clock = Clock.of(terms, step_hours)
+    clock = Clock.span(terms.loan.tenor_days, step_hours)
     metrics = {k: np.concatenate([o.metrics[k] for o in outputs]) for k in outputs[0].metrics}
     series = {k: np.concatenate([o.series[k] for o in outputs], axis=1) for k in SERIES}
     attribution = sum(o.buckets_sum for o in outputs) / paths

@@ -24,14 +24,15 @@ _STEP = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(h|m|min)?\s*$")
 
 
 def parse_step(text: str) -> float:
-    """``1h``, ``30m``, ``0.5h`` or a bare number of hours -> hours."""
+    """``1h``, ``30m``, ``0.5h`` or a bare number of hours -> hours; ValidationError unless
+    it divides a day (see :mod:`marketcraft.deal.clock`)."""
+    from marketcraft.deal.clock import step_seconds
+
     found = _STEP.match(text)
     if not found:
         raise ValidationError("bad_step", f"{text!r}: write the step as 1h, 30m or 0.25h")
     hours = float(found.group(1)) / (60.0 if found.group(2) in ("m", "min") else 1.0)
-    if not 0 < hours <= 24:
-        raise ValidationError("bad_step", f"{text!r}: the step must be more than 0 and at most 24h")
-    return hours
+    return step_seconds(hours, "--step") / 3_600.0
 
 
 def _fail(exc: Exception) -> typer.Exit:

@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from marketcraft.deal.book import BUCKETS, Book
-from marketcraft.deal.funding import INTERVAL_DAYS, funding_rates
+from marketcraft.deal.clock import FUNDING_SECONDS, Clock
+from marketcraft.deal.funding import funding_rates
 from marketcraft.deal.loan import loan_gamma, loan_value
 from marketcraft.deal.options import OptionBook
 from marketcraft.deal.pool import pool_gamma
@@ -29,42 +30,11 @@ from marketcraft.deal.terms import Terms
 from marketcraft.deal.venues import Venues
 from marketcraft.sim.returns import BLOCK, Bootstrap, JumpDiffusion, Returns, read_prices
 
-__all__ = ["BUCKETS", "SERIES", "ChunkResult", "Clock", "simulate"]
+__all__ = ["BUCKETS", "SERIES", "ChunkResult", "simulate"]
 
 #: daily series kept per path: price, NAV less capital, both deltas, perps, net gamma, tokens
 #: sold into the market since the start (net of buybacks)
 SERIES = ("price", "pnl", "delta_inventory", "delta_economic", "perp", "gamma", "sold")
-
-
-@dataclass(frozen=True)
-class Clock:
-    """The step grid of a deal: ``steps`` of ``step_hours`` to maturity."""
-
-    step_hours: float
-    steps: int
-    per_day: int
-
-    @staticmethod
-    def span(days: float, step_hours: float) -> Clock:
-        steps = max(1, round(days * 24.0 / step_hours))
-        return Clock(step_hours, steps, max(1, round(24.0 / step_hours)))
-
-    @staticmethod
-    def of(terms: Terms, step_hours: float) -> Clock:
-        return Clock.span(terms.loan.tenor_days, step_hours)
-
-    @property
-    def dt(self) -> float:
-        return self.step_hours / (365.0 * 24.0)
-
-    @property
-    def years(self) -> float:
-        return self.steps * self.dt
-
-    def records(self) -> np.ndarray:
-        """The steps kept in the daily series (0, every day, and the last)."""
-        days = np.arange(0, self.steps, self.per_day)
-        return np.append(days, self.steps)
 
 
 @dataclass
@@ -101,17 +71,17 @@ def simulate(  # noqa: PLR0915 (the whole strategy, one step after another)
     """Simulate ``paths`` paths (chunk ``chunk`` of a run seeded with ``seed``); ``progress``
     hears the number of steps done about once a simulated day."""
     rng = np.random.default_rng([seed, chunk])
-    clock = Clock.of(terms, step_hours)
+    clock = Clock.span(terms.loan.tenor_days, step_hours)
     model, vol = price_model(terms, base, step_hours)
     p0 = terms.token.listing_price
     price = np.full(paths, p0)
     venues = Venues(terms.venues, step_hours)
     options = OptionBook(terms.calls, paths, p0, clock.per_day, terms.desk.exercise_buffer)
     book = Book(terms, paths, venues.depth)
-    intervals = int(clock.years * 365.0 / INTERVAL_DAYS) + 1
+    intervals = clock.marks(clock.steps, FUNDING_SECONDS)[1]
     funding = funding_rates(terms.funding, intervals, paths, rng, base)
-    funding_every = max(1, round(INTERVAL_DAYS * 24.0 / step_hours))
-    hedge_every = max(1, round(terms.hedge.interval_hours / step_hours))
+    # a hedge interval shorter than a step hedges every step
+    hedge_period = max(clock.seconds, round(terms.hedge.interval_hours * 3_600.0))
     cash_strike = terms.repayment.cash_strike if terms.repayment.mode == "cash" else 0.0
     loan = terms.loan
 
@@ -193,11 +163,13 @@ def simulate(  # noqa: PLR0915 (the whole strategy, one step after another)
         elif policy == "band":
             due = np.abs(hedged) > terms.hedge.band_tokens
         else:
-            due = np.full(paths, step % hedge_every == 0)
+            first, end = clock.marks(step, hedge_period)
+            due = np.full(paths, end > first)
         if due.any():
             book.hedge_to(hedged, price, due)
-        if step % funding_every == 0:
-            book.fund(price, funding[step // funding_every - 1])
+        first, end = clock.marks(step, FUNDING_SECONDS)
+        if end > first:  # every 8-hour mark in this step pays its interval's rate
+            book.fund(price, funding[first:end].sum(axis=0))
         last = step == clock.steps
         now = options.due(step, price, last)
         if now.any():

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from marketcraft.deal.clock import step_seconds
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.tables import build_table, read_toml
 
@@ -42,6 +43,9 @@ class Token:
 
 @dataclass(frozen=True)
 class Loan:
+    """``tokens`` lent for ``tenor_days`` (a whole number of days), with ``interest`` per year
+    paid in tokens."""
+
     tokens: float
     tenor_days: float = 365.0
     interest: float = 0.0  # per year, paid in tokens
@@ -174,7 +178,8 @@ class Desk:
 
 @dataclass(frozen=True)
 class Simulation:
-    """Defaults for ``deal analyze`` (the command line overrides them)."""
+    """Defaults for ``deal analyze`` (the command line overrides them). ``step_hours`` must
+    divide a day (see :mod:`marketcraft.deal.clock`)."""
 
     paths: int = 2_000
     step_hours: float = 1.0
@@ -239,7 +244,8 @@ def validate(t: Terms, base: Path = Path()) -> Terms:
 
     need(t.token.supply > 0 and t.token.listing_price > 0, "token supply and price must be > 0")
     need(0 < t.loan.tokens <= t.token.supply, "loan.tokens must be in (0, supply]")
-    need(1 <= t.loan.tenor_days <= 3650, "loan.tenor_days must be 1..3650")
+    need(1 <= t.loan.tenor_days <= 3650 and float(t.loan.tenor_days).is_integer(),
+         "loan.tenor_days must be a whole number of days, 1..3650")  # fmt: skip
     need(t.loan.interest >= 0, "loan.interest must be >= 0")
     _choice(t.repayment.mode, ("tokens", "cash"), "repayment.mode")
     need(t.repayment.mode == "tokens" or t.repayment.cash_strike > 0,
@@ -292,6 +298,6 @@ def validate(t: Terms, base: Path = Path()) -> Terms:
     d = t.desk
     need(d.capital >= 0 and 0 < d.margin <= 1 and d.exercise_buffer >= 0,
          "desk: capital >= 0, margin in (0, 1], exercise_buffer >= 0")  # fmt: skip
-    sim = t.simulation
-    need(sim.paths >= 1 and 0 < sim.step_hours <= 24, "simulation: paths >= 1, step_hours 0..24")
+    need(t.simulation.paths >= 1, "simulation.paths must be >= 1")
+    step_seconds(t.simulation.step_hours, "simulation.step_hours")
     return t

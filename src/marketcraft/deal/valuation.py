@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
+from marketcraft.deal.clock import Clock
 from marketcraft.deal.greeks import black_scholes
 from marketcraft.deal.options import OptionBook
-from marketcraft.deal.strategy import Clock, price_model
+from marketcraft.deal.strategy import price_model
 from marketcraft.deal.terms import Terms, Tranche
 from marketcraft.sim.returns import BLOCK, JumpDiffusion
 
