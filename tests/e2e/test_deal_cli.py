@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 from distributed import LocalCluster
 from typer.testing import CliRunner
 
@@ -65,11 +66,50 @@ def test_analyze_refuses_bad_input_clearly(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[loan]\ntokens = -1\n")
     result = analyze(str(bad))
-    assert result.exit_code == 2 and "loan.tokens must be in (0, supply]" in result.output
+    assert result.exit_code == 2 and "loan.tokens must be in (0, 1e+18], not -1" in result.output
     result = analyze(str(short_terms(tmp_path)), "--step", "soon")
     assert result.exit_code == 2 and "write the step as 1h" in result.output
     result = analyze(str(tmp_path / "missing.toml"))
     assert result.exit_code == 2 and "cannot read" in result.output
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ("vol = 1.0", "vol = inf", "market.vol must be a finite number, not inf"),
+        ("vol = 1.0", "vol = 1.0\ndrift = nan", "market.drift must be a finite number, not nan"),
+        ("[market]", "[costs]\nhalf_spread = nan\n[market]", "costs.half_spread must be a finite"),
+        ("[market]", "[funding]\nrate = nan\n[market]", "funding.rate must be a finite number"),
+        ("vol = 1.0", "vol = 50", "market.vol, market.drift and the jumps"),
+        ("tenor_days = 365", "tenor_days = 1e400", "loan.tenor_days must be a finite number"),
+    ],
+)
+def test_terms_that_cannot_be_simulated_are_refused_naming_the_key(tmp_path, old, new, key):
+    path = tmp_path / "deal.toml"
+    path.write_text((EXAMPLES / "article.toml").read_text().replace(old, new))
+    result = analyze(str(path), "--paths", "4", "--out", str(tmp_path / "o"))
+    assert result.exit_code == 2, result.output
+    assert key in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_cex_only_deal_without_a_pool_runs(tmp_path):
+    path = short_terms(tmp_path, 4)
+    path.write_text(path.read_text().replace("value = 1_000_000", "value = 0"))
+    out = tmp_path / "o"
+    result = analyze(str(path), "--paths", "6", "--out", str(out), "--json")
+    assert result.exit_code == 0, result.output
+    s = json.loads(result.output)["summary"]
+    assert all(v is not None for v in s.values()), s
+    assert s["attr_lp_fees"] == 0 and s["attr_lp_divergence"] == 0 and s["lvr_mean"] == 0
+    assert (out / "report.html").exists()
+
+
+def test_a_bad_seed_or_paths_is_refused(tmp_path):
+    for option, value in (("--seed", "-1"), ("--paths", "100000000")):
+        result = analyze(str(short_terms(tmp_path)), option, value, "--out", str(tmp_path / "o"))
+        assert result.exit_code == 2, result.output
+        assert option[2:] in result.output
 
 
 def test_a_step_that_cannot_be_simulated_is_refused(tmp_path):
@@ -129,4 +169,4 @@ def test_a_sweep_runs_every_point_on_the_same_paths(tmp_path):
     refused = analyze(str(terms), "--sweep", "colour=1,2")
     assert refused.exit_code == 2 and "NAME one of" in refused.output
     refused = analyze(str(terms), "--sweep", "vol=-1")
-    assert refused.exit_code == 2 and "market vols must be >= 0" in refused.output
+    assert refused.exit_code == 2 and "market.vol must be in [0, 100], not -1" in refused.output

@@ -99,7 +99,9 @@ def test_another_analyst_sees_nothing_and_other_roles_are_refused(desk):
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
-        ({"terms": "[loan]\ntokens = 0\n"}, "loan.tokens must be in (0, supply]"),
+        ({"terms": "[loan]\ntokens = 0\n"}, "loan.tokens must be in (0, 1e+18], not 0"),
+        ({"terms": "[loan]\ntokens = 1\n[market]\nvol = nan\n"}, "market.vol must be a finite"),
+        ({"terms": "[loan]\ntokens = 1\n", "step": "7h"}, "7h cannot be simulated"),
         ({"terms": "[loan\n"}, "not valid TOML"),
         ({"terms": "[loan]\ntokens = 1\n", "step": "often"}, "write the step as 1h"),
         (
@@ -116,6 +118,9 @@ def test_bad_terms_are_refused_with_the_reason(desk, body, reason):
     too_many = client.post("/deal/jobs", json={"terms": short_terms(), "paths": 10**6},
                            headers=bearer(tokens["ana"]))  # fmt: skip
     assert too_many.status_code == 422  # the request schema: paths <= 50,000
+    negative = client.post("/deal/jobs", json={"terms": short_terms(), "seed": -1},
+                           headers=bearer(tokens["ana"]))  # fmt: skip
+    assert negative.status_code == 422  # as the command line refuses it
 
 
 def test_the_pages_upload_follow_and_show_the_report(desk):

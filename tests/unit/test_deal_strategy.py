@@ -66,7 +66,7 @@ def test_the_economic_preset_counts_the_loan_and_sells_nothing_by_default():
     calls = sum(
         c.tokens * black_scholes(1.0, c.strike, 5 / 365, t.market.vol).delta for c in t.calls
     )
-    assert np.allclose(r.series["perp"][0], -calls, rtol=1e-6)  # series are float32
+    assert np.allclose(r.series["perp"][0], -calls, rtol=1e-6)
     assert np.all(r.metrics["initial_sold"] == 0)
 
 
@@ -144,7 +144,7 @@ def test_a_bootstrap_replays_only_the_datas_own_returns(tmp_path):
 def test_adverse_selection_moves_the_mid_against_the_market_maker():
     t = short("article", days=6, vol=0.0)
     still = run(t, paths=40)
-    assert np.all(still.series["price"] == np.float32(1.0))  # no vol, no adverse: no move
+    assert np.all(still.series["price"] == 1.0)  # no vol, no adverse: no move
     venues = tuple(replace(v, adverse=0.5) for v in t.venues)
     moved = run(replace(t, venues=venues), paths=40)
     change = np.log(moved.series["price"][-2].astype(np.float64))

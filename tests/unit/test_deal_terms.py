@@ -50,11 +50,14 @@ tokens = 1_000_000
         ("[market]\nmodel = 'bootstrap'\ncsv = 'nope.csv'", "no file 'nope.csv'"),
         ("[funding]\nmodel = 'csv'\ncsv = 'rates.csv'", "no file 'rates.csv'"),
         ("[[calls]]\ntokens = 10\nstrike = 1\naverage_days = 1.5", "expected a whole number"),
-        ("[pool]\nvalue = 4_000_000", "the pool's token side must fit in the loan"),
-        ("[hedge]\nkeep_inventory = 600_000", "must fit in the loan"),
+        (
+            "[pool]\nvalue = 4_000_000",
+            "the pool's token side (pool.value x pool.share / 2 / token.listing_price) must fit",
+        ),
+        ("[hedge]\nkeep_inventory = 600_000", "hedge.keep_inventory + sell_for_quotes"),
         ("[[venues]]\nname = 'A'\ndepth = 1\nclip = 0", "clip must be in (0, 1]"),
-        ("[desk]\nmargin = 0", "margin in (0, 1]"),
-        ("[simulation]\npaths = 0", "simulation.paths must be >= 1"),
+        ("[desk]\nmargin = 0", "desk.margin must be in (0, 1], not 0"),
+        ("[simulation]\npaths = 0", "simulation.paths must be in [1, 1e+07], not 0"),
     ],
 )
 def test_mistakes_are_named(tmp_path, extra, reason):

@@ -7,7 +7,6 @@ workers ran them."""
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -17,10 +16,12 @@ from typing import Any
 import numpy as np
 
 from marketcraft.deal.book import BUCKETS
+from marketcraft.deal.bounds import MAX_PATHS
 from marketcraft.deal.clock import Clock
 from marketcraft.deal.strategy import SERIES, ChunkResult, simulate
 from marketcraft.deal.terms import Terms, validate
 from marketcraft.deal.valuation import OptionValues, option_values
+from marketcraft.kernel.errors import ValidationError
 from marketcraft.sim.dispatch import Progress, run_jobs
 from marketcraft.sim.sweeps import combinations
 
@@ -36,7 +37,7 @@ class Analysis:
     step_hours: float
     seed: int
     metrics: dict[str, np.ndarray]  # one value per path
-    series: dict[str, np.ndarray]  # (days, paths) float32
+    series: dict[str, np.ndarray]  # (days, paths)
     days: np.ndarray  # the day of each series row
     attribution: np.ndarray  # (days, buckets): mean cumulative bucket per path
     residual: float  # largest attribution gap on any path, relative to NAV
@@ -116,9 +117,13 @@ def analyze_grid(
     """One analysis per point of the full grid of ``sweep`` (keys as in :data:`SWEEPABLE`'s
     values), every point on the same seeds; all points' chunks share the workers."""
     sim = terms.simulation
-    paths = paths or sim.paths
+    paths = sim.paths if paths is None else paths
     step_hours = step_hours or sim.step_hours
     seed = sim.seed if seed is None else seed
+    if not 1 <= paths <= MAX_PATHS:
+        raise ValidationError("bad_paths", f"paths must be 1..{MAX_PATHS:,}, not {paths}")
+    if not 0 <= seed < 2**63:
+        raise ValidationError("bad_seed", f"seed must be a whole number 0..2^63-1, not {seed}")
     points = [(params, with_params(terms, params, base)) for params in combinations(sweep)]
     clock = Clock.span(terms.loan.tenor_days, step_hours)
     sizes = [min(CHUNK, paths - start) for start in range(0, paths, CHUNK)]
@@ -208,4 +213,4 @@ def summarize(a: Analysis) -> dict[str, float]:
         out[f"exercise_probability_{j}"] = m[f"exercised_{j}"].mean()
     for v, venue in enumerate(a.terms.venues):
         out[f"uptime_{venue.name}"] = m[f"uptime_{v}"].mean()
-    return {k: float(v) for k, v in out.items() if not (isinstance(v, float) and math.isnan(v))}
+    return {k: float(v) for k, v in out.items()}

@@ -51,6 +51,7 @@ class Book:
         self.tokens = np.full(paths, terms.pool.value / 2.0 / p0)
         self.stable = np.full(paths, terms.pool.value / 2.0)
         self.share = 0.0  # until the pool is funded
+        self.has_pool = terms.pool.value > 0  # a CEX-only deal has none
         self.options = np.zeros(paths)
         self.liability = np.zeros(paths)
         self.bucket = {name: np.zeros(paths) for name in BUCKETS}
@@ -134,6 +135,8 @@ class Book:
 
     def pool_step(self, pool: Pool, price: np.ndarray, dt: float, lvr_scale: float) -> None:
         """Arbitrage to ``price``, then the organic volume's fees (which keep the price)."""
+        if not self.has_pool:
+            return
         before = self.share * (self.tokens * price + self.stable)
         self.tokens, self.stable, fees = arbitrage(
             self.tokens, self.stable, price, pool.fee, pool.lp_fee

@@ -40,7 +40,7 @@ SERIES = ("price", "pnl", "delta_inventory", "delta_economic", "perp", "gamma", 
 @dataclass
 class ChunkResult:
     metrics: dict[str, np.ndarray]  # one value per path
-    series: dict[str, np.ndarray]  # (records, paths), float32
+    series: dict[str, np.ndarray]  # (records, paths), float64: prices may span 1e+-99
     buckets_sum: np.ndarray  # (records, buckets): cumulative buckets summed over paths
     residual: float = 0.0
 
@@ -103,7 +103,7 @@ def simulate(  # noqa: PLR0915 (the whole strategy, one step after another)
     delta = book.deltas(options, liability_delta)
 
     records = clock.records()
-    series = {name: np.zeros((len(records), paths), dtype=np.float32) for name in SERIES}
+    series = {name: np.zeros((len(records), paths), dtype=np.float64) for name in SERIES}
     buckets_sum = np.zeros((len(records), len(BUCKETS)))
     lvr_scale = vol * vol / 8.0 * clock.dt
     log_price = np.log(price)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from marketcraft.deal.clock import step_seconds
+from marketcraft.deal.bounds import check
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.tables import build_table, read_toml
 
@@ -236,68 +236,16 @@ def _choice(value: str, options: tuple[str, ...], where: str) -> None:
 
 
 def validate(t: Terms, base: Path = Path()) -> Terms:
-    """Ranges and choices; raise ValidationError saying which key is wrong and why."""
-
-    def need(ok: bool, message: str) -> None:
-        if not ok:
-            raise ValidationError(CODE, f"{t.name}: {message}")
-
-    need(t.token.supply > 0 and t.token.listing_price > 0, "token supply and price must be > 0")
-    need(0 < t.loan.tokens <= t.token.supply, "loan.tokens must be in (0, supply]")
-    need(1 <= t.loan.tenor_days <= 3650 and float(t.loan.tenor_days).is_integer(),
-         "loan.tenor_days must be a whole number of days, 1..3650")  # fmt: skip
-    need(t.loan.interest >= 0, "loan.interest must be >= 0")
-    _choice(t.repayment.mode, ("tokens", "cash"), "repayment.mode")
-    need(t.repayment.mode == "tokens" or t.repayment.cash_strike > 0,
-         "repayment.cash_strike must be > 0 for cash repayment")  # fmt: skip
+    """Choices, then every number finite and in its range (:mod:`marketcraft.deal.bounds`);
+    raise ValidationError saying which key is wrong and why. ``base`` is where the terms' CSV
+    files are looked for."""
+    _choice(t.repayment.mode, ("tokens", "cash"), f"{t.name}: repayment.mode")
     for i, c in enumerate(t.calls):
-        where = f"calls[{i}]"
-        need(c.tokens > 0, f"{where}.tokens must be > 0")
-        need((c.strike > 0) != (c.strike_multiple > 0),
-             f"{where}: give strike or strike_multiple (with average_days), not both")  # fmt: skip
-        need(c.strike_multiple <= 0 or 1 <= c.average_days < t.loan.tenor_days,
-             f"{where}.average_days must be 1..tenor for a strike_multiple")  # fmt: skip
-        _choice(c.style, ("american", "european"), f"{where}.style")
-    need(sum(c.tokens for c in t.calls) <= t.token.supply, "the calls exceed the token supply")
-    names = [v.name for v in t.venues]
-    need(len(set(names)) == len(names), "venue names must differ")
-    for v in t.venues:
-        where = f"venue {v.name!r}"
-        need(v.depth > 0 and v.spread > 0, f"{where}: depth and spread must be > 0")
-        need(0 < v.band < 1, f"{where}: band must be in (0, 1)")
-        need(v.intensity >= 0 and v.decay >= 0 and v.adverse >= 0 and v.skew >= 0,
-             f"{where}: intensity, decay, skew and adverse must be >= 0")  # fmt: skip
-        need(0 < v.clip <= 1, f"{where}: clip must be in (0, 1]")
-    p = t.pool
-    need(p.value >= 0 and 0 <= p.lp_fee <= p.fee < 1, "pool: value >= 0, 0 <= lp_fee <= fee < 1")
-    need(0 <= p.share <= 1, "pool.share must be in [0, 1]")
-    need(p.organic_volume >= 0, "pool.organic_volume must be >= 0")
-    pooled = p.share * p.value / 2 / t.token.listing_price
-    need(pooled <= t.loan.tokens, "the pool's token side must fit in the loan")
-    _choice(t.funding.model, ("constant", "mean_reverting", "csv"), "funding.model")
-    need(t.funding.model != "csv" or (base / t.funding.csv).is_file(),
-         f"funding.csv: no file {t.funding.csv!r}")  # fmt: skip
-    need(t.funding.speed >= 0 and t.funding.vol >= 0, "funding speed and vol must be >= 0")
-    k = t.costs
-    need(min(k.taker_fee, k.half_spread, k.impact, k.gas) >= 0, "costs must be >= 0")
-    h = t.hedge
-    _choice(h.initial, ("article", "economic"), "hedge.initial")
-    _choice(h.policy, ("per_fill", "band", "interval"), "hedge.policy")
-    _choice(h.delta_mode, ("inventory", "economic"), "hedge.delta_mode")
-    need(h.band_tokens >= 0 and h.interval_hours > 0, "hedge band >= 0 and interval > 0")
-    need(h.keep_inventory >= 0 and h.sell_for_quotes >= 0, "hedge amounts must be >= 0")
-    need(
-        h.keep_inventory + h.sell_for_quotes + pooled <= t.loan.tokens,
-        "hedge.keep_inventory + sell_for_quotes + the pool's tokens must fit in the loan",
-    )
-    m = t.market
-    _choice(m.model, ("gbm", "bootstrap"), "market.model")
-    need(m.vol >= 0 and m.jumps_per_year >= 0 and m.jump_vol >= 0, "market vols must be >= 0")
-    need(m.block_hours > 0, "market.block_hours must be > 0")
-    need(m.model != "bootstrap" or (base / m.csv).is_file(), f"market.csv: no file {m.csv!r}")
-    d = t.desk
-    need(d.capital >= 0 and 0 < d.margin <= 1 and d.exercise_buffer >= 0,
-         "desk: capital >= 0, margin in (0, 1], exercise_buffer >= 0")  # fmt: skip
-    need(t.simulation.paths >= 1, "simulation.paths must be >= 1")
-    step_seconds(t.simulation.step_hours, "simulation.step_hours")
+        _choice(c.style, ("american", "european"), f"{t.name}: calls[{i}].style")
+    _choice(t.funding.model, ("constant", "mean_reverting", "csv"), f"{t.name}: funding.model")
+    _choice(t.hedge.initial, ("article", "economic"), f"{t.name}: hedge.initial")
+    _choice(t.hedge.policy, ("per_fill", "band", "interval"), f"{t.name}: hedge.policy")
+    _choice(t.hedge.delta_mode, ("inventory", "economic"), f"{t.name}: hedge.delta_mode")
+    _choice(t.market.model, ("gbm", "bootstrap"), f"{t.name}: market.model")
+    check(t, base)
     return t

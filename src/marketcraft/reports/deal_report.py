@@ -126,7 +126,12 @@ mean</th></tr>{uptime}</table>
 
 def _histogram(plt: Any, a: Analysis) -> str:
     fig, ax = plt.subplots(figsize=(10, 3.6))
-    ax.hist(a.metrics["pnl"], bins=60, color="#6baed6")
+    pnl = a.metrics["pnl"]
+    low, high = float(pnl.min()), float(pnl.max())
+    pad = 1e-6 * max(1.0, abs(low), abs(high))
+    if high - low < pad:  # paths that end (nearly) level: 60 bins need a range of their own
+        low, high = low - pad, high + pad
+    ax.hist(pnl, bins=60, range=(low, high), color="#6baed6")
     for key, colour in (("var_5%", "#f0ad4e"), ("var_1%", "#d9534f")):
         ax.axvline(-a.summary[key], color=colour, linestyle="--", label=key.replace("_", " "))
     ax.axvline(a.summary["pnl_mean"], color="#08306b", label="mean")

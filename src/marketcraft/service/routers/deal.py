@@ -30,7 +30,7 @@ class JobIn(BaseModel):
     terms: str = Field(max_length=MAX_TERMS, description="The deal's terms file (TOML text).")
     paths: int | None = Field(None, ge=1, le=MAX_PATHS, description="Default: the terms'.")
     step: str | None = Field(None, examples=["1h", "30m"], description="Default: the terms'.")
-    seed: int | None = Field(None, description="Default: the terms'.")
+    seed: int | None = Field(None, ge=0, le=2**63 - 1, description="Default: the terms'.")
 
 
 class JobOut(BaseModel):
