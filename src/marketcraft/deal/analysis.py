@@ -189,6 +189,8 @@ def summarize(a: Analysis) -> dict[str, float]:
         "hedge_trades_mean": m["hedge_trades"].mean(),
         "hedge_cost_mean": m["hedge_cost"].mean(),
         "lvr_mean": m["lvr"].mean(),
+        "pool_volume_arbitrage_mean": m["pool_volume_arbitrage"].mean(),
+        "pool_volume_organic_mean": m["pool_volume_organic"].mean(),
         "peak_perp_mean": m["peak_perp"].mean(),
         "peak_perp_p95": np.quantile(m["peak_perp"], 0.95),
         "peak_margin_p95": np.quantile(m["peak_margin"], 0.95),

@@ -59,7 +59,8 @@ class Book:
         self.scale = max(self.capital, terms.loan.tokens * p0, 1.0)
         zeros = {name: np.zeros(paths) for name in (
             "turnover", "hedge_trades", "hedge_cost", "lvr", "project_cash", "peak_perp",
-            "peak_margin", "drawdown", "repaid_in_cash", "initial_sold",
+            "peak_margin", "drawdown", "repaid_in_cash", "initial_sold", "pool_volume_arbitrage",
+            "pool_volume_organic",
         )}  # fmt: skip
         self.track = zeros
         self.track["min_cash"] = self.cash.copy()
@@ -131,25 +132,33 @@ class Book:
         self.bucket["spot"] += self.held() * change
         self.bucket["hedge"] += self.perp * change
         self.cash += self.perp * change
-        self.bucket["lp_divergence"] += self.share * self.tokens * change
+        # the pool's tokens move with the price like any held: the divergence is what the
+        # arbitrage takes beyond that (see pool_step)
+        self.bucket["spot"] += self.share * self.tokens * change
 
     def pool_step(self, pool: Pool, price: np.ndarray, dt: float, lvr_scale: float) -> None:
-        """Arbitrage to ``price``, then the organic volume's fees (which keep the price)."""
+        """After the price has moved (its effect on the pool's tokens, x dP, is in ``spot``):
+        arbitrage to ``price``, whose value change net of its fees is the divergence (the
+        loss to arbitrage); then the organic volume, ``organic_volume`` x the pool's value at
+        listing a day (``dt`` in years), whose ``lp_fee`` stays in the pool pro rata, so the
+        pool's price stays. Fees are ``lp_fee`` x volume; the MM books its ``share``."""
         if not self.has_pool:
             return
         before = self.share * (self.tokens * price + self.stable)
-        self.tokens, self.stable, fees = arbitrage(
+        self.tokens, self.stable, fees, volume = arbitrage(
             self.tokens, self.stable, price, pool.fee, pool.lp_fee
         )
         after = self.share * (self.tokens * price + self.stable)
         self.bucket["lp_fees"] += self.share * fees
         self.bucket["lp_divergence"] += after - before - self.share * fees
-        grow = pool.organic_volume * pool.lp_fee * dt * 365.0 / 2.0
+        self.track["pool_volume_arbitrage"] += volume
+        organic = pool.organic_volume * pool.value * dt * 365.0
         value = self.tokens * price + self.stable
-        # half the volume pays in each asset; the fee stays in the pool pro rata
+        grow = pool.lp_fee * organic / value
         self.tokens *= 1.0 + grow
         self.stable *= 1.0 + grow
         self.bucket["lp_fees"] += self.share * value * grow
+        self.track["pool_volume_organic"] += organic
         self.track["lvr"] += lvr_scale * self.share * value
 
     def fill(self, fills: Fills) -> None:

@@ -3,14 +3,15 @@
 Vectorised over paths, looping over time steps only. Each step: the price moves (GBM with jumps
 or a bootstrap, plus any adverse selection from the last step's fills) -> the options and the
 loan are re-marked -> the DEX pool is arbitraged to the new price and earns its organic fees
--> the venues' quotes are filled -> the perps re-hedge per the policy -> funding every 8 hours
--> calls are exercised -> at the last step the loan matures and the book is unwound.
+-> the venues' quotes are filled -> the perps re-hedge per the policy -> funding at every
+8-hour mark -> calls are exercised -> at the last step the loan matures and the book is unwound.
 
 **Attribution.** Net asset value is ``cash + tokens x price + pool share + calls - loan``
 (perps settle their variation margin into cash every step). Every change of state is booked
 to exactly one bucket (:data:`BUCKETS`) as it happens, so on every path the buckets add up to
 the change in NAV from the desk's starting capital; ``residual`` in the results is the largest
-gap seen on any path, recomputing NAV from the state."""
+gap seen on any path, recomputing NAV from the state. The pool's tokens x the price move are in
+``spot`` with the desk's other tokens; ``lp_divergence`` is only what arbitrage takes."""
 
 from __future__ import annotations
 

@@ -95,8 +95,8 @@ class Venue:
 class Pool:
     """The DEX pool: ``value`` at listing, half in each asset; ``fee`` per swap, of which
     ``lp_fee`` to liquidity providers; ``share`` of it belongs to the market maker. Besides
-    arbitrage, ``organic_volume`` x value trades each day in both directions (fees, no net
-    price move)."""
+    arbitrage, ``organic_volume`` x ``value`` (stablecoin) trades each day in both directions
+    (fees of ``lp_fee`` x that volume, no net price move)."""
 
     value: float = 1_000_000.0
     fee: float = 0.0025
