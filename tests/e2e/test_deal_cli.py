@@ -39,7 +39,8 @@ def test_analyze_writes_results_and_a_report(tmp_path):
     s = payload["summary"]
     assert s["attribution_residual"] < 1e-9
     assert abs(sum(v for k, v in s.items() if k.startswith("attr_")) - s["pnl_mean"]) < 1e-3
-    expected = ["var_5%", "cvar_1%", "sharpe_median", "options_bs", "options_mc"]
+    expected = ["var_5%", "cvar_1%", "sharpe_median", "options_bs", "options_fair", "given_away"]
+    expected += ["options_mc_rule", "exercise_rule_cost", "exercise_rule_cost_se"]
     expected += ["exercise_probability_0", "uptime_A", "tokens_sold_mean", "peak_perp_p95"]
     assert set(expected) <= set(s)
     paths = pq.read_table(out / "paths.parquet")
@@ -51,13 +52,15 @@ def test_analyze_writes_results_and_a_report(tmp_path):
     assert len(re.findall(r'<img alt="[^"]+" src="data:image/png;base64,', report)) == 9
     for title in ("The market maker", "The project", "Attribution", "Obligations"):
         assert title in report
+    for row in ("given away at signing", "what that rule costs the desk", "held to expiry"):
+        assert row in report
     assert json.loads((out / "summary.json").read_text())["paths"] == 40
 
 
 def test_analyze_prints_both_views(tmp_path):
     result = analyze(str(short_terms(tmp_path, 3)), "--paths", "10", "--out", str(tmp_path / "o"))
     assert result.exit_code == 0, result.output
-    for text in ("market maker's view", "project's view", "VaR 5%", "calls given away",
+    for text in ("market maker's view", "project's view", "VaR 5%", "given away at signing",
                  "attribution", "report:"):  # fmt: skip
         assert text in result.output
 
@@ -170,3 +173,16 @@ def test_a_sweep_runs_every_point_on_the_same_paths(tmp_path):
     assert refused.exit_code == 2 and "NAME one of" in refused.output
     refused = analyze(str(terms), "--sweep", "vol=-1")
     assert refused.exit_code == 2 and "market.vol must be in [0, 100], not -1" in refused.output
+
+
+def test_the_project_gives_away_the_right_to_repay_in_cash(tmp_path):
+    text = (EXAMPLES / "cash-repay.toml").read_text().replace("tenor_days = 730", "tenor_days = 30")
+    (tmp_path / "cash.toml").write_text(text)
+    result = analyze(str(tmp_path / "cash.toml"), "--paths", "20", "--step", "6h", "--out",
+                     str(tmp_path / "o"), "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    s = json.loads(result.output)["summary"]
+    assert s["cash_option_bs"] > 0
+    assert s["given_away"] == s["options_fair"] + s["cash_option_bs"]
+    options = pq.read_table(tmp_path / "o" / "options.parquet").to_pylist()
+    assert [r["black_scholes"] for r in options if r["option"] == -1][2] == s["cash_option_bs"]

@@ -157,7 +157,7 @@ def _gather(  # noqa: PLR0917
     series = {k: np.concatenate([o.series[k] for o in outputs], axis=1) for k in SERIES}
     attribution = sum(o.buckets_sum for o in outputs) / paths
     days = clock.records() * step_hours / 24.0
-    values = option_values(terms, base=base, step_hours=step_hours, seed=seed)
+    values = option_values(terms, base=base, step_hours=step_hours, seed=seed, paths=paths)
     found = Analysis(
         terms, paths, step_hours, seed, metrics, series, days, np.asarray(attribution),
         max(o.residual for o in outputs), values, params=params,
@@ -201,10 +201,9 @@ def summarize(a: Analysis) -> dict[str, float]:
         "repaid_in_cash_share": m["repaid_in_cash"].mean(),
         "delta_economic_start": float(a.series["delta_economic"][0].mean()),
         "delta_inventory_start": float(a.series["delta_inventory"][0].mean()),
-        "options_bs": a.values.black_scholes.sum(),
-        "options_mc": a.values.monte_carlo.sum(),
         "attribution_residual": a.residual,
     }
+    out.update(a.values.totals())
     for level in (0.05, 0.01):
         var, cvar = _tail(pnl, level)
         out[f"var_{level:.0%}"] = var

@@ -95,7 +95,7 @@ def _show(found: list[Analysis], folder: Path, as_json: bool) -> None:
     """Write every point's results and report; print the views (a column per point)."""
     from marketcraft.deal.book import BUCKETS
     from marketcraft.deal.results import write_results, write_sweep
-    from marketcraft.reports.deal_report import MARKET_MAKER, PROJECT, fmt, write_report
+    from marketcraft.reports.deal_report import MARKET_MAKER, PROJECT, cell, write_report
 
     files: list[Path] = []
     for i, a in enumerate(found):
@@ -123,7 +123,7 @@ def _show(found: list[Analysis], folder: Path, as_json: bool) -> None:
         for a in found:
             table.add_column(label(a.params), justify="right")
         for key, text, spec in headlines:
-            table.add_row(text, *(fmt(spec, a.summary.get(key, math.nan)) for a in found))
+            table.add_row(text, *(cell(a.summary, key, spec) for a in found))
         out.print(table)
     attribution = Table(title="attribution, mean over paths")
     attribution.add_column("bucket")

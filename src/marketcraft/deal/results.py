@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 
 from marketcraft.deal.analysis import Analysis
 from marketcraft.deal.book import BUCKETS
+from marketcraft.deal.valuation import mean_se
 
 __all__ = ["daily_table", "options_table", "paths_table", "write_results", "write_sweep"]
 
@@ -39,13 +40,26 @@ def daily_table(a: Analysis) -> pa.Table:
 
 
 def options_table(a: Analysis) -> pa.Table:
+    """One row per (vol, option): each tranche (``option`` = its number), and the cash
+    repayment (``option`` = -1) where the deal has one. Monte Carlo columns: held to expiry
+    (the fair value) and under the deal's exercise rule, each with its standard error."""
     v = a.values
+    expiry, expiry_se = v.by_vol(rule=False)
+    rule, rule_se = v.by_vol(rule=True)
+    cash, cash_se = mean_se(v.owed * v.payoffs.cash)
     rows = []
     for i, vol in enumerate(v.vols):
         for j in range(v.by_vol_bs.shape[1]):
             rows.append({
-                "tranche": j, "vol": float(vol), "black_scholes": float(v.by_vol_bs[i, j]),
-                "monte_carlo": float(v.by_vol_mc[i, j]), "mc_stderr": float(v.stderr_mc[i, j]),
+                "option": j, "vol": float(vol), "black_scholes": float(v.by_vol_bs[i, j]),
+                "mc_expiry": float(expiry[i, j]), "mc_expiry_se": float(expiry_se[i, j]),
+                "mc_rule": float(rule[i, j]), "mc_rule_se": float(rule_se[i, j]),
+            })  # fmt: skip
+        if a.terms.repayment.mode == "cash":
+            rows.append({
+                "option": -1, "vol": float(vol), "black_scholes": float(v.cash_bs[i]),
+                "mc_expiry": float(cash[i]), "mc_expiry_se": float(cash_se[i]),
+                "mc_rule": float(cash[i]), "mc_rule_se": float(cash_se[i]),
             })  # fmt: skip
     return pa.Table.from_pylist(rows)
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from marketcraft.deal.analysis import Analysis
 from marketcraft.deal.book import BUCKETS
+from marketcraft.deal.valuation import mean_se
 from marketcraft.reports.figures import fan, page, pictures, png, pyplot
 
 __all__ = ["MARKET_MAKER", "PROJECT", "fmt", "write_report"]
@@ -47,12 +48,35 @@ MARKET_MAKER = [
     ("min_cash_p5", "lowest cash, p5 (negative: financing needed)", MONEY),
     ("delta_inventory_start", "inventory delta after the initial hedge (tokens)", MONEY),
     ("delta_economic_start", "economic delta after the initial hedge (tokens)", MONEY),
+    (
+        "options_mc_rule",
+        "the calls under the desk's exercise rule (first touch), Monte Carlo",
+        MONEY,
+    ),
+    (
+        "exercise_rule_cost",
+        "what that rule costs the desk: fair value - value under the rule (same paths)",
+        MONEY,
+    ),
     ("attribution_residual", "attribution residual (largest, share of NAV)", "{:.1e}"),
 ]
 #: the project's view
 PROJECT = [
-    ("options_bs", "calls given away, Black-Scholes at signing", MONEY),
-    ("options_mc", "calls given away, Monte Carlo (deal's exercise rule)", MONEY),
+    (
+        "given_away",
+        "given away at signing: the calls at fair value + the cash-repayment option",
+        MONEY,
+    ),
+    (
+        "options_fair",
+        "the calls at fair value (held to expiry; Black-Scholes for a fixed strike, "
+        "Monte Carlo for a TWAP strike)",
+        MONEY,
+    ),
+    ("cash_option_bs", "the right to repay in cash, Black-Scholes at signing", MONEY),
+    ("cash_option_mc", "the right to repay in cash, Monte Carlo (check)", MONEY),
+    ("options_bs", "the calls, Black-Scholes at signing (TWAP strikes fixed at listing)", MONEY),
+    ("options_mc_expiry", "the calls, Monte Carlo held to expiry (check)", MONEY),
     ("project_cash_mean", "stablecoin received (strikes + cash repayment), mean", MONEY),
     ("repaid_in_cash_share", "paths repaid in cash", SHARE),
     ("initial_sold", "tokens sold at the start", MONEY),
@@ -64,9 +88,16 @@ def fmt(spec: str, value: float) -> str:
     return spec.format(value) if math.isfinite(value) else "n/a"
 
 
+def cell(summary: dict[str, float], key: str, spec: str) -> str:
+    """A headline as printed: ``mean ± standard error`` where it has one (``key_se``)."""
+    text = fmt(spec, summary.get(key, math.nan))
+    se = summary.get(f"{key}_se", 0.0)
+    return f"{text} ± {fmt(spec, se)}" if se > 0 else text
+
+
 def _rows(a: Analysis, headlines: list[tuple[str, str, str]]) -> str:
     return "".join(
-        f"<tr><td>{html.escape(text)}</td><td>{fmt(spec, a.summary[key])}</td></tr>"
+        f"<tr><td>{html.escape(text)}</td><td>{cell(a.summary, key, spec)}</td></tr>"
         for key, text, spec in headlines
         if key in a.summary
     )
@@ -84,21 +115,34 @@ def write_report(a: Analysis, path: Path) -> Path:
         ("Tokens sold into the market, net", fan(plt, a.days, a.series["sold"], "tokens", "paths")),
         ("Net gamma (calls + pool share + cash-repayment option)", _gamma(plt, a)),
         ("PnL over realised volatility and drift", _heatmap(plt, a)),
-        ("Value of the calls against volatility", _vol_curve(plt, a)),
+        ("What the project gives away, against volatility", _vol_curve(plt, a)),
         ("LP fees against the pool's loss to arbitrage", _lp(plt, a)),
     ]
     attribution = "".join(
         f"<tr><td>{name}</td><td>{a.summary[f'attr_{name}']:,.0f}</td></tr>" for name in BUCKETS
     )
+    v = a.values
+    fair, fair_se = v.fair()
+    expiry, expiry_se = (x[v.base] for x in v.by_vol(rule=False))
+    rule, rule_se = (x[v.base] for x in v.by_vol(rule=True))
     tranches = "".join(
         f"<tr><td>{j + 1}: {c.tokens:,.0f} at "
         f"{f'{c.strike:g}' if c.strike else f'{c.strike_multiple:g} x {c.average_days}-day TWAP'}"
-        f" ({c.style})</td><td>{a.values.black_scholes[j]:,.0f}</td>"
-        f"<td>{a.values.monte_carlo[j]:,.0f}</td>"
+        f" ({c.style})</td><td>{v.black_scholes[j]:,.0f}</td>"
+        f"<td>{_pm(fair[j], fair_se[j])}</td><td>{_pm(expiry[j], expiry_se[j])}</td>"
+        f"<td>{_pm(rule[j], rule_se[j])}</td>"
         f"<td>{a.summary[f'exercise_probability_{j}']:.1%}</td>"
         f"<td>{np.nanmean(a.metrics[f'strike_{j}']):.4g}</td></tr>"
         for j, c in enumerate(t.calls)
     )
+    if t.repayment.mode == "cash":
+        s = a.summary
+        tranches += (
+            f"<tr><td>repay {v.owed:,.0f} tokens at {t.repayment.cash_strike:g} in cash</td>"
+            f"<td>{s['cash_option_bs']:,.0f}</td><td>{s['cash_option_bs']:,.0f}</td>"
+            f"<td>{_pm(s['cash_option_mc'], s['cash_option_mc_se'])}</td><td>at maturity</td>"
+            f"<td>{s['repaid_in_cash_share']:.1%}</td><td>{t.repayment.cash_strike:g}</td></tr>"
+        )
     uptime = "".join(
         f"<tr><td>{html.escape(v.name)}</td><td>{a.summary[f'uptime_{v.name}']:.1%}</td>"
         f"<td>{a.metrics[f'stockouts_{i}'].mean():,.0f}</td></tr>"
@@ -118,12 +162,21 @@ desk's capital of {t.desk.capital:,.0f}.</p>
 <h2>Obligations</h2><table><tr><th>venue</th><th>uptime</th><th>steps stocked out,
 mean</th></tr>{uptime}</table>
 <h2>The project's view</h2><table>{_rows(a, PROJECT)}</table>
-<table><tr><th>tranche</th><th>Black-Scholes</th><th>Monte Carlo</th><th>exercised</th>
+<p>What the project gives away is valued at fair value: the tokens pay nothing and r = b = 0,
+so a call is worth most held to expiry (an American call is worth the European one). The desk
+exercises an American tranche at the first touch of strike x {1 + t.desk.exercise_buffer:g},
+which is worth less to it; the difference is in the market maker's view.</p>
+<table><tr><th>option</th><th>Black-Scholes at signing</th><th>fair value</th><th>Monte Carlo,
+held to expiry</th><th>Monte Carlo, desk's rule</th><th>exercised (desk's rule)</th>
 <th>strike, mean</th></tr>{tranches}</table>
 {pictures(figures)}"""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page(f"Deal analysis: {t.name}", body))
     return path
+
+
+def _pm(mean: float, se: float) -> str:
+    return f"{mean:,.0f} ± {se:,.0f}" if se > 0 else f"{mean:,.0f}"
 
 
 def _histogram(plt: Any, a: Analysis) -> str:
@@ -216,12 +269,14 @@ def _vol_curve(plt: Any, a: Analysis) -> str:
     v = a.values
     fig, ax = plt.subplots(figsize=(8, 4))
     ax.plot(v.vols, v.by_vol_bs.sum(axis=1), marker="o", label="Black-Scholes")
-    ax.errorbar(
-        v.vols, v.by_vol_mc.sum(axis=1), yerr=3 * np.sqrt((v.stderr_mc**2).sum(axis=1)),
-        marker="s", capsize=3, label="Monte Carlo, deal's exercise rule (±3 s.e.)",
-    )  # fmt: skip
+    for values, name in ((v.payoffs.expiry, "held to expiry"), (v.payoffs.rule, "desk's rule")):
+        mean, se = mean_se(values.sum(axis=0))
+        ax.errorbar(v.vols, mean, yerr=3 * se, marker="s", capsize=3,
+                    label=f"Monte Carlo, {name} (±3 s.e.)")  # fmt: skip
+    if a.terms.repayment.mode == "cash":
+        ax.plot(v.vols, v.cash_bs, marker="^", label="the right to repay in cash, Black-Scholes")
     ax.set_xlabel("volatility (per year)")
-    ax.set_ylabel("value of all calls (stablecoin)")
+    ax.set_ylabel("value at signing (stablecoin)")
     ax.legend(loc="best")
     return png(plt, fig)
 
