@@ -33,6 +33,15 @@ def base(name: str) -> dict:
 
 
 BASES = {name: base(name) for name in ("article", "twap-strike", "cash-repay")}
+BASES["bootstrap"] = base("article")
+BASES["bootstrap"]["market"] = {"model": "bootstrap", "csv": "prices.csv", "block_hours": 24.0}
+#: hourly prices for the bootstrap: a year of a 90%-vol GBM
+PRICES = "time,price\n" + "\n".join(
+    f"{3600 * i},{p!r}"
+    for i, p in enumerate(
+        np.exp(np.cumsum(np.random.default_rng(3).normal(0, 0.9 / np.sqrt(8760), 8760))).tolist()
+    )
+)
 
 #: (table, key, typical size): the numbers a terms file may hold; ``calls`` and ``venues``
 #: keys go into their first table
@@ -50,7 +59,8 @@ KEYS = [
     ("hedge", "interval_hours", 8.0), ("hedge", "keep_inventory", 5e5),
     ("hedge", "sell_for_quotes", 5e5), ("market", "vol", 1.0), ("market", "drift", 0.5),
     ("market", "jumps_per_year", 4.0), ("market", "jump_mean", -0.1),
-    ("market", "jump_vol", 0.2), ("desk", "capital", 1e6), ("desk", "margin", 0.1),
+    ("market", "jump_vol", 0.2), ("market", "block_hours", 24.0), ("desk", "capital", 1e6),
+    ("desk", "margin", 0.1),
     ("desk", "exercise_buffer", 0.05), ("simulation", "step_hours", 8.0),
 ]  # fmt: skip
 #: whole-number keys, with the values tried
@@ -115,6 +125,7 @@ def test_terms_simulate_to_finite_numbers_or_are_refused_naming_the_key(tmp_path
         (spot[0] if isinstance(spot, list) else spot)[key] = value
     path = tmp_path / "t.toml"
     path.write_text(toml(raw))
+    (tmp_path / "prices.csv").write_text(PRICES)
     try:
         terms = load_terms(path)
     except ValidationError as refused:

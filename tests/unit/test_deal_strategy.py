@@ -120,7 +120,8 @@ def test_a_venue_without_inventory_starts_stocked_out():
 def test_a_bootstrap_replays_only_the_datas_own_returns(tmp_path):
     rng = np.random.default_rng(8)
     prices = 0.5 * np.exp(np.cumsum(rng.normal(0, 0.02, 500)))
-    (tmp_path / "prices.csv").write_text("price\n" + "\n".join(repr(float(p)) for p in prices))
+    rows = (f"{3600 * i},{float(p)!r}" for i, p in enumerate(prices))  # hourly, Unix seconds
+    (tmp_path / "prices.csv").write_text("time,price\n" + "\n".join(rows))
     t = short("article", days=6)
     t = replace(t, market=replace(t.market, model="bootstrap", csv="prices.csv", block_hours=12))
     r = simulate(t, 30, seed=2, base=tmp_path)

@@ -18,7 +18,7 @@ import numpy as np
 from marketcraft.deal.book import BUCKETS
 from marketcraft.deal.bounds import MAX_PATHS
 from marketcraft.deal.clock import Clock
-from marketcraft.deal.strategy import SERIES, ChunkResult, simulate
+from marketcraft.deal.strategy import SERIES, ChunkResult, price_model, simulate
 from marketcraft.deal.terms import Terms, validate
 from marketcraft.deal.valuation import OptionValues, option_values
 from marketcraft.kernel.errors import ValidationError
@@ -126,6 +126,7 @@ def analyze_grid(
         raise ValidationError("bad_seed", f"seed must be a whole number 0..2^63-1, not {seed}")
     points = [(params, with_params(terms, params, base)) for params in combinations(sweep)]
     clock = Clock.span(terms.loan.tenor_days, step_hours)
+    price_model(terms, base, step_hours)  # a bootstrap's data must serve the step
     sizes = [min(CHUNK, paths - start) for start in range(0, paths, CHUNK)]
     jobs = [
         (point, n, seed, i, step_hours, str(base))

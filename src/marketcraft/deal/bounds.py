@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from marketcraft.deal.clock import step_seconds
+from marketcraft.deal.history import read_history
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.tables import read_column
 
@@ -128,19 +129,29 @@ def _span(bounds: tuple[float, float, bool, bool]) -> str:
     return f"{'[' if low_in else '('}{low:g}, {high:g}{']' if high_in else ')'}"
 
 
-def excursion(t: Terms) -> float:
+def excursion(t: Terms, base: Path = Path()) -> float:
     """How far (in log price) the price model could take a path over the tenor: the mean drift
     plus 8 standard deviations, at the deal's vol and drift or at ``MAX_VOL_SCALE`` x the vol
     without drift (the option valuation), whichever is further, plus the venues' adverse
-    selection were every fill for the whole tenor on one side."""
+    selection were every fill for the whole tenor on one side. A bootstrap's drift and vol are
+    its data's (``base`` is where its CSV is)."""
     m = t.market
     years = t.loan.tenor_days / 365.0
-    jumps = m.jumps_per_year
-    compensator = jumps * math.expm1(m.jump_mean + 0.5 * m.jump_vol**2)
+    jumps, jump_mean, jump_vol, drift, vol = (
+        m.jumps_per_year,
+        m.jump_mean,
+        m.jump_vol,
+        m.drift,
+        m.vol,
+    )
+    if m.model == "bootstrap":
+        log_drift, vol = read_history(base / m.csv).yearly()
+        drift, jumps = log_drift + 0.5 * vol * vol, 0.0
+    compensator = jumps * math.expm1(jump_mean + 0.5 * jump_vol**2)
     worst = 0.0
-    for drift, vol in ((m.drift, m.vol), (0.0, MAX_VOL_SCALE * m.vol)):
-        mean = abs(drift - 0.5 * vol * vol - compensator + jumps * m.jump_mean)
-        variance = vol * vol + jumps * (m.jump_mean**2 + m.jump_vol**2)
+    for mu, sigma in ((drift, vol), (0.0, MAX_VOL_SCALE * vol)):
+        mean = abs(mu - 0.5 * sigma * sigma - compensator + jumps * jump_mean)
+        variance = sigma * sigma + jumps * (jump_mean**2 + jump_vol**2)
         worst = max(worst, mean * years + 8.0 * math.sqrt(variance * years))
     flow = sum(v.intensity * 8760.0 * v.adverse * v.spread for v in t.venues)
     return worst + flow * years
@@ -196,12 +207,17 @@ def check(t: Terms, base: Path) -> None:
          "hedge.keep_inventory + sell_for_quotes + the pool's tokens (pool.value x pool.share "
          "/ 2 / token.listing_price) must fit in loan.tokens")  # fmt: skip
     m = t.market
-    need(m.model != "bootstrap" or (base / m.csv).is_file(), f"market.csv: no file {m.csv!r}")
-    if m.model == "gbm":
-        moved = excursion(t)
-        need(moved <= MAX_EXCURSION,
-             f"market.vol, market.drift and the jumps (market.jumps_per_year, jump_mean, "
-             f"jump_vol), with the venues' adverse x intensity x spread, could move the log "
-             f"price by {moved:,.0f} over loan.tenor_days ({t.loan.tenor_days:g}); at most "
-             f"{MAX_EXCURSION:g} can be simulated")  # fmt: skip
-    step_seconds(t.simulation.step_hours, "simulation.step_hours")
+    step = step_seconds(t.simulation.step_hours, "simulation.step_hours")
+    if m.model == "bootstrap":
+        need((base / m.csv).is_file(), f"market.csv: no file {m.csv!r}")
+        read_history(base / m.csv).at_step(step)
+    moved = excursion(t, base)
+    source = (
+        "the data of market.csv"
+        if m.model == "bootstrap"
+        else ("market.vol, market.drift and the jumps (market.jumps_per_year, jump_mean, jump_vol)")
+    )
+    need(moved <= MAX_EXCURSION,
+         f"{source}, with the venues' adverse x intensity x spread, could move the log price by "
+         f"{moved:,.0f} over loan.tenor_days ({t.loan.tenor_days:g}); at most "
+         f"{MAX_EXCURSION:g} can be simulated")  # fmt: skip

@@ -22,14 +22,15 @@ from pathlib import Path
 import numpy as np
 
 from marketcraft.deal.book import BUCKETS, Book
-from marketcraft.deal.clock import FUNDING_SECONDS, Clock
+from marketcraft.deal.clock import FUNDING_SECONDS, Clock, step_seconds
 from marketcraft.deal.funding import funding_rates
+from marketcraft.deal.history import read_history
 from marketcraft.deal.loan import loan_gamma, loan_value
 from marketcraft.deal.options import OptionBook
 from marketcraft.deal.pool import pool_gamma
 from marketcraft.deal.terms import Terms
 from marketcraft.deal.venues import Venues
-from marketcraft.sim.returns import BLOCK, Bootstrap, JumpDiffusion, Returns, read_prices
+from marketcraft.sim.returns import BLOCK, Bootstrap, JumpDiffusion, Returns
 
 __all__ = ["BUCKETS", "SERIES", "ChunkResult", "simulate"]
 
@@ -47,10 +48,12 @@ class ChunkResult:
 
 
 def price_model(terms: Terms, base: Path, step_hours: float) -> tuple[Returns, float]:
-    """The increments generator and the vol the book is marked at."""
+    """The increments generator and the vol the book is marked at (for a bootstrap: the
+    data's at this step). ``ValidationError`` if a bootstrap's data cannot serve this step."""
     m = terms.market
     if m.model == "bootstrap":
-        boot = Bootstrap(read_prices(base / m.csv), round(m.block_hours / step_hours))
+        prices = read_history(base / m.csv).at_step(step_seconds(step_hours))
+        boot = Bootstrap(prices, max(1, round(m.block_hours / step_hours)))
         return boot, boot.vol(step_hours)
     model = JumpDiffusion(
         drift=m.drift, vol=m.vol, step_hours=step_hours, jumps_per_year=m.jumps_per_year,

@@ -151,9 +151,10 @@ class Hedge:
 @dataclass(frozen=True)
 class Market:
     """The token price: ``gbm`` with ``drift`` and ``vol`` per year and optional jumps
-    (``jumps_per_year``, log-size mean and vol), or ``bootstrap`` from a ``csv`` with a
-    ``price`` column sampled every simulation step, resampled in blocks of ``block_hours``.
-    Options and the loan are marked at ``vol`` (for a bootstrap: the data's own vol)."""
+    (``jumps_per_year``, log-size mean and vol), or ``bootstrap`` from a ``csv`` of ``time``
+    and ``price``, taken at the simulation step (a whole multiple of the data's interval, see
+    :mod:`marketcraft.deal.history`) and resampled in blocks of ``block_hours``. Options and
+    the loan are marked at ``vol`` (for a bootstrap: the data's own vol at the step)."""
 
     model: str = "gbm"
     vol: float = 1.0

@@ -152,9 +152,8 @@ def write_report(a: Analysis, path: Path) -> Path:
 days, seed {a.seed}. Loan {t.loan.tokens:,.0f} {html.escape(t.token.symbol)} at a listing
 price of {t.token.listing_price:g}, repaid in {t.repayment.mode}; initial hedge
 <b>{t.hedge.initial}</b>, policy <b>{t.hedge.policy}</b>, neutralising the
-<b>{t.hedge.delta_mode}</b> delta. Market: {t.market.model}, vol {t.market.vol:.0%}, drift
-{t.market.drift:+.0%}. Money in stablecoin; PnL is the change in net asset value from the
-desk's capital of {t.desk.capital:,.0f}.</p>
+<b>{t.hedge.delta_mode}</b> delta. Market: {_market(a)}. Money in stablecoin; PnL is the change
+in net asset value from the desk's capital of {t.desk.capital:,.0f}.</p>
 <h2>The market maker's view</h2><table>{_rows(a, MARKET_MAKER)}</table>
 <h2>Attribution (mean over paths)</h2><table><tr><th>bucket</th><th>PnL</th></tr>
 {attribution}<tr><td><b>total</b></td><td><b>{a.summary["pnl_mean"]:,.0f}</b></td></tr>
@@ -173,6 +172,18 @@ held to expiry</th><th>Monte Carlo, desk's rule</th><th>exercised (desk's rule)<
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page(f"Deal analysis: {t.name}", body))
     return path
+
+
+def _market(a: Analysis) -> str:
+    """The price model as the book was marked: a bootstrap's vol is its data's."""
+    m, vol = a.terms.market, a.values.vols[a.values.base]
+    if m.model == "bootstrap":
+        return (
+            f"a block bootstrap of {html.escape(m.csv)} at the {a.step_hours:g}-hour step, "
+            f"blocks of {m.block_hours:g} hours; vol {vol:.0%} a year, from the data"
+        )
+    jumps = f", {m.jumps_per_year:g} jumps a year" if m.jumps_per_year else ""
+    return f"GBM, vol {vol:.0%}, drift {m.drift:+.0%}{jumps}"
 
 
 def _pm(mean: float, se: float) -> str:
