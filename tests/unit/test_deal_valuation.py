@@ -15,6 +15,7 @@ from marketcraft.deal.bounds import MAX_VOL_SCALE
 from marketcraft.deal.greeks import black_scholes
 from marketcraft.deal.terms import Tranche, load_terms
 from marketcraft.deal.valuation import VOL_SCALES, mean_se, monte_carlo_calls, option_values
+from tests.support.quantlib_reference import european_call
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "deals"
 
@@ -50,26 +51,6 @@ def test_a_european_call_prices_like_the_closed_form(strike, vol, jumps):
     assert np.array_equal(payoffs.rule, payoffs.expiry)  # a European tranche: the same
 
 
-def quantlib_call(spot, strike, years, vol):
-    """A European call (r = q = 0) priced by QuantLib: an independent Black-Scholes."""
-    import QuantLib as ql
-
-    today = ql.Date(1, 1, 2026)
-    ql.Settings.instance().evaluationDate = today
-    days = ql.Actual365Fixed()
-    flat = ql.YieldTermStructureHandle(ql.FlatForward(today, 0.0, days))
-    process = ql.BlackScholesMertonProcess(
-        ql.QuoteHandle(ql.SimpleQuote(spot)), flat, flat,
-        ql.BlackVolTermStructureHandle(ql.BlackConstantVol(today, ql.NullCalendar(), vol, days)),
-    )  # fmt: skip
-    option = ql.EuropeanOption(
-        ql.PlainVanillaPayoff(ql.Option.Call, strike),
-        ql.EuropeanExercise(today + round(years * 365)),
-    )
-    option.setPricingEngine(ql.AnalyticEuropeanEngine(process))
-    return option.NPV()
-
-
 def test_the_article_calls_are_given_away_at_fair_value_and_first_touch_costs_the_desk():
     t = load_terms(EXAMPLES / "article.toml")
     v = option_values(t, step_hours=24.0, paths=4_000)
@@ -78,7 +59,7 @@ def test_the_article_calls_are_given_away_at_fair_value_and_first_touch_costs_th
     assert np.isclose(v.black_scholes[0], first) and np.isclose(first / 1e5, 0.315560, atol=1e-6)
     assert np.all(np.diff(v.by_vol_bs.sum(axis=1)) > 0)  # worth more at higher vol
     s = v.totals()
-    fair = sum(100_000 * quantlib_call(1.0, k, 1.0, 1.0) for k in (1.25, 1.5, 2.0))
+    fair = sum(100_000 * european_call(1.0, k, 1.0, 1.0) for k in (1.25, 1.5, 2.0))
     assert s["options_fair"] == pytest.approx(fair, rel=1e-6)  # the issue's 76,991
     assert round(fair) == 76_991 and s["given_away"] == s["options_fair"]  # no cash option
     assert abs(s["options_mc_expiry"] - fair) < 3 * s["options_mc_expiry_se"]
@@ -96,11 +77,11 @@ def test_the_right_to_repay_in_cash_is_given_away_too():
     t = load_terms(EXAMPLES / "cash-repay.toml")
     v = option_values(t, step_hours=24.0, paths=4_000)
     s = v.totals()
-    cash = 2_000_000 * quantlib_call(0.60, 0.90, 2.0, 0.9)
+    cash = 2_000_000 * european_call(0.60, 0.90, 2.0, 0.9)
     assert round(cash) == 443_995  # the issue's figure, 12x the calls
     assert s["cash_option_bs"] == pytest.approx(cash, rel=1e-6)
     assert abs(s["cash_option_mc"] - cash) < 3 * s["cash_option_mc_se"]
-    calls = 250_000 * quantlib_call(0.60, 1.50, 2.0, 0.9)
+    calls = 250_000 * european_call(0.60, 1.50, 2.0, 0.9)
     assert s["options_fair"] == pytest.approx(calls, rel=1e-6)
     assert s["given_away"] == pytest.approx(cash + calls, rel=1e-6)
     assert s["given_away"] > 12 * s["options_fair"]
