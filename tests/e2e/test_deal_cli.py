@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from distributed import LocalCluster
@@ -186,3 +187,88 @@ def test_the_project_gives_away_the_right_to_repay_in_cash(tmp_path):
     assert s["given_away"] == s["options_fair"] + s["cash_option_bs"]
     options = pq.read_table(tmp_path / "o" / "options.parquet").to_pylist()
     assert [r["black_scholes"] for r in options if r["option"] == -1][2] == s["cash_option_bs"]
+
+
+def bootstrap_deal(tmp_path):
+    """A deal that reads two CSVs (a bootstrap and funding rates) from beside its terms."""
+    rng = np.random.default_rng(5)
+    prices = np.exp(np.cumsum(rng.normal(0, 0.01, 2000)))
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "btc.csv").write_text(
+        "time,price\n" + "\n".join(f"{3600 * i},{float(p)!r}" for i, p in enumerate(prices))
+    )
+    (data / "rates.csv").write_text("rate\n0.0001\n-0.0002\n0.0003\n")
+    text = (
+        short_terms(tmp_path, 6)
+        .read_text()
+        .replace(
+            "[market]\nvol = 1.0",
+            "[market]\nmodel = 'bootstrap'\ncsv = 'btc.csv'\n"
+        "[funding]\nmodel = 'csv'\ncsv = 'rates.csv'",
+        )
+    )
+    (data / "deal.toml").write_text(text)
+    return data / "deal.toml"
+
+
+def test_results_record_their_inputs_and_rerun_bit_for_bit(tmp_path):
+    terms = bootstrap_deal(tmp_path)
+    out = tmp_path / "out"
+    first = analyze(str(terms), "--paths", "25", "--step", "2h", "--seed", "9", "--out", str(out))
+    assert first.exit_code == 0, first.output
+    run = json.loads((out / "run.json").read_text())
+    assert (run["paths"], run["step_hours"], run["seed"]) == (25, 2.0, 9)
+    assert run["versions"]["marketcraft"] and run["versions"]["numpy"]
+    assert run["command"].startswith("marketcraft deal analyze") and "--seed 9" in run["command"]
+    recorded = (out / "inputs" / "terms.toml").read_text()
+    assert 'csv = "market.csv"' in recorded and (out / "inputs" / "market.csv").exists()
+    assert (out / "inputs" / "funding.csv").read_text() == (terms.parent / "rates.csv").read_text()
+    # the original CSVs may go: the folder is enough to run it again
+    for name in ("btc.csv", "rates.csv", "deal.toml"):
+        (terms.parent / name).unlink()
+    again = analyze("--from", str(out), "--out", str(tmp_path / "again"))
+    assert again.exit_code == 0, again.output
+    assert "bit for bit" in again.output
+    for name in ("paths.parquet", "daily.parquet", "options.parquet"):
+        old, new = pq.read_table(out / name), pq.read_table(tmp_path / "again" / name)
+        for column in old.column_names:  # the same bits (NaN included: never exercised)
+            a, b = old[column].to_numpy(), new[column].to_numpy()
+            assert a.tobytes() == b.tobytes(), (name, column)
+    summary = json.loads((out / "summary.json").read_text())["summary"]
+    assert json.loads((tmp_path / "again" / "summary.json").read_text())["summary"] == summary
+
+
+def test_a_rerun_that_differs_or_changed_terms_are_reported(tmp_path):
+    out = tmp_path / "out"
+    assert analyze(str(short_terms(tmp_path, 3)), "--paths", "8", "--out", str(out)).exit_code == 0
+    summary = json.loads((out / "summary.json").read_text())
+    summary["summary"]["pnl_mean"] += 1
+    (out / "summary.json").write_text(json.dumps(summary))
+    differs = analyze("--from", str(out), "--out", str(tmp_path / "b"))
+    assert differs.exit_code == 1
+    assert differs.output.strip().endswith(f"re-run differs from {out}: summary.json")
+    terms = out / "inputs" / "terms.toml"
+    terms.write_text(terms.read_text().replace("seed = 1", "seed = 2"))
+    changed = analyze("--from", str(out), "--out", str(tmp_path / "c"))
+    assert changed.exit_code == 2 and "changed since the run" in changed.output
+    both = analyze(str(terms), "--from", str(out))
+    assert both.exit_code == 2 and "--from runs the folder as recorded" in both.output
+    same = analyze("--from", str(out), "--out", str(out))
+    assert same.exit_code == 2
+
+
+def test_a_sweep_reruns_bit_for_bit(tmp_path):
+    out = tmp_path / "sweep"
+    first = analyze(str(short_terms(tmp_path, 3)), "--paths", "10", "--out", str(out),
+                    "--sweep", "vol=0.5,1.5", "--sweep", "funding_rate=0.0002")  # fmt: skip
+    assert first.exit_code == 0, first.output
+    run = json.loads((out / "run.json").read_text())
+    assert run["sweep"] == {"market.vol": [0.5, 1.5], "funding.rate": [0.0002]}
+    assert json.loads((out / "point-1" / "run.json").read_text())["params"] == {
+        "market.vol": 1.5, "funding.rate": 0.0002,
+    }  # fmt: skip
+    again = analyze("--from", str(out), "--out", str(tmp_path / "again"))
+    assert again.exit_code == 0 and "bit for bit" in again.output, again.output
+    point = analyze("--from", str(out / "point-1"), "--out", str(tmp_path / "p1"))
+    assert point.exit_code == 0 and "bit for bit" in point.output, point.output

@@ -78,3 +78,13 @@ def test_a_missing_loan_and_broken_toml(tmp_path):
         load_terms(path)
     with pytest.raises(ValidationError, match="cannot read"):
         load_terms(tmp_path / "absent.toml")
+
+
+@pytest.mark.parametrize("name", ["article", "twap-strike", "cash-repay"])
+def test_terms_written_out_read_back_equal(tmp_path, name):
+    from marketcraft.deal.record import terms_toml
+
+    terms = load_terms(EXAMPLES / f"{name}.toml")
+    (tmp_path / "t.toml").write_text(terms_toml(terms))
+    again = load_terms(tmp_path / "t.toml")
+    assert again == terms and "tenor_days = " in terms_toml(terms)  # defaults written too

@@ -44,6 +44,7 @@ class Analysis:
     values: OptionValues
     params: dict[str, float] = field(default_factory=dict)  # a sweep point's settings
     summary: dict[str, float] = field(default_factory=dict)
+    base: Path = Path()  # where the terms' CSV files are
 
 
 def _chunk(  # noqa: PLR0917 (a job's arguments travel as one tuple)
@@ -161,7 +162,7 @@ def _gather(  # noqa: PLR0917
     values = option_values(terms, base=base, step_hours=step_hours, seed=seed, paths=paths)
     found = Analysis(
         terms, paths, step_hours, seed, metrics, series, days, np.asarray(attribution),
-        max(o.residual for o in outputs), values, params=params,
+        max(o.residual for o in outputs), values, params=params, base=base,
     )  # fmt: skip
     found.summary = summarize(found)
     return found
