@@ -205,7 +205,7 @@ def bootstrap_deal(tmp_path):
         .replace(
             "[market]\nvol = 1.0",
             "[market]\nmodel = 'bootstrap'\ncsv = 'btc.csv'\n"
-        "[funding]\nmodel = 'csv'\ncsv = 'rates.csv'",
+            "[funding]\nmodel = 'csv'\ncsv = 'rates.csv'",
         )
     )
     (data / "deal.toml").write_text(text)
