@@ -155,7 +155,7 @@ def test_the_corners_of_the_ranges_simulate_to_finite_numbers(price):
         t, token=replace(t.token, listing_price=price, supply=1e18),
         loan=replace(t.loan, tokens=1e18, tenor_days=3650),
         calls=tuple(replace(c, strike=c.strike * price) for c in t.calls),
-        hedge=replace(t.hedge, keep_inventory=1e17), desk=replace(t.desk, capital=1e15),
+        hedge=replace(t.hedge, keep_inventory=6e17), desk=replace(t.desk, capital=1e15),
     )  # fmt: skip
     low, high = 0.0, 10.0
     for _ in range(40):  # the vol at which the excursion reaches its limit

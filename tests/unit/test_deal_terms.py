@@ -23,8 +23,10 @@ def test_the_shipped_deals_load():
     cash = load_terms(EXAMPLES / "cash-repay.toml")
     assert (cash.repayment.mode, cash.repayment.cash_strike) == ("cash", 0.9)
     assert sorted(p.stem for p in EXAMPLES.glob("*.toml")) == [
-        "article", "cash-repay", "positions", "twap-strike",
+        "article", "article-sells-1.8m", "cash-repay", "positions", "twap-strike",
     ]  # fmt: skip
+    assert (article.hedge.keep_inventory, article.hedge.sell_for_quotes) == (700_000, 0)
+    assert load_terms(EXAMPLES / "article-sells-1.8m.toml").hedge.keep_inventory == 1_200_000
 
 
 BASE = """
@@ -54,7 +56,13 @@ tokens = 1_000_000
             "[pool]\nvalue = 4_000_000",
             "the pool's token side (pool.value x pool.share / 2 / token.listing_price) must fit",
         ),
-        ("[hedge]\nkeep_inventory = 600_000", "hedge.keep_inventory + sell_for_quotes"),
+        ("[hedge]\nkeep_inventory = 600_000", "hedge.keep_inventory is for initial = 'article'"),
+        ("[hedge]\nsell_for_quotes = 600_000", "hedge.sell_for_quotes + the pool's tokens"),
+        ("[hedge]\ninitial = 'article'\nkeep_inventory = 400_000", "must hold the pool's tokens"),
+        (
+            "[hedge]\ninitial = 'article'\nkeep_inventory = 5e5\nsell_for_quotes = 1",
+            "article sells",
+        ),
         ("[[venues]]\nname = 'A'\ndepth = 1\nclip = 0", "clip must be in (0, 1]"),
         ("[desk]\nmargin = 0", "desk.margin must be in (0, 1], not 0"),
         ("[simulation]\npaths = 0", "simulation.paths must be in [1, 1e+07], not 0"),

@@ -97,8 +97,9 @@ class Book:
 
     def place(self, terms: Terms, price: np.ndarray) -> None:
         """The start: the loan's tokens arrive (its mark is already booked); fund the pool's
-        share from them and the cash, sell what the preset sells, spread the rest over the
-        venues in proportion to their depth."""
+        share from them and the cash, sell what the preset sells (article: all but
+        ``keep_inventory``, which holds the pool's tokens; economic: ``sell_for_quotes``),
+        spread the rest over the venues in proportion to their depth."""
         loan, hedge = terms.loan.tokens, terms.hedge
         self.wallet += loan
         self.share = terms.pool.share
@@ -107,7 +108,7 @@ class Book:
         self.cash -= self.share * self.stable
         self._pay_costs(np.full_like(price, terms.costs.gas))
         if hedge.initial == "article":
-            sold = loan - pooled - hedge.keep_inventory
+            sold = loan - hedge.keep_inventory
         else:
             sold = np.full_like(price, hedge.sell_for_quotes)
         sell = np.full_like(price, sold)

@@ -203,9 +203,19 @@ def check(t: Terms, base: Path) -> None:
         rates = read_column(path, "rate", CODE)
         need(bool(abs(rates).max() <= 0.1), "funding.csv: every rate must be in [-0.1, 0.1]")
     h = t.hedge
-    need(h.keep_inventory + h.sell_for_quotes + pooled <= t.loan.tokens,
-         "hedge.keep_inventory + sell_for_quotes + the pool's tokens (pool.value x pool.share "
-         "/ 2 / token.listing_price) must fit in loan.tokens")  # fmt: skip
+    if h.initial == "article":
+        need(h.sell_for_quotes == 0, "hedge.sell_for_quotes is for initial = 'economic': the "
+             "article sells all but hedge.keep_inventory at once")  # fmt: skip
+        need(pooled <= h.keep_inventory <= t.loan.tokens,
+             f"hedge.keep_inventory must hold the pool's tokens ({pooled:,.0f}: pool.value x "
+             "pool.share / 2 / token.listing_price) and fit in loan.tokens: the article keeps "
+             "it for the pool and the venues")  # fmt: skip
+    else:
+        need(h.keep_inventory == 0, "hedge.keep_inventory is for initial = 'article': the "
+             "economic preset keeps all but hedge.sell_for_quotes")  # fmt: skip
+        need(h.sell_for_quotes + pooled <= t.loan.tokens,
+             "hedge.sell_for_quotes + the pool's tokens (pool.value x pool.share / 2 / "
+             "token.listing_price) must fit in loan.tokens")  # fmt: skip
     m = t.market
     step = step_seconds(t.simulation.step_hours, "simulation.step_hours")
     if m.model == "bootstrap":

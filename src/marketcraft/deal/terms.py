@@ -130,9 +130,11 @@ class Costs:
 class Hedge:
     """Where the loan goes at the start and how the book stays neutral.
 
-    ``initial``: ``article`` keeps ``keep_inventory`` tokens on the venues and sells the rest
-    of the loan (beyond the pool's token side) at once; ``economic`` sells only
-    ``sell_for_quotes`` (for stablecoin to quote with) and keeps the rest on the venues.
+    ``initial``: ``article`` keeps ``keep_inventory`` tokens for all its market making (the
+    pool's token side first, the rest on the venues) and sells the rest of the loan at once,
+    as the article sells 2.3M of 3M and keeps 700k; ``economic`` sells only
+    ``sell_for_quotes`` (for stablecoin to quote with) and keeps the rest, on the venues beyond
+    the pool's tokens. Each preset's key is refused in the other, where it would do nothing.
     ``policy``: ``per_fill`` (re-hedge every step, as the article does on each fill and for
     the pool continuously), ``band`` (when |delta| > ``band_tokens``) or ``interval`` (every
     ``interval_hours``). ``delta_mode``: which delta the perps neutralise, ``inventory``
@@ -144,8 +146,8 @@ class Hedge:
     band_tokens: float = 25_000.0
     interval_hours: float = 8.0
     delta_mode: str = "economic"
-    keep_inventory: float = 0.0  # tokens kept to quote with
-    sell_for_quotes: float = 0.0  # tokens sold for the stablecoin to quote with
+    keep_inventory: float = 0.0  # article: tokens kept, for the pool and the venues
+    sell_for_quotes: float = 0.0  # economic: tokens sold for the stablecoin to quote with
 
 
 @dataclass(frozen=True)
