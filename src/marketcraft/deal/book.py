@@ -107,10 +107,7 @@ class Book:
         self.wallet -= pooled
         self.cash -= self.share * self.stable
         self._pay_costs(np.full_like(price, terms.costs.gas))
-        if hedge.initial == "article":
-            sold = loan - hedge.keep_inventory
-        else:
-            sold = np.full_like(price, hedge.sell_for_quotes)
+        sold = loan - hedge.keep_inventory if hedge.initial == "article" else hedge.sell_for_quotes
         sell = np.full_like(price, sold)
         self._sell(sell, price)
         self.wallet -= sell
