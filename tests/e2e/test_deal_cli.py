@@ -39,7 +39,8 @@ def test_analyze_writes_results_and_a_report(tmp_path):
     payload = json.loads(result.output)
     s = payload["summary"]
     assert s["attribution_residual"] < 1e-9
-    assert abs(sum(v for k, v in s.items() if k.startswith("attr_")) - s["pnl_mean"]) < 1e-3
+    buckets = [v for k, v in s.items() if k.startswith("attr_") and not k.endswith("_se")]
+    assert len(buckets) == 9 and abs(sum(buckets) - s["pnl_mean"]) < 1e-3
     expected = ["var_5%", "cvar_1%", "sharpe_median", "options_bs", "options_fair", "given_away"]
     expected += ["options_mc_rule", "exercise_rule_cost", "exercise_rule_cost_se"]
     expected += ["exercise_probability_0", "uptime_A", "tokens_sold_mean", "peak_perp_p95"]

@@ -53,6 +53,11 @@ tokens = 1_000_000
         ("[funding]\nmodel = 'csv'\ncsv = 'rates.csv'", "no file 'rates.csv'"),
         ("[[calls]]\ntokens = 10\nstrike = 1\naverage_days = 1.5", "expected a whole number"),
         (
+            "[[calls]]\ntokens = 10\nstrike = 1\n[[calls]]\ntokens = 'ten'\nstrike = 2",
+            "calls[1]: tokens: expected a number",
+        ),
+        ("[[venues]]\nname = 'A'\ndepth = 1\n[[venues]]\nname = 'B'", "venues[1]: missing"),
+        (
             "[pool]\nvalue = 4_000_000",
             "the pool's token side (pool.value x pool.share / 2 / token.listing_price) must fit",
         ),

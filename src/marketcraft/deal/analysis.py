@@ -20,7 +20,7 @@ from marketcraft.deal.bounds import MAX_PATHS
 from marketcraft.deal.clock import Clock
 from marketcraft.deal.strategy import SERIES, ChunkResult, price_model, simulate
 from marketcraft.deal.terms import Terms, validate
-from marketcraft.deal.valuation import OptionValues, option_values
+from marketcraft.deal.valuation import OptionValues, mean_se, option_values
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.sim.dispatch import Progress, run_jobs
 from marketcraft.sim.sweeps import combinations
@@ -176,44 +176,49 @@ def _tail(pnl: np.ndarray, level: float) -> tuple[float, float]:
 
 
 def summarize(a: Analysis) -> dict[str, float]:
-    """The headline numbers of both views (see :data:`marketcraft.reports.deal_report`)."""
+    """The headline numbers of both views (see :data:`marketcraft.reports.deal_report`): every
+    mean over paths (and every share of paths) with its standard error under ``NAME_se``;
+    VaR and CVaR as losses (positive: a loss; negative: even that tail makes money)."""
     m = a.metrics
     pnl = m["pnl"]
-    out: dict[str, Any] = {
-        "pnl_mean": pnl.mean(),
-        "pnl_median": np.median(pnl),
-        "pnl_std": pnl.std(),
-        "loss_probability": (pnl < 0).mean(),
-        "drawdown_mean": m["drawdown"].mean(),
-        "drawdown_p95": np.quantile(m["drawdown"], 0.95),
-        "sharpe_median": np.median(m["sharpe"]),
-        "hedge_turnover_mean": m["turnover"].mean(),
-        "hedge_trades_mean": m["hedge_trades"].mean(),
-        "hedge_cost_mean": m["hedge_cost"].mean(),
-        "lvr_mean": m["lvr"].mean(),
-        "pool_volume_arbitrage_mean": m["pool_volume_arbitrage"].mean(),
-        "pool_volume_organic_mean": m["pool_volume_organic"].mean(),
-        "peak_perp_mean": m["peak_perp"].mean(),
-        "peak_perp_p95": np.quantile(m["peak_perp"], 0.95),
-        "peak_margin_p95": np.quantile(m["peak_margin"], 0.95),
-        "min_cash_p5": np.quantile(m["min_cash"], 0.05),
-        "project_cash_mean": m["project_cash"].mean(),
-        "tokens_sold_mean": m["tokens_sold"].mean(),
-        "initial_sold": m["initial_sold"].mean(),
-        "repaid_in_cash_share": m["repaid_in_cash"].mean(),
-        "delta_economic_start": float(a.series["delta_economic"][0].mean()),
-        "delta_inventory_start": float(a.series["delta_inventory"][0].mean()),
-        "attribution_residual": a.residual,
-    }
+    out: dict[str, Any] = {}
+
+    def mean(name: str, values: np.ndarray) -> None:
+        out[name], out[f"{name}_se"] = mean_se(np.asarray(values, dtype=np.float64))
+
+    mean("pnl_mean", pnl)
+    out.update(pnl_median=np.median(pnl), pnl_std=pnl.std())
+    mean("loss_probability", pnl < 0)
+    mean("drawdown_mean", m["drawdown"])
+    out["drawdown_p95"] = np.quantile(m["drawdown"], 0.95)
+    out["sharpe_median"] = np.median(m["sharpe"])
+    for name, key in (
+        ("hedge_turnover_mean", "turnover"), ("hedge_trades_mean", "hedge_trades"),
+        ("hedge_cost_mean", "hedge_cost"), ("lvr_mean", "lvr"),
+        ("pool_volume_arbitrage_mean", "pool_volume_arbitrage"),
+        ("pool_volume_organic_mean", "pool_volume_organic"), ("peak_perp_mean", "peak_perp"),
+        ("project_cash_mean", "project_cash"), ("tokens_sold_mean", "tokens_sold"),
+        ("repaid_in_cash_share", "repaid_in_cash"),
+    ):  # fmt: skip
+        mean(name, m[key])
+    out.update(
+        peak_perp_p95=np.quantile(m["peak_perp"], 0.95),
+        peak_margin_p95=np.quantile(m["peak_margin"], 0.95),
+        min_cash_p5=np.quantile(m["min_cash"], 0.05),
+        initial_sold=m["initial_sold"].mean(),
+        delta_economic_start=float(a.series["delta_economic"][0].mean()),
+        delta_inventory_start=float(a.series["delta_inventory"][0].mean()),
+        attribution_residual=a.residual,
+    )
     out.update(a.values.totals())
     for level in (0.05, 0.01):
         var, cvar = _tail(pnl, level)
         out[f"var_{level:.0%}"] = var
         out[f"cvar_{level:.0%}"] = cvar
     for name in BUCKETS:
-        out[f"attr_{name}"] = m[name].mean()
+        mean(f"attr_{name}", m[name])
     for j in range(len(a.terms.calls)):
-        out[f"exercise_probability_{j}"] = m[f"exercised_{j}"].mean()
+        mean(f"exercise_probability_{j}", m[f"exercised_{j}"])
     for v, venue in enumerate(a.terms.venues):
-        out[f"uptime_{venue.name}"] = m[f"uptime_{v}"].mean()
+        mean(f"uptime_{venue.name}", m[f"uptime_{v}"])
     return {k: float(v) for k, v in out.items()}

@@ -160,7 +160,7 @@ def _show(
     the views (a column per point)."""
     from marketcraft.deal.book import BUCKETS
     from marketcraft.deal.results import write_results, write_sweep
-    from marketcraft.reports.deal_report import MARKET_MAKER, PROJECT, cell, write_report
+    from marketcraft.reports.deal_report import MARKET_MAKER, MONEY, PROJECT, cell, write_report
 
     files: list[Path] = []
     for i, a in enumerate(found):
@@ -195,7 +195,7 @@ def _show(
     for a in found:
         attribution.add_column(label(a.params), justify="right")
     for name in BUCKETS:
-        attribution.add_row(name, *(f"{a.summary[f'attr_{name}']:,.0f}" for a in found))
+        attribution.add_row(name, *(cell(a.summary, f"attr_{name}", MONEY) for a in found))
     out.print(attribution)
     for path in files:
         out.print(f"{'report' if path.suffix == '.html' else 'results'}: {path}")
@@ -223,15 +223,18 @@ def hedge(
             "gamma": found.gamma, "order": found.order, "notional": found.notional,
         }))  # fmt: skip
         return
+    from marketcraft.reports.deal_report import MONEY, fmt
+
     table = Table(title=f"positions at {price:g}")
     for name in ("component", "value", "delta (tokens)", "gamma"):
         table.add_column(name, justify="left" if name == "component" else "right")
     for name, value, delta, gamma in found.rows:
-        table.add_row(name, f"{value:,.0f}", f"{delta:,.0f}", f"{gamma:,.1f}")
+        table.add_row(name, fmt(MONEY, value), fmt(MONEY, delta), fmt("{:,.1f}", gamma))
     out.print(table)
     out.print(
-        f"inventory delta {found.delta_inventory:,.0f}; economic delta "
-        f"{found.delta_economic:,.0f}; net gamma {found.gamma:,.1f} ({p.delta_mode} mode)"
+        f"inventory delta {fmt(MONEY, found.delta_inventory)}; economic delta "
+        f"{fmt(MONEY, found.delta_economic)}; net gamma {fmt('{:,.1f}', found.gamma)} "
+        f"({p.delta_mode} mode)"
     )
     if found.order == 0:
         out.print(f"no order: the {p.delta_mode} delta is within {p.band_tokens:,.0f} tokens")

@@ -227,9 +227,11 @@ def load_terms(path: str | Path) -> Terms:
     source = Path(path)
     raw = read_toml(source, CODE)
     raw.setdefault("name", source.stem)
-    for key in ("calls", "venues"):
+    for key, table in (("calls", Tranche), ("venues", Venue)):
         if key in raw and not isinstance(raw[key], list):
             raise ValidationError(CODE, f"{source.name}: {key}: expected [[{key}]] tables")
+        for i, item in enumerate(raw.get(key, [])):  # first, so a mistake names its table
+            build_table(table, item, f"{source.name}: {key}[{i}]", _NESTED, CODE)
     return validate(build_table(Terms, raw, source.name, _NESTED, CODE), source.parent)
 
 
