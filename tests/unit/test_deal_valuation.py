@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from marketcraft.deal import analysis
+from marketcraft.deal import analysis, valuation
 from marketcraft.deal.bounds import MAX_VOL_SCALE
 from marketcraft.deal.greeks import black_scholes
 from marketcraft.deal.terms import Tranche, load_terms
@@ -101,6 +101,7 @@ def test_a_twap_tranche_is_valued_by_its_monte_carlo():
 
 def test_results_do_not_depend_on_the_workers(monkeypatch):
     monkeypatch.setattr(analysis, "CHUNK", 30)
+    monkeypatch.setattr(valuation, "MC_CHUNK", 25)  # the option Monte Carlo in 3 jobs too
     t = load_terms(EXAMPLES / "article.toml")
     t = replace(t, loan=replace(t.loan, tenor_days=6))
     one = analysis.analyze(t, paths=70, workers=1, base=EXAMPLES)
@@ -108,6 +109,8 @@ def test_results_do_not_depend_on_the_workers(monkeypatch):
     assert np.array_equal(one.metrics["pnl"], two.metrics["pnl"])
     assert one.metrics["pnl"].size == 70 and len(set(one.metrics["pnl"].tolist())) == 70
     assert one.summary == two.summary
+    assert one.values.payoffs.rule.shape[-1] == 70
+    assert np.array_equal(one.values.payoffs.expiry, two.values.payoffs.expiry)
 
 
 def test_the_bounds_allow_for_the_highest_vol_the_valuation_uses():

@@ -20,7 +20,14 @@ from marketcraft.deal.bounds import MAX_PATHS
 from marketcraft.deal.clock import Clock
 from marketcraft.deal.strategy import SERIES, ChunkResult, price_model, simulate
 from marketcraft.deal.terms import Terms, validate
-from marketcraft.deal.valuation import OptionValues, mean_se, option_values
+from marketcraft.deal.valuation import (
+    OptionValues,
+    Payoffs,
+    mean_se,
+    option_chunk,
+    option_chunks,
+    option_values,
+)
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.sim.dispatch import Progress, run_jobs
 from marketcraft.sim.sweeps import combinations
@@ -47,7 +54,8 @@ class Analysis:
     base: Path = Path()  # where the terms' CSV files are
 
 
-def _chunk(  # noqa: PLR0917 (a job's arguments travel as one tuple)
+def _job(  # noqa: PLR0917 (a job's arguments travel as one tuple)
+    kind: str,
     terms: Terms,
     paths: int,
     seed: int,
@@ -55,7 +63,10 @@ def _chunk(  # noqa: PLR0917 (a job's arguments travel as one tuple)
     step_hours: float,
     base: str,
     progress: Callable[[int], None] | None = None,
-) -> ChunkResult:
+) -> ChunkResult | Payoffs:
+    """One job: a chunk of the strategy's paths, or of the option Monte Carlo."""
+    if kind == "options":
+        return option_chunk(terms, paths, seed, chunk, step_hours, base, progress)
     return simulate(
         terms, paths, seed=seed, chunk=chunk, step_hours=step_hours, base=Path(base),
         progress=progress,
@@ -129,19 +140,27 @@ def analyze_grid(
     clock = Clock.span(terms.loan.tenor_days, step_hours)
     price_model(terms, base, step_hours)  # a bootstrap's data must serve the step
     sizes = [min(CHUNK, paths - start) for start in range(0, paths, CHUNK)]
+    mc_sizes = option_chunks(paths)
     jobs = [
-        (point, n, seed, i, step_hours, str(base))
+        (kind, point, n, seed, i, step_hours, str(base))
         for _, point in points
-        for i, n in enumerate(sizes)
+        for kind, chunks in (("paths", sizes), ("options", mc_sizes))
+        for i, n in enumerate(chunks)
     ]
-    outputs: list[ChunkResult] = run_jobs(
-        _chunk, jobs, clock.steps, workers=workers or os.cpu_count() or 1,
+    outputs: list[Any] = run_jobs(
+        _job, jobs, clock.steps, workers=workers or os.cpu_count() or 1,
         scheduler=scheduler, progress=progress,
     )  # fmt: skip
     found = []
+    each = len(sizes) + len(mc_sizes)
     for p, (params, point) in enumerate(points):
-        mine = outputs[p * len(sizes) : (p + 1) * len(sizes)]
-        found.append(_gather(point, params, mine, paths, step_hours, seed, base))
+        mine = outputs[p * each : (p + 1) * each]
+        values = option_values(
+            point, base=base, step_hours=step_hours, seed=seed, paths=paths,
+            chunks=mine[len(sizes) :],
+        )  # fmt: skip
+        found.append(_gather(point, params, mine[: len(sizes)], values, paths, step_hours, seed,
+                             base))  # fmt: skip
     return found
 
 
@@ -149,6 +168,7 @@ def _gather(  # noqa: PLR0917
     terms: Terms,
     params: dict[str, float],
     outputs: list[ChunkResult],
+    values: OptionValues,
     paths: int,
     step_hours: float,
     seed: int,
@@ -159,7 +179,6 @@ def _gather(  # noqa: PLR0917
     series = {k: np.concatenate([o.series[k] for o in outputs], axis=1) for k in SERIES}
     attribution = sum(o.buckets_sum for o in outputs) / paths
     days = clock.records() * step_hours / 24.0
-    values = option_values(terms, base=base, step_hours=step_hours, seed=seed, paths=paths)
     found = Analysis(
         terms, paths, step_hours, seed, metrics, series, days, np.asarray(attribution),
         max(o.residual for o in outputs), values, params=params, base=base,

@@ -98,15 +98,19 @@ class OptionBook:
         out: np.ndarray = self.alive & self.american & fixed & touch
         return out
 
+    def retire(self, now: np.ndarray, step: int) -> None:
+        """Mark the tranches in ``now`` exercised at ``step`` (a valuation needs no more)."""
+        self.alive &= ~now
+        self.live_tokens[now] = 0.0
+        self.exercised_step[now] = step
+
     def exercise(self, now: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Close the tranches in ``now``: (their marks, tokens bought, stablecoin paid) per
         path."""
         tokens = np.where(now, self.tokens, 0.0)
         marks = np.where(now, self.value, 0.0).sum(axis=0)
         paid = (tokens * self.strike).sum(axis=0)
-        self.alive &= ~now
-        self.live_tokens[now] = 0.0
-        self.exercised_step[now] = step
+        self.retire(now, step)
         self.value = np.where(now, 0.0, self.value)
         self.delta = np.where(now, 0.0, self.delta)
         return marks, tokens.sum(axis=0), paid

@@ -18,6 +18,7 @@ strategy's, ``paths`` per volatility."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +32,8 @@ from marketcraft.deal.terms import Terms, Tranche
 from marketcraft.sim.returns import BLOCK, JumpDiffusion
 
 __all__ = [
-    "VOL_SCALES", "OptionValues", "Payoffs", "mean_se", "monte_carlo_calls", "option_values",
+    "MC_CHUNK", "VOL_SCALES", "OptionValues", "Payoffs", "mean_se", "monte_carlo_calls",
+    "option_chunk", "option_chunks", "option_values",
 ]  # fmt: skip
 
 #: the volatilities of the sensitivity table, as multiples of the deal's
@@ -119,10 +121,13 @@ def monte_carlo_calls(
     buffer: float = 0.0,
     jumps: tuple[float, float, float] = (0.0, 0.0, 0.0),
     cash_strike: float = 0.0,
+    chunk: int = 0,
+    progress: Callable[[int], None] | None = None,
 ) -> Payoffs:
     """Payoffs per path (per tranche: x its tokens), ``paths`` paths per vol, under the deal's
     exercise rule and held to expiry on the same driftless paths; and, if ``cash_strike``,
-    the cash-repayment option's payoff per token owed."""
+    the cash-repayment option's payoff per token owed. Chunk ``chunk`` of a run seeded with
+    ``seed``; ``progress`` hears the steps done about once a simulated day."""
     clock = Clock.span(years * 365.0, step_hours)
     steps = clock.steps
     every = np.repeat(np.asarray(vols, dtype=float), paths)
@@ -131,7 +136,7 @@ def monte_carlo_calls(
         drift=0.0, vol=every, step_hours=step_hours, jumps_per_year=rate, jump_mean=mean,
         jump_vol=spread,
     )  # fmt: skip
-    rng = np.random.default_rng([seed, 1 << 20])
+    rng = np.random.default_rng([seed, 1 << 20, chunk])
     book = OptionBook(calls, every.size, start, clock.per_day, buffer)
     rule = np.zeros((len(calls), every.size))
     log_price = np.full(every.size, np.log(start))
@@ -147,19 +152,57 @@ def monte_carlo_calls(
         now = book.due(step, price, step == steps)
         if now.any():
             rule += np.where(now, (price - book.strike) * book.tokens, 0.0)
-            book.exercise(now, step)
+            book.retire(now, step)
+        if progress and (step % clock.per_day == 0 or step == steps):
+            progress(step)
     expiry = np.maximum(price - book.strike, 0.0) * book.tokens
     cash = np.maximum(price - cash_strike, 0.0) if cash_strike else np.zeros_like(price)
     shape = (len(calls), len(vols), paths)
     return Payoffs(rule.reshape(shape), expiry.reshape(shape), cash.reshape(len(vols), paths))
 
 
+#: paths per vol in one Monte Carlo job: arrays of 5 vols x 2,000 paths stay in cache
+MC_CHUNK = 2_000
+
+
+def option_chunks(paths: int) -> list[int]:
+    """The sizes of the Monte Carlo jobs for ``paths`` paths per vol."""
+    return [min(MC_CHUNK, paths - start) for start in range(0, paths, MC_CHUNK)]
+
+
+def option_chunk(  # noqa: PLR0917 (a job's arguments travel as one tuple)
+    terms: Terms,
+    paths: int,
+    seed: int,
+    chunk: int,
+    step_hours: float,
+    base: str,
+    progress: Callable[[int], None] | None = None,
+) -> Payoffs:
+    """One Monte Carlo job of :func:`option_values`: ``paths`` paths per vol."""
+    _, vol = price_model(terms, Path(base), step_hours)
+    m = terms.market
+    jumps = (m.jumps_per_year, m.jump_mean, m.jump_vol) if m.model == "gbm" else (0.0, 0.0, 0.0)
+    return monte_carlo_calls(
+        terms.calls, start=terms.token.listing_price, vols=np.array(VOL_SCALES) * vol,
+        years=terms.loan.tenor_days / 365.0, step_hours=step_hours, paths=paths, seed=seed,
+        buffer=terms.desk.exercise_buffer, jumps=jumps, cash_strike=_cash_strike(terms),
+        chunk=chunk, progress=progress,
+    )  # fmt: skip
+
+
+def _cash_strike(terms: Terms) -> float:
+    return terms.repayment.cash_strike if terms.repayment.mode == "cash" else 0.0
+
+
 def option_values(
     terms: Terms, *, base: Path = Path(), step_hours: float = 1.0, seed: int = 1,
-    paths: int = 2_000,
+    paths: int = 2_000, chunks: list[Payoffs] | None = None,
 ) -> OptionValues:  # fmt: skip
     """Every tranche's and the cash-repayment option's values at each of
-    :data:`VOL_SCALES` x the deal's vol (``paths`` Monte Carlo paths per vol)."""
+    :data:`VOL_SCALES` x the deal's vol: ``paths`` Monte Carlo paths per vol, in the jobs of
+    :func:`option_chunks` (``chunks``: their results, if already run; else run here). The
+    values depend on the seed and the paths only, not on which process ran which job."""
     _, vol = price_model(terms, base, step_hours)
     vols = np.array(VOL_SCALES) * vol
     p0 = terms.token.listing_price
@@ -168,14 +211,15 @@ def option_values(
     tokens = np.array([c.tokens for c in terms.calls])
     bs = black_scholes(p0, strikes[None, :], years, vols[:, None]).price * tokens
     bs = bs.reshape(len(vols), len(terms.calls))
-    cash_strike = terms.repayment.cash_strike if terms.repayment.mode == "cash" else 0.0
+    cash_strike = _cash_strike(terms)
     owed = terms.loan.tokens * (1.0 + terms.loan.interest * years)  # at maturity
-    m = terms.market
-    jumps = (m.jumps_per_year, m.jump_mean, m.jump_vol) if m.model == "gbm" else (0.0, 0.0, 0.0)
-    mc = monte_carlo_calls(
-        terms.calls, start=p0, vols=vols, years=years, step_hours=step_hours, paths=paths,
-        seed=seed, buffer=terms.desk.exercise_buffer, jumps=jumps, cash_strike=cash_strike,
-    )  # fmt: skip
+    if chunks is None:
+        chunks = [
+            option_chunk(terms, n, seed, i, step_hours, str(base))
+            for i, n in enumerate(option_chunks(paths))
+        ]
+    mc = Payoffs(*(np.concatenate([getattr(c, k) for c in chunks], axis=-1)
+                   for k in ("rule", "expiry", "cash")))  # fmt: skip
     cash_bs = owed * black_scholes(p0, cash_strike, years, vols).price if cash_strike else 0 * vols
     fixed = np.array([c.strike > 0 for c in terms.calls], dtype=bool)
     return OptionValues(vols, bs, mc, fixed, owed, cash_bs)
