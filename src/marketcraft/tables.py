@@ -97,9 +97,12 @@ def build_table(
     values: dict[str, Any] = {}
     for name, value in raw.items():
         inner = nested.get((cls, name))
-        spot = f"{where}: {name}"
+        spot = f"{where}.{name}" if ": " in where else f"{where}: {name}"  # file: table.key
         if inner is not None and isinstance(value, list):
-            values[name] = tuple(build_table(inner, item, spot, nested, code) for item in value)
+            values[name] = tuple(
+                build_table(inner, item, f"{spot}[{i}]", nested, code)
+                for i, item in enumerate(value)
+            )
         elif inner is not None:
             values[name] = build_table(inner, value, spot, nested, code)
         else:
@@ -135,7 +138,7 @@ def _scalar(value: Any, default: Any, where: str, code: str) -> Any:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValidationError(code, f"{where}: expected a number, got {value!r}")
     if isinstance(value, float) and not math.isfinite(value):  # TOML has inf and nan
-        raise ValidationError(code, f"{where}: expected a finite number, got {value!r}")
+        raise ValidationError(code, f"{where} must be a finite number, not {value!r}")
     if isinstance(default, int):
         if value != int(value):
             raise ValidationError(code, f"{where}: expected a whole number")

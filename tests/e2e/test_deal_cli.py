@@ -6,7 +6,9 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
+import pytest
 from distributed import LocalCluster
 from typer.testing import CliRunner
 
@@ -37,8 +39,10 @@ def test_analyze_writes_results_and_a_report(tmp_path):
     payload = json.loads(result.output)
     s = payload["summary"]
     assert s["attribution_residual"] < 1e-9
-    assert abs(sum(v for k, v in s.items() if k.startswith("attr_")) - s["pnl_mean"]) < 1e-3
-    expected = ["var_5%", "cvar_1%", "sharpe_median", "options_bs", "options_mc"]
+    buckets = [v for k, v in s.items() if k.startswith("attr_") and not k.endswith("_se")]
+    assert len(buckets) == 9 and abs(sum(buckets) - s["pnl_mean"]) < 1e-3
+    expected = ["var_5%", "cvar_1%", "sharpe_median", "options_bs", "options_fair", "given_away"]
+    expected += ["options_mc_rule", "exercise_rule_cost", "exercise_rule_cost_se"]
     expected += ["exercise_probability_0", "uptime_A", "tokens_sold_mean", "peak_perp_p95"]
     assert set(expected) <= set(s)
     paths = pq.read_table(out / "paths.parquet")
@@ -50,13 +54,15 @@ def test_analyze_writes_results_and_a_report(tmp_path):
     assert len(re.findall(r'<img alt="[^"]+" src="data:image/png;base64,', report)) == 9
     for title in ("The market maker", "The project", "Attribution", "Obligations"):
         assert title in report
+    for row in ("given away at signing", "what that rule costs the desk", "held to expiry"):
+        assert row in report
     assert json.loads((out / "summary.json").read_text())["paths"] == 40
 
 
 def test_analyze_prints_both_views(tmp_path):
     result = analyze(str(short_terms(tmp_path, 3)), "--paths", "10", "--out", str(tmp_path / "o"))
     assert result.exit_code == 0, result.output
-    for text in ("market maker's view", "project's view", "VaR 5%", "calls given away",
+    for text in ("market maker's view", "project's view", "VaR 5%", "given away at signing",
                  "attribution", "report:"):  # fmt: skip
         assert text in result.output
 
@@ -65,11 +71,59 @@ def test_analyze_refuses_bad_input_clearly(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[loan]\ntokens = -1\n")
     result = analyze(str(bad))
-    assert result.exit_code == 2 and "loan.tokens must be in (0, supply]" in result.output
+    assert result.exit_code == 2 and "loan.tokens must be in (0, 1e+18], not -1" in result.output
     result = analyze(str(short_terms(tmp_path)), "--step", "soon")
     assert result.exit_code == 2 and "write the step as 1h" in result.output
     result = analyze(str(tmp_path / "missing.toml"))
     assert result.exit_code == 2 and "cannot read" in result.output
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ("vol = 1.0", "vol = inf", "market.vol must be a finite number, not inf"),
+        ("vol = 1.0", "vol = 1.0\ndrift = nan", "market.drift must be a finite number, not nan"),
+        ("[market]", "[costs]\nhalf_spread = nan\n[market]", "costs.half_spread must be a finite"),
+        ("[market]", "[funding]\nrate = nan\n[market]", "funding.rate must be a finite number"),
+        ("vol = 1.0", "vol = 50", "market.vol, market.drift and the jumps"),
+        ("tenor_days = 365", "tenor_days = 1e400", "loan.tenor_days must be a finite number"),
+    ],
+)
+def test_terms_that_cannot_be_simulated_are_refused_naming_the_key(tmp_path, old, new, key):
+    path = tmp_path / "deal.toml"
+    path.write_text((EXAMPLES / "article.toml").read_text().replace(old, new))
+    result = analyze(str(path), "--paths", "4", "--out", str(tmp_path / "o"))
+    assert result.exit_code == 2, result.output
+    assert key in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_cex_only_deal_without_a_pool_runs(tmp_path):
+    path = short_terms(tmp_path, 4)
+    path.write_text(path.read_text().replace("value = 1_000_000", "value = 0"))
+    out = tmp_path / "o"
+    result = analyze(str(path), "--paths", "6", "--out", str(out), "--json")
+    assert result.exit_code == 0, result.output
+    s = json.loads(result.output)["summary"]
+    assert all(v is not None for v in s.values()), s
+    assert s["attr_lp_fees"] == 0 and s["attr_lp_divergence"] == 0 and s["lvr_mean"] == 0
+    assert (out / "report.html").exists()
+
+
+def test_a_bad_seed_or_paths_is_refused(tmp_path):
+    for option, value in (("--seed", "-1"), ("--paths", "100000000")):
+        result = analyze(str(short_terms(tmp_path)), option, value, "--out", str(tmp_path / "o"))
+        assert result.exit_code == 2, result.output
+        assert option[2:] in result.output
+
+
+def test_a_step_that_cannot_be_simulated_is_refused(tmp_path):
+    for step in ("7h", "5h", "25h"):
+        result = analyze(str(short_terms(tmp_path)), "--step", step, "--out", str(tmp_path / "o"))
+        assert result.exit_code == 2, result.output
+        refusal = f"--step: {step[:-1]}h cannot be simulated: the step must divide a day"
+        assert refusal in result.output
+    assert not (tmp_path / "o").exists()
 
 
 def test_a_dask_cluster_gives_the_same_numbers(tmp_path):
@@ -120,4 +174,102 @@ def test_a_sweep_runs_every_point_on_the_same_paths(tmp_path):
     refused = analyze(str(terms), "--sweep", "colour=1,2")
     assert refused.exit_code == 2 and "NAME one of" in refused.output
     refused = analyze(str(terms), "--sweep", "vol=-1")
-    assert refused.exit_code == 2 and "market vols must be >= 0" in refused.output
+    assert refused.exit_code == 2 and "market.vol must be in [0, 100], not -1" in refused.output
+
+
+def test_the_project_gives_away_the_right_to_repay_in_cash(tmp_path):
+    text = (EXAMPLES / "cash-repay.toml").read_text().replace("tenor_days = 730", "tenor_days = 30")
+    (tmp_path / "cash.toml").write_text(text)
+    result = analyze(str(tmp_path / "cash.toml"), "--paths", "20", "--step", "6h", "--out",
+                     str(tmp_path / "o"), "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    s = json.loads(result.output)["summary"]
+    assert s["cash_option_bs"] > 0
+    assert s["given_away"] == s["options_fair"] + s["cash_option_bs"]
+    options = pq.read_table(tmp_path / "o" / "options.parquet").to_pylist()
+    assert [r["black_scholes"] for r in options if r["option"] == -1][2] == s["cash_option_bs"]
+
+
+def bootstrap_deal(tmp_path):
+    """A deal that reads two CSVs (a bootstrap and funding rates) from beside its terms."""
+    rng = np.random.default_rng(5)
+    prices = np.exp(np.cumsum(rng.normal(0, 0.01, 2000)))
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "btc.csv").write_text(
+        "time,price\n" + "\n".join(f"{3600 * i},{float(p)!r}" for i, p in enumerate(prices))
+    )
+    (data / "rates.csv").write_text("rate\n0.0001\n-0.0002\n0.0003\n")
+    text = (
+        short_terms(tmp_path, 6)
+        .read_text()
+        .replace(
+            "[market]\nvol = 1.0",
+            "[market]\nmodel = 'bootstrap'\ncsv = 'btc.csv'\n"
+            "[funding]\nmodel = 'csv'\ncsv = 'rates.csv'",
+        )
+    )
+    (data / "deal.toml").write_text(text)
+    return data / "deal.toml"
+
+
+def test_results_record_their_inputs_and_rerun_bit_for_bit(tmp_path):
+    terms = bootstrap_deal(tmp_path)
+    out = tmp_path / "out"
+    first = analyze(str(terms), "--paths", "25", "--step", "2h", "--seed", "9", "--out", str(out))
+    assert first.exit_code == 0, first.output
+    run = json.loads((out / "run.json").read_text())
+    assert (run["paths"], run["step_hours"], run["seed"]) == (25, 2.0, 9)
+    assert run["versions"]["marketcraft"] and run["versions"]["numpy"]
+    assert run["command"].startswith("marketcraft deal analyze") and "--seed 9" in run["command"]
+    recorded = (out / "inputs" / "terms.toml").read_text()
+    assert 'csv = "market.csv"' in recorded and (out / "inputs" / "market.csv").exists()
+    assert (out / "inputs" / "funding.csv").read_text() == (terms.parent / "rates.csv").read_text()
+    # the original CSVs may go: the folder is enough to run it again
+    for name in ("btc.csv", "rates.csv", "deal.toml"):
+        (terms.parent / name).unlink()
+    again = analyze("--from", str(out), "--out", str(tmp_path / "again"))
+    assert again.exit_code == 0, again.output
+    assert "bit for bit" in again.output
+    for name in ("paths.parquet", "daily.parquet", "options.parquet"):
+        old, new = pq.read_table(out / name), pq.read_table(tmp_path / "again" / name)
+        for column in old.column_names:  # the same bits (NaN included: never exercised)
+            a, b = old[column].to_numpy(), new[column].to_numpy()
+            assert a.tobytes() == b.tobytes(), (name, column)
+    summary = json.loads((out / "summary.json").read_text())["summary"]
+    assert json.loads((tmp_path / "again" / "summary.json").read_text())["summary"] == summary
+
+
+def test_a_rerun_that_differs_or_changed_terms_are_reported(tmp_path):
+    out = tmp_path / "out"
+    assert analyze(str(short_terms(tmp_path, 3)), "--paths", "8", "--out", str(out)).exit_code == 0
+    summary = json.loads((out / "summary.json").read_text())
+    summary["summary"]["pnl_mean"] += 1
+    (out / "summary.json").write_text(json.dumps(summary))
+    differs = analyze("--from", str(out), "--out", str(tmp_path / "b"))
+    assert differs.exit_code == 1
+    assert differs.output.strip().endswith(f"re-run differs from {out}: summary.json")
+    terms = out / "inputs" / "terms.toml"
+    terms.write_text(terms.read_text().replace("seed = 1", "seed = 2"))
+    changed = analyze("--from", str(out), "--out", str(tmp_path / "c"))
+    assert changed.exit_code == 2 and "changed since the run" in changed.output
+    both = analyze(str(terms), "--from", str(out))
+    assert both.exit_code == 2 and "--from runs the folder as recorded" in both.output
+    same = analyze("--from", str(out), "--out", str(out))
+    assert same.exit_code == 2
+
+
+def test_a_sweep_reruns_bit_for_bit(tmp_path):
+    out = tmp_path / "sweep"
+    first = analyze(str(short_terms(tmp_path, 3)), "--paths", "10", "--out", str(out),
+                    "--sweep", "vol=0.5,1.5", "--sweep", "funding_rate=0.0002")  # fmt: skip
+    assert first.exit_code == 0, first.output
+    run = json.loads((out / "run.json").read_text())
+    assert run["sweep"] == {"market.vol": [0.5, 1.5], "funding.rate": [0.0002]}
+    assert json.loads((out / "point-1" / "run.json").read_text())["params"] == {
+        "market.vol": 1.5, "funding.rate": 0.0002,
+    }  # fmt: skip
+    again = analyze("--from", str(out), "--out", str(tmp_path / "again"))
+    assert again.exit_code == 0 and "bit for bit" in again.output, again.output
+    point = analyze("--from", str(out / "point-1"), "--out", str(tmp_path / "p1"))
+    assert point.exit_code == 0 and "bit for bit" in point.output, point.output

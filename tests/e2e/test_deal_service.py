@@ -99,10 +99,12 @@ def test_another_analyst_sees_nothing_and_other_roles_are_refused(desk):
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
-        ({"terms": "[loan]\ntokens = 0\n"}, "loan.tokens must be in (0, supply]"),
+        ({"terms": "[loan]\ntokens = 0\n"}, "loan.tokens must be in (0, 1e+18], not 0"),
+        ({"terms": "[loan]\ntokens = 1\n[market]\nvol = nan\n"}, "market.vol must be a finite number"),
+        ({"terms": "[loan]\ntokens = 1\n", "step": "7h"}, "7h cannot be simulated"),
         ({"terms": "[loan\n"}, "not valid TOML"),
         # (a step that is not written as one is refused by the request's schema: 422)
-        ({"terms": "[loan]\ntokens = 1\n", "step": "25h"}, "at most 24h"),
+        ({"terms": "[loan]\ntokens = 1\n", "step": "25h"}, "must divide a day"),
         (
             {"terms": "[loan]\ntokens=1_000_000\n[market]\nmodel='bootstrap'\ncsv='/etc/x.csv'\n"},
             "no file",
@@ -118,6 +120,9 @@ def test_bad_terms_are_refused_with_the_reason(desk, body, reason):
                            headers=bearer(tokens["ana"]))  # fmt: skip
     # over the server's deal_max_paths: refused, naming the field
     assert too_many.status_code == 400 and too_many.json()["reason"].startswith("paths")
+    negative = client.post("/deal/jobs", json={"terms": short_terms(), "seed": -1},
+                           headers=bearer(tokens["ana"]))  # fmt: skip
+    assert negative.status_code == 422  # as the command line refuses it
 
 
 def test_the_pages_upload_follow_and_show_the_report(desk):

@@ -63,7 +63,7 @@ NUMBERS: dict[tuple[str, str], str] = {
 NOT_NUMBERS = {
     "--host", "--database-url", "--role", "--name", "--tokens-file", "--amm", "--json",
     "--output", "--receipt", "--public-key", "--plot", "--scheduler", "--out", "--no-proof",
-    "--setup", "--side", "--seal-to", "--contributor", "--vkey",
+    "--setup", "--side", "--seal-to", "--contributor", "--vkey", "--from",
 }  # fmt: skip
 #: text a float option refuses: not a number, not finite, or other scripts' digits (a float's
 #: tiny values and -0 are 0, which some options take)

@@ -63,7 +63,7 @@ def test_within_the_band_there_is_no_order(tmp_path):
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
-        ("vol = 0", "vol must be > 0"),
+        ("vol = 0", "vol must be in (0, 100]"),
         ("delta_mode = 'gross'", "delta_mode must be"),
         ("[inventory]\nA = 'many'", "maps venues to token amounts"),
         ("[pool]\ntokens = 5", "give both pool reserves"),
@@ -85,3 +85,23 @@ def test_a_bad_price_is_refused():
     for price in (0.0, -1.0, float("nan")):
         with pytest.raises(ValidationError, match="price must be a positive number"):
             hedge_now(p, price)
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("vol = nan\n", "vol must be a finite number, not nan"),
+        ("[perp]\ntokens = inf\n", "perp.tokens must be a finite number, not inf"),
+        (
+            "[[calls]]\ntokens = 1\nstrike = nan\ndays_left = 1\n",
+            "calls[0].strike must be a finite",
+        ),
+        ("[inventory]\nA = inf\n", "inventory.A must be a finite number, not inf"),
+    ],
+)
+def test_positions_that_are_not_numbers_are_refused_naming_the_key(tmp_path, text, key):
+    path = tmp_path / "p.toml"
+    path.write_text(text)
+    with pytest.raises(ValidationError) as refused:
+        load_positions(path)
+    assert key in refused.value.reason

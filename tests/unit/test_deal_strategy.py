@@ -53,7 +53,24 @@ def test_the_article_preset_is_inventory_neutral_and_economically_short_the_loan
     start_economic = r.series["delta_economic"][0]
     assert np.allclose(start_inventory, 0, atol=1e-6)
     assert np.allclose(start_economic, -t.loan.tokens, rtol=1e-6)
-    assert np.allclose(r.metrics["initial_sold"], 3_000_000 - 500_000 - 700_000)
+    # the article sells 2.3M at once and keeps 700k for the pool (500k) and the venues
+    assert np.all(r.metrics["initial_sold"] == 2_300_000) and np.all(r.series["sold"][0] == 2.3e6)
+    other = run(short("article-sells-1.8m", days=5), paths=4)
+    assert np.all(other.metrics["initial_sold"] == 1_800_000)
+
+
+def test_the_positions_example_is_the_article_desk_on_day_one():
+    from marketcraft.deal.hedge import load_positions
+
+    t = short("article", days=365)
+    r = run(t, paths=2)
+    p = load_positions(EXAMPLES / "positions.toml")
+    venues = dict(p.inventory)
+    assert sum(venues.values()) + p.pool.tokens == t.hedge.keep_inventory == 700_000
+    depth = {v.name: v.depth for v in t.venues}
+    assert venues == {k: 200_000 * d / sum(depth.values()) for k, d in depth.items()}
+    assert abs(p.perp.tokens - r.series["perp"][0, 0]) < 100  # -857,013 on the first day
+    assert p.pool.tokens * p.pool.stable == (t.pool.value / 2) ** 2
 
 
 def test_the_economic_preset_counts_the_loan_and_sells_nothing_by_default():
@@ -66,7 +83,7 @@ def test_the_economic_preset_counts_the_loan_and_sells_nothing_by_default():
     calls = sum(
         c.tokens * black_scholes(1.0, c.strike, 5 / 365, t.market.vol).delta for c in t.calls
     )
-    assert np.allclose(r.series["perp"][0], -calls, rtol=1e-6)  # series are float32
+    assert np.allclose(r.series["perp"][0], -calls, rtol=1e-6)
     assert np.all(r.metrics["initial_sold"] == 0)
 
 
@@ -109,8 +126,9 @@ def test_shorts_receive_positive_funding_and_pay_negative():
 
 
 def test_a_venue_without_inventory_starts_stocked_out():
-    t = short("article", days=5)
-    empty = run(replace(t, hedge=replace(t.hedge, keep_inventory=0.0)), paths=10).metrics
+    t = short("article-sells-1.8m", days=5)  # 700k tokens on the venues
+    pool_only = replace(t.hedge, keep_inventory=500_000.0)  # the pool's tokens, none to quote
+    empty = run(replace(t, hedge=pool_only), paths=10).metrics
     full = run(t, paths=10).metrics
     assert np.all(empty["stockouts_0"] >= 1)  # until bid fills bring tokens in
     assert empty["uptime_0"].mean() < 0.8 < 0.9 < full["uptime_0"].mean()
@@ -120,7 +138,8 @@ def test_a_venue_without_inventory_starts_stocked_out():
 def test_a_bootstrap_replays_only_the_datas_own_returns(tmp_path):
     rng = np.random.default_rng(8)
     prices = 0.5 * np.exp(np.cumsum(rng.normal(0, 0.02, 500)))
-    (tmp_path / "prices.csv").write_text("price\n" + "\n".join(repr(float(p)) for p in prices))
+    rows = (f"{3600 * i},{float(p)!r}" for i, p in enumerate(prices))  # hourly, Unix seconds
+    (tmp_path / "prices.csv").write_text("time,price\n" + "\n".join(rows))
     t = short("article", days=6)
     t = replace(t, market=replace(t.market, model="bootstrap", csv="prices.csv", block_hours=12))
     r = simulate(t, 30, seed=2, base=tmp_path)
@@ -142,9 +161,9 @@ def test_a_bootstrap_replays_only_the_datas_own_returns(tmp_path):
 
 
 def test_adverse_selection_moves_the_mid_against_the_market_maker():
-    t = short("article", days=6, vol=0.0)
+    t = short("article-sells-1.8m", days=6, vol=0.0)  # inventory enough for fills both ways
     still = run(t, paths=40)
-    assert np.all(still.series["price"] == np.float32(1.0))  # no vol, no adverse: no move
+    assert np.all(still.series["price"] == 1.0)  # no vol, no adverse: no move
     venues = tuple(replace(v, adverse=0.5) for v in t.venues)
     moved = run(replace(t, venues=venues), paths=40)
     change = np.log(moved.series["price"][-2].astype(np.float64))

@@ -32,9 +32,9 @@ DEALS = Path(__file__).parents[2] / "examples" / "deals"
 @pytest.mark.parametrize(
     ("change", "says"),
     [
-        (("supply = 150_000_000", "supply = inf"), "token: supply: expected a finite number"),
-        (("supply = 150_000_000", "supply = nan"), "token: supply: expected a finite number"),
-        (("supply = 150_000_000", f"supply = {10**400}"), "token: supply: the number is too large"),
+        (("supply = 150_000_000", "supply = inf"), "token.supply must be a finite number"),
+        (("supply = 150_000_000", "supply = nan"), "token.supply must be a finite number"),
+        (("supply = 150_000_000", f"supply = {10**400}"), "token.supply: the number is too large"),
         (("tenor_days = 365", "tenor_days = 365\n\n[simulation]\nseed = -1"), "seed"),
         (("tenor_days = 365", "tenor_days = 365\n\n[simulation]\npaths = 10000000"), "paths"),
     ],

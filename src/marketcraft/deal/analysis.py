@@ -7,7 +7,6 @@ workers ran them."""
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -17,9 +16,19 @@ from typing import Any
 import numpy as np
 
 from marketcraft.deal.book import BUCKETS
-from marketcraft.deal.strategy import SERIES, ChunkResult, Clock, simulate
+from marketcraft.deal.bounds import MAX_PATHS
+from marketcraft.deal.clock import Clock
+from marketcraft.deal.strategy import SERIES, ChunkResult, price_model, simulate
 from marketcraft.deal.terms import Terms, validate
-from marketcraft.deal.valuation import OptionValues, option_values
+from marketcraft.deal.valuation import (
+    OptionValues,
+    Payoffs,
+    mean_se,
+    option_chunk,
+    option_chunks,
+    option_values,
+)
+from marketcraft.kernel.errors import ValidationError
 from marketcraft.sim.dispatch import Progress, run_jobs
 from marketcraft.sim.sweeps import combinations
 
@@ -35,16 +44,18 @@ class Analysis:
     step_hours: float
     seed: int
     metrics: dict[str, np.ndarray]  # one value per path
-    series: dict[str, np.ndarray]  # (days, paths) float32
+    series: dict[str, np.ndarray]  # (days, paths)
     days: np.ndarray  # the day of each series row
     attribution: np.ndarray  # (days, buckets): mean cumulative bucket per path
     residual: float  # largest attribution gap on any path, relative to NAV
     values: OptionValues
     params: dict[str, float] = field(default_factory=dict)  # a sweep point's settings
     summary: dict[str, float] = field(default_factory=dict)
+    base: Path = Path()  # where the terms' CSV files are
 
 
-def _chunk(  # noqa: PLR0917 (a job's arguments travel as one tuple)
+def _job(  # noqa: PLR0917 (a job's arguments travel as one tuple)
+    kind: str,
     terms: Terms,
     paths: int,
     seed: int,
@@ -52,7 +63,10 @@ def _chunk(  # noqa: PLR0917 (a job's arguments travel as one tuple)
     step_hours: float,
     base: str,
     progress: Callable[[int], None] | None = None,
-) -> ChunkResult:
+) -> ChunkResult | Payoffs:
+    """One job: a chunk of the strategy's paths, or of the option Monte Carlo."""
+    if kind == "options":
+        return option_chunk(terms, paths, seed, chunk, step_hours, base, progress)
     return simulate(
         terms, paths, seed=seed, chunk=chunk, step_hours=step_hours, base=Path(base),
         progress=progress,
@@ -115,25 +129,38 @@ def analyze_grid(
     """One analysis per point of the full grid of ``sweep`` (keys as in :data:`SWEEPABLE`'s
     values), every point on the same seeds; all points' chunks share the workers."""
     sim = terms.simulation
-    paths = paths or sim.paths
+    paths = sim.paths if paths is None else paths
     step_hours = step_hours or sim.step_hours
     seed = sim.seed if seed is None else seed
+    if not 1 <= paths <= MAX_PATHS:
+        raise ValidationError("bad_paths", f"paths must be 1..{MAX_PATHS:,}, not {paths}")
+    if not 0 <= seed < 2**63:
+        raise ValidationError("bad_seed", f"seed must be a whole number 0..2^63-1, not {seed}")
     points = [(params, with_params(terms, params, base)) for params in combinations(sweep)]
-    clock = Clock.of(terms, step_hours)
+    clock = Clock.span(terms.loan.tenor_days, step_hours)
+    price_model(terms, base, step_hours)  # a bootstrap's data must serve the step
     sizes = [min(CHUNK, paths - start) for start in range(0, paths, CHUNK)]
+    mc_sizes = option_chunks(paths)
     jobs = [
-        (point, n, seed, i, step_hours, str(base))
+        (kind, point, n, seed, i, step_hours, str(base))
         for _, point in points
-        for i, n in enumerate(sizes)
+        for kind, chunks in (("paths", sizes), ("options", mc_sizes))
+        for i, n in enumerate(chunks)
     ]
-    outputs: list[ChunkResult] = run_jobs(
-        _chunk, jobs, clock.steps, workers=workers or os.cpu_count() or 1,
+    outputs: list[Any] = run_jobs(
+        _job, jobs, clock.steps, workers=workers or os.cpu_count() or 1,
         scheduler=scheduler, progress=progress,
     )  # fmt: skip
     found = []
+    each = len(sizes) + len(mc_sizes)
     for p, (params, point) in enumerate(points):
-        mine = outputs[p * len(sizes) : (p + 1) * len(sizes)]
-        found.append(_gather(point, params, mine, paths, step_hours, seed, base))
+        mine = outputs[p * each : (p + 1) * each]
+        values = option_values(
+            point, base=base, step_hours=step_hours, seed=seed, paths=paths,
+            chunks=mine[len(sizes) :],
+        )  # fmt: skip
+        found.append(_gather(point, params, mine[: len(sizes)], values, paths, step_hours, seed,
+                             base))  # fmt: skip
     return found
 
 
@@ -141,20 +168,20 @@ def _gather(  # noqa: PLR0917
     terms: Terms,
     params: dict[str, float],
     outputs: list[ChunkResult],
+    values: OptionValues,
     paths: int,
     step_hours: float,
     seed: int,
     base: Path,
 ) -> Analysis:
-    clock = Clock.of(terms, step_hours)
+    clock = Clock.span(terms.loan.tenor_days, step_hours)
     metrics = {k: np.concatenate([o.metrics[k] for o in outputs]) for k in outputs[0].metrics}
     series = {k: np.concatenate([o.series[k] for o in outputs], axis=1) for k in SERIES}
     attribution = sum(o.buckets_sum for o in outputs) / paths
     days = clock.records() * step_hours / 24.0
-    values = option_values(terms, base=base, step_hours=step_hours, seed=seed)
     found = Analysis(
         terms, paths, step_hours, seed, metrics, series, days, np.asarray(attribution),
-        max(o.residual for o in outputs), values, params=params,
+        max(o.residual for o in outputs), values, params=params, base=base,
     )  # fmt: skip
     found.summary = summarize(found)
     return found
@@ -168,43 +195,49 @@ def _tail(pnl: np.ndarray, level: float) -> tuple[float, float]:
 
 
 def summarize(a: Analysis) -> dict[str, float]:
-    """The headline numbers of both views (see :data:`marketcraft.reports.deal_report`)."""
+    """The headline numbers of both views (see :data:`marketcraft.reports.deal_report`): every
+    mean over paths (and every share of paths) with its standard error under ``NAME_se``;
+    VaR and CVaR as losses (positive: a loss; negative: even that tail makes money)."""
     m = a.metrics
     pnl = m["pnl"]
-    out: dict[str, Any] = {
-        "pnl_mean": pnl.mean(),
-        "pnl_median": np.median(pnl),
-        "pnl_std": pnl.std(),
-        "loss_probability": (pnl < 0).mean(),
-        "drawdown_mean": m["drawdown"].mean(),
-        "drawdown_p95": np.quantile(m["drawdown"], 0.95),
-        "sharpe_median": np.median(m["sharpe"]),
-        "hedge_turnover_mean": m["turnover"].mean(),
-        "hedge_trades_mean": m["hedge_trades"].mean(),
-        "hedge_cost_mean": m["hedge_cost"].mean(),
-        "lvr_mean": m["lvr"].mean(),
-        "peak_perp_mean": m["peak_perp"].mean(),
-        "peak_perp_p95": np.quantile(m["peak_perp"], 0.95),
-        "peak_margin_p95": np.quantile(m["peak_margin"], 0.95),
-        "min_cash_p5": np.quantile(m["min_cash"], 0.05),
-        "project_cash_mean": m["project_cash"].mean(),
-        "tokens_sold_mean": m["tokens_sold"].mean(),
-        "initial_sold": m["initial_sold"].mean(),
-        "repaid_in_cash_share": m["repaid_in_cash"].mean(),
-        "delta_economic_start": float(a.series["delta_economic"][0].mean()),
-        "delta_inventory_start": float(a.series["delta_inventory"][0].mean()),
-        "options_bs": a.values.black_scholes.sum(),
-        "options_mc": a.values.monte_carlo.sum(),
-        "attribution_residual": a.residual,
-    }
+    out: dict[str, Any] = {}
+
+    def mean(name: str, values: np.ndarray) -> None:
+        out[name], out[f"{name}_se"] = mean_se(np.asarray(values, dtype=np.float64))
+
+    mean("pnl_mean", pnl)
+    out.update(pnl_median=np.median(pnl), pnl_std=pnl.std())
+    mean("loss_probability", pnl < 0)
+    mean("drawdown_mean", m["drawdown"])
+    out["drawdown_p95"] = np.quantile(m["drawdown"], 0.95)
+    out["sharpe_median"] = np.median(m["sharpe"])
+    for name, key in (
+        ("hedge_turnover_mean", "turnover"), ("hedge_trades_mean", "hedge_trades"),
+        ("hedge_cost_mean", "hedge_cost"), ("lvr_mean", "lvr"),
+        ("pool_volume_arbitrage_mean", "pool_volume_arbitrage"),
+        ("pool_volume_organic_mean", "pool_volume_organic"), ("peak_perp_mean", "peak_perp"),
+        ("project_cash_mean", "project_cash"), ("tokens_sold_mean", "tokens_sold"),
+        ("repaid_in_cash_share", "repaid_in_cash"),
+    ):  # fmt: skip
+        mean(name, m[key])
+    out.update(
+        peak_perp_p95=np.quantile(m["peak_perp"], 0.95),
+        peak_margin_p95=np.quantile(m["peak_margin"], 0.95),
+        min_cash_p5=np.quantile(m["min_cash"], 0.05),
+        initial_sold=m["initial_sold"].mean(),
+        delta_economic_start=float(a.series["delta_economic"][0].mean()),
+        delta_inventory_start=float(a.series["delta_inventory"][0].mean()),
+        attribution_residual=a.residual,
+    )
+    out.update(a.values.totals())
     for level in (0.05, 0.01):
         var, cvar = _tail(pnl, level)
         out[f"var_{level:.0%}"] = var
         out[f"cvar_{level:.0%}"] = cvar
     for name in BUCKETS:
-        out[f"attr_{name}"] = m[name].mean()
+        mean(f"attr_{name}", m[name])
     for j in range(len(a.terms.calls)):
-        out[f"exercise_probability_{j}"] = m[f"exercised_{j}"].mean()
+        mean(f"exercise_probability_{j}", m[f"exercised_{j}"])
     for v, venue in enumerate(a.terms.venues):
-        out[f"uptime_{venue.name}"] = m[f"uptime_{v}"].mean()
-    return {k: float(v) for k, v in out.items() if not (isinstance(v, float) and math.isnan(v))}
+        mean(f"uptime_{venue.name}", m[f"uptime_{v}"])
+    return {k: float(v) for k, v in out.items()}

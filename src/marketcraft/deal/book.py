@@ -51,6 +51,7 @@ class Book:
         self.tokens = np.full(paths, terms.pool.value / 2.0 / p0)
         self.stable = np.full(paths, terms.pool.value / 2.0)
         self.share = 0.0  # until the pool is funded
+        self.has_pool = terms.pool.value > 0  # a CEX-only deal has none
         self.options = np.zeros(paths)
         self.liability = np.zeros(paths)
         self.bucket = {name: np.zeros(paths) for name in BUCKETS}
@@ -58,7 +59,8 @@ class Book:
         self.scale = max(self.capital, terms.loan.tokens * p0, 1.0)
         zeros = {name: np.zeros(paths) for name in (
             "turnover", "hedge_trades", "hedge_cost", "lvr", "project_cash", "peak_perp",
-            "peak_margin", "drawdown", "repaid_in_cash", "initial_sold",
+            "peak_margin", "drawdown", "repaid_in_cash", "initial_sold", "pool_volume_arbitrage",
+            "pool_volume_organic",
         )}  # fmt: skip
         self.track = zeros
         self.track["min_cash"] = self.cash.copy()
@@ -95,8 +97,9 @@ class Book:
 
     def place(self, terms: Terms, price: np.ndarray) -> None:
         """The start: the loan's tokens arrive (its mark is already booked); fund the pool's
-        share from them and the cash, sell what the preset sells, spread the rest over the
-        venues in proportion to their depth."""
+        share from them and the cash, sell what the preset sells (article: all but
+        ``keep_inventory``, which holds the pool's tokens; economic: ``sell_for_quotes``),
+        spread the rest over the venues in proportion to their depth."""
         loan, hedge = terms.loan.tokens, terms.hedge
         self.wallet += loan
         self.share = terms.pool.share
@@ -104,10 +107,7 @@ class Book:
         self.wallet -= pooled
         self.cash -= self.share * self.stable
         self._pay_costs(np.full_like(price, terms.costs.gas))
-        if hedge.initial == "article":
-            sold = loan - pooled - hedge.keep_inventory
-        else:
-            sold = np.full_like(price, hedge.sell_for_quotes)
+        sold = loan - hedge.keep_inventory if hedge.initial == "article" else hedge.sell_for_quotes
         sell = np.full_like(price, sold)
         self._sell(sell, price)
         self.wallet -= sell
@@ -130,23 +130,33 @@ class Book:
         self.bucket["spot"] += self.held() * change
         self.bucket["hedge"] += self.perp * change
         self.cash += self.perp * change
-        self.bucket["lp_divergence"] += self.share * self.tokens * change
+        # the pool's tokens move with the price like any held: the divergence is what the
+        # arbitrage takes beyond that (see pool_step)
+        self.bucket["spot"] += self.share * self.tokens * change
 
     def pool_step(self, pool: Pool, price: np.ndarray, dt: float, lvr_scale: float) -> None:
-        """Arbitrage to ``price``, then the organic volume's fees (which keep the price)."""
+        """After the price has moved (its effect on the pool's tokens, x dP, is in ``spot``):
+        arbitrage to ``price``, whose value change net of its fees is the divergence (the
+        loss to arbitrage); then the organic volume, ``organic_volume`` x the pool's value at
+        listing a day (``dt`` in years), whose ``lp_fee`` stays in the pool pro rata, so the
+        pool's price stays. Fees are ``lp_fee`` x volume; the MM books its ``share``."""
+        if not self.has_pool:
+            return
         before = self.share * (self.tokens * price + self.stable)
-        self.tokens, self.stable, fees = arbitrage(
+        self.tokens, self.stable, fees, volume = arbitrage(
             self.tokens, self.stable, price, pool.fee, pool.lp_fee
         )
         after = self.share * (self.tokens * price + self.stable)
         self.bucket["lp_fees"] += self.share * fees
         self.bucket["lp_divergence"] += after - before - self.share * fees
-        grow = pool.organic_volume * pool.lp_fee * dt * 365.0 / 2.0
+        self.track["pool_volume_arbitrage"] += volume
+        organic = pool.organic_volume * pool.value * dt * 365.0
         value = self.tokens * price + self.stable
-        # half the volume pays in each asset; the fee stays in the pool pro rata
+        grow = pool.lp_fee * organic / value
         self.tokens *= 1.0 + grow
         self.stable *= 1.0 + grow
         self.bucket["lp_fees"] += self.share * value * grow
+        self.track["pool_volume_organic"] += organic
         self.track["lvr"] += lvr_scale * self.share * value
 
     def fill(self, fills: Fills) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -18,6 +19,7 @@ from marketcraft.number_options import finite_float, read_seed, whole_number
 
 if TYPE_CHECKING:
     from marketcraft.deal.analysis import Analysis
+    from marketcraft.deal.terms import Terms
 
 app = typer.Typer(no_args_is_help=True, help="Market-maker deal desk: loan + call-option deals.")
 out = Console()
@@ -28,14 +30,15 @@ _STEP = re.compile(STEP_PATTERN)
 
 
 def parse_step(text: str) -> float:
-    """``1h``, ``30m``, ``0.5h`` or a bare number of hours -> hours."""
+    """``1h``, ``30m``, ``0.5h`` or a bare number of hours -> hours; ValidationError unless
+    it divides a day (see :mod:`marketcraft.deal.clock`)."""
+    from marketcraft.deal.clock import step_seconds
+
     found = _STEP.match(text)
     if not found:
         raise ValidationError("bad_step", f"{text!r}: write the step as 1h, 30m or 0.25h")
     hours = float(found.group(1)) / (60.0 if found.group(2) in ("m", "min") else 1.0)
-    if not 0 < hours <= 24:
-        raise ValidationError("bad_step", f"{text!r}: the step must be more than 0 and at most 24h")
-    return hours
+    return step_seconds(hours, "--step") / 3_600.0
 
 
 def _fail(exc: Exception) -> typer.Exit:
@@ -45,7 +48,7 @@ def _fail(exc: Exception) -> typer.Exit:
 
 @app.command("analyze")
 def analyze(
-    terms: Annotated[Path, typer.Argument(help="The deal's terms (TOML).")],
+    terms: Annotated[Path | None, typer.Argument(help="The deal's terms (TOML).")] = None,
     paths: Annotated[
         int | None,
         typer.Option(parser=whole_number(1, MAX_DEAL_PATHS), help="Paths (default: the terms')."),
@@ -72,48 +75,111 @@ def analyze(
     ] = None,
     results: Annotated[Path | None, typer.Option("--out", help="Where results go.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    rerun: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            help="A results folder: run it again as recorded and check that every "
+            "result is the same, bit for bit (exit 1 if not).",
+        ),
+    ] = None,
 ) -> None:
     """Simulate the strategy under the deal and print the market maker's and the project's
-    views; write Parquet results and an HTML report with plots."""
+    views; write Parquet results, an HTML report with plots, and what they were run from."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from marketcraft.deal.analysis import SWEEPABLE, analyze_grid
+    from marketcraft.deal.record import read_run, versions
     from marketcraft.deal.terms import load_terms
     from marketcraft.sim.sweeps import parse_sweep
 
+    hours: float | None = None
     try:
-        t = load_terms(terms)
-        hours = parse_step(step) if step else None
-        grid = parse_sweep(sweep or [], SWEEPABLE)
+        if rerun is not None:
+            if terms is not None or paths or step or seed is not None or sweep:
+                raise ValidationError("bad_rerun", "--from runs the folder as recorded: give no "
+                                      "terms file, --paths, --step, --seed or --sweep")  # fmt: skip
+            t, base, run = read_run(rerun)
+            folder = results or rerun.with_name(f"{rerun.name}-rerun")
+            if folder.resolve() == rerun.resolve():
+                raise ValidationError("bad_rerun", "--out must not be the folder re-run")
+            grid, paths, hours, seed = run.sweep, run.paths, run.step_hours, run.seed
+        elif terms is None:
+            raise ValidationError("bad_terms", "give a terms file, or --from a results folder")
+        else:
+            t, base = load_terms(terms), terms.parent
+            hours = parse_step(step) if step else None
+            grid = parse_sweep(sweep or [], SWEEPABLE)
+            folder = results or Path("var/reports/deal") / t.name
         columns = (TextColumn("simulating"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"))
         with Progress(*columns, TimeRemainingColumn(), disable=as_json, transient=True) as bar:
             task = bar.add_task("simulating", total=None)
             found = analyze_grid(
                 t, grid, paths=paths, step_hours=hours, seed=seed, workers=workers,
-                scheduler=scheduler, base=terms.parent,
+                scheduler=scheduler, base=base,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )  # fmt: skip
     except MarketcraftError as exc:
         raise _fail(exc) from None
-    _show(found, results or Path("var/reports/deal") / t.name, as_json)
+    first = found[0]
+    command = _command(rerun or terms, first.paths, first.step_hours, first.seed, grid)
+    _show(found, folder, as_json, command, (t, base, grid))
+    if rerun is not None:
+        from marketcraft.deal.results import differences
+
+        names = [f"point-{i}/" for i in range(len(found))] if len(found) > 1 else [""]
+        differ = [f"{n}{f}" for n in names for f in differences(rerun / n, folder / n)]
+        if run.versions != versions():
+            typer.echo(f"note: recorded with {run.versions}, re-run with {versions()}", err=True)
+        if differ:
+            typer.echo(f"re-run differs from {rerun}: {', '.join(differ)}", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"re-ran {rerun} bit for bit into {folder}", err=True)
+
+
+def _command(
+    source: Path | None, paths: int, hours: float, seed: int, grid: dict[str, list[float]]
+) -> str:
+    """The command line that runs this again."""
+    named = {dotted: short for short, dotted in _sweepable().items()}
+    sweeps = "".join(
+        f" --sweep {named[k]}={','.join(f'{v!r}' for v in values)}" for k, values in grid.items()
+    )
+    return (
+        f"marketcraft deal analyze {shlex.quote(str(source))} --paths {paths} --step "
+        f"{hours * 60:g}m --seed {seed}{sweeps}"
+    )
+
+
+def _sweepable() -> dict[str, str]:
+    from marketcraft.deal.analysis import SWEEPABLE
+
+    return SWEEPABLE
 
 
 def label(params: dict[str, float]) -> str:
     return ", ".join(f"{k.split('.')[-1]}={v:g}" for k, v in params.items()) or "as written"
 
 
-def _show(found: list[Analysis], folder: Path, as_json: bool) -> None:
-    """Write every point's results and report; print the views (a column per point)."""
+def _show(
+    found: list[Analysis],
+    folder: Path,
+    as_json: bool,
+    command: str,
+    source: tuple[Terms, Path, dict[str, list[float]]],
+) -> None:
+    """Write every point's results and report, and for a sweep its grid and inputs; print
+    the views (a column per point)."""
     from marketcraft.deal.book import BUCKETS
     from marketcraft.deal.results import write_results, write_sweep
-    from marketcraft.reports.deal_report import MARKET_MAKER, PROJECT, fmt, write_report
+    from marketcraft.reports.deal_report import MARKET_MAKER, MONEY, PROJECT, cell, write_report
 
     files: list[Path] = []
     for i, a in enumerate(found):
         home = folder if len(found) == 1 else folder / f"point-{i}"
-        files += [*write_results(a, home), write_report(a, home / "report.html")]
+        files += [*write_results(a, home, command), write_report(a, home / "report.html")]
     if len(found) > 1:
-        files.append(write_sweep(found, folder))
+        files += write_sweep(found, folder, source, command)
     if as_json:
         points = [
             {"params": a.params,
@@ -134,14 +200,14 @@ def _show(found: list[Analysis], folder: Path, as_json: bool) -> None:
         for a in found:
             table.add_column(label(a.params), justify="right")
         for key, text, spec in headlines:
-            table.add_row(text, *(fmt(spec, a.summary.get(key, math.nan)) for a in found))
+            table.add_row(text, *(cell(a.summary, key, spec) for a in found))
         out.print(table)
     attribution = Table(title="attribution, mean over paths")
     attribution.add_column("bucket")
     for a in found:
         attribution.add_column(label(a.params), justify="right")
     for name in BUCKETS:
-        attribution.add_row(name, *(f"{a.summary[f'attr_{name}']:,.0f}" for a in found))
+        attribution.add_row(name, *(cell(a.summary, f"attr_{name}", MONEY) for a in found))
     out.print(attribution)
     for path in files:
         out.print(f"{'report' if path.suffix == '.html' else 'results'}: {path}")
@@ -169,15 +235,18 @@ def hedge(
             "gamma": found.gamma, "order": found.order, "notional": found.notional,
         }))  # fmt: skip
         return
+    from marketcraft.reports.deal_report import MONEY, fmt
+
     table = Table(title=f"positions at {price:g}")
     for name in ("component", "value", "delta (tokens)", "gamma"):
         table.add_column(name, justify="left" if name == "component" else "right")
     for name, value, delta, gamma in found.rows:
-        table.add_row(name, f"{value:,.0f}", f"{delta:,.0f}", f"{gamma:,.1f}")
+        table.add_row(name, fmt(MONEY, value), fmt(MONEY, delta), fmt("{:,.1f}", gamma))
     out.print(table)
     out.print(
-        f"inventory delta {found.delta_inventory:,.0f}; economic delta "
-        f"{found.delta_economic:,.0f}; net gamma {found.gamma:,.1f} ({p.delta_mode} mode)"
+        f"inventory delta {fmt(MONEY, found.delta_inventory)}; economic delta "
+        f"{fmt(MONEY, found.delta_economic)}; net gamma {fmt('{:,.1f}', found.gamma)} "
+        f"({p.delta_mode} mode)"
     )
     if found.order == 0:
         out.print(f"no order: the {p.delta_mode} delta is within {p.band_tokens:,.0f} tokens")

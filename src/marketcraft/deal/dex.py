@@ -1,12 +1,12 @@
 """The DEX pool under arbitrage, vectorised over paths.
 
-After the outside price moves, an arbitrageur trades the constant-product pool until buying or
-selling one more token there no longer pays (PancakeSwap v2 pricing: the input less the fee
-goes into the pricing, ``gamma = 1 - fee``) and the whole input goes into the reserves. The
-protocol's cut (``fee - lp_fee`` of the input) then leaves the pool pro rata from both reserves,
-as PancakeSwap's protocol-fee minting dilutes liquidity providers, so the pool's price stays
-where the arbitrage left it. The liquidity providers' part of the fee stays in the pool: that
-is what :func:`arbitrage` reports as fees."""
+After the outside price moves, an arbitrageur makes the one swap that pays most against the
+outside price (PancakeSwap v2 pricing: ``out = gamma in R_out / (R_in + gamma in)``, ``gamma =
+1 - fee``, and the whole input goes into the reserves). The protocol's cut (``fee - lp_fee`` of
+the input) then leaves the pool pro rata from both reserves, as PancakeSwap's protocol-fee
+minting dilutes liquidity providers, so the pool's price stays where the arbitrage left it. The
+liquidity providers' part of the fee stays in the pool: that is what :func:`arbitrage` reports
+as fees, with the volume they were paid on."""
 
 from __future__ import annotations
 
@@ -16,22 +16,22 @@ __all__ = ["arbitrage", "inflow"]
 
 
 def inflow(r_in: np.ndarray, r_out: np.ndarray, outside: np.ndarray, gamma: float) -> np.ndarray:
-    """How much of the ``in`` asset an arbitrageur pays in so that the pool's marginal price
-    of ``out`` (with the fee) reaches ``outside`` (the price of ``out`` in ``in``); 0 where
-    the pool is already within the fee band. The positive root of
-    ``gamma u^2 + (1 + gamma) r_in u + r_in^2 - gamma outside r_in r_out = 0``, written to
-    keep its precision when ``u`` is small."""
-    c = gamma * outside * r_in * r_out - r_in * r_in
-    root = np.sqrt((r_in * (1.0 - gamma)) ** 2 + 4.0 * gamma * gamma * outside * r_in * r_out)
-    out: np.ndarray = np.maximum(2.0 * c / ((1.0 + gamma) * r_in + root), 0.0)
+    """How much of the ``in`` asset an arbitrageur pays in for the swap that pays most, with
+    ``out`` worth ``outside`` (in ``in``) elsewhere; 0 where no swap pays (the pool is within
+    the fee band). It maximises ``outside x out(u) - u``: ``(r_in + gamma u)^2 = gamma outside
+    r_in r_out``, so ``u = (sqrt(gamma outside r_in r_out) - r_in) / gamma``, written to keep
+    its precision when ``u`` is small."""
+    product = gamma * outside * r_in * r_out
+    out: np.ndarray = np.maximum((product - r_in * r_in) / (gamma * (np.sqrt(product) + r_in)), 0.0)
     return out
 
 
 def arbitrage(
     tokens: np.ndarray, stable: np.ndarray, price: np.ndarray, fee: float, lp_fee: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The reserves after the arbitrage at outside ``price``, and the liquidity providers'
-    fees from it (in stablecoin at ``price``)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The reserves after the arbitrage at outside ``price``, the liquidity providers' fees
+    from it and the volume paid in (both in stablecoin at ``price``): fees = ``lp_fee`` x
+    volume."""
     gamma = 1.0 - fee
     protocol = fee - lp_fee
     buy = inflow(stable, tokens, price, gamma)  # stablecoin in, tokens out
@@ -46,4 +46,4 @@ def arbitrage(
         new_tokens *= keep
         new_stable *= keep
     fees: np.ndarray = lp_fee * paid_in
-    return new_tokens, new_stable, fees
+    return new_tokens, new_stable, fees, paid_in

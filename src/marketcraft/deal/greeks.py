@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtr
 
-__all__ = ["Greeks", "black_scholes", "call_value_delta"]
+__all__ = ["Greeks", "black_scholes", "call_parts", "call_value_delta"]
 
 _SQRT_2PI = np.sqrt(2.0 * np.pi)
 
@@ -100,20 +100,30 @@ def black_scholes(  # noqa: PLR0917 (the conventional argument order)
     )
 
 
-def call_value_delta(
+def call_parts(
     spot: Array, strike: Array, tenor: float, vol: float, log_moneyness: Array | None = None
-) -> tuple[Array, Array]:
-    """A call's price and delta with r = b = 0 for one ``tenor`` and ``vol`` (scalars): the
-    simulator's hot path, equal to :func:`black_scholes` (tested) without its checks and the
-    greeks it does not need; ``log_moneyness`` (ln(spot / strike)) may be passed if known.
-    At expiry: intrinsic value and the exercise indicator."""
+) -> tuple[Array, Array, Array]:
+    """A call's price, N(d1) (its delta) and N(d2) (minus its sensitivity to the strike) with
+    r = b = 0 for one ``tenor`` and ``vol`` (scalars): the simulator's hot path, equal to
+    :func:`black_scholes` (tested) without its checks and the greeks it does not need;
+    ``log_moneyness`` (ln(spot / strike)) may be passed if known. At expiry: intrinsic value
+    and the exercise indicator for both."""
     if tenor <= 0 or vol <= 0:
         at_money = np.where(spot == strike, 0.5, 0.0)
-        return np.maximum(spot - strike, 0.0), np.where(spot > strike, 1.0, at_money)
+        itm = np.where(spot > strike, 1.0, at_money)
+        return np.maximum(spot - strike, 0.0), itm, itm
     root = vol * np.sqrt(tenor)
     if log_moneyness is None:
         log_moneyness = np.log(spot / strike)
     d1 = log_moneyness / root + 0.5 * root
-    n1 = ndtr(d1)
-    value: Array = spot * n1 - strike * ndtr(d1 - root)
+    n1, n2 = ndtr(d1), ndtr(d1 - root)
+    value: Array = spot * n1 - strike * n2
+    return value, n1, n2
+
+
+def call_value_delta(
+    spot: Array, strike: Array, tenor: float, vol: float, log_moneyness: Array | None = None
+) -> tuple[Array, Array]:
+    """A call's price and delta (see :func:`call_parts`)."""
+    value, n1, _ = call_parts(spot, strike, tenor, vol, log_moneyness)
     return value, n1

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from marketcraft.deal.bounds import first_not_finite
 from marketcraft.deal.greeks import black_scholes
 from marketcraft.deal.loan import loan_gamma, loan_value
 from marketcraft.deal.pool import pool_gamma, pool_tokens, pool_value
@@ -108,7 +109,9 @@ def _validate(p: Positions, where: str) -> Positions:
         if not ok:
             raise ValidationError(CODE, f"{where}: {message}")
 
-    need(p.vol > 0, "vol must be > 0")
+    bad = first_not_finite(p)
+    need(bad is None, f"{bad[0]} must be a finite number, not {bad[1]!r}" if bad else "")
+    need(0 < p.vol <= 100, "vol must be in (0, 100]")
     need(p.delta_mode in ("economic", "inventory"), "delta_mode must be economic or inventory")
     need(p.band_tokens >= 0, "band_tokens must be >= 0")
     need(all(v >= 0 for _, v in p.inventory), "inventory amounts must be >= 0")

@@ -3,14 +3,15 @@
 Vectorised over paths, looping over time steps only. Each step: the price moves (GBM with jumps
 or a bootstrap, plus any adverse selection from the last step's fills) -> the options and the
 loan are re-marked -> the DEX pool is arbitraged to the new price and earns its organic fees
--> the venues' quotes are filled -> the perps re-hedge per the policy -> funding every 8 hours
--> calls are exercised -> at the last step the loan matures and the book is unwound.
+-> the venues' quotes are filled -> the perps re-hedge per the policy -> funding at every
+8-hour mark -> calls are exercised -> at the last step the loan matures and the book is unwound.
 
 **Attribution.** Net asset value is ``cash + tokens x price + pool share + calls - loan``
 (perps settle their variation margin into cash every step). Every change of state is booked
 to exactly one bucket (:data:`BUCKETS`) as it happens, so on every path the buckets add up to
 the change in NAV from the desk's starting capital; ``residual`` in the results is the largest
-gap seen on any path, recomputing NAV from the state."""
+gap seen on any path, recomputing NAV from the state. The pool's tokens x the price move are in
+``spot`` with the desk's other tokens; ``lp_divergence`` is only what arbitrage takes."""
 
 from __future__ import annotations
 
@@ -21,65 +22,38 @@ from pathlib import Path
 import numpy as np
 
 from marketcraft.deal.book import BUCKETS, Book
-from marketcraft.deal.funding import INTERVAL_DAYS, funding_rates
+from marketcraft.deal.clock import FUNDING_SECONDS, Clock, step_seconds
+from marketcraft.deal.funding import funding_rates
+from marketcraft.deal.history import read_history
 from marketcraft.deal.loan import loan_gamma, loan_value
 from marketcraft.deal.options import OptionBook
 from marketcraft.deal.pool import pool_gamma
 from marketcraft.deal.terms import Terms
 from marketcraft.deal.venues import Venues
-from marketcraft.sim.returns import BLOCK, Bootstrap, JumpDiffusion, Returns, read_prices
+from marketcraft.sim.returns import BLOCK, Bootstrap, JumpDiffusion, Returns
 
-__all__ = ["BUCKETS", "SERIES", "ChunkResult", "Clock", "simulate"]
+__all__ = ["BUCKETS", "SERIES", "ChunkResult", "simulate"]
 
 #: daily series kept per path: price, NAV less capital, both deltas, perps, net gamma, tokens
 #: sold into the market since the start (net of buybacks)
 SERIES = ("price", "pnl", "delta_inventory", "delta_economic", "perp", "gamma", "sold")
 
 
-@dataclass(frozen=True)
-class Clock:
-    """The step grid of a deal: ``steps`` of ``step_hours`` to maturity."""
-
-    step_hours: float
-    steps: int
-    per_day: int
-
-    @staticmethod
-    def span(days: float, step_hours: float) -> Clock:
-        steps = max(1, round(days * 24.0 / step_hours))
-        return Clock(step_hours, steps, max(1, round(24.0 / step_hours)))
-
-    @staticmethod
-    def of(terms: Terms, step_hours: float) -> Clock:
-        return Clock.span(terms.loan.tenor_days, step_hours)
-
-    @property
-    def dt(self) -> float:
-        return self.step_hours / (365.0 * 24.0)
-
-    @property
-    def years(self) -> float:
-        return self.steps * self.dt
-
-    def records(self) -> np.ndarray:
-        """The steps kept in the daily series (0, every day, and the last)."""
-        days = np.arange(0, self.steps, self.per_day)
-        return np.append(days, self.steps)
-
-
 @dataclass
 class ChunkResult:
     metrics: dict[str, np.ndarray]  # one value per path
-    series: dict[str, np.ndarray]  # (records, paths), float32
+    series: dict[str, np.ndarray]  # (records, paths), float64: prices may span 1e+-99
     buckets_sum: np.ndarray  # (records, buckets): cumulative buckets summed over paths
     residual: float = 0.0
 
 
 def price_model(terms: Terms, base: Path, step_hours: float) -> tuple[Returns, float]:
-    """The increments generator and the vol the book is marked at."""
+    """The increments generator and the vol the book is marked at (for a bootstrap: the
+    data's at this step). ``ValidationError`` if a bootstrap's data cannot serve this step."""
     m = terms.market
     if m.model == "bootstrap":
-        boot = Bootstrap(read_prices(base / m.csv), round(m.block_hours / step_hours))
+        prices = read_history(base / m.csv).at_step(step_seconds(step_hours))
+        boot = Bootstrap(prices, max(1, round(m.block_hours / step_hours)))
         return boot, boot.vol(step_hours)
     model = JumpDiffusion(
         drift=m.drift, vol=m.vol, step_hours=step_hours, jumps_per_year=m.jumps_per_year,
@@ -101,17 +75,17 @@ def simulate(  # noqa: PLR0915 (the whole strategy, one step after another)
     """Simulate ``paths`` paths (chunk ``chunk`` of a run seeded with ``seed``); ``progress``
     hears the number of steps done about once a simulated day."""
     rng = np.random.default_rng([seed, chunk])
-    clock = Clock.of(terms, step_hours)
+    clock = Clock.span(terms.loan.tenor_days, step_hours)
     model, vol = price_model(terms, base, step_hours)
     p0 = terms.token.listing_price
     price = np.full(paths, p0)
     venues = Venues(terms.venues, step_hours)
     options = OptionBook(terms.calls, paths, p0, clock.per_day, terms.desk.exercise_buffer)
     book = Book(terms, paths, venues.depth)
-    intervals = int(clock.years * 365.0 / INTERVAL_DAYS) + 1
+    intervals = clock.marks(clock.steps, FUNDING_SECONDS)[1]
     funding = funding_rates(terms.funding, intervals, paths, rng, base)
-    funding_every = max(1, round(INTERVAL_DAYS * 24.0 / step_hours))
-    hedge_every = max(1, round(terms.hedge.interval_hours / step_hours))
+    # a hedge interval shorter than a step hedges every step
+    hedge_period = max(clock.seconds, round(terms.hedge.interval_hours * 3_600.0))
     cash_strike = terms.repayment.cash_strike if terms.repayment.mode == "cash" else 0.0
     loan = terms.loan
 
@@ -133,7 +107,7 @@ def simulate(  # noqa: PLR0915 (the whole strategy, one step after another)
     delta = book.deltas(options, liability_delta)
 
     records = clock.records()
-    series = {name: np.zeros((len(records), paths), dtype=np.float32) for name in SERIES}
+    series = {name: np.zeros((len(records), paths), dtype=np.float64) for name in SERIES}
     buckets_sum = np.zeros((len(records), len(BUCKETS)))
     lvr_scale = vol * vol / 8.0 * clock.dt
     log_price = np.log(price)
@@ -193,11 +167,13 @@ def simulate(  # noqa: PLR0915 (the whole strategy, one step after another)
         elif policy == "band":
             due = np.abs(hedged) > terms.hedge.band_tokens
         else:
-            due = np.full(paths, step % hedge_every == 0)
+            first, end = clock.marks(step, hedge_period)
+            due = np.full(paths, end > first)
         if due.any():
             book.hedge_to(hedged, price, due)
-        if step % funding_every == 0:
-            book.fund(price, funding[step // funding_every - 1])
+        first, end = clock.marks(step, FUNDING_SECONDS)
+        if end > first:  # every 8-hour mark in this step pays its interval's rate
+            book.fund(price, funding[first:end].sum(axis=0))
         last = step == clock.steps
         now = options.due(step, price, last)
         if now.any():

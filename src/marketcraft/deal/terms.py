@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from marketcraft.deal.bounds import check
 from marketcraft.kernel.errors import ValidationError
-from marketcraft.kernel.limits import MAX_DEAL_PATHS, MAX_SEED
 from marketcraft.tables import build_table, read_toml
 
 __all__ = [
@@ -43,6 +43,9 @@ class Token:
 
 @dataclass(frozen=True)
 class Loan:
+    """``tokens`` lent for ``tenor_days`` (a whole number of days), with ``interest`` per year
+    paid in tokens."""
+
     tokens: float
     tenor_days: float = 365.0
     interest: float = 0.0  # per year, paid in tokens
@@ -92,8 +95,8 @@ class Venue:
 class Pool:
     """The DEX pool: ``value`` at listing, half in each asset; ``fee`` per swap, of which
     ``lp_fee`` to liquidity providers; ``share`` of it belongs to the market maker. Besides
-    arbitrage, ``organic_volume`` x value trades each day in both directions (fees, no net
-    price move)."""
+    arbitrage, ``organic_volume`` x ``value`` (stablecoin) trades each day in both directions
+    (fees of ``lp_fee`` x that volume, no net price move)."""
 
     value: float = 1_000_000.0
     fee: float = 0.0025
@@ -127,9 +130,11 @@ class Costs:
 class Hedge:
     """Where the loan goes at the start and how the book stays neutral.
 
-    ``initial``: ``article`` keeps ``keep_inventory`` tokens on the venues and sells the rest
-    of the loan (beyond the pool's token side) at once; ``economic`` sells only
-    ``sell_for_quotes`` (for stablecoin to quote with) and keeps the rest on the venues.
+    ``initial``: ``article`` keeps ``keep_inventory`` tokens for all its market making (the
+    pool's token side first, the rest on the venues) and sells the rest of the loan at once,
+    as the article sells 2.3M of 3M and keeps 700k; ``economic`` sells only
+    ``sell_for_quotes`` (for stablecoin to quote with) and keeps the rest, on the venues beyond
+    the pool's tokens. Each preset's key is refused in the other, where it would do nothing.
     ``policy``: ``per_fill`` (re-hedge every step, as the article does on each fill and for
     the pool continuously), ``band`` (when |delta| > ``band_tokens``) or ``interval`` (every
     ``interval_hours``). ``delta_mode``: which delta the perps neutralise, ``inventory``
@@ -141,16 +146,17 @@ class Hedge:
     band_tokens: float = 25_000.0
     interval_hours: float = 8.0
     delta_mode: str = "economic"
-    keep_inventory: float = 0.0  # tokens kept to quote with
-    sell_for_quotes: float = 0.0  # tokens sold for the stablecoin to quote with
+    keep_inventory: float = 0.0  # article: tokens kept, for the pool and the venues
+    sell_for_quotes: float = 0.0  # economic: tokens sold for the stablecoin to quote with
 
 
 @dataclass(frozen=True)
 class Market:
     """The token price: ``gbm`` with ``drift`` and ``vol`` per year and optional jumps
-    (``jumps_per_year``, log-size mean and vol), or ``bootstrap`` from a ``csv`` with a
-    ``price`` column sampled every simulation step, resampled in blocks of ``block_hours``.
-    Options and the loan are marked at ``vol`` (for a bootstrap: the data's own vol)."""
+    (``jumps_per_year``, log-size mean and vol), or ``bootstrap`` from a ``csv`` of ``time``
+    and ``price``, taken at the simulation step (a whole multiple of the data's interval, see
+    :mod:`marketcraft.deal.history`) and resampled in blocks of ``block_hours``. Options and
+    the loan are marked at ``vol`` (for a bootstrap: the data's own vol at the step)."""
 
     model: str = "gbm"
     vol: float = 1.0
@@ -175,7 +181,8 @@ class Desk:
 
 @dataclass(frozen=True)
 class Simulation:
-    """Defaults for ``deal analyze`` (the command line overrides them)."""
+    """Defaults for ``deal analyze`` (the command line overrides them). ``step_hours`` must
+    divide a day (see :mod:`marketcraft.deal.clock`)."""
 
     paths: int = 2_000
     step_hours: float = 1.0
@@ -220,9 +227,11 @@ def load_terms(path: str | Path) -> Terms:
     source = Path(path)
     raw = read_toml(source, CODE)
     raw.setdefault("name", source.stem)
-    for key in ("calls", "venues"):
+    for key, table in (("calls", Tranche), ("venues", Venue)):
         if key in raw and not isinstance(raw[key], list):
             raise ValidationError(CODE, f"{source.name}: {key}: expected [[{key}]] tables")
+        for i, item in enumerate(raw.get(key, [])):  # first, so a mistake names its table
+            build_table(table, item, f"{source.name}: {key}[{i}]", _NESTED, CODE)
     return validate(build_table(Terms, raw, source.name, _NESTED, CODE), source.parent)
 
 
@@ -232,70 +241,16 @@ def _choice(value: str, options: tuple[str, ...], where: str) -> None:
 
 
 def validate(t: Terms, base: Path = Path()) -> Terms:
-    """Ranges and choices; raise ValidationError saying which key is wrong and why."""
-
-    def need(ok: bool, message: str) -> None:
-        if not ok:
-            raise ValidationError(CODE, f"{t.name}: {message}")
-
-    need(t.token.supply > 0 and t.token.listing_price > 0, "token supply and price must be > 0")
-    need(0 < t.loan.tokens <= t.token.supply, "loan.tokens must be in (0, supply]")
-    need(1 <= t.loan.tenor_days <= 3650, "loan.tenor_days must be 1..3650")
-    need(t.loan.interest >= 0, "loan.interest must be >= 0")
-    _choice(t.repayment.mode, ("tokens", "cash"), "repayment.mode")
-    need(t.repayment.mode == "tokens" or t.repayment.cash_strike > 0,
-         "repayment.cash_strike must be > 0 for cash repayment")  # fmt: skip
+    """Choices, then every number finite and in its range (:mod:`marketcraft.deal.bounds`);
+    raise ValidationError saying which key is wrong and why. ``base`` is where the terms' CSV
+    files are looked for."""
+    _choice(t.repayment.mode, ("tokens", "cash"), f"{t.name}: repayment.mode")
     for i, c in enumerate(t.calls):
-        where = f"calls[{i}]"
-        need(c.tokens > 0, f"{where}.tokens must be > 0")
-        need((c.strike > 0) != (c.strike_multiple > 0),
-             f"{where}: give strike or strike_multiple (with average_days), not both")  # fmt: skip
-        need(c.strike_multiple <= 0 or 1 <= c.average_days < t.loan.tenor_days,
-             f"{where}.average_days must be 1..tenor for a strike_multiple")  # fmt: skip
-        _choice(c.style, ("american", "european"), f"{where}.style")
-    need(sum(c.tokens for c in t.calls) <= t.token.supply, "the calls exceed the token supply")
-    names = [v.name for v in t.venues]
-    need(len(set(names)) == len(names), "venue names must differ")
-    for v in t.venues:
-        where = f"venue {v.name!r}"
-        need(v.depth > 0 and v.spread > 0, f"{where}: depth and spread must be > 0")
-        need(0 < v.band < 1, f"{where}: band must be in (0, 1)")
-        need(v.intensity >= 0 and v.decay >= 0 and v.adverse >= 0 and v.skew >= 0,
-             f"{where}: intensity, decay, skew and adverse must be >= 0")  # fmt: skip
-        need(0 < v.clip <= 1, f"{where}: clip must be in (0, 1]")
-    p = t.pool
-    need(p.value >= 0 and 0 <= p.lp_fee <= p.fee < 1, "pool: value >= 0, 0 <= lp_fee <= fee < 1")
-    need(0 <= p.share <= 1, "pool.share must be in [0, 1]")
-    need(p.organic_volume >= 0, "pool.organic_volume must be >= 0")
-    pooled = p.share * p.value / 2 / t.token.listing_price
-    need(pooled <= t.loan.tokens, "the pool's token side must fit in the loan")
-    _choice(t.funding.model, ("constant", "mean_reverting", "csv"), "funding.model")
-    need(t.funding.model != "csv" or (base / t.funding.csv).is_file(),
-         f"funding.csv: no file {t.funding.csv!r}")  # fmt: skip
-    need(t.funding.speed >= 0 and t.funding.vol >= 0, "funding speed and vol must be >= 0")
-    k = t.costs
-    need(min(k.taker_fee, k.half_spread, k.impact, k.gas) >= 0, "costs must be >= 0")
-    h = t.hedge
-    _choice(h.initial, ("article", "economic"), "hedge.initial")
-    _choice(h.policy, ("per_fill", "band", "interval"), "hedge.policy")
-    _choice(h.delta_mode, ("inventory", "economic"), "hedge.delta_mode")
-    need(h.band_tokens >= 0 and h.interval_hours > 0, "hedge band >= 0 and interval > 0")
-    need(h.keep_inventory >= 0 and h.sell_for_quotes >= 0, "hedge amounts must be >= 0")
-    need(
-        h.keep_inventory + h.sell_for_quotes + pooled <= t.loan.tokens,
-        "hedge.keep_inventory + sell_for_quotes + the pool's tokens must fit in the loan",
-    )
-    m = t.market
-    _choice(m.model, ("gbm", "bootstrap"), "market.model")
-    need(m.vol >= 0 and m.jumps_per_year >= 0 and m.jump_vol >= 0, "market vols must be >= 0")
-    need(m.block_hours > 0, "market.block_hours must be > 0")
-    need(m.model != "bootstrap" or (base / m.csv).is_file(), f"market.csv: no file {m.csv!r}")
-    d = t.desk
-    need(d.capital >= 0 and 0 < d.margin <= 1 and d.exercise_buffer >= 0,
-         "desk: capital >= 0, margin in (0, 1], exercise_buffer >= 0")  # fmt: skip
-    sim = t.simulation
-    need(
-        1 <= sim.paths <= MAX_DEAL_PATHS and 0 < sim.step_hours <= 24 and 0 <= sim.seed <= MAX_SEED,
-        f"simulation: paths 1..{MAX_DEAL_PATHS:,}, step_hours 0..24, seed 0..{MAX_SEED}",
-    )
+        _choice(c.style, ("american", "european"), f"{t.name}: calls[{i}].style")
+    _choice(t.funding.model, ("constant", "mean_reverting", "csv"), f"{t.name}: funding.model")
+    _choice(t.hedge.initial, ("article", "economic"), f"{t.name}: hedge.initial")
+    _choice(t.hedge.policy, ("per_fill", "band", "interval"), f"{t.name}: hedge.policy")
+    _choice(t.hedge.delta_mode, ("inventory", "economic"), f"{t.name}: hedge.delta_mode")
+    _choice(t.market.model, ("gbm", "bootstrap"), f"{t.name}: market.model")
+    check(t, base)
     return t

@@ -13,22 +13,25 @@ import numpy as np
 
 from marketcraft.deal.analysis import Analysis
 from marketcraft.deal.book import BUCKETS
+from marketcraft.deal.valuation import mean_se
 from marketcraft.reports.figures import fan, page, pictures, png, pyplot
 
-__all__ = ["MARKET_MAKER", "PROJECT", "fmt", "write_report"]
+__all__ = ["LOSS", "MARKET_MAKER", "MONEY", "PROJECT", "cell", "fmt", "write_report"]
 
 MONEY = "{:,.0f}"
 SHARE = "{:.1%}"
+#: money that is a loss when positive: printed "loss 1,234" or "gain 1,234", never signed
+LOSS = "loss"
 #: (summary key, label, format): the market maker's view
 MARKET_MAKER = [
     ("pnl_mean", "PnL, mean", MONEY),
     ("pnl_median", "PnL, median", MONEY),
     ("pnl_std", "PnL, standard deviation", MONEY),
     ("loss_probability", "probability of a loss", SHARE),
-    ("var_5%", "VaR 5%", MONEY),
-    ("cvar_5%", "CVaR 5%", MONEY),
-    ("var_1%", "VaR 1%", MONEY),
-    ("cvar_1%", "CVaR 1%", MONEY),
+    ("var_5%", "VaR 5%: the PnL the worst 5% of paths end at or below", LOSS),
+    ("cvar_5%", "CVaR 5%: the mean PnL of the worst 5% of paths", LOSS),
+    ("var_1%", "VaR 1%: the PnL the worst 1% of paths end at or below", LOSS),
+    ("cvar_1%", "CVaR 1%: the mean PnL of the worst 1% of paths", LOSS),
     ("drawdown_mean", "max drawdown, mean", MONEY),
     ("drawdown_p95", "max drawdown, p95", MONEY),
     ("sharpe_median", "Sharpe (daily PnL, annualised), median", "{:.2f}"),
@@ -36,21 +39,46 @@ MARKET_MAKER = [
     ("hedge_trades_mean", "hedge trades, mean", "{:,.0f}"),
     ("hedge_cost_mean", "hedge cost, mean", MONEY),
     ("attr_funding", "funding received, mean", MONEY),
-    ("attr_lp_fees", "LP fees, mean", MONEY),
-    ("lvr_mean", "LVR (vol^2/8 x pool value), mean", MONEY),
-    ("attr_lp_divergence", "LP divergence (realised), mean", MONEY),
+    ("attr_lp_fees", "LP fees (LP fee x volume, the desk's share), mean", MONEY),
+    ("pool_volume_arbitrage_mean", "pool volume from arbitrage (whole pool), mean", MONEY),
+    ("pool_volume_organic_mean", "pool volume, organic (whole pool)", MONEY),
+    ("lvr_mean", "LVR estimate (vol^2/8 x pool value), mean", MONEY),
+    ("attr_lp_divergence", "LP divergence: value change - x dP - fees (realised), mean", MONEY),
     ("peak_perp_mean", "peak perp notional, mean", MONEY),
     ("peak_perp_p95", "peak perp notional, p95", MONEY),
     ("peak_margin_p95", "peak perp margin, p95", MONEY),
     ("min_cash_p5", "lowest cash, p5 (negative: financing needed)", MONEY),
     ("delta_inventory_start", "inventory delta after the initial hedge (tokens)", MONEY),
     ("delta_economic_start", "economic delta after the initial hedge (tokens)", MONEY),
+    (
+        "options_mc_rule",
+        "the calls under the desk's exercise rule (first touch), Monte Carlo",
+        MONEY,
+    ),
+    (
+        "exercise_rule_cost",
+        "what that rule costs the desk: fair value - value under the rule (same paths)",
+        MONEY,
+    ),
     ("attribution_residual", "attribution residual (largest, share of NAV)", "{:.1e}"),
 ]
 #: the project's view
 PROJECT = [
-    ("options_bs", "calls given away, Black-Scholes at signing", MONEY),
-    ("options_mc", "calls given away, Monte Carlo (deal's exercise rule)", MONEY),
+    (
+        "given_away",
+        "given away at signing: the calls at fair value + the cash-repayment option",
+        MONEY,
+    ),
+    (
+        "options_fair",
+        "the calls at fair value (held to expiry; Black-Scholes for a fixed strike, "
+        "Monte Carlo for a TWAP strike)",
+        MONEY,
+    ),
+    ("cash_option_bs", "the right to repay in cash, Black-Scholes at signing", MONEY),
+    ("cash_option_mc", "the right to repay in cash, Monte Carlo (check)", MONEY),
+    ("options_bs", "the calls, Black-Scholes at signing (TWAP strikes fixed at listing)", MONEY),
+    ("options_mc_expiry", "the calls, Monte Carlo held to expiry (check)", MONEY),
     ("project_cash_mean", "stablecoin received (strikes + cash repayment), mean", MONEY),
     ("repaid_in_cash_share", "paths repaid in cash", SHARE),
     ("initial_sold", "tokens sold at the start", MONEY),
@@ -59,12 +87,29 @@ PROJECT = [
 
 
 def fmt(spec: str, value: float) -> str:
-    return spec.format(value) if math.isfinite(value) else "n/a"
+    """``value`` in the format ``spec`` (or :data:`LOSS`); "n/a" if it is not finite; a value
+    that rounds to zero is printed without a sign."""
+    if not math.isfinite(value):
+        return "n/a"
+    if spec == LOSS:
+        amount = fmt(MONEY, abs(value))
+        return "0" if amount == "0" else f"{'loss' if value > 0 else 'gain'} {amount}"
+    text = spec.format(value)
+    if text.startswith("-") and not any(c in "123456789" for c in text.split("e")[0]):
+        text = text[1:]  # -0, -0.0%: nothing is negative at this precision
+    return text
+
+
+def cell(summary: dict[str, float], key: str, spec: str) -> str:
+    """A headline as printed: ``mean ± standard error`` where it has one (``key_se``)."""
+    text = fmt(spec, summary.get(key, math.nan))
+    se = summary.get(f"{key}_se", 0.0)
+    return f"{text} ± {fmt(MONEY if spec == LOSS else spec, se)}" if se > 0 else text
 
 
 def _rows(a: Analysis, headlines: list[tuple[str, str, str]]) -> str:
     return "".join(
-        f"<tr><td>{html.escape(text)}</td><td>{fmt(spec, a.summary[key])}</td></tr>"
+        f"<tr><td>{html.escape(text)}</td><td>{cell(a.summary, key, spec)}</td></tr>"
         for key, text, spec in headlines
         if key in a.summary
     )
@@ -81,42 +126,62 @@ def write_report(a: Analysis, path: Path) -> Path:
         ("Deltas and perps over time", _deltas(plt, a)),
         ("Tokens sold into the market, net", fan(plt, a.days, a.series["sold"], "tokens", "paths")),
         ("Net gamma (calls + pool share + cash-repayment option)", _gamma(plt, a)),
-        ("PnL over realised volatility and drift", _heatmap(plt, a)),
-        ("Value of the calls against volatility", _vol_curve(plt, a)),
+        _heatmap(plt, a),
+        ("What the project gives away, against volatility", _vol_curve(plt, a)),
         ("LP fees against the pool's loss to arbitrage", _lp(plt, a)),
     ]
     attribution = "".join(
-        f"<tr><td>{name}</td><td>{a.summary[f'attr_{name}']:,.0f}</td></tr>" for name in BUCKETS
+        f"<tr><td>{name}</td><td>{cell(a.summary, f'attr_{name}', MONEY)}</td></tr>"
+        for name in BUCKETS
     )
+    v = a.values
+    fair, fair_se = v.fair()
+    expiry, expiry_se = (x[v.base] for x in v.by_vol(rule=False))
+    rule, rule_se = (x[v.base] for x in v.by_vol(rule=True))
     tranches = "".join(
         f"<tr><td>{j + 1}: {c.tokens:,.0f} at "
         f"{f'{c.strike:g}' if c.strike else f'{c.strike_multiple:g} x {c.average_days}-day TWAP'}"
-        f" ({c.style})</td><td>{a.values.black_scholes[j]:,.0f}</td>"
-        f"<td>{a.values.monte_carlo[j]:,.0f}</td>"
-        f"<td>{a.summary[f'exercise_probability_{j}']:.1%}</td>"
+        f" ({c.style})</td><td>{fmt(MONEY, v.black_scholes[j])}</td>"
+        f"<td>{_pm(fair[j], fair_se[j])}</td><td>{_pm(expiry[j], expiry_se[j])}</td>"
+        f"<td>{_pm(rule[j], rule_se[j])}</td>"
+        f"<td>{cell(a.summary, f'exercise_probability_{j}', SHARE)}</td>"
         f"<td>{np.nanmean(a.metrics[f'strike_{j}']):.4g}</td></tr>"
         for j, c in enumerate(t.calls)
     )
+    if t.repayment.mode == "cash":
+        s = a.summary
+        tranches += (
+            f"<tr><td>repay {v.owed:,.0f} tokens at {t.repayment.cash_strike:g} in cash</td>"
+            f"<td>{fmt(MONEY, s['cash_option_bs'])}</td><td>{fmt(MONEY, s['cash_option_bs'])}</td>"
+            f"<td>{cell(s, 'cash_option_mc', MONEY)}</td><td>at maturity</td>"
+            f"<td>{cell(s, 'repaid_in_cash_share', SHARE)}</td>"
+            f"<td>{t.repayment.cash_strike:g}</td></tr>"
+        )
     uptime = "".join(
-        f"<tr><td>{html.escape(v.name)}</td><td>{a.summary[f'uptime_{v.name}']:.1%}</td>"
-        f"<td>{a.metrics[f'stockouts_{i}'].mean():,.0f}</td></tr>"
-        for i, v in enumerate(t.venues)
+        f"<tr><td>{html.escape(venue.name)}</td>"
+        f"<td>{cell(a.summary, f'uptime_{venue.name}', SHARE)}</td>"
+        f"<td>{fmt(MONEY, a.metrics[f'stockouts_{i}'].mean())}</td></tr>"
+        for i, venue in enumerate(t.venues)
     )
     body = f"""<p>{a.paths:,} paths at {a.step_hours:g}-hour steps over {t.loan.tenor_days:g}
 days, seed {a.seed}. Loan {t.loan.tokens:,.0f} {html.escape(t.token.symbol)} at a listing
 price of {t.token.listing_price:g}, repaid in {t.repayment.mode}; initial hedge
 <b>{t.hedge.initial}</b>, policy <b>{t.hedge.policy}</b>, neutralising the
-<b>{t.hedge.delta_mode}</b> delta. Market: {t.market.model}, vol {t.market.vol:.0%}, drift
-{t.market.drift:+.0%}. Money in stablecoin; PnL is the change in net asset value from the
-desk's capital of {t.desk.capital:,.0f}.</p>
+<b>{t.hedge.delta_mode}</b> delta. Market: {_market(a)}. Money in stablecoin; PnL is the change
+in net asset value from the desk's capital of {t.desk.capital:,.0f}.</p>
 <h2>The market maker's view</h2><table>{_rows(a, MARKET_MAKER)}</table>
 <h2>Attribution (mean over paths)</h2><table><tr><th>bucket</th><th>PnL</th></tr>
-{attribution}<tr><td><b>total</b></td><td><b>{a.summary["pnl_mean"]:,.0f}</b></td></tr>
+{attribution}<tr><td><b>total</b></td><td><b>{cell(a.summary, "pnl_mean", MONEY)}</b></td></tr>
 </table>
 <h2>Obligations</h2><table><tr><th>venue</th><th>uptime</th><th>steps stocked out,
 mean</th></tr>{uptime}</table>
 <h2>The project's view</h2><table>{_rows(a, PROJECT)}</table>
-<table><tr><th>tranche</th><th>Black-Scholes</th><th>Monte Carlo</th><th>exercised</th>
+<p>What the project gives away is valued at fair value: the tokens pay nothing and r = b = 0,
+so a call is worth most held to expiry (an American call is worth the European one). The desk
+exercises an American tranche at the first touch of strike x {1 + t.desk.exercise_buffer:g},
+which is worth less to it; the difference is in the market maker's view.</p>
+<table><tr><th>option</th><th>Black-Scholes at signing</th><th>fair value</th><th>Monte Carlo,
+held to expiry</th><th>Monte Carlo, desk's rule</th><th>exercised (desk's rule)</th>
 <th>strike, mean</th></tr>{tranches}</table>
 {pictures(figures)}"""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -124,11 +189,33 @@ mean</th></tr>{uptime}</table>
     return path
 
 
+def _market(a: Analysis) -> str:
+    """The price model as the book was marked: a bootstrap's vol is its data's."""
+    m, vol = a.terms.market, a.values.vols[a.values.base]
+    if m.model == "bootstrap":
+        return (
+            f"a block bootstrap of {html.escape(m.csv)} at the {a.step_hours:g}-hour step, "
+            f"blocks of {m.block_hours:g} hours; vol {vol:.0%} a year, from the data"
+        )
+    jumps = f", {m.jumps_per_year:g} jumps a year" if m.jumps_per_year else ""
+    return f"GBM, vol {vol:.0%}, drift {m.drift:+.0%}{jumps}"
+
+
+def _pm(mean: float, se: float) -> str:
+    return cell({"v": mean, "v_se": se}, "v", MONEY)
+
+
 def _histogram(plt: Any, a: Analysis) -> str:
     fig, ax = plt.subplots(figsize=(10, 3.6))
-    ax.hist(a.metrics["pnl"], bins=60, color="#6baed6")
+    pnl = a.metrics["pnl"]
+    low, high = float(pnl.min()), float(pnl.max())
+    pad = 1e-6 * max(1.0, abs(low), abs(high))
+    if high - low < pad:  # paths that end (nearly) level: 60 bins need a range of their own
+        low, high = low - pad, high + pad
+    ax.hist(pnl, bins=60, range=(low, high), color="#6baed6")
     for key, colour in (("var_5%", "#f0ad4e"), ("var_1%", "#d9534f")):
         ax.axvline(-a.summary[key], color=colour, linestyle="--", label=key.replace("_", " "))
+        # VaR is a loss: the line sits at minus it on the PnL axis
     ax.axvline(a.summary["pnl_mean"], color="#08306b", label="mean")
     ax.set_xlabel("PnL (stablecoin)")
     ax.set_ylabel("paths")
@@ -186,11 +273,43 @@ def _gamma(plt: Any, a: Analysis) -> str:
     return png(plt, fig)
 
 
-def _heatmap(plt: Any, a: Analysis) -> str:
+#: below this spread of realised vol across paths (p95 / p5), a vol axis shows only noise
+NARROW_VOL = 1.1
+
+
+def _heatmap(plt: Any, a: Analysis) -> tuple[str, str]:
+    """(title, picture): mean PnL over realised vol and drift; or, when every path's realised
+    vol is within :data:`NARROW_VOL` of the others (GBM without jumps: its sampling error over
+    a tenor of hourly steps is a percent or two), mean PnL over realised drift alone, saying
+    why."""
     vol, drift, pnl = a.metrics["realised_vol"], a.metrics["realised_drift"], a.metrics["pnl"]
+    low, high = (float(q) for q in np.quantile(vol, [0.05, 0.95]))
     bins = 8
+    y_edges = np.unique(np.quantile(drift, np.linspace(0, 1, bins + 1)))
+    if y_edges.size < 2:  # every path drifted alike (no vol): one band around it
+        y_edges = np.array([y_edges[0] - 0.5, y_edges[0] + 0.5])
+    if not high > low * NARROW_VOL:
+        fig, ax = plt.subplots(figsize=(8, 4))
+        where = np.clip(np.searchsorted(y_edges, drift, side="right") - 1, 0, len(y_edges) - 2)
+        centres, means, errors = [], [], []
+        for i in range(max(len(y_edges) - 1, 0)):
+            inside = pnl[where == i]
+            if inside.size:
+                mean, se = mean_se(inside)
+                centres.append(float(np.median(drift[where == i])))
+                means.append(float(mean))
+                errors.append(2 * float(se))
+        ax.errorbar(centres, means, yerr=errors, marker="o", capsize=3, label="mean ± 2 s.e.")
+        ax.axhline(0, color="#999", linewidth=0.8)
+        ax.set_xlabel("realised drift (log return per year)")
+        ax.set_ylabel("mean PnL (stablecoin)")
+        ax.legend(loc="best")
+        title = (
+            f"PnL over realised drift (every path's realised vol is within {low:.0%}-{high:.0%}: "
+            "too narrow to show PnL against vol; compare vols with --sweep vol=...)"
+        )
+        return title, png(plt, fig)
     x_edges = np.quantile(vol, np.linspace(0, 1, bins + 1))
-    y_edges = np.quantile(drift, np.linspace(0, 1, bins + 1))
     total, _, _ = np.histogram2d(vol, drift, [x_edges, y_edges], weights=pnl)
     count, _, _ = np.histogram2d(vol, drift, [x_edges, y_edges])
     mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
@@ -202,19 +321,21 @@ def _heatmap(plt: Any, a: Analysis) -> str:
     fig.colorbar(mesh, ax=ax, label="mean PnL (stablecoin)")
     ax.set_xlabel("realised volatility (per year)")
     ax.set_ylabel("realised drift (log return per year)")
-    return png(plt, fig)
+    return "PnL over realised volatility and drift", png(plt, fig)
 
 
 def _vol_curve(plt: Any, a: Analysis) -> str:
     v = a.values
     fig, ax = plt.subplots(figsize=(8, 4))
     ax.plot(v.vols, v.by_vol_bs.sum(axis=1), marker="o", label="Black-Scholes")
-    ax.errorbar(
-        v.vols, v.by_vol_mc.sum(axis=1), yerr=3 * np.sqrt((v.stderr_mc**2).sum(axis=1)),
-        marker="s", capsize=3, label="Monte Carlo, deal's exercise rule (±3 s.e.)",
-    )  # fmt: skip
+    for values, name in ((v.payoffs.expiry, "held to expiry"), (v.payoffs.rule, "desk's rule")):
+        mean, se = mean_se(values.sum(axis=0))
+        ax.errorbar(v.vols, mean, yerr=3 * se, marker="s", capsize=3,
+                    label=f"Monte Carlo, {name} (±3 s.e.)")  # fmt: skip
+    if a.terms.repayment.mode == "cash":
+        ax.plot(v.vols, v.cash_bs, marker="^", label="the right to repay in cash, Black-Scholes")
     ax.set_xlabel("volatility (per year)")
-    ax.set_ylabel("value of all calls (stablecoin)")
+    ax.set_ylabel("value at signing (stablecoin)")
     ax.legend(loc="best")
     return png(plt, fig)
 
