@@ -296,6 +296,7 @@ def validate(t: Terms, base: Path = Path()) -> Terms:
     sim = t.simulation
     need(
         1 <= sim.paths <= MAX_DEAL_PATHS and 0 < sim.step_hours <= 24 and 0 <= sim.seed <= MAX_SEED,
-        f"simulation: paths 1..{MAX_DEAL_PATHS:,}, step_hours 0..24, seed 0..{MAX_SEED}",
+        f"simulation: paths >= 1 (at most {MAX_DEAL_PATHS:,}), step_hours 0..24, "
+        f"seed 0..{MAX_SEED}",
     )
     return t
