@@ -73,4 +73,4 @@ MAX_SIM_SCOUTS = 100_000
 MAX_WORKERS = 1024
 #: the sharpest scout signal (log-odds of evidence): 100 is already certainty, and far from
 #: where exp() of a belief's log-odds overflows a float (about 709)
-MAX_SIM_SKILL = 100.0
+MAX_SIM_SKILL = 100
