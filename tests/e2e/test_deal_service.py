@@ -100,7 +100,7 @@ def test_another_analyst_sees_nothing_and_other_roles_are_refused(desk):
     ("body", "reason"),
     [
         ({"terms": "[loan]\ntokens = 0\n"}, "loan.tokens must be in (0, 1e+18], not 0"),
-        ({"terms": "[loan]\ntokens = 1\n[market]\nvol = nan\n"}, "market.vol must be a finite number"),
+        ({"terms": "[loan]\ntokens = 1\n[market]\nvol = nan\n"}, "market.vol must be a finite"),
         ({"terms": "[loan]\ntokens = 1\n", "step": "7h"}, "7h cannot be simulated"),
         ({"terms": "[loan\n"}, "not valid TOML"),
         # (a step that is not written as one is refused by the request's schema: 422)
