@@ -45,6 +45,7 @@ def test_an_analyst_may_have_only_so_many_jobs_queued_or_running(desk):
     refused = submit(client, ana)
     assert refused.status_code == 429 and refused.json()["error"] == "too_many_jobs"
     assert "at most 2" in refused.json()["reason"]
+    assert int(refused.headers["Retry-After"]) > 0
     assert len(client.get("/deal/jobs", headers=ana).json()) == 2  # nothing was queued
     assert submit(client, bob).status_code == 202  # another analyst is unaffected
     meta_path = root / first.json()["id"] / "job.json"  # one of ana's jobs finishes

@@ -41,6 +41,8 @@ HOSTILE: dict[str, tuple[dict[str, str], bytes, int]] = {
     "over the size limit": (JSON, b'"' + b"a" * LIMIT + b'"', 413),
     "invalid UTF-8 JSON": (JSON, b'{"title": "\xff\xfe", "amount": "1"}', 400),
     "invalid UTF-8 form": (FORM, b"title=\xc3\x28&amount=1", 400),
+    "JSON in UTF-16": (JSON, '{"title": "x", "amount": "1"}'.encode("utf-16-le"), 400),
+    "a raw control character in JSON": (JSON, b'{"title": "a\x01b", "amount": "1"}', 400),
     "a lone surrogate escaped in JSON": (JSON, b'{"title": "\\ud800", "amount": "1"}', 400),
     "multipart without a boundary": (
         {"content-type": "multipart/form-data"}, b"--x\r\n\r\nabc\r\n--x--\r\n", 400,

@@ -200,7 +200,8 @@ def test_the_dashboard_flags_markets_above_the_sponsors_alert_price(database):
         sign_in(web, scout)
         assert web.get(f"/ui/sponsor/programs/{pid}/markets/{hot.market_id}").status_code == 403
         sign_in(web, sponsor)
-        for junk in ("abc", "NaN", "2", "-1"):  # ignored: back to the default
-            assert (
-                web.get(f"/ui/sponsor/programs/{pid}?alert={junk}").text.count('class="alert"') == 1
-            )
+        for junk in ("abc", "NaN", "2", "-1", "Infinity"):  # the default, and the page says so
+            board = web.get(f"/ui/sponsor/programs/{pid}?alert={junk}").text
+            assert board.count('class="alert"') == 1, junk
+            assert 'id="alert-note">alert: ' in board and "showing the default" in board, junk
+        assert 'id="alert-note"' not in web.get(f"/ui/sponsor/programs/{pid}").text

@@ -118,3 +118,13 @@ def test_tokens_are_stored_only_as_hashes(tmp_path):
     for token in tokens.values():
         assert token not in dump
         assert token.removeprefix("mc_") not in dump
+
+
+def test_user_names_are_plain_ascii_that_no_other_name_looks_like(client, tokens):
+    admin = bearer(tokens[Role.ADMIN])
+    for name in ["a/b", "\uff21\uff22\uff23", "<b>u</b>", "two words", "-dash-first", "x" * 101]:
+        r = client.post("/admin/users", headers=admin, json={"name": name, "role": "scout"})
+        assert r.status_code == 422, (name, r.text)
+        assert r.json()["detail"][0]["loc"] == ["body", "name"], name
+    r = client.post("/admin/users", headers=admin, json={"name": "ana.m-1@desk", "role": "scout"})
+    assert r.status_code == 201, r.text

@@ -9,6 +9,7 @@ resource asked for (the guard runs before the route looks anything up).
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import threading
 import time
@@ -25,6 +26,8 @@ from marketcraft.store.principals import Principal, PrincipalStore
 
 __all__ = ["PrincipalCache", "RoleGuard", "hash_token", "issue_token", "new_token"]
 
+#: user names: ASCII only, so no two look alike and every one is a path segment as it is
+USER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}")
 TOKEN_PREFIX = "mc_"  # noqa: S105 - a public prefix, not a secret
 _bearer = HTTPBearer(auto_error=False, description="A token from `marketcraft users create`.")
 
@@ -44,8 +47,12 @@ def issue_token(
 
     The token is shown once and never stored; only its SHA-256 is kept."""
     name = name.strip()
-    if not name or len(name) > 100 or not name.isprintable():
-        raise ValidationError("bad_name", "a user name is 1..100 printable characters")
+    if USER_NAME.fullmatch(name) is None:
+        raise ValidationError(
+            "bad_name",
+            "a user name is 1..100 ASCII letters, digits and . _ @ + -, starting with a letter "
+            "or digit",
+        )
     try:
         role = Role(role)
     except ValueError:

@@ -30,6 +30,9 @@ from marketcraft.kernel.errors import (
 
 logger = logging.getLogger("marketcraft.service")
 
+#: seconds a client refused by a quota (a full deal-job queue) is asked to wait before retrying
+QUOTA_RETRY_SECONDS = 30
+
 _STATUS: list[tuple[type[MarketcraftError], int]] = [
     (NotFound, 404),
     (ConcurrencyConflict, 409),
@@ -154,7 +157,10 @@ def install_error_handlers(app: FastAPI, routes: Iterable[APIRoute] = ()) -> Non
                 {"error": exc.code, "reason": "the server found inconsistent state and stopped"},
                 status_code=500,
             )
-        return JSONResponse({"error": exc.code, "reason": exc.reason}, status_code=status)
+        # a full queue frees up as jobs finish: a client is told when to look again
+        headers = {"Retry-After": str(QUOTA_RETRY_SECONDS)} if status == 429 else None
+        body = {"error": exc.code, "reason": exc.reason}
+        return JSONResponse(body, status_code=status, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

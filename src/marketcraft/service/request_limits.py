@@ -40,6 +40,11 @@ _LONE_SURROGATE = re.compile(
 )
 
 
+#: bytes no JSON text holds raw (RFC 8259: control characters only escaped, in strings); a body
+#: with them is not JSON in UTF-8 (Python's parser would read it as UTF-16 or UTF-32)
+_RAW_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def json_escapes_lone_surrogate(body: bytes) -> bool:
     """True when a JSON text escapes half of a UTF-16 surrogate pair on its own (``"\\ud800"``):
     it parses to a string that no UTF-8 encoder, database or response can carry."""
@@ -128,6 +133,8 @@ class RequestLimits:
                 body.decode("utf-8")
             except UnicodeDecodeError:
                 return "bad_encoding", "the body is not UTF-8"
+        if _is_json(media) and _RAW_CONTROL.search(body):
+            return "bad_encoding", "JSON holds a raw control character (or is not UTF-8)"
         if _is_json(media) and json_nesting_exceeds(body, self.max_json_depth):
             return "too_deep", f"JSON nested deeper than {self.max_json_depth} levels"
         if _is_json(media) and json_escapes_lone_surrogate(body):

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, Field
 
-from marketcraft.service.auth import RoleGuard, issue_token
+from marketcraft.service.auth import USER_NAME, RoleGuard, issue_token
 from marketcraft.service.exact_json import ExactNumbersRoute
 from marketcraft.service.roles import Role
 
@@ -21,7 +21,7 @@ router = APIRouter(
 
 
 class UserIn(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100, pattern=f"^{USER_NAME.pattern}$")
     role: Role
 
 

@@ -177,6 +177,7 @@ def sponsor_dashboard(request: Request, granted: OwnProgram, alert: str = "") ->
         outcomes=list(Outcome),
         threshold=threshold,
         alert_default=threshold == _alert_threshold("", terms),
+        alert_note=_alert_note(alert, terms),
         cost=sum((m.sponsor_cost for m in state.markets.values()), Decimal(0)),
         returned=_collateral_returned(journal),
     )
@@ -184,13 +185,31 @@ def sponsor_dashboard(request: Request, granted: OwnProgram, alert: str = "") ->
 
 def _alert_threshold(text: str, terms: ProgramTerms) -> Decimal:
     """The sponsor's alert price, if it is a price inside the band; else twice the floor."""
-    try:
-        value = read(Probability, text, "alert")
-    except MarketcraftError:  # none given, or not a price: the default
-        value = Decimal(0)
-    if terms.pa < value <= terms.pb:
+    value = _alert_given(text)
+    if value is not None and terms.pa < value <= terms.pb:
         return value
     return min(terms.pa * ALERT_MULTIPLE, terms.pb)
+
+
+def _alert_given(text: str) -> Decimal | None:
+    """The alert price asked for in ``text``, or None for none or one that is not a price."""
+    try:
+        return read(Probability, text, "alert") if text else None
+    except MarketcraftError:
+        return None
+
+
+def _alert_note(text: str, terms: ProgramTerms) -> str:
+    """What the page says of an alert price it cannot use ("" when it uses it, or none was
+    asked for): the field is named, and the default said."""
+    if not text:
+        return ""
+    value = _alert_given(text)
+    if value is None:
+        return f"alert: {text[:40]!r} is not a price; showing the default"
+    if not terms.pa < value <= terms.pb:
+        return f"alert: {value} is outside the band ({terms.pa}, {terms.pb}]; showing the default"
+    return ""
 
 
 def _collateral_returned(journal: ProgramJournal) -> Decimal | None:
