@@ -134,3 +134,15 @@ def test_a_body_inside_every_limit_still_works(server):
         )
         assert r.status_code == 201, r.text
         assert r.json()["rules"] == nested_rules
+
+
+def test_only_json_is_judged_as_json(server):
+    """Brackets and control bytes are fine in what is not JSON: the checks above are JSON's."""
+    srv, _ = server
+    deep = "[" * (DEPTH + 10)
+    with httpx.Client(base_url=srv.url, timeout=30.0) as client:
+        form = client.post("/login", headers=FORM, content=f"token={deep}".encode())
+        assert form.status_code == 403, form.text  # the sign-in's CSRF check, not a JSON refusal
+        for media in ("application/octet-stream", "text/plain", "application/x-ndjson"):
+            r = client.post("/programs", headers={"content-type": media}, content=deep.encode())
+            assert r.status_code == 401, (media, r.text)  # on to the token check
