@@ -13,41 +13,56 @@ A body is refused, whatever the route and whoever sends it, when:
 The body is read once here and handed on unchanged. Refusals use the API's error shape,
 ``{"error": code, "reason": words}``, and reveal nothing about the route.
 """
+
 from __future__ import annotations
+
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+
 import orjson
-__all__ = ['RequestLimits', 'json_escapes_lone_surrogate', 'json_nesting_exceeds']
+
+__all__ = ["RequestLimits", "json_escapes_lone_surrogate", "json_nesting_exceeds"]
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-_ESCAPED = re.compile(b'\\\\.', re.DOTALL)
-_STRING = re.compile(b'"[^"]*"')
-_NOT_BRACKETS = bytes((b for b in range(256) if b not in b'[]{}'))
-_ESCAPED_BACKSLASH = re.compile(b'\\\\\\\\')
-_LONE_SURROGATE = re.compile(b'\\\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\\\u[dD][c-fC-F][0-9a-fA-F]{2})|(?<!\\\\u[dD][89abAB][0-9a-fA-F]{2})\\\\u[dD][c-fC-F][0-9a-fA-F]{2}')
-_RAW_CONTROL = re.compile(b'[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]')
+
+_ESCAPED = re.compile(rb"\\.", re.DOTALL)
+_STRING = re.compile(rb'"[^"]*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_ESCAPED_BACKSLASH = re.compile(rb"\\\\")
+_LONE_SURROGATE = re.compile(
+    rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
+#: bytes no JSON text holds raw (RFC 8259: control characters only escaped, in strings); a body
+#: with them is not JSON in UTF-8 (Python's parser would read it as UTF-16 or UTF-32)
+_RAW_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
 
 def json_escapes_lone_surrogate(body: bytes) -> bool:
     """True when a JSON text escapes half of a UTF-16 surrogate pair on its own (``"\\ud800"``):
     it parses to a string that no UTF-8 encoder, database or response can carry."""
-    if b'\\u' not in body:
-        return True
-    return _LONE_SURROGATE.search(_ESCAPED_BACKSLASH.sub(b'', body)) is not None
+    if b"\\u" not in body:
+        return False
+    return _LONE_SURROGATE.search(_ESCAPED_BACKSLASH.sub(b"", body)) is not None
+
 
 def json_nesting_exceeds(body: bytes, limit: int) -> bool:
     """True when ``body``, read as JSON, opens more than ``limit`` arrays and objects inside one
     another. Brackets inside strings do not count. The body need not be valid JSON: this only
     bounds how deep a parser would have to go."""
-    if body.count(b'[') + body.count(b'{') <= limit:
+    if body.count(b"[") + body.count(b"{") <= limit:
         return False
-    brackets = _STRING.sub(b'', _ESCAPED.sub(b'', body)).translate(None, _NOT_BRACKETS)
+    brackets = _STRING.sub(b"", _ESCAPED.sub(b"", body)).translate(None, _NOT_BRACKETS)
     depth = 0
     for byte in brackets:
-        if byte in b'[{':
+        if byte in b"[{":
             depth += 1
             if depth > limit:
                 return True
@@ -55,30 +70,35 @@ def json_nesting_exceeds(body: bytes, limit: int) -> bool:
             depth -= 1
     return False
 
+
 def _media_type(headers: dict[bytes, bytes]) -> tuple[str, str]:
     """The content type without parameters, lower case, and its parameters as sent."""
-    value = headers.get(b'content-type', b'').decode('latin-1')
-    media, _, params = value.partition(';')
-    return (media.strip().lower(), params)
+    value = headers.get(b"content-type", b"").decode("latin-1")
+    media, _, params = value.partition(";")
+    return media.strip().lower(), params
+
 
 def _is_json(media: str) -> bool:
-    return media == 'application/json' or (media.startswith('application/') and media.endswith('+json'))
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
 
 class RequestLimits:
     """ASGI middleware enforcing the limits above; put it outside every other middleware."""
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_json_depth: int) -> None:
-        self.app, self.max_body_bytes, self.max_json_depth = (app, max_body_bytes, max_json_depth)
+        self.app, self.max_body_bytes, self.max_json_depth = app, max_body_bytes, max_json_depth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope['type'] != 'http':
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get('headers') or [])
-        declared = headers.get(b'content-length')
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
         if declared is not None:
             if not declared.isdigit() or len(declared) > 18:
-                await _refuse(send, 400, 'bad_length', 'Content-Length is not a whole number')
+                await _refuse(send, 400, "bad_length", "Content-Length is not a whole number")
                 return
             if int(declared) > self.max_body_bytes:
                 await self._too_large(send)
@@ -88,16 +108,16 @@ class RequestLimits:
         more = True
         while more:
             message = await receive()
-            if message['type'] != 'http.request':
+            if message["type"] != "http.request":  # the client went away
                 return
-            chunk = message.get('body', b'')
+            chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body_bytes:
                 await self._too_large(send)
                 return
             chunks.append(chunk)
-            more = message.get('more_body', False)
-        body = b''.join(chunks)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
         problem = self._problem(headers, body)
         if problem is not None:
             await _refuse(send, 400, *problem)
@@ -108,23 +128,24 @@ class RequestLimits:
         if not body:
             return None
         media, params = _media_type(headers)
-        if _is_json(media) or media == 'application/x-www-form-urlencoded':
+        if _is_json(media) or media == "application/x-www-form-urlencoded":
             try:
-                body.decode('utf-8')
+                body.decode("utf-8")
             except UnicodeDecodeError:
-                return ('bad_encoding', 'the body is not UTF-8')
+                return "bad_encoding", "the body is not UTF-8"
         if _is_json(media) and _RAW_CONTROL.search(body):
-            return ('bad_encoding', 'JSON holds a raw control character (or is not UTF-8)')
+            return "bad_encoding", "JSON holds a raw control character (or is not UTF-8)"
         if _is_json(media) and json_nesting_exceeds(body, self.max_json_depth):
-            return ('too_deep', f'JSON nested deeper than {self.max_json_depth} levels')
+            return "too_deep", f"JSON nested deeper than {self.max_json_depth} levels"
         if _is_json(media) and json_escapes_lone_surrogate(body):
-            return ('bad_encoding', 'a JSON string escapes half of a surrogate pair (\\ud800)')
-        if media == 'multipart/form-data' and 'boundary=' not in params.replace(' ', ''):
-            return ('bad_multipart', 'multipart/form-data without a boundary')
+            return "bad_encoding", "a JSON string escapes half of a surrogate pair (\\ud800)"
+        if media == "multipart/form-data" and "boundary=" not in params.replace(" ", ""):
+            return "bad_multipart", "multipart/form-data without a boundary"
         return None
 
     async def _too_large(self, send: Send) -> None:
-        await _refuse(send, 413, 'body_too_large', f'the body is over {self.max_body_bytes} bytes')
+        await _refuse(send, 413, "body_too_large", f"the body is over {self.max_body_bytes} bytes")
+
 
 def _replay(body: bytes, receive: Receive) -> Receive:
     """A ``receive`` that hands over the body read already, then whatever comes next."""
@@ -134,11 +155,21 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         nonlocal sent
         if not sent:
             sent = True
-            return {'type': 'http.request', 'body': body, 'more_body': False}
+            return {"type": "http.request", "body": body, "more_body": False}
         return await receive()
+
     return replay
 
+
 async def _refuse(send: Send, status: int, code: str, reason: str) -> None:
-    payload = orjson.dumps({'error': code, 'reason': reason})
-    await send({'type': 'http.response.start', 'status': status, 'headers': [(b'content-type', b'application/json'), (b'content-length', str(len(payload)).encode()), (b'connection', b'close')]})
-    await send({'type': 'http.response.body', 'body': payload})
+    payload = orjson.dumps({"error": code, "reason": reason})
+    await send({
+        "type": "http.response.start",
+        "status": status,
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(payload)).encode()),
+            (b"connection", b"close"),
+        ],
+    })  # fmt: skip
+    await send({"type": "http.response.body", "body": payload})
