@@ -164,3 +164,19 @@ def test_the_served_app_ticks_every_market_on_its_own(database, people, clock):
     version = database.events.stream_version("peg/market/usd")
     time.sleep(0.1)
     assert database.events.stream_version("peg/market/usd") == version  # stopped with the app
+
+
+def test_col_is_credited_only_to_a_trader(app, people):
+    with TestClient(app) as client:
+        opened(client, people)
+        for user in ("nobody", "sam", "ops"):  # no such user, a scout, an admin
+            r = client.post(
+                "/peg/markets/usd/credits", json={"user": user, "amount": "10"},
+                headers=people["ops"],
+            )  # fmt: skip
+            assert r.status_code == 400, (user, r.text)
+            assert r.json() == {
+                "error": "not_a_trader",
+                "reason": f"user: {user!r} is not a trader",
+            }
+        assert client.get("/peg/markets/usd/balance", headers=people["scout"]).status_code == 403

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import HTMLResponse
 
-from marketcraft.kernel.errors import Quarantined
+from marketcraft.kernel.errors import Quarantined, ValidationError
 from marketcraft.kernel.messages import Command
 from marketcraft.kernel.money import MONEY_CONTEXT, quantize_down
 from marketcraft.peg.commands import (
@@ -122,6 +122,11 @@ def open_market(body: MarketIn, admin: Admin, request: Request) -> MarketOut:
     "/peg/markets/{name}/credits", response_model=BalanceOut, summary="Credit a COL deposit"
 )
 def credit(name: str, body: CreditIn, admin: Admin, request: Request) -> BalanceOut:
+    # COL credited to a name nobody holds (or to a user who may not trade) could never be used,
+    # and would wait for whoever is later created under that name
+    holder = request.app.state.database.principals.get(body.user)
+    if holder is None or holder.role != Role.TRADER:
+        raise ValidationError("not_a_trader", f"user: {body.user!r} is not a trader")
     _run(request, name, FundCol(body.amount), body.user)
     return _balance(request, name, body.user)
 
