@@ -114,7 +114,7 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade(database_url: DatabaseUrl = None) -> None:
     """Create or migrate the schema to the newest version (safe to repeat)."""
-    from marketcraft.store.engine import backend_of, make_engine
+    from marketcraft.store.connection import backend_of, make_engine
     from marketcraft.store.migrate import current_revision, upgrade
 
     url = _settings(database_url).database_url
@@ -132,7 +132,7 @@ def db_upgrade(database_url: DatabaseUrl = None) -> None:
 @db_app.command("current")
 def db_current(database_url: DatabaseUrl = None) -> None:
     """Print the schema revision of the database and the newest one this version knows."""
-    from marketcraft.store.engine import make_engine
+    from marketcraft.store.connection import make_engine
     from marketcraft.store.migrate import current_revision, head_revision
 
     engine = make_engine(_settings(database_url).database_url)

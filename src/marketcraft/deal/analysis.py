@@ -17,9 +17,9 @@ import numpy as np
 
 from marketcraft.deal.book import BUCKETS
 from marketcraft.deal.bounds import MAX_PATHS
-from marketcraft.deal.clock import Clock
 from marketcraft.deal.strategy import SERIES, ChunkResult, price_model, simulate
 from marketcraft.deal.terms import Terms, validate
+from marketcraft.deal.time_grid import TimeGrid
 from marketcraft.deal.valuation import (
     OptionValues,
     Payoffs,
@@ -137,7 +137,7 @@ def analyze_grid(
     if not 0 <= seed < 2**63:
         raise ValidationError("bad_seed", f"seed must be a whole number 0..2^63-1, not {seed}")
     points = [(params, with_params(terms, params, base)) for params in combinations(sweep)]
-    clock = Clock.span(terms.loan.tenor_days, step_hours)
+    clock = TimeGrid.span(terms.loan.tenor_days, step_hours)
     price_model(terms, base, step_hours)  # a bootstrap's data must serve the step
     sizes = [min(CHUNK, paths - start) for start in range(0, paths, CHUNK)]
     mc_sizes = option_chunks(paths)
@@ -174,7 +174,7 @@ def _gather(  # noqa: PLR0917
     seed: int,
     base: Path,
 ) -> Analysis:
-    clock = Clock.span(terms.loan.tenor_days, step_hours)
+    clock = TimeGrid.span(terms.loan.tenor_days, step_hours)
     metrics = {k: np.concatenate([o.metrics[k] for o in outputs]) for k in outputs[0].metrics}
     series = {k: np.concatenate([o.series[k] for o in outputs], axis=1) for k in SERIES}
     attribution = sum(o.buckets_sum for o in outputs) / paths

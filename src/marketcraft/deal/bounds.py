@@ -21,8 +21,8 @@ from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from marketcraft.deal.clock import step_seconds
 from marketcraft.deal.history import read_history
+from marketcraft.deal.time_grid import step_seconds
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.kernel.limits import MAX_DEAL_PATHS, MAX_SEED
 from marketcraft.tables import read_column

@@ -31,8 +31,8 @@ _STEP = re.compile(STEP_PATTERN)
 
 def parse_step(text: str) -> float:
     """``1h``, ``30m``, ``0.5h`` or a bare number of hours -> hours; ValidationError unless
-    it divides a day (see :mod:`marketcraft.deal.clock`)."""
-    from marketcraft.deal.clock import step_seconds
+    it divides a day (see :mod:`marketcraft.deal.time_grid`)."""
+    from marketcraft.deal.time_grid import step_seconds
 
     found = _STEP.match(text)
     if not found:

@@ -22,13 +22,13 @@ from pathlib import Path
 import numpy as np
 
 from marketcraft.deal.book import BUCKETS, Book
-from marketcraft.deal.clock import FUNDING_SECONDS, Clock, step_seconds
 from marketcraft.deal.funding import funding_rates
 from marketcraft.deal.history import read_history
 from marketcraft.deal.loan import loan_gamma, loan_value
 from marketcraft.deal.options import OptionBook
 from marketcraft.deal.pool import pool_gamma
 from marketcraft.deal.terms import Terms
+from marketcraft.deal.time_grid import FUNDING_SECONDS, TimeGrid, step_seconds
 from marketcraft.deal.venues import Venues
 from marketcraft.sim.returns import BLOCK, Bootstrap, JumpDiffusion, Returns
 
@@ -75,7 +75,7 @@ def simulate(  # noqa: PLR0915 (the whole strategy, one step after another)
     """Simulate ``paths`` paths (chunk ``chunk`` of a run seeded with ``seed``); ``progress``
     hears the number of steps done about once a simulated day."""
     rng = np.random.default_rng([seed, chunk])
-    clock = Clock.span(terms.loan.tenor_days, step_hours)
+    clock = TimeGrid.span(terms.loan.tenor_days, step_hours)
     model, vol = price_model(terms, base, step_hours)
     p0 = terms.token.listing_price
     price = np.full(paths, p0)

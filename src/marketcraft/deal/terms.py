@@ -182,7 +182,7 @@ class Desk:
 @dataclass(frozen=True)
 class Simulation:
     """Defaults for ``deal analyze`` (the command line overrides them). ``step_hours`` must
-    divide a day (see :mod:`marketcraft.deal.clock`)."""
+    divide a day (see :mod:`marketcraft.deal.time_grid`)."""
 
     paths: int = 2_000
     step_hours: float = 1.0

@@ -24,11 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from marketcraft.deal.clock import Clock
 from marketcraft.deal.greeks import black_scholes
 from marketcraft.deal.options import OptionBook
 from marketcraft.deal.strategy import price_model
 from marketcraft.deal.terms import Terms, Tranche
+from marketcraft.deal.time_grid import TimeGrid
 from marketcraft.sim.returns import BLOCK, JumpDiffusion
 
 __all__ = [
@@ -128,7 +128,7 @@ def monte_carlo_calls(
     exercise rule and held to expiry on the same driftless paths; and, if ``cash_strike``,
     the cash-repayment option's payoff per token owed. Chunk ``chunk`` of a run seeded with
     ``seed``; ``progress`` hears the steps done about once a simulated day."""
-    clock = Clock.span(years * 365.0, step_hours)
+    clock = TimeGrid.span(years * 365.0, step_hours)
     steps = clock.steps
     every = np.repeat(np.asarray(vols, dtype=float), paths)
     rate, mean, spread = jumps

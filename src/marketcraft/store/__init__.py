@@ -1,8 +1,8 @@
 """Event store and projections on SQLAlchemy Core: in-memory, SQLite and PostgreSQL backends,
 chosen by one URL (``MARKETCRAFT_DATABASE_URL``)."""
 
+from marketcraft.store.connection import MEMORY_URL, backend_of, make_engine, normalise_url
 from marketcraft.store.database import Database, SchemaOutOfDate
-from marketcraft.store.engine import MEMORY_URL, backend_of, make_engine, normalise_url
 from marketcraft.store.memory import InMemoryEventStore
 from marketcraft.store.records import EventStore, NewEvent, StoredEvent, load, new_event
 from marketcraft.store.sql import SqlEventStore

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from marketcraft.kernel.errors import ValidationError
-from marketcraft.store.engine import backend_of, make_engine
+from marketcraft.store.connection import backend_of, make_engine
 from marketcraft.store.memory import InMemoryEventStore
 from marketcraft.store.migrate import is_current, upgrade
 from marketcraft.store.principals import InMemoryPrincipalStore, PrincipalStore, SqlPrincipalStore

@@ -11,9 +11,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from marketcraft.deal.cli import parse_step
-from marketcraft.deal.clock import Clock, step_seconds
 from marketcraft.deal.strategy import simulate
 from marketcraft.deal.terms import load_terms
+from marketcraft.deal.time_grid import TimeGrid, step_seconds
 from marketcraft.kernel.errors import ValidationError
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "deals"
@@ -85,7 +85,7 @@ def test_the_terms_step_and_tenor_are_checked(tmp_path):
     days=st.integers(1, 20),
 )
 def test_a_period_marks_as_many_steps_as_it_fits_in_the_tenor(seconds, period_hours, days):
-    clock = Clock.span(days, seconds / 3600)
+    clock = TimeGrid.span(days, seconds / 3600)
     period = round(period_hours * 3600)
     marks = [clock.marks(step, period) for step in range(1, clock.steps + 1)]
     assert sum(end - first for first, end in marks) == days * 86_400 // period
@@ -106,4 +106,4 @@ def test_an_interval_hedge_follows_the_clock_not_the_rounded_step():
 
 def test_step_seconds_are_exact():
     assert step_seconds(1 / 3) == 1200 and step_seconds(24.0) == 86_400
-    assert Clock.span(365, 1.0).steps == 8760 and Clock.span(365, 1.0).per_day == 24
+    assert TimeGrid.span(365, 1.0).steps == 8760 and TimeGrid.span(365, 1.0).per_day == 24

@@ -6,7 +6,7 @@ daily records, the TWAP averaging windows (whole days) and the exercise days are
 steps, and a tenor of whole days is then a whole number of steps. Anything else is refused
 (``ValidationError``, code ``bad_step``) rather than rounded. Events on a fixed period (funding
 every 8 hours, a hedge every ``interval_hours``) happen at the step in which each of their
-marks falls: :meth:`Clock.marks` counts them, in exact integer seconds, so over a tenor their
+marks falls: :meth:`TimeGrid.marks` counts them, in exact integer seconds, so over a tenor their
 number is the tenor over the period whatever the step."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 
 from marketcraft.kernel.errors import ValidationError
 
-__all__ = ["DAY_SECONDS", "FUNDING_SECONDS", "Clock", "step_seconds"]
+__all__ = ["DAY_SECONDS", "FUNDING_SECONDS", "TimeGrid", "step_seconds"]
 
 DAY_SECONDS = 86_400
 #: perpetual funding is paid every 8 hours
@@ -39,14 +39,14 @@ def step_seconds(hours: float, where: str = "step") -> int:
 
 
 @dataclass(frozen=True)
-class Clock:
+class TimeGrid:
     """``steps`` of ``seconds`` each to maturity."""
 
     seconds: int
     steps: int
 
     @staticmethod
-    def span(days: float, step_hours: float) -> Clock:
+    def span(days: float, step_hours: float) -> TimeGrid:
         """The grid over ``days``; ``ValidationError`` if the step does not divide a day or
         the days are not a whole number of steps."""
         seconds = step_seconds(step_hours)
@@ -56,7 +56,7 @@ class Clock:
                 "bad_step",
                 f"a tenor of {days:g} days is not a whole number of {step_hours:g}h steps",
             )
-        return Clock(seconds, round(steps))
+        return TimeGrid(seconds, round(steps))
 
     @property
     def step_hours(self) -> float:
