@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from marketcraft.__about__ import __version__
+from marketcraft.config import Settings
 from marketcraft.deal import cli as deal_cli
 from marketcraft.kernel.clock import SystemClock
 from marketcraft.kernel.errors import MarketcraftError
@@ -21,7 +22,6 @@ from marketcraft.opportunity import cli as opportunity_cli
 from marketcraft.peg import cli as peg_cli
 from marketcraft.repo import cli as repo_cli
 from marketcraft.service.roles import Role
-from marketcraft.service.settings import Settings
 
 app = typer.Typer(
     name="marketcraft",

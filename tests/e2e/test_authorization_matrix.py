@@ -16,11 +16,11 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from marketcraft.config import Settings
 from marketcraft.kernel import FixedClock
 from marketcraft.service.app import create_app
 from marketcraft.service.auth import issue_token
 from marketcraft.service.roles import Role
-from marketcraft.service.settings import Settings
 from marketcraft.store import Database
 from marketcraft.store.records import NewEvent
 from tests.e2e.conftest import NOW, SIGNER, bearer

@@ -7,9 +7,9 @@ from typer.testing import CliRunner
 
 from marketcraft.__about__ import __version__
 from marketcraft.cli import app
+from marketcraft.config import Settings
 from marketcraft.demo import DEMO_USERS
 from marketcraft.service.app import create_app
-from marketcraft.service.settings import Settings
 from marketcraft.store import Database
 from marketcraft.store.migrate import head_revision
 

@@ -15,10 +15,10 @@ import pytest
 from fastapi.routing import APIRoute
 from starlette.routing import Route
 
+from marketcraft.config import Settings
 from marketcraft.service.app import create_app
 from marketcraft.service.auth import issue_token
 from marketcraft.service.roles import Role
-from marketcraft.service.settings import Settings
 from marketcraft.store import Database
 from tests.support.server import Server
 

@@ -9,11 +9,11 @@ from decimal import Decimal as D
 import pytest
 from fastapi.testclient import TestClient
 
+from marketcraft.config import Settings
 from marketcraft.kernel import SimulatedClock
 from marketcraft.service.app import create_app
 from marketcraft.service.auth import issue_token
 from marketcraft.service.roles import Role
-from marketcraft.service.settings import Settings
 from tests.e2e.conftest import NOW, SIGNER, bearer
 
 OPEN = {

@@ -6,11 +6,11 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
+from marketcraft.config import Settings
 from marketcraft.kernel import FixedClock
 from marketcraft.service.app import create_app
 from marketcraft.service.auth import issue_token
 from marketcraft.service.roles import Role
-from marketcraft.service.settings import Settings
 from tests.e2e.conftest import NOW, SIGNER, bearer
 from tests.support.pages import CSRF_COOKIE, sign_in
 

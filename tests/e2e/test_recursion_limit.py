@@ -15,7 +15,7 @@ PROBE = textwrap.dedent(
             importlib.import_module(module.name)
     from fastapi.testclient import TestClient
     from marketcraft.service.app import create_app
-    from marketcraft.service.settings import Settings
+    from marketcraft.config import Settings
     with TestClient(create_app(Settings(database_url="memory://", data_dir=sys.argv[1]))) as c:
         assert c.get("/health").status_code == 200
         started = sys.getrecursionlimit()

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from marketcraft.config import Settings
 from marketcraft.kernel import Signer, SimulatedClock
 from marketcraft.repo.reports import report_from_plain
 from marketcraft.repo.schedule import Side
@@ -24,7 +25,6 @@ from marketcraft.service import repo_sessions
 from marketcraft.service.app import create_app
 from marketcraft.service.auth import issue_token
 from marketcraft.service.roles import Role
-from marketcraft.service.settings import Settings
 from marketcraft.store import Database
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)

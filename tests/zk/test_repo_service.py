@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from marketcraft.config import Settings
 from marketcraft.kernel import SimulatedClock
 from marketcraft.repo.reports import report_from_plain
 from marketcraft.repo.schedule import Side
@@ -17,7 +18,6 @@ from marketcraft.repo.settlement import audit
 from marketcraft.service.app import create_app
 from marketcraft.service.auth import issue_token
 from marketcraft.service.roles import Role
-from marketcraft.service.settings import Settings
 from marketcraft.store import Database
 from tests.e2e.conftest import NOW, SIGNER, bearer
 

@@ -95,11 +95,11 @@ def export_command(
     ] = None,
 ) -> None:
     """Export a program's transcript (after settlement) for anyone to verify."""
+    from marketcraft.config import Settings
     from marketcraft.kernel.clock import SystemClock
     from marketcraft.opportunity.repository import ProgramRepository
     from marketcraft.opportunity.transcript import export_transcript
     from marketcraft.service.keys import load_or_create_signer
-    from marketcraft.service.settings import Settings
     from marketcraft.store.database import Database
 
     settings = Settings()

@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from marketcraft.__about__ import __version__
+from marketcraft.config import Settings
 from marketcraft.kernel.clock import Clock, SystemClock
 from marketcraft.kernel.money import MONEY_CONTEXT
 from marketcraft.kernel.signing import Signer
@@ -42,7 +43,6 @@ from marketcraft.service.routers import (
     system,
 )
 from marketcraft.service.sessions import LoginRequired, take_flash
-from marketcraft.service.settings import Settings
 from marketcraft.store.database import Database
 
 __all__ = ["API_ROUTERS", "PUBLIC_PATHS", "app_from_env", "create_app"]

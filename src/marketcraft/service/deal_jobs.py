@@ -27,15 +27,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from marketcraft.config import DEFAULT_MAX_ACTIVE, DEFAULT_MAX_PATHS
 from marketcraft.kernel.errors import NotFound, QuotaExceeded, ValidationError
 from marketcraft.tables import parse_toml
 
-__all__ = ["ACTIVE", "DEFAULT_MAX_ACTIVE", "DEFAULT_MAX_PATHS", "FILES", "DealJobs", "Job"]
+__all__ = ["ACTIVE", "FILES", "DealJobs", "Job"]
 
 #: the statuses that count against an analyst's quota
 ACTIVE = ("queued", "running")
-#: the quotas' defaults (the service's come from its settings)
-DEFAULT_MAX_ACTIVE, DEFAULT_MAX_PATHS = 3, 20_000
 MAX_TERMS = 100_000  # characters
 #: the result files a job's owner may download
 FILES = ("paths.parquet", "daily.parquet", "options.parquet", "summary.json", "report.html")

@@ -39,9 +39,9 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from marketcraft.config import Settings
 from marketcraft.service.keys import load_or_create_secret
 from marketcraft.service.sessions import COOKIE
-from marketcraft.service.settings import Settings
 
 __all__ = [
     "MULTIPART_PATHS",

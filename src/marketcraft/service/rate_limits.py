@@ -26,10 +26,10 @@ from slowapi.errors import RateLimitExceeded
 from slowapi.middleware import SlowAPIMiddleware
 from starlette.middleware.base import RequestResponseEndpoint
 
+from marketcraft.config import Settings
 from marketcraft.service.auth import TOKEN_PREFIX, PrincipalCache, hash_token
 from marketcraft.service.routers import system
 from marketcraft.service.sessions import session_token_hash
-from marketcraft.service.settings import Settings
 
 __all__ = ["install_rate_limits"]
 

@@ -1,4 +1,5 @@
-"""Service settings, read from the environment (prefix ``MARKETCRAFT_``) or a ``.env`` file."""
+"""Settings of the service and the command line, read from the environment (prefix
+``MARKETCRAFT_``) or a ``.env`` file."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from marketcraft.kernel.limits import MAX_DEAL_PATHS
-from marketcraft.service.deal_jobs import DEFAULT_MAX_ACTIVE, DEFAULT_MAX_PATHS
 
-__all__ = ["Settings"]
+__all__ = ["DEFAULT_MAX_ACTIVE", "DEFAULT_MAX_PATHS", "Settings"]
+
+#: the deal-job quotas' defaults: analyses one analyst may have queued or running at once, and
+#: the most paths one analysis may run
+DEFAULT_MAX_ACTIVE, DEFAULT_MAX_PATHS = 3, 20_000
 
 
 class Settings(BaseSettings):
