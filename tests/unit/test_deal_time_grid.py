@@ -10,10 +10,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from marketcraft.deal.cli import parse_step
 from marketcraft.deal.strategy import simulate
 from marketcraft.deal.terms import load_terms
-from marketcraft.deal.time_grid import TimeGrid, step_seconds
+from marketcraft.deal.time_grid import TimeGrid, parse_step, step_seconds
 from marketcraft.kernel.errors import ValidationError
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "deals"

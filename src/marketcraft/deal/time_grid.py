@@ -12,13 +12,21 @@ number is the tenor over the period whatever the step."""
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from marketcraft.kernel.errors import ValidationError
 
-__all__ = ["DAY_SECONDS", "FUNDING_SECONDS", "TimeGrid", "step_seconds"]
+__all__ = [
+    "DAY_SECONDS",
+    "FUNDING_SECONDS",
+    "STEP_PATTERN",
+    "TimeGrid",
+    "parse_step",
+    "step_seconds",
+]
 
 DAY_SECONDS = 86_400
 #: perpetual funding is paid every 8 hours
@@ -36,6 +44,21 @@ def step_seconds(hours: float, where: str = "step") -> int:
             "(24h, 12h, 8h, 6h, 4h, 3h, 2h, 1h, 30m, 20m, 15m, 10m, ...)",
         )
     return seconds
+
+
+#: a time step as written: hours or minutes, ASCII digits (``\d`` would take other scripts')
+STEP_PATTERN = r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(h|m|min)?\s*$"
+_STEP = re.compile(STEP_PATTERN)
+
+
+def parse_step(text: str) -> float:
+    """``1h``, ``30m``, ``0.5h`` or a bare number of hours -> hours, as the command line's and the
+    API's ``--step``/``step`` is written; ValidationError unless it divides a day."""
+    found = _STEP.match(text)
+    if not found:
+        raise ValidationError("bad_step", f"{text!r}: write the step as 1h, 30m or 0.25h")
+    hours = float(found.group(1)) / (60.0 if found.group(2) in ("m", "min") else 1.0)
+    return step_seconds(hours, "--step") / 3_600.0
 
 
 @dataclass(frozen=True)

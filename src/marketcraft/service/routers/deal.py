@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 from pydantic import ValidationError as PydanticValidationError
 
-from marketcraft.deal.cli import STEP_PATTERN, parse_step
+from marketcraft.deal.time_grid import STEP_PATTERN, parse_step
 from marketcraft.kernel.errors import MarketcraftError
 from marketcraft.kernel.limits import MAX_DEAL_PATHS, MAX_SEED
 from marketcraft.number_types import first_error

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -13,9 +12,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from marketcraft.cli.number_options import finite_float, read_seed, whole_number
+from marketcraft.deal.time_grid import parse_step
 from marketcraft.kernel.errors import MarketcraftError, ValidationError
 from marketcraft.kernel.limits import MAX_DEAL_PATHS, MAX_WORKERS
-from marketcraft.number_options import finite_float, read_seed, whole_number
 
 if TYPE_CHECKING:
     from marketcraft.deal.analysis import Analysis
@@ -23,22 +23,6 @@ if TYPE_CHECKING:
 
 app = typer.Typer(no_args_is_help=True, help="Market-maker deal desk: loan + call-option deals.")
 out = Console()
-
-#: a time step as written: hours or minutes, ASCII digits (``\d`` would take other scripts')
-STEP_PATTERN = r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(h|m|min)?\s*$"
-_STEP = re.compile(STEP_PATTERN)
-
-
-def parse_step(text: str) -> float:
-    """``1h``, ``30m``, ``0.5h`` or a bare number of hours -> hours; ValidationError unless
-    it divides a day (see :mod:`marketcraft.deal.time_grid`)."""
-    from marketcraft.deal.time_grid import step_seconds
-
-    found = _STEP.match(text)
-    if not found:
-        raise ValidationError("bad_step", f"{text!r}: write the step as 1h, 30m or 0.25h")
-    hours = float(found.group(1)) / (60.0 if found.group(2) in ("m", "min") else 1.0)
-    return step_seconds(hours, "--step") / 3_600.0
 
 
 def _fail(exc: Exception) -> typer.Exit:

@@ -12,9 +12,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from marketcraft.cli.number_options import finite_float, read_seed, whole_number
 from marketcraft.kernel.errors import MarketcraftError
 from marketcraft.kernel.limits import MAX_SCENARIO_DAYS, MAX_SCENARIO_RUNS, MAX_WORKERS
-from marketcraft.number_options import finite_float, read_seed, whole_number
 
 app = typer.Typer(no_args_is_help=True, help="Pegged-token market maker: stress simulations.")
 out = Console()

@@ -12,15 +12,15 @@ from rich.console import Console
 from rich.table import Table
 
 from marketcraft.__about__ import __version__
+from marketcraft.cli import deal as deal_cli
+from marketcraft.cli import opportunity as opportunity_cli
+from marketcraft.cli import peg as peg_cli
+from marketcraft.cli import repo as repo_cli
+from marketcraft.cli.number_options import whole_number
 from marketcraft.config import Settings
-from marketcraft.deal import cli as deal_cli
 from marketcraft.kernel.clock import SystemClock
 from marketcraft.kernel.errors import MarketcraftError
 from marketcraft.kernel.limits import MAX_WORKERS
-from marketcraft.number_options import whole_number
-from marketcraft.opportunity import cli as opportunity_cli
-from marketcraft.peg import cli as peg_cli
-from marketcraft.repo import cli as repo_cli
 from marketcraft.service.roles import Role
 
 app = typer.Typer(

@@ -11,8 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from marketcraft.cli.number_options import whole_number
 from marketcraft.kernel.errors import MarketcraftError
-from marketcraft.number_options import whole_number
 from marketcraft.repo.circuit import MAX_K
 from marketcraft.repo.reports import read_json
 

@@ -11,9 +11,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from marketcraft.cli.number_options import decimal_option, finite_float, read_seed, whole_number
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.kernel.limits import MAX_SIM_MARKETS, MAX_SIM_SCOUTS, MAX_SIM_SKILL
-from marketcraft.number_options import decimal_option, finite_float, read_seed, whole_number
 from marketcraft.number_types import Amount, Positive, Probability
 from marketcraft.opportunity.amms import AmmKind
 from marketcraft.opportunity.planning import plan, quote
