@@ -3,9 +3,9 @@ deal's terms, watches the analysis run and reads the report with its plots."""
 
 from pathlib import Path
 
-from marketcraft.service.auth import issue_token
-from marketcraft.service.roles import Role
 from marketcraft.store import Database
+from marketcraft.store.roles import Role
+from marketcraft.store.tokens import issue_token
 from tests.browser.test_opportunity_flow import sign_in, submit
 from tests.e2e.conftest import NOW
 from tests.support.server import Server

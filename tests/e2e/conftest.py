@@ -5,9 +5,9 @@ from fastapi.testclient import TestClient
 
 from marketcraft.kernel import FixedClock, Signer
 from marketcraft.service.app import create_app
-from marketcraft.service.auth import issue_token
-from marketcraft.service.roles import Role
 from marketcraft.store import Database
+from marketcraft.store.roles import Role
+from marketcraft.store.tokens import issue_token
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 

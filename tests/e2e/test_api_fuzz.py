@@ -16,9 +16,9 @@ from schemathesis.checks import negative_data_rejection, positive_data_acceptanc
 
 from marketcraft.kernel import FixedClock, Signer
 from marketcraft.service.app import create_app
-from marketcraft.service.auth import issue_token
-from marketcraft.service.roles import Role
 from marketcraft.store import Database
+from marketcraft.store.roles import Role
+from marketcraft.store.tokens import issue_token
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 DB = Database.open("memory://")

@@ -17,9 +17,9 @@ from starlette.routing import Route
 
 from marketcraft.config import Settings
 from marketcraft.service.app import create_app
-from marketcraft.service.auth import issue_token
-from marketcraft.service.roles import Role
 from marketcraft.store import Database
+from marketcraft.store.roles import Role
+from marketcraft.store.tokens import issue_token
 from tests.support.server import Server
 
 LIMIT = Settings().max_body_bytes

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from marketcraft.service.roles import Role
+from marketcraft.store.roles import Role
 from tests.support.pages import flash_after, sign_in
 
 PAGES = {
@@ -52,7 +52,7 @@ def test_scout_pages_receipts_positions_csv_and_the_auditors_transcript(database
     from marketcraft.opportunity.receipts import receipt_from_json, verify_receipt
     from marketcraft.opportunity.transcript import verify_transcript
     from marketcraft.service.app import create_app
-    from marketcraft.service.auth import issue_token
+    from marketcraft.store.tokens import issue_token
     from tests.e2e.conftest import NOW, SIGNER
 
     clock = SimulatedClock(NOW)
@@ -162,7 +162,7 @@ def test_the_dashboard_flags_markets_above_the_sponsors_alert_price(database):
 
     from marketcraft.kernel import SimulatedClock
     from marketcraft.service.app import create_app
-    from marketcraft.service.auth import issue_token
+    from marketcraft.store.tokens import issue_token
     from tests.e2e.conftest import NOW, SIGNER
 
     clock = SimulatedClock(NOW)

@@ -17,9 +17,9 @@ from marketcraft.kernel.messages import canonical_json
 from marketcraft.opportunity import state as program_state
 from marketcraft.opportunity.events import CashWithdrawn
 from marketcraft.service.app import create_app
-from marketcraft.service.auth import issue_token
-from marketcraft.service.roles import Role
 from marketcraft.store import Database
+from marketcraft.store.roles import Role
+from marketcraft.store.tokens import issue_token
 from tests.e2e.conftest import NOW, SIGNER, bearer
 from tests.support.pages import sign_in
 

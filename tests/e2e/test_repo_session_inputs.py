@@ -2,8 +2,8 @@
 
 import pytest
 
-from marketcraft.service.auth import issue_token
-from marketcraft.service.roles import Role
+from marketcraft.store.roles import Role
+from marketcraft.store.tokens import issue_token
 from tests.e2e.conftest import NOW, bearer
 
 SESSION = {

@@ -6,9 +6,10 @@ from fastapi.routing import APIRoute
 from sqlalchemy import text
 
 from marketcraft.service.app import API_ROUTERS, PUBLIC_PATHS, create_app
-from marketcraft.service.auth import RoleGuard, issue_token
-from marketcraft.service.roles import Role
+from marketcraft.service.auth import RoleGuard
 from marketcraft.store import Database
+from marketcraft.store.roles import Role
+from marketcraft.store.tokens import issue_token
 from tests.e2e.conftest import NOW, bearer
 
 

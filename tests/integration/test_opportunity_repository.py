@@ -73,7 +73,7 @@ def test_export_from_the_database_verifies(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'p.db'}"
     db = Database.open(url, migrate=True)
     monkeypatch.setenv("MARKETCRAFT_DATA_DIR", str(tmp_path / "var"))
-    from marketcraft.service.keys import load_or_create_signer
+    from marketcraft.store.keys import load_or_create_signer
 
     signer = load_or_create_signer(tmp_path / "var")
     repo = ProgramRepository(db.events, signer)

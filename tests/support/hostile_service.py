@@ -23,9 +23,9 @@ from marketcraft.repo.schedule import Side
 from marketcraft.repo.sealing import Opening
 from marketcraft.service import repo_sessions
 from marketcraft.service.app import create_app
-from marketcraft.service.auth import issue_token
-from marketcraft.service.roles import Role
 from marketcraft.store import Database
+from marketcraft.store.roles import Role
+from marketcraft.store.tokens import issue_token
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 PEOPLE = {

@@ -16,9 +16,9 @@ from marketcraft.repo.schedule import Side
 from marketcraft.repo.sealing import Opening, seal
 from marketcraft.repo.settlement import audit
 from marketcraft.service.app import create_app
-from marketcraft.service.auth import issue_token
-from marketcraft.service.roles import Role
 from marketcraft.store import Database
+from marketcraft.store.roles import Role
+from marketcraft.store.tokens import issue_token
 from tests.e2e.conftest import NOW, SIGNER, bearer
 
 GRID = [0, 5, 10, 15]

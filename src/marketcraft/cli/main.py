@@ -21,7 +21,7 @@ from marketcraft.config import Settings
 from marketcraft.kernel.clock import SystemClock
 from marketcraft.kernel.errors import MarketcraftError
 from marketcraft.kernel.limits import MAX_WORKERS
-from marketcraft.service.roles import Role
+from marketcraft.store.roles import Role
 
 app = typer.Typer(
     name="marketcraft",
@@ -150,8 +150,8 @@ def users_create(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create a user and print its API token. The token is shown only this once."""
-    from marketcraft.service.auth import issue_token
     from marketcraft.store.database import Database
+    from marketcraft.store.tokens import issue_token
 
     db = Database.open(_settings(database_url).database_url)
     try:
@@ -250,8 +250,8 @@ def demo_load(
 ) -> None:
     """Load demo users (and each mechanism's demo data). Safe to repeat: existing data is kept."""
     from marketcraft.demo import load_demo
-    from marketcraft.service.keys import load_or_create_signer
     from marketcraft.store.database import Database
+    from marketcraft.store.keys import load_or_create_signer
 
     settings = _settings(database_url)
     path = tokens_file or settings.data_dir / "demo-tokens.txt"

@@ -99,8 +99,8 @@ def export_command(
     from marketcraft.kernel.clock import SystemClock
     from marketcraft.opportunity.repository import ProgramRepository
     from marketcraft.opportunity.transcript import export_transcript
-    from marketcraft.service.keys import load_or_create_signer
     from marketcraft.store.database import Database
+    from marketcraft.store.keys import load_or_create_signer
 
     settings = Settings()
     db = Database.open(database_url or settings.database_url)

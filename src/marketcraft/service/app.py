@@ -26,7 +26,6 @@ from marketcraft.service.auth import PrincipalCache
 from marketcraft.service.committer import Committer
 from marketcraft.service.deal_jobs import DealJobs
 from marketcraft.service.errors import ERROR_RESPONSES, install_error_handlers
-from marketcraft.service.keys import load_or_create_signer
 from marketcraft.service.page_security import PageSecurity, csrf_field
 from marketcraft.service.peg_markets import PegMarkets, tick_forever
 from marketcraft.service.rate_limits import install_rate_limits
@@ -44,6 +43,7 @@ from marketcraft.service.routers import (
 )
 from marketcraft.service.sessions import LoginRequired, take_flash
 from marketcraft.store.database import Database
+from marketcraft.store.keys import load_or_create_signer
 
 __all__ = ["API_ROUTERS", "PUBLIC_PATHS", "app_from_env", "create_app"]
 

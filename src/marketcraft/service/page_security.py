@@ -40,8 +40,8 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from marketcraft.config import Settings
-from marketcraft.service.keys import load_or_create_secret
 from marketcraft.service.sessions import COOKIE
+from marketcraft.store.keys import load_or_create_secret
 
 __all__ = [
     "MULTIPART_PATHS",

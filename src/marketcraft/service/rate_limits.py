@@ -27,9 +27,10 @@ from slowapi.middleware import SlowAPIMiddleware
 from starlette.middleware.base import RequestResponseEndpoint
 
 from marketcraft.config import Settings
-from marketcraft.service.auth import TOKEN_PREFIX, PrincipalCache, hash_token
+from marketcraft.service.auth import PrincipalCache
 from marketcraft.service.routers import system
 from marketcraft.service.sessions import session_token_hash
+from marketcraft.store.tokens import TOKEN_PREFIX, hash_token
 
 __all__ = ["install_rate_limits"]
 

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 from fastapi import HTTPException, Request, status
 
-from marketcraft.service.auth import hash_token
-from marketcraft.service.roles import Role
 from marketcraft.store.principals import Principal
+from marketcraft.store.roles import Role
+from marketcraft.store.tokens import hash_token
 
 __all__ = [
     "COOKIE",

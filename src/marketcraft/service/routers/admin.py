@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, Field
 
-from marketcraft.service.auth import USER_NAME, RoleGuard, issue_token
+from marketcraft.service.auth import RoleGuard
 from marketcraft.service.exact_json import ExactNumbersRoute
-from marketcraft.service.roles import Role
+from marketcraft.store.roles import Role
+from marketcraft.store.tokens import USER_NAME, issue_token
 
 router = APIRouter(
     prefix="/admin",

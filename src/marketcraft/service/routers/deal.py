@@ -20,10 +20,10 @@ from marketcraft.service.auth import RoleGuard
 from marketcraft.service.deal_jobs import FILES, MAX_TERMS, DealJobs, Job
 from marketcraft.service.exact_json import ExactNumbersRoute
 from marketcraft.service.page_security import multipart_token
-from marketcraft.service.roles import Role
 from marketcraft.service.routers.pages import NumberField
 from marketcraft.service.sessions import PageGuard, flash
 from marketcraft.store.principals import Principal
+from marketcraft.store.roles import Role
 
 router = APIRouter(tags=["deal desk"], route_class=ExactNumbersRoute)
 pages = APIRouter(include_in_schema=False)

@@ -61,8 +61,8 @@ from marketcraft.service.opportunity_models import (
     SponsorMarketOut,
     TermsOut,
 )
-from marketcraft.service.roles import Role
 from marketcraft.store.principals import Principal
+from marketcraft.store.roles import Role
 
 router = APIRouter(prefix="/programs", tags=["opportunity markets"], route_class=ExactNumbersRoute)
 

@@ -48,9 +48,9 @@ from marketcraft.opportunity.visibility import (
 )
 from marketcraft.service import access
 from marketcraft.service.access import Granted
-from marketcraft.service.auth import TOKEN_PREFIX, hash_token
 from marketcraft.service.sessions import PageGuard, flash, sign_in, sign_out
 from marketcraft.store.principals import Principal
+from marketcraft.store.tokens import TOKEN_PREFIX, hash_token
 
 router = APIRouter(include_in_schema=False)
 

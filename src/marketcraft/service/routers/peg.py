@@ -40,8 +40,8 @@ from marketcraft.service.peg_models import (
     TradeOut,
     UnavailableMarketOut,
 )
-from marketcraft.service.roles import Role
 from marketcraft.store.principals import Principal
+from marketcraft.store.roles import Role
 
 router = APIRouter(tags=["pegged token"], route_class=ExactNumbersRoute)
 

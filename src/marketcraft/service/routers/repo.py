@@ -28,8 +28,8 @@ from marketcraft.service.access import (
 from marketcraft.service.auth import RoleGuard
 from marketcraft.service.exact_json import ExactNumbersRoute
 from marketcraft.service.repo_sessions import RepoSessions, Session
-from marketcraft.service.roles import Role
 from marketcraft.store.principals import Principal
+from marketcraft.store.roles import Role
 
 router = APIRouter(tags=["sealed repo trades"], route_class=ExactNumbersRoute)
 
