@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from marketcraft.deal.analysis import analyze
 from marketcraft.deal.greeks import black_scholes
 from marketcraft.deal.terms import Tranche, load_terms
 from marketcraft.deal.valuation import mean_se, monte_carlo_calls
+from marketcraft.sim.deal import analyze
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "deals"
 

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from marketcraft.deal.analysis import analyze
 from marketcraft.deal.bounds import MAX_EXCURSION, excursion
 from marketcraft.deal.terms import load_terms, validate
 from marketcraft.kernel.errors import ValidationError
+from marketcraft.sim.deal import analyze
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "deals"
 DAYS = 4

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from marketcraft.deal.analysis import analyze
 from marketcraft.deal.history import read_history
 from marketcraft.deal.strategy import simulate
 from marketcraft.deal.terms import load_terms, validate
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.reports.deal_report import write_report
+from marketcraft.sim.deal import analyze
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "deals"
 VOL = 0.8

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from marketcraft.deal.analysis import analyze
 from marketcraft.deal.terms import load_terms
 from marketcraft.reports.deal_report import LOSS, MONEY, SHARE, cell, fmt, write_report
+from marketcraft.sim.deal import analyze
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "deals"
 

@@ -148,7 +148,7 @@ def test_a_bootstrap_replays_only_the_datas_own_returns(tmp_path):
     # a day's move is the sum of 24 hourly returns drawn from the data: within its range
     assert np.all(np.abs(daily) <= 24 * np.abs(data).max() + 1e-6)
     assert r.residual < 1e-9 and daily.std() > 0
-    from marketcraft.sim.returns import Bootstrap
+    from marketcraft.deal.returns import Bootstrap
 
     boot = Bootstrap(prices, 12)
     drawn = boot.block(np.random.default_rng(1), 100, 7)

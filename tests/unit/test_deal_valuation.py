@@ -10,11 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from marketcraft.deal import analysis, valuation
+from marketcraft.deal import valuation
 from marketcraft.deal.bounds import MAX_VOL_SCALE
 from marketcraft.deal.greeks import black_scholes
 from marketcraft.deal.terms import Tranche, load_terms
 from marketcraft.deal.valuation import VOL_SCALES, mean_se, monte_carlo_calls, option_values
+from marketcraft.sim import deal as deal_runs
 from tests.support.quantlib_reference import european_call
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "deals"
@@ -100,12 +101,12 @@ def test_a_twap_tranche_is_valued_by_its_monte_carlo():
 
 
 def test_results_do_not_depend_on_the_workers(monkeypatch):
-    monkeypatch.setattr(analysis, "CHUNK", 30)
+    monkeypatch.setattr(deal_runs, "CHUNK", 30)
     monkeypatch.setattr(valuation, "MC_CHUNK", 25)  # the option Monte Carlo in 3 jobs too
     t = load_terms(EXAMPLES / "article.toml")
     t = replace(t, loan=replace(t.loan, tenor_days=6))
-    one = analysis.analyze(t, paths=70, workers=1, base=EXAMPLES)
-    two = analysis.analyze(t, paths=70, workers=2, base=EXAMPLES)
+    one = deal_runs.analyze(t, paths=70, workers=1, base=EXAMPLES)
+    two = deal_runs.analyze(t, paths=70, workers=2, base=EXAMPLES)
     assert np.array_equal(one.metrics["pnl"], two.metrics["pnl"])
     assert one.metrics["pnl"].size == 70 and len(set(one.metrics["pnl"].tolist())) == 70
     assert one.summary == two.summary

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from marketcraft.sim.sampling import INVERSION_LIMIT, poisson
+from marketcraft.deal.sampling import INVERSION_LIMIT, poisson
 
 
 def _chi_square_pvalue(draws: np.ndarray, mean: float) -> float:

@@ -72,9 +72,10 @@ def analyze(
     views; write Parquet results, an HTML report with plots, and what they were run from."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from marketcraft.deal.analysis import SWEEPABLE, analyze_grid
+    from marketcraft.deal.analysis import SWEEPABLE
     from marketcraft.deal.record import read_run, versions
     from marketcraft.deal.terms import load_terms
+    from marketcraft.sim.deal import analyze_grid
     from marketcraft.sim.sweeps import parse_sweep
 
     hours: float | None = None

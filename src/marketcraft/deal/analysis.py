@@ -1,14 +1,8 @@
-"""Analyse a deal: simulate the strategy on many paths (in chunks, on local processes or a
-Dask cluster) and gather the market maker's and the project's view.
-
-Paths are simulated in chunks of :data:`CHUNK`; chunk ``i`` draws from a generator seeded with
-``(seed, i)``, so the results depend on the seed and the number of paths only, not on how many
-workers ran them."""
+"""A deal's analysis: the strategy's paths gathered (by :mod:`marketcraft.sim.deal`, which runs
+them) into the market maker's and the project's view, and the sweepable parameters."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -16,25 +10,12 @@ from typing import Any
 import numpy as np
 
 from marketcraft.deal.book import BUCKETS
-from marketcraft.deal.bounds import MAX_PATHS
-from marketcraft.deal.strategy import SERIES, ChunkResult, price_model, simulate
+from marketcraft.deal.strategy import SERIES, ChunkResult
 from marketcraft.deal.terms import Terms, validate
 from marketcraft.deal.time_grid import TimeGrid
-from marketcraft.deal.valuation import (
-    OptionValues,
-    Payoffs,
-    mean_se,
-    option_chunk,
-    option_chunks,
-    option_values,
-)
-from marketcraft.kernel.errors import ValidationError
-from marketcraft.sim.dispatch import Progress, run_jobs
-from marketcraft.sim.sweeps import combinations
+from marketcraft.deal.valuation import OptionValues, mean_se
 
-__all__ = ["CHUNK", "SWEEPABLE", "Analysis", "analyze", "analyze_grid", "summarize", "with_params"]
-
-CHUNK = 5_000
+__all__ = ["SWEEPABLE", "Analysis", "gather", "summarize", "with_params"]
 
 
 @dataclass
@@ -52,25 +33,6 @@ class Analysis:
     params: dict[str, float] = field(default_factory=dict)  # a sweep point's settings
     summary: dict[str, float] = field(default_factory=dict)
     base: Path = Path()  # where the terms' CSV files are
-
-
-def _job(  # noqa: PLR0917 (a job's arguments travel as one tuple)
-    kind: str,
-    terms: Terms,
-    paths: int,
-    seed: int,
-    chunk: int,
-    step_hours: float,
-    base: str,
-    progress: Callable[[int], None] | None = None,
-) -> ChunkResult | Payoffs:
-    """One job: a chunk of the strategy's paths, or of the option Monte Carlo."""
-    if kind == "options":
-        return option_chunk(terms, paths, seed, chunk, step_hours, base, progress)
-    return simulate(
-        terms, paths, seed=seed, chunk=chunk, step_hours=step_hours, base=Path(base),
-        progress=progress,
-    )  # fmt: skip
 
 
 #: what ``--sweep`` may vary: the name a user writes -> (table, key) in the terms
@@ -95,76 +57,7 @@ def with_params(terms: Terms, params: dict[str, float], base: Path = Path()) -> 
     return validate(terms, base)
 
 
-def analyze(
-    terms: Terms,
-    *,
-    paths: int | None = None,
-    step_hours: float | None = None,
-    seed: int | None = None,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    progress: Progress | None = None,
-    base: Path = Path(),
-) -> Analysis:
-    """Simulate ``paths`` paths (default: the terms' ``[simulation]``) and summarise them.
-    ``base`` is where the terms' CSV files are looked for."""
-    return analyze_grid(
-        terms, {}, paths=paths, step_hours=step_hours, seed=seed, workers=workers,
-        scheduler=scheduler, progress=progress, base=base,
-    )[0]  # fmt: skip
-
-
-def analyze_grid(
-    terms: Terms,
-    sweep: dict[str, list[float]],
-    *,
-    paths: int | None = None,
-    step_hours: float | None = None,
-    seed: int | None = None,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    progress: Progress | None = None,
-    base: Path = Path(),
-) -> list[Analysis]:
-    """One analysis per point of the full grid of ``sweep`` (keys as in :data:`SWEEPABLE`'s
-    values), every point on the same seeds; all points' chunks share the workers."""
-    sim = terms.simulation
-    paths = sim.paths if paths is None else paths
-    step_hours = step_hours or sim.step_hours
-    seed = sim.seed if seed is None else seed
-    if not 1 <= paths <= MAX_PATHS:
-        raise ValidationError("bad_paths", f"paths must be 1..{MAX_PATHS:,}, not {paths}")
-    if not 0 <= seed < 2**63:
-        raise ValidationError("bad_seed", f"seed must be a whole number 0..2^63-1, not {seed}")
-    points = [(params, with_params(terms, params, base)) for params in combinations(sweep)]
-    clock = TimeGrid.span(terms.loan.tenor_days, step_hours)
-    price_model(terms, base, step_hours)  # a bootstrap's data must serve the step
-    sizes = [min(CHUNK, paths - start) for start in range(0, paths, CHUNK)]
-    mc_sizes = option_chunks(paths)
-    jobs = [
-        (kind, point, n, seed, i, step_hours, str(base))
-        for _, point in points
-        for kind, chunks in (("paths", sizes), ("options", mc_sizes))
-        for i, n in enumerate(chunks)
-    ]
-    outputs: list[Any] = run_jobs(
-        _job, jobs, clock.steps, workers=workers or os.cpu_count() or 1,
-        scheduler=scheduler, progress=progress,
-    )  # fmt: skip
-    found = []
-    each = len(sizes) + len(mc_sizes)
-    for p, (params, point) in enumerate(points):
-        mine = outputs[p * each : (p + 1) * each]
-        values = option_values(
-            point, base=base, step_hours=step_hours, seed=seed, paths=paths,
-            chunks=mine[len(sizes) :],
-        )  # fmt: skip
-        found.append(_gather(point, params, mine[: len(sizes)], values, paths, step_hours, seed,
-                             base))  # fmt: skip
-    return found
-
-
-def _gather(  # noqa: PLR0917
+def gather(  # noqa: PLR0917
     terms: Terms,
     params: dict[str, float],
     outputs: list[ChunkResult],
@@ -174,6 +67,7 @@ def _gather(  # noqa: PLR0917
     seed: int,
     base: Path,
 ) -> Analysis:
+    """One point's analysis from its chunks of paths (in chunk order) and its option values."""
     clock = TimeGrid.span(terms.loan.tenor_days, step_hours)
     metrics = {k: np.concatenate([o.metrics[k] for o in outputs]) for k in outputs[0].metrics}
     series = {k: np.concatenate([o.series[k] for o in outputs], axis=1) for k in SERIES}

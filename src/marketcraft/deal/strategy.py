@@ -27,10 +27,10 @@ from marketcraft.deal.history import read_history
 from marketcraft.deal.loan import loan_gamma, loan_value
 from marketcraft.deal.options import OptionBook
 from marketcraft.deal.pool import pool_gamma
+from marketcraft.deal.returns import BLOCK, Bootstrap, JumpDiffusion, Returns
 from marketcraft.deal.terms import Terms
 from marketcraft.deal.time_grid import FUNDING_SECONDS, TimeGrid, step_seconds
 from marketcraft.deal.venues import Venues
-from marketcraft.sim.returns import BLOCK, Bootstrap, JumpDiffusion, Returns
 
 __all__ = ["BUCKETS", "SERIES", "ChunkResult", "simulate"]
 

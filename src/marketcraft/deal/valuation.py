@@ -26,10 +26,10 @@ import numpy as np
 
 from marketcraft.deal.greeks import black_scholes
 from marketcraft.deal.options import OptionBook
+from marketcraft.deal.returns import BLOCK, JumpDiffusion
 from marketcraft.deal.strategy import price_model
 from marketcraft.deal.terms import Terms, Tranche
 from marketcraft.deal.time_grid import TimeGrid
-from marketcraft.sim.returns import BLOCK, JumpDiffusion
 
 __all__ = [
     "MC_CHUNK", "VOL_SCALES", "OptionValues", "Payoffs", "mean_se", "monte_carlo_calls",

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from marketcraft.deal.sampling import poisson
 from marketcraft.deal.terms import Venue
-from marketcraft.sim.sampling import poisson
 
 __all__ = ["Fills", "Venues"]
 

@@ -111,11 +111,11 @@ def run_job(folder: str, workers: int) -> None:
     import math
     import time
 
-    from marketcraft.deal.analysis import analyze
     from marketcraft.deal.results import write_results
     from marketcraft.deal.terms import load_terms
     from marketcraft.kernel.errors import MarketcraftError
     from marketcraft.reports.deal_report import write_report
+    from marketcraft.sim.deal import analyze
 
     home = Path(folder)
     meta = _read_json(home / "job.json")
