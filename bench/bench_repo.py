@@ -17,12 +17,13 @@ import statistics
 import time
 from collections.abc import Callable
 
-from marketcraft.repo.ceremony import constraint_count, find_setup, run_setup
-from marketcraft.repo.circuit import compile_circuit, witness_input
-from marketcraft.repo.groth16 import verify as verify_python
-from marketcraft.repo.proof import prove, verify_snarkjs
+from marketcraft.repo.proving import witness_input
 from marketcraft.repo.schedule import Report, Side
 from marketcraft.repo.selection import select
+from marketcraft.repo.zk.ceremony import constraint_count, find_setup, run_setup
+from marketcraft.repo.zk.circuit import compile_circuit
+from marketcraft.repo.zk.groth16 import verify as verify_python
+from marketcraft.repo.zk.proof import prove, verify_snarkjs
 
 
 def timed(fn: Callable[[], object], repeat: int) -> tuple[float, object]:

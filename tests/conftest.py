@@ -56,7 +56,7 @@ def postgres_url(postgres_server):
 def node_tools():
     """circom2 and snarkjs from the project's npm lock file (`npm ci`)."""
     from marketcraft.kernel.errors import ValidationError
-    from marketcraft.repo.node import node_bin
+    from marketcraft.repo.zk.node import node_bin
 
     try:
         return {tool: node_bin(tool) for tool in ("circom2", "snarkjs")}
@@ -84,7 +84,7 @@ def zk_cache(tmp_path_factory):
 def zk_setup(node_tools, zk_cache):
     """A real setup (both phases, a contribution from the contract and each dealer) for the
     K = ZK_TEST_K circuit; reused from the cache when one with those contributors exists."""
-    from marketcraft.repo.ceremony import load_setup, run_setup
+    from marketcraft.repo.zk.ceremony import load_setup, run_setup
 
     setups = zk_cache / "repo" / "setups"
     for folder in sorted(setups.glob("*")) if setups.exists() else []:

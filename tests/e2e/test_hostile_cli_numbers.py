@@ -93,7 +93,7 @@ def nothing_runs(monkeypatch):
     """Should a hostile value get through, the command must not start a server or a setup."""
     import uvicorn
 
-    from marketcraft.repo import ceremony
+    from marketcraft.repo.zk import ceremony
 
     def refuse(*_: Any, **__: Any) -> None:
         raise AssertionError("a hostile value was accepted: the command ran")

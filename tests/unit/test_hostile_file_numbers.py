@@ -23,6 +23,7 @@ from marketcraft.opportunity.planning import plan, quote
 from marketcraft.repo.reports import read_report
 from marketcraft.repo.schedule import Side
 from marketcraft.repo.settlement import audit
+from marketcraft.repo.zk.proof import verify_both
 from marketcraft.sim.peg.scenario import load_scenario
 from marketcraft.sim.sweeps import parse_sweep
 
@@ -89,7 +90,7 @@ def test_a_report_file_takes_finite_json_numbers_only_and_exactly(tmp_path, repo
 def test_a_settlement_with_an_infinite_number_is_not_well_formed():
     plain = {"grid": [0, 1e400], "commitments": {"mm": "1", "rm": "2"},
              "outcome": {"trade": False, "volume": 0}, "public": [], "proof": {}}  # fmt: skip
-    assert audit(json.loads(json.dumps(plain)), {}) == {"well-formed": False}
+    assert audit(json.loads(json.dumps(plain)), {}, verify_both) == {"well-formed": False}
 
 
 # -- the bounds: the money context holds every computation they allow ----------------------------

@@ -8,12 +8,13 @@ import copy
 
 import pytest
 
-from marketcraft.repo import groth16
-from marketcraft.repo.circuit import PUBLIC_SIGNALS, sources, witness_input
-from marketcraft.repo.node import Unsatisfied
-from marketcraft.repo.proof import prove, verify_both
+from marketcraft.repo.proving import PUBLIC_SIGNALS, witness_input
 from marketcraft.repo.schedule import Report, Side
 from marketcraft.repo.selection import NO_TRADE, Outcome, select
+from marketcraft.repo.zk import groth16
+from marketcraft.repo.zk.circuit import sources
+from marketcraft.repo.zk.node import Unsatisfied
+from marketcraft.repo.zk.proof import prove, verify_both
 from tests.conftest import ZK_TEST_K
 
 GRID = (0, 5, 10, 15)
@@ -159,7 +160,7 @@ def test_the_python_verifier_refuses_malformed_input_with_a_reason(zk_setup, hon
 
 
 def test_a_proof_under_another_setup_is_rejected(zk_setup, honest, tmp_path):
-    from marketcraft.repo.ceremony import contribute
+    from marketcraft.repo.zk.ceremony import contribute
 
     later = contribute(zk_setup, "auditor", cache=tmp_path)  # not the shared cache
     assert later.id != zk_setup.id and later.contributors[-1] == "auditor"

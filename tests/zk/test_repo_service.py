@@ -15,6 +15,7 @@ from marketcraft.repo.reports import report_from_plain
 from marketcraft.repo.schedule import Side
 from marketcraft.repo.sealing import Opening, seal
 from marketcraft.repo.settlement import audit
+from marketcraft.repo.zk.proof import verify_both
 from marketcraft.service.app import create_app
 from marketcraft.store import Database
 from marketcraft.store.roles import Role
@@ -134,7 +135,7 @@ def test_a_session_from_commitments_to_an_audited_proof(client, people, clock):
         "rm": str(rm.commitment),
     }
     assert published["settlement"]["outcome"]["volume"] == 10
-    assert all(audit(published["settlement"], published["verification_key"]).values())
+    assert all(audit(published["settlement"], published["verification_key"], verify_both).values())
     assert "salt" not in r.text and str(mm.salt) not in r.text
 
 

@@ -12,9 +12,16 @@ from rich.console import Console
 from rich.table import Table
 
 from marketcraft.cli.number_options import whole_number
-from marketcraft.kernel.errors import MarketcraftError
-from marketcraft.repo.circuit import MAX_K
-from marketcraft.repo.reports import read_json
+from marketcraft.kernel.errors import MarketcraftError, ValidationError
+from marketcraft.repo.proving import MAX_K
+from marketcraft.repo.reports import read_json, report_from_plain
+from marketcraft.repo.schedule import Side
+from marketcraft.repo.sealing import Opening, seal
+from marketcraft.repo.selection import select
+from marketcraft.repo.settlement import audit, outcome_plain
+from marketcraft.repo.settlement import settle as settle_and_prove
+from marketcraft.repo.zk import ceremony
+from marketcraft.repo.zk.proof import verify_both
 
 app = typer.Typer(no_args_is_help=True, help="Sealed repo-trade contract.")
 out = Console()
@@ -41,9 +48,6 @@ def _write_private(path: Path, text: str) -> None:
 
 def _opening(path: Path, side: Any) -> Any:
     """An opening file, or a plain report file given a fresh salt."""
-    from marketcraft.repo.reports import report_from_plain
-    from marketcraft.repo.sealing import Opening
-
     plain = read_json(path, exact=True)
     if isinstance(plain, dict) and "salt" in plain:
         return Opening.from_plain(plain, str(path), side)
@@ -51,9 +55,7 @@ def _opening(path: Path, side: Any) -> Any:
 
 
 def _setup_for(k: int, setup: str | None) -> Any:
-    from marketcraft.repo.ceremony import setup_for
-
-    return setup_for(k, setup)
+    return ceremony.setup_for(k, setup)
 
 
 def _show(result: dict[str, Any], title: str) -> None:
@@ -77,11 +79,6 @@ def settle(
     """Select the joint-profit-maximising trade that clears both hurdles, or no trade, and prove
     it. Rates are in basis points; the joint profit is in basis points times volume. A report
     without a salt is committed with a fresh one."""
-    from marketcraft.repo.schedule import Side
-    from marketcraft.repo.selection import select
-    from marketcraft.repo.settlement import outcome_plain
-    from marketcraft.repo.settlement import settle as settle_and_prove
-
     try:
         mm_open, rm_open = _opening(mm, Side.MM), _opening(rm, Side.RM)
         if no_proof:
@@ -120,11 +117,6 @@ def commit(
     ] = None,
 ) -> None:
     """Commit to a report: print Poseidon(schedule || hurdle || salt) for a fresh random salt."""
-    from marketcraft.kernel.errors import ValidationError
-    from marketcraft.repo.reports import report_from_plain
-    from marketcraft.repo.schedule import Side
-    from marketcraft.repo.sealing import Opening, seal
-
     try:
         try:
             which = Side(side)
@@ -164,12 +156,10 @@ def setup_command(
 ) -> None:
     """Compile the circuit for K grid points and run the Groth16 setup (powers of tau, then the
     circuit key), with one contribution per participant. Prints the setup id."""
-    from marketcraft.repo.ceremony import run_setup
-
     names = contributors or ["contract", "mm", "rm"]
     try:
         with err.status("setting up") as status:
-            made = run_setup(grid_size, names, progress=status.update)
+            made = ceremony.run_setup(grid_size, names, progress=status.update)
     except MarketcraftError as exc:
         raise _fail(exc) from None
     err.print(f"setup for K={made.k}: {made.constraints} constraints, contributors "
@@ -183,10 +173,8 @@ def contribute_command(
     name: Annotated[str, typer.Option("--name", help="The contributor's name.")],
 ) -> None:
     """Add a contribution to a setup's circuit key; prints the new setup's id."""
-    from marketcraft.repo.ceremony import contribute, load_setup
-
     try:
-        made = contribute(load_setup(setup), name)
+        made = ceremony.contribute(ceremony.load_setup(setup), name)
     except MarketcraftError as exc:
         raise _fail(exc) from None
     typer.echo(made.id)
@@ -200,10 +188,6 @@ def prove_command(
     setup: SetupOption = None,
 ) -> None:
     """Settle two openings and write the outcome with its proof."""
-    from marketcraft.repo.schedule import Side
-    from marketcraft.repo.sealing import Opening
-    from marketcraft.repo.settlement import settle as settle_and_prove
-
     try:
         mm_open = Opening.from_plain(read_json(mm, exact=True), str(mm), Side.MM)
         rm_open = Opening.from_plain(read_json(rm, exact=True), str(rm), Side.RM)
@@ -227,9 +211,6 @@ def verify_command(
 ) -> None:
     """Check a settlement: its public signals against the outcome, commitments and grid, and the
     proof with snarkjs and with the Python verifier. Exits 1 naming each failed check."""
-    from marketcraft.repo.ceremony import load_setup
-    from marketcraft.repo.settlement import audit
-
     try:
         plain = read_json(settlement)
         if vkey is not None:
@@ -238,8 +219,8 @@ def verify_command(
             named = setup or (plain.get("setup") if isinstance(plain, dict) else None)
             if not isinstance(named, str):
                 raise MarketcraftError("no_setup", "pass --vkey or --setup")
-            key = load_setup(named).vkey
-        checks = audit(plain, key)
+            key = ceremony.load_setup(named).vkey
+        checks = audit(plain, key, verify_both)
     except MarketcraftError as exc:
         raise _fail(exc) from None
     for name, ok in checks.items():

@@ -1,5 +1,7 @@
 """A settlement as the contract publishes it: the grid, both commitments, the outcome and its
-proof, tied to one setup; and the audit of such a file."""
+proof, tied to one setup; and the audit of such a file. The proof system comes in as a
+:class:`~marketcraft.repo.proving.Prover` (to settle) or a
+:class:`~marketcraft.repo.proving.Verifier` (to audit)."""
 
 from __future__ import annotations
 
@@ -7,14 +9,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from marketcraft.kernel.errors import ValidationError
-from marketcraft.repo.ceremony import Setup, vkey_id
-from marketcraft.repo.circuit import public_signals, witness_input
-from marketcraft.repo.proof import Proof, prove, verify_both
+from marketcraft.repo.proving import (
+    Proof,
+    Prover,
+    Verifier,
+    public_signals,
+    vkey_id,
+    witness_input,
+)
 from marketcraft.repo.schedule import bp_to_units, units_to_bp
 from marketcraft.repo.sealing import Opening
 from marketcraft.repo.selection import Outcome, select
 
-__all__ = ["Settlement", "audit", "outcome_plain", "settle"]
+__all__ = ["VERDICTS", "Settlement", "audit", "outcome_plain", "settle"]
 
 
 def outcome_plain(outcome: Outcome) -> dict[str, Any]:
@@ -49,22 +56,30 @@ class Settlement:
         }
 
 
-def settle(setup: Setup, mm: Opening, rm: Opening) -> Settlement:
+def settle(prover: Prover, mm: Opening, rm: Opening) -> Settlement:
     """Select and prove (the openings never leave this call except inside the proof's
     private witness)."""
-    if len(mm.report.volumes) != setup.k:
+    if len(mm.report.volumes) != prover.k:
         raise ValidationError(
             "bad_grid",
-            f"the setup is for a {setup.k}-point grid; the reports have "
+            f"the setup is for a {prover.k}-point grid; the reports have "
             f"{len(mm.report.volumes)} points",
         )
     outcome = select(mm.report, rm.report)
-    proof = prove(setup, witness_input(mm.report, rm.report, mm.salt, rm.salt, outcome))
-    return Settlement(setup.id, mm.report.volumes, mm.commitment, rm.commitment, outcome, proof)
+    proof = prover.prove(witness_input(mm.report, rm.report, mm.salt, rm.salt, outcome))
+    return Settlement(prover.id, mm.report.volumes, mm.commitment, rm.commitment, outcome, proof)
 
 
-def audit(plain: Any, vkey: dict[str, Any]) -> dict[str, bool]:
-    """Every check an auditor makes of a published settlement, by name; all must hold."""
+#: what the audit calls each verifier's verdict
+VERDICTS = {
+    "snarkjs": "proof verified by snarkjs",
+    "python": "proof verified by the Python verifier",
+}
+
+
+def audit(plain: Any, vkey: dict[str, Any], verify: Verifier) -> dict[str, bool]:
+    """Every check an auditor makes of a published settlement, by name; all must hold.
+    ``verify`` checks the proof (e.g. :func:`marketcraft.repo.zk.proof.verify_both`)."""
     checks: dict[str, bool] = {}
     try:
         grid = tuple(int(v) for v in plain["grid"])
@@ -86,7 +101,6 @@ def audit(plain: Any, vkey: dict[str, Any]) -> dict[str, bool]:
         commits[0], commits[1], grid, claimed
     )
     checks["derived figures consistent"] = outcome_plain(claimed) == shown
-    verdicts = verify_both(vkey, public, proof)
-    checks["proof verified by snarkjs"] = verdicts["snarkjs"]
-    checks["proof verified by the Python verifier"] = verdicts["python"]
+    for name, verified in verify(vkey, public, proof).items():
+        checks[VERDICTS.get(name, f"proof verified by {name}")] = verified
     return checks

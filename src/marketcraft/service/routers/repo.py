@@ -14,8 +14,8 @@ from fastapi import APIRouter, Depends, Request, status
 from pydantic import AwareDatetime, BaseModel, Field
 
 from marketcraft.kernel.errors import NotFound, ValidationError
-from marketcraft.repo.circuit import MAX_K
 from marketcraft.repo.poseidon import FIELD_DIGITS, FIELD_TEXT_PATTERN, field_element
+from marketcraft.repo.proving import MAX_K
 from marketcraft.repo.schedule import LIMIT, Side
 from marketcraft.service.access import (
     REPO_AUDIT,

@@ -7,25 +7,18 @@ import json
 import subprocess
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from marketcraft.repo import groth16
-from marketcraft.repo.ceremony import Setup
-from marketcraft.repo.node import node_bin, run_tool
+from marketcraft.repo.proving import Proof
+from marketcraft.repo.zk import groth16
+from marketcraft.repo.zk.node import node_bin, run_tool
 
-__all__ = ["Proof", "prove", "verify_both", "verify_snarkjs"]
+if TYPE_CHECKING:
+    from marketcraft.repo.zk.ceremony import Setup
 
-
-@dataclass(frozen=True, slots=True)
-class Proof:
-    proof: dict[str, Any]
-    public: list[int]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"proof": self.proof, "public": [str(x) for x in self.public]}
+__all__ = ["prove", "verify_both", "verify_snarkjs"]
 
 
 def prove(setup: Setup, witness: dict[str, object]) -> Proof:
@@ -55,7 +48,7 @@ def verify_snarkjs(vkey: dict[str, Any], public: Sequence[object], proof: dict[s
     """snarkjs's verdict (its ``groth16.verify``, called from a small script rather than the
     CLI, which takes longer to start): True only when it prints OK and exits 0."""
     main = node_bin("snarkjs").parent.parent / "snarkjs" / "main.js"
-    script = resources.files("marketcraft.repo").joinpath("circuits", "verify.mjs")
+    script = resources.files("marketcraft.repo.zk").joinpath("circuits", "verify.mjs")
     with (
         tempfile.TemporaryDirectory(prefix="marketcraft-verify-") as tmp,
         resources.as_file(script) as script_path,
@@ -74,7 +67,9 @@ def verify_snarkjs(vkey: dict[str, Any], public: Sequence[object], proof: dict[s
 def verify_both(
     vkey: dict[str, Any], public: Sequence[object], proof: dict[str, Any]
 ) -> dict[str, bool]:
-    """Both verifiers' verdicts; malformed input is a False from the Python verifier."""
+    """Both verifiers' verdicts (``snarkjs``, ``python``): the contract's
+    :class:`~marketcraft.repo.proving.Verifier`. Malformed input is a False from the Python
+    verifier."""
     try:
         python = groth16.verify(vkey, public, proof)
     except groth16.ProofFormatError:

@@ -1,5 +1,6 @@
 """The settlement circuit: its sources for a grid of K points, compiled with circom2 into a
-cache folder outside the source tree, and the witness input for one settlement."""
+cache folder outside the source tree (its public signals and witness are in
+:mod:`marketcraft.repo.proving`)."""
 
 from __future__ import annotations
 
@@ -11,25 +12,11 @@ from importlib import resources
 from pathlib import Path
 
 from marketcraft.kernel.errors import ValidationError
-from marketcraft.repo.commitment import commit, grid_hash
-from marketcraft.repo.node import run_tool
 from marketcraft.repo.poseidon import _parameters
-from marketcraft.repo.schedule import Report
-from marketcraft.repo.selection import Outcome, check_pair
+from marketcraft.repo.proving import MAX_K, PUBLIC_SIGNALS
+from marketcraft.repo.zk.node import run_tool
 
-__all__ = [
-    "PUBLIC_SIGNALS",
-    "Circuit",
-    "cache_root",
-    "compile_circuit",
-    "public_signals",
-    "sources",
-    "witness_input",
-]
-
-#: the circuit's public inputs, in the order snarkjs lists them
-PUBLIC_SIGNALS = ("commit_mm", "commit_rm", "grid", "trade", "volume", "rate_mm", "rate_rm")
-MAX_K = 4096
+__all__ = ["Circuit", "cache_root", "compile_circuit", "sources"]
 
 
 def cache_root() -> Path:
@@ -43,7 +30,7 @@ def cache_root() -> Path:
 
 
 def _text(name: str) -> str:
-    return resources.files("marketcraft.repo").joinpath("circuits", name).read_text()
+    return resources.files("marketcraft.repo.zk").joinpath("circuits", name).read_text()
 
 
 def _poseidon16() -> str:
@@ -109,41 +96,3 @@ def compile_circuit(k: int, cache: Path | None = None) -> Circuit:
     else:
         work.replace(folder)
     return circuit
-
-
-def public_signals(
-    commit_mm: int, commit_rm: int, volumes: tuple[int, ...], outcome: Outcome
-) -> list[int]:
-    """The public inputs a proof of ``outcome`` is checked against."""
-    return [
-        commit_mm,
-        commit_rm,
-        grid_hash(volumes),
-        int(outcome.trade),
-        outcome.volume,
-        outcome.rate_mm,
-        outcome.rate_rm,
-    ]
-
-
-def witness_input(
-    mm: Report, rm: Report, salt_mm: int, salt_rm: int, outcome: Outcome
-) -> dict[str, object]:
-    """The circuit's input for a settlement: public signals and both openings."""
-    check_pair(mm, rm)
-    pick = [0] * len(mm.volumes)
-    if outcome.index is not None:
-        pick[outcome.index] = 1
-    public = public_signals(commit(mm, salt_mm), commit(rm, salt_rm), mm.volumes, outcome)
-    values: dict[str, object] = {n: str(v) for n, v in zip(PUBLIC_SIGNALS, public, strict=True)}
-    values |= {
-        "volumes": [str(v) for v in mm.volumes],
-        "r_mm": [str(v) for v in mm.rates],
-        "r_rm": [str(v) for v in rm.rates],
-        "hurdle_mm": str(mm.hurdle),
-        "hurdle_rm": str(rm.hurdle),
-        "salt_mm": str(salt_mm),
-        "salt_rm": str(salt_rm),
-        "pick": [str(v) for v in pick],
-    }
-    return values

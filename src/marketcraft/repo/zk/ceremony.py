@@ -1,0 +1,272 @@
+"""The circuit-specific Groth16 setup: powers of tau (phase 1) and the circuit's key (phase 2),
+each with one contribution per participant, so that a forged proof needs every participant to
+have kept and shared its randomness.
+
+Every contribution draws 64 fresh random bytes, hands them to snarkjs on its standard input
+(never on a command line) and forgets them. A finished setup lives in its own folder of the cache,
+named by the SHA-256 of its verification key; the proving key never leaves that folder."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import secrets
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from marketcraft.kernel.errors import ValidationError
+from marketcraft.repo.proving import PUBLIC_SIGNALS, Proof, vkey_id
+from marketcraft.repo.zk.circuit import Circuit, cache_root, compile_circuit
+from marketcraft.repo.zk.node import run_tool
+from marketcraft.repo.zk.proof import prove
+
+__all__ = [
+    "Setup",
+    "constraint_count",
+    "contribute",
+    "find_setup",
+    "load_setup",
+    "run_setup",
+    "setup_for",
+]
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Setup:
+    folder: Path
+    k: int
+    constraints: int
+    contributors: tuple[str, ...]
+
+    @property
+    def zkey(self) -> Path:
+        return self.folder / "circuit.zkey"
+
+    @property
+    def wasm(self) -> Path:
+        return self.folder / "main.wasm"
+
+    @property
+    def vkey_path(self) -> Path:
+        return self.folder / "verification_key.json"
+
+    @property
+    def vkey(self) -> dict[str, object]:
+        loaded: dict[str, object] = json.loads(self.vkey_path.read_text())
+        return loaded
+
+    @property
+    def id(self) -> str:
+        return self.folder.name
+
+    def prove(self, witness: dict[str, object]) -> Proof:
+        """A proof of ``witness`` with this setup's key (the contract's
+        :class:`~marketcraft.repo.proving.Prover`)."""
+        return prove(self, witness)
+
+
+def constraint_count(circuit: Circuit) -> int:
+    """The R1CS constraint count, read from the .r1cs header section."""
+    data = circuit.r1cs.read_bytes()
+    # "r1cs", version, section count, then sections (type u32, size u64); type 1 is the header:
+    # field size n8 (u32), prime (n8 bytes), wires u32, pub out u32, pub in u32, priv in u32,
+    # labels u64, constraints u32
+    pos = 12
+    while pos < len(data):
+        kind = int.from_bytes(data[pos : pos + 4], "little")
+        size = int.from_bytes(data[pos + 4 : pos + 12], "little")
+        body = pos + 12
+        if kind == 1:
+            n8 = int.from_bytes(data[body : body + 4], "little")
+            at = body + 4 + n8 + 16 + 8
+            return int.from_bytes(data[at : at + 4], "little")
+        pos = body + size
+    raise ValidationError("bad_circuit", f"{circuit.r1cs} has no header section")
+
+
+def find_setup(k: int, cache: Path | None = None) -> Setup | None:
+    """The newest setup in the cache for a K-point grid, if any."""
+    setups = (cache or cache_root()) / "repo" / "setups"
+    found = [load_setup(p) for p in setups.glob("*") if (p / "setup.json").exists()]
+    matching = [s for s in found if s.k == k]
+    return max(matching, key=lambda s: s.zkey.stat().st_mtime, default=None)
+
+
+def setup_for(k: int, setup_id: str | None = None, cache: Path | None = None) -> Setup:
+    """The named setup (which must be for a K-point grid), or the newest cached one for K;
+    a ValidationError saying what to run when there is none."""
+    setup = load_setup(setup_id, cache) if setup_id else find_setup(k, cache)
+    if setup is None:
+        raise ValidationError(
+            "no_setup",
+            f"no proof setup for a {k}-point grid: run `marketcraft repo setup --grid-size {k}`"
+            " (minutes) first",
+        )
+    if setup.k != k:
+        raise ValidationError(
+            "bad_setup", f"setup {setup.id[:12]} is for a {setup.k}-point grid, not {k}"
+        )
+    return setup
+
+
+def _power(constraints: int) -> int:
+    # snarkjs needs 2^power >= constraints + public inputs + 1
+    return max(8, math.ceil(math.log2(constraints + len(PUBLIC_SIGNALS) + 1)))
+
+
+def _check_names(names: Sequence[str]) -> None:
+    if not names:
+        raise ValidationError("bad_setup", "a setup needs at least one contributor")
+    for name in names:
+        if not _NAME.match(name):
+            raise ValidationError(
+                "bad_setup", f"contributor name {name!r}: letters, digits, space . _ - (1-64)"
+            )
+    if len(set(names)) != len(names):
+        raise ValidationError("bad_setup", "contributor names must differ")
+
+
+def _entropy() -> str:
+    return secrets.token_hex(64) + "\n"
+
+
+def _finish(work: Path, k: int, constraints: int, names: Sequence[str], root: Path) -> Setup:
+    run_tool(
+        "snarkjs",
+        "zkey",
+        "export",
+        "verificationkey",
+        "circuit.zkey",
+        "verification_key.json",
+        cwd=work,
+    )
+    digest = vkey_id(json.loads((work / "verification_key.json").read_text()))
+    meta = {"k": k, "constraints": constraints, "contributors": list(names)}
+    (work / "setup.json").write_text(json.dumps(meta, indent=2) + "\n")
+    folder = root / "repo" / "setups" / digest
+    if folder.exists():
+        shutil.rmtree(folder)
+    work.replace(folder)
+    return Setup(folder, k, constraints, tuple(names))
+
+
+def run_setup(
+    k: int,
+    contributors: Sequence[str],
+    cache: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Setup:
+    """A new setup for the K-point circuit with one contribution per named participant in both
+    phases (minutes at K = 64 on two cores; most of it is snarkjs preparing phase 2)."""
+    _check_names(contributors)
+    say = progress or (lambda _step: None)
+    root = cache or cache_root()
+    say("compiling the circuit")
+    circuit = compile_circuit(k, root)
+    constraints = constraint_count(circuit)
+    power = _power(constraints)
+    work = root / "repo" / "setups" / f"new-{secrets.token_hex(8)}"
+    work.mkdir(parents=True)
+    try:
+        say(f"phase 1: powers of tau 2^{power}")
+        run_tool("snarkjs", "powersoftau", "new", "bn128", str(power), "pot_0.ptau", cwd=work)
+        for i, name in enumerate(contributors):
+            say(f"phase 1: contribution from {name}")
+            run_tool(
+                "snarkjs",
+                "powersoftau",
+                "contribute",
+                f"pot_{i}.ptau",
+                f"pot_{i + 1}.ptau",
+                f"--name={name}",
+                cwd=work,
+                stdin=_entropy(),
+            )
+            (work / f"pot_{i}.ptau").unlink()
+        say("phase 1: preparing phase 2")
+        run_tool(
+            "snarkjs",
+            "powersoftau",
+            "prepare",
+            "phase2",
+            f"pot_{len(contributors)}.ptau",
+            "pot_final.ptau",
+            cwd=work,
+        )
+        (work / f"pot_{len(contributors)}.ptau").unlink()
+        say("phase 2: circuit key")
+        run_tool(
+            "snarkjs", "groth16", "setup", circuit.r1cs, "pot_final.ptau", "zkey_0.zkey", cwd=work
+        )
+        for i, name in enumerate(contributors):
+            say(f"phase 2: contribution from {name}")
+            run_tool(
+                "snarkjs",
+                "zkey",
+                "contribute",
+                f"zkey_{i}.zkey",
+                f"zkey_{i + 1}.zkey",
+                f"--name={name}",
+                cwd=work,
+                stdin=_entropy(),
+            )
+            (work / f"zkey_{i}.zkey").unlink()
+        (work / f"zkey_{len(contributors)}.zkey").replace(work / "circuit.zkey")
+        shutil.copyfile(circuit.r1cs, work / "main.r1cs")
+        shutil.copyfile(circuit.wasm, work / "main.wasm")
+        return _finish(work, k, constraints, contributors, root)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+
+
+def contribute(setup: Setup, name: str, cache: Path | None = None) -> Setup:
+    """A new setup: ``setup``'s key with one more phase-2 contribution (a participant who joins
+    later, on its own machine)."""
+    names = [*setup.contributors, name]
+    _check_names(names)
+    root = cache or cache_root()
+    work = root / "repo" / "setups" / f"new-{secrets.token_hex(8)}"
+    work.mkdir(parents=True)
+    try:
+        for kept in ("pot_final.ptau", "main.r1cs", "main.wasm"):
+            shutil.copyfile(setup.folder / kept, work / kept)
+        run_tool(
+            "snarkjs",
+            "zkey",
+            "contribute",
+            setup.zkey,
+            "circuit.zkey",
+            f"--name={name}",
+            cwd=work,
+            stdin=_entropy(),
+        )
+        return _finish(work, setup.k, setup.constraints, names, root)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+
+
+def load_setup(where: str | Path, cache: Path | None = None) -> Setup:
+    """A setup by folder, or by id (its verification key's SHA-256, or a unique prefix)."""
+    folder = Path(where)
+    if not (folder / "setup.json").exists():
+        setups = (cache or cache_root()) / "repo" / "setups"
+        prefix = str(where)  # a prefix of a folder's name, never a pattern or a path
+        folders = setups.iterdir() if setups.is_dir() else iter(())
+        matches = [p for p in folders if p.name.startswith(prefix) and (p / "setup.json").exists()]
+        if len(matches) != 1:
+            raise ValidationError(
+                "no_setup",
+                f"no setup {str(where)!r} (run `marketcraft repo setup` first)"
+                if not matches
+                else f"{str(where)!r} names more than one setup",
+            )
+        folder = matches[0]
+    meta = json.loads((folder / "setup.json").read_text())
+    return Setup(folder, int(meta["k"]), int(meta["constraints"]), tuple(meta["contributors"]))
