@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import scipy
 
-from marketcraft import __version__
+from marketcraft.__about__ import __version__
 from marketcraft.deal.terms import Terms, load_terms
 from marketcraft.kernel.errors import ValidationError
 
