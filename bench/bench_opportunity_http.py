@@ -39,8 +39,8 @@ from tests.support.server import Server, free_port  # noqa: E402
 
 from bench.bench_store import raw_commit_latencies, raw_sqlite  # noqa: E402
 from bench.interpreter import interpreter_line  # noqa: E402
+from marketcraft.roles import Role  # noqa: E402
 from marketcraft.store import Database  # noqa: E402
-from marketcraft.store.roles import Role  # noqa: E402
 from marketcraft.store.tokens import issue_token  # noqa: E402
 
 SCOUTS = 32

@@ -3,8 +3,8 @@ deal's terms, watches the analysis run and reads the report with its plots."""
 
 from pathlib import Path
 
+from marketcraft.roles import Role
 from marketcraft.store import Database
-from marketcraft.store.roles import Role
 from marketcraft.store.tokens import issue_token
 from tests.browser.test_opportunity_flow import sign_in, submit
 from tests.e2e.conftest import NOW

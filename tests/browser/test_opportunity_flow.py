@@ -5,8 +5,8 @@ sees a price, the window closes, and after the reveal the scout sees its fill.""
 import re
 import time
 
+from marketcraft.roles import Role
 from marketcraft.store import Database
-from marketcraft.store.roles import Role
 from marketcraft.store.tokens import issue_token
 from tests.e2e.conftest import NOW
 from tests.support.server import Server

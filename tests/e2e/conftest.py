@@ -4,9 +4,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from marketcraft.kernel import FixedClock, Signer
+from marketcraft.roles import Role
 from marketcraft.service.app import create_app
 from marketcraft.store import Database
-from marketcraft.store.roles import Role
 from marketcraft.store.tokens import issue_token
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

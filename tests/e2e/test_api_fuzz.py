@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
 from marketcraft.kernel import FixedClock, Signer
+from marketcraft.roles import Role
 from marketcraft.service.app import create_app
 from marketcraft.store import Database
-from marketcraft.store.roles import Role
 from marketcraft.store.tokens import issue_token
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)

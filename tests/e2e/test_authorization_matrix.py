@@ -18,10 +18,10 @@ from fastapi.testclient import TestClient
 
 from marketcraft.config import Settings
 from marketcraft.kernel import FixedClock
+from marketcraft.roles import Role
 from marketcraft.service.app import create_app
 from marketcraft.store import Database
 from marketcraft.store.records import NewEvent
-from marketcraft.store.roles import Role
 from marketcraft.store.tokens import issue_token
 from tests.e2e.conftest import NOW, SIGNER, bearer
 from tests.support.pages import sign_in

@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 
 from marketcraft.config import Settings
 from marketcraft.kernel import FixedClock
+from marketcraft.roles import Role
 from marketcraft.service.app import create_app
 from marketcraft.service.deal_jobs import DealJobs
-from marketcraft.store.roles import Role
 from marketcraft.store.tokens import issue_token
 from tests.e2e.conftest import NOW, SIGNER, bearer
 from tests.e2e.test_deal_service import short_terms

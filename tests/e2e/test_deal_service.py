@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 
 from marketcraft.config import Settings
 from marketcraft.kernel import FixedClock
+from marketcraft.roles import Role
 from marketcraft.service.app import create_app
 from marketcraft.service.deal_jobs import DealJobs
 from marketcraft.store import Database
-from marketcraft.store.roles import Role
 from marketcraft.store.tokens import issue_token
 from tests.e2e.conftest import NOW, SIGNER, bearer
 from tests.support.pages import flash_after, sign_in

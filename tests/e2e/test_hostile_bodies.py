@@ -16,9 +16,9 @@ from fastapi.routing import APIRoute
 from starlette.routing import Route
 
 from marketcraft.config import Settings
+from marketcraft.roles import Role
 from marketcraft.service.app import create_app
 from marketcraft.store import Database
-from marketcraft.store.roles import Role
 from marketcraft.store.tokens import issue_token
 from tests.support.server import Server
 

@@ -13,9 +13,9 @@ from marketcraft.kernel.messages import canonical_json
 from marketcraft.opportunity.invariants import check_all
 from marketcraft.opportunity.receipts import leaf_from_hashes, receipt_from_json, verify_receipt
 from marketcraft.opportunity.repository import ProgramRepository
+from marketcraft.roles import Role
 from marketcraft.store import Database
 from marketcraft.store.keys import load_or_create_signer
-from marketcraft.store.roles import Role
 from marketcraft.store.tokens import issue_token
 from tests.e2e.conftest import NOW
 from tests.support.server import Server

@@ -21,11 +21,11 @@ from hypothesis import strategies as st
 
 from marketcraft.config import Settings
 from marketcraft.kernel import SimulatedClock
+from marketcraft.roles import Role
 from marketcraft.service.app import create_app
 from marketcraft.service.page_security import MULTIPART_PATHS, is_page, multipart_token
 from marketcraft.service.sessions import COOKIE, PageGuard
 from marketcraft.store import Database
-from marketcraft.store.roles import Role
 from marketcraft.store.tokens import issue_token
 from tests.e2e.conftest import NOW, SIGNER, bearer
 from tests.support.pages import CSRF_COOKIE, flash_after, sign_in

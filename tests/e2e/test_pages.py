@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from marketcraft.store.roles import Role
+from marketcraft.roles import Role
 from tests.support.pages import flash_after, sign_in
 
 PAGES = {

@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 from marketcraft.cli import app as cli
 from marketcraft.kernel import SimulatedClock
 from marketcraft.peg.events import MmsSold
+from marketcraft.roles import Role
 from marketcraft.service.app import create_app
 from marketcraft.store import NewEvent, new_event
-from marketcraft.store.roles import Role
 from marketcraft.store.tokens import issue_token
 from tests.e2e.conftest import NOW, SIGNER, bearer
 from tests.e2e.test_peg_service import OPEN

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from marketcraft.config import Settings
 from marketcraft.kernel import SimulatedClock
+from marketcraft.roles import Role
 from marketcraft.service.app import create_app
-from marketcraft.store.roles import Role
 from marketcraft.store.tokens import issue_token
 from tests.e2e.conftest import NOW, SIGNER, bearer
 

@@ -16,9 +16,9 @@ from marketcraft.kernel import SimulatedClock
 from marketcraft.kernel.messages import canonical_json
 from marketcraft.opportunity import state as program_state
 from marketcraft.opportunity.events import CashWithdrawn
+from marketcraft.roles import Role
 from marketcraft.service.app import create_app
 from marketcraft.store import Database
-from marketcraft.store.roles import Role
 from marketcraft.store.tokens import issue_token
 from tests.e2e.conftest import NOW, SIGNER, bearer
 from tests.support.pages import sign_in

@@ -8,8 +8,8 @@ from pydantic import ValidationError
 
 from marketcraft.config import Settings
 from marketcraft.kernel import FixedClock
+from marketcraft.roles import Role
 from marketcraft.service.app import create_app
-from marketcraft.store.roles import Role
 from marketcraft.store.tokens import issue_token
 from tests.e2e.conftest import NOW, SIGNER, bearer
 from tests.support.pages import CSRF_COOKIE, sign_in

@@ -2,7 +2,7 @@
 
 import pytest
 
-from marketcraft.store.roles import Role
+from marketcraft.roles import Role
 from marketcraft.store.tokens import issue_token
 from tests.e2e.conftest import NOW, bearer
 

@@ -5,10 +5,10 @@ import re
 from fastapi.routing import APIRoute
 from sqlalchemy import text
 
+from marketcraft.roles import Role
 from marketcraft.service.app import API_ROUTERS, PUBLIC_PATHS, create_app
 from marketcraft.service.auth import RoleGuard
 from marketcraft.store import Database
-from marketcraft.store.roles import Role
 from marketcraft.store.tokens import issue_token
 from tests.e2e.conftest import NOW, bearer
 

@@ -21,10 +21,10 @@ from marketcraft.kernel import Signer, SimulatedClock
 from marketcraft.repo.reports import report_from_plain
 from marketcraft.repo.schedule import Side
 from marketcraft.repo.sealing import Opening
+from marketcraft.roles import Role
 from marketcraft.service import repo_sessions
 from marketcraft.service.app import create_app
 from marketcraft.store import Database
-from marketcraft.store.roles import Role
 from marketcraft.store.tokens import issue_token
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)

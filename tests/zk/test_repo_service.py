@@ -16,9 +16,9 @@ from marketcraft.repo.schedule import Side
 from marketcraft.repo.sealing import Opening, seal
 from marketcraft.repo.settlement import audit
 from marketcraft.repo.zk.proof import verify_both
+from marketcraft.roles import Role
 from marketcraft.service.app import create_app
 from marketcraft.store import Database
-from marketcraft.store.roles import Role
 from marketcraft.store.tokens import issue_token
 from tests.e2e.conftest import NOW, SIGNER, bearer
 

@@ -21,7 +21,7 @@ from marketcraft.config import Settings
 from marketcraft.kernel.clock import SystemClock
 from marketcraft.kernel.errors import MarketcraftError
 from marketcraft.kernel.limits import MAX_WORKERS
-from marketcraft.store.roles import Role
+from marketcraft.roles import Role
 
 app = typer.Typer(
     name="marketcraft",

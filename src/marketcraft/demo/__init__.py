@@ -15,8 +15,8 @@ from marketcraft.demo.opportunity import load_programs
 from marketcraft.demo.peg import load_peg_market
 from marketcraft.kernel.clock import Clock
 from marketcraft.kernel.signing import Signer
+from marketcraft.roles import Role
 from marketcraft.store.database import Database
-from marketcraft.store.roles import Role
 from marketcraft.store.tokens import issue_token
 
 __all__ = ["DEMO_USERS", "load_demo"]

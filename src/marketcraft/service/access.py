@@ -48,12 +48,12 @@ from marketcraft.kernel.errors import NotFound
 from marketcraft.opportunity.journal import ProgramJournal
 from marketcraft.opportunity.state import ProgramState
 from marketcraft.opportunity.terms import RevealPolicy
+from marketcraft.roles import Role
 from marketcraft.service.auth import FORBIDDEN, RoleGuard
 from marketcraft.service.deal_jobs import DealJobs, Job
 from marketcraft.service.repo_sessions import RepoSessions, Session
 from marketcraft.service.sessions import PageGuard
 from marketcraft.store.principals import Principal
-from marketcraft.store.roles import Role
 
 __all__ = [
     "AUDIT",

@@ -17,8 +17,8 @@ from fastapi import HTTPException, Request, Security, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from marketcraft.roles import Role
 from marketcraft.store.principals import Principal, PrincipalStore
-from marketcraft.store.roles import Role
 from marketcraft.store.tokens import TOKEN_PREFIX, hash_token
 
 __all__ = ["PrincipalCache", "RoleGuard"]

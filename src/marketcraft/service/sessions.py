@@ -25,8 +25,8 @@ from __future__ import annotations
 
 from fastapi import HTTPException, Request, status
 
+from marketcraft.roles import Role
 from marketcraft.store.principals import Principal
-from marketcraft.store.roles import Role
 from marketcraft.store.tokens import hash_token
 
 __all__ = [

@@ -9,8 +9,8 @@ import secrets
 from datetime import datetime
 
 from marketcraft.kernel.errors import ValidationError
+from marketcraft.roles import Role
 from marketcraft.store.principals import Principal, PrincipalStore
-from marketcraft.store.roles import Role
 
 __all__ = ["TOKEN_PREFIX", "USER_NAME", "hash_token", "issue_token", "new_token"]
 

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, Field
 
+from marketcraft.roles import Role
 from marketcraft.service.auth import RoleGuard
 from marketcraft.service.exact_json import ExactNumbersRoute
-from marketcraft.store.roles import Role
 from marketcraft.store.tokens import USER_NAME, issue_token
 
 router = APIRouter(

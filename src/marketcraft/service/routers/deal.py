@@ -15,6 +15,7 @@ from marketcraft.deal.time_grid import STEP_PATTERN, parse_step
 from marketcraft.kernel.errors import MarketcraftError
 from marketcraft.kernel.limits import MAX_DEAL_PATHS, MAX_SEED
 from marketcraft.number_types import first_error
+from marketcraft.roles import Role
 from marketcraft.service.access import deal_file, deal_job
 from marketcraft.service.auth import RoleGuard
 from marketcraft.service.deal_jobs import FILES, MAX_TERMS, DealJobs, Job
@@ -23,7 +24,6 @@ from marketcraft.service.page_security import multipart_token
 from marketcraft.service.routers.pages import NumberField
 from marketcraft.service.sessions import PageGuard, flash
 from marketcraft.store.principals import Principal
-from marketcraft.store.roles import Role
 
 router = APIRouter(tags=["deal desk"], route_class=ExactNumbersRoute)
 pages = APIRouter(include_in_schema=False)

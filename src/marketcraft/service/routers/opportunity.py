@@ -40,6 +40,7 @@ from marketcraft.opportunity.state import MarketState
 from marketcraft.opportunity.terms import ProgramTerms
 from marketcraft.opportunity.transcript import export_transcript
 from marketcraft.opportunity.visibility import scout_orders, sponsor_market_view
+from marketcraft.roles import Role
 from marketcraft.service import access
 from marketcraft.service.access import Granted
 from marketcraft.service.auth import RoleGuard
@@ -62,7 +63,6 @@ from marketcraft.service.opportunity_models import (
     TermsOut,
 )
 from marketcraft.store.principals import Principal
-from marketcraft.store.roles import Role
 
 router = APIRouter(prefix="/programs", tags=["opportunity markets"], route_class=ExactNumbersRoute)
 

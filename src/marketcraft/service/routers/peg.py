@@ -25,6 +25,7 @@ from marketcraft.peg.commands import (
 )
 from marketcraft.peg.events import MmsBought, MmsSold, PegBought, PegSold
 from marketcraft.peg.state import wallet
+from marketcraft.roles import Role
 from marketcraft.service.auth import RoleGuard
 from marketcraft.service.charts import line_chart
 from marketcraft.service.exact_json import ExactNumbersRoute
@@ -41,7 +42,6 @@ from marketcraft.service.peg_models import (
     UnavailableMarketOut,
 )
 from marketcraft.store.principals import Principal
-from marketcraft.store.roles import Role
 
 router = APIRouter(tags=["pegged token"], route_class=ExactNumbersRoute)
 

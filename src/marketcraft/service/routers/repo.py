@@ -17,6 +17,7 @@ from marketcraft.kernel.errors import NotFound, ValidationError
 from marketcraft.repo.poseidon import FIELD_DIGITS, FIELD_TEXT_PATTERN, field_element
 from marketcraft.repo.proving import MAX_K
 from marketcraft.repo.schedule import LIMIT, Side
+from marketcraft.roles import Role
 from marketcraft.service.access import (
     REPO_AUDIT,
     REPO_DEALER,
@@ -29,7 +30,6 @@ from marketcraft.service.auth import RoleGuard
 from marketcraft.service.exact_json import ExactNumbersRoute
 from marketcraft.service.repo_sessions import RepoSessions, Session
 from marketcraft.store.principals import Principal
-from marketcraft.store.roles import Role
 
 router = APIRouter(tags=["sealed repo trades"], route_class=ExactNumbersRoute)
 
