@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     @field_validator("rate_limit_default", "rate_limit_anonymous", "rate_limit_login")
     @classmethod
     def _a_rate_limit(cls, value: str) -> str:
-        from limits import parse_many  # here: the CLI starts without it
+        from limits import parse_many  # noqa: PLC0415 (slow start: the CLI starts without it)
 
         parse_many(value)  # ValueError names what is wrong
         return value

@@ -10,16 +10,19 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from marketcraft.cli.number_options import finite_float, read_seed, whole_number
+from marketcraft.deal.book import BUCKETS
+from marketcraft.deal.terms import SWEEPABLE, Terms, load_terms
 from marketcraft.deal.time_grid import parse_step
 from marketcraft.kernel.errors import MarketcraftError, ValidationError
 from marketcraft.kernel.limits import MAX_DEAL_PATHS, MAX_WORKERS
+from marketcraft.sim.sweeps import parse_sweep
 
 if TYPE_CHECKING:
     from marketcraft.deal.analysis import Analysis
-    from marketcraft.deal.terms import Terms
 
 app = typer.Typer(no_args_is_help=True, help="Market-maker deal desk: loan + call-option deals.")
 out = Console()
@@ -70,13 +73,8 @@ def analyze(
 ) -> None:
     """Simulate the strategy under the deal and print the market maker's and the project's
     views; write Parquet results, an HTML report with plots, and what they were run from."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from marketcraft.deal.analysis import SWEEPABLE
-    from marketcraft.deal.record import read_run, versions
-    from marketcraft.deal.terms import load_terms
-    from marketcraft.sim.deal import analyze_grid
-    from marketcraft.sim.sweeps import parse_sweep
+    from marketcraft.deal.record import read_run, versions  # noqa: PLC0415 (slow start: scipy)
+    from marketcraft.sim.deal import analyze_grid  # noqa: PLC0415 (slow start: scipy)
 
     hours: float | None = None
     try:
@@ -110,7 +108,7 @@ def analyze(
     command = _command(rerun or terms, first.paths, first.step_hours, first.seed, grid)
     _show(found, folder, as_json, command, (t, base, grid))
     if rerun is not None:
-        from marketcraft.deal.results import differences
+        from marketcraft.deal.results import differences  # noqa: PLC0415 (slow start: pyarrow)
 
         names = [f"point-{i}/" for i in range(len(found))] if len(found) > 1 else [""]
         differ = [f"{n}{f}" for n in names for f in differences(rerun / n, folder / n)]
@@ -126,7 +124,7 @@ def _command(
     source: Path | None, paths: int, hours: float, seed: int, grid: dict[str, list[float]]
 ) -> str:
     """The command line that runs this again."""
-    named = {dotted: short for short, dotted in _sweepable().items()}
+    named = {dotted: short for short, dotted in SWEEPABLE.items()}
     sweeps = "".join(
         f" --sweep {named[k]}={','.join(f'{v!r}' for v in values)}" for k, values in grid.items()
     )
@@ -134,12 +132,6 @@ def _command(
         f"marketcraft deal analyze {shlex.quote(str(source))} --paths {paths} --step "
         f"{hours * 60:g}m --seed {seed}{sweeps}"
     )
-
-
-def _sweepable() -> dict[str, str]:
-    from marketcraft.deal.analysis import SWEEPABLE
-
-    return SWEEPABLE
 
 
 def label(params: dict[str, float]) -> str:
@@ -155,9 +147,24 @@ def _show(
 ) -> None:
     """Write every point's results and report, and for a sweep its grid and inputs; print
     the views (a column per point)."""
-    from marketcraft.deal.book import BUCKETS
-    from marketcraft.deal.results import write_results, write_sweep
-    from marketcraft.reports.deal_report import MARKET_MAKER, MONEY, PROJECT, cell, write_report
+    files = _write(found, folder, command, source)
+    if as_json:
+        typer.echo(json.dumps(_payload(found, files), allow_nan=False))
+        return
+    _print_views(found)
+    for path in files:
+        out.print(f"{'report' if path.suffix == '.html' else 'results'}: {path}")
+
+
+def _write(
+    found: list[Analysis],
+    folder: Path,
+    command: str,
+    source: tuple[Terms, Path, dict[str, list[float]]],
+) -> list[Path]:
+    """Every point's results and report, and for a sweep its grid and inputs."""
+    from marketcraft.deal.results import write_results, write_sweep  # noqa: PLC0415 (slow start: pyarrow)
+    from marketcraft.reports.deal_report import write_report  # noqa: PLC0415 (slow start: scipy)
 
     files: list[Path] = []
     for i, a in enumerate(found):
@@ -165,19 +172,33 @@ def _show(
         files += [*write_results(a, home, command), write_report(a, home / "report.html")]
     if len(found) > 1:
         files += write_sweep(found, folder, source, command)
-    if as_json:
-        points = [
-            {"params": a.params,
-             "summary": {k: (v if math.isfinite(v) else None) for k, v in a.summary.items()}}
-            for a in found
-        ]  # fmt: skip
-        payload: dict[str, object] = {
-            "deal": found[0].terms.name, "points": points, "files": [str(p) for p in files],
-        }  # fmt: skip
-        if len(found) == 1:
-            payload["summary"] = points[0]["summary"]
-        typer.echo(json.dumps(payload, allow_nan=False))
-        return
+    return files
+
+
+def _payload(found: list[Analysis], files: list[Path]) -> dict[str, object]:
+    """What ``--json`` prints: every point's parameters and summary (null where not finite)."""
+    points = [
+        {"params": a.params,
+         "summary": {k: (v if math.isfinite(v) else None) for k, v in a.summary.items()}}
+        for a in found
+    ]  # fmt: skip
+    payload: dict[str, object] = {
+        "deal": found[0].terms.name, "points": points, "files": [str(p) for p in files],
+    }  # fmt: skip
+    if len(found) == 1:
+        payload["summary"] = points[0]["summary"]
+    return payload
+
+
+def _print_views(found: list[Analysis]) -> None:
+    """The market maker's and the project's views and the attribution, a column per point."""
+    from marketcraft.reports.deal_report import (  # noqa: PLC0415 (slow start: scipy)
+        MARKET_MAKER,
+        MONEY,
+        PROJECT,
+        cell,
+    )
+
     first = found[0]
     for title, headlines in (("market maker", MARKET_MAKER), ("project", PROJECT)):
         table = Table(title=f"{first.terms.name}: the {title}'s view ({first.paths:,} paths)")
@@ -194,8 +215,6 @@ def _show(
     for name in BUCKETS:
         attribution.add_row(name, *(cell(a.summary, f"attr_{name}", MONEY) for a in found))
     out.print(attribution)
-    for path in files:
-        out.print(f"{'report' if path.suffix == '.html' else 'results'}: {path}")
 
 
 @app.command("hedge")
@@ -205,7 +224,7 @@ def hedge(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Print every position's greeks at PRICE and the perp order to place now."""
-    from marketcraft.deal.hedge import hedge_now, load_positions
+    from marketcraft.deal.hedge import hedge_now, load_positions  # noqa: PLC0415 (slow start: scipy)
 
     try:
         p = load_positions(positions)
@@ -220,7 +239,7 @@ def hedge(
             "gamma": found.gamma, "order": found.order, "notional": found.notional,
         }))  # fmt: skip
         return
-    from marketcraft.reports.deal_report import MONEY, fmt
+    from marketcraft.reports.deal_report import MONEY, fmt  # noqa: PLC0415 (slow start: scipy)
 
     table = Table(title=f"positions at {price:g}")
     for name in ("component", "value", "delta (tokens)", "gamma"):

@@ -16,8 +16,8 @@ from marketcraft.cli import deal as deal_cli
 from marketcraft.cli import opportunity as opportunity_cli
 from marketcraft.cli import peg as peg_cli
 from marketcraft.cli import repo as repo_cli
+from marketcraft.cli.database import DatabaseUrl, open_database, settings_with
 from marketcraft.cli.number_options import whole_number
-from marketcraft.config import Settings
 from marketcraft.kernel.clock import SystemClock
 from marketcraft.kernel.errors import MarketcraftError
 from marketcraft.kernel.limits import MAX_WORKERS
@@ -42,18 +42,6 @@ app.add_typer(repo_cli.app, name="repo")
 
 out = Console()
 err = Console(stderr=True)
-
-DatabaseUrl = Annotated[
-    str | None,
-    typer.Option("--database-url", help="Overrides MARKETCRAFT_DATABASE_URL.", show_default=False),
-]
-
-
-def _settings(database_url: str | None = None) -> Settings:
-    settings = Settings()
-    if database_url:
-        settings = settings.model_copy(update={"database_url": database_url})
-    return settings
 
 
 def _version(value: bool) -> None:
@@ -84,12 +72,11 @@ def serve(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Serve the HTTP API and pages."""
-    import uvicorn
+    import uvicorn  # noqa: PLC0415 (slow start)
 
-    from marketcraft.store.database import Database
-
-    settings = _settings(database_url)
-    Database.open(settings.database_url).close()  # fail fast, with the fix, on a stale schema
+    settings = settings_with(database_url)
+    with open_database(settings.database_url):
+        pass  # fail fast, with the fix, on a stale schema
     if database_url:  # the server processes read their settings from the environment
         os.environ["MARKETCRAFT_DATABASE_URL"] = database_url
     out.print(
@@ -114,17 +101,16 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade(database_url: DatabaseUrl = None) -> None:
     """Create or migrate the schema to the newest version (safe to repeat)."""
-    from marketcraft.store.connection import backend_of, make_engine
-    from marketcraft.store.migrate import current_revision, upgrade
+    from marketcraft.store import connection, migrate  # noqa: PLC0415 (slow start: SQLAlchemy)
 
-    url = _settings(database_url).database_url
-    if backend_of(url) == "memory":
+    url = settings_with(database_url).database_url
+    if connection.backend_of(url) == "memory":
         out.print("memory:// needs no schema")
         return
-    engine = make_engine(url)
+    engine = connection.make_engine(url)
     try:
-        upgrade(engine)
-        out.print(f"schema at revision {current_revision(engine)}")
+        migrate.upgrade(engine)
+        out.print(f"schema at revision {migrate.current_revision(engine)}")
     finally:
         engine.dispose()
 
@@ -132,12 +118,12 @@ def db_upgrade(database_url: DatabaseUrl = None) -> None:
 @db_app.command("current")
 def db_current(database_url: DatabaseUrl = None) -> None:
     """Print the schema revision of the database and the newest one this version knows."""
-    from marketcraft.store.connection import make_engine
-    from marketcraft.store.migrate import current_revision, head_revision
+    from marketcraft.store import connection, migrate  # noqa: PLC0415 (slow start: SQLAlchemy)
 
-    engine = make_engine(_settings(database_url).database_url)
+    engine = connection.make_engine(settings_with(database_url).database_url)
     try:
-        out.print(f"database: {current_revision(engine) or 'empty'}; newest: {head_revision()}")
+        revision = migrate.current_revision(engine)
+        out.print(f"database: {revision or 'empty'}; newest: {migrate.head_revision()}")
     finally:
         engine.dispose()
 
@@ -150,14 +136,10 @@ def users_create(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create a user and print its API token. The token is shown only this once."""
-    from marketcraft.store.database import Database
-    from marketcraft.store.tokens import issue_token
+    from marketcraft.store.tokens import issue_token  # noqa: PLC0415 (slow start: SQLAlchemy)
 
-    db = Database.open(_settings(database_url).database_url)
-    try:
+    with open_database(settings_with(database_url).database_url) as db:
         principal, token = issue_token(db.principals, name, role, SystemClock().now())
-    finally:
-        db.close()
     err.print(f"created {principal.role} {principal.name!r}; this token is shown only once:")
     out.print(token, soft_wrap=True, highlight=False)
 
@@ -165,28 +147,18 @@ def users_create(
 @users_app.command("list")
 def users_list(database_url: DatabaseUrl = None) -> None:
     """List users (never their tokens)."""
-    from marketcraft.store.database import Database
-
-    db = Database.open(_settings(database_url).database_url)
-    try:
+    with open_database(settings_with(database_url).database_url) as db:
         table = Table("name", "role", "created", "active")
         for p in db.principals.list():
             table.add_row(p.name, p.role, p.created_at.isoformat(), "yes" if p.active else "no")
         out.print(table)
-    finally:
-        db.close()
 
 
 @users_app.command("revoke")
 def users_revoke(name: str, database_url: DatabaseUrl = None) -> None:
     """Revoke a user's token at once."""
-    from marketcraft.store.database import Database
-
-    db = Database.open(_settings(database_url).database_url)
-    try:
+    with open_database(settings_with(database_url).database_url) as db:
         db.principals.revoke(name)
-    finally:
-        db.close()
     out.print(f"revoked {name!r}")
 
 
@@ -205,13 +177,8 @@ def _quarantine_app(kind: str, what: str) -> typer.Typer:
     @group.command("list")
     def quarantine_list(database_url: DatabaseUrl = None) -> None:
         """List the quarantined ones, with why and since when."""
-        from marketcraft.store.database import Database
-
-        db = Database.open(_settings(database_url).database_url)
-        try:
+        with open_database(settings_with(database_url).database_url) as db:
             entries = [e for e in db.quarantine.list() if e.kind == kind]
-        finally:
-            db.close()
         table = Table(what, "since", "reason")
         for e in entries:
             table.add_row(e.name, e.since.isoformat(), e.reason)
@@ -221,13 +188,8 @@ def _quarantine_app(kind: str, what: str) -> typer.Typer:
     def quarantine_release(name: QuarantinedName, database_url: DatabaseUrl = None) -> None:
         """Lift the quarantine (after fixing the cause): the next command builds the state from
         the store again, and quarantines it again if it still fails the check."""
-        from marketcraft.store.database import Database
-
-        db = Database.open(_settings(database_url).database_url)
-        try:
+        with open_database(settings_with(database_url).database_url) as db:
             db.quarantine.release(kind, name)
-        finally:
-            db.close()
         out.print(f"released {what} {name!r}")
 
     return group
@@ -249,17 +211,13 @@ def demo_load(
     ] = None,
 ) -> None:
     """Load demo users (and each mechanism's demo data). Safe to repeat: existing data is kept."""
-    from marketcraft.demo import load_demo
-    from marketcraft.store.database import Database
-    from marketcraft.store.keys import load_or_create_signer
+    from marketcraft.demo import load_demo  # noqa: PLC0415 (slow start: SQLAlchemy)
+    from marketcraft.store.keys import load_or_create_signer  # noqa: PLC0415 (slow start)
 
-    settings = _settings(database_url)
+    settings = settings_with(database_url)
     path = tokens_file or settings.data_dir / "demo-tokens.txt"
-    db = Database.open(settings.database_url)
-    try:
+    with open_database(settings.database_url) as db:
         created = load_demo(db, path, SystemClock(), load_or_create_signer(settings.data_dir))
-    finally:
-        db.close()
     if created:
         out.print(f"demo data loaded; demo users' tokens are in {path}")
     else:

@@ -9,9 +9,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
+from marketcraft.cli.database import open_database, settings_with
 from marketcraft.cli.number_options import decimal_option, finite_float, read_seed, whole_number
+from marketcraft.kernel.clock import SystemClock
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.kernel.limits import MAX_SIM_MARKETS, MAX_SIM_SCOUTS, MAX_SIM_SKILL
 from marketcraft.number_types import Amount, Positive, Probability
@@ -95,16 +98,12 @@ def export_command(
     ] = None,
 ) -> None:
     """Export a program's transcript (after settlement) for anyone to verify."""
-    from marketcraft.config import Settings
-    from marketcraft.kernel.clock import SystemClock
-    from marketcraft.opportunity.repository import ProgramRepository
-    from marketcraft.opportunity.transcript import export_transcript
-    from marketcraft.store.database import Database
-    from marketcraft.store.keys import load_or_create_signer
+    from marketcraft.opportunity.repository import ProgramRepository  # noqa: PLC0415 (slow start: SQLAlchemy)
+    from marketcraft.opportunity.transcript import export_transcript  # noqa: PLC0415 (slow start: the engine)
+    from marketcraft.store.keys import load_or_create_signer  # noqa: PLC0415 (slow start)
 
-    settings = Settings()
-    db = Database.open(database_url or settings.database_url)
-    try:
+    settings = settings_with(database_url)
+    with open_database(settings.database_url) as db:
         signer = load_or_create_signer(settings.data_dir)
         repo = ProgramRepository(db.events, signer, db.quarantine)
         journal = repo.journal(program)
@@ -117,8 +116,6 @@ def export_command(
             signer,
             SystemClock().now(),
         )
-    finally:
-        db.close()
     text = json.dumps(doc, indent=1, sort_keys=True)
     if output is None:
         typer.echo(text)
@@ -137,8 +134,8 @@ def verify_command(
     ] = None,
 ) -> None:
     """Replay a transcript with this engine and check every receipt; exit 1 naming each failure."""
-    from marketcraft.opportunity.receipts import receipt_from_json
-    from marketcraft.opportunity.transcript import load_transcript, verify_transcript
+    from marketcraft.opportunity.receipts import receipt_from_json  # noqa: PLC0415 (slow start: the engine)
+    from marketcraft.opportunity.transcript import load_transcript, verify_transcript  # noqa: PLC0415 (slow start: the engine)
 
     try:
         doc = load_transcript(transcript.read_bytes())
@@ -188,10 +185,8 @@ def simulate_command(
 ) -> None:
     """Simulate a program: scouts with noisy private signals trade blind; report the sponsor's
     cost against its budget and how well end-of-window prices rank the true outcomes (AUC)."""
-    from rich.progress import Progress
-
-    from marketcraft.reports.opportunity_plots import plot_simulation
-    from marketcraft.sim.opportunity import SimulationConfig, simulate
+    from marketcraft.reports.opportunity_plots import plot_simulation  # noqa: PLC0415 (slow start: the engine)
+    from marketcraft.sim.opportunity import SimulationConfig, simulate  # noqa: PLC0415 (slow start: the engine)
 
     config = SimulationConfig(
         markets=markets, scouts=scouts, seed=seed, skill=skill, base_rate=base_rate,

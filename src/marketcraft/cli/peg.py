@@ -10,11 +10,13 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from marketcraft.cli.number_options import finite_float, read_seed, whole_number
 from marketcraft.kernel.errors import MarketcraftError
 from marketcraft.kernel.limits import MAX_SCENARIO_DAYS, MAX_SCENARIO_RUNS, MAX_WORKERS
+from marketcraft.sim.peg.scenario import load_scenario, shipped_scenarios, validate
 
 app = typer.Typer(no_args_is_help=True, help="Pegged-token market maker: stress simulations.")
 out = Console()
@@ -23,8 +25,6 @@ out = Console()
 @app.command("scenarios")
 def scenarios() -> None:
     """List the shipped scenarios (pass a name, or your own TOML file, to `simulate`)."""
-    from marketcraft.sim.peg.scenario import load_scenario, shipped_scenarios
-
     for name in shipped_scenarios():
         out.print(f"[bold]{name}[/bold]: {load_scenario(name).description}")
 
@@ -63,12 +63,9 @@ def simulate(
 ) -> None:
     """Run a scenario (vectorised over runs, seeded) and write runs and summary as Parquet and
     CSV plus an HTML report with plots; print the headline metrics."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from marketcraft.reports.peg_report import HEADLINES, fmt, label, write_report
-    from marketcraft.sim.peg.results import write_results
-    from marketcraft.sim.peg.runner import parse_sweep, run_scenario
-    from marketcraft.sim.peg.scenario import load_scenario, validate
+    from marketcraft.reports.peg_report import HEADLINES, fmt, label, write_report  # noqa: PLC0415 (slow start: the simulator)
+    from marketcraft.sim.peg.results import write_results  # noqa: PLC0415 (slow start: pyarrow)
+    from marketcraft.sim.peg.runner import parse_sweep, run_scenario  # noqa: PLC0415 (slow start: the simulator)
 
     try:
         s = load_scenario(scenario)

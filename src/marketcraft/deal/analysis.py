@@ -1,9 +1,9 @@
 """A deal's analysis: the strategy's paths gathered (by :mod:`marketcraft.sim.deal`, which runs
-them) into the market maker's and the project's view, and the sweepable parameters."""
+them) into the market maker's and the project's view."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +11,11 @@ import numpy as np
 
 from marketcraft.deal.book import BUCKETS
 from marketcraft.deal.strategy import SERIES, ChunkResult
-from marketcraft.deal.terms import Terms, validate
+from marketcraft.deal.terms import Terms
 from marketcraft.deal.time_grid import TimeGrid
 from marketcraft.deal.valuation import OptionValues, mean_se
 
-__all__ = ["SWEEPABLE", "Analysis", "gather", "summarize", "with_params"]
+__all__ = ["Analysis", "gather", "summarize"]
 
 
 @dataclass
@@ -33,28 +33,6 @@ class Analysis:
     params: dict[str, float] = field(default_factory=dict)  # a sweep point's settings
     summary: dict[str, float] = field(default_factory=dict)
     base: Path = Path()  # where the terms' CSV files are
-
-
-#: what ``--sweep`` may vary: the name a user writes -> (table, key) in the terms
-SWEEPABLE = {
-    "vol": "market.vol",
-    "drift": "market.drift",
-    "jumps_per_year": "market.jumps_per_year",
-    "band_tokens": "hedge.band_tokens",
-    "interval_hours": "hedge.interval_hours",
-    "funding_rate": "funding.rate",
-    "pool_value": "pool.value",
-    "capital": "desk.capital",
-}
-
-
-def with_params(terms: Terms, params: dict[str, float], base: Path = Path()) -> Terms:
-    """The terms with swept parameters set (``"market.vol": 0.8``...), validated."""
-    for dotted, value in params.items():
-        table, key = dotted.split(".")
-        changed = replace(getattr(terms, table), **{key: value})
-        terms = replace(terms, **{table: changed})
-    return validate(terms, base)
 
 
 def gather(  # noqa: PLR0917

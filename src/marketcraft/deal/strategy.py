@@ -62,7 +62,7 @@ def price_model(terms: Terms, base: Path, step_hours: float) -> tuple[Returns, f
     return model, m.vol
 
 
-def simulate(  # noqa: PLR0915 (the whole strategy, one step after another)
+def simulate(  # noqa: C901, PLR0915 (the whole strategy, one step after another)
     terms: Terms,
     paths: int,
     *,

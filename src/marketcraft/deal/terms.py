@@ -7,7 +7,7 @@ deal and real-style variants."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from marketcraft.deal.bounds import check
@@ -15,6 +15,7 @@ from marketcraft.kernel.errors import ValidationError
 from marketcraft.tables import build_table, read_toml
 
 __all__ = [
+    "SWEEPABLE",
     "Costs",
     "Desk",
     "Funding",
@@ -29,6 +30,8 @@ __all__ = [
     "Tranche",
     "Venue",
     "load_terms",
+    "validate",
+    "with_params",
 ]
 
 CODE = "bad_terms"
@@ -254,3 +257,25 @@ def validate(t: Terms, base: Path = Path()) -> Terms:
     _choice(t.market.model, ("gbm", "bootstrap"), f"{t.name}: market.model")
     check(t, base)
     return t
+
+
+#: what ``--sweep`` may vary: the name a user writes -> (table, key) in the terms
+SWEEPABLE = {
+    "vol": "market.vol",
+    "drift": "market.drift",
+    "jumps_per_year": "market.jumps_per_year",
+    "band_tokens": "hedge.band_tokens",
+    "interval_hours": "hedge.interval_hours",
+    "funding_rate": "funding.rate",
+    "pool_value": "pool.value",
+    "capital": "desk.capital",
+}
+
+
+def with_params(terms: Terms, params: dict[str, float], base: Path = Path()) -> Terms:
+    """The terms with swept parameters set (``"market.vol": 0.8``...), validated."""
+    for dotted, value in params.items():
+        table, key = dotted.split(".")
+        changed = replace(getattr(terms, table), **{key: value})
+        terms = replace(terms, **{table: changed})
+    return validate(terms, base)

@@ -172,7 +172,7 @@ def verify_inclusion(
     return sn == 0 and r == root
 
 
-def verify_consistency(
+def verify_consistency(  # noqa: C901 (RFC 9162 2.1.4.2, step by step)
     old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
 ) -> bool:
     """True iff ``proof`` shows the tree (``old_size``, ``old_root``) is a prefix of

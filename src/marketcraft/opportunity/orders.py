@@ -27,7 +27,7 @@ def _check_units(value: Decimal | None, decimals: int, what: str) -> Decimal | N
 
 
 @with_money_context
-def execute_order(
+def execute_order(  # noqa: C901 (the order's checks, escrow and fill, in the spec's order)
     state: ProgramState, market: MarketState, c: PlaceOrder, ctx: Context
 ) -> OrderExecuted:
     """Escrow, execute and seal one order. Raises ValidationError only for what the scout can

@@ -10,6 +10,7 @@ the transcript opens the commitment.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -154,8 +155,6 @@ def receipt_to_json(receipt: Receipt) -> bytes:
 
 
 def receipt_from_json(data: bytes) -> Receipt:
-    import json
-
     receipt = from_plain(Receipt, json.loads(data))
     assert isinstance(receipt, Receipt)
     return receipt

@@ -46,12 +46,19 @@ class PegTerms:
     mms_decimals: int = 6
 
     def __post_init__(self) -> None:
+        self._check_fees()
+        self._check_fractions()
+        self._check_whole_numbers()
+
+    def _check_fees(self) -> None:
         if not _decimal(self.ratio) or not self.ratio >= 1:
             raise ValidationError("bad_terms", "the target ratio must be a Decimal >= 1")
         if not _decimal(self.fee_rate) or not _ZERO <= self.fee_rate < _HALF:
             raise ValidationError("bad_terms", "the fee rate must be in [0, 0.5)")
         if not _decimal(self.max_fee) or not self.fee_rate <= self.max_fee < _HALF:
             raise ValidationError("bad_terms", "the maximum fee must be in [fee_rate, 0.5)")
+
+    def _check_fractions(self) -> None:
         for name in ("fee_slope", "band", "swan_enter", "swan_exit", "recovery_discount"):
             value = getattr(self, name)
             if not _decimal(value) or value < 0:
@@ -60,6 +67,8 @@ class PegTerms:
             raise ValidationError("bad_terms", "the band and the discount must be below 1")
         if not self.swan_enter < self.swan_exit <= _ONE:
             raise ValidationError("bad_terms", "need swan_enter < swan_exit <= 1 (hysteresis)")
+
+    def _check_whole_numbers(self) -> None:
         for name in ("delay_seconds", "correction_seconds", "feed_window_seconds"):
             if not _whole(getattr(self, name), 0, 10**9):
                 raise ValidationError("bad_terms", f"{name} must be whole seconds >= 0")

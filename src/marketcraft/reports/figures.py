@@ -24,10 +24,10 @@ STYLE = (
 def pyplot() -> Any:
     """matplotlib's pyplot on the off-screen backend."""
     try:
-        import matplotlib
+        import matplotlib  # noqa: PLC0415 (slow start)
 
         matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # noqa: PLC0415 (slow start)
     except ImportError as exc:  # pragma: no cover - the extra is missing
         raise RuntimeError("reports need matplotlib: pip install 'marketcraft[reports]'") from exc
     return plt

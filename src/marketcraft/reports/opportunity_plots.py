@@ -4,20 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from marketcraft.reports.figures import pyplot
 from marketcraft.sim.opportunity import SimulationResult
 
 __all__ = ["plot_simulation"]
 
 
 def plot_simulation(result: SimulationResult, path: Path) -> Path:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover - the extra is missing
-        raise RuntimeError("plots need matplotlib: pip install 'marketcraft[reports]'") from exc
-
+    plt = pyplot()
     yes = sorted(float(p) for m, p in result.prices.items() if result.outcomes[m])
     no = sorted(float(p) for m, p in result.prices.items() if not result.outcomes[m])
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))

@@ -18,17 +18,20 @@ Who may see a job is :mod:`marketcraft.service.access`'s rule (its analyst only)
 from __future__ import annotations
 
 import json
+import math
 import multiprocessing
 import os
 import queue
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from marketcraft.config import DEFAULT_MAX_ACTIVE, DEFAULT_MAX_PATHS
-from marketcraft.kernel.errors import NotFound, QuotaExceeded, ValidationError
+from marketcraft.deal.terms import load_terms
+from marketcraft.kernel.errors import MarketcraftError, NotFound, QuotaExceeded, ValidationError
 from marketcraft.tables import parse_toml
 
 __all__ = ["ACTIVE", "FILES", "DealJobs", "Job"]
@@ -108,14 +111,10 @@ def _claimed_by_live_process(home: Path) -> bool:
 
 def run_job(folder: str, workers: int) -> None:
     """The analysis of one job, in its own process: results, report and final status."""
-    import math
-    import time
-
-    from marketcraft.deal.results import write_results
-    from marketcraft.deal.terms import load_terms
-    from marketcraft.kernel.errors import MarketcraftError
-    from marketcraft.reports.deal_report import write_report
-    from marketcraft.sim.deal import analyze
+    # in the job's own process only: the server never loads scipy and pyarrow
+    from marketcraft.deal.results import write_results  # noqa: PLC0415 (slow start)
+    from marketcraft.reports.deal_report import write_report  # noqa: PLC0415 (slow start)
+    from marketcraft.sim.deal import analyze  # noqa: PLC0415 (slow start)
 
     home = Path(folder)
     meta = _read_json(home / "job.json")
@@ -198,8 +197,6 @@ class DealJobs:
         self, owner: str, terms_text: str, paths: int | None, step_hours: float | None,
         seed: int | None,
     ) -> Job:  # fmt: skip
-        from marketcraft.deal.terms import load_terms
-
         _no_server_files(terms_text)
         job_id = secrets.token_hex(8)
         home = self.root / job_id

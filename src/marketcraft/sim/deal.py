@@ -13,10 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from marketcraft.deal.analysis import Analysis, gather, with_params
+from marketcraft.deal.analysis import Analysis, gather
 from marketcraft.deal.bounds import MAX_PATHS
 from marketcraft.deal.strategy import ChunkResult, price_model, simulate
-from marketcraft.deal.terms import Terms
+from marketcraft.deal.terms import Terms, with_params
 from marketcraft.deal.time_grid import TimeGrid
 from marketcraft.deal.valuation import Payoffs, option_chunk, option_chunks, option_values
 from marketcraft.kernel.errors import ValidationError
@@ -79,7 +79,7 @@ def analyze_grid(
     base: Path = Path(),
 ) -> list[Analysis]:
     """One analysis per point of the full grid of ``sweep`` (keys as in
-    :data:`~marketcraft.deal.analysis.SWEEPABLE`'s values), every point on the same seeds; all
+    :data:`~marketcraft.deal.terms.SWEEPABLE`'s values), every point on the same seeds; all
     points' chunks share the workers."""
     sim = terms.simulation
     paths = sim.paths if paths is None else paths

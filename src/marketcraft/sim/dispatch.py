@@ -98,7 +98,7 @@ def _on_dask(
     progress: Progress | None,
 ) -> list[Any]:
     try:
-        from distributed import Client, as_completed
+        from distributed import Client, as_completed  # noqa: PLC0415 (optional extra)
     except ImportError:  # pragma: no cover - the extra is missing
         raise ValidationError(
             "no_dask", "running on a cluster needs Dask: pip install 'marketcraft[dask]'"

@@ -26,7 +26,7 @@ def _curve() -> Any:
     log2(n) <= 254 deep), so the limit is put back as soon as the import is done."""
     limit = sys.getrecursionlimit()
     try:
-        from py_ecc import optimized_bn128
+        from py_ecc import optimized_bn128  # noqa: PLC0415 (slow start)
     finally:
         sys.setrecursionlimit(limit)
     return optimized_bn128  # typed Any: its names are not re-exported for type checkers
