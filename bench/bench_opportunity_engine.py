@@ -33,7 +33,13 @@ from marketcraft.opportunity.commands import (
     OpenProgram,
     PlaceOrder,
 )
-from marketcraft.opportunity.journal import ProgramJournal
+from marketcraft.opportunity.journal import (
+    JournalRecord,
+    ProgramJournal,
+    command_record,
+    events_record,
+    leaf_entry,
+)
 from marketcraft.opportunity.runner import ProgramRunner
 from marketcraft.opportunity.terms import (
     ProgramTerms,
@@ -160,13 +166,6 @@ def main() -> None:
 
 
 def _without_receipts(journal: ProgramJournal):
-    from marketcraft.opportunity.journal import (
-        JournalRecord,
-        command_record,
-        events_record,
-        leaf_entry,
-    )
-
     def handle(command, ctx):
         events = journal.runner.handle(command, ctx)
         record = JournalRecord(command_record(command, ctx), events_record(events))

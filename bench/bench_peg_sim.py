@@ -51,7 +51,7 @@ def ceil6(v: float) -> float:
 # -- the model as a radCAD user writes it ------------------------------------------------------
 
 
-def step_policy(params, substep, history, st):
+def step_policy(params, substep, history, st):  # noqa: C901 (one policy for the whole step, as radCAD users write them)
     """The whole step (report, demand, run, arbitrage, rescue, tick) on plain floats."""
     s: Scenario = params["scenario"]
     m, tr = s.market, s.traders

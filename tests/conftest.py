@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 
@@ -29,6 +30,9 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 # -- real PostgreSQL ---------------------------------------------------------------------------
 import pytest  # noqa: E402
 
+from marketcraft.kernel.errors import ValidationError  # noqa: E402
+from marketcraft.repo.zk.ceremony import load_setup, run_setup  # noqa: E402
+from marketcraft.repo.zk.node import node_bin  # noqa: E402
 from tests.support.postgres import PostgresUnavailable, fresh_database, server_url  # noqa: E402
 
 
@@ -55,9 +59,6 @@ def postgres_url(postgres_server):
 @pytest.fixture(scope="session")
 def node_tools():
     """circom2 and snarkjs from the project's npm lock file (`npm ci`)."""
-    from marketcraft.kernel.errors import ValidationError
-    from marketcraft.repo.zk.node import node_bin
-
     try:
         return {tool: node_bin(tool) for tool in ("circom2", "snarkjs")}
     except ValidationError as exc:
@@ -74,8 +75,6 @@ ZK_TEST_K = 4
 def zk_cache(tmp_path_factory):
     """The cache the tests' circuits and setups live in: a fresh folder, or
     $MARKETCRAFT_TEST_ZK_CACHE to keep them between runs."""
-    from pathlib import Path
-
     kept = os.environ.get("MARKETCRAFT_TEST_ZK_CACHE")
     return Path(kept) if kept else tmp_path_factory.mktemp("zk-cache")
 
@@ -84,8 +83,6 @@ def zk_cache(tmp_path_factory):
 def zk_setup(node_tools, zk_cache):
     """A real setup (both phases, a contribution from the contract and each dealer) for the
     K = ZK_TEST_K circuit; reused from the cache when one with those contributors exists."""
-    from marketcraft.repo.zk.ceremony import load_setup, run_setup
-
     setups = zk_cache / "repo" / "setups"
     for folder in sorted(setups.glob("*")) if setups.exists() else []:
         if (folder / "setup.json").exists():

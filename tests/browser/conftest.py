@@ -23,7 +23,7 @@ def browser():
         if os.environ.get("CI"):
             pytest.fail(f"Chromium is required under CI: {CHROMIUM} is missing")
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 (optional extra)
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)

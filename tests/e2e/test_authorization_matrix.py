@@ -17,7 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from marketcraft.config import Settings
-from marketcraft.kernel import FixedClock
+from marketcraft.kernel import FixedClock, SimulatedClock
+from marketcraft.opportunity.transcript import verify_transcript
 from marketcraft.roles import Role
 from marketcraft.service.app import create_app
 from marketcraft.store import Database
@@ -351,8 +352,6 @@ def test_everyone_allowed_gets_through_and_lists_hide_what_is_not_theirs(world):
 # -- the rules' conditions: community listing, transcripts under each reveal policy -------------
 @pytest.fixture
 def site(tmp_path):
-    from marketcraft.kernel import SimulatedClock
-
     database = Database.open("memory://", migrate=True)
     tokens = {n: issue_token(database.principals, n, r, NOW)[1] for n, r in PRINCIPALS.items()}
     clock = SimulatedClock(NOW)
@@ -401,8 +400,6 @@ def test_scouts_list_markets_only_where_the_terms_allow_and_pay_the_bond(site):
 def test_scouts_read_a_transcript_only_where_the_reveal_policy_makes_it_public(
     site, policy, scouts_may
 ):
-    from marketcraft.opportunity.transcript import verify_transcript
-
     client, who, clock, tokens = site
     pid = open_program(client, who["owner"], reveal_policy=policy, reveal_threshold="10")
     market = client.post(f"/programs/{pid}/markets", json={"title": "X?"},

@@ -3,6 +3,8 @@ with progress, the report and results can be read; roles and ownership are enfor
 are refused clearly; queued work survives a restart."""
 
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -177,9 +179,6 @@ def test_work_queued_or_running_at_a_stop_runs_after_a_restart(tmp_path):
 
 
 def test_a_job_another_live_process_claimed_is_left_to_it(tmp_path):
-    import subprocess
-    import sys
-
     root, home = left_running(tmp_path, "00112233445566aa")
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:

@@ -13,11 +13,13 @@ from typing import Any
 
 import pytest
 import typer
+import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from marketcraft.cli import app
+from marketcraft.repo.zk import ceremony
 from tests.support.hostile_numbers import HOSTILE_TEXT, hostile_text, known_text
 
 ROOT = Path(__file__).parents[2]
@@ -91,9 +93,6 @@ def test_every_option_is_classified():
 @pytest.fixture
 def nothing_runs(monkeypatch):
     """Should a hostile value get through, the command must not start a server or a setup."""
-    import uvicorn
-
-    from marketcraft.repo.zk import ceremony
 
     def refuse(*_: Any, **__: Any) -> None:
         raise AssertionError("a hostile value was accepted: the command ran")

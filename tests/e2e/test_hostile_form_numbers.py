@@ -19,7 +19,9 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from marketcraft.service.app import create_app
 from marketcraft.service.routers.pages import NUMBER_MARK
+from marketcraft.store import Database
 from tests.support.hostile_numbers import hostile_text, known_text
 from tests.support.hostile_service import world  # noqa: F401
 from tests.support.pages import flash_after, sign_in
@@ -66,9 +68,6 @@ def _marked(route: APIRoute) -> list[str]:
 
 
 def _form_fields() -> list[tuple[str, str]]:
-    from marketcraft.service.app import create_app
-    from marketcraft.store import Database
-
     app = create_app(database=Database.open("memory://"))
     return [
         (route.path, name)

@@ -21,6 +21,10 @@ from hypothesis import strategies as st
 from nacl.public import PublicKey, SealedBox
 
 from marketcraft.number_types import DECIMAL_PATTERN
+from marketcraft.opportunity.commands import Context, DepositCash, OpenProgram
+from marketcraft.opportunity.terms import ProgramTerms
+from marketcraft.service.app import create_app
+from marketcraft.store import Database
 from tests.support.hostile_numbers import (
     HOSTILE,
     KNOWN,
@@ -122,9 +126,6 @@ def number_fields(spec: dict[str, Any]) -> list[Field]:
 
 
 def _spec() -> dict[str, Any]:
-    from marketcraft.service.app import create_app
-    from marketcraft.store import Database
-
     spec: dict[str, Any] = create_app(database=Database.open("memory://")).openapi()
     return spec
 
@@ -310,9 +311,6 @@ def test_amounts_stored_before_the_bounds_still_read(world):  # noqa: F811
     the API accepted before them: every view of it answers, in the API and on the pages. Before,
     a 10^26 deposit made the scout's balance, orders and page answer 500 (they quantised in
     Python's 28-digit default context)."""
-    from marketcraft.opportunity.commands import Context, DepositCash, OpenProgram
-    from marketcraft.opportunity.terms import ProgramTerms
-
     big, fine = Decimal(10) ** 26, Decimal("0.0100000000000000000001")
     now, programs = world.clock.now(), world.client.app.state.programs
     terms = ProgramTerms(market_budget=big, pa=fine, fee_rate=fine)

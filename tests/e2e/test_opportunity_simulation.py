@@ -2,6 +2,7 @@
 rank the true outcomes, at a cost within the sponsor's budget; runs are reproducible."""
 
 import json
+from decimal import Decimal as D
 
 from typer.testing import CliRunner
 
@@ -31,7 +32,6 @@ def test_informed_scouts_rank_outcomes_and_noise_does_not():
 
 def test_auc_definition():
     labels = {"a": True, "b": False, "c": True, "d": False}
-    from decimal import Decimal as D
 
     assert auc({"a": D(3), "b": D(1), "c": D(2), "d": D(0)}, labels) == 1.0
     assert auc({"a": D(0), "b": D(1), "c": D(0), "d": D(2)}, labels) == 0.0

@@ -1,6 +1,7 @@
 """Export, replay and verify a program's transcript; every tampering is caught and named."""
 
 import copy
+import dataclasses
 import json
 from datetime import timedelta
 
@@ -122,7 +123,6 @@ def test_every_mutation_is_caught_and_named(program, mutation, named):
 
 def test_a_tampered_receipt_is_caught(program):
     doc, receipts = program
-    import dataclasses
 
     bad = dataclasses.replace(receipts[0], commitment=bytes(32))
     failures = verify_transcript(doc, [bad])

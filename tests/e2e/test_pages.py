@@ -1,10 +1,19 @@
 """Pages enforce roles like the API: no session -> sign-in page; wrong role -> 403."""
 
+import json
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from fastapi.testclient import TestClient
 
+from marketcraft.kernel import SimulatedClock
+from marketcraft.opportunity.receipts import receipt_from_json, verify_receipt
+from marketcraft.opportunity.transcript import verify_transcript
 from marketcraft.roles import Role
+from marketcraft.service.app import create_app
+from marketcraft.store.tokens import issue_token
+from tests.e2e.conftest import NOW, SIGNER
 from tests.support.pages import flash_after, sign_in
 
 PAGES = {
@@ -43,18 +52,6 @@ def test_the_session_cookie_is_http_only_and_same_site_strict(client, tokens):
 
 
 def test_scout_pages_receipts_positions_csv_and_the_auditors_transcript(database):
-    import json
-    from datetime import timedelta
-
-    from fastapi.testclient import TestClient
-
-    from marketcraft.kernel import SimulatedClock
-    from marketcraft.opportunity.receipts import receipt_from_json, verify_receipt
-    from marketcraft.opportunity.transcript import verify_transcript
-    from marketcraft.service.app import create_app
-    from marketcraft.store.tokens import issue_token
-    from tests.e2e.conftest import NOW, SIGNER
-
     clock = SimulatedClock(NOW)
     tok = {n: issue_token(database.principals, n, r, NOW)[1]
            for n, r in [("label", Role.SPONSOR), ("fan", Role.SCOUT), ("other", Role.SCOUT),
@@ -156,15 +153,6 @@ def test_a_sponsor_opens_a_program_with_every_term_from_the_form(client, tokens)
 
 
 def test_the_dashboard_flags_markets_above_the_sponsors_alert_price(database):
-    from datetime import timedelta
-
-    from fastapi.testclient import TestClient
-
-    from marketcraft.kernel import SimulatedClock
-    from marketcraft.service.app import create_app
-    from marketcraft.store.tokens import issue_token
-    from tests.e2e.conftest import NOW, SIGNER
-
     clock = SimulatedClock(NOW)
     sponsor = issue_token(database.principals, "label", Role.SPONSOR, NOW)[1]
     scout = issue_token(database.principals, "fan", Role.SCOUT, NOW)[1]

@@ -3,6 +3,7 @@ through separate repositories (as separate processes would), and export from the
 
 import json
 import threading
+import time
 from datetime import timedelta
 from decimal import Decimal as D
 
@@ -11,17 +12,17 @@ from typer.testing import CliRunner
 from marketcraft.cli import app
 from marketcraft.opportunity.commands import Context, DepositCash, PlaceOrder
 from marketcraft.opportunity.invariants import check_all
+from marketcraft.opportunity.journal import parse_command_record
 from marketcraft.opportunity.repository import ProgramRepository
 from marketcraft.opportunity.terms import Side
 from marketcraft.opportunity.transcript import verify_transcript
 from marketcraft.store import Database
+from marketcraft.store.keys import load_or_create_signer
 from tests.support.opportunity_fixtures import SIGNER, T0, settled_journal
 
 
 def copy_into(repo: ProgramRepository):
     """Run the fixture program's commands through the repository."""
-    from marketcraft.opportunity.journal import parse_command_record
-
     journal, _, _ = settled_journal()
     for record in journal.records[:-3]:  # stop before resolution and settlement
         command, ctx = parse_command_record(record.command)
@@ -73,12 +74,10 @@ def test_export_from_the_database_verifies(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'p.db'}"
     db = Database.open(url, migrate=True)
     monkeypatch.setenv("MARKETCRAFT_DATA_DIR", str(tmp_path / "var"))
-    from marketcraft.store.keys import load_or_create_signer
 
     signer = load_or_create_signer(tmp_path / "var")
     repo = ProgramRepository(db.events, signer)
     journal, _, _ = settled_journal()
-    from marketcraft.opportunity.journal import parse_command_record
 
     for record in journal.records:
         command, ctx = parse_command_record(record.command)
@@ -134,8 +133,6 @@ def test_a_failed_append_leaves_the_cached_program_consistent_with_the_store(dat
 def test_concurrent_commands_are_stored_in_group_commits_and_all_answered(database):
     """Threads placing orders at once: commands queued behind a commit are decided together and
     stored in one append; every answer matches what was stored, refusals included."""
-    import time
-
     repo = ProgramRepository(database.events, SIGNER)
     copy_into(repo)
     at = T0 + timedelta(hours=3)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
 import json
+from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from marketcraft.kernel.messages import canonical_json
+from marketcraft.kernel.messages import _decimal_text, canonical_json
 
 text = st.text(st.characters(exclude_categories=["Cs"]))
 plain = st.recursive(
@@ -34,20 +37,12 @@ def test_integers_beyond_64_bits_are_encoded_too(n):
 
 
 def test_values_that_are_not_plain_are_refused():
-    import datetime
-
-    import pytest
-
     with pytest.raises(TypeError):
         canonical_json({"at": datetime.datetime(2026, 1, 1)})
 
 
 @given(st.decimals(allow_nan=False, allow_infinity=False))
 def test_decimal_text_is_plain_notation_without_trailing_zeros(value):
-    from decimal import Decimal
-
-    from marketcraft.kernel.messages import _decimal_text
-
     reference = "0" if value == 0 else format(value, "f")
     if "." in reference:
         reference = reference.rstrip("0").rstrip(".")

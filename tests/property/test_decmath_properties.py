@@ -3,9 +3,11 @@ and with an 80-digit mpmath reference."""
 
 from __future__ import annotations
 
+import decimal
 from decimal import Decimal
 
 import mpmath
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -49,10 +51,6 @@ def test_results_are_reproducible_and_carry_the_money_precision(x):
 
 
 def test_outside_the_fast_domain_decimal_decides():
-    import decimal
-
-    import pytest
-
     with pytest.raises(decimal.InvalidOperation):
         decmath.ln(Decimal(-1))
     assert decmath.ln(Decimal(1)) == 0

@@ -1,5 +1,7 @@
 """Every inclusion and consistency proof verifies; any flipped bit or wrong size fails."""
 
+import hashlib
+
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -16,8 +18,6 @@ def reference_root(leaves: list[bytes]) -> bytes:
     """MTH straight from RFC 6962 section 2.1, recursively, no caching."""
     n = len(leaves)
     if n == 0:
-        import hashlib
-
         return hashlib.sha256(b"").digest()
     if n == 1:
         return leaf_hash(leaves[0])

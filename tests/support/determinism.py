@@ -79,31 +79,33 @@ def scan_source(source: str, path: str = "<string>") -> list[Finding]:
         findings.append(Finding(path, line, what))
 
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name.split(".")[0] in _BANNED_MODULES:
-                    flag(node, f"imports {alias.name}")
-        elif isinstance(node, ast.ImportFrom):
-            module = (node.module or "").split(".")[0]
-            if module in _BANNED_MODULES:
-                flag(node, f"imports from {node.module}")
-            for alias in node.names:
-                if alias.name in _BANNED_NAMES:
-                    flag(node, f"imports {alias.name}")
-        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-            if (node.value.id, node.attr) in _BANNED_CALLS:
-                flag(node, f"uses {node.value.id}.{node.attr}")
-        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute):
-            if (node.value.attr, node.attr) in _BANNED_CALLS:
-                flag(node, f"uses {node.value.attr}.{node.attr}")
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            if node.func.id == "float":
-                flag(node, "converts to float")
-            elif node.func.id in _BANNED_NAMES:
-                flag(node, f"calls {node.func.id}")
-        elif isinstance(node, ast.Constant) and isinstance(node.value, float):
-            flag(node, f"float literal {node.value!r}")
+        for what in [*_import_problems(node), *_use_problems(node)]:
+            flag(node, what)
     return findings
+
+
+def _import_problems(node: ast.AST) -> list[str]:
+    if isinstance(node, ast.Import):
+        return [f"imports {a.name}" for a in node.names if a.name.split(".")[0] in _BANNED_MODULES]
+    if isinstance(node, ast.ImportFrom):
+        found = []
+        if (node.module or "").split(".")[0] in _BANNED_MODULES:
+            found.append(f"imports from {node.module}")
+        return found + [f"imports {a.name}" for a in node.names if a.name in _BANNED_NAMES]
+    return []
+
+
+def _use_problems(node: ast.AST) -> list[str]:
+    if isinstance(node, ast.Attribute) and isinstance(node.value, (ast.Name, ast.Attribute)):
+        owner = node.value.id if isinstance(node.value, ast.Name) else node.value.attr
+        return [f"uses {owner}.{node.attr}"] if (owner, node.attr) in _BANNED_CALLS else []
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        if node.func.id == "float":
+            return ["converts to float"]
+        return [f"calls {node.func.id}"] if node.func.id in _BANNED_NAMES else []
+    if isinstance(node, ast.Constant) and isinstance(node.value, float):
+        return [f"float literal {node.value!r}"]
+    return []
 
 
 def scan_cores() -> list[Finding]:

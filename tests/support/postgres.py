@@ -24,6 +24,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from marketcraft.store import make_engine
+
 _counter = itertools.count(1)
 
 
@@ -138,8 +140,6 @@ def server_url() -> Iterator[str]:
 
 
 def _admin_engine(server: str) -> sa.Engine:
-    from marketcraft.store import make_engine
-
     return make_engine(server, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
 
 

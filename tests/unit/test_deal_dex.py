@@ -5,6 +5,7 @@ liquidity providers' share of what was paid in."""
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
+from scipy.optimize import minimize_scalar
 
 from marketcraft.deal.dex import arbitrage
 from marketcraft.deal.pool import pool_stable, pool_tokens
@@ -59,8 +60,6 @@ def test_the_pool_keeps_the_lp_fee_and_loses_the_protocol_cut():
 @given(st.floats(1e3, 1e9), prices, prices, st.floats(0.0005, 0.01))
 def test_the_arbitrage_is_the_swap_that_pays_most(depth, start, outside, fee):
     """Against a numerical search over the swap size with the spec's swap formula."""
-    from scipy.optimize import minimize_scalar
-
     x0, y0 = depth / start, depth
     x, y, _, volume = arbitrage(np.array([x0]), np.array([y0]), np.array([outside]), fee, fee)
 

@@ -9,7 +9,7 @@ import QuantLib as ql
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from marketcraft.deal.greeks import black_scholes
+from marketcraft.deal.greeks import black_scholes, call_value_delta
 
 
 def test_the_specs_call():
@@ -111,8 +111,6 @@ def test_at_expiry_and_without_volatility():
 
 
 def test_the_simulators_fast_path_equals_black_scholes():
-    from marketcraft.deal.greeks import call_value_delta
-
     rng = np.random.default_rng(4)
     spot = rng.uniform(0.2, 5.0, 2000)
     strike = rng.uniform(0.2, 5.0, 2000)

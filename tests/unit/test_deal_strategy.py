@@ -10,6 +10,8 @@ import pytest
 
 from marketcraft.deal.book import BUCKETS
 from marketcraft.deal.greeks import black_scholes
+from marketcraft.deal.hedge import load_positions
+from marketcraft.deal.returns import Bootstrap
 from marketcraft.deal.strategy import simulate
 from marketcraft.deal.terms import load_terms
 
@@ -60,8 +62,6 @@ def test_the_article_preset_is_inventory_neutral_and_economically_short_the_loan
 
 
 def test_the_positions_example_is_the_article_desk_on_day_one():
-    from marketcraft.deal.hedge import load_positions
-
     t = short("article", days=365)
     r = run(t, paths=2)
     p = load_positions(EXAMPLES / "positions.toml")
@@ -148,7 +148,6 @@ def test_a_bootstrap_replays_only_the_datas_own_returns(tmp_path):
     # a day's move is the sum of 24 hourly returns drawn from the data: within its range
     assert np.all(np.abs(daily) <= 24 * np.abs(data).max() + 1e-6)
     assert r.residual < 1e-9 and daily.std() > 0
-    from marketcraft.deal.returns import Bootstrap
 
     boot = Bootstrap(prices, 12)
     drawn = boot.block(np.random.default_rng(1), 100, 7)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from marketcraft.deal.record import terms_toml
 from marketcraft.deal.terms import load_terms
 from marketcraft.kernel.errors import ValidationError
 
@@ -95,8 +96,6 @@ def test_a_missing_loan_and_broken_toml(tmp_path):
 
 @pytest.mark.parametrize("name", ["article", "twap-strike", "cash-repay"])
 def test_terms_written_out_read_back_equal(tmp_path, name):
-    from marketcraft.deal.record import terms_toml
-
     terms = load_terms(EXAMPLES / f"{name}.toml")
     (tmp_path / "t.toml").write_text(terms_toml(terms))
     again = load_terms(tmp_path / "t.toml")

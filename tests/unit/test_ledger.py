@@ -1,3 +1,5 @@
+from decimal import Decimal as D
+
 import pytest
 
 from marketcraft.kernel import Asset, InvariantViolation, Ledger, Posting, Transaction
@@ -78,8 +80,6 @@ def test_copy_is_independent(ledger):
 
 
 def test_move_applies_several_assets_as_one_transaction(ledger):
-    from decimal import Decimal as D
-
     ledger.open("mint", allow_negative=True)
     ledger.move([("alice", "bob", D("12.5"), USD), ("mint", "alice", D("3.000001"), YES)])
     assert ledger.balance("alice", USD) == USD.money("87.5")
@@ -90,8 +90,6 @@ def test_move_applies_several_assets_as_one_transaction(ledger):
 
 
 def test_move_agrees_with_post():
-    from decimal import Decimal as D
-
     def fresh() -> Ledger:
         other = Ledger()
         other.open("world", allow_negative=True)
@@ -121,8 +119,6 @@ def test_move_agrees_with_post():
     ],
 )
 def test_move_refuses_bad_legs_and_writes_nothing(ledger, leg, error):
-    from decimal import Decimal as D
-
     source, destination, amount, asset = leg
     amount = D(amount) if isinstance(amount, str) else amount
     before = ledger.balances()
@@ -134,8 +130,6 @@ def test_move_refuses_bad_legs_and_writes_nothing(ledger, leg, error):
 
 @pytest.mark.parametrize("path", ["post", "move"])
 def test_two_assets_with_one_code_in_one_transaction_are_refused(path):
-    from decimal import Decimal as D
-
     ledger = Ledger()
     ledger.open("world", allow_negative=True)
     ledger.open("alice")

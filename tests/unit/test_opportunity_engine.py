@@ -6,16 +6,20 @@ from decimal import Decimal as D
 import pytest
 
 from marketcraft.kernel import NotFound, ValidationError
+from marketcraft.kernel.messages import from_plain, to_plain
 from marketcraft.opportunity.amms import AmmKind
 from marketcraft.opportunity.commands import (
     ApproveMarket,
+    CancelCloseOrder,
     Context,
     DepositCash,
     ListMarket,
     OpenProgram,
     Outcome,
+    PlaceCloseOrder,
     PlaceOrder,
     RecordActedOn,
+    RegisterAgent,
     RejectMarket,
     ResolveMarket,
     RevealMarket,
@@ -27,6 +31,7 @@ from marketcraft.opportunity.events import (
     MarketRevealed,
     OrderExecuted,
     ProgramSettled,
+    TriggeredTrade,
 )
 from marketcraft.opportunity.invariants import check_all
 from marketcraft.opportunity.runner import ProgramRunner
@@ -36,6 +41,12 @@ from marketcraft.opportunity.terms import (
     ProgramTerms,
     RevealPolicy,
     Side,
+    Token,
+)
+from marketcraft.opportunity.visibility import (
+    public_market_view,
+    scout_orders,
+    sponsor_market_view,
 )
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -281,8 +292,6 @@ def test_malformed_orders_get_clear_errors_and_change_nothing(bad):
 
 
 def test_no_side_buys_pay_on_no_and_move_the_price_down():
-    from marketcraft.opportunity.terms import Token
-
     p = Program(fee_rate=D(0))
     p.do("label", ListMarket("m", "M"))
     p.fund("bull", "bear")
@@ -302,8 +311,6 @@ def test_no_side_buys_pay_on_no_and_move_the_price_down():
 
 
 def test_no_positions_can_be_sold_back():
-    from marketcraft.opportunity.terms import Token
-
     p = Program(fee_rate=D(0))
     p.do("label", ListMarket("m", "M"))
     p.fund("a")
@@ -316,10 +323,6 @@ def test_no_positions_can_be_sold_back():
 
 
 def test_a_close_order_fires_blind_when_its_price_is_reached():
-    from marketcraft.opportunity.commands import CancelCloseOrder, PlaceCloseOrder
-    from marketcraft.opportunity.events import TriggeredTrade
-    from marketcraft.opportunity.terms import Token
-
     p = Program(fee_rate=D(0))
     p.do("label", ListMarket("m", "M"))
     p.fund("holder", "whale", amount=D(2000))
@@ -343,9 +346,6 @@ def test_a_close_order_fires_blind_when_its_price_is_reached():
 
 
 def test_an_agent_buys_below_its_price_and_sells_above_within_its_budget():
-    from marketcraft.opportunity.commands import RegisterAgent
-    from marketcraft.opportunity.events import TriggeredTrade
-
     p = Program(fee_rate=D(0))
     p.do("label", ListMarket("m", "M"))
     p.fund("scout", "whale", amount=D(2000))
@@ -365,12 +365,6 @@ def test_an_agent_buys_below_its_price_and_sells_above_within_its_budget():
 
 
 def test_views_hide_fills_until_the_reveal_and_then_follow_the_policy():
-    from marketcraft.opportunity.visibility import (
-        public_market_view,
-        scout_orders,
-        sponsor_market_view,
-    )
-
     for policy in RevealPolicy:
         p = Program(reveal_policy=policy, reveal_threshold=D(50))
         p.do("label", ListMarket("m", "M"))
@@ -421,8 +415,6 @@ def test_community_listing_needs_a_bond_or_the_sponsors_approval():
 
 
 def test_terms_stored_before_community_listing_existed_replay_byte_for_byte():
-    from marketcraft.kernel.messages import from_plain, to_plain
-
     plain = to_plain(terms())
     assert "community_listing" not in plain  # at its default: left out, as before it existed
     assert to_plain(from_plain(ProgramTerms, plain)) == plain

@@ -8,10 +8,12 @@ import copy
 
 import pytest
 
+from marketcraft.repo.commitment import chain, pack
 from marketcraft.repo.proving import PUBLIC_SIGNALS, witness_input
 from marketcraft.repo.schedule import Report, Side
 from marketcraft.repo.selection import NO_TRADE, Outcome, select
 from marketcraft.repo.zk import groth16
+from marketcraft.repo.zk.ceremony import contribute
 from marketcraft.repo.zk.circuit import sources
 from marketcraft.repo.zk.node import Unsatisfied
 from marketcraft.repo.zk.proof import prove, verify_both
@@ -111,7 +113,6 @@ def test_an_opening_that_does_not_match_its_commitment_cannot_be_proved(zk_setup
 def test_a_non_monotone_schedule_cannot_be_proved(zk_setup):
     inputs = witness_input(MM, RM, SALT_MM, SALT_RM, select(MM, RM))
     # a falling MM rate: recompute the commitment for it so only the shape check can object
-    from marketcraft.repo.commitment import chain, pack
 
     rates = [5_000_000, 5_050_000, 5_100_000, 5_090_000]
     inputs["r_mm"] = [str(r) for r in rates]
@@ -160,8 +161,6 @@ def test_the_python_verifier_refuses_malformed_input_with_a_reason(zk_setup, hon
 
 
 def test_a_proof_under_another_setup_is_rejected(zk_setup, honest, tmp_path):
-    from marketcraft.repo.zk.ceremony import contribute
-
     later = contribute(zk_setup, "auditor", cache=tmp_path)  # not the shared cache
     assert later.id != zk_setup.id and later.contributors[-1] == "auditor"
     assert verify_both(later.vkey, honest.public, honest.proof) == {
