@@ -2,6 +2,9 @@
 store, the service, the command line, the application layer, the simulations, reports, demo,
 config, the repo proof adapters), and no two subpackages import each other, however indirectly."""
 
+import subprocess
+import sys
+
 import pytest
 
 from tests.support.import_layers import (
@@ -43,6 +46,32 @@ def test_the_temporary_exceptions_still_need_to_be_exceptions():
     for module in TEMPORARY:
         mine = [i for i in all_imports() if i.module == module]
         assert any(layer(i.target) in EDGE for i in mine), f"{module} is no exception any more"
+
+
+#: what the imports marked "slow start" keep out of the command line's start
+SLOW = (
+    "sqlalchemy",
+    "alembic",
+    "scipy",
+    "pyarrow",
+    "matplotlib",
+    "fastapi",
+    "uvicorn",
+    "py_ecc",
+    "distributed",
+    "marketcraft.store.database",
+    "marketcraft.opportunity.engine",
+    "marketcraft.sim.peg.model",
+    "marketcraft.service.app",
+)
+
+
+def test_the_command_line_starts_without_what_it_imports_late():
+    probe = "import sys, marketcraft.cli; print(' '.join(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = set(done.stdout.split())
+    assert "marketcraft.cli.deal" in loaded
+    assert not [m for m in SLOW if m in loaded]
 
 
 # -- the scanner itself ---------------------------------------------------------------------------
