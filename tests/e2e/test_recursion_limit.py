@@ -19,7 +19,7 @@ PROBE = textwrap.dedent(
     with TestClient(create_app(Settings(database_url="memory://", data_dir=sys.argv[1]))) as c:
         assert c.get("/health").status_code == 200
         started = sys.getrecursionlimit()
-    from marketcraft.repo import groth16
+    from marketcraft.repo.zk import groth16
     try:
         groth16.verify({"protocol": "groth16", "curve": "bn128", "IC": [0]}, [], {})
     except groth16.ProofFormatError:
