@@ -8,10 +8,10 @@ from decimal import Decimal as D
 
 from typer.testing import CliRunner
 
+from marketcraft.app.programs import ProgramRepository
 from marketcraft.cli import app
 from marketcraft.opportunity.commands import Context, DepositCash, PlaceOrder
 from marketcraft.opportunity.invariants import check_all
-from marketcraft.opportunity.repository import ProgramRepository
 from marketcraft.opportunity.terms import Side
 from marketcraft.opportunity.transcript import verify_transcript
 from marketcraft.store import Database
@@ -32,8 +32,12 @@ def copy_into(repo: ProgramRepository):
 def test_records_survive_and_replay_in_a_new_repository(database):
     repo = ProgramRepository(database.events, SIGNER)
     original = copy_into(repo)
-    fresh = ProgramRepository(database.events, SIGNER).journal("program-demo")
-    assert fresh.records == original.records[:-3]
+    reader = ProgramRepository(database.events, SIGNER)
+    fresh = reader.journal("program-demo")
+    assert reader.records("program-demo") == original.records[:-3]
+    assert fresh.size == original.size - 3
+    assert fresh.log.root() == original.log.root(fresh.size)
+    assert fresh.log.chain_head() == original.log.chain_head(fresh.size)
     assert fresh.state.ledger.balances() == repo.journal("program-demo").state.ledger.balances()
     check_all(fresh.state)
 
@@ -127,7 +131,8 @@ def test_a_failed_append_leaves_the_cached_program_consistent_with_the_store(dat
         Context("x", at),
     )
     fresh = ProgramRepository(database.events, SIGNER).journal("program-demo")
-    assert fresh.records == repo.journal("program-demo").records
+    kept = repo.journal("program-demo")
+    assert (fresh.size, fresh.log.root()) == (kept.size, kept.log.root())
     assert fresh.state.available("x") == D(40)
 
 
@@ -170,7 +175,8 @@ def test_concurrent_commands_are_stored_in_group_commits_and_all_answered(databa
     finally:
         database.events.append = real_append
     assert max(sizes) > 1, "no commit carried more than one command"
-    stored = ProgramRepository(database.events, SIGNER).journal("program-demo")
+    reader = ProgramRepository(database.events, SIGNER)
+    stored, records = reader.journal("program-demo"), reader.records("program-demo")
     check_all(stored.state)
     for order_id, answer in answers.items():
         if isinstance(answer, Exception):
@@ -179,6 +185,6 @@ def test_concurrent_commands_are_stored_in_group_commits_and_all_answered(databa
         else:
             assert order_id in stored.state.orders
             assert answer.receipt is not None and answer.receipt.order_id == order_id
-            assert stored.records[answer.receipt.sequence] == answer.record
+            assert records[answer.receipt.sequence] == answer.record
     placed = [o for o in answers if not isinstance(answers[o], Exception)]
     assert len(placed) == 3 * len(scouts)

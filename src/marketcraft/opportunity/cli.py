@@ -95,8 +95,8 @@ def export_command(
     ] = None,
 ) -> None:
     """Export a program's transcript (after settlement) for anyone to verify."""
+    from marketcraft.app.programs import ProgramRepository
     from marketcraft.kernel.clock import SystemClock
-    from marketcraft.opportunity.repository import ProgramRepository
     from marketcraft.opportunity.transcript import export_transcript
     from marketcraft.service.keys import load_or_create_signer
     from marketcraft.service.settings import Settings
@@ -106,13 +106,13 @@ def export_command(
     db = Database.open(database_url or settings.database_url)
     try:
         signer = load_or_create_signer(settings.data_dir)
-        repo = ProgramRepository(db.events, signer, db.quarantine)
+        repo = ProgramRepository(db.events, signer, db.quarantine, db.snapshots)
         journal = repo.journal(program)
         if not journal.state.settled:
             raise ValidationError("not_settled", "export a program's transcript after it settles")
         doc = export_transcript(
             journal.log.log_id,
-            journal.records,
+            repo.records(program),
             repo.checkpoints(program),
             signer,
             SystemClock().now(),

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import asyncio
 
+from marketcraft.app.programs import ProgramRepository
 from marketcraft.kernel.messages import Command
 from marketcraft.opportunity.commands import Context
 from marketcraft.opportunity.journal import Handled
-from marketcraft.opportunity.repository import ProgramRepository
 
 __all__ = ["Committer"]
 

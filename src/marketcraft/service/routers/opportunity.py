@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 
+from marketcraft.app.programs import ProgramRepository
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.kernel.messages import Command, to_plain
 from marketcraft.kernel.money import MONEY_CONTEXT
@@ -35,7 +36,6 @@ from marketcraft.opportunity.commands import (
 )
 from marketcraft.opportunity.journal import Handled, ProgramJournal, parse_command_record
 from marketcraft.opportunity.receipts import Receipt
-from marketcraft.opportunity.repository import ProgramRepository
 from marketcraft.opportunity.state import MarketState
 from marketcraft.opportunity.terms import ProgramTerms
 from marketcraft.opportunity.transcript import export_transcript
@@ -328,21 +328,21 @@ async def place_order(
     except ValidationError as exc:
         # The engine refuses a second order with this id: a retry gets the first receipt.
         if exc.code == "order_exists":
-            journal = await run_in_threadpool(_journal, request, program_id)
-            return _replayed(journal, order_id, command)
+            return await run_in_threadpool(_replayed, _repo(request), program_id, command)
         raise
     assert handled.receipt is not None
     return _receipt_out(handled.receipt)
 
 
-def _replayed(journal: ProgramJournal, order_id: str, command: PlaceOrder) -> ReceiptOut:
+def _replayed(repo: ProgramRepository, program_id: str, command: PlaceOrder) -> ReceiptOut:
     """A retry: the first receipt again if the request is the same, an error if it is not."""
-    sequence = journal.receipt_sequence[order_id]
-    original, _ = parse_command_record(journal.records[sequence].command)
+    found = repo.receipt(program_id, command.order_id)
+    if found is None:  # the id is another kind of item's (a close order's, an agent's)
+        raise ValidationError("idempotency_key_reused", "this key was used for another order")
+    receipt, record = found
+    original, _ = parse_command_record(record.command)
     if dataclasses.replace(command, salt=b"") != dataclasses.replace(original, salt=b""):  # type: ignore[type-var]
         raise ValidationError("idempotency_key_reused", "this key was used for another order")
-    receipt = journal.receipt_for(order_id)
-    assert receipt is not None
     return _receipt_out(receipt)
 
 
@@ -384,5 +384,5 @@ def transcript(program_id: str, request: Request, granted: TranscriptReader) -> 
         raise ValidationError("not_settled", "the transcript is published after settlement")
     now = request.app.state.clock.now()
     return export_transcript(
-        journal.log.log_id, journal.records, repo.checkpoints(program_id), repo.signer, now
+        journal.log.log_id, repo.records(program_id), repo.checkpoints(program_id), repo.signer, now
     )

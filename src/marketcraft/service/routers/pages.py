@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from marketcraft.app.programs import ProgramRepository
 from marketcraft.kernel.errors import (
     InvariantViolation,
     MarketcraftError,
@@ -35,7 +36,6 @@ from marketcraft.opportunity.commands import (
     PlaceOrder,
 )
 from marketcraft.opportunity.receipts import receipt_to_json
-from marketcraft.opportunity.repository import ProgramRepository
 from marketcraft.opportunity.state import ProgramState
 from marketcraft.opportunity.terms import (
     Side,
@@ -188,11 +188,12 @@ def _positions(state: ProgramState, scout: str) -> list[dict[str, Any]]:
 @router.get("/ui/scout/programs/{program_id}/receipts/{order_id}.json")
 def scout_receipt(program_id: str, order_id: str, request: Request, scout: ScoutPage) -> Response:
     """The signed receipt of one of the scout's own orders, for `marketcraft opportunity verify`."""
-    journal = programs_of(request).journal(program_id)
-    access.own_order(journal.state, scout, order_id)
-    receipt = journal.receipt_for(order_id)
-    if receipt is None:
+    repo = programs_of(request)
+    access.own_order(repo.journal(program_id).state, scout, order_id)
+    found = repo.receipt(program_id, order_id)
+    if found is None:
         raise NotFound("no_order", "no such order among yours")
+    receipt, _ = found
     disposition = f'attachment; filename="{order_id}.receipt.json"'
     return Response(receipt_to_json(receipt), media_type="application/json",
                     headers={"Content-Disposition": disposition})  # fmt: skip
@@ -306,7 +307,11 @@ def audit_program(program_id: str, request: Request, granted: AuditPage) -> HTML
     failures: list[str] | None = None
     if journal.state.settled:
         doc = export_transcript(
-            journal.log.log_id, journal.records, checkpoints, repo.signer, now_of(request)
+            journal.log.log_id,
+            repo.records(program_id),
+            checkpoints,
+            repo.signer,
+            now_of(request),
         )
         failures = verify_transcript(doc)
     return render(
@@ -327,8 +332,8 @@ def audit_transcript(program_id: str, request: Request, granted: TranscriptPage)
     repo, journal = programs_of(request), granted.journal
     if not journal.state.settled:
         raise ValidationError("not_settled", "the transcript is published after settlement")
-    doc = export_transcript(journal.log.log_id, journal.records, repo.checkpoints(program_id),
-                            repo.signer, now_of(request))  # fmt: skip
+    records, checkpoints = repo.records(program_id), repo.checkpoints(program_id)
+    doc = export_transcript(journal.log.log_id, records, checkpoints, repo.signer, now_of(request))
     disposition = f'attachment; filename="{program_id}.transcript.json"'
     return Response(json.dumps(doc, indent=1, sort_keys=True), media_type="application/json",
                     headers={"Content-Disposition": disposition})  # fmt: skip

@@ -26,8 +26,7 @@ from marketcraft.opportunity.commands import (
     RevealMarket,
     SettleProgram,
 )
-from marketcraft.opportunity.events import ProgramSettled
-from marketcraft.opportunity.history import crossed_at, move_since, price_history
+from marketcraft.opportunity.history import crossed_at, move_since
 from marketcraft.opportunity.journal import ProgramJournal
 from marketcraft.opportunity.state import MarketState
 from marketcraft.opportunity.terms import CollateralMode, FeePolicy, ProgramTerms, RevealPolicy
@@ -146,7 +145,7 @@ def sponsor_dashboard(request: Request, granted: OwnProgram, alert: str = "") ->
     state, now = journal.state, now_of(request)
     terms = state.require_terms()
     threshold = _alert_threshold(alert, terms)
-    history = price_history(state, journal.runner.events)
+    history = journal.history.prices(state)
     rows = []
     for market in state.markets.values():
         view = sponsor_market_view(state, market.market_id)
@@ -213,9 +212,7 @@ def _alert_note(text: str, terms: ProgramTerms) -> str:
 
 
 def _collateral_returned(journal: ProgramJournal) -> Decimal | None:
-    events = reversed(journal.runner.events)
-    settled = next((e for e in events if isinstance(e, ProgramSettled)), None)
-    return None if settled is None else settled.collateral_returned
+    return journal.history.collateral_returned
 
 
 def _sparkline(points: list[tuple[datetime, Decimal]], low: Decimal, high: Decimal) -> str:
@@ -288,7 +285,7 @@ def sponsor_market(
         raise NotFound("no_market", "no such market")
     terms = state.require_terms()
     threshold = _alert_threshold(alert, terms)
-    points = price_history(state, journal.runner.events).get(market_id, [])
+    points = journal.history.prices(state).get(market_id, [])
     # the price holds between trades: draw it as steps, out to now (or the window's close)
     end = min(now, market.closes_at) if market.closes_at else now
     times, prices = [], []
