@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 
-from marketcraft.kernel.errors import ValidationError
+from marketcraft.kernel.errors import IdempotencyKeyReused, OrderExists, ValidationError
 from marketcraft.kernel.messages import Command, to_plain
 from marketcraft.kernel.money import MONEY_CONTEXT
 from marketcraft.opportunity.commands import (
@@ -325,12 +325,10 @@ async def place_order(
     try:
         # Queued for the next group commit; answered once it is durable.
         handled = await request.app.state.committer.handle(program_id, command, ctx)
-    except ValidationError as exc:
+    except OrderExists:
         # The engine refuses a second order with this id: a retry gets the first receipt.
-        if exc.code == "order_exists":
-            journal = await run_in_threadpool(_journal, request, program_id)
-            return _replayed(journal, order_id, command)
-        raise
+        journal = await run_in_threadpool(_journal, request, program_id)
+        return _replayed(journal, order_id, command)
     assert handled.receipt is not None
     return _receipt_out(handled.receipt)
 
@@ -340,7 +338,7 @@ def _replayed(journal: ProgramJournal, order_id: str, command: PlaceOrder) -> Re
     sequence = journal.receipt_sequence[order_id]
     original, _ = parse_command_record(journal.records[sequence].command)
     if dataclasses.replace(command, salt=b"") != dataclasses.replace(original, salt=b""):  # type: ignore[type-var]
-        raise ValidationError("idempotency_key_reused", "this key was used for another order")
+        raise IdempotencyKeyReused(reason="this key was used for another order")
     receipt = journal.receipt_for(order_id)
     assert receipt is not None
     return _receipt_out(receipt)

@@ -22,6 +22,7 @@ from marketcraft.kernel.errors import (
     InvariantViolation,
     MarketcraftError,
     NotFound,
+    OrderExists,
     ValidationError,
 )
 from marketcraft.kernel.limits import DECIMAL_TEXT_LENGTH
@@ -265,9 +266,10 @@ def scout_order(
         programs_of(request).handle(program_id, command, Context(scout.name, now_of(request)))
     except InvariantViolation:
         raise  # corrupt state is a 500 (logged), never a message on the page
+    except OrderExists:
+        pass  # a resubmitted form, placed once
     except MarketcraftError as exc:
-        if exc.code != "order_exists":  # order_exists: a resubmitted form, placed once
-            return back_to(request, back, exc.reason)
+        return back_to(request, back, exc.reason)
     return back_to(request, back, "order accepted; its receipt is in your orders")
 
 
