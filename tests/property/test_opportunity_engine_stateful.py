@@ -12,6 +12,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from marketcraft.kernel import MarketcraftError
 from marketcraft.kernel.messages import decode, encode
 from marketcraft.kernel.money import quantize_down
+from marketcraft.opportunity import accounts
 from marketcraft.opportunity.amms import AmmKind
 from marketcraft.opportunity.commands import (
     ApproveMarket,
@@ -277,7 +278,7 @@ class EngineMachine(RuleBasedStateMachine):
                 MarketStatus.REVEALED,
                 MarketStatus.RESOLVED,
             ):
-                assert state.ledger.balance(f"escrow:{order.order_id}", state.cash).is_zero()
+                assert state.ledger.balance(accounts.escrow(order.order_id), state.cash).is_zero()
 
     def teardown(self):
         # The events alone rebuild the same state, through their canonical encoding.

@@ -23,6 +23,7 @@ from functools import lru_cache
 from marketcraft.kernel.errors import NotFound, ValidationError
 from marketcraft.kernel.messages import Command, Event
 from marketcraft.kernel.money import quantize_down, with_money_context
+from marketcraft.opportunity import accounts
 from marketcraft.opportunity.access import market_of, open_market_for
 from marketcraft.opportunity.amms import AmmKind, curve_for_budget
 from marketcraft.opportunity.automation import cancel_close_order, place_close_order, register_agent
@@ -58,11 +59,7 @@ from marketcraft.opportunity.events import (
 )
 from marketcraft.opportunity.orders import execute_order
 from marketcraft.opportunity.settlement import resolve, settle
-from marketcraft.opportunity.state import (
-    SPONSOR,
-    MarketStatus,
-    ProgramState,
-)
+from marketcraft.opportunity.state import MarketStatus, ProgramState
 from marketcraft.opportunity.terms import CollateralMode, ProgramTerms, Side
 from marketcraft.opportunity.titles import normalise_title
 from marketcraft.opportunity.triggers import Pending, run_triggers
@@ -108,7 +105,7 @@ def _reserve(state: ProgramState, terms: ProgramTerms) -> Decimal:
     """The budget to reserve from the sponsor's collateral for one more market."""
     if terms.collateral is CollateralMode.FIRST_N:
         return Decimal(0)
-    free = state.ledger.balance(SPONSOR, state.cash).amount
+    free = state.ledger.balance(accounts.SPONSOR, state.cash).amount
     if free < terms.market_budget:
         raise ValidationError(
             "deposit_exhausted", "the sponsor's deposit cannot cover another market's budget"
@@ -232,7 +229,7 @@ def _reveal(state: ProgramState, c: RevealMarket, ctx: Context) -> list[Event]:
     # close-order proceeds, agents' unspent budget and proceeds.
     releases = []
     for escrow_id in market.escrows:
-        held = state.ledger.balance(f"escrow:{escrow_id}", state.cash).amount
+        held = state.ledger.balance(accounts.escrow(escrow_id), state.cash).amount
         if held:
             releases.append((escrow_id, held))
     return [*events, MarketRevealed(c.market_id, tuple(releases), ctx.now)]

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from marketcraft.opportunity import accounts
 from marketcraft.opportunity.state import MarketState, MarketStatus, ProgramState
 from marketcraft.opportunity.terms import RevealPolicy, Side, Token
 
@@ -100,7 +101,7 @@ def sponsor_market_view(state: ProgramState, market_id: str) -> SponsorMarketVie
         (state.orders[o].cash for o in market.orders),
         _ZERO,
     )
-    yes = -state.ledger.balance(f"mint:{market_id}", market.yes).amount
+    yes = -state.ledger.balance(accounts.mint(market_id), market.yes).amount
     return SponsorMarketView(
         market_id, market.title, market.status, market.curve.price(market.state), volume,
         len(market.net_paid), yes,

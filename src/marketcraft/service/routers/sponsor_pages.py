@@ -16,6 +16,7 @@ from pydantic import ValidationError as PydanticValidationError
 from marketcraft.kernel.errors import MarketcraftError, NotFound
 from marketcraft.kernel.messages import Command
 from marketcraft.number_types import Amount, Probability, first_error, read
+from marketcraft.opportunity import accounts
 from marketcraft.opportunity.amms import AmmKind
 from marketcraft.opportunity.commands import (
     ListMarket,
@@ -164,7 +165,7 @@ def sponsor_dashboard(request: Request, granted: OwnProgram, alert: str = "") ->
         )
     rows.sort(key=lambda r: r.view.price, reverse=True)  # ranked by signal
     reserved = sum((m.reserved for m in state.markets.values()), Decimal(0))
-    free = state.ledger.balance("sponsor", state.cash).amount
+    free = state.ledger.balance(accounts.SPONSOR, state.cash).amount
     return render(
         request,
         "sponsor_program.html",
