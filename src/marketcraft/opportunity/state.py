@@ -10,15 +10,14 @@ The state is mutable and owned by its fold: ``evolve`` changes it in place and r
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
 
 from marketcraft.amm.curve import BandCurve
 from marketcraft.kernel.errors import InvariantViolation
+from marketcraft.kernel.handlers import HandlerTable
 from marketcraft.kernel.ledger import Ledger
 from marketcraft.kernel.messages import Event
 from marketcraft.kernel.money import Asset
@@ -439,21 +438,21 @@ def _program_settled(state: ProgramState, e: ProgramSettled) -> None:
     state.settled = True
 
 
-_HANDLERS: dict[type[Event], Callable[[ProgramState, Any], None]] = {
-    ProgramOpened: _program_opened,
-    CashDeposited: _cash_deposited,
-    CashWithdrawn: _cash_withdrawn,
-    MarketListed: _market_listed,
-    MarketApproved: _market_approved,
-    MarketRejected: _market_rejected,
-    OrderExecuted: _order_executed,
-    WindowClosed: _window_closed,
-    MarketRevealed: _market_revealed,
-    ActedOnRecorded: _acted_on,
-    MarketResolved: _market_resolved,
-    ProgramSettled: _program_settled,
-    CloseOrderPlaced: _close_order_placed,
-    CloseOrderCancelled: _close_order_cancelled,
-    AgentRegistered: _agent_registered,
-    TriggeredTrade: _triggered_trade,
-}
+#: each event type's fold (the table checks that each takes its event)
+_HANDLERS: HandlerTable[ProgramState, Event, [], None] = HandlerTable()
+_HANDLERS.add(ProgramOpened, _program_opened)
+_HANDLERS.add(CashDeposited, _cash_deposited)
+_HANDLERS.add(CashWithdrawn, _cash_withdrawn)
+_HANDLERS.add(MarketListed, _market_listed)
+_HANDLERS.add(MarketApproved, _market_approved)
+_HANDLERS.add(MarketRejected, _market_rejected)
+_HANDLERS.add(OrderExecuted, _order_executed)
+_HANDLERS.add(WindowClosed, _window_closed)
+_HANDLERS.add(MarketRevealed, _market_revealed)
+_HANDLERS.add(ActedOnRecorded, _acted_on)
+_HANDLERS.add(MarketResolved, _market_resolved)
+_HANDLERS.add(ProgramSettled, _program_settled)
+_HANDLERS.add(CloseOrderPlaced, _close_order_placed)
+_HANDLERS.add(CloseOrderCancelled, _close_order_cancelled)
+_HANDLERS.add(AgentRegistered, _agent_registered)
+_HANDLERS.add(TriggeredTrade, _triggered_trade)
