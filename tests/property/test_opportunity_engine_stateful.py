@@ -284,8 +284,8 @@ class EngineMachine(RuleBasedStateMachine):
         # The events alone rebuild the same state, through their canonical encoding.
         replayed = ProgramRunner([decode(encode(e)) for e in self.runner.events]).state
         assert replayed.ledger.balances() == self.runner.state.ledger.balances()
-        assert {k: m.state for k, m in replayed.markets.items()} == {
-            k: m.state for k, m in self.runner.state.markets.items()
+        assert {k: m.amm_state for k, m in replayed.markets.items()} == {
+            k: m.amm_state for k, m in self.runner.state.markets.items()
         }
 
 

@@ -72,7 +72,7 @@ def execute_order(
             raise ValidationError("insufficient_cash", "not enough available cash for the escrow")
         fill = _buy(
             curve,
-            market.state,
+            market.amm_state,
             token=c.token,
             spend=spend,
             shares=shares,
@@ -88,9 +88,9 @@ def execute_order(
         held = state.shares_held(ctx.actor, market.market_id, c.token)
         qty = min(shares, held)
         if yes:
-            fill = curve.sell_shares(market.state, qty, downto=limit_state)
+            fill = curve.sell_shares(market.amm_state, qty, downto=limit_state)
         else:
-            fill = curve.sell_no_shares(market.state, qty, upto=limit_state)
+            fill = curve.sell_no_shares(market.amm_state, qty, upto=limit_state)
         fill = Fill(fill.shares, fill.cash, fill.state_after, fill.clipped or held < shares)
         fee = fee_up(fill.cash, rate, terms.cash_decimals, fill.cash)
 

@@ -117,7 +117,7 @@ class MarketState:
     creator: str
     status: MarketStatus
     curve: BandCurve
-    state: Decimal  # the AMM's state coordinate
+    amm_state: Decimal  # the AMM curve's state coordinate (where the price is on the curve)
     yes: Asset
     no: Asset
     bond: Decimal
@@ -307,7 +307,7 @@ def _order_executed(state: ProgramState, e: OrderExecuted) -> None:
         ],
     )
     market.bond -= e.bond_refund
-    market.state = e.state_after
+    market.amm_state = e.state_after
     market.traded = True
     market.orders.append(e.order_id)
     market.escrows.append(e.order_id)
@@ -368,7 +368,7 @@ def _triggered_trade(state: ProgramState, e: TriggeredTrade) -> None:
         share_leg = (shares, mint, e.shares)
         paid = -e.cash
     _post(state, [(cash_legs, state.cash), ((share_leg,), asset)])
-    market.state = e.state_after
+    market.amm_state = e.state_after
     market.net_paid[e.scout] = market.net_paid.get(e.scout, _ZERO) + paid
     state.fees_paid[e.scout] = state.fees_paid.get(e.scout, _ZERO) + e.fee
     state.volume[e.scout] = state.volume.get(e.scout, _ZERO) + e.cash

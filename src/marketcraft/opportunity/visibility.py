@@ -103,7 +103,7 @@ def sponsor_market_view(state: ProgramState, market_id: str) -> SponsorMarketVie
     )
     yes = -state.ledger.balance(accounts.mint(market_id), market.yes).amount
     return SponsorMarketView(
-        market_id, market.title, market.status, market.curve.price(market.state), volume,
+        market_id, market.title, market.status, market.curve.price(market.amm_state), volume,
         len(market.net_paid), yes,
     )  # fmt: skip
 
@@ -132,7 +132,7 @@ def public_market_view(state: ProgramState, market_id: str) -> MarketPublicView:
         market_id,
         market.title,
         True,
-        market.curve.price(market.state),
+        market.curve.price(market.amm_state),
         tuple(FillView(f.shares, f.cash, f.fee, f.clipped) for f in shown),
         len(hidden),
         sum((f.cash for f in hidden), _ZERO),

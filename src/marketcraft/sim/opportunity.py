@@ -150,7 +150,7 @@ def simulate(
             progress(n + 1, len(plan))
 
     state = runner.state
-    prices = {m: state.markets[m].curve.price(state.markets[m].state) for m in markets}
+    prices = {m: state.markets[m].curve.price(state.markets[m].amm_state) for m in markets}
     end = START + window + timedelta(hours=1)
     for m in markets:
         outcome = Outcome.YES if outcomes[m] else Outcome.NO
