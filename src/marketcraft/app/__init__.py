@@ -1,0 +1,3 @@
+"""The application layer: where the cores meet the store. Entry points (the service's API and
+pages, the CLI) call the functions here; the functions here call the cores and the group
+commit, and nothing here knows HTTP."""
