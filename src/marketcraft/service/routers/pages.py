@@ -101,18 +101,17 @@ def back_to(request: Request, url: str, message: str = "") -> RedirectResponse:
 
 
 async def attempt(
-    request: Request, action: Awaitable[object], back: str, done: str = "done",
-    then: str | None = None,
-) -> RedirectResponse:  # fmt: skip
-    """Await ``action`` (an application function's call): back to ``back`` with the refusal's
-    reason, or to ``then`` (default ``back``) saying ``done``."""
+    request: Request, action: Awaitable[object], back: str, done: str = "done"
+) -> RedirectResponse:
+    """Await ``action`` (an application function's call): back to ``back`` saying ``done``, or
+    with the refusal's reason."""
     try:
         await action
     except InvariantViolation:
         raise  # corrupt state is a 500 (logged), never a message on the page
     except MarketcraftError as exc:
         return back_to(request, back, exc.reason)
-    return back_to(request, then or back, done)
+    return back_to(request, back, done)
 
 
 # -- sign in --------------------------------------------------------------------------------------
