@@ -172,7 +172,9 @@ def test_a_command_that_does_not_fold_stops_its_program_but_its_state_stays_read
         def broken(state, event):
             raise KeyError("a bug in the fold")
 
-        monkeypatch.setitem(program_state._HANDLERS, CashWithdrawn, broken)
+        monkeypatch.setattr(
+            program_state, "_HANDLERS", program_state._HANDLERS.replacing(CashWithdrawn, broken)
+        )
         with caplog.at_level(logging.ERROR, logger=LOGGER):
             r = client.post(
                 f"/programs/{pid}/withdrawals", headers=people["sam"], json={"amount": "5"}

@@ -18,7 +18,7 @@ import numpy as np
 from marketcraft.deal.book import BUCKETS
 from marketcraft.deal.bounds import MAX_PATHS
 from marketcraft.deal.clock import Clock
-from marketcraft.deal.strategy import SERIES, ChunkResult, price_model, simulate
+from marketcraft.deal.strategy import SERIES, ChunkResult, price_model, simulate_deal_paths
 from marketcraft.deal.terms import Terms, validate
 from marketcraft.deal.valuation import (
     OptionValues,
@@ -67,7 +67,7 @@ def _job(  # noqa: PLR0917 (a job's arguments travel as one tuple)
     """One job: a chunk of the strategy's paths, or of the option Monte Carlo."""
     if kind == "options":
         return option_chunk(terms, paths, seed, chunk, step_hours, base, progress)
-    return simulate(
+    return simulate_deal_paths(
         terms, paths, seed=seed, chunk=chunk, step_hours=step_hours, base=Path(base),
         progress=progress,
     )  # fmt: skip

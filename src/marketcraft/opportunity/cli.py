@@ -191,7 +191,7 @@ def simulate_command(
     from rich.progress import Progress
 
     from marketcraft.reports.opportunity_plots import plot_simulation
-    from marketcraft.sim.opportunity import SimulationConfig, simulate
+    from marketcraft.sim.opportunity import SimulationConfig, simulate_program
 
     config = SimulationConfig(
         markets=markets, scouts=scouts, seed=seed, skill=skill, base_rate=base_rate,
@@ -199,7 +199,9 @@ def simulate_command(
     )  # fmt: skip
     with Progress(transient=True, disable=as_json) as bar:
         task = bar.add_task("scouts trading", total=None)
-        result = simulate(config, lambda done, total: bar.update(task, completed=done, total=total))
+        result = simulate_program(
+            config, lambda done, total: bar.update(task, completed=done, total=total)
+        )
     picture = plot_simulation(result, plot)
     summary = {**result.summary(), "plot": str(picture)}
     if as_json:
