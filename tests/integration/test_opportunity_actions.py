@@ -10,12 +10,12 @@ from decimal import Decimal as D
 import pytest
 
 from marketcraft.app import opportunity_actions as actions
+from marketcraft.app.group_commit import Committer
 from marketcraft.app.programs import ProgramRepository
 from marketcraft.kernel.errors import IdempotencyKeyReused, ValidationError
 from marketcraft.opportunity.commands import Context, Outcome, PlaceCloseOrder, PlaceOrder
 from marketcraft.opportunity.journal import parse_command_record
 from marketcraft.opportunity.terms import ProgramTerms, Side, Token
-from marketcraft.service.committer import Committer
 from tests.support.opportunity_fixtures import SIGNER, T0
 
 

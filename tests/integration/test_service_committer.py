@@ -6,11 +6,11 @@ import threading
 from datetime import timedelta
 from decimal import Decimal as D
 
+from marketcraft.app.group_commit import Committer
 from marketcraft.app.programs import ProgramRepository
 from marketcraft.opportunity.commands import Context, DepositCash, PlaceOrder
 from marketcraft.opportunity.invariants import check_all
 from marketcraft.opportunity.terms import Side
-from marketcraft.service.committer import Committer
 from tests.integration.test_opportunity_repository import copy_into
 from tests.support.opportunity_fixtures import SIGNER, T0
 

@@ -61,7 +61,8 @@ SALT_BYTES = 32
 
 
 class GroupCommit(Protocol):
-    """The group commit the actions queue their commands on (the service's ``Committer``)."""
+    """The group commit the actions queue their commands on
+    (:class:`~marketcraft.app.group_commit.Committer`)."""
 
     @property
     def programs(self) -> ProgramRepository: ...

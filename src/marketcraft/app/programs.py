@@ -88,14 +88,13 @@ def _record(item: StoredEvent) -> JournalRecord:
 
 @dataclass(eq=False)
 class _Slot:
-    """One command waiting for a group commit, and what became of it."""
+    """One command of a batch, and what became of it."""
 
     program_id: str
     command: Command
     ctx: Context
     handled: Handled | None = None
     error: BaseException | None = None
-    done: bool = False
 
 
 def _quarantined(program_id: str) -> Quarantined:
@@ -123,9 +122,6 @@ class ProgramRepository:
         self._last_commit: dict[str, float] = {}  # program id -> monotonic time of its last
         self._cache: dict[str, ProgramJournal] = {}
         self._lock = threading.Lock()
-        self._turn = threading.Condition(threading.Lock())
-        self._waiting: list[_Slot] = []
-        self._leading = False
 
     def _load(self, program_id: str) -> ProgramJournal:
         """The program folded from the store (from its snapshot on); InvariantViolation if a
@@ -280,11 +276,7 @@ class ProgramRepository:
         )
 
     def handle(self, program_id: str, command: Command, ctx: Context) -> Handled:
-        """Decide, log and durably store ``command``; retried on concurrent appends.
-
-        Group commit: commands that arrive while another thread is committing wait, and the
-        next thread to lead decides them all, in arrival order, and stores each program's
-        records in ONE transaction (one fsync), before any of them is answered."""
+        """Decide, log and durably store ``command``; retried on concurrent appends."""
         (result,) = self.handle_many([(program_id, command, ctx)])
         if isinstance(result, BaseException):
             raise result
@@ -293,26 +285,13 @@ class ProgramRepository:
     def handle_many(
         self, requests: list[tuple[str, Command, Context]]
     ) -> list[Handled | BaseException]:
-        """:meth:`handle` for several commands at once, in order, committed together; each
-        one's outcome (its Handled, or the error that refused or failed it) in its place."""
+        """:meth:`handle` for several commands at once, decided in order and stored with one
+        append per program (one transaction, one fsync); each one's outcome (its Handled, or
+        the error that refused or failed it) in its place. The group commit
+        (:class:`~marketcraft.app.group_commit.Committer`) gathers the commands that arrive
+        together and hands them here."""
         slots = [_Slot(program_id, command, ctx) for program_id, command, ctx in requests]
-        with self._turn:
-            self._waiting.extend(slots)
-            while not all(slot.done for slot in slots):
-                if self._leading:
-                    self._turn.wait()
-                    continue
-                self._leading = True
-                batch, self._waiting = self._waiting, []
-                self._turn.release()
-                try:
-                    self._commit(batch)
-                finally:
-                    self._turn.acquire()
-                    self._leading = False
-                    for item in batch:
-                        item.done = True
-                    self._turn.notify_all()
+        self._commit(slots)
         outcomes: list[Handled | BaseException] = []
         for slot in slots:
             if slot.error is not None:

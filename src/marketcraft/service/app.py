@@ -17,12 +17,12 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from marketcraft.__about__ import __version__
+from marketcraft.app.group_commit import Committer
 from marketcraft.app.programs import ProgramRepository, snapshot_due, snapshot_forever
 from marketcraft.kernel.clock import Clock, SystemClock
 from marketcraft.kernel.money import MONEY_CONTEXT
 from marketcraft.kernel.signing import Signer
 from marketcraft.service.auth import PrincipalCache
-from marketcraft.service.committer import Committer
 from marketcraft.service.deal_jobs import DealJobs
 from marketcraft.service.errors import ERROR_RESPONSES, install_error_handlers
 from marketcraft.service.keys import load_or_create_signer
