@@ -27,7 +27,13 @@ import numpy as np
 from radcad import Backend, Engine, Model, Simulation
 
 from marketcraft.sim.paths import GbmBlocks, shock_increments
-from marketcraft.sim.peg.model import DUST, MIN_TRADE, reporting_steps, simulate, wave_shares
+from marketcraft.sim.peg.model import (
+    DUST,
+    MIN_TRADE,
+    reporting_steps,
+    simulate_peg_scenario,
+    wave_shares,
+)
 from marketcraft.sim.peg.runner import run_scenario
 from marketcraft.sim.peg.scenario import Scenario, load_scenario
 
@@ -228,7 +234,7 @@ def main() -> None:
     final = history[-1]
 
     started = time.perf_counter()
-    one, _, _ = simulate(replace(s, runs=1))
+    one, _, _ = simulate_peg_scenario(replace(s, runs=1))
     ours_one = time.perf_counter() - started
 
     for key, name in (("c", "final_connector_col"), ("u", "final_connector_peg"),

@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     #: how often ``marketcraft serve`` ticks every peg market (feed, band, correction, mode);
     #: 0 leaves ticking to the operator's POST /peg/markets/{name}/tick
     peg_tick_seconds: float = Field(default=60.0, ge=0, le=86_400)
+    #: a program gets a signed snapshot of its state (what a restart loads, folding only the
+    #: records after it) once it has this many records after its last one and has been quiet
+    #: for ``snapshot_idle_seconds``; every program with new records gets one at shutdown.
+    #: 0 writes none (a load still starts from a snapshot another process wrote)
+    snapshot_every: int = Field(default=10_000, ge=0)
+    snapshot_idle_seconds: float = Field(default=2.0, ge=0, le=3_600)
     #: where the repo contract's circuits and proof setups are cached (default: the user cache,
     #: ``$XDG_CACHE_HOME/marketcraft`` or ``~/.cache/marketcraft``)
     repo_cache: Path | None = None

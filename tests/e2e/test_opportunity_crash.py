@@ -8,11 +8,11 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from marketcraft.app.programs import ProgramRepository
 from marketcraft.kernel.merkle import leaf_hash, verify_inclusion
 from marketcraft.kernel.messages import canonical_json
 from marketcraft.opportunity.invariants import check_all
 from marketcraft.opportunity.receipts import leaf_from_hashes, receipt_from_json, verify_receipt
-from marketcraft.opportunity.repository import ProgramRepository
 from marketcraft.roles import Role
 from marketcraft.store import Database
 from marketcraft.store.keys import load_or_create_signer

@@ -5,8 +5,8 @@ import threading
 import httpx
 import pytest
 
+from marketcraft.app.programs import ProgramRepository
 from marketcraft.opportunity.invariants import check_all
-from marketcraft.opportunity.repository import ProgramRepository
 from marketcraft.roles import Role
 from marketcraft.store import Database
 from marketcraft.store.keys import load_or_create_signer
@@ -90,7 +90,7 @@ def test_two_processes_never_double_spend(url, tmp_path):
         check_all(journal.state)
         assert len(journal.state.orders) == 6 * len(SCOUTS)
         assert [e.version for e in db.events.read_stream(f"opportunity/{pid}")] == list(
-            range(1, len(journal.records) + 1)
+            range(1, journal.size + 1)
         )
     finally:
         db.close()

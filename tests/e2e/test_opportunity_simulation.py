@@ -7,25 +7,28 @@ from decimal import Decimal as D
 from typer.testing import CliRunner
 
 from marketcraft.cli import app
-from marketcraft.sim.opportunity import SimulationConfig, auc, simulate
+from marketcraft.sim.opportunity import SimulationConfig, auc, simulate_program
 
 SMALL = SimulationConfig(markets=24, scouts=60, seed=5, base_rate=0.25)
 
 
 def test_same_seed_same_run_and_cost_within_budget():
-    a, b = simulate(SMALL), simulate(SMALL)
+    a, b = simulate_program(SMALL), simulate_program(SMALL)
     assert a.summary() == b.summary()
     assert a.prices == b.prices
     assert 0 < a.sponsor_cost <= a.total_budget
     assert all(SMALL.pa <= p <= SMALL.pb for p in a.prices.values())
     assert (
-        simulate(SimulationConfig(markets=24, scouts=60, seed=6, base_rate=0.25)).prices != a.prices
+        simulate_program(SimulationConfig(markets=24, scouts=60, seed=6, base_rate=0.25)).prices
+        != a.prices
     )
 
 
 def test_informed_scouts_rank_outcomes_and_noise_does_not():
-    informed = simulate(SMALL)
-    noise = simulate(SimulationConfig(markets=24, scouts=60, seed=5, base_rate=0.25, skill=0.0))
+    informed = simulate_program(SMALL)
+    noise = simulate_program(
+        SimulationConfig(markets=24, scouts=60, seed=5, base_rate=0.25, skill=0.0)
+    )
     assert informed.auc >= 0.9
     assert noise.auc <= informed.auc - 0.2
 

@@ -172,7 +172,7 @@ def test_the_dashboard_flags_markets_above_the_sponsors_alert_price(database):
                  data={"market_id": hot.market_id, "max_spend": "40", "key": "k"})  # fmt: skip
         sign_in(web, sponsor)
         price = web.app.state.programs.journal(pid).state.markets[hot.market_id]  # type: ignore[attr-defined]
-        price = price.curve.price(price.state)
+        price = price.curve.price(price.amm_state)
         assert price > Decimal("0.02")
         board = web.get(f"/ui/sponsor/programs/{pid}").text  # default: twice the floor
         assert (

@@ -4,12 +4,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from marketcraft.app.programs import ProgramRepository
 from marketcraft.demo.opportunity import LIVE_PROGRAM, SETTLED_PROGRAM, load_programs
 from marketcraft.kernel import Signer
 from marketcraft.opportunity.events import ProgramOpened, ProgramSettled
-from marketcraft.opportunity.history import price_history
 from marketcraft.opportunity.invariants import check_all
-from marketcraft.opportunity.repository import ProgramRepository
+from marketcraft.opportunity.journal import parse_events_record
 from marketcraft.opportunity.state import MarketStatus
 from marketcraft.opportunity.transcript import export_transcript, verify_transcript
 from marketcraft.store import Database
@@ -32,7 +32,7 @@ def test_the_live_program_has_a_week_of_history_and_a_market_heating_up(repo):
     state = journal.state
     assert not state.settled
     assert all(m.status is MarketStatus.OPEN for m in state.markets.values())
-    history = price_history(state, journal.runner.events)
+    history = journal.history.prices(state)
     times = sorted(t for points in history.values() for t, _ in points[1:])
     assert times[0] < NOW - timedelta(days=7) and NOW - timedelta(days=1) < times[-1] < NOW
     hot = history["demo-m1"]
@@ -51,17 +51,21 @@ def test_the_settled_program_verifies_and_its_costs_reconcile(repo):
     assert [c.checkpoint.tree_size for c in checkpoints] == sorted(
         {c.checkpoint.tree_size for c in checkpoints}
     )
-    assert 0 < checkpoints[0].checkpoint.tree_size < len(journal.records)  # one mid-window
-    doc = export_transcript(journal.log.log_id, journal.records, checkpoints, SIGNER, NOW)
-    receipts = [journal.receipt_for(order_id) for order_id in state.orders]
-    assert len(receipts) > 30 and None not in receipts
+    assert 0 < checkpoints[0].checkpoint.tree_size < journal.size  # one mid-window
+    records = repo.records(SETTLED_PROGRAM)
+    doc = export_transcript(journal.log.log_id, records, checkpoints, SIGNER, NOW)
+    found = [repo.receipt(SETTLED_PROGRAM, order_id) for order_id in state.orders]
+    assert len(found) > 30 and None not in found
+    receipts = [receipt for receipt, _ in found]
     assert verify_transcript(doc, receipts, SIGNER.public_key) == []
     terms = state.require_terms()
     costs = [m.sponsor_cost for m in state.markets.values()]
     assert all(cost <= terms.market_budget for cost in costs)
     assert costs[0] > 0  # the YES market paid out more than scouts put in
-    (settled,) = [e for e in journal.runner.events if isinstance(e, ProgramSettled)]
-    (opened,) = [e for e in journal.runner.events if isinstance(e, ProgramOpened)]
+    events = [e for record in records for e in parse_events_record(record.events)]
+    (settled,) = [e for e in events if isinstance(e, ProgramSettled)]
+    (opened,) = [e for e in events if isinstance(e, ProgramOpened)]
+    assert journal.history.collateral_returned == settled.collateral_returned
     deposit = opened.deposit + opened.rolled_in
     # what the sponsor is out of pocket is what its markets cost, less the fee dust it kept
     assert deposit - settled.collateral_returned == sum(costs) - settled.dust_to_sponsor

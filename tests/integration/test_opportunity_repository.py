@@ -9,11 +9,11 @@ from decimal import Decimal as D
 
 from typer.testing import CliRunner
 
+from marketcraft.app.programs import ProgramRepository
 from marketcraft.cli import app
 from marketcraft.opportunity.commands import Context, DepositCash, PlaceOrder
 from marketcraft.opportunity.invariants import check_all
 from marketcraft.opportunity.journal import parse_command_record
-from marketcraft.opportunity.repository import ProgramRepository
 from marketcraft.opportunity.terms import Side
 from marketcraft.opportunity.transcript import verify_transcript
 from marketcraft.store import Database
@@ -33,8 +33,12 @@ def copy_into(repo: ProgramRepository):
 def test_records_survive_and_replay_in_a_new_repository(database):
     repo = ProgramRepository(database.events, SIGNER)
     original = copy_into(repo)
-    fresh = ProgramRepository(database.events, SIGNER).journal("program-demo")
-    assert fresh.records == original.records[:-3]
+    reader = ProgramRepository(database.events, SIGNER)
+    fresh = reader.journal("program-demo")
+    assert reader.records("program-demo") == original.records[:-3]
+    assert fresh.size == original.size - 3
+    assert fresh.log.root() == original.log.root(fresh.size)
+    assert fresh.log.chain_head() == original.log.chain_head(fresh.size)
     assert fresh.state.ledger.balances() == repo.journal("program-demo").state.ledger.balances()
     check_all(fresh.state)
 
@@ -126,13 +130,30 @@ def test_a_failed_append_leaves_the_cached_program_consistent_with_the_store(dat
         Context("x", at),
     )
     fresh = ProgramRepository(database.events, SIGNER).journal("program-demo")
-    assert fresh.records == repo.journal("program-demo").records
+    kept = repo.journal("program-demo")
+    assert (fresh.size, fresh.log.root()) == (kept.size, kept.log.root())
     assert fresh.state.available("x") == D(40)
 
 
-def test_concurrent_commands_are_stored_in_group_commits_and_all_answered(database):
-    """Threads placing orders at once: commands queued behind a commit are decided together and
-    stored in one append; every answer matches what was stored, refusals included."""
+def _assert_answered_as_stored(database, answers):
+    """Every answer matches what a fresh reader finds stored, refusals included."""
+    reader = ProgramRepository(database.events, SIGNER)
+    stored, records = reader.journal("program-demo"), reader.records("program-demo")
+    check_all(stored.state)
+    for order_id, answer in answers.items():
+        if isinstance(answer, Exception):
+            assert getattr(answer, "code", "") == "insufficient_cash"
+            assert order_id not in stored.state.orders
+        else:
+            assert order_id in stored.state.orders
+            assert answer.receipt is not None and answer.receipt.order_id == order_id
+            assert records[answer.receipt.sequence] == answer.record
+
+
+def test_concurrent_commands_are_each_answered_as_stored(database):
+    """Threads placing orders at once, and a batch handed over at once (as the group commit
+    does): a batch is decided in order and stored in one append; every answer matches what
+    was stored, refusals included."""
     repo = ProgramRepository(database.events, SIGNER)
     copy_into(repo)
     at = T0 + timedelta(hours=3)
@@ -149,6 +170,14 @@ def test_concurrent_commands_are_stored_in_group_commits_and_all_answered(databa
 
     database.events.append = slow_append
     answers: dict[str, object] = {}
+    batch = [
+        ("program-demo", PlaceOrder(f"b-{i}", "m1", Side.BUY, bytes(32), max_spend=D(15)),
+         Context("g0", at))
+        for i in range(3)
+    ]  # fmt: skip
+    for (_, order, _), outcome in zip(batch, repo.handle_many(batch), strict=True):
+        answers[order.order_id] = outcome
+    assert sizes == [3]  # one append for the batch
 
     def trade(scout):
         for i in range(4):  # 4 x 15 > 50: the fourth order of each scout is refused
@@ -166,16 +195,6 @@ def test_concurrent_commands_are_stored_in_group_commits_and_all_answered(databa
             t.join()
     finally:
         database.events.append = real_append
-    assert max(sizes) > 1, "no commit carried more than one command"
-    stored = ProgramRepository(database.events, SIGNER).journal("program-demo")
-    check_all(stored.state)
-    for order_id, answer in answers.items():
-        if isinstance(answer, Exception):
-            assert getattr(answer, "code", "") == "insufficient_cash"
-            assert order_id not in stored.state.orders
-        else:
-            assert order_id in stored.state.orders
-            assert answer.receipt is not None and answer.receipt.order_id == order_id
-            assert stored.records[answer.receipt.sequence] == answer.record
+    _assert_answered_as_stored(database, answers)
     placed = [o for o in answers if not isinstance(answers[o], Exception)]
     assert len(placed) == 3 * len(scouts)

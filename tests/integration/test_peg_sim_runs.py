@@ -6,7 +6,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from marketcraft.sim.peg.model import simulate
+from marketcraft.sim.peg.model import simulate_peg_scenario
 from marketcraft.sim.peg.runner import parse_sweep, run_scenario
 from marketcraft.sim.peg.scenario import Market, load_scenario
 
@@ -43,7 +43,7 @@ def test_the_books_balance_on_every_run():
     """PEG changes only by corrections; COL in the pool only by fees, trades and purchases;
     nothing is negative; MMS grows only through recovery purchases."""
     s = replace(CRASHED, market=Market(ratio=1.05, delay_hours=1))
-    metrics, series, _ = simulate(s)
+    metrics, series, _ = simulate_peg_scenario(s)
     m0 = s.market
     c0 = m0.deposit / m0.ratio
     u0 = c0 * s.price.start

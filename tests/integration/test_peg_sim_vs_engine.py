@@ -6,7 +6,7 @@ part in a billion, or ten minor units for balances near zero."""
 import numpy as np
 import pytest
 
-from marketcraft.sim.peg.model import simulate
+from marketcraft.sim.peg.model import simulate_peg_scenario
 from marketcraft.sim.peg.replay import replay
 from marketcraft.sim.peg.scenario import Feed, Market, Outage, Price, Scenario, Shock, Traders, Wave
 
@@ -41,7 +41,7 @@ CASES = {
 @pytest.mark.parametrize("name", list(CASES))
 def test_the_simulator_follows_the_engine(name):
     scenario = CASES[name]
-    metrics, _, trace = simulate(scenario, trace=True)
+    metrics, _, trace = simulate_peg_scenario(scenario, trace=True)
     engine = replay(scenario, trace)
     assert len(engine) == len(trace.states) > 60
     for (step, simulated), (engine_step, exact) in zip(trace.states, engine, strict=True):

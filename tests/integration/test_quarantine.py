@@ -9,10 +9,10 @@ from datetime import UTC, timedelta
 import pytest
 from sqlalchemy import text
 
+from marketcraft.app.programs import QUARANTINE_KIND, ProgramRepository
 from marketcraft.kernel import NotFound
 from marketcraft.kernel.errors import Quarantined
 from marketcraft.kernel.messages import canonical_json
-from marketcraft.opportunity.repository import QUARANTINE_KIND, ProgramRepository
 from marketcraft.store import Database
 from marketcraft.store.quarantine import MAX_REASON
 from tests.integration.test_opportunity_repository import copy_into

@@ -6,11 +6,11 @@ import threading
 from datetime import timedelta
 from decimal import Decimal as D
 
+from marketcraft.app.group_commit import Committer
+from marketcraft.app.programs import ProgramRepository
 from marketcraft.opportunity.commands import Context, DepositCash, PlaceOrder
 from marketcraft.opportunity.invariants import check_all
-from marketcraft.opportunity.repository import ProgramRepository
 from marketcraft.opportunity.terms import Side
-from marketcraft.service.committer import Committer
 from tests.integration.test_opportunity_repository import copy_into
 from tests.support.opportunity_fixtures import SIGNER, T0
 
@@ -56,10 +56,11 @@ def test_concurrent_requests_share_commits_and_get_their_own_answers(database):
     refused = [a for a in answers if isinstance(a, Exception)]
     assert [h.receipt.order_id for h in placed] == [f"z-{i}" for i in range(6)]
     assert {getattr(e, "code", "") for e in refused} == {"insufficient_cash"}
-    stored = ProgramRepository(database.events, SIGNER).journal("program-demo")
+    reader = ProgramRepository(database.events, SIGNER)
+    stored, records = reader.journal("program-demo"), reader.records("program-demo")
     check_all(stored.state)
     for handled in placed:
-        assert stored.records[handled.receipt.sequence] == handled.record
+        assert records[handled.receipt.sequence] == handled.record
 
 
 def test_a_storage_failure_reaches_every_request_of_the_batch(database):

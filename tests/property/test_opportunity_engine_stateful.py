@@ -12,6 +12,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from marketcraft.kernel import MarketcraftError
 from marketcraft.kernel.messages import decode, encode
 from marketcraft.kernel.money import quantize_down
+from marketcraft.opportunity import accounts
 from marketcraft.opportunity.amms import AmmKind
 from marketcraft.opportunity.commands import (
     ApproveMarket,
@@ -277,14 +278,14 @@ class EngineMachine(RuleBasedStateMachine):
                 MarketStatus.REVEALED,
                 MarketStatus.RESOLVED,
             ):
-                assert state.ledger.balance(f"escrow:{order.order_id}", state.cash).is_zero()
+                assert state.ledger.balance(accounts.escrow(order.order_id), state.cash).is_zero()
 
     def teardown(self):
         # The events alone rebuild the same state, through their canonical encoding.
         replayed = ProgramRunner([decode(encode(e)) for e in self.runner.events]).state
         assert replayed.ledger.balances() == self.runner.state.ledger.balances()
-        assert {k: m.state for k, m in replayed.markets.items()} == {
-            k: m.state for k, m in self.runner.state.markets.items()
+        assert {k: m.amm_state for k, m in replayed.markets.items()} == {
+            k: m.amm_state for k, m in self.runner.state.markets.items()
         }
 
 

@@ -23,8 +23,6 @@ SUBLAYERS = ("repo.zk",)
 #: core modules allowed to import the edge for now, each with the reason; their imports are
 #: also left out of the package graph
 TEMPORARY = {
-    # the lead moves it to app/ (issue 17): the one event-sourced repository meets the store there
-    "marketcraft.opportunity.repository": "moves to app/",
     # re-exports zk names for service/repo_sessions.py until that module moves to app/
     "marketcraft.repo.ceremony": "re-exports for service/repo_sessions.py until it moves to app/",
 }

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from marketcraft.deal.history import read_history
-from marketcraft.deal.strategy import simulate
+from marketcraft.deal.strategy import simulate_deal_paths
 from marketcraft.deal.terms import load_terms, validate
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.reports.deal_report import write_report
@@ -74,7 +74,7 @@ def test_hourly_data_at_a_longer_step_takes_every_nth_price(tmp_path):
     history = read_history(tmp_path / "prices.csv")
     assert history.interval == 3600 and np.array_equal(history.at_step(4 * 3600), prices[::4])
     t = bootstrap_deal(tmp_path, days=10, step=4.0)
-    r = simulate(t, 30, seed=2, step_hours=4.0, base=tmp_path)
+    r = simulate_deal_paths(t, 30, seed=2, step_hours=4.0, base=tmp_path)
     daily = np.diff(np.log(r.series["price"]), axis=0)
     four_hourly = np.diff(np.log(prices[::4]))
     # a day is six 4-hour returns drawn from the data, so within six of the largest

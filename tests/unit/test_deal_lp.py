@@ -13,7 +13,7 @@ import pytest
 from scipy.optimize import brentq
 
 from marketcraft.deal.book import BUCKETS
-from marketcraft.deal.strategy import simulate
+from marketcraft.deal.strategy import simulate_deal_paths
 from marketcraft.deal.terms import load_terms
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "deals"
@@ -77,7 +77,7 @@ def rebuild(prices: np.ndarray, t) -> dict[str, float]:
 
 def test_the_pool_buckets_match_a_pool_rebuilt_by_hand():
     t = pool_deal(30, vol=0.9)
-    r = simulate(t, 6, seed=5, step_hours=24.0)
+    r = simulate_deal_paths(t, 6, seed=5, step_hours=24.0)
     m = r.metrics
     held = t.loan.tokens - t.pool.share * t.pool.value / 2  # the loan less the pool's tokens
     for path in range(6):
@@ -97,7 +97,7 @@ def test_the_pool_buckets_match_a_pool_rebuilt_by_hand():
 def test_organic_fees_are_the_volume_times_the_lp_fee():
     """The issue's figure: 0.25 a day x $1M x 0.17% x 365 days = 155,125 at a full share."""
     for share, step in ((1.0, 24.0), (0.4, 6.0)):
-        r = simulate(pool_deal(365, vol=0.0, share=share), 2, seed=1, step_hours=step)
+        r = simulate_deal_paths(pool_deal(365, vol=0.0, share=share), 2, seed=1, step_hours=step)
         assert np.allclose(r.metrics["pool_volume_organic"], 0.25 * 1e6 * 365, rtol=1e-12)
         assert np.allclose(r.metrics["lp_fees"], share * 155_125.0, rtol=1e-9)
         assert np.all(r.metrics["lp_divergence"] == 0) and np.all(r.metrics["spot"] == 0)
@@ -107,7 +107,7 @@ def test_the_divergence_is_small_beside_the_pools_directional_pnl():
     """At vol 0.6 the price moves of the pool's tokens dwarf what arbitrage takes: the issue
     found the old bucket's sd 40x the divergence's."""
     t = pool_deal(120, vol=0.6, share=1.0)
-    r = simulate(t, 200, seed=2, step_hours=6.0)
+    r = simulate_deal_paths(t, 200, seed=2, step_hours=6.0)
     m = r.metrics
     held = t.loan.tokens - t.pool.value / 2
     pool_dp = m["spot"] - held * (m["final_price"] - 1.0)  # the pool's x dP

@@ -12,7 +12,7 @@ from marketcraft.deal.book import BUCKETS
 from marketcraft.deal.greeks import black_scholes
 from marketcraft.deal.hedge import load_positions
 from marketcraft.deal.returns import Bootstrap
-from marketcraft.deal.strategy import simulate
+from marketcraft.deal.strategy import simulate_deal_paths
 from marketcraft.deal.terms import load_terms
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "deals"
@@ -24,7 +24,7 @@ def short(name: str, days: float = 40, **market):
 
 
 def run(terms, paths=200, seed=1, **kw):
-    return simulate(terms, paths, seed=seed, base=EXAMPLES, **kw)
+    return simulate_deal_paths(terms, paths, seed=seed, base=EXAMPLES, **kw)
 
 
 @pytest.mark.parametrize("name", ["article", "twap-strike", "cash-repay"])
@@ -142,7 +142,7 @@ def test_a_bootstrap_replays_only_the_datas_own_returns(tmp_path):
     (tmp_path / "prices.csv").write_text("time,price\n" + "\n".join(rows))
     t = short("article", days=6)
     t = replace(t, market=replace(t.market, model="bootstrap", csv="prices.csv", block_hours=12))
-    r = simulate(t, 30, seed=2, base=tmp_path)
+    r = simulate_deal_paths(t, 30, seed=2, base=tmp_path)
     daily = np.diff(np.log(r.series["price"].astype(np.float64)), axis=0)
     data = np.diff(np.log(prices))
     # a day's move is the sum of 24 hourly returns drawn from the data: within its range

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from marketcraft.deal.strategy import simulate
+from marketcraft.deal.strategy import simulate_deal_paths
 from marketcraft.deal.terms import load_terms
 from marketcraft.deal.time_grid import TimeGrid, parse_step, step_seconds
 from marketcraft.kernel.errors import ValidationError
@@ -44,7 +44,7 @@ STEPS = [m for m in range(10, 1441) if 1440 % m == 0]
 def test_funding_over_the_tenor_is_rate_x_notional_x_time_for_every_step(minutes, days, rate):
     assume(days * 1440 // minutes <= 3_000)  # keeps the budget small
     hours = parse_step(f"{minutes}m")  # what the command line accepts
-    r = simulate(still_book(days, rate=rate), 3, seed=1, step_hours=hours)
+    r = simulate_deal_paths(still_book(days, rate=rate), 3, seed=1, step_hours=hours)
     perp = r.series["perp"][0].astype(np.float64)
     assert np.all(r.series["perp"][:-1] == r.series["perp"][0])  # the notional stays put
     assert np.all(np.abs(perp) > 2.9e6)
@@ -56,7 +56,7 @@ def test_funding_over_the_tenor_is_rate_x_notional_x_time_for_every_step(minutes
 def test_a_rate_series_is_paid_interval_by_interval_whatever_the_step(tmp_path, hours):
     (tmp_path / "r.csv").write_text("rate\n0.0001\n-0.0003\n0.0002\n0.0005\n")
     t = still_book(5, model="csv", csv="r.csv")
-    r = simulate(t, 2, seed=1, step_hours=hours, base=tmp_path)
+    r = simulate_deal_paths(t, 2, seed=1, step_hours=hours, base=tmp_path)
     rates = np.resize([1e-4, -3e-4, 2e-4, 5e-4], 5 * 3)  # 15 intervals in 5 days
     expected = -r.series["perp"][0].astype(np.float64) * rates.sum()
     assert np.allclose(r.metrics["funding"], expected, rtol=1e-9)
@@ -98,7 +98,7 @@ def test_an_interval_hedge_follows_the_clock_not_the_rounded_step():
     t = still_book(2)
     t = replace(t, hedge=replace(t.hedge, policy="interval", interval_hours=4.0),
                 venues=ARTICLE.venues, market=replace(t.market, vol=0.8))  # fmt: skip
-    r = simulate(t, 20, seed=3, step_hours=3.0)
+    r = simulate_deal_paths(t, 20, seed=3, step_hours=3.0)
     # 6 marks of 4 hours a day over 2 days, plus the hedge at the start and the close at the end
     assert np.all(r.metrics["hedge_trades"] == 12 + 2)
 

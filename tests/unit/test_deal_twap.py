@@ -11,7 +11,7 @@ import pytest
 
 from marketcraft.deal.greeks import black_scholes
 from marketcraft.deal.options import OptionBook
-from marketcraft.deal.strategy import simulate
+from marketcraft.deal.strategy import simulate_deal_paths
 from marketcraft.deal.terms import Tranche, load_terms
 from tests.support.quantlib_reference import european_call
 
@@ -21,7 +21,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "deals"
 def test_at_signing_the_twap_calls_are_hedged_by_their_value_over_the_price():
     t = load_terms(EXAMPLES / "twap-strike.toml")
     t = replace(t, market=replace(t.market, jumps_per_year=0.0))
-    r = simulate(t, 4, seed=1, step_hours=24.0, base=EXAMPLES)
+    r = simulate_deal_paths(t, 4, seed=1, step_hours=24.0, base=EXAMPLES)
     years, vol, spot = 548 / 365, 1.2, 0.40
     # K = m x S at signing, so the value is S x C(1, m): delta = value / S (Euler)
     delta = sum(500_000 * european_call(spot, m * spot, years, vol) / spot for m in (1.5, 2, 3))

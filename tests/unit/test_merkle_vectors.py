@@ -4,6 +4,7 @@ import hashlib
 
 import pytest
 
+from marketcraft.kernel.errors import ValidationError
 from marketcraft.kernel.merkle import (
     EMPTY_ROOT,
     MerkleTree,
@@ -139,3 +140,16 @@ def test_empty_tree_is_consistent_with_every_tree(tree):
     assert tree.consistency_proof(0, 8) == []
     assert verify_consistency(0, 8, EMPTY_ROOT, tree.root(8), [])
     assert not verify_consistency(0, 8, tree.root(1), tree.root(8), [])
+
+
+def test_appends_return_each_leafs_index_and_refuse_a_hash_of_another_length():
+    grown = MerkleTree()
+    assert [grown.append(bytes([i])) for i in range(5)] == [0, 1, 2, 3, 4]
+    assert grown.append_hash(leaf_hash(b"five")) == 5
+    assert grown.leaf(5) == leaf_hash(b"five") and grown.size == 6
+    for wrong in (b"", bytes(31), bytes(33)):
+        with pytest.raises(ValidationError, match="32 bytes"):
+            grown.append_hash(wrong)
+    assert grown.size == 6
+    with pytest.raises(IndexError):
+        grown.leaf(6)

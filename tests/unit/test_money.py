@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from marketcraft.kernel import Asset, Money, ValidationError, quantize_down, quantize_up, to_decimal
-from marketcraft.kernel.money import money_context, quantize_exact
+from marketcraft.kernel.money import fee_up, money_context, quantize_exact
 
 USD = Asset("USD", 2)
 EUR = Asset("EUR", 2)
@@ -40,6 +40,15 @@ def test_rounding_directions_are_named_and_exact():
     assert USD.up(x) == USD.money("1.24")
     assert USD.down(x) == USD.money("1.23")
     assert quantize_up(Decimal("5"), 0) == 5
+
+
+def test_fees_round_up_and_stop_at_their_cap():
+    d = Decimal
+    assert fee_up(d("10.00"), d("0.015"), 2, d("10.00")) == d("0.15")  # exact: as it is
+    assert fee_up(d("10.01"), d("0.015"), 2, d("10.01")) == d("0.16")  # 0.15015 rounds up
+    assert fee_up(d("0.01"), d("0.015"), 2, d("0.01")) == d("0.01")  # never less than exact
+    assert fee_up(d("10.01"), d("0.015"), 2, d("0.10")) == d("0.10")  # capped
+    assert fee_up(d("10.00"), d("0"), 2, d("10.00")) == d("0.00")
 
 
 def test_amounts_from_outside_must_be_whole_minor_units():

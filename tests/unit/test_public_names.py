@@ -24,6 +24,7 @@ PACKAGES = {
     "marketcraft.amm": False,
     "marketcraft.opportunity": True,
     "marketcraft.peg": False,
+    "marketcraft.app": False,
     "marketcraft.repo": False,
     "marketcraft.repo.zk": False,
     "marketcraft.deal": True,

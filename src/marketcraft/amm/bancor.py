@@ -23,7 +23,7 @@ from decimal import Decimal
 
 from marketcraft.kernel.decmath import exp, ln
 from marketcraft.kernel.errors import ValidationError
-from marketcraft.kernel.money import quantize_down, quantize_up, with_money_context
+from marketcraft.kernel.money import fee_up, quantize_down, with_money_context
 
 __all__ = [
     "cross_reserve_return",
@@ -153,7 +153,7 @@ def fee(amount: Decimal, rate: Decimal, decimals: int) -> Decimal:
     _amount(amount)
     if not isinstance(rate, Decimal) or not rate.is_finite() or not _ZERO <= rate < _ONE:
         raise ValidationError("bad_fee", "the fee rate must be in [0, 1)")
-    return min(quantize_up(amount * rate, decimals), amount)
+    return fee_up(amount, rate, decimals, amount)
 
 
 def net_of_fee(amount: Decimal, rate: Decimal, decimals: int) -> tuple[Decimal, Decimal]:

@@ -98,20 +98,20 @@ def export_command(
     ] = None,
 ) -> None:
     """Export a program's transcript (after settlement) for anyone to verify."""
-    from marketcraft.opportunity.repository import ProgramRepository  # noqa: PLC0415 (slow start: SQLAlchemy)
+    from marketcraft.app.programs import ProgramRepository  # noqa: PLC0415 (slow start: SQLAlchemy)
     from marketcraft.opportunity.transcript import export_transcript  # noqa: PLC0415 (slow start: the engine)
     from marketcraft.store.keys import load_or_create_signer  # noqa: PLC0415 (slow start)
 
     settings = settings_with(database_url)
     with open_database(settings.database_url) as db:
         signer = load_or_create_signer(settings.data_dir)
-        repo = ProgramRepository(db.events, signer, db.quarantine)
+        repo = ProgramRepository(db.events, signer, db.quarantine, db.snapshots)
         journal = repo.journal(program)
         if not journal.state.settled:
             raise ValidationError("not_settled", "export a program's transcript after it settles")
         doc = export_transcript(
             journal.log.log_id,
-            journal.records,
+            repo.records(program),
             repo.checkpoints(program),
             signer,
             SystemClock().now(),
@@ -186,7 +186,7 @@ def simulate_command(
     """Simulate a program: scouts with noisy private signals trade blind; report the sponsor's
     cost against its budget and how well end-of-window prices rank the true outcomes (AUC)."""
     from marketcraft.reports.opportunity_plots import plot_simulation  # noqa: PLC0415 (slow start: the engine)
-    from marketcraft.sim.opportunity import SimulationConfig, simulate  # noqa: PLC0415 (slow start: the engine)
+    from marketcraft.sim.opportunity import SimulationConfig, simulate_program  # noqa: PLC0415 (slow start: the engine)
 
     config = SimulationConfig(
         markets=markets, scouts=scouts, seed=seed, skill=skill, base_rate=base_rate,
@@ -194,7 +194,9 @@ def simulate_command(
     )  # fmt: skip
     with Progress(transient=True, disable=as_json) as bar:
         task = bar.add_task("scouts trading", total=None)
-        result = simulate(config, lambda done, total: bar.update(task, completed=done, total=total))
+        result = simulate_program(
+            config, lambda done, total: bar.update(task, completed=done, total=total)
+        )
     picture = plot_simulation(result, plot)
     summary = {**result.summary(), "plot": str(picture)}
     if as_json:

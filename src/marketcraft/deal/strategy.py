@@ -32,7 +32,7 @@ from marketcraft.deal.terms import Terms
 from marketcraft.deal.time_grid import FUNDING_SECONDS, TimeGrid, step_seconds
 from marketcraft.deal.venues import Venues
 
-__all__ = ["BUCKETS", "SERIES", "ChunkResult", "simulate"]
+__all__ = ["BUCKETS", "SERIES", "ChunkResult", "simulate_deal_paths"]
 
 #: daily series kept per path: price, NAV less capital, both deltas, perps, net gamma, tokens
 #: sold into the market since the start (net of buybacks)
@@ -62,7 +62,7 @@ def price_model(terms: Terms, base: Path, step_hours: float) -> tuple[Returns, f
     return model, m.vol
 
 
-def simulate(  # noqa: C901, PLR0915 (the whole strategy, one step after another)
+def simulate_deal_paths(  # noqa: C901, PLR0915 (the whole strategy, one step after another)
     terms: Terms,
     paths: int,
     *,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from marketcraft.app.programs import ProgramRepository
 from marketcraft.kernel.messages import Command
 from marketcraft.kernel.signing import Signer
 from marketcraft.opportunity.commands import (
@@ -28,7 +29,6 @@ from marketcraft.opportunity.commands import (
     ResolveMarket,
     SettleProgram,
 )
-from marketcraft.opportunity.repository import ProgramRepository
 from marketcraft.opportunity.terms import ProgramTerms, RevealPolicy, Side, Token
 from marketcraft.store.database import Database
 
@@ -184,7 +184,7 @@ def _settled_program(now: datetime) -> _Script:
 
 def load_programs(db: Database, signer: Signer, now: datetime) -> bool:
     """The two demo programs, if there is no program yet; True if they were created."""
-    repo = ProgramRepository(db.events, signer, db.quarantine)
+    repo = ProgramRepository(db.events, signer, db.quarantine, db.snapshots)
     if repo.program_ids():
         return False
     opened = now - SETTLED_AGE

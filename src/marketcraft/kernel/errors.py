@@ -9,9 +9,11 @@ from __future__ import annotations
 
 __all__ = [
     "ConcurrencyConflict",
+    "IdempotencyKeyReused",
     "InvariantViolation",
     "MarketcraftError",
     "NotFound",
+    "OrderExists",
     "Quarantined",
     "QuotaExceeded",
     "ValidationError",
@@ -34,6 +36,19 @@ class ValidationError(MarketcraftError, ValueError):
     """Bad input: the command or value is malformed or not allowed. Nothing was changed."""
 
     code = "invalid"
+
+
+class OrderExists(ValidationError):
+    """An order (or close order, or agent) with this id is already placed. Nothing was changed;
+    a retry of the same request is answered with the first one's receipt."""
+
+    code = "order_exists"
+
+
+class IdempotencyKeyReused(ValidationError):
+    """An idempotency key already placed a different order. Nothing was changed."""
+
+    code = "idempotency_key_reused"
 
 
 class InvariantViolation(MarketcraftError):

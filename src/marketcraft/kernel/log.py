@@ -96,46 +96,44 @@ def verify_chain(entries: Iterable[bytes], expected_head: bytes) -> bool:
 
 
 class AppendOnlyLog:
-    """An in-memory append-only log of byte entries. Stores reload it with :meth:`extend`."""
+    """An append-only log, kept as what its proofs need: each entry's leaf hash (in the Merkle
+    tree) and the chain head after it, 32 bytes each in flat buffers. The entries themselves
+    live in the store; a reload appends them again (or their leaf hashes, with
+    :meth:`append_leaf`)."""
 
-    __slots__ = ("_entries", "_heads", "_tree", "log_id")
+    __slots__ = ("_heads", "_tree", "log_id")
 
     def __init__(self, log_id: str) -> None:
         if not log_id:
             raise ValidationError("bad_log_id", "a log needs a non-empty id")
         self.log_id = log_id
-        self._entries: list[bytes] = []
-        self._heads: list[bytes] = []
+        self._heads = bytearray()
         self._tree = MerkleTree()
 
     @property
     def size(self) -> int:
-        return len(self._entries)
+        return self._tree.size
 
     def append(self, entry: bytes) -> int:
         """Append ``entry``; return its index (0-based sequence number)."""
-        leaf = leaf_hash(entry)
-        head = chain_next(self._heads[-1] if self._heads else CHAIN_GENESIS, leaf)
+        return self.append_leaf(leaf_hash(entry))
+
+    def append_leaf(self, leaf: bytes) -> int:
+        """Append an entry by its RFC 6962 leaf hash; return its index."""
+        head = chain_next(self.chain_head(), leaf)
         index = self._tree.append_hash(leaf)
-        self._entries.append(entry)
-        self._heads.append(head)
+        self._heads += head
         return index
 
     def extend(self, entries: Iterable[bytes]) -> None:
         for entry in entries:
             self.append(entry)
 
-    def entry(self, index: int) -> bytes:
-        return self._entries[index]
-
-    def entries(self, start: int = 0, stop: int | None = None) -> list[bytes]:
-        return self._entries[start:stop]
-
     def chain_head(self, size: int | None = None) -> bytes:
         n = self.size if size is None else size
         if not 0 <= n <= self.size:
             raise ValidationError("bad_size", f"log size {n} outside 0..{self.size}")
-        return self._heads[n - 1] if n else CHAIN_GENESIS
+        return bytes(self._heads[32 * (n - 1) : 32 * n]) if n else CHAIN_GENESIS
 
     def root(self, size: int | None = None) -> bytes:
         return self._tree.root(size)

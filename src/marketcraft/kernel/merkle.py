@@ -49,14 +49,16 @@ class MerkleTree:
     __slots__ = ("_levels",)
 
     def __init__(self, leaf_hashes: Sequence[bytes] = ()) -> None:
-        # _levels[k][i] is the hash of the perfect subtree over leaves [i * 2**k, (i+1) * 2**k).
-        self._levels: list[list[bytes]] = [[]]
+        # _levels[k] holds, 32 bytes each, the hashes of the perfect subtrees over leaves
+        # [i * 2**k, (i+1) * 2**k): one flat buffer per level, so a tree of n leaves keeps
+        # about 64n bytes and no object per node.
+        self._levels: list[bytearray] = [bytearray()]
         for h in leaf_hashes:
             self.append_hash(h)
 
     @property
     def size(self) -> int:
-        return len(self._levels[0])
+        return len(self._levels[0]) // 32
 
     def append(self, entry: bytes) -> int:
         """Append an entry (hashed as a leaf); return its index."""
@@ -67,26 +69,31 @@ class MerkleTree:
         if len(leaf) != 32:
             raise ValidationError("bad_hash", "a leaf hash is 32 bytes")
         index = self.size
-        self._levels[0].append(leaf)
+        self._levels[0] += leaf
         level = 0
-        while len(self._levels[level]) % 2 == 0:
+        while len(self._levels[level]) % 64 == 0:
             row = self._levels[level]
-            parent = node_hash(row[-2], row[-1])
+            parent = node_hash(bytes(row[-64:-32]), bytes(row[-32:]))
             if level + 1 == len(self._levels):
-                self._levels.append([])
-            self._levels[level + 1].append(parent)
+                self._levels.append(bytearray())
+            self._levels[level + 1] += parent
             level += 1
         return index
 
     def leaf(self, index: int) -> bytes:
-        return self._levels[0][index]
+        if not 0 <= index < self.size:
+            raise IndexError(f"no leaf {index} in a tree of size {self.size}")
+        return self._node(0, index)
+
+    def _node(self, level: int, index: int) -> bytes:
+        return bytes(self._levels[level][32 * index : 32 * index + 32])
 
     def _hash(self, start: int, n: int) -> bytes:
         """MTH of the ``n`` leaves starting at ``start``."""
         if n == 0:
             return EMPTY_ROOT
         if n & (n - 1) == 0 and start % n == 0:
-            return self._levels[n.bit_length() - 1][start // n]
+            return self._node(n.bit_length() - 1, start // n)
         k = _split(n)
         return node_hash(self._hash(start, k), self._hash(start + k, n - k))
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import types
 import typing
 from collections.abc import Callable
@@ -49,6 +50,8 @@ __all__ = [
     "added_field",
     "canonical_json",
     "decode",
+    "decode_envelope",
+    "decode_list",
     "encode",
     "from_plain",
     "message_type",
@@ -306,6 +309,23 @@ def decode(data: bytes) -> Message:
         envelope = json.loads(data, parse_float=_refuse_fraction, parse_constant=_refuse_fraction)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationError("bad_encoding", f"not canonical message JSON: {exc}") from None
+    return decode_envelope(envelope)
+
+
+def decode_list(data: bytes) -> list[Message]:
+    """Rebuild a JSON array of :func:`encode`'s messages; :class:`ValidationError` if
+    malformed (one parse for the whole array)."""
+    try:
+        items = json.loads(data, parse_float=_refuse_fraction, parse_constant=_refuse_fraction)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationError("bad_encoding", f"not canonical message JSON: {exc}") from None
+    if not isinstance(items, list):
+        raise ValidationError("bad_encoding", "expected a JSON array of messages")
+    return [decode_envelope(item) for item in items]
+
+
+def decode_envelope(envelope: Any) -> Message:
+    """:func:`decode` of JSON already parsed (as :func:`decode` parses it: no floats)."""
     if not isinstance(envelope, dict) or set(envelope) != {"type", "data"}:
         raise ValidationError("bad_encoding", "a message is an object with 'type' and 'data'")
     cls = _REGISTRY.get(envelope["type"]) if isinstance(envelope["type"], str) else None
@@ -351,9 +371,15 @@ def _bytes(plain: Any) -> bytes:
         raise ValidationError("bad_encoding", "bytes must be hex") from None
 
 
+#: what the encoder writes; anything else takes the slower, more lenient strptime path
+_CANONICAL_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
+
+
 def _datetime(plain: Any) -> datetime:
     _expect(plain, str, datetime)
     try:
+        if _CANONICAL_TIME.fullmatch(plain):
+            return datetime.fromisoformat(plain[:-1]).replace(tzinfo=UTC)
         return datetime.strptime(plain, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
     except ValueError:
         raise ValidationError("bad_encoding", f"bad timestamp {plain!r}") from None
@@ -380,67 +406,112 @@ _SCALARS: dict[Any, Callable[[Any], Any]] = {
 
 def from_plain(tp: Any, plain: Any) -> Any:
     """Rebuild a value of type ``tp`` from its plain (JSON) form; ValidationError if malformed."""
+    return _decoder(tp)(plain)
+
+
+@cache
+def _decoder(tp: Any) -> Callable[[Any], Any]:
+    """The function that rebuilds values of type ``tp``, built once per type (as
+    :func:`_encoder` is): loading a program decodes every stored event."""
     scalar = _SCALARS.get(tp)
     if scalar is not None:
-        return scalar(plain)
+        return scalar
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        return _union(tp, plain)
+        return _union(tp)
     if origin is tuple:
-        return _tuple(tp, plain)
+        return _tuple(tp)
     if origin is dict:
-        _, value_tp = typing.get_args(tp)
-        _expect(plain, dict, tp)
-        return {k: from_plain(value_tp, v) for k, v in plain.items()}
+        return _dict(tp)
     if isinstance(tp, type) and issubclass(tp, Enum):
+        return _enum(tp)
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        return _dataclass(tp)
+    raise TypeError(f"no canonical decoding for {tp!r}")
+
+
+def _union(tp: Any) -> Callable[[Any], Any]:
+    args = typing.get_args(tp)
+    non_none = [a for a in args if a is not type(None)]
+    if len(non_none) != 1:
+        raise TypeError(f"unsupported union {tp!r}")
+    inner, optional = _decoder(non_none[0]), type(None) in args
+
+    def decode_union(plain: Any) -> Any:
+        if plain is None and optional:
+            return None
+        return inner(plain)
+
+    return decode_union
+
+
+def _tuple(tp: Any) -> Callable[[Any], Any]:
+    args = typing.get_args(tp)
+    if len(args) == 2 and args[1] is Ellipsis:
+        item = _decoder(args[0])
+
+        def decode_items(plain: Any) -> tuple[Any, ...]:
+            _expect(plain, list, tp)
+            return tuple(item(v) for v in plain)
+
+        return decode_items
+    items = [_decoder(a) for a in args]
+
+    def decode_fixed(plain: Any) -> tuple[Any, ...]:
+        _expect(plain, list, tp)
+        if len(items) != len(plain):
+            raise ValidationError("bad_encoding", f"expected {len(items)} items for {tp}")
+        return tuple(decode(v) for decode, v in zip(items, plain, strict=True))
+
+    return decode_fixed
+
+
+def _dict(tp: Any) -> Callable[[Any], Any]:
+    value = _decoder(typing.get_args(tp)[1])
+
+    def decode_dict(plain: Any) -> dict[Any, Any]:
+        _expect(plain, dict, tp)
+        return {k: value(v) for k, v in plain.items()}
+
+    return decode_dict
+
+
+def _enum(tp: type[Enum]) -> Callable[[Any], Any]:
+    def decode_enum(plain: Any) -> Any:
         try:
             return tp(plain)
         except ValueError:
             raise ValidationError("bad_encoding", f"{plain!r} is not a {tp.__name__}") from None
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        return _dataclass(tp, plain)
-    raise TypeError(f"no canonical decoding for {tp!r}")
+
+    return decode_enum
 
 
-def _union(tp: Any, plain: Any) -> Any:
-    args = typing.get_args(tp)
-    if plain is None and type(None) in args:
-        return None
-    non_none = [a for a in args if a is not type(None)]
-    if len(non_none) != 1:
-        raise TypeError(f"unsupported union {tp!r}")
-    return from_plain(non_none[0], plain)
-
-
-def _tuple(tp: Any, plain: Any) -> tuple[Any, ...]:
-    args = typing.get_args(tp)
-    _expect(plain, list, tp)
-    if len(args) == 2 and args[1] is Ellipsis:
-        return tuple(from_plain(args[0], v) for v in plain)
-    if len(args) != len(plain):
-        raise ValidationError("bad_encoding", f"expected {len(args)} items for {tp}")
-    return tuple(from_plain(a, v) for a, v in zip(args, plain, strict=True))
-
-
-def _dataclass(tp: type, plain: Any) -> Any:
-    _expect(plain, dict, tp)
+def _dataclass(tp: type) -> Callable[[Any], Any]:
     hints = _hints(tp)
     fields = [f for f in dataclasses.fields(tp) if f.init]
-    names = {f.name for f in fields}
-    required = {f.name for f in fields if not _is_added(f)}
-    if not required <= set(plain) <= names:
-        raise ValidationError(
-            "bad_encoding", f"{tp.__name__} fields {sorted(names)} != {sorted(plain)}"
-        )
-    kwargs = {f.name: from_plain(hints[f.name], plain[f.name]) for f in fields if f.name in plain}
-    for f in fields:
-        if f.name in plain and _is_added(f) and kwargs[f.name] == f.default:
-            # the encoding leaves a field at its default out: one message, one encoding
-            raise ValidationError("bad_encoding", f"{tp.__name__}.{f.name} at its default")
-    try:
-        return tp(**kwargs)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError("bad_encoding", f"invalid {tp.__name__}: {exc}") from None
+    names = frozenset(f.name for f in fields)
+    required = frozenset(f.name for f in fields if not _is_added(f))
+    decoders = [(f.name, _decoder(hints[f.name])) for f in fields]
+    added = [(f.name, f.default) for f in fields if _is_added(f)]
+
+    def decode_dataclass(plain: Any) -> Any:
+        _expect(plain, dict, tp)
+        given = plain.keys()
+        if not (required <= given <= names):
+            raise ValidationError(
+                "bad_encoding", f"{tp.__name__} fields {sorted(names)} != {sorted(plain)}"
+            )
+        kwargs = {name: decode(plain[name]) for name, decode in decoders if name in plain}
+        for name, default in added:
+            if name in plain and kwargs[name] == default:
+                # the encoding leaves a field at its default out: one message, one encoding
+                raise ValidationError("bad_encoding", f"{tp.__name__}.{name} at its default")
+        try:
+            return tp(**kwargs)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError("bad_encoding", f"invalid {tp.__name__}: {exc}") from None
+
+    return decode_dataclass
 
 
 def _expect(plain: Any, kind: type, tp: Any) -> None:

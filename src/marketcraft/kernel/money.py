@@ -31,6 +31,7 @@ __all__ = [
     "QUANTA",
     "Asset",
     "Money",
+    "fee_up",
     "fits_decimals",
     "money_context",
     "money_context_once",
@@ -153,6 +154,14 @@ def quantize_up(value: Decimal, decimals: int) -> Decimal:
 
     Favours the mechanism on amounts it collects."""
     return value.quantize(_quantum(decimals), rounding=ROUND_CEILING, context=MONEY_CONTEXT)
+
+
+def fee_up(cash: Decimal, rate: Decimal, decimals: int, cap: Decimal) -> Decimal:
+    """The fee on ``cash`` at ``rate`` (a fraction): ``cash * rate`` computed in the money
+    context and rounded UP to ``decimals`` places (:func:`quantize_up`: the mechanism collects
+    it, so it never collects less than the exact fee), then capped at ``cap`` (what there is to
+    take the fee from, e.g. the trade's proceeds or what is left of an escrow)."""
+    return min(quantize_up(MONEY_CONTEXT.multiply(cash, rate), decimals), cap)
 
 
 def quantize_down(value: Decimal, decimals: int) -> Decimal:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marketcraft.kernel.errors import NotFound, ValidationError
+from marketcraft.kernel.errors import NotFound, OrderExists, ValidationError
 from marketcraft.opportunity.commands import Context
 from marketcraft.opportunity.state import MarketState, MarketStatus, ProgramState
 
@@ -23,7 +23,7 @@ def open_market_for(state: ProgramState, market_id: str, item_id: str, ctx: Cont
     if not item_id or len(item_id) > 100:
         raise ValidationError("bad_order", "an order needs an id of 1..100 characters")
     if item_id in state.escrow_owner:
-        raise ValidationError("order_exists", "an order with this id exists")
+        raise OrderExists(reason="an order with this id exists")
     market = market_of(state, market_id)
     if market.status is not MarketStatus.OPEN or market.opens_at is None:
         raise ValidationError("market_not_open", "the market is not open for orders")

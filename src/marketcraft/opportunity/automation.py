@@ -52,7 +52,7 @@ def place_close_order(state: ProgramState, c: PlaceCloseOrder, ctx: Context) -> 
     record = CloseOrderRecord(c.order_id, c.market_id, ctx.actor, c.token, c.trigger_price,
                               c.max_shares)  # fmt: skip
     view, view_market = _view_with(state, market, close_order=record)  # it may fire at once
-    return [placed, *run_triggers(view, view_market, Pending(market.state), ctx.now)]
+    return [placed, *run_triggers(view, view_market, Pending(market.amm_state), ctx.now)]
 
 
 def _view_with(
@@ -104,4 +104,4 @@ def register_agent(state: ProgramState, c: RegisterAgent, ctx: Context) -> list[
     record = AgentRecord(c.agent_id, c.market_id, ctx.actor, c.budget, c.spend_per_trade,
                          c.buy_below, c.sell_above)  # fmt: skip
     view, view_market = _view_with(state, market, agent=record)  # it may act at once
-    return [registered, *run_triggers(view, view_market, Pending(market.state), ctx.now)]
+    return [registered, *run_triggers(view, view_market, Pending(market.amm_state), ctx.now)]

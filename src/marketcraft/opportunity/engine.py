@@ -15,14 +15,15 @@ Rules the engine enforces, whatever route a command came by:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
 from marketcraft.kernel.errors import NotFound, ValidationError
+from marketcraft.kernel.handlers import HandlerTable
 from marketcraft.kernel.messages import Command, Event
 from marketcraft.kernel.money import quantize_down, with_money_context
+from marketcraft.opportunity import accounts
 from marketcraft.opportunity.access import market_of, open_market_for
 from marketcraft.opportunity.amms import AmmKind, curve_for_budget
 from marketcraft.opportunity.automation import cancel_close_order, place_close_order, register_agent
@@ -58,11 +59,7 @@ from marketcraft.opportunity.events import (
 )
 from marketcraft.opportunity.orders import execute_order
 from marketcraft.opportunity.settlement import resolve, settle
-from marketcraft.opportunity.state import (
-    SPONSOR,
-    MarketStatus,
-    ProgramState,
-)
+from marketcraft.opportunity.state import MarketStatus, ProgramState
 from marketcraft.opportunity.terms import CollateralMode, ProgramTerms, Side
 from marketcraft.opportunity.titles import normalise_title
 from marketcraft.opportunity.triggers import Pending, run_triggers
@@ -108,7 +105,7 @@ def _reserve(state: ProgramState, terms: ProgramTerms) -> Decimal:
     """The budget to reserve from the sponsor's collateral for one more market."""
     if terms.collateral is CollateralMode.FIRST_N:
         return Decimal(0)
-    free = state.ledger.balance(SPONSOR, state.cash).amount
+    free = state.ledger.balance(accounts.SPONSOR, state.cash).amount
     if free < terms.market_budget:
         raise ValidationError(
             "deposit_exhausted", "the sponsor's deposit cannot cover another market's budget"
@@ -232,7 +229,7 @@ def _reveal(state: ProgramState, c: RevealMarket, ctx: Context) -> list[Event]:
     # close-order proceeds, agents' unspent budget and proceeds.
     releases = []
     for escrow_id in market.escrows:
-        held = state.ledger.balance(f"escrow:{escrow_id}", state.cash).amount
+        held = state.ledger.balance(accounts.escrow(escrow_id), state.cash).amount
         if held:
             releases.append((escrow_id, held))
     return [*events, MarketRevealed(c.market_id, tuple(releases), ctx.now)]
@@ -285,20 +282,20 @@ def _settle(state: ProgramState, c: SettleProgram, ctx: Context) -> list[Event]:
     return [settle(state, ctx)]
 
 
-_HANDLERS: dict[type[Command], Callable[[ProgramState, object, Context], list[Event]]] = {
-    OpenProgram: _open_program,  # type: ignore[dict-item]
-    DepositCash: _deposit,  # type: ignore[dict-item]
-    WithdrawCash: _withdraw,  # type: ignore[dict-item]
-    ListMarket: _list_market,  # type: ignore[dict-item]
-    ApproveMarket: _approve,  # type: ignore[dict-item]
-    RejectMarket: _reject,  # type: ignore[dict-item]
-    PlaceOrder: _place_order,  # type: ignore[dict-item]
-    CloseWindow: _close_window,  # type: ignore[dict-item]
-    RevealMarket: _reveal,  # type: ignore[dict-item]
-    RecordActedOn: _acted_on,  # type: ignore[dict-item]
-    PlaceCloseOrder: place_close_order,  # type: ignore[dict-item]
-    CancelCloseOrder: cancel_close_order,  # type: ignore[dict-item]
-    RegisterAgent: register_agent,  # type: ignore[dict-item]
-    ResolveMarket: _resolve,  # type: ignore[dict-item]
-    SettleProgram: _settle,  # type: ignore[dict-item]
-}
+#: each command type's handler (the table checks that each takes its command)
+_HANDLERS: HandlerTable[ProgramState, Command, [Context], list[Event]] = HandlerTable()
+_HANDLERS.add(OpenProgram, _open_program)
+_HANDLERS.add(DepositCash, _deposit)
+_HANDLERS.add(WithdrawCash, _withdraw)
+_HANDLERS.add(ListMarket, _list_market)
+_HANDLERS.add(ApproveMarket, _approve)
+_HANDLERS.add(RejectMarket, _reject)
+_HANDLERS.add(PlaceOrder, _place_order)
+_HANDLERS.add(CloseWindow, _close_window)
+_HANDLERS.add(RevealMarket, _reveal)
+_HANDLERS.add(RecordActedOn, _acted_on)
+_HANDLERS.add(PlaceCloseOrder, place_close_order)
+_HANDLERS.add(CancelCloseOrder, cancel_close_order)
+_HANDLERS.add(RegisterAgent, register_agent)
+_HANDLERS.add(ResolveMarket, _resolve)
+_HANDLERS.add(SettleProgram, _settle)

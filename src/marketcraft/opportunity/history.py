@@ -7,25 +7,74 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from marketcraft.kernel.messages import Event
-from marketcraft.opportunity.events import MarketListed, OrderExecuted, TriggeredTrade
+from marketcraft.opportunity.events import (
+    MarketListed,
+    OrderExecuted,
+    ProgramSettled,
+    TriggeredTrade,
+)
 from marketcraft.opportunity.state import ProgramState
 
-__all__ = ["PricePoint", "crossed_at", "move_since", "price_history"]
+__all__ = ["PricePoint", "ProgramHistory", "crossed_at", "move_since", "price_history"]
 
 PricePoint = tuple[datetime, Decimal]
 
 
-def price_history(state: ProgramState, events: Iterable[Event]) -> dict[str, list[PricePoint]]:
-    """Each market's price after every trade, starting at its opening price."""
-    history: dict[str, list[PricePoint]] = {}
-    for event in events:
+def _minute(at: datetime) -> datetime:
+    return at.replace(second=0, microsecond=0)
+
+
+class ProgramHistory:
+    """What the sponsor's pages draw, projected from a program's events as they are folded:
+    each market's price over time, and the collateral returned at settlement.
+
+    The price series keeps the opening price and, of each minute's trades, the first and the
+    last, so it grows with the program's time, never with its number of orders. A trade is
+    kept as its AMM state and priced when read (folding stays cheap)."""
+
+    __slots__ = ("_opening", "_trades", "collateral_returned")
+
+    def __init__(self) -> None:
+        self._opening: dict[str, PricePoint] = {}
+        self._trades: dict[str, list[tuple[datetime, Decimal]]] = {}
+        self.collateral_returned: Decimal | None = None
+
+    def add_all(self, state: ProgramState, events: Iterable[Event]) -> None:
+        for event in events:
+            self.add(state, event)
+
+    def add(self, state: ProgramState, event: Event) -> None:
         if isinstance(event, MarketListed) and event.opens_at is not None:
-            history[event.market_id] = [(event.opens_at, state.require_terms().pa)]
+            self._opening[event.market_id] = (event.opens_at, state.require_terms().pa)
+            self._trades[event.market_id] = []
         elif isinstance(event, OrderExecuted | TriggeredTrade):
-            curve = state.markets[event.market_id].curve
-            points = history.setdefault(event.market_id, [])
-            points.append((event.at, curve.price(event.state_after)))
-    return history
+            trades = self._trades.setdefault(event.market_id, [])
+            point = (event.at, event.state_after)
+            minute = _minute(event.at)
+            if len(trades) >= 2 and _minute(trades[-2][0]) == _minute(trades[-1][0]) == minute:
+                trades[-1] = point  # the minute's last trade so far
+            else:
+                trades.append(point)
+        elif isinstance(event, ProgramSettled):
+            self.collateral_returned = event.collateral_returned
+
+    def prices(self, state: ProgramState) -> dict[str, list[PricePoint]]:
+        """Each market's price points, oldest first, starting at its opening price."""
+        found: dict[str, list[PricePoint]] = {}
+        for market_id, trades in self._trades.items():
+            curve = state.markets[market_id].curve
+            opening = self._opening.get(market_id)
+            points = [opening] if opening is not None else []
+            points.extend((at, curve.price(s)) for at, s in trades)
+            found[market_id] = points
+        return found
+
+
+def price_history(state: ProgramState, events: Iterable[Event]) -> dict[str, list[PricePoint]]:
+    """Each market's price over ``events`` (as :class:`ProgramHistory` keeps it)."""
+    history = ProgramHistory()
+    history.add_all(state, events)
+    return history.prices(state)
 
 
 def move_since(points: list[PricePoint], now: datetime, window: timedelta) -> Decimal:

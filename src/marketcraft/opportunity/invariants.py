@@ -9,7 +9,8 @@ from decimal import Decimal
 from marketcraft.kernel.errors import InvariantViolation
 from marketcraft.kernel.ledger import check_balanced
 from marketcraft.kernel.money import money_context
-from marketcraft.opportunity.state import WORLD, MarketStatus, ProgramState
+from marketcraft.opportunity import accounts
+from marketcraft.opportunity.state import MarketStatus, ProgramState
 from marketcraft.opportunity.terms import CollateralMode, Token
 
 __all__ = ["check_all", "check_escrow_released", "check_no_negative", "check_solvent"]
@@ -20,14 +21,14 @@ _ZERO = Decimal(0)
 def check_no_negative(state: ProgramState) -> None:
     """No account but ``world`` (and each market's share mint) is ever below zero."""
     for (account, asset), value in state.ledger.balances().items():
-        if value < 0 and account != WORLD and not account.startswith("mint:"):
+        if value < 0 and account != accounts.WORLD and not accounts.is_mint(account):
             raise InvariantViolation("negative", f"{account} holds {value} {asset.code}")
 
 
 def outstanding_shares(state: ProgramState, market_id: str, token: Token = Token.YES) -> Decimal:
     market = state.markets[market_id]
     asset = market.yes if token is Token.YES else market.no
-    return -state.ledger.balance(f"mint:{market_id}", asset).amount
+    return -state.ledger.balance(accounts.mint(market_id), asset).amount
 
 
 def check_solvent(state: ProgramState) -> None:
@@ -40,7 +41,7 @@ def check_solvent(state: ProgramState) -> None:
             if market.status in (MarketStatus.RESOLVED, MarketStatus.REJECTED):
                 continue
             shares = outstanding_shares(state, market.market_id)
-            pool = state.ledger.balance(f"pool:{market.market_id}", state.cash).amount
+            pool = state.ledger.balance(accounts.pool(market.market_id), state.cash).amount
             loss = shares - (pool - market.reserved)
             if loss > terms.market_budget:
                 raise InvariantViolation(
@@ -70,7 +71,7 @@ def check_escrow_released(state: ProgramState) -> None:
     for agent in state.agents.values():
         expected[agent.agent_id] = (agent.market_id, agent.budget - agent.spent + agent.received)
     for escrow_id, (market_id, before_reveal) in expected.items():
-        held = state.ledger.balance(f"escrow:{escrow_id}", state.cash).amount
+        held = state.ledger.balance(accounts.escrow(escrow_id), state.cash).amount
         revealed = state.markets[market_id].status in (MarketStatus.REVEALED, MarketStatus.RESOLVED)
         should = _ZERO if revealed else before_reveal
         if held != should:

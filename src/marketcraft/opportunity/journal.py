@@ -25,6 +25,7 @@ from marketcraft.kernel.messages import (
     Event,
     canonical_json,
     decode,
+    decode_list,
     encode,
     from_plain,
     to_plain,
@@ -32,6 +33,7 @@ from marketcraft.kernel.messages import (
 from marketcraft.kernel.signing import Signer
 from marketcraft.opportunity.commands import Context, PlaceCloseOrder, PlaceOrder, RegisterAgent
 from marketcraft.opportunity.events import OrderExecuted
+from marketcraft.opportunity.history import ProgramHistory
 from marketcraft.opportunity.receipts import (
     Receipt,
     fill_commitment,
@@ -85,10 +87,9 @@ def parse_command_record(data: bytes) -> tuple[Command, Context]:
 
 def parse_events_record(data: bytes) -> list[Event]:
     try:
-        items = json.loads(data)
-        events = [decode(canonical_json(item)) for item in items]
-    except (TypeError, ValueError) as exc:
-        raise ValidationError("bad_record", f"malformed events record: {exc}") from None
+        events = decode_list(data)
+    except ValidationError as exc:
+        raise ValidationError("bad_record", f"malformed events record: {exc.reason}") from None
     if not all(isinstance(e, Event) for e in events):
         raise ValidationError("bad_record", "an events record holds events")
     return events  # type: ignore[return-value]
@@ -108,26 +109,99 @@ class Handled:
 
 
 class ProgramJournal:
-    """A program's runner plus its log; signs checkpoints and receipts with ``signer``."""
+    """A program's runner plus its log; signs checkpoints and receipts with ``signer``.
 
-    def __init__(self, log_id: str, signer: Signer, records: list[JournalRecord] | None = None):
-        self.runner = ProgramRunner()
+    Two ways in: :meth:`handle` decides a new command (and signs its receipt); :meth:`fold`
+    applies a stored record's events as they are, with no decision and no signature (loading
+    a program). :meth:`replay` decides a stored record again and checks it gives the same
+    events: the audit. ``keep_records=False`` (the repository, whose store holds the records)
+    keeps only what later commands and proofs need: the state, each record's leaf and chain
+    head (32 bytes each), and each sealed order's log sequence."""
+
+    def __init__(
+        self,
+        log_id: str,
+        signer: Signer,
+        records: list[JournalRecord] | None = None,
+        *,
+        keep_records: bool = True,
+    ):
+        self.runner = ProgramRunner(keep_events=keep_records)
         self.log = AppendOnlyLog(log_id)
         self.signer = signer
-        self.records: list[JournalRecord] = []
+        self._records: list[JournalRecord] | None = [] if keep_records else None
         self.receipt_sequence: dict[str, int] = {}  # order id -> log sequence, for re-issuing
+        self.history = ProgramHistory()
         for record in records or ():
             self.replay(record)
+
+    def freeze(self) -> tuple[object, ...]:
+        """What a snapshot keeps (never the signer): see :meth:`thaw`."""
+        return (self.state, self.log, self.receipt_sequence, self.history)
+
+    @classmethod
+    def thaw(cls, log_id: str, signer: Signer, parts: tuple[object, ...]) -> ProgramJournal:
+        """A journal (keeping no records) from what :meth:`freeze` gave."""
+        state, log, receipt_sequence, history = parts
+        if not (
+            isinstance(state, ProgramState)
+            and isinstance(log, AppendOnlyLog)
+            and log.log_id == log_id
+            and isinstance(receipt_sequence, dict)
+            and isinstance(history, ProgramHistory)
+        ):
+            raise InvariantViolation("bad_snapshot", "a snapshot is not a program journal")
+        journal = cls(log_id, signer, keep_records=False)
+        journal.runner.state, journal.log = state, log
+        journal.receipt_sequence, journal.history = receipt_sequence, history
+        return journal
 
     @property
     def state(self) -> ProgramState:
         return self.runner.state
 
+    @property
+    def size(self) -> int:
+        """How many records (accepted commands) the journal holds."""
+        return self.log.size
+
+    @property
+    def records(self) -> list[JournalRecord]:
+        """Every record, oldest first (only a journal that keeps them; the repository's are
+        read from its store)."""
+        if self._records is None:
+            raise InvariantViolation("records_not_kept", "this journal's records are in the store")
+        return self._records
+
+    def fold(self, record: JournalRecord) -> None:
+        """Apply a stored record as it is: fold its events, append its leaf, note its sealed
+        order. InvariantViolation (naming the record) if it is malformed or does not fold;
+        after that the journal is unusable."""
+        index = self.size
+        try:
+            events = parse_events_record(record.events)
+            sealed = sealed_id(record.command, events)
+            self.runner.apply(events)
+        except (MarketcraftError, ValueError, TypeError, KeyError) as exc:
+            raise InvariantViolation(
+                "fold_failed", f"record {index} does not fold ({type(exc).__name__}: {exc})"
+            ) from exc
+        self._append(record, events, sealed)
+
+    def _append(self, record: JournalRecord, events: list[Event], sealed: str | None) -> int:
+        sequence = self.log.append(leaf_entry(record.command, record.events))
+        if self._records is not None:
+            self._records.append(record)
+        if sealed is not None:
+            self.receipt_sequence[sealed] = sequence
+        self.history.add_all(self.state, events)
+        return sequence
+
     def replay(self, record: JournalRecord) -> None:
         """Decide a stored record's command again and append it; InvariantViolation (naming
         the record) if it is malformed, refused now, or gives other events than were stored.
         After that the journal is unusable."""
-        index = len(self.records)
+        index = self.size
         try:
             command, ctx = parse_command_record(record.command)
             handled = self.handle(command, ctx)
@@ -161,13 +235,11 @@ class ProgramJournal:
         """Decide, apply and log ``command``; sign a receipt if it placed an order."""
         events = self.runner.handle(command, ctx)
         record = JournalRecord(command_record(command, ctx), events_record(events))
-        sequence = self.log.append(leaf_entry(record.command, record.events))
-        self.records.append(record)
-        receipt = None
         sealed = sealed_result(command, events)
+        sequence = self._append(record, events, None if sealed is None else sealed[0])
+        receipt = None
         if sealed is not None:
             order_id, commitment = sealed
-            self.receipt_sequence[order_id] = sequence
             receipt = issue_receipt(
                 self.log,
                 self.signer,
@@ -181,27 +253,48 @@ class ProgramJournal:
             )
         return Handled(events, record, receipt)
 
-    def receipt_for(self, order_id: str) -> Receipt | None:
-        """The receipt of an order, re-issued: identical to the first (Ed25519 signatures
-        are deterministic and the checkpoint is the one at the order's own time)."""
-        sequence = self.receipt_sequence.get(order_id)
-        if sequence is None:
-            return None
-        record = self.records[sequence]
+    def receipt_for(self, order_id: str, record: JournalRecord) -> Receipt:
+        """The receipt of the order logged as ``record`` (at ``receipt_sequence[order_id]``),
+        re-issued: identical to the first (Ed25519 signatures are deterministic and the
+        checkpoint is the one at the order's own time)."""
+        sequence = self.receipt_sequence[order_id]
         command, ctx = parse_command_record(record.command)
         sealed = sealed_result(command, parse_events_record(record.events))
-        assert sealed is not None
+        if sealed is None or sealed[0] != order_id:
+            raise InvariantViolation("bad_record", f"record {sequence} is not order {order_id}")
         return issue_receipt(
             self.log,
             self.signer,
             sequence=sequence,
             command_bytes=record.command,
             events_bytes=record.events,
-            order_id=sealed[0],
+            order_id=order_id,
             scout=ctx.actor,
             commitment=sealed[1],
             now=ctx.now,
         )
+
+
+_SEALED_ID = {
+    PlaceOrder.type_name: "order_id",
+    PlaceCloseOrder.type_name: "order_id",
+    RegisterAgent.type_name: "agent_id",
+}
+
+
+def sealed_id(command_bytes: bytes, events: list[Event]) -> str | None:
+    """The id a stored record placed (an order, close order or agent: what
+    :func:`sealed_result` names), else None; read from the record's JSON without decoding the
+    command (the fast path of a load)."""
+    message = json.loads(command_bytes)["command"]
+    field_name = _SEALED_ID.get(message["type"])
+    if field_name is None:
+        return None
+    if message["type"] == PlaceOrder.type_name and not any(
+        isinstance(e, OrderExecuted) for e in events
+    ):
+        return None
+    return str(message["data"][field_name])
 
 
 def sealed_result(command: Command, events: list[Event]) -> tuple[str, bytes] | None:

@@ -6,7 +6,13 @@ from decimal import Decimal
 
 from marketcraft.amm.curve import BandCurve, Fill
 from marketcraft.kernel.errors import ValidationError
-from marketcraft.kernel.money import fits_decimals, quantize_down, quantize_up, with_money_context
+from marketcraft.kernel.money import (
+    fee_up,
+    fits_decimals,
+    quantize_down,
+    quantize_up,
+    with_money_context,
+)
 from marketcraft.opportunity.commands import Context, PlaceOrder
 from marketcraft.opportunity.events import OrderExecuted
 from marketcraft.opportunity.state import MarketState, ProgramState
@@ -66,7 +72,7 @@ def execute_order(  # noqa: C901 (the order's checks, escrow and fill, in the sp
             raise ValidationError("insufficient_cash", "not enough available cash for the escrow")
         fill = _buy(
             curve,
-            market.state,
+            market.amm_state,
             token=c.token,
             spend=spend,
             shares=shares,
@@ -74,7 +80,7 @@ def execute_order(  # noqa: C901 (the order's checks, escrow and fill, in the sp
             cash_decimals=terms.cash_decimals,
             limit_state=limit_state,
         )
-        fee = min(quantize_up(fill.cash * rate, terms.cash_decimals), escrow - fill.cash)
+        fee = fee_up(fill.cash, rate, terms.cash_decimals, escrow - fill.cash)
     else:
         if shares is None or spend is not None:
             raise ValidationError("bad_order", "a sell names max_shares only")
@@ -82,11 +88,11 @@ def execute_order(  # noqa: C901 (the order's checks, escrow and fill, in the sp
         held = state.shares_held(ctx.actor, market.market_id, c.token)
         qty = min(shares, held)
         if yes:
-            fill = curve.sell_shares(market.state, qty, downto=limit_state)
+            fill = curve.sell_shares(market.amm_state, qty, downto=limit_state)
         else:
-            fill = curve.sell_no_shares(market.state, qty, upto=limit_state)
+            fill = curve.sell_no_shares(market.amm_state, qty, upto=limit_state)
         fill = Fill(fill.shares, fill.cash, fill.state_after, fill.clipped or held < shares)
-        fee = min(quantize_up(fill.cash * rate, terms.cash_decimals), fill.cash)
+        fee = fee_up(fill.cash, rate, terms.cash_decimals, fill.cash)
 
     # Refunded on the first order, filled or not: refunding on the first *fill* would tell the
     # creator whether an order filled, which depends on the price.

@@ -18,9 +18,13 @@ __all__ = ["ProgramRunner"]
 
 
 class ProgramRunner:
-    def __init__(self, events: list[Event] | None = None) -> None:
+    """``events`` are folded in first. ``keep_events``: keep every event in :attr:`events`
+    (tests and simulations read them); a journal backed by a store does not."""
+
+    def __init__(self, events: list[Event] | None = None, *, keep_events: bool = True) -> None:
         self.state = ProgramState()
         self.events: list[Event] = []
+        self._keep = keep_events
         self._broken = False
         for event in events or ():
             self._fold(event)
@@ -36,7 +40,17 @@ class ProgramRunner:
         except Exception:
             self._broken = True
             raise
-        self.events.append(event)
+        if self._keep:
+            self.events.append(event)
+
+    @with_money_context
+    def apply(self, events: list[Event]) -> None:
+        """Fold already-decided events (a stored record's) in; the runner is broken if one
+        does not fold."""
+        if self._broken:
+            raise InvariantViolation("runner_broken", "state must be rebuilt from stored events")
+        for event in events:
+            self._fold(event)
 
     @with_money_context
     def handle(self, command: Command, ctx: Context) -> list[Event]:

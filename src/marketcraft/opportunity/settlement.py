@@ -5,15 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from marketcraft.kernel.money import quantize_down, with_money_context
+from marketcraft.opportunity import accounts
+from marketcraft.opportunity.accounts import FEES, SHARED, SPONSOR
 from marketcraft.opportunity.commands import Context, Outcome, ResolveMarket
 from marketcraft.opportunity.events import MarketResolved, ProgramSettled
-from marketcraft.opportunity.state import (
-    FEES,
-    SHARED,
-    SPONSOR,
-    MarketState,
-    ProgramState,
-)
+from marketcraft.opportunity.state import MarketState, ProgramState
 from marketcraft.opportunity.terms import FeePolicy, Token
 
 __all__ = ["resolve", "settle"]
@@ -43,7 +39,7 @@ def resolve(
     else:  # VOID
         payouts = [(scout, max(market.net_paid[scout], _ZERO)) for scout in holders]
     payouts = [(scout, amount) for scout, amount in payouts if amount > 0]
-    pool = state.ledger.balance(f"pool:{market.market_id}", state.cash).amount
+    pool = state.ledger.balance(accounts.pool(market.market_id), state.cash).amount
     owed = sum((amount for _, amount in payouts), _ZERO)
     from_collateral = max(owed - pool, _ZERO)
     return MarketResolved(

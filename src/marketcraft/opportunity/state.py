@@ -1,14 +1,8 @@
 """A program's state, and ``evolve``: the fold of its events.
 
-Every money move goes through the program's double-entry ledger. Accounts:
-
-* ``world`` — outside the program (deposits in, withdrawals and rolled fees out); may go negative
-* ``sponsor`` — the sponsor's free collateral; ``collateral:shared`` — FIRST_N's shared pool
-* ``cash:<holder>`` — a participant's available cash; ``escrow:<order>`` — one order's escrow
-* ``pool:<market>`` — a market's reserved budget plus the cash its trades took in
-* ``bond:<market>`` — a creation bond; ``fees`` — fees collected, owed back per the fee policy
-* YES and NO shares of each market are assets of their own (``YES:<market>``,
-  ``NO:<market>``), minted from ``mint:<market>`` into ``shares:<scout>``.
+Every money move goes through the program's double-entry ledger, in the accounts named in
+:mod:`marketcraft.opportunity.accounts`. YES and NO shares of each market are assets of their
+own, minted from the market's mint into each scout's shares account.
 
 The state is mutable and owned by its fold: ``evolve`` changes it in place and returns it;
 ``decide`` only reads it.
@@ -16,18 +10,19 @@ The state is mutable and owned by its fold: ``evolve`` changes it in place and r
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
 
 from marketcraft.amm.curve import BandCurve
 from marketcraft.kernel.errors import InvariantViolation
+from marketcraft.kernel.handlers import HandlerTable
 from marketcraft.kernel.ledger import Ledger
 from marketcraft.kernel.messages import Event
 from marketcraft.kernel.money import Asset
+from marketcraft.opportunity import accounts
+from marketcraft.opportunity.accounts import FEES, SHARED, SPONSOR, WORLD
 from marketcraft.opportunity.amms import curve_class
 from marketcraft.opportunity.commands import Outcome
 from marketcraft.opportunity.events import (
@@ -53,16 +48,7 @@ from marketcraft.opportunity.titles import normalise_title
 
 __all__ = ["MarketState", "MarketStatus", "OrderRecord", "ProgramState", "evolve"]
 
-WORLD, SPONSOR, SHARED, FEES = "world", "sponsor", "collateral:shared", "fees"
 _ZERO = Decimal(0)
-
-
-def cash_account(holder: str) -> str:
-    return f"cash:{holder}"
-
-
-def shares_account(holder: str) -> str:
-    return f"shares:{holder}"
 
 
 class MarketStatus(StrEnum):
@@ -131,7 +117,7 @@ class MarketState:
     creator: str
     status: MarketStatus
     curve: BandCurve
-    state: Decimal  # the AMM's state coordinate
+    amm_state: Decimal  # the AMM curve's state coordinate (where the price is on the curve)
     yes: Asset
     no: Asset
     bond: Decimal
@@ -186,13 +172,13 @@ class ProgramState:
         return self.terms
 
     def available(self, holder: str) -> Decimal:
-        account = cash_account(holder)
+        account = accounts.cash(holder)
         if not self.ledger.is_open(account):
             return _ZERO
         return self.ledger.holding(account, self.cash)
 
     def shares_held(self, holder: str, market_id: str, token: Token = Token.YES) -> Decimal:
-        account = shares_account(holder)
+        account = accounts.shares(holder)
         if not self.ledger.is_open(account):
             return _ZERO
         market = self.markets[market_id]
@@ -249,12 +235,12 @@ def _program_opened(state: ProgramState, e: ProgramOpened) -> None:
 
 
 def _cash_deposited(state: ProgramState, e: CashDeposited) -> None:
-    _open(state, cash_account(e.holder), shares_account(e.holder))
-    _move(state, (WORLD, cash_account(e.holder), e.amount))
+    _open(state, accounts.cash(e.holder), accounts.shares(e.holder))
+    _move(state, (WORLD, accounts.cash(e.holder), e.amount))
 
 
 def _cash_withdrawn(state: ProgramState, e: CashWithdrawn) -> None:
-    _move(state, (cash_account(e.holder), WORLD, e.amount))
+    _move(state, (accounts.cash(e.holder), WORLD, e.amount))
 
 
 def _curve(terms: ProgramTerms, scale: Decimal) -> BandCurve:
@@ -266,43 +252,43 @@ def _curve(terms: ProgramTerms, scale: Decimal) -> BandCurve:
 def _market_listed(state: ProgramState, e: MarketListed) -> None:
     terms = state.require_terms()
     curve = _curve(terms, e.scale)
-    pool, bond = f"pool:{e.market_id}", f"bond:{e.market_id}"
-    yes = Asset(f"YES:{e.market_id}", terms.share_decimals)
-    no = Asset(f"NO:{e.market_id}", terms.share_decimals)
-    state.ledger.open(f"mint:{e.market_id}", allow_negative=True)
-    _open(state, pool, bond, cash_account(e.creator), shares_account(e.creator))
+    pool, bond = accounts.pool(e.market_id), accounts.bond(e.market_id)
+    yes = Asset(accounts.yes_asset(e.market_id), terms.share_decimals)
+    no = Asset(accounts.no_asset(e.market_id), terms.share_decimals)
+    state.ledger.open(accounts.mint(e.market_id), allow_negative=True)
+    _open(state, pool, bond, accounts.cash(e.creator), accounts.shares(e.creator))
     status = MarketStatus.OPEN if e.opens_at is not None else MarketStatus.PENDING
     state.markets[e.market_id] = MarketState(
         e.market_id, e.title, e.rules, e.creator, status, curve, curve.open_state, yes, no,
         e.bond, e.reserved, e.opens_at, e.closes_at,
     )  # fmt: skip
     state.titles[normalise_title(e.title)] = e.market_id
-    _move(state, (cash_account(e.creator), bond, e.bond), (SPONSOR, pool, e.reserved))
+    _move(state, (accounts.cash(e.creator), bond, e.bond), (SPONSOR, pool, e.reserved))
 
 
 def _market_approved(state: ProgramState, e: MarketApproved) -> None:
     market = state.markets[e.market_id]
     market.status, market.opens_at, market.closes_at = MarketStatus.OPEN, e.opens_at, e.closes_at
     market.reserved = e.reserved
-    _move(state, (SPONSOR, f"pool:{e.market_id}", e.reserved))
+    _move(state, (SPONSOR, accounts.pool(e.market_id), e.reserved))
 
 
 def _market_rejected(state: ProgramState, e: MarketRejected) -> None:
     market = state.markets[e.market_id]
     market.status = MarketStatus.REJECTED
-    _move(state, (f"bond:{e.market_id}", FEES, e.bond_forfeited))
+    _move(state, (accounts.bond(e.market_id), FEES, e.bond_forfeited))
     market.bond -= e.bond_forfeited
 
 
 def _order_executed(state: ProgramState, e: OrderExecuted) -> None:
     market = state.markets[e.market_id]
-    escrow, pool = f"escrow:{e.order_id}", f"pool:{e.market_id}"
-    _open(state, escrow, cash_account(e.scout), shares_account(e.scout))
-    mint, shares = f"mint:{e.market_id}", shares_account(e.scout)
-    bond = (f"bond:{e.market_id}", cash_account(market.creator), e.bond_refund)
+    escrow, pool = accounts.escrow(e.order_id), accounts.pool(e.market_id)
+    _open(state, escrow, accounts.cash(e.scout), accounts.shares(e.scout))
+    mint, shares = accounts.mint(e.market_id), accounts.shares(e.scout)
+    bond = (accounts.bond(e.market_id), accounts.cash(market.creator), e.bond_refund)
     if e.side is Side.BUY:
         cash_legs: tuple[Leg, ...] = (
-            (cash_account(e.scout), escrow, e.escrow),
+            (accounts.cash(e.scout), escrow, e.escrow),
             (escrow, pool, e.cash),
             (escrow, FEES, e.fee),
             bond,
@@ -321,7 +307,7 @@ def _order_executed(state: ProgramState, e: OrderExecuted) -> None:
         ],
     )
     market.bond -= e.bond_refund
-    market.state = e.state_after
+    market.amm_state = e.state_after
     market.traded = True
     market.orders.append(e.order_id)
     market.escrows.append(e.order_id)
@@ -337,7 +323,7 @@ def _order_executed(state: ProgramState, e: OrderExecuted) -> None:
 
 def _close_order_placed(state: ProgramState, e: CloseOrderPlaced) -> None:
     market = state.markets[e.market_id]
-    _open(state, f"escrow:{e.order_id}", cash_account(e.scout), shares_account(e.scout))
+    _open(state, accounts.escrow(e.order_id), accounts.cash(e.scout), accounts.shares(e.scout))
     state.close_orders[e.order_id] = CloseOrderRecord(
         e.order_id, e.market_id, e.scout, e.token, e.trigger_price, e.max_shares
     )
@@ -354,8 +340,8 @@ def _close_order_cancelled(state: ProgramState, e: CloseOrderCancelled) -> None:
 
 def _agent_registered(state: ProgramState, e: AgentRegistered) -> None:
     market = state.markets[e.market_id]
-    _open(state, f"escrow:{e.agent_id}", cash_account(e.scout), shares_account(e.scout))
-    _move(state, (cash_account(e.scout), f"escrow:{e.agent_id}", e.budget))
+    _open(state, accounts.escrow(e.agent_id), accounts.cash(e.scout), accounts.shares(e.scout))
+    _move(state, (accounts.cash(e.scout), accounts.escrow(e.agent_id), e.budget))
     state.agents[e.agent_id] = AgentRecord(
         e.agent_id, e.market_id, e.scout, e.budget, e.spend_per_trade, e.buy_below, e.sell_above
     )
@@ -366,9 +352,13 @@ def _agent_registered(state: ProgramState, e: AgentRegistered) -> None:
 
 def _triggered_trade(state: ProgramState, e: TriggeredTrade) -> None:
     market = state.markets[e.market_id]
-    escrow, pool, mint = f"escrow:{e.source_id}", f"pool:{e.market_id}", f"mint:{e.market_id}"
+    escrow, pool, mint = (
+        accounts.escrow(e.source_id),
+        accounts.pool(e.market_id),
+        accounts.mint(e.market_id),
+    )
     asset = market.yes if e.token is Token.YES else market.no
-    shares = shares_account(e.scout)
+    shares = accounts.shares(e.scout)
     if e.side is Side.BUY:
         cash_legs: tuple[Leg, ...] = ((escrow, pool, e.cash), (escrow, FEES, e.fee))
         share_leg: Leg = (mint, shares, e.shares)
@@ -378,7 +368,7 @@ def _triggered_trade(state: ProgramState, e: TriggeredTrade) -> None:
         share_leg = (shares, mint, e.shares)
         paid = -e.cash
     _post(state, [(cash_legs, state.cash), ((share_leg,), asset)])
-    market.state = e.state_after
+    market.amm_state = e.state_after
     market.net_paid[e.scout] = market.net_paid.get(e.scout, _ZERO) + paid
     state.fees_paid[e.scout] = state.fees_paid.get(e.scout, _ZERO) + e.fee
     state.volume[e.scout] = state.volume.get(e.scout, _ZERO) + e.cash
@@ -403,7 +393,10 @@ def _window_closed(state: ProgramState, e: WindowClosed) -> None:
 
 def _market_revealed(state: ProgramState, e: MarketRevealed) -> None:
     state.markets[e.market_id].status = MarketStatus.REVEALED
-    _move(state, *((f"escrow:{i}", cash_account(state.escrow_owner[i]), a) for i, a in e.releases))
+    _move(
+        state,
+        *((accounts.escrow(i), accounts.cash(state.escrow_owner[i]), a) for i, a in e.releases),
+    )
 
 
 def _acted_on(state: ProgramState, e: ActedOnRecorded) -> None:
@@ -415,19 +408,19 @@ def _market_resolved(state: ProgramState, e: MarketResolved) -> None:
     market = state.markets[e.market_id]
     terms = state.require_terms()
     collateral = SHARED if terms.collateral is CollateralMode.FIRST_N else SPONSOR
-    pool = f"pool:{e.market_id}"
+    pool = accounts.pool(e.market_id)
     _move(state, (collateral, pool, e.from_collateral))
-    mint = f"mint:{e.market_id}"
+    mint = accounts.mint(e.market_id)
     _post(
         state,
         [
-            (tuple((shares_account(s), mint, n) for s, n in e.burned), market.yes),
-            (tuple((shares_account(s), mint, n) for s, n in e.burned_no), market.no),
+            (tuple((accounts.shares(s), mint, n) for s, n in e.burned), market.yes),
+            (tuple((accounts.shares(s), mint, n) for s, n in e.burned_no), market.no),
         ],
     )
-    _move(state, *((pool, cash_account(scout), amount) for scout, amount in e.payouts))
+    _move(state, *((pool, accounts.cash(scout), amount) for scout, amount in e.payouts))
     _move(state, (pool, collateral, e.to_collateral))
-    _move(state, (f"bond:{e.market_id}", cash_account(market.creator), e.bond_refund))
+    _move(state, (accounts.bond(e.market_id), accounts.cash(market.creator), e.bond_refund))
     market.bond -= e.bond_refund
     market.status, market.outcome = MarketStatus.RESOLVED, e.outcome
     market.sponsor_cost = market.reserved + e.from_collateral - e.to_collateral
@@ -439,27 +432,27 @@ def _market_resolved(state: ProgramState, e: MarketResolved) -> None:
 
 
 def _program_settled(state: ProgramState, e: ProgramSettled) -> None:
-    _move(state, *((FEES, cash_account(scout), amount) for scout, amount in e.fee_refunds))
+    _move(state, *((FEES, accounts.cash(scout), amount) for scout, amount in e.fee_refunds))
     _move(state, (FEES, WORLD, e.fees_rolled), (FEES, SPONSOR, e.dust_to_sponsor))
     _move(state, (SHARED, SPONSOR, e.shared_released), (SPONSOR, WORLD, e.collateral_returned))
     state.settled = True
 
 
-_HANDLERS: dict[type[Event], Callable[[ProgramState, Any], None]] = {
-    ProgramOpened: _program_opened,
-    CashDeposited: _cash_deposited,
-    CashWithdrawn: _cash_withdrawn,
-    MarketListed: _market_listed,
-    MarketApproved: _market_approved,
-    MarketRejected: _market_rejected,
-    OrderExecuted: _order_executed,
-    WindowClosed: _window_closed,
-    MarketRevealed: _market_revealed,
-    ActedOnRecorded: _acted_on,
-    MarketResolved: _market_resolved,
-    ProgramSettled: _program_settled,
-    CloseOrderPlaced: _close_order_placed,
-    CloseOrderCancelled: _close_order_cancelled,
-    AgentRegistered: _agent_registered,
-    TriggeredTrade: _triggered_trade,
-}
+#: each event type's fold (the table checks that each takes its event)
+_HANDLERS: HandlerTable[ProgramState, Event, [], None] = HandlerTable()
+_HANDLERS.add(ProgramOpened, _program_opened)
+_HANDLERS.add(CashDeposited, _cash_deposited)
+_HANDLERS.add(CashWithdrawn, _cash_withdrawn)
+_HANDLERS.add(MarketListed, _market_listed)
+_HANDLERS.add(MarketApproved, _market_approved)
+_HANDLERS.add(MarketRejected, _market_rejected)
+_HANDLERS.add(OrderExecuted, _order_executed)
+_HANDLERS.add(WindowClosed, _window_closed)
+_HANDLERS.add(MarketRevealed, _market_revealed)
+_HANDLERS.add(ActedOnRecorded, _acted_on)
+_HANDLERS.add(MarketResolved, _market_resolved)
+_HANDLERS.add(ProgramSettled, _program_settled)
+_HANDLERS.add(CloseOrderPlaced, _close_order_placed)
+_HANDLERS.add(CloseOrderCancelled, _close_order_cancelled)
+_HANDLERS.add(AgentRegistered, _agent_registered)
+_HANDLERS.add(TriggeredTrade, _triggered_trade)

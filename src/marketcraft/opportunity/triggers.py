@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from marketcraft.amm.curve import Fill
-from marketcraft.kernel.money import quantize_down, quantize_up, with_money_context
+from marketcraft.kernel.money import fee_up, quantize_down, with_money_context
 from marketcraft.opportunity.events import TriggeredTrade
 from marketcraft.opportunity.state import (
     AgentRecord,
@@ -78,7 +78,7 @@ def run_triggers(
 
 def _fee(cash: Decimal, state: ProgramState) -> Decimal:
     terms = state.require_terms()
-    return min(quantize_up(cash * terms.fee_rate, terms.cash_decimals), cash)
+    return fee_up(cash, terms.fee_rate, terms.cash_decimals, cash)
 
 
 def _fire(
@@ -131,7 +131,7 @@ def _act(
         fill = curve.buy_with_cash(s, amm_cash, upto=limit)
         if not fill.shares:
             return None
-        fee = min(quantize_up(fill.cash * terms.fee_rate, terms.cash_decimals), spend - fill.cash)
+        fee = fee_up(fill.cash, terms.fee_rate, terms.cash_decimals, spend - fill.cash)
         pending.agent_spent[agent.agent_id] = spent - agent.spent + fill.cash + fee
         pending.agent_holding[agent.agent_id] = holding - agent.holding + fill.shares
         pending.agent_trades[agent.agent_id] = number - agent.trades

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from marketcraft.opportunity import accounts
 from marketcraft.opportunity.state import MarketState, MarketStatus, ProgramState
 from marketcraft.opportunity.terms import RevealPolicy, Side, Token
 
@@ -100,9 +101,9 @@ def sponsor_market_view(state: ProgramState, market_id: str) -> SponsorMarketVie
         (state.orders[o].cash for o in market.orders),
         _ZERO,
     )
-    yes = -state.ledger.balance(f"mint:{market_id}", market.yes).amount
+    yes = -state.ledger.balance(accounts.mint(market_id), market.yes).amount
     return SponsorMarketView(
-        market_id, market.title, market.status, market.curve.price(market.state), volume,
+        market_id, market.title, market.status, market.curve.price(market.amm_state), volume,
         len(market.net_paid), yes,
     )  # fmt: skip
 
@@ -131,7 +132,7 @@ def public_market_view(state: ProgramState, market_id: str) -> MarketPublicView:
         market_id,
         market.title,
         True,
-        market.curve.price(market.state),
+        market.curve.price(market.amm_state),
         tuple(FillView(f.shares, f.cash, f.fee, f.clipped) for f in shown),
         len(hidden),
         sum((f.cash for f in hidden), _ZERO),

@@ -6,13 +6,12 @@ randomness; the context's time comes from the caller."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from marketcraft.amm.bancor import cross_reserve_return, fee
 from marketcraft.kernel.errors import ValidationError
+from marketcraft.kernel.handlers import HandlerTable
 from marketcraft.kernel.messages import Command, Event
 from marketcraft.kernel.money import quantize_down, quantize_up, with_money_context
 from marketcraft.peg.commands import (
@@ -278,13 +277,13 @@ def _span(start: datetime, end: datetime) -> Decimal:
     return Decimal((end - start) // _MICROSECOND)
 
 
-_DECIDERS: dict[type, Callable[[PegState, Any, Context], list[Event]]] = {
-    OpenMarket: _open_market,
-    FundCol: _fund,
-    BuyPeg: _buy_peg,
-    SellPeg: _sell_peg,
-    BuyMms: _buy_mms,
-    SellMms: _sell_mms,
-    ReportPrice: _report_price,
-    Tick: _tick,
-}
+#: each command type's handler (the table checks that each takes its command)
+_DECIDERS: HandlerTable[PegState, Command, [Context], list[Event]] = HandlerTable()
+_DECIDERS.add(OpenMarket, _open_market)
+_DECIDERS.add(FundCol, _fund)
+_DECIDERS.add(BuyPeg, _buy_peg)
+_DECIDERS.add(SellPeg, _sell_peg)
+_DECIDERS.add(BuyMms, _buy_mms)
+_DECIDERS.add(SellMms, _sell_mms)
+_DECIDERS.add(ReportPrice, _report_price)
+_DECIDERS.add(Tick, _tick)

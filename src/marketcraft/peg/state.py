@@ -6,13 +6,12 @@ Circulating PEG is what wallets hold, so Dc = minted PEG - U."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from marketcraft.kernel.errors import InvariantViolation, ValidationError
+from marketcraft.kernel.handlers import HandlerTable
 from marketcraft.kernel.ledger import Ledger
 from marketcraft.kernel.messages import Event
 from marketcraft.kernel.money import Asset, money_context_once
@@ -228,15 +227,15 @@ def _mode_changed(state: PegState, e: ModeChanged) -> None:
     state.mode = e.mode
 
 
-_HANDLERS: dict[type, Callable[[PegState, Any], None]] = {
-    MarketOpened: _market_opened,
-    ColFunded: _col_funded,
-    PegBought: _peg_bought,
-    PegSold: _peg_sold,
-    MmsBought: _mms_bought,
-    MmsSold: _mms_sold,
-    PriceReported: _price_reported,
-    Ticked: _ticked,
-    CorrectionMade: _correction_made,
-    ModeChanged: _mode_changed,
-}
+#: each event type's fold (the table checks that each takes its event)
+_HANDLERS: HandlerTable[PegState, Event, [], None] = HandlerTable()
+_HANDLERS.add(MarketOpened, _market_opened)
+_HANDLERS.add(ColFunded, _col_funded)
+_HANDLERS.add(PegBought, _peg_bought)
+_HANDLERS.add(PegSold, _peg_sold)
+_HANDLERS.add(MmsBought, _mms_bought)
+_HANDLERS.add(MmsSold, _mms_sold)
+_HANDLERS.add(PriceReported, _price_reported)
+_HANDLERS.add(Ticked, _ticked)
+_HANDLERS.add(CorrectionMade, _correction_made)
+_HANDLERS.add(ModeChanged, _mode_changed)

@@ -17,13 +17,13 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from marketcraft.__about__ import __version__
+from marketcraft.app.group_commit import Committer
+from marketcraft.app.programs import ProgramRepository, snapshot_due, snapshot_forever
 from marketcraft.config import Settings
 from marketcraft.kernel.clock import Clock, SystemClock
 from marketcraft.kernel.money import MONEY_CONTEXT
 from marketcraft.kernel.signing import Signer
-from marketcraft.opportunity.repository import ProgramRepository
 from marketcraft.service.auth import PrincipalCache
-from marketcraft.service.committer import Committer
 from marketcraft.service.deal_jobs import DealJobs
 from marketcraft.service.errors import ERROR_RESPONSES, install_error_handlers
 from marketcraft.service.page_security import PageSecurity, csrf_field
@@ -78,6 +78,21 @@ SWITCH_INTERVAL = 0.0005
 _TEMPLATES = Path(__file__).with_name("templates")
 
 
+def _background_tasks(
+    app: FastAPI, settings: Settings, *, tick_pegs: bool
+) -> list[asyncio.Task[None]]:
+    """The loops the app runs while it serves, as configured: peg ticks, program snapshots."""
+    tasks = []
+    if tick_pegs and settings.peg_tick_seconds > 0:
+        tasks.append(asyncio.create_task(tick_forever(app, settings.peg_tick_seconds)))
+    if settings.snapshot_every > 0:
+        snapshots = snapshot_forever(
+            app.state.programs, settings.snapshot_every, settings.snapshot_idle_seconds
+        )
+        tasks.append(asyncio.create_task(snapshots))
+    return tasks
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -101,16 +116,16 @@ def create_app(
         owned = database is None
         if owned:
             _attach(app, Database.open(settings.database_url), signer, settings)
-        ticker = None
-        if tick_pegs and settings.peg_tick_seconds > 0:
-            ticker = asyncio.create_task(tick_forever(app, settings.peg_tick_seconds))
+        tasks = _background_tasks(app, settings, tick_pegs=tick_pegs)
         try:
             yield
         finally:
-            if ticker is not None:
-                ticker.cancel()
+            for task in tasks:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await ticker
+                    await task
+            if settings.snapshot_every > 0:
+                await asyncio.to_thread(snapshot_due, app.state.programs, 1, 0.0)
             if owned:
                 app.state.database.close()
 
@@ -165,7 +180,10 @@ def _attach(app: FastAPI, database: Database, signer: Signer | None, settings: S
     app.state.database = database
     app.state.principal_cache = PrincipalCache(database.principals, settings.token_cache_seconds)
     app.state.programs = ProgramRepository(
-        database.events, signer or load_or_create_signer(settings.data_dir), database.quarantine
+        database.events,
+        signer or load_or_create_signer(settings.data_dir),
+        database.quarantine,
+        database.snapshots,
     )
     app.state.committer = Committer(app.state.programs)
     app.state.peg_markets = PegMarkets(database.events, database.quarantine)

@@ -15,7 +15,7 @@ from typing import Any
 
 from marketcraft.deal.analysis import Analysis, gather
 from marketcraft.deal.bounds import MAX_PATHS
-from marketcraft.deal.strategy import ChunkResult, price_model, simulate
+from marketcraft.deal.strategy import ChunkResult, price_model, simulate_deal_paths
 from marketcraft.deal.terms import Terms, with_params
 from marketcraft.deal.time_grid import TimeGrid
 from marketcraft.deal.valuation import Payoffs, option_chunk, option_chunks, option_values
@@ -41,7 +41,7 @@ def _job(  # noqa: PLR0917 (a job's arguments travel as one tuple)
     """One job: a chunk of the strategy's paths, or of the option Monte Carlo."""
     if kind == "options":
         return option_chunk(terms, paths, seed, chunk, step_hours, base, progress)
-    return simulate(
+    return simulate_deal_paths(
         terms, paths, seed=seed, chunk=chunk, step_hours=step_hours, base=Path(base),
         progress=progress,
     )  # fmt: skip

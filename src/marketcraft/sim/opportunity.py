@@ -39,7 +39,7 @@ from marketcraft.opportunity.terms import (
     Side,
 )
 
-__all__ = ["SimulationConfig", "SimulationResult", "auc", "simulate"]
+__all__ = ["SimulationConfig", "SimulationResult", "auc", "simulate_program"]
 
 SPONSOR = "sponsor"
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -104,9 +104,12 @@ def _belief(rng: random.Random, truth: bool, base: float, skill: float) -> float
     return 1 / (1 + math.exp(-z))
 
 
-def simulate(
+def simulate_program(
     config: SimulationConfig, progress: Callable[[int, int], None] | None = None
 ) -> SimulationResult:
+    """One opportunity program run through the engine: ``config.markets`` markets, scouts of
+    drawn skill trading on their private beliefs, then each market resolved to its drawn
+    truth and the program settled."""
     rng = random.Random(config.seed)
     terms = ProgramTerms(
         market_budget=config.budget, pa=config.pa, pb=config.pb, amm=config.amm,
@@ -150,7 +153,7 @@ def simulate(
             progress(n + 1, len(plan))
 
     state = runner.state
-    prices = {m: state.markets[m].curve.price(state.markets[m].state) for m in markets}
+    prices = {m: state.markets[m].curve.price(state.markets[m].amm_state) for m in markets}
     end = START + window + timedelta(hours=1)
     for m in markets:
         outcome = Outcome.YES if outcomes[m] else Outcome.NO

@@ -1,5 +1,5 @@
-"""One handle on the configured database: the event store, the principals and the quarantine,
-chosen by URL."""
+"""One handle on the configured database: the event store, the principals, the quarantine and
+the snapshots, chosen by URL."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from marketcraft.store.quarantine import (
     SqlQuarantineStore,
 )
 from marketcraft.store.records import EventStore
+from marketcraft.store.snapshots import InMemorySnapshotStore, SnapshotStore, SqlSnapshotStore
 from marketcraft.store.sql import SqlEventStore
 
 __all__ = ["Database", "SchemaOutOfDate"]
@@ -35,6 +36,7 @@ class Database:
     principals: PrincipalStore
     engine: Engine | None = None
     quarantine: QuarantineStore = field(default_factory=InMemoryQuarantineStore)
+    snapshots: SnapshotStore = field(default_factory=InMemorySnapshotStore)
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = False) -> Database:
@@ -56,7 +58,7 @@ class Database:
             )
         return cls(
             url, backend, SqlEventStore(engine), SqlPrincipalStore(engine), engine,
-            SqlQuarantineStore(engine),
+            SqlQuarantineStore(engine), SqlSnapshotStore(engine),
         )  # fmt: skip
 
     def close(self) -> None:

@@ -55,3 +55,13 @@ quarantine = Table(
     Column("reason", String(1000), nullable=False),
     Column("since", DateTime(timezone=True), nullable=False),
 )
+
+# An aggregate's folded state at one version of its stream (a cache of the events: loading
+# folds only what came after it). One row per stream.
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("stream_id", String(MAX_STREAM_ID), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)

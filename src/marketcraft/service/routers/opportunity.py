@@ -7,35 +7,21 @@ until the market is revealed. Prices are served only on the sponsor's dashboard.
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import secrets
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 
+from marketcraft.app import opportunity_actions as actions
+from marketcraft.app.opportunity_actions import GroupCommit
+from marketcraft.app.programs import ProgramRepository
 from marketcraft.kernel.errors import ValidationError
-from marketcraft.kernel.messages import Command, to_plain
+from marketcraft.kernel.messages import to_plain
 from marketcraft.kernel.money import MONEY_CONTEXT
-from marketcraft.opportunity.commands import (
-    ApproveMarket,
-    Context,
-    DepositCash,
-    ListMarket,
-    OpenProgram,
-    PlaceOrder,
-    RecordActedOn,
-    RejectMarket,
-    ResolveMarket,
-    RevealMarket,
-    SettleProgram,
-    WithdrawCash,
-)
-from marketcraft.opportunity.journal import Handled, ProgramJournal, parse_command_record
+from marketcraft.opportunity.commands import Context
+from marketcraft.opportunity.journal import ProgramJournal
 from marketcraft.opportunity.receipts import Receipt
-from marketcraft.opportunity.repository import ProgramRepository
 from marketcraft.opportunity.state import MarketState
 from marketcraft.opportunity.terms import ProgramTerms
 from marketcraft.opportunity.transcript import export_transcript
@@ -91,9 +77,14 @@ def _repo(request: Request) -> ProgramRepository:
     return repo
 
 
-def _run(request: Request, program_id: str, command: Command, actor: str) -> Handled:
-    ctx = Context(actor, request.app.state.clock.now())
-    return _repo(request).handle(program_id, command, ctx)
+def _commit(request: Request) -> GroupCommit:
+    """The group commit every command goes through (answered once it is durable)."""
+    commit: GroupCommit = request.app.state.committer
+    return commit
+
+
+def _ctx(request: Request, actor: str) -> Context:
+    return Context(actor, request.app.state.clock.now())
 
 
 def _journal(request: Request, program_id: str) -> ProgramJournal:
@@ -161,13 +152,13 @@ def _receipt_out(receipt: Receipt) -> ReceiptOut:
 @router.post(
     "", response_model=ProgramOut, status_code=status.HTTP_201_CREATED, summary="Open a program"
 )
-def open_program(body: ProgramIn, request: Request, sponsor: Sponsor) -> ProgramOut:
-    program_id = "p-" + secrets.token_hex(8)
+async def open_program(body: ProgramIn, request: Request, sponsor: Sponsor) -> ProgramOut:
     terms = ProgramTerms(**body.terms.model_dump())
-    _run(
-        request, program_id, OpenProgram(program_id, body.title, body.deposit, terms), sponsor.name
-    )
-    return _program_out(_journal(request, program_id))
+    program_id = await actions.open_program(
+        _commit(request), _ctx(request, sponsor.name), title=body.title, deposit=body.deposit,
+        terms=terms,
+    )  # fmt: skip
+    return _program_out(await run_in_threadpool(_journal, request, program_id))
 
 
 @router.get("", response_model=Page[ProgramOut], summary="List programs")
@@ -191,10 +182,13 @@ def get_program(granted: InProgram) -> ProgramOut:
     status_code=status.HTTP_201_CREATED,
     summary="List a market (the sponsor; a scout with the creation bond, if the terms allow)",
 )
-def list_market(program_id: str, body: MarketIn, request: Request, who: Lister) -> MarketOut:
-    market_id = "m-" + secrets.token_hex(6)
-    _run(request, program_id, ListMarket(market_id, body.title, body.rules), who.principal.name)
-    return _market_out(_journal(request, program_id).state.markets[market_id])
+async def list_market(program_id: str, body: MarketIn, request: Request, who: Lister) -> MarketOut:
+    market_id = await actions.list_market(
+        _commit(request), _ctx(request, who.principal.name), program_id, title=body.title,
+        rules=body.rules,
+    )  # fmt: skip
+    journal = await run_in_threadpool(_journal, request, program_id)
+    return _market_out(journal.state.markets[market_id])
 
 
 @router.get(
@@ -229,22 +223,20 @@ def dashboard(granted: OwnProgram, offset: Offset = 0, limit: Limit = 100) -> di
     return _page(rows, offset, limit)
 
 
-def _sponsor_action(program_id: str, request: Request, sponsor: Granted, command: Command) -> None:
-    _run(request, program_id, command, sponsor.principal.name)
-
-
 @router.post(
     "/{program_id}/markets/{market_id}/approve", status_code=204, summary="Approve a market"
 )
-def approve(program_id: str, market_id: str, request: Request, sponsor: OwnProgram) -> None:
-    _sponsor_action(program_id, request, sponsor, ApproveMarket(market_id))
+async def approve(program_id: str, market_id: str, request: Request, sponsor: OwnProgram) -> None:
+    ctx = _ctx(request, sponsor.principal.name)
+    await actions.approve_market(_commit(request), ctx, program_id, market_id)
 
 
 @router.post("/{program_id}/markets/{market_id}/reject", status_code=204, summary="Reject a market")
-def reject(
+async def reject(
     program_id: str, market_id: str, body: EvidenceIn, request: Request, sponsor: OwnProgram
 ) -> None:
-    _sponsor_action(program_id, request, sponsor, RejectMarket(market_id, body.evidence))
+    ctx = _ctx(request, sponsor.principal.name)
+    await actions.reject_market(_commit(request), ctx, program_id, market_id, reason=body.evidence)
 
 
 @router.post(
@@ -252,20 +244,24 @@ def reject(
     status_code=204,
     summary="Record acting on a market",
 )
-def acted_on(
+async def acted_on(
     program_id: str, market_id: str, body: EvidenceIn, request: Request, sponsor: OwnProgram
 ) -> None:
-    _sponsor_action(program_id, request, sponsor, RecordActedOn(market_id, body.evidence))
+    ctx = _ctx(request, sponsor.principal.name)
+    await actions.record_acted_on(
+        _commit(request), ctx, program_id, market_id, evidence=body.evidence
+    )
 
 
 @router.post(
     "/{program_id}/markets/{market_id}/resolve", status_code=204, summary="Resolve a market"
 )
-def resolve(
+async def resolve(
     program_id: str, market_id: str, body: ResolveIn, request: Request, sponsor: OwnProgram
 ) -> None:
-    _sponsor_action(
-        program_id, request, sponsor, ResolveMarket(market_id, body.outcome, body.evidence)
+    ctx = _ctx(request, sponsor.principal.name)
+    await actions.resolve_market(
+        _commit(request), ctx, program_id, market_id, outcome=body.outcome, evidence=body.evidence
     )
 
 
@@ -274,26 +270,31 @@ def resolve(
     status_code=204,
     summary="Reveal a market after its window",
 )
-def reveal(program_id: str, market_id: str, request: Request, who: InProgram) -> None:
-    _run(request, program_id, RevealMarket(market_id), who.principal.name)
+async def reveal(program_id: str, market_id: str, request: Request, who: InProgram) -> None:
+    ctx = _ctx(request, who.principal.name)
+    await actions.reveal_market(_commit(request), ctx, program_id, market_id)
 
 
 @router.post("/{program_id}/settle", status_code=204, summary="Settle the program")
-def settle(program_id: str, request: Request, sponsor: OwnProgram) -> None:
-    _sponsor_action(program_id, request, sponsor, SettleProgram())
+async def settle(program_id: str, request: Request, sponsor: OwnProgram) -> None:
+    await actions.settle_program(
+        _commit(request), _ctx(request, sponsor.principal.name), program_id
+    )
 
 
 # -- scouts ---------------------------------------------------------------------------------------
 @router.post("/{program_id}/deposits", response_model=BalanceOut, summary="Deposit cash")
-def deposit(program_id: str, body: CashIn, request: Request, scout: Scout) -> BalanceOut:
-    _run(request, program_id, DepositCash(body.amount), scout.name)
-    return _balance(_journal(request, program_id), scout.name)
+async def deposit(program_id: str, body: CashIn, request: Request, scout: Scout) -> BalanceOut:
+    await actions.deposit_cash(_commit(request), _ctx(request, scout.name), program_id, body.amount)
+    return _balance(await run_in_threadpool(_journal, request, program_id), scout.name)
 
 
 @router.post("/{program_id}/withdrawals", response_model=BalanceOut, summary="Withdraw cash")
-def withdraw(program_id: str, body: CashIn, request: Request, scout: Scout) -> BalanceOut:
-    _run(request, program_id, WithdrawCash(body.amount), scout.name)
-    return _balance(_journal(request, program_id), scout.name)
+async def withdraw(program_id: str, body: CashIn, request: Request, scout: Scout) -> BalanceOut:
+    await actions.withdraw_cash(
+        _commit(request), _ctx(request, scout.name), program_id, body.amount
+    )
+    return _balance(await run_in_threadpool(_journal, request, program_id), scout.name)
 
 
 @router.get(
@@ -316,33 +317,14 @@ async def place_order(
     scout: Scout,
     idempotency_key: IdempotencyKey,
 ) -> ReceiptOut:
-    order_id = "o-" + hashlib.sha256(f"{scout.name}\0{idempotency_key}".encode()).hexdigest()[:24]
-    command = PlaceOrder(
-        order_id, body.market_id, body.side, secrets.token_bytes(32), max_spend=body.max_spend,
-        max_shares=body.max_shares, limit_price=body.limit_price, token=body.token,
+    # Queued for the next group commit; answered once it is durable. A retry with the same
+    # key gets the first receipt (IdempotencyKeyReused if it asks for another order).
+    receipt = await actions.place_order(
+        _commit(request), _ctx(request, scout.name), program_id,
+        idempotency_key=idempotency_key, market_id=body.market_id, side=body.side,
+        max_spend=body.max_spend, max_shares=body.max_shares, limit_price=body.limit_price,
+        token=body.token,
     )  # fmt: skip
-    ctx = Context(scout.name, request.app.state.clock.now())
-    try:
-        # Queued for the next group commit; answered once it is durable.
-        handled = await request.app.state.committer.handle(program_id, command, ctx)
-    except ValidationError as exc:
-        # The engine refuses a second order with this id: a retry gets the first receipt.
-        if exc.code == "order_exists":
-            journal = await run_in_threadpool(_journal, request, program_id)
-            return _replayed(journal, order_id, command)
-        raise
-    assert handled.receipt is not None
-    return _receipt_out(handled.receipt)
-
-
-def _replayed(journal: ProgramJournal, order_id: str, command: PlaceOrder) -> ReceiptOut:
-    """A retry: the first receipt again if the request is the same, an error if it is not."""
-    sequence = journal.receipt_sequence[order_id]
-    original, _ = parse_command_record(journal.records[sequence].command)
-    if dataclasses.replace(command, salt=b"") != dataclasses.replace(original, salt=b""):  # type: ignore[type-var]
-        raise ValidationError("idempotency_key_reused", "this key was used for another order")
-    receipt = journal.receipt_for(order_id)
-    assert receipt is not None
     return _receipt_out(receipt)
 
 
@@ -384,5 +366,5 @@ def transcript(program_id: str, request: Request, granted: TranscriptReader) -> 
         raise ValidationError("not_settled", "the transcript is published after settlement")
     now = request.app.state.clock.now()
     return export_transcript(
-        journal.log.log_id, journal.records, repo.checkpoints(program_id), repo.signer, now
+        journal.log.log_id, repo.records(program_id), repo.checkpoints(program_id), repo.signer, now
     )

@@ -1,16 +1,17 @@
 """Server-rendered pages: sign in, the sponsor's dashboard, the scout's pages, the auditor's.
 
-The pages drive the same repository and commands as the JSON API, so the rules (and what each
-role may see) are the engine's and the visibility module's, not the templates'.
+The pages issue their commands through the same application functions as the JSON API
+(:mod:`marketcraft.app.opportunity_actions`), so the rules (and what each role may see) are the
+engine's and the visibility module's, not the templates'.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import secrets
+from collections.abc import Awaitable
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -18,6 +19,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from marketcraft.app import opportunity_actions as actions
+from marketcraft.app.opportunity_actions import GroupCommit
+from marketcraft.app.programs import ProgramRepository
 from marketcraft.kernel.errors import (
     InvariantViolation,
     MarketcraftError,
@@ -25,17 +29,10 @@ from marketcraft.kernel.errors import (
     ValidationError,
 )
 from marketcraft.kernel.limits import DECIMAL_TEXT_LENGTH
-from marketcraft.kernel.messages import Command
 from marketcraft.kernel.money import MONEY_CONTEXT
 from marketcraft.number_types import Positive, Probability, read
-from marketcraft.opportunity.commands import (
-    Context,
-    DepositCash,
-    PlaceCloseOrder,
-    PlaceOrder,
-)
+from marketcraft.opportunity.commands import Context
 from marketcraft.opportunity.receipts import receipt_to_json
-from marketcraft.opportunity.repository import ProgramRepository
 from marketcraft.opportunity.state import ProgramState
 from marketcraft.opportunity.terms import (
     Side,
@@ -86,6 +83,16 @@ def now_of(request: Request) -> datetime:
     return now
 
 
+def commit_of(request: Request) -> GroupCommit:
+    """The group commit every command goes through, as the API's do."""
+    commit: GroupCommit = request.app.state.committer
+    return commit
+
+
+def ctx_of(request: Request, actor: str) -> Context:
+    return Context(actor, now_of(request))
+
+
 def back_to(request: Request, url: str, message: str = "") -> RedirectResponse:
     """Back to ``url``, which shows ``message`` (through the session: never from the URL)."""
     if message:
@@ -93,19 +100,18 @@ def back_to(request: Request, url: str, message: str = "") -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def attempt(
-    request: Request, program_id: str, command: Command, actor: str, back: str,
-    done: str = "done", then: str | None = None,
-) -> RedirectResponse:  # fmt: skip
-    """Run ``command``: back to ``back`` with the refusal's reason, or to ``then`` (default
-    ``back``) saying ``done``."""
+async def attempt(
+    request: Request, action: Awaitable[object], back: str, done: str = "done"
+) -> RedirectResponse:
+    """Await ``action`` (an application function's call): back to ``back`` saying ``done``, or
+    with the refusal's reason."""
     try:
-        programs_of(request).handle(program_id, command, Context(actor, now_of(request)))
+        await action
     except InvariantViolation:
         raise  # corrupt state is a 500 (logged), never a message on the page
     except MarketcraftError as exc:
         return back_to(request, back, exc.reason)
-    return back_to(request, then or back, done)
+    return back_to(request, back, done)
 
 
 # -- sign in --------------------------------------------------------------------------------------
@@ -188,18 +194,19 @@ def _positions(state: ProgramState, scout: str) -> list[dict[str, Any]]:
 @router.get("/ui/scout/programs/{program_id}/receipts/{order_id}.json")
 def scout_receipt(program_id: str, order_id: str, request: Request, scout: ScoutPage) -> Response:
     """The signed receipt of one of the scout's own orders, for `marketcraft opportunity verify`."""
-    journal = programs_of(request).journal(program_id)
-    access.own_order(journal.state, scout, order_id)
-    receipt = journal.receipt_for(order_id)
-    if receipt is None:
+    repo = programs_of(request)
+    access.own_order(repo.journal(program_id).state, scout, order_id)
+    found = repo.receipt(program_id, order_id)
+    if found is None:
         raise NotFound("no_order", "no such order among yours")
+    receipt, _ = found
     disposition = f'attachment; filename="{order_id}.receipt.json"'
     return Response(receipt_to_json(receipt), media_type="application/json",
                     headers={"Content-Disposition": disposition})  # fmt: skip
 
 
 @router.post("/ui/scout/programs/{program_id}/close-orders")
-def scout_close_order(
+async def scout_close_order(
     program_id: str,
     request: Request,
     scout: ScoutPage,
@@ -210,32 +217,37 @@ def scout_close_order(
 ) -> RedirectResponse:
     back = f"/ui/scout/programs/{program_id}"
     try:
-        command = PlaceCloseOrder(
-            "c-" + secrets.token_hex(10), market_id, Token(outcome),
-            read(Probability, trigger_price, "trigger price"),
-            read(Positive, max_shares, "max shares"), secrets.token_bytes(32),
-        )  # fmt: skip
+        token = Token(outcome)
+        price = read(Probability, trigger_price, "trigger price")
+        shares = read(Positive, max_shares, "max shares")
     except MarketcraftError as exc:  # a number the API would refuse too
         return back_to(request, back, exc.reason)
     except ValueError:  # not yes or no
         return back_to(request, back, "check the close order")
-    return attempt(request, program_id, command, scout.name, back)
+    placed = actions.place_close_order(
+        commit_of(request), ctx_of(request, scout.name), program_id, market_id=market_id,
+        token=token, trigger_price=price, max_shares=shares,
+    )  # fmt: skip
+    return await attempt(request, placed, back)
 
 
 @router.post("/ui/scout/programs/{program_id}/deposit")
-def scout_deposit(
+async def scout_deposit(
     program_id: str, request: Request, scout: ScoutPage, amount: NumberField
 ) -> RedirectResponse:
     back = f"/ui/scout/programs/{program_id}"
     try:
-        command = DepositCash(read(Positive, amount, "amount"))
+        cash = read(Positive, amount, "amount")
     except MarketcraftError as exc:
         return back_to(request, back, exc.reason)
-    return attempt(request, program_id, command, scout.name, back)
+    deposited = actions.deposit_cash(
+        commit_of(request), ctx_of(request, scout.name), program_id, cash
+    )
+    return await attempt(request, deposited, back)
 
 
 @router.post("/ui/scout/programs/{program_id}/orders")
-def scout_order(
+async def scout_order(
     program_id: str,
     request: Request,
     scout: ScoutPage,
@@ -246,29 +258,28 @@ def scout_order(
     outcome: Annotated[str, Form(max_length=10)] = "yes",
     limit_price: NumberField = "",
 ) -> RedirectResponse:
+    """Place an order from the form. The form's ``key`` is the order's idempotency key, as the
+    API's header is: a resubmitted form places the order once, and a key reused for another
+    order is refused."""
     back = f"/ui/scout/programs/{program_id}"
-    order_id = "o-" + hashlib.sha256(f"{scout.name}\0{key}".encode()).hexdigest()[:24]
     try:
+        # in this order: the first refusal is the one the page shows
         amount = read(Positive, max_spend, "max spend")
-        command = PlaceOrder(
-            order_id, market_id, Side(side), secrets.token_bytes(32),
-            max_spend=amount if side == "buy" else None,
-            max_shares=amount if side == "sell" else None,
-            limit_price=read(Probability, limit_price, "limit price") if limit_price else None,
-            token=Token(outcome),
-        )  # fmt: skip
+        chosen = Side(side)
+        limit = read(Probability, limit_price, "limit price") if limit_price else None
+        token = Token(outcome)
     except MarketcraftError as exc:  # a number the API would refuse too
         return back_to(request, back, exc.reason)
     except ValueError:  # not buy or sell, yes or no
         return back_to(request, back, "check the order")
-    try:
-        programs_of(request).handle(program_id, command, Context(scout.name, now_of(request)))
-    except InvariantViolation:
-        raise  # corrupt state is a 500 (logged), never a message on the page
-    except MarketcraftError as exc:
-        if exc.code != "order_exists":  # order_exists: a resubmitted form, placed once
-            return back_to(request, back, exc.reason)
-    return back_to(request, back, "order accepted; its receipt is in your orders")
+    placed = actions.place_order(
+        commit_of(request), ctx_of(request, scout.name), program_id, idempotency_key=key,
+        market_id=market_id, side=chosen,
+        max_spend=amount if chosen is Side.BUY else None,
+        max_shares=amount if chosen is Side.SELL else None,
+        limit_price=limit, token=token,
+    )  # fmt: skip
+    return await attempt(request, placed, back, "order accepted; its receipt is in your orders")
 
 
 @router.get("/ui/scout/programs/{program_id}/orders.csv")
@@ -306,7 +317,11 @@ def audit_program(program_id: str, request: Request, granted: AuditPage) -> HTML
     failures: list[str] | None = None
     if journal.state.settled:
         doc = export_transcript(
-            journal.log.log_id, journal.records, checkpoints, repo.signer, now_of(request)
+            journal.log.log_id,
+            repo.records(program_id),
+            checkpoints,
+            repo.signer,
+            now_of(request),
         )
         failures = verify_transcript(doc)
     return render(
@@ -327,8 +342,8 @@ def audit_transcript(program_id: str, request: Request, granted: TranscriptPage)
     repo, journal = programs_of(request), granted.journal
     if not journal.state.settled:
         raise ValidationError("not_settled", "the transcript is published after settlement")
-    doc = export_transcript(journal.log.log_id, journal.records, repo.checkpoints(program_id),
-                            repo.signer, now_of(request))  # fmt: skip
+    records, checkpoints = repo.records(program_id), repo.checkpoints(program_id)
+    doc = export_transcript(journal.log.log_id, records, checkpoints, repo.signer, now_of(request))
     disposition = f'attachment; filename="{program_id}.transcript.json"'
     return Response(json.dumps(doc, indent=1, sort_keys=True), media_type="application/json",
                     headers={"Content-Disposition": disposition})  # fmt: skip

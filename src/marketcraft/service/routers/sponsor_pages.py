@@ -3,7 +3,7 @@ exposure, window clocks), one market's chart, and the sponsor's actions."""
 
 from __future__ import annotations
 
-import secrets
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -13,21 +13,13 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError as PydanticValidationError
 
-from marketcraft.kernel.errors import MarketcraftError, NotFound
-from marketcraft.kernel.messages import Command
+from marketcraft.app import opportunity_actions as actions
+from marketcraft.kernel.errors import InvariantViolation, MarketcraftError, NotFound
 from marketcraft.number_types import Amount, Probability, first_error, read
+from marketcraft.opportunity import accounts
 from marketcraft.opportunity.amms import AmmKind
-from marketcraft.opportunity.commands import (
-    ListMarket,
-    OpenProgram,
-    Outcome,
-    RecordActedOn,
-    ResolveMarket,
-    RevealMarket,
-    SettleProgram,
-)
-from marketcraft.opportunity.events import ProgramSettled
-from marketcraft.opportunity.history import crossed_at, move_since, price_history
+from marketcraft.opportunity.commands import Outcome
+from marketcraft.opportunity.history import crossed_at, move_since
 from marketcraft.opportunity.journal import ProgramJournal
 from marketcraft.opportunity.state import MarketState
 from marketcraft.opportunity.terms import CollateralMode, FeePolicy, ProgramTerms, RevealPolicy
@@ -41,6 +33,8 @@ from marketcraft.service.routers.pages import (
     NumberField,
     attempt,
     back_to,
+    commit_of,
+    ctx_of,
     now_of,
     programs_of,
     render,
@@ -84,7 +78,7 @@ def sponsor_home(request: Request, sponsor: SponsorPage) -> HTMLResponse:
 
 
 @router.post("/ui/sponsor/programs")
-def sponsor_create(
+async def sponsor_create(
     request: Request,
     sponsor: SponsorPage,
     title: Annotated[str, Form(max_length=200)],
@@ -126,18 +120,23 @@ def sponsor_create(
             "community_listing": community_listing == "on",
         })  # fmt: skip
         terms = ProgramTerms(**terms_in.model_dump())
-        command = OpenProgram(
-            "p-" + secrets.token_hex(8), title, read(Amount, deposit, "deposit"), terms
-        )
+        cash = read(Amount, deposit, "deposit")
     except PydanticValidationError as exc:
         field = _FORM_NAMES.get(str(exc.errors()[0]["loc"][0]), str(exc.errors()[0]["loc"][0]))
         reason = f"check the {field.replace('_', ' ')}: {first_error(exc)}"
         return back_to(request, "/ui/sponsor", reason)
     except MarketcraftError as exc:
         return back_to(request, "/ui/sponsor", exc.reason)
-    opened = f"/ui/sponsor/programs/{command.program_id}"
-    return attempt(request, command.program_id, command, sponsor.name, "/ui/sponsor",
-                   "program opened", then=opened)  # fmt: skip
+    try:
+        program_id = await actions.open_program(
+            commit_of(request), ctx_of(request, sponsor.name), title=title, deposit=cash,
+            terms=terms,
+        )  # fmt: skip
+    except InvariantViolation:
+        raise  # corrupt state is a 500 (logged), never a message on the page
+    except MarketcraftError as exc:
+        return back_to(request, "/ui/sponsor", exc.reason)
+    return back_to(request, f"/ui/sponsor/programs/{program_id}", "program opened")
 
 
 @router.get("/ui/sponsor/programs/{program_id}", response_class=HTMLResponse)
@@ -146,7 +145,7 @@ def sponsor_dashboard(request: Request, granted: OwnProgram, alert: str = "") ->
     state, now = journal.state, now_of(request)
     terms = state.require_terms()
     threshold = _alert_threshold(alert, terms)
-    history = price_history(state, journal.runner.events)
+    history = journal.history.prices(state)
     rows = []
     for market in state.markets.values():
         view = sponsor_market_view(state, market.market_id)
@@ -164,7 +163,7 @@ def sponsor_dashboard(request: Request, granted: OwnProgram, alert: str = "") ->
         )
     rows.sort(key=lambda r: r.view.price, reverse=True)  # ranked by signal
     reserved = sum((m.reserved for m in state.markets.values()), Decimal(0))
-    free = state.ledger.balance("sponsor", state.cash).amount
+    free = state.ledger.balance(accounts.SPONSOR, state.cash).amount
     return render(
         request,
         "sponsor_program.html",
@@ -213,9 +212,7 @@ def _alert_note(text: str, terms: ProgramTerms) -> str:
 
 
 def _collateral_returned(journal: ProgramJournal) -> Decimal | None:
-    events = reversed(journal.runner.events)
-    settled = next((e for e in events if isinstance(e, ProgramSettled)), None)
-    return None if settled is None else settled.collateral_returned
+    return journal.history.collateral_returned
 
 
 def _sparkline(points: list[tuple[datetime, Decimal]], low: Decimal, high: Decimal) -> str:
@@ -236,19 +233,20 @@ def _sparkline(points: list[tuple[datetime, Decimal]], low: Decimal, high: Decim
 
 
 @router.post("/ui/sponsor/programs/{program_id}/markets")
-def sponsor_add_market(
+async def sponsor_add_market(
     program_id: str,
     request: Request,
     granted: OwnProgram,
     title: Annotated[str, Form(max_length=200)],
 ) -> RedirectResponse:
     back = f"/ui/sponsor/programs/{program_id}"
-    command = ListMarket("m-" + secrets.token_hex(6), title)
-    return attempt(request, program_id, command, granted.principal.name, back)
+    ctx = ctx_of(request, granted.principal.name)
+    listed = actions.list_market(commit_of(request), ctx, program_id, title=title)
+    return await attempt(request, listed, back)
 
 
 @router.post("/ui/sponsor/programs/{program_id}/markets/{market_id}/{action}")
-def sponsor_market_action(
+async def sponsor_market_action(
     program_id: str,
     market_id: str,
     action: str,
@@ -258,22 +256,29 @@ def sponsor_market_action(
     outcome: Annotated[str, Form(max_length=10)] = "",
 ) -> RedirectResponse:
     back = f"/ui/sponsor/programs/{program_id}"
-    command: Command
+    commit, ctx = commit_of(request), ctx_of(request, granted.principal.name)
+    done: Awaitable[None]
     if action == "reveal":
-        command = RevealMarket(market_id)
+        done = actions.reveal_market(commit, ctx, program_id, market_id)
     elif action == "acted-on":
-        command = RecordActedOn(market_id, evidence or "recorded from the dashboard")
+        evidence = evidence or "recorded from the dashboard"
+        done = actions.record_acted_on(commit, ctx, program_id, market_id, evidence=evidence)
     elif action == "resolve" and outcome in {o.value for o in Outcome}:
-        command = ResolveMarket(market_id, Outcome(outcome), evidence)
+        done = actions.resolve_market(
+            commit, ctx, program_id, market_id, outcome=Outcome(outcome), evidence=evidence
+        )
     else:
         return back_to(request, back, "unknown action")
-    return attempt(request, program_id, command, granted.principal.name, back)
+    return await attempt(request, done, back)
 
 
 @router.post("/ui/sponsor/programs/{program_id}/settle")
-def sponsor_settle(program_id: str, request: Request, granted: OwnProgram) -> RedirectResponse:
+async def sponsor_settle(
+    program_id: str, request: Request, granted: OwnProgram
+) -> RedirectResponse:
     back = f"/ui/sponsor/programs/{program_id}"
-    return attempt(request, program_id, SettleProgram(), granted.principal.name, back)
+    ctx = ctx_of(request, granted.principal.name)
+    return await attempt(request, actions.settle_program(commit_of(request), ctx, program_id), back)
 
 
 @router.get("/ui/sponsor/programs/{program_id}/markets/{market_id}", response_class=HTMLResponse)
@@ -288,7 +293,7 @@ def sponsor_market(
         raise NotFound("no_market", "no such market")
     terms = state.require_terms()
     threshold = _alert_threshold(alert, terms)
-    points = price_history(state, journal.runner.events).get(market_id, [])
+    points = journal.history.prices(state).get(market_id, [])
     # the price holds between trades: draw it as steps, out to now (or the window's close)
     end = min(now, market.closes_at) if market.closes_at else now
     times, prices = [], []

@@ -28,7 +28,7 @@ from marketcraft.sim.paths import GbmBlocks, shock_increments
 from marketcraft.sim.peg.metrics import Collector
 from marketcraft.sim.peg.scenario import Scenario
 
-__all__ = ["DUST", "MIN_TRADE", "Trace", "reporting_steps", "simulate", "wave_shares"]
+__all__ = ["DUST", "MIN_TRADE", "Trace", "reporting_steps", "simulate_peg_scenario", "wave_shares"]
 
 MIN_TRADE = 0.01
 DUST = 1e-5
@@ -308,7 +308,7 @@ class _Model:
             v["burnt"] += burnt
 
 
-def simulate(
+def simulate_peg_scenario(
     s: Scenario,
     run_ids: Sequence[int] | None = None,
     *,

@@ -18,7 +18,7 @@ import numpy as np
 from marketcraft.sim import sweeps
 from marketcraft.sim.dispatch import Progress, run_jobs
 from marketcraft.sim.peg.metrics import summarize
-from marketcraft.sim.peg.model import simulate
+from marketcraft.sim.peg.model import simulate_peg_scenario
 from marketcraft.sim.peg.scenario import Scenario
 
 __all__ = ["PointResult", "grid", "parse_sweep", "run_scenario"]
@@ -59,7 +59,7 @@ def grid(s: Scenario, sweep: dict[str, list[float]]) -> list[tuple[dict[str, flo
 def _chunk(s: Scenario, ids: list[int], progress: Callable[[int], None] | None = None) -> Any:
     """One worker's share: simulate runs ``ids``, telling ``progress`` how far it got about
     once a simulated day."""
-    metrics, series, _ = simulate(s, ids, progress=progress)
+    metrics, series, _ = simulate_peg_scenario(s, ids, progress=progress)
     return metrics, series
 
 

@@ -4,6 +4,13 @@ optimistic concurrency, so several service processes can share one database.
 A command is decided against the latest state; if another process appended first, the append
 conflicts, the cached journal is dropped, and the command is decided again on the fresh state.
 
+Loading a program folds its stored records' events (no command is decided again and no receipt
+signed again), starting from its signed snapshot when there is one (:meth:`snapshot`): the cost
+of a load grows with the records after the snapshot, not with the program's age. Deciding every
+stored command again is the audit (:meth:`audit`), not the load. The journal in memory keeps the
+state and each record's leaf hash and chain head; the records themselves are read from the store
+when asked for (:meth:`records`, :meth:`receipt`).
+
 Corrupt state stops the program (fail fast): a stored journal that does not replay or disagrees
 with a published checkpoint, or a command that was decided but does not fold, raises
 :class:`InvariantViolation` once, is logged, and quarantines the program. From then on commands
@@ -13,12 +20,15 @@ stored state can be built.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
+from marketcraft.app.snapshots import open_snapshot, seal_snapshot
 from marketcraft.kernel.errors import (
     ConcurrencyConflict,
     InvariantViolation,
@@ -31,8 +41,10 @@ from marketcraft.kernel.messages import Command, canonical_json, from_plain, to_
 from marketcraft.kernel.signing import Signer
 from marketcraft.opportunity.commands import Context, OpenProgram
 from marketcraft.opportunity.journal import Handled, JournalRecord, ProgramJournal
+from marketcraft.opportunity.receipts import Receipt
 from marketcraft.store.quarantine import OPPORTUNITY, InMemoryQuarantineStore, QuarantineStore
 from marketcraft.store.records import EventStore, NewEvent, StoredEvent
+from marketcraft.store.snapshots import InMemorySnapshotStore, SnapshotStore
 
 __all__ = ["QUARANTINE_KIND", "ProgramRepository"]
 
@@ -76,14 +88,13 @@ def _record(item: StoredEvent) -> JournalRecord:
 
 @dataclass(eq=False)
 class _Slot:
-    """One command waiting for a group commit, and what became of it."""
+    """One command of a batch, and what became of it."""
 
     program_id: str
     command: Command
     ctx: Context
     handled: Handled | None = None
     error: BaseException | None = None
-    done: bool = False
 
 
 def _quarantined(program_id: str) -> Quarantined:
@@ -96,26 +107,110 @@ def _quarantined(program_id: str) -> Quarantined:
 
 class ProgramRepository:
     def __init__(
-        self, events: EventStore, signer: Signer, quarantine: QuarantineStore | None = None
+        self,
+        events: EventStore,
+        signer: Signer,
+        quarantine: QuarantineStore | None = None,
+        snapshots: SnapshotStore | None = None,
     ) -> None:
         self.events = events
         self.signer = signer
         #: kept in the database by the service (it outlives restarts); in memory by default
         self.quarantine: QuarantineStore = quarantine or InMemoryQuarantineStore()
+        self.snapshots: SnapshotStore = snapshots or InMemorySnapshotStore()
+        self._snapshotted: dict[str, int] = {}  # program id -> version of its last snapshot
+        self._last_commit: dict[str, float] = {}  # program id -> monotonic time of its last
         self._cache: dict[str, ProgramJournal] = {}
         self._lock = threading.Lock()
-        self._turn = threading.Condition(threading.Lock())
-        self._waiting: list[_Slot] = []
-        self._leading = False
 
     def _load(self, program_id: str) -> ProgramJournal:
-        """The program replayed from the store; InvariantViolation if it does not replay or a
-        published checkpoint does not describe it."""
+        """The program folded from the store (from its snapshot on); InvariantViolation if a
+        record does not fold or a published checkpoint does not describe it."""
         # checkpoints first: one published meanwhile by another process cannot then name
         # records this read has not seen
         checkpoints = self.checkpoints(program_id)
-        records = [_record(item) for item in self.events.read_stream(_stream(program_id))]
-        journal = ProgramJournal(program_id, self.signer, records)
+        journal = self._from_snapshot(program_id)
+        if journal is None:
+            journal = ProgramJournal(program_id, self.signer, keep_records=False)
+        stream = self.events.read_stream(_stream(program_id), from_version=journal.size + 1)
+        for item in stream:
+            journal.fold(_record(item))
+        journal.check_checkpoints(checkpoints)
+        return journal
+
+    def _from_snapshot(self, program_id: str) -> ProgramJournal | None:
+        snapshot = self.snapshots.get(_stream(program_id))
+        if snapshot is None:
+            return None
+        parts = open_snapshot(self.signer.public_key, snapshot)
+        if parts is None:
+            return None
+        try:
+            journal = ProgramJournal.thaw(program_id, self.signer, parts)
+        except (InvariantViolation, TypeError, ValueError):
+            _log.warning("snapshot of %s ignored: it does not hold a program", program_id)
+            return None
+        if journal.size != snapshot.version:
+            _log.warning("snapshot of %s ignored: it holds another version", program_id)
+            return None
+        self._snapshotted[program_id] = snapshot.version
+        return journal
+
+    def snapshot(self, program_id: str) -> int:
+        """Store a signed snapshot of the program's folded state (what a later load starts
+        from); its version (how many records it covers)."""
+        with self._lock:
+            journal = self._current(program_id)
+            if not journal.size:
+                raise NotFound("no_program", "no such program")
+            sealed = seal_snapshot(self.signer, _stream(program_id), journal.size, journal.freeze())
+        self.snapshots.put(sealed)
+        self._snapshotted[program_id] = sealed.version
+        return sealed.version
+
+    def snapshots_due(self, every: int, idle_seconds: float = 0.0) -> list[str]:
+        """The loaded programs with at least ``every`` records after their last snapshot and
+        no command stored here for ``idle_seconds`` (a snapshot holds the program while it is
+        written: taken when the program is quiet, it delays nobody)."""
+        quiet_since = time.monotonic() - idle_seconds
+        with self._lock:
+            return [
+                program_id
+                for program_id, journal in self._cache.items()
+                if journal.size - self._snapshotted.get(program_id, 0) >= every
+                and self._last_commit.get(program_id, 0.0) <= quiet_since
+            ]
+
+    def records(
+        self, program_id: str, start: int = 0, stop: int | None = None
+    ) -> list[JournalRecord]:
+        """The program's stored records ``start`` (0-based) up to ``stop``, oldest first."""
+        self.journal(program_id)  # NotFound / Quarantined as for any read
+        items = self.events.read_stream(_stream(program_id), from_version=start + 1)
+        if stop is not None:
+            items = items[: max(stop - start, 0)]
+        return [_record(item) for item in items]
+
+    def receipt(self, program_id: str, order_id: str) -> tuple[Receipt, JournalRecord] | None:
+        """The receipt of ``order_id`` re-issued, with the record it covers; None if the
+        program placed no such order."""
+        journal = self.journal(program_id)
+        sequence = journal.receipt_sequence.get(order_id)
+        if sequence is None:
+            return None
+        (record,) = self.records(program_id, sequence, sequence + 1)
+        return journal.receipt_for(order_id, record), record
+
+    def audit(self, program_id: str) -> ProgramJournal:
+        """Decide every stored command again, in order, and check each gives the events that
+        were stored and that every published checkpoint describes the log; the re-decided
+        journal. InvariantViolation (naming the record) at the first disagreement."""
+        checkpoints = self.checkpoints(program_id)
+        journal = ProgramJournal(program_id, self.signer, keep_records=False)
+        for item in self.events.read_stream(_stream(program_id)):
+            journal.replay(_record(item))
+        if not journal.size:
+            raise NotFound("no_program", "no such program")
         journal.check_checkpoints(checkpoints)
         return journal
 
@@ -129,7 +224,7 @@ class ProgramRepository:
             except InvariantViolation as exc:
                 self._stop(program_id, exc)
                 raise _quarantined(program_id) from exc
-            if not journal.records:
+            if not journal.size:
                 raise NotFound("no_program", "no such program")
             return journal
 
@@ -152,24 +247,27 @@ class ProgramRepository:
         journal = self._cache.get(program_id)
         if journal is None:
             journal = self._load(program_id)
-            if journal.records:
+            if journal.size:
                 self._cache[program_id] = journal
         else:
             self._catch_up(program_id, journal)
         return journal
 
     def _catch_up(self, program_id: str, journal: ProgramJournal) -> None:
-        newer = self.events.read_stream(_stream(program_id), from_version=len(journal.records) + 1)
+        newer = self.events.read_stream(_stream(program_id), from_version=journal.size + 1)
         for item in newer:
             try:
-                journal.replay(_record(item))
+                journal.fold(_record(item))
             except InvariantViolation:
                 self._cache.pop(program_id, None)
                 raise
 
     def _stop(self, program_id: str, exc: InvariantViolation) -> None:
-        """Fail fast: forget the cached state and quarantine the program, logging why."""
+        """Fail fast: forget the cached state and its snapshot and quarantine the program,
+        logging why."""
         self._cache.pop(program_id, None)
+        self.snapshots.drop(_stream(program_id))
+        self._snapshotted.pop(program_id, None)
         if self.quarantined(program_id):
             return
         self.quarantine.add(QUARANTINE_KIND, program_id, f"{exc.code}: {exc.reason}")
@@ -178,11 +276,7 @@ class ProgramRepository:
         )
 
     def handle(self, program_id: str, command: Command, ctx: Context) -> Handled:
-        """Decide, log and durably store ``command``; retried on concurrent appends.
-
-        Group commit: commands that arrive while another thread is committing wait, and the
-        next thread to lead decides them all, in arrival order, and stores each program's
-        records in ONE transaction (one fsync), before any of them is answered."""
+        """Decide, log and durably store ``command``; retried on concurrent appends."""
         (result,) = self.handle_many([(program_id, command, ctx)])
         if isinstance(result, BaseException):
             raise result
@@ -191,26 +285,13 @@ class ProgramRepository:
     def handle_many(
         self, requests: list[tuple[str, Command, Context]]
     ) -> list[Handled | BaseException]:
-        """:meth:`handle` for several commands at once, in order, committed together; each
-        one's outcome (its Handled, or the error that refused or failed it) in its place."""
+        """:meth:`handle` for several commands at once, decided in order and stored with one
+        append per program (one transaction, one fsync); each one's outcome (its Handled, or
+        the error that refused or failed it) in its place. The group commit
+        (:class:`~marketcraft.app.group_commit.Committer`) gathers the commands that arrive
+        together and hands them here."""
         slots = [_Slot(program_id, command, ctx) for program_id, command, ctx in requests]
-        with self._turn:
-            self._waiting.extend(slots)
-            while not all(slot.done for slot in slots):
-                if self._leading:
-                    self._turn.wait()
-                    continue
-                self._leading = True
-                batch, self._waiting = self._waiting, []
-                self._turn.release()
-                try:
-                    self._commit(batch)
-                finally:
-                    self._turn.acquire()
-                    self._leading = False
-                    for item in batch:
-                        item.done = True
-                    self._turn.notify_all()
+        self._commit(slots)
         outcomes: list[Handled | BaseException] = []
         for slot in slots:
             if slot.error is not None:
@@ -249,7 +330,7 @@ class ProgramRepository:
                     self._stop(program_id, exc)
                     raise
                 if not records:  # all refused: the state is as it was
-                    if journal.records:
+                    if journal.size:
                         self._cache[program_id] = journal
                     return
                 try:
@@ -263,6 +344,7 @@ class ProgramRepository:
                     self._cache.pop(program_id, None)
                     raise
                 self._cache[program_id] = journal
+                self._last_commit[program_id] = time.monotonic()
                 for slot in slots:
                     if slot.handled is not None and isinstance(slot.command, OpenProgram):
                         self._index(program_id)
@@ -276,10 +358,10 @@ class ProgramRepository:
         InvariantViolation (nothing to store) if the stored state does not replay, or a
         command breaks an invariant or was decided but does not fold."""
         journal = self._current(program_id)
-        expected = len(journal.records)
+        expected = journal.size
         records = []
         for slot in slots:
-            if not journal.records and not isinstance(slot.command, OpenProgram):
+            if not journal.size and not isinstance(slot.command, OpenProgram):
                 slot.error = NotFound("no_program", "no such program")
                 continue
             try:
@@ -335,3 +417,26 @@ class ProgramRepository:
             raise InvariantViolation(
                 "bad_checkpoint", "a stored checkpoint is unreadable"
             ) from None
+
+
+def snapshot_due(programs: ProgramRepository, every: int, idle_seconds: float) -> list[str]:
+    """Snapshot every program :meth:`ProgramRepository.snapshots_due` names; those written.
+    A program that cannot be snapshotted now (quarantined, gone) is skipped and logged."""
+    written = []
+    for program_id in programs.snapshots_due(every, idle_seconds):
+        try:
+            programs.snapshot(program_id)
+        except MarketcraftError as exc:
+            _log.warning("program %s not snapshotted: %s", program_id, exc)
+            continue
+        written.append(program_id)
+    return written
+
+
+async def snapshot_forever(
+    programs: ProgramRepository, every: int, idle_seconds: float, check_seconds: float = 1.0
+) -> None:
+    """Every ``check_seconds``, snapshot the programs that are due (in a worker thread)."""
+    while True:
+        await asyncio.sleep(check_seconds)
+        await asyncio.to_thread(snapshot_due, programs, every, idle_seconds)

@@ -1,5 +1,6 @@
-"""Group commit for the event loop: order requests wait on a future while the commands that
-queued up are decided, in arrival order, and stored in one transaction (one fsync).
+"""The group commit, on the event loop: every opportunity command (from the API or the pages,
+through :mod:`marketcraft.app.opportunity_actions`) waits on a future while the commands that
+queued up are decided, in arrival order, and stored in one transaction per program (one fsync).
 
 The batch runs on the event loop itself. Deciding is CPU work that holds the GIL wherever it
 runs, and a commit is one short write; handing them to a worker thread added GIL hand-overs
@@ -12,10 +13,10 @@ from __future__ import annotations
 
 import asyncio
 
+from marketcraft.app.programs import ProgramRepository
 from marketcraft.kernel.messages import Command
 from marketcraft.opportunity.commands import Context
 from marketcraft.opportunity.journal import Handled
-from marketcraft.opportunity.repository import ProgramRepository
 
 __all__ = ["Committer"]
 
