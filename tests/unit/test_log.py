@@ -126,3 +126,13 @@ def test_clocks():
         FixedClock(datetime(2026, 1, 1))
     with pytest.raises(ValidationError):
         make_log(1).checkpoint(datetime(2026, 1, 1))
+
+
+def test_a_log_needs_an_id_and_answers_only_for_sizes_it_has():
+    with pytest.raises(ValidationError, match="non-empty id"):
+        AppendOnlyLog("")
+    log = make_log(3)
+    for outside in (-1, 4):
+        with pytest.raises(ValidationError, match="outside 0..3"):
+            log.chain_head(outside)
+    assert log.chain_head(3) == log.chain_head()
