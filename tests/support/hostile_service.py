@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from marketcraft.app import repo_sessions
 from marketcraft.kernel import Signer, SimulatedClock
 from marketcraft.repo.reports import report_from_plain
 from marketcraft.repo.schedule import Side
 from marketcraft.repo.sealing import Opening
-from marketcraft.service import repo_sessions
 from marketcraft.service.app import create_app
 from marketcraft.service.auth import issue_token
 from marketcraft.service.roles import Role

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, status
 from pydantic import AwareDatetime, BaseModel, Field
 
+from marketcraft.app.repo_sessions import RepoSessions, Session
 from marketcraft.kernel.errors import NotFound, ValidationError
 from marketcraft.repo.circuit import MAX_K
 from marketcraft.repo.poseidon import FIELD_DIGITS, FIELD_TEXT_PATTERN, field_element
@@ -27,7 +28,6 @@ from marketcraft.service.access import (
 )
 from marketcraft.service.auth import RoleGuard
 from marketcraft.service.exact_json import ExactNumbersRoute
-from marketcraft.service.repo_sessions import RepoSessions, Session
 from marketcraft.service.roles import Role
 from marketcraft.store.principals import Principal
 
