@@ -1,72 +1,137 @@
-"""Sealed repo-trade sessions in the event store: one stream per session, events as JSON.
+"""Sealed repo-trade sessions in the event store: one stream per session, kept by the app
+layer's repository (:mod:`marketcraft.app.aggregates`) as kernel-encoded events
+(:mod:`marketcraft.repo.session`).
 
-A session names its grid, its commit deadline, its two dealers and the proof setup. Before the
-deadline each dealer posts a commitment; from the deadline on each submits its opening sealed
-to the contract's key, checked against its commitment in memory and stored still sealed. Settling
-opens both in memory, selects, proves and publishes the settlement (commitments, outcome,
-proof). A dealer reads only its own rate and the volume; the auditor reads the settlement."""
+The operator opens a session; its dealers commit, then submit sealed openings. Settling opens
+both in memory, selects and proves (outside the repository's lock: proving takes seconds),
+then records the settlement, which the contract decides again on the session as it is then.
+A dealer reads only its own rate and the volume; the auditor reads the settlement.
+
+Sessions stored before their events were kernel-encoded hold JSON objects (``repo.opened``,
+``repo.committed``, ``repo.sealed``, ``repo.settled``): they are read as the events they
+describe, and the next events of such a session are written in the kernel's encoding."""
 
 from __future__ import annotations
 
 import json
 import re
-import threading
-from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from marketcraft.kernel.errors import ConcurrencyConflict, NotFound, ValidationError
+from marketcraft.app.aggregates import (
+    NO_PROJECTION,
+    AggregateType,
+    NameIndex,
+    Repository,
+    read_event,
+)
+from marketcraft.kernel.errors import (
+    ConcurrencyConflict,
+    InvariantViolation,
+    NotFound,
+    ValidationError,
+)
+from marketcraft.kernel.messages import Command, Context, Event
 from marketcraft.repo.ceremony import Setup, load_setup, setup_for
 from marketcraft.repo.schedule import Side, check_grid
 from marketcraft.repo.sealing import ContractKey, open_box
+from marketcraft.repo.session import (
+    CommitmentPosted,
+    OpeningSealed,
+    OpenSession,
+    PostCommitment,
+    RecordSettlement,
+    Session,
+    SessionSettled,
+    SubmitOpening,
+    check_settleable,
+    decide,
+    evolve,
+    session_opened,
+)
 from marketcraft.repo.settlement import settle
-from marketcraft.store.records import EventStore, NewEvent
+from marketcraft.store.records import EventStore, StoredEvent
 
-__all__ = ["RepoSessions", "Session"]
+__all__ = ["RepoSessions", "Session", "read_session_event"]
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 INDEX_STREAM = "repo/sessions"
+INDEX_TYPE = "repo.listed"
+#: the operator who settles (the settle route is the admin's; the name is not recorded)
+_OPERATOR = "operator"
 
 
 def _stream(name: str) -> str:
     return f"repo/session/{name}"
 
 
-@dataclass
-class Session:
-    name: str = ""
-    volumes: tuple[int, ...] = ()
-    deadline: datetime | None = None
-    dealers: dict[Side, str] = field(default_factory=dict)
-    setup_id: str = ""
-    commitments: dict[Side, int] = field(default_factory=dict)
-    sealed: dict[Side, bytes] = field(default_factory=dict)
-    settlement: dict[str, Any] | None = None
-    version: int = 0
+# -- the events of sessions stored as JSON objects ------------------------------------------------
+def _opened(data: dict[str, Any]) -> Event:
+    return session_opened(
+        data["name"], tuple(data["volumes"]), datetime.fromisoformat(data["deadline"]),
+        mm=data["dealers"]["mm"], rm=data["dealers"]["rm"], setup=data["setup"],
+    )  # fmt: skip
 
-    def side_of(self, user: str) -> Side | None:
-        return next((side for side, who in self.dealers.items() if who == user), None)
 
-    @property
-    def phase(self) -> str:
-        if self.settlement is not None:
-            return "settled"
-        return "opening" if len(self.commitments) == 2 else "committing"
+def _committed(data: dict[str, Any]) -> Event:
+    return CommitmentPosted(Side(data["side"]), int(data["commitment"]))
 
-    def apply(self, kind: str, data: dict[str, Any]) -> None:
-        if kind == "repo.opened":
-            self.name = data["name"]
-            self.volumes = tuple(data["volumes"])
-            self.deadline = datetime.fromisoformat(data["deadline"])
-            self.dealers = {Side(s): u for s, u in data["dealers"].items()}
-            self.setup_id = data["setup"]
-        elif kind == "repo.committed":
-            self.commitments[Side(data["side"])] = int(data["commitment"])
-        elif kind == "repo.sealed":
-            self.sealed[Side(data["side"])] = bytes.fromhex(data["box"])
-        elif kind == "repo.settled":
-            self.settlement = data
+
+def _sealed(data: dict[str, Any]) -> Event:
+    return OpeningSealed(Side(data["side"]), bytes.fromhex(data["box"]))
+
+
+def _bp(value: Any) -> Decimal:
+    # written as float(exact basis points): the float's shortest text is what was published
+    return Decimal(repr(value))
+
+
+def _settled(data: dict[str, Any]) -> Event:
+    shown = data["outcome"]
+    return SessionSettled(
+        setup=data["setup"], grid=tuple(data["grid"]),
+        commit_mm=int(data["commitments"]["mm"]), commit_rm=int(data["commitments"]["rm"]),
+        trade=shown["trade"], volume=shown["volume"], rate_mm=_bp(shown["rate_mm"]),
+        rate_rm=_bp(shown["rate_rm"]), rate_bd=_bp(shown["rate_bd"]),
+        joint_profit=_bp(shown["joint_profit"]), profit_each=_bp(shown["profit_each"]),
+        proof=tuple(data["proof"].items()), public=tuple(data["public"]),
+    )  # fmt: skip
+
+
+_JSON_EVENTS = {
+    "repo.opened": _opened,
+    "repo.committed": _committed,
+    "repo.sealed": _sealed,
+    "repo.settled": _settled,
+}
+
+
+def read_session_event(stored: StoredEvent) -> Event:
+    """A stored session event, kernel-encoded or a JSON object as sessions were first stored;
+    InvariantViolation (``bad_event``) if it is neither."""
+    parse = _JSON_EVENTS.get(stored.type)
+    if parse is None:
+        return read_event(stored)
+    try:
+        return parse(json.loads(stored.data))
+    except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError) as exc:
+        raise InvariantViolation(
+            "bad_event", f"stored event {stored.version} is not a {stored.type} event: {exc}"
+        ) from None
+
+
+def _missing(_name: str) -> NotFound:
+    return NotFound("no_session", "no such repo session")
+
+
+def _exists(name: str) -> ValidationError:
+    return ValidationError("already_open", f"session {name!r} already exists")
+
+
+def _busy(_name: str) -> ConcurrencyConflict:
+    return ConcurrencyConflict("busy", "the session changed meanwhile; try again")
 
 
 class RepoSessions:
@@ -77,7 +142,13 @@ class RepoSessions:
         self.events = events
         self._key = key
         self.cache = cache
-        self._lock = threading.Lock()
+        kind: AggregateType[Session] = AggregateType(
+            noun="repo session", stream=_stream, initial=Session, decide=self._decide,
+            evolve=evolve, missing=_missing, exists=_exists, busy=_busy,
+            read=read_session_event,
+        )  # fmt: skip
+        index = NameIndex(events, INDEX_STREAM, INDEX_TYPE, "repo session")
+        self._sessions = Repository(events, kind, NO_PROJECTION, index=index)
 
     @property
     def key(self) -> ContractKey:
@@ -85,18 +156,15 @@ class RepoSessions:
             self._key = ContractKey.load_or_create(self._key)
         return self._key
 
+    def _decide(self, session: Session, command: Command, ctx: Context) -> list[Event]:
+        return decide(session, command, ctx, self.key)
+
     # -- reads
     def names(self) -> list[str]:
-        return [e.data.decode() for e in self.events.read_stream(INDEX_STREAM)]
+        return self._sessions.names()
 
     def get(self, name: str) -> Session:
-        session = Session()
-        for stored in self.events.read_stream(_stream(name)):
-            session.apply(stored.type, json.loads(stored.data))
-            session.version = stored.version
-        if not session.version:
-            raise NotFound("no_session", "no such repo session")
-        return session
+        return self._sessions.read(name, _state)
 
     def setup(self, session: Session) -> Setup:
         return load_setup(session.setup_id, self.cache)
@@ -123,68 +191,28 @@ class RepoSessions:
             raise ValidationError("bad_grid", "the grid needs at least two volumes")
         check_grid(volumes, "the grid", "bad_grid")
         setup = setup_for(len(volumes), setup_id, self.cache)
-        data = {
-            "name": name,
-            "volumes": volumes,
-            "deadline": deadline.isoformat(),
-            "dealers": {"mm": mm, "rm": rm},
-            "setup": setup.id,
-        }
-        with self._lock:
-            if self.events.stream_version(_stream(name)):
-                raise ValidationError("already_open", f"session {name!r} already exists")
-            self._append(name, 0, "repo.opened", data)
-            index = self.events.stream_version(INDEX_STREAM)
-            self.events.append(INDEX_STREAM, index, [NewEvent("repo.listed", name.encode())])
+        opened = session_opened(name, tuple(volumes), deadline, mm=mm, rm=rm, setup=setup.id)
+        self._sessions.create(name, OpenSession(opened), Context(_OPERATOR, now))
         return self.get(name)
 
     def commit(self, name: str, user: str, commitment: int, now: datetime) -> Session:
-        with self._lock:
-            session, side = self.as_dealer(name, user)
-            assert session.deadline is not None
-            if now >= session.deadline:
-                raise ValidationError("too_late", "the commit deadline has passed")
-            if side in session.commitments:
-                raise ValidationError("already_committed", "you have already committed")
-            self._append(name, session.version, "repo.committed",
-                         {"side": side.value, "commitment": str(commitment)})  # fmt: skip
+        self._sessions.handle(name, PostCommitment(commitment), Context(user, now))
         return self.get(name)
 
     def submit(self, name: str, user: str, box: bytes, now: datetime) -> Session:
         """Accept a sealed opening: after the deadline, from a dealer that committed, and only
         if it opens to a report on the session's grid matching that dealer's commitment."""
-        with self._lock:
-            session, side = self.as_dealer(name, user)
-            assert session.deadline is not None
-            if now < session.deadline:
-                raise ValidationError(
-                    "too_early", "openings are accepted from the commit deadline on"
-                )
-            if side not in session.commitments:
-                raise ValidationError("not_committed", "you did not commit before the deadline")
-            if side in session.sealed:
-                raise ValidationError("already_submitted", "you have already submitted")
-            opening = open_box(box, self.key, side)
-            if opening.report.volumes != session.volumes:
-                raise ValidationError("bad_opening", "the opening is not on the session's grid")
-            if opening.commitment != session.commitments[side]:
-                raise ValidationError("bad_opening", "the opening does not match your commitment")
-            self._append(name, session.version, "repo.sealed",
-                         {"side": side.value, "box": box.hex()})  # fmt: skip
+        self._sessions.handle(name, SubmitOpening(box), Context(user, now))
         return self.get(name)
 
-    def settle(self, name: str) -> Session:
+    def settle(self, name: str, now: datetime) -> Session:
         """Open both sealed openings in memory, select, prove and publish."""
-        with self._lock:
-            session = self.get(name)
-            if session.settlement is not None:
-                raise ValidationError("already_settled", "the session is settled")
-            if len(session.sealed) != 2:
-                raise ValidationError("incomplete", "both dealers' openings are needed first")
-            mm = open_box(session.sealed[Side.MM], self.key, Side.MM)
-            rm = open_box(session.sealed[Side.RM], self.key, Side.RM)
-            result = settle(self.setup(session), mm, rm)
-            self._append(name, session.version, "repo.settled", result.to_plain())
+        session = self.get(name)
+        check_settleable(session)
+        mm = open_box(session.sealed[Side.MM], self.key, Side.MM)
+        rm = open_box(session.sealed[Side.RM], self.key, Side.RM)
+        result = settle(self.setup(session), mm, rm)
+        self._sessions.handle(name, RecordSettlement(result), Context(_OPERATOR, now))
         return self.get(name)
 
     # -- helpers
@@ -197,8 +225,6 @@ class RepoSessions:
             raise NotFound("no_session", "no such repo session")
         return session, side
 
-    def _append(self, name: str, version: int, kind: str, data: dict[str, Any]) -> None:
-        try:
-            self.events.append(_stream(name), version, [NewEvent(kind, json.dumps(data).encode())])
-        except ConcurrencyConflict:
-            raise ConcurrencyConflict("busy", "the session changed meanwhile; try again") from None
+
+def _state(session: Session, _view: None) -> Session:
+    return session

@@ -194,7 +194,7 @@ def post_opening(name: str, body: OpeningIn, request: Request, granted: Dealt) -
     summary="Select, prove and publish (operator)",
 )  # fmt: skip
 def settle_session(name: str, request: Request, user: Admin) -> SessionOut:
-    return _out(_sessions(request).settle(name), user)
+    return _out(_sessions(request).settle(name, request.app.state.clock.now()), user)
 
 
 @router.get(
