@@ -21,7 +21,7 @@ from marketcraft.store.tokens import issue_token
 from tests.e2e.conftest import NOW, SIGNER, bearer
 from tests.e2e.test_peg_service import OPEN
 
-LOGGER = "marketcraft.service.peg_markets"
+LOGGER = "marketcraft.app.peg_markets"
 
 
 @pytest.fixture

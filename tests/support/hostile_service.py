@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from marketcraft.app import repo_sessions
 from marketcraft.config import Settings
 from marketcraft.kernel import Signer, SimulatedClock
 from marketcraft.repo.reports import report_from_plain
 from marketcraft.repo.schedule import Side
 from marketcraft.repo.sealing import Opening
 from marketcraft.roles import Role
-from marketcraft.service import repo_sessions
 from marketcraft.service.app import create_app
 from marketcraft.store import Database
 from marketcraft.store.tokens import issue_token

@@ -22,10 +22,7 @@ SUBLAYERS = ("repo.zk",)
 
 #: core modules allowed to import the edge for now, each with the reason; their imports are
 #: also left out of the package graph
-TEMPORARY = {
-    # re-exports zk names for service/repo_sessions.py until that module moves to app/
-    "marketcraft.repo.ceremony": "re-exports for service/repo_sessions.py until it moves to app/",
-}
+TEMPORARY: dict[str, str] = {}
 
 
 @dataclass(frozen=True)

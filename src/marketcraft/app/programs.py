@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
+from marketcraft.app.aggregates import RETRIES, NameIndex
 from marketcraft.app.snapshots import open_snapshot, seal_snapshot
 from marketcraft.kernel.errors import (
     ConcurrencyConflict,
@@ -54,7 +55,6 @@ _log = logging.getLogger(__name__)
 
 RECORD_TYPE = "opportunity.record"
 CHECKPOINT_TYPE = "opportunity.checkpoint"
-MAX_RETRIES = 20
 
 
 def _stream(program_id: str) -> str:
@@ -121,6 +121,7 @@ class ProgramRepository:
         self._snapshotted: dict[str, int] = {}  # program id -> version of its last snapshot
         self._last_commit: dict[str, float] = {}  # program id -> monotonic time of its last
         self._cache: dict[str, ProgramJournal] = {}
+        self._index = NameIndex(events, INDEX_STREAM, INDEX_TYPE, "program")
         self._lock = threading.Lock()
 
     def _load(self, program_id: str) -> ProgramJournal:
@@ -321,7 +322,7 @@ class ProgramRepository:
             # asked each time: an operator's release (another process) takes effect at once
             if self.quarantined(program_id):
                 raise _quarantined(program_id)
-            for _ in range(MAX_RETRIES):
+            for _ in range(RETRIES):
                 for slot in slots:
                     slot.handled = slot.error = None
                 try:
@@ -347,7 +348,7 @@ class ProgramRepository:
                 self._last_commit[program_id] = time.monotonic()
                 for slot in slots:
                     if slot.handled is not None and isinstance(slot.command, OpenProgram):
-                        self._index(program_id)
+                        self._index.add(program_id)
                 return
         raise ConcurrencyConflict("conflict", "the program is too busy; retry")
 
@@ -380,21 +381,9 @@ class ProgramRepository:
             records.append(_stored(handled.record))
         return journal, expected, records
 
-    def _index(self, program_id: str) -> None:
-        for _ in range(MAX_RETRIES):
-            version = self.events.stream_version(INDEX_STREAM)
-            try:
-                self.events.append(
-                    INDEX_STREAM, version, [NewEvent(INDEX_TYPE, program_id.encode())]
-                )
-                return
-            except ConcurrencyConflict:
-                continue
-        raise ConcurrencyConflict("conflict", "the program index is too busy; retry")
-
     def program_ids(self) -> list[str]:
         """Every program, in the order they were opened."""
-        return [e.data.decode() for e in self.events.read_stream(INDEX_STREAM)]
+        return self._index.names()
 
     def publish_checkpoint(self, program_id: str, now: datetime) -> SignedCheckpoint:
         journal = self.journal(program_id)

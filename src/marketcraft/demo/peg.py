@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+from marketcraft.app.peg_markets import PegMarkets
 from marketcraft.kernel.clock import Clock
 from marketcraft.peg.commands import BuyPeg, FundCol, OpenMarket, ReportPrice, SellPeg, Tick
 from marketcraft.peg.terms import PegTerms
-from marketcraft.service.peg_markets import PegMarkets
 from marketcraft.store.database import Database
 
 __all__ = ["load_peg_market"]

@@ -44,6 +44,7 @@ from typing import Any
 
 from fastapi import Depends, HTTPException, Request
 
+from marketcraft.app.repo_sessions import RepoSessions, Session
 from marketcraft.kernel.errors import NotFound
 from marketcraft.opportunity.journal import ProgramJournal
 from marketcraft.opportunity.state import ProgramState
@@ -51,7 +52,6 @@ from marketcraft.opportunity.terms import RevealPolicy
 from marketcraft.roles import Role
 from marketcraft.service.auth import FORBIDDEN, RoleGuard
 from marketcraft.service.deal_jobs import DealJobs, Job
-from marketcraft.service.repo_sessions import RepoSessions, Session
 from marketcraft.service.sessions import PageGuard
 from marketcraft.store.principals import Principal
 

@@ -18,7 +18,9 @@ from fastapi.templating import Jinja2Templates
 
 from marketcraft.__about__ import __version__
 from marketcraft.app.group_commit import Committer
+from marketcraft.app.peg_markets import PegMarkets, tick_forever
 from marketcraft.app.programs import ProgramRepository, snapshot_due, snapshot_forever
+from marketcraft.app.repo_sessions import RepoSessions
 from marketcraft.config import Settings
 from marketcraft.kernel.clock import Clock, SystemClock
 from marketcraft.kernel.money import MONEY_CONTEXT
@@ -27,9 +29,7 @@ from marketcraft.service.auth import PrincipalCache
 from marketcraft.service.deal_jobs import DealJobs
 from marketcraft.service.errors import ERROR_RESPONSES, install_error_handlers
 from marketcraft.service.page_security import PageSecurity, csrf_field
-from marketcraft.service.peg_markets import PegMarkets, tick_forever
 from marketcraft.service.rate_limits import install_rate_limits
-from marketcraft.service.repo_sessions import RepoSessions
 from marketcraft.service.request_limits import RequestLimits
 from marketcraft.service.routers import (
     admin,

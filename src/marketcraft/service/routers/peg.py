@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import HTMLResponse
 
+from marketcraft.app.peg_markets import PegMarkets
 from marketcraft.kernel.errors import Quarantined, ValidationError
 from marketcraft.kernel.messages import Command
 from marketcraft.kernel.money import MONEY_CONTEXT, quantize_down
@@ -29,7 +30,6 @@ from marketcraft.roles import Role
 from marketcraft.service.auth import RoleGuard
 from marketcraft.service.charts import line_chart
 from marketcraft.service.exact_json import ExactNumbersRoute
-from marketcraft.service.peg_markets import PegMarkets
 from marketcraft.service.peg_models import (
     BalanceOut,
     CreditIn,

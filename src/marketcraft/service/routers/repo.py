@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, status
 from pydantic import AwareDatetime, BaseModel, Field
 
+from marketcraft.app.repo_sessions import RepoSessions, Session
 from marketcraft.kernel.errors import NotFound, ValidationError
 from marketcraft.repo.poseidon import FIELD_DIGITS, FIELD_TEXT_PATTERN, field_element
 from marketcraft.repo.proving import MAX_K
@@ -28,7 +29,6 @@ from marketcraft.service.access import (
 )
 from marketcraft.service.auth import RoleGuard
 from marketcraft.service.exact_json import ExactNumbersRoute
-from marketcraft.service.repo_sessions import RepoSessions, Session
 from marketcraft.store.principals import Principal
 
 router = APIRouter(tags=["sealed repo trades"], route_class=ExactNumbersRoute)
@@ -194,7 +194,7 @@ def post_opening(name: str, body: OpeningIn, request: Request, granted: Dealt) -
     summary="Select, prove and publish (operator)",
 )  # fmt: skip
 def settle_session(name: str, request: Request, user: Admin) -> SessionOut:
-    return _out(_sessions(request).settle(name), user)
+    return _out(_sessions(request).settle(name, request.app.state.clock.now()), user)
 
 
 @router.get(
