@@ -7,10 +7,12 @@ import time
 from datetime import timedelta
 from decimal import Decimal as D
 
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from marketcraft.app.programs import ProgramRepository
 from marketcraft.cli import app
+from marketcraft.kernel.messages import canonical_json
 from marketcraft.opportunity.commands import Context, DepositCash, PlaceOrder
 from marketcraft.opportunity.invariants import check_all
 from marketcraft.opportunity.journal import parse_command_record
@@ -198,3 +200,33 @@ def test_concurrent_commands_are_each_answered_as_stored(database):
     _assert_answered_as_stored(database, answers)
     placed = [o for o in answers if not isinstance(answers[o], Exception)]
     assert len(placed) == 3 * len(scouts)
+
+
+def test_the_audit_command_decides_every_stored_command_again(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    db = Database.open(url, migrate=True)
+    monkeypatch.setenv("MARKETCRAFT_DATA_DIR", str(tmp_path / "var"))
+    signer = load_or_create_signer(tmp_path / "var")
+    repo = ProgramRepository(db.events, signer)
+    journal, _, _ = settled_journal()
+    for record in journal.records:
+        repo.handle("program-demo", *parse_command_record(record.command))
+    repo.publish_checkpoint("program-demo", T0 + timedelta(days=20))
+    audit = ["opportunity", "audit", "program-demo", "--database-url", url]
+    result = CliRunner().invoke(app, audit, env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    assert f"{journal.size} records" in result.output
+    assert journal.log.root().hex() in result.output and "1 published" in result.output
+    # a stored command rewritten so that its record still folds: loads, but the audit names it
+    (item,) = [e for e in db.events.read_stream("opportunity/program-demo") if e.version == 4]
+    plain = json.loads(item.data)
+    changed = plain["command"].replace('"500"', '"499"')
+    assert changed != plain["command"]
+    with db.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE events SET data = :d WHERE stream_id = :s AND version = 4"),
+            {"d": canonical_json({**plain, "command": changed}), "s": "opportunity/program-demo"},
+        )
+    db.close()
+    result = CliRunner().invoke(app, audit, env={"COLUMNS": "250"})
+    assert result.exit_code == 1 and "FAILED" in result.output and "record 3" in result.output

@@ -123,6 +123,35 @@ def export_command(
         output.write_text(text + "\n")
 
 
+@app.command("audit")
+def audit_command(
+    program: Annotated[str, typer.Argument(help="The program's id.")],
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="Overrides MARKETCRAFT_DATABASE_URL.")
+    ] = None,
+) -> None:
+    """Decide every stored command of a program again and check it gives the stored events and
+    that every published checkpoint describes the log (a load only folds the events).
+    Exit 1 naming the first record that disagrees."""
+    from marketcraft.app.programs import ProgramRepository  # noqa: PLC0415 (slow start: SQLAlchemy)
+    from marketcraft.kernel.errors import InvariantViolation  # noqa: PLC0415 (slow start)
+    from marketcraft.store.keys import load_or_create_signer  # noqa: PLC0415 (slow start)
+
+    settings = settings_with(database_url)
+    with open_database(settings.database_url) as db:
+        repo = ProgramRepository(db.events, load_or_create_signer(settings.data_dir))
+        checkpoints = len(repo.checkpoints(program))
+        try:
+            audited = repo.audit(program)
+        except InvariantViolation as exc:
+            out.print(f"[red]FAILED[/red] {program}: {exc.reason}")
+            raise typer.Exit(1) from None
+    out.print(
+        f"ok {program}: {audited.size} records decide again to the stored events; "
+        f"log root {audited.log.root().hex()}; {checkpoints} published checkpoints match"
+    )
+
+
 @app.command("verify")
 def verify_command(
     transcript: Annotated[Path, typer.Argument(help="A transcript from `opportunity export`.")],
