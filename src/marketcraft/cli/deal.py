@@ -13,12 +13,12 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from marketcraft.cli.number_options import finite_float, read_seed, whole_number
+from marketcraft.cli.number_options import Scheduler, Workers, finite_float, read_seed, whole_number
 from marketcraft.deal.book import BUCKETS
 from marketcraft.deal.terms import SWEEPABLE, Terms, load_terms
 from marketcraft.deal.time_grid import parse_step
 from marketcraft.kernel.errors import MarketcraftError, ValidationError
-from marketcraft.kernel.limits import MAX_DEAL_PATHS, MAX_WORKERS
+from marketcraft.kernel.limits import MAX_DEAL_PATHS
 from marketcraft.sim.sweeps import parse_sweep
 
 if TYPE_CHECKING:
@@ -51,15 +51,8 @@ def analyze(
             "funding_rate, pool_value, ...)."
         ),
     ] = None,
-    scheduler: Annotated[
-        str | None, typer.Option(help="A Dask scheduler address; default: local processes.")
-    ] = None,
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            parser=whole_number(1, MAX_WORKERS), help="Local processes (default: every core)."
-        ),
-    ] = None,
+    scheduler: Scheduler = None,
+    workers: Workers = None,
     results: Annotated[Path | None, typer.Option("--out", help="Where results go.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     rerun: Annotated[

@@ -11,12 +11,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError as PydanticValidationError
 
-from marketcraft.kernel.limits import MAX_SEED
+from marketcraft.kernel.limits import MAX_SEED, MAX_WORKERS
 from marketcraft.number_types import FLOAT_TEXT, WHOLE_TEXT, first_error, parse
 
 __all__ = ["decimal_option", "finite_float", "read_seed", "whole_number"]
@@ -86,3 +86,15 @@ def finite_float(
 
 #: a simulation's seed
 read_seed = whole_number(0, MAX_SEED)
+
+
+#: the options of a command that runs simulation chunks: where, and on how many processes
+Scheduler = Annotated[
+    str | None, typer.Option(help="A Dask scheduler address; default: local processes.")
+]
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        parser=whole_number(1, MAX_WORKERS), help="Local processes (default: every core)."
+    ),
+]

@@ -13,9 +13,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from marketcraft.cli.number_options import finite_float, read_seed, whole_number
+from marketcraft.cli.number_options import Scheduler, Workers, finite_float, read_seed, whole_number
 from marketcraft.kernel.errors import MarketcraftError
-from marketcraft.kernel.limits import MAX_SCENARIO_DAYS, MAX_SCENARIO_RUNS, MAX_WORKERS
+from marketcraft.kernel.limits import MAX_SCENARIO_DAYS, MAX_SCENARIO_RUNS
 from marketcraft.sim.peg.scenario import load_scenario, shipped_scenarios, validate
 
 app = typer.Typer(no_args_is_help=True, help="Pegged-token market maker: stress simulations.")
@@ -47,15 +47,8 @@ def simulate(
         list[str] | None,
         typer.Option(help="NAME=V1,V2,...; repeat for a full grid (band, delay, fee, ratio)."),
     ] = None,
-    scheduler: Annotated[
-        str | None, typer.Option(help="A Dask scheduler address; default: local processes.")
-    ] = None,
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            parser=whole_number(1, MAX_WORKERS), help="Local processes (default: every core)."
-        ),
-    ] = None,
+    scheduler: Scheduler = None,
+    workers: Workers = None,
     results: Annotated[Path, typer.Option("--out", help="Where results go.")] = Path(
         "var/reports/peg"
     ),
