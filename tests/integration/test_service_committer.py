@@ -2,10 +2,12 @@
 shared transactions, and each answered with its own outcome once stored."""
 
 import asyncio
+import gc
 import threading
 from datetime import timedelta
 from decimal import Decimal as D
 
+from marketcraft.app import group_commit
 from marketcraft.app.group_commit import Committer
 from marketcraft.app.programs import ProgramRepository
 from marketcraft.opportunity.commands import Context, DepositCash, PlaceOrder
@@ -89,3 +91,35 @@ def test_a_storage_failure_reaches_every_request_of_the_batch(database):
         database.events.append = real_append
     assert all(isinstance(a, OSError) for a in answers)
     assert not any(o.startswith("f-") for o in repo.journal("program-demo").state.orders)
+
+
+def test_what_the_commits_leave_in_memory_is_frozen_out_of_the_collectors_reach(
+    database, monkeypatch
+):
+    """Every FREEZE_EVERY commands, the state the commits built moves to the collector's
+    permanent generation, so full collections stop walking every order ever placed."""
+    monkeypatch.setattr(group_commit, "FREEZE_EVERY", 3)
+    repo = ProgramRepository(database.events, SIGNER)
+    copy_into(repo)
+    committer = Committer(repo)
+    calls = []
+    real_freeze = gc.freeze
+    monkeypatch.setattr(gc, "freeze", lambda: (calls.append(1), real_freeze()))
+    gc.unfreeze()
+    try:
+
+        async def deposits(n):
+            for i in range(n):
+                ctx = Context(f"f{i}", T0 + timedelta(hours=3))
+                await committer.handle("program-demo", DepositCash(D(1)), ctx)
+
+        run_async(lambda: deposits(2))
+        assert calls == [] and gc.get_freeze_count() == 0
+        run_async(lambda: deposits(1))
+        assert calls == [1] and gc.get_freeze_count() > 0
+        run_async(lambda: deposits(2))
+        assert calls == [1]  # not yet three more
+        run_async(lambda: deposits(1))
+        assert calls == [1, 1]
+    finally:
+        gc.unfreeze()

@@ -12,6 +12,7 @@ resolves only after its batch is committed."""
 from __future__ import annotations
 
 import asyncio
+import gc
 
 from marketcraft.app.programs import ProgramRepository
 from marketcraft.kernel.messages import Command
@@ -22,6 +23,12 @@ __all__ = ["Committer"]
 
 _Request = tuple[str, Command, Context]
 
+#: after this many commands, what the commits left in memory (the programs' state: it lives as
+#: long as the process) is frozen out of the cyclic collector's reach, as the service's start
+#: is. Otherwise each full collection walks every order ever placed, and the p99 latency grows
+#: with a program's age (measured with bench/bench_soak.py).
+FREEZE_EVERY = 10_000
+
 
 class Committer:
     """The async front of a :class:`ProgramRepository` (one per event loop)."""
@@ -30,6 +37,7 @@ class Committer:
         self.programs = programs
         self._queue: list[tuple[_Request, asyncio.Future[Handled]]] = []
         self._draining = False
+        self._since_freeze = 0
 
     async def handle(self, program_id: str, command: Command, ctx: Context) -> Handled:
         future: asyncio.Future[Handled] = asyncio.get_running_loop().create_future()
@@ -48,6 +56,10 @@ class Committer:
                     outcomes = self.programs.handle_many([request for request, _ in batch])
                 except Exception as exc:  # the repository itself failed: every request learns it
                     outcomes = [exc] * len(batch)
+                self._since_freeze += len(batch)
+                if self._since_freeze >= FREEZE_EVERY:
+                    self._since_freeze = 0
+                    gc.freeze()
                 for (_, future), outcome in zip(batch, outcomes, strict=True):
                     if future.done():  # the client went away
                         continue
