@@ -77,3 +77,13 @@ def test_a_sealed_id_is_named_only_for_what_placed_an_order():
 
 def _events(journal):
     return [parse_events_record(r.events) for r in journal.records]
+
+
+def test_a_receipt_is_reissued_only_from_its_own_orders_record():
+    original, receipts, _ = settled_journal()
+    first = receipts[0]
+    own = original.records[first.sequence]
+    assert original.receipt_for(first.order_id, own) == first
+    for other in (original.records[0], original.records[receipts[1].sequence]):
+        with pytest.raises(InvariantViolation, match="is not order"):
+            original.receipt_for(first.order_id, other)
