@@ -39,6 +39,9 @@ def test_append_assigns_versions_and_global_positions(store):
         b"payload-4",
     ]
     assert [e.version for e in store.read_stream("market-1", from_version=2)] == [2, 3]
+    assert [e.version for e in store.read_stream("market-1", from_version=2, limit=1)] == [2]
+    assert [e.version for e in store.read_stream("market-1", limit=0)] == []
+    assert [e.version for e in store.read_stream("market-1", limit=9)] == [1, 2, 3]
     assert store.read_all() == a + b + c
 
 

@@ -164,8 +164,8 @@ def rewritten(events, index: int, data: bytes):
     tampered = type(events).__new__(type(events))
     tampered.__dict__.update(events.__dict__)
 
-    def read_stream(stream_id, from_version=1):
-        items = events.read_stream(stream_id, from_version)
+    def read_stream(stream_id, from_version=1, limit=None):
+        items = events.read_stream(stream_id, from_version, limit)
         if stream_id != STREAM:
             return items
         return [

@@ -187,9 +187,8 @@ class ProgramRepository:
     ) -> list[JournalRecord]:
         """The program's stored records ``start`` (0-based) up to ``stop``, oldest first."""
         self.journal(program_id)  # NotFound / Quarantined as for any read
-        items = self.events.read_stream(_stream(program_id), from_version=start + 1)
-        if stop is not None:
-            items = items[: max(stop - start, 0)]
+        limit = None if stop is None else max(stop - start, 0)
+        items = self.events.read_stream(_stream(program_id), from_version=start + 1, limit=limit)
         return [_record(item) for item in items]
 
     def receipt(self, program_id: str, order_id: str) -> tuple[Receipt, JournalRecord] | None:

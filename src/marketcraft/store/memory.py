@@ -45,10 +45,15 @@ class InMemoryEventStore:
         with self._lock:
             return len(self._streams.get(stream_id, ()))
 
-    def read_stream(self, stream_id: str, from_version: int = 1) -> list[StoredEvent]:
-        check_read(from_version, None)
+    def read_stream(
+        self, stream_id: str, from_version: int = 1, limit: int | None = None
+    ) -> list[StoredEvent]:
+        check_read(from_version, limit)
+        start = max(from_version, 1) - 1
         with self._lock:
-            return list(self._streams.get(stream_id, ())[max(from_version, 1) - 1 :])
+            return list(
+                self._streams.get(stream_id, ())[start : None if limit is None else start + limit]
+            )
 
     def read_all(self, after_position: int = 0, limit: int | None = None) -> list[StoredEvent]:
         check_read(after_position, limit)

@@ -61,8 +61,11 @@ class EventStore(Protocol):
         """The stream's current version (0 if it has no events)."""
         ...
 
-    def read_stream(self, stream_id: str, from_version: int = 1) -> list[StoredEvent]:
-        """The stream's events with version >= ``from_version``, in version order."""
+    def read_stream(
+        self, stream_id: str, from_version: int = 1, limit: int | None = None
+    ) -> list[StoredEvent]:
+        """The stream's events with version >= ``from_version``, in version order, at most
+        ``limit``."""
         ...
 
     def read_all(self, after_position: int = 0, limit: int | None = None) -> list[StoredEvent]:

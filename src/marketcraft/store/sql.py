@@ -93,10 +93,13 @@ class SqlEventStore:
         with self.engine.connect() as conn:
             return int(conn.execute(_VERSION, {"stream": stream_id}).scalar_one())
 
-    def read_stream(self, stream_id: str, from_version: int = 1) -> list[StoredEvent]:
-        check_read(from_version, None)
+    def read_stream(
+        self, stream_id: str, from_version: int = 1, limit: int | None = None
+    ) -> list[StoredEvent]:
+        check_read(from_version, limit)
+        query = _READ_STREAM if limit is None else _READ_STREAM.limit(limit)
         with self.engine.connect() as conn:
-            rows = conn.execute(_READ_STREAM, {"stream": stream_id, "version": from_version})
+            rows = conn.execute(query, {"stream": stream_id, "version": from_version})
             return [_row(r) for r in rows]
 
     def read_all(self, after_position: int = 0, limit: int | None = None) -> list[StoredEvent]:

@@ -20,7 +20,6 @@ from marketcraft.opportunity import accounts
 from marketcraft.opportunity.amms import AmmKind
 from marketcraft.opportunity.commands import Outcome
 from marketcraft.opportunity.history import crossed_at, move_since
-from marketcraft.opportunity.journal import ProgramJournal
 from marketcraft.opportunity.state import MarketState
 from marketcraft.opportunity.terms import CollateralMode, FeePolicy, ProgramTerms, RevealPolicy
 from marketcraft.opportunity.visibility import SponsorMarketView, sponsor_market_view
@@ -178,7 +177,7 @@ def sponsor_dashboard(request: Request, granted: OwnProgram, alert: str = "") ->
         alert_default=threshold == _alert_threshold("", terms),
         alert_note=_alert_note(alert, terms),
         cost=sum((m.sponsor_cost for m in state.markets.values()), Decimal(0)),
-        returned=_collateral_returned(journal),
+        returned=journal.history.collateral_returned,
     )
 
 
@@ -209,10 +208,6 @@ def _alert_note(text: str, terms: ProgramTerms) -> str:
     if not terms.pa < value <= terms.pb:
         return f"alert: {value} is outside the band ({terms.pa}, {terms.pb}]; showing the default"
     return ""
-
-
-def _collateral_returned(journal: ProgramJournal) -> Decimal | None:
-    return journal.history.collateral_returned
 
 
 def _sparkline(points: list[tuple[datetime, Decimal]], low: Decimal, high: Decimal) -> str:
