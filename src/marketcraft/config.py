@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from marketcraft.kernel.limits import MAX_DEAL_PATHS
@@ -38,6 +38,16 @@ class Settings(BaseSettings):
     #: 0 writes none (a load still starts from a snapshot another process wrote)
     snapshot_every: int = Field(default=10_000, ge=0)
     snapshot_idle_seconds: float = Field(default=2.0, ge=0, le=3_600)
+    #: the first part of each program log's origin, ``<log_origin>/opportunity/<program id>``:
+    #: the name its checkpoints and signing key go by (a host name the operator controls)
+    log_origin: str = Field(default="marketcraft.localhost", pattern=r"^[A-Za-z0-9._~/:-]+$")
+    #: a program's log gets a signed checkpoint once this many commands are not covered by
+    #: one, or ``checkpoint_seconds`` after the last, whichever comes first (0: neither; an
+    #: auditor publishes by hand). Every receipt promises its entry a checkpoint within
+    #: ``max_merge_delay_seconds``, so that must exceed ``checkpoint_seconds``
+    checkpoint_every: int = Field(default=10_000, ge=0)
+    checkpoint_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    max_merge_delay_seconds: float = Field(default=300.0, gt=0, le=7 * 86_400)
     #: where the repo contract's circuits and proof setups are cached (default: the user cache,
     #: ``$XDG_CACHE_HOME/marketcraft`` or ``~/.cache/marketcraft``)
     repo_cache: Path | None = None
@@ -86,3 +96,9 @@ class Settings(BaseSettings):
 
         parse_many(value)  # ValueError names what is wrong
         return value
+
+    @model_validator(mode="after")
+    def _merge_after_cadence(self) -> Settings:
+        if self.checkpoint_every and self.max_merge_delay_seconds <= self.checkpoint_seconds:
+            raise ValueError("max_merge_delay_seconds must exceed checkpoint_seconds")
+        return self

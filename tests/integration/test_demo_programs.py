@@ -53,7 +53,7 @@ def test_the_settled_program_verifies_and_its_costs_reconcile(repo):
     )
     assert 0 < checkpoints[0].checkpoint.tree_size < journal.size  # one mid-window
     records = repo.records(SETTLED_PROGRAM)
-    doc = export_transcript(journal.log.log_id, records, checkpoints, SIGNER, NOW)
+    doc = export_transcript(journal.origin, records, checkpoints, SIGNER, NOW)
     found = [repo.receipt(SETTLED_PROGRAM, order_id) for order_id in state.orders]
     assert len(found) > 30 and None not in found
     receipts = [receipt for receipt, _ in found]

@@ -13,6 +13,7 @@ from marketcraft.app import opportunity_actions as actions
 from marketcraft.app.group_commit import Committer
 from marketcraft.app.programs import ProgramRepository
 from marketcraft.kernel.errors import IdempotencyKeyReused, ValidationError
+from marketcraft.kernel.messages import to_plain
 from marketcraft.opportunity.commands import Context, Outcome, PlaceCloseOrder, PlaceOrder
 from marketcraft.opportunity.journal import parse_command_record
 from marketcraft.opportunity.terms import ProgramTerms, Side, Token
@@ -110,7 +111,7 @@ def test_an_order_is_named_by_its_key_and_salted_afresh(commit):
         )  # fmt: skip
         return first, second
 
-    first, second = run_async(main)
+    first, second = (placed.receipt for placed in run_async(main))
     assert first.order_id == actions.order_id_for("fan", "k1") != second.order_id
     assert actions.order_id_for("fan", "k1") != actions.order_id_for("other", "k1")
     placed = [c for _, c, _ in commit.seen if isinstance(c, PlaceOrder)]
@@ -153,11 +154,16 @@ def test_a_close_order_gets_its_id_salt_and_receipt_here(commit):
             trigger_price=D("0.02"), max_shares=D(10),
         )  # fmt: skip
 
-    receipt = run_async(main)
+    placed = run_async(main)
+    receipt = placed.receipt
     (close,) = [c for _, c, _ in commit.seen if isinstance(c, PlaceCloseOrder)]
+    # the order as the receipt's hash covers it: what was sent, with its id, never the salt
+    assert placed.order["type"] == PlaceCloseOrder.type_name
+    assert placed.order["data"] == {k: v for k, v in to_plain(close).items() if k != "salt"}
     assert receipt.order_id == close.order_id and close.order_id.startswith("c-")
     assert len(close.salt) == actions.SALT_BYTES
-    (record,) = commit.programs.records(pid, receipt.sequence, receipt.sequence + 1)
+    index = commit.programs.journal(pid).receipt_sequence[receipt.order_id]
+    (record,) = commit.programs.records(pid, index, index + 1)
     stored, ctx = parse_command_record(record.command)
     assert stored == close and ctx.actor == "fan"
 

@@ -149,7 +149,7 @@ def _assert_answered_as_stored(database, answers):
         else:
             assert order_id in stored.state.orders
             assert answer.receipt is not None and answer.receipt.order_id == order_id
-            assert records[answer.receipt.sequence] == answer.record
+            assert records[stored.receipt_sequence[order_id]] == answer.record
 
 
 def test_concurrent_commands_are_each_answered_as_stored(database):

@@ -68,7 +68,7 @@ def test_a_load_starts_at_the_snapshot_and_folds_only_the_records_after_it(datab
     for receipt in receipts:
         again, record = reader.receipt(PROGRAM, receipt.order_id)
         assert again == receipt
-        assert record == journal.records[receipt.sequence]
+        assert record == journal.records[journal.receipt_sequence[receipt.order_id]]
 
 
 def test_a_load_decides_nothing_and_signs_nothing(database, program):

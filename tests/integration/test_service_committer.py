@@ -62,7 +62,7 @@ def test_concurrent_requests_share_commits_and_get_their_own_answers(database):
     stored, records = reader.journal("program-demo"), reader.records("program-demo")
     check_all(stored.state)
     for handled in placed:
-        assert records[handled.receipt.sequence] == handled.record
+        assert records[stored.receipt_sequence[handled.receipt.order_id]] == handled.record
 
 
 def test_a_storage_failure_reaches_every_request_of_the_batch(database):

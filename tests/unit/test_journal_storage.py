@@ -1,7 +1,5 @@
 """A journal that keeps no records (the repository's), snapshots of it, and what it refuses."""
 
-from datetime import timedelta
-
 import pytest
 
 from marketcraft.kernel.errors import InvariantViolation
@@ -54,13 +52,18 @@ def test_a_replay_refuses_a_record_whose_stored_events_differ():
 def test_checkpoints_of_another_log_or_a_longer_one_are_refused():
     original, _, _ = settled_journal()
     journal = ProgramJournal("program-demo", SIGNER, original.records[:6])
-    journal.check_checkpoints([journal.log.signed_checkpoint(T0, SIGNER)])
+    journal.check_checkpoints([journal.signed_checkpoint(T0)])
     other = AppendOnlyLog("other")
     other.append(b"x")
     longer = ProgramJournal("program-demo", SIGNER, original.records[:7])
-    for foreign in (other, longer.log):
+    same_records_other_name = ProgramJournal("program-demo-2", SIGNER, original.records[:6])
+    for foreign in (
+        other.signed_checkpoint(T0, SIGNER, origin=journal.origin),
+        longer.signed_checkpoint(T0),
+        same_records_other_name.signed_checkpoint(T0),
+    ):
         with pytest.raises(InvariantViolation, match="checkpoint"):
-            journal.check_checkpoints([foreign.signed_checkpoint(T0 + timedelta(1), SIGNER)])
+            journal.check_checkpoints([foreign])
 
 
 def test_a_sealed_id_is_named_only_for_what_placed_an_order():
@@ -82,8 +85,9 @@ def _events(journal):
 def test_a_receipt_is_reissued_only_from_its_own_orders_record():
     original, receipts, _ = settled_journal()
     first = receipts[0]
-    own = original.records[first.sequence]
+    own = original.records[original.receipt_sequence[first.order_id]]
     assert original.receipt_for(first.order_id, own) == first
-    for other in (original.records[0], original.records[receipts[1].sequence]):
+    second = original.records[original.receipt_sequence[receipts[1].order_id]]
+    for other in (original.records[0], second):
         with pytest.raises(InvariantViolation, match="is not order"):
             original.receipt_for(first.order_id, other)

@@ -35,12 +35,13 @@ from marketcraft.opportunity.commands import (
     WithdrawCash,
 )
 from marketcraft.opportunity.journal import Handled, parse_command_record
-from marketcraft.opportunity.receipts import Receipt
+from marketcraft.opportunity.receipts import Receipt, order_plain
 from marketcraft.opportunity.terms import ProgramTerms, Side, Token
 
 __all__ = [
     "SALT_BYTES",
     "GroupCommit",
+    "Placed",
     "approve_market",
     "deposit_cash",
     "list_market",
@@ -58,6 +59,15 @@ __all__ = [
 
 #: the random salt that hides each order's (and close order's) fill in its commitment
 SALT_BYTES = 32
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Placed:
+    """An order's signed receipt, and the order as its ``order_hash`` covers it (what the
+    scout sent, with the id the platform gave it; never the salt)."""
+
+    receipt: Receipt
+    order: dict[str, object]
 
 
 class GroupCommit(Protocol):
@@ -173,7 +183,7 @@ async def place_order(
     max_shares: Decimal | None = None,
     limit_price: Decimal | None = None,
     token: Token = Token.YES,
-) -> Receipt:
+) -> Placed:
     """Place a blind order; its signed receipt.
 
     A retry with the same ``idempotency_key`` places nothing and gets the first order's
@@ -188,9 +198,10 @@ async def place_order(
         handled = await commit.handle(program_id, command, ctx)
     except OrderExists:
         # a read of the store: off the event loop
-        return await asyncio.to_thread(_first_receipt, commit.programs, program_id, command)
+        receipt = await asyncio.to_thread(_first_receipt, commit.programs, program_id, command)
+        return Placed(receipt, order_plain(command))
     assert handled.receipt is not None  # an accepted order always has its receipt
-    return handled.receipt
+    return Placed(handled.receipt, order_plain(command))
 
 
 def _first_receipt(programs: ProgramRepository, program_id: str, retry: PlaceOrder) -> Receipt:
@@ -217,7 +228,7 @@ async def place_close_order(
     token: Token,
     trigger_price: Decimal,
     max_shares: Decimal,
-) -> Receipt:
+) -> Placed:
     """Place a close order (it sells ``max_shares`` of ``token`` once the price falls to
     ``trigger_price``); its signed receipt."""
     command = PlaceCloseOrder(
@@ -225,4 +236,4 @@ async def place_close_order(
     )
     handled = await commit.handle(program_id, command, ctx)
     assert handled.receipt is not None  # an accepted close order always has its receipt
-    return handled.receipt
+    return Placed(handled.receipt, order_plain(command))

@@ -26,10 +26,14 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from marketcraft.app.aggregates import RETRIES, NameIndex
+from marketcraft.app.checkpoints import CheckpointStore
 from marketcraft.app.snapshots import open_snapshot, seal_snapshot
+from marketcraft.kernel.checkpoints import SignedCheckpoint
+from marketcraft.kernel.clock import Clock
 from marketcraft.kernel.errors import (
     ConcurrencyConflict,
     InvariantViolation,
@@ -37,24 +41,37 @@ from marketcraft.kernel.errors import (
     NotFound,
     Quarantined,
 )
-from marketcraft.kernel.log import SignedCheckpoint
-from marketcraft.kernel.messages import Command, canonical_json, from_plain, to_plain
+from marketcraft.kernel.messages import Command, canonical_json, to_plain
 from marketcraft.kernel.signing import Signer
 from marketcraft.opportunity.commands import Context, OpenProgram
-from marketcraft.opportunity.journal import Handled, JournalRecord, ProgramJournal
-from marketcraft.opportunity.receipts import Receipt
+from marketcraft.opportunity.journal import (
+    DEFAULT_MERGE_DELAY,
+    DEFAULT_ORIGIN_PREFIX,
+    Handled,
+    JournalRecord,
+    ProgramJournal,
+    log_origin,
+    parse_command_record,
+)
+from marketcraft.opportunity.receipts import Inclusion, Receipt, order_plain
 from marketcraft.store.quarantine import OPPORTUNITY, InMemoryQuarantineStore, QuarantineStore
 from marketcraft.store.records import EventStore, NewEvent, StoredEvent
 from marketcraft.store.snapshots import InMemorySnapshotStore, SnapshotStore
 
-__all__ = ["QUARANTINE_KIND", "ProgramRepository"]
+__all__ = [
+    "QUARANTINE_KIND",
+    "ProgramRepository",
+    "checkpoint_due",
+    "checkpoint_forever",
+    "snapshot_due",
+    "snapshot_forever",
+]
 
 #: programs' entries in the quarantine store
 QUARANTINE_KIND = OPPORTUNITY
 _log = logging.getLogger(__name__)
 
 RECORD_TYPE = "opportunity.record"
-CHECKPOINT_TYPE = "opportunity.checkpoint"
 
 
 def _stream(program_id: str) -> str:
@@ -63,10 +80,6 @@ def _stream(program_id: str) -> str:
 
 INDEX_STREAM = "opportunity/programs"
 INDEX_TYPE = "opportunity.program_listed"
-
-
-def _checkpoint_stream(program_id: str) -> str:
-    return f"opportunity/{program_id}/checkpoints"
 
 
 def _stored(record: JournalRecord) -> NewEvent:
@@ -112,9 +125,16 @@ class ProgramRepository:
         signer: Signer,
         quarantine: QuarantineStore | None = None,
         snapshots: SnapshotStore | None = None,
+        *,
+        origin_prefix: str = DEFAULT_ORIGIN_PREFIX,
+        merge_delay: timedelta = DEFAULT_MERGE_DELAY,
     ) -> None:
         self.events = events
         self.signer = signer
+        self.origin_prefix = origin_prefix
+        self.merge_delay = merge_delay
+        self.published = CheckpointStore(events, signer.public_key)
+        self._published_at: dict[str, tuple[int, float]] = {}  # id -> (size, monotonic time)
         #: kept in the database by the service (it outlives restarts); in memory by default
         self.quarantine: QuarantineStore = quarantine or InMemoryQuarantineStore()
         self.snapshots: SnapshotStore = snapshots or InMemorySnapshotStore()
@@ -132,12 +152,22 @@ class ProgramRepository:
         checkpoints = self.checkpoints(program_id)
         journal = self._from_snapshot(program_id)
         if journal is None:
-            journal = ProgramJournal(program_id, self.signer, keep_records=False)
+            journal = self._new_journal(program_id)
         stream = self.events.read_stream(_stream(program_id), from_version=journal.size + 1)
         for item in stream:
             journal.fold(_record(item))
         journal.check_checkpoints(checkpoints)
         return journal
+
+    def origin(self, program_id: str) -> str:
+        """The origin of the program's log (its checkpoints' first line)."""
+        return log_origin(self.origin_prefix, program_id)
+
+    def _new_journal(self, program_id: str) -> ProgramJournal:
+        return ProgramJournal(
+            program_id, self.signer, keep_records=False, origin_prefix=self.origin_prefix,
+            merge_delay=self.merge_delay,
+        )  # fmt: skip
 
     def _from_snapshot(self, program_id: str) -> ProgramJournal | None:
         snapshot = self.snapshots.get(_stream(program_id))
@@ -147,7 +177,10 @@ class ProgramRepository:
         if parts is None:
             return None
         try:
-            journal = ProgramJournal.thaw(program_id, self.signer, parts)
+            journal = ProgramJournal.thaw(
+                program_id, self.signer, parts, origin_prefix=self.origin_prefix,
+                merge_delay=self.merge_delay,
+            )  # fmt: skip
         except (InvariantViolation, TypeError, ValueError):
             _log.warning("snapshot of %s ignored: it does not hold a program", program_id)
             return None
@@ -201,12 +234,27 @@ class ProgramRepository:
         (record,) = self.records(program_id, sequence, sequence + 1)
         return journal.receipt_for(order_id, record), record
 
+    def receipt_download(self, program_id: str, order_id: str) -> dict[str, Any] | None:
+        """What a scout keeps of one order: the signed receipt, the order it covers (as the
+        scout sent it; no salt) and, once a checkpoint covers it, the inclusion proof."""
+        found = self.receipt(program_id, order_id)
+        if found is None:
+            return None
+        receipt, record = found
+        command, _ = parse_command_record(record.command)
+        inclusion = self.inclusion(program_id, order_id)
+        return {
+            "receipt": to_plain(receipt),
+            "order": order_plain(command),
+            "inclusion": None if inclusion is None else to_plain(inclusion),
+        }
+
     def audit(self, program_id: str) -> ProgramJournal:
         """Decide every stored command again, in order, and check each gives the events that
         were stored and that every published checkpoint describes the log; the re-decided
         journal. InvariantViolation (naming the record) at the first disagreement."""
         checkpoints = self.checkpoints(program_id)
-        journal = ProgramJournal(program_id, self.signer, keep_records=False)
+        journal = self._new_journal(program_id)
         for item in self.events.read_stream(_stream(program_id)):
             journal.replay(_record(item))
         if not journal.size:
@@ -385,26 +433,89 @@ class ProgramRepository:
         return self._index.names()
 
     def publish_checkpoint(self, program_id: str, now: datetime) -> SignedCheckpoint:
+        """Sign and store a checkpoint of the program's log as it stands; the latest one if
+        it already covers every record. Times never go back (a clock that did is overruled
+        by the latest checkpoint's time)."""
         journal = self.journal(program_id)
-        signed = journal.log.signed_checkpoint(now, self.signer)
-        stream = _checkpoint_stream(program_id)
-        version = self.events.stream_version(stream)
-        self.events.append(
-            stream, version, [NewEvent(CHECKPOINT_TYPE, canonical_json(to_plain(signed)))]
-        )
-        return signed
+        origin = journal.origin
+        with self._lock:
+            latest = self.published.latest(program_id, origin)
+            if latest is not None and latest.checkpoint.tree_size >= journal.size:
+                return latest
+            when = now if latest is None else max(now, latest.checkpoint.timestamp)
+            signed = journal.signed_checkpoint(when)
+        published = self.published.add(program_id, origin, signed)
+        self._published_at[program_id] = (published.checkpoint.tree_size, time.monotonic())
+        return published
 
     def checkpoints(self, program_id: str) -> list[SignedCheckpoint]:
-        """The program's published checkpoints; InvariantViolation if one is unreadable."""
+        """The program's published checkpoints, oldest first; InvariantViolation if one is
+        unreadable or not signed by the service's key."""
+        return self.published.all(program_id, self.origin(program_id))
+
+    def checkpoints_due(self, every: int, seconds: float) -> list[str]:
+        """The loaded programs with records no checkpoint covers, and either ``every`` of
+        them or ``seconds`` since the last checkpoint published here."""
+        now = time.monotonic()
+        with self._lock:
+            due = []
+            for program_id, journal in self._cache.items():
+                size, at = self._published_at.get(program_id, (0, float("-inf")))
+                if journal.size > size and (journal.size - size >= every or now - at >= seconds):
+                    due.append(program_id)
+            return due
+
+    def inclusion(self, program_id: str, order_id: str) -> Inclusion | None:
+        """The proof that ``order_id``'s entry is in the first published checkpoint that
+        covers it; None if no checkpoint covers it yet (or there is no such order)."""
+        journal = self.journal(program_id)
+        index = journal.receipt_sequence.get(order_id)
+        if index is None:
+            return None
+        covering = self.published.covering(program_id, journal.origin, index)
+        if covering is None:
+            return None
+        with self._lock:
+            return journal.inclusion(order_id, covering)
+
+    def consistency(self, program_id: str, first: int, second: int) -> list[bytes]:
+        """The consistency proof from the published checkpoint of size ``first`` to the one
+        of size ``second``; NotFound unless both are published and ``first <= second``."""
+        journal = self.journal(program_id)
+        origin = journal.origin
+        if not (
+            first <= second
+            and self.published.at_size(program_id, origin, first) is not None
+            and self.published.at_size(program_id, origin, second) is not None
+        ):
+            raise NotFound("no_checkpoint", "both sizes must be published checkpoints")
+        with self._lock:
+            return journal.log.consistency_proof(first, second)
+
+
+def checkpoint_due(
+    programs: ProgramRepository, every: int, seconds: float, now: datetime
+) -> list[str]:
+    """Publish a checkpoint of every program :meth:`ProgramRepository.checkpoints_due` names;
+    those published. A program that cannot be checkpointed now is skipped and logged."""
+    written = []
+    for program_id in programs.checkpoints_due(every, seconds):
         try:
-            return [
-                from_plain(SignedCheckpoint, json.loads(e.data))
-                for e in self.events.read_stream(_checkpoint_stream(program_id))
-            ]
-        except (MarketcraftError, ValueError, TypeError):
-            raise InvariantViolation(
-                "bad_checkpoint", "a stored checkpoint is unreadable"
-            ) from None
+            programs.publish_checkpoint(program_id, now)
+        except MarketcraftError as exc:
+            _log.warning("program %s not checkpointed: %s", program_id, exc)
+            continue
+        written.append(program_id)
+    return written
+
+
+async def checkpoint_forever(
+    programs: ProgramRepository, every: int, seconds: float, clock: Clock
+) -> None:
+    """Publish the checkpoints that are due, checking a few times per ``seconds``."""
+    while True:
+        await asyncio.sleep(min(1.0, seconds / 4))
+        await asyncio.to_thread(checkpoint_due, programs, every, seconds, clock.now())
 
 
 def snapshot_due(programs: ProgramRepository, every: int, idle_seconds: float) -> list[str]:

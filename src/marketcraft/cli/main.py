@@ -217,7 +217,9 @@ def demo_load(
     settings = settings_with(database_url)
     path = tokens_file or settings.data_dir / "demo-tokens.txt"
     with open_database(settings.database_url) as db:
-        created = load_demo(db, path, SystemClock(), load_or_create_signer(settings.data_dir))
+        created = load_demo(
+            db, path, SystemClock(), load_or_create_signer(settings.data_dir), settings.log_origin
+        )
     if created:
         out.print(f"demo data loaded; demo users' tokens are in {path}")
     else:

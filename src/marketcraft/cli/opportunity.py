@@ -13,6 +13,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from marketcraft.cli.database import open_database, settings_with
+from marketcraft.cli.monitor import monitor_command
 from marketcraft.cli.number_options import decimal_option, finite_float, read_seed, whole_number
 from marketcraft.kernel.clock import SystemClock
 from marketcraft.kernel.errors import ValidationError
@@ -105,12 +106,14 @@ def export_command(
     settings = settings_with(database_url)
     with open_database(settings.database_url) as db:
         signer = load_or_create_signer(settings.data_dir)
-        repo = ProgramRepository(db.events, signer, db.quarantine, db.snapshots)
+        repo = ProgramRepository(
+            db.events, signer, db.quarantine, db.snapshots, origin_prefix=settings.log_origin
+        )
         journal = repo.journal(program)
         if not journal.state.settled:
             raise ValidationError("not_settled", "export a program's transcript after it settles")
         doc = export_transcript(
-            journal.log.log_id,
+            journal.origin,
             repo.records(program),
             repo.checkpoints(program),
             signer,
@@ -139,7 +142,9 @@ def audit_command(
 
     settings = settings_with(database_url)
     with open_database(settings.database_url) as db:
-        repo = ProgramRepository(db.events, load_or_create_signer(settings.data_dir))
+        repo = ProgramRepository(
+            db.events, load_or_create_signer(settings.data_dir), origin_prefix=settings.log_origin
+        )
         checkpoints = len(repo.checkpoints(program))
         try:
             audited = repo.audit(program)
@@ -154,34 +159,39 @@ def audit_command(
 
 @app.command("verify")
 def verify_command(
-    transcript: Annotated[Path, typer.Argument(help="A transcript from `opportunity export`.")],
+    transcript: Annotated[
+        Path | None,
+        typer.Argument(help="A transcript from `opportunity export` (after settlement)."),
+    ] = None,
     receipt: Annotated[
-        list[Path] | None, typer.Option("--receipt", help="A receipt to check (repeatable).")
+        list[Path] | None,
+        typer.Option("--receipt", help="A receipt or receipt download to check (repeatable)."),
+    ] = None,
+    order: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--order",
+            help="The order you sent, as JSON (the request body, or the receipt download's "
+            "`order`); the Nth goes with the Nth --receipt.",
+        ),
     ] = None,
     public_key: Annotated[
         str | None, typer.Option("--public-key", help="Pin the platform's key (hex).")
     ] = None,
 ) -> None:
-    """Replay a transcript with this engine and check every receipt; exit 1 naming each failure."""
-    from marketcraft.opportunity.receipts import receipt_from_json  # noqa: PLC0415 (slow start: the engine)
-    from marketcraft.opportunity.transcript import load_transcript, verify_transcript  # noqa: PLC0415 (slow start: the engine)
+    """Check receipts against the orders you sent and their inclusion proofs, and (given a
+    transcript) replay it with this engine; exit 1 naming each failure."""
+    from marketcraft.cli.receipt_check import check_receipts  # noqa: PLC0415 (slow start: the engine)
 
-    try:
-        doc = load_transcript(transcript.read_bytes())
-        receipts = [receipt_from_json(p.read_bytes()) for p in receipt or []]
-        key = bytes.fromhex(public_key) if public_key else None
-    except (OSError, ValueError) as exc:
-        typer.echo(f"FAIL cannot read input: {exc}", err=True)
-        raise typer.Exit(1) from None
-    failures = verify_transcript(doc, receipts, key)
+    failures, summary = check_receipts(transcript, receipt or [], order or [], public_key)
+    for failure in failures:
+        typer.echo(f"FAIL {failure}")
     if failures:
-        for failure in failures:
-            typer.echo(f"FAIL {failure}")
         raise typer.Exit(1)
-    typer.echo(
-        f"OK {len(doc['records'])} records replayed, {len(doc['checkpoints'])} checkpoints and "
-        f"{len(receipts)} receipts verified"
-    )
+    typer.echo(summary)
+
+
+app.command("monitor")(monitor_command)
 
 
 @app.command("simulate")

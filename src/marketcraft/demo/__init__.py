@@ -15,6 +15,7 @@ from marketcraft.demo.opportunity import load_programs
 from marketcraft.demo.peg import load_peg_market
 from marketcraft.kernel.clock import Clock
 from marketcraft.kernel.signing import Signer
+from marketcraft.opportunity.journal import DEFAULT_ORIGIN_PREFIX
 from marketcraft.roles import Role
 from marketcraft.store.database import Database
 from marketcraft.store.tokens import issue_token
@@ -34,7 +35,13 @@ DEMO_USERS: list[tuple[str, Role]] = [
 ]
 
 
-def load_demo(db: Database, tokens_file: Path, clock: Clock, signer: Signer | None = None) -> bool:
+def load_demo(
+    db: Database,
+    tokens_file: Path,
+    clock: Clock,
+    signer: Signer | None = None,
+    origin_prefix: str = DEFAULT_ORIGIN_PREFIX,
+) -> bool:
     """Create missing demo users (appending their tokens to ``tokens_file``) and, if there is
     no program yet, the demo opportunity programs; True if anything was created."""
     lines: list[str] = []
@@ -51,6 +58,6 @@ def load_demo(db: Database, tokens_file: Path, clock: Clock, signer: Signer | No
                     "# name\trole\ttoken  (demo only; use with Authorization: Bearer <token>)\n"
                 )
             f.writelines(lines)
-    created_program = signer is not None and load_programs(db, signer, clock.now())
+    created_program = signer is not None and load_programs(db, signer, clock.now(), origin_prefix)
     created_peg = load_peg_market(db, clock)
     return bool(lines) or created_program or created_peg

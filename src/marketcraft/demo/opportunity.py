@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from marketcraft.app.programs import ProgramRepository
@@ -29,6 +29,7 @@ from marketcraft.opportunity.commands import (
     ResolveMarket,
     SettleProgram,
 )
+from marketcraft.opportunity.journal import DEFAULT_ORIGIN_PREFIX
 from marketcraft.opportunity.terms import ProgramTerms, RevealPolicy, Side, Token
 from marketcraft.store.database import Database
 
@@ -39,6 +40,7 @@ SETTLED_PROGRAM = "demo-label-x-2026"
 SPONSOR = "demo-sponsor"
 SETTLED_AGE = timedelta(days=45)  # last season's program opened this long ago
 LIVE_AGE = timedelta(days=9)
+CADENCE = timedelta(seconds=60)  # the service's default checkpoint_seconds
 #: scouts who trade in the demo; only the first two can sign in (the others fill the book)
 SCOUTS = ["demo-scout", "demo-scout-2", "scout-ayo", "scout-bea", "scout-cal", "scout-dee"]
 
@@ -78,21 +80,20 @@ class _Script:
     def add(self, at: datetime, actor: str, command: Command) -> None:
         self.steps.append((at, actor, command))
 
-    def run(self, repo: ProgramRepository, checkpoints: tuple[datetime, ...] = ()) -> None:
-        """Run every step in time order, publishing a signed checkpoint at each of
-        ``checkpoints`` over the log as it stood then."""
+    def run(self, repo: ProgramRepository, now: datetime) -> None:
+        """Run every step in time order, publishing a signed checkpoint at the end of each
+        cadence slot that holds commands, as the service does (never later than ``now``)."""
         steps = sorted(self.steps, key=lambda s: s[0])  # stable: same-time steps keep order
-        marks = sorted(checkpoints)
-        for mark in [*marks, None]:
-            batch = [s for s in steps if mark is None or s[0] <= mark]
-            steps = steps[len(batch) :]
-            if batch:
-                requests = [(self.program_id, c, Context(actor, at)) for at, actor, c in batch]
-                for result in repo.handle_many(requests):
-                    if isinstance(result, BaseException):
-                        raise result
-            if mark is not None:
-                repo.publish_checkpoint(self.program_id, mark)
+        slots: dict[int, list[tuple[datetime, str, Command]]] = {}
+        for step in steps:
+            slots.setdefault(int(step[0].timestamp() // CADENCE.total_seconds()), []).append(step)
+        for slot, batch in slots.items():
+            requests = [(self.program_id, c, Context(actor, at)) for at, actor, c in batch]
+            for result in repo.handle_many(requests):
+                if isinstance(result, BaseException):
+                    raise result
+            end = datetime.fromtimestamp((slot + 1) * CADENCE.total_seconds(), UTC)
+            repo.publish_checkpoint(self.program_id, min(end, now))
 
 
 def _trades(
@@ -182,14 +183,15 @@ def _settled_program(now: datetime) -> _Script:
     return script
 
 
-def load_programs(db: Database, signer: Signer, now: datetime) -> bool:
+def load_programs(
+    db: Database, signer: Signer, now: datetime, origin_prefix: str = DEFAULT_ORIGIN_PREFIX
+) -> bool:
     """The two demo programs, if there is no program yet; True if they were created."""
-    repo = ProgramRepository(db.events, signer, db.quarantine, db.snapshots)
+    repo = ProgramRepository(
+        db.events, signer, db.quarantine, db.snapshots, origin_prefix=origin_prefix
+    )
     if repo.program_ids():
         return False
-    opened = now - SETTLED_AGE
-    _settled_program(now).run(
-        repo, checkpoints=(opened + timedelta(days=7), opened + timedelta(days=20))
-    )
-    _live_program(now).run(repo, checkpoints=(now - timedelta(days=4), now - timedelta(hours=2)))
+    _settled_program(now).run(repo, now)
+    _live_program(now).run(repo, now)
     return True

@@ -5,6 +5,14 @@ Nothing here does I/O, reads the wall clock (except :class:`SystemClock`, for ad
 random numbers or makes UUIDs.
 """
 
+from marketcraft.kernel.checkpoints import (
+    Checkpoint,
+    SignedCheckpoint,
+    open_checkpoint,
+    sign_checkpoint,
+    verify_checkpoint,
+    verify_checkpoints_consistent,
+)
 from marketcraft.kernel.clock import Clock, FixedClock, SimulatedClock, SystemClock, require_utc
 from marketcraft.kernel.errors import (
     ConcurrencyConflict,
@@ -14,15 +22,7 @@ from marketcraft.kernel.errors import (
     ValidationError,
 )
 from marketcraft.kernel.ledger import Ledger, Posting, Transaction, check_balanced
-from marketcraft.kernel.log import (
-    AppendOnlyLog,
-    Checkpoint,
-    SignedCheckpoint,
-    sign_checkpoint,
-    verify_chain,
-    verify_checkpoint,
-    verify_checkpoints_consistent,
-)
+from marketcraft.kernel.log import AppendOnlyLog, verify_chain
 from marketcraft.kernel.merkle import (
     EMPTY_ROOT,
     MerkleTree,
@@ -77,6 +77,7 @@ __all__ = [
     "message_type",
     "money_context",
     "node_hash",
+    "open_checkpoint",
     "quantize_down",
     "quantize_exact",
     "quantize_up",

@@ -5,10 +5,10 @@ One log leaf per accepted command::
 
     leaf = canonical JSON {"command": SHA-256(command record), "events": SHA-256(events record)}
 
-so a receipt's sequence number counts commands, never events (how many events an order caused,
-e.g. close orders it triggered, would say something about the price), and a scout can check its
-own order's inclusion before the reveal from what it knows (its command) and what the receipt
-gives (the events hash, hiding because every order's events carry a random salt).
+so a log position counts commands, never events (how many events an order caused, e.g. close
+orders it triggered, would say something about the price). A receipt names its entry by leaf
+hash (hiding: every order's records carry a random salt) and no position; its inclusion proof
+is fetched later, against a cadence checkpoint (see :mod:`marketcraft.opportunity.receipts`).
 """
 
 from __future__ import annotations
@@ -16,10 +16,13 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from urllib.parse import quote
 
+from marketcraft.kernel.checkpoints import SignedCheckpoint
 from marketcraft.kernel.errors import InvariantViolation, MarketcraftError, ValidationError
-from marketcraft.kernel.log import AppendOnlyLog, SignedCheckpoint
+from marketcraft.kernel.log import AppendOnlyLog
+from marketcraft.kernel.merkle import leaf_hash
 from marketcraft.kernel.messages import (
     Command,
     Event,
@@ -35,25 +38,42 @@ from marketcraft.opportunity.commands import Context, PlaceCloseOrder, PlaceOrde
 from marketcraft.opportunity.events import OrderExecuted
 from marketcraft.opportunity.history import ProgramHistory
 from marketcraft.opportunity.receipts import (
+    Inclusion,
     Receipt,
     fill_commitment,
     issue_receipt,
     leaf_from_hashes,
+    order_hash,
     placement_commitment,
 )
 from marketcraft.opportunity.runner import ProgramRunner
 from marketcraft.opportunity.state import ProgramState
 
 __all__ = [
+    "DEFAULT_MERGE_DELAY",
+    "DEFAULT_ORIGIN_PREFIX",
     "Handled",
     "JournalRecord",
     "ProgramJournal",
     "command_record",
     "events_record",
     "leaf_entry",
+    "log_origin",
     "parse_command_record",
     "parse_events_record",
 ]
+
+
+#: the first part of every program log's origin (a service names its own: Settings.log_origin)
+DEFAULT_ORIGIN_PREFIX = "marketcraft.localhost"
+#: how long after an order its entry may wait for a signed checkpoint (a receipt's merge_by)
+DEFAULT_MERGE_DELAY = timedelta(minutes=5)
+
+
+def log_origin(prefix: str, log_id: str) -> str:
+    """The origin of a program's log (its checkpoints' first line, its key's name):
+    ``<prefix>/opportunity/<program id>``, with spaces and '+' escaped."""
+    return f"{prefix}/opportunity/{quote(log_id, safe='-._~')}"
 
 
 def command_record(command: Command, ctx: Context) -> bytes:
@@ -125,9 +145,13 @@ class ProgramJournal:
         records: list[JournalRecord] | None = None,
         *,
         keep_records: bool = True,
+        origin_prefix: str = DEFAULT_ORIGIN_PREFIX,
+        merge_delay: timedelta = DEFAULT_MERGE_DELAY,
     ):
         self.runner = ProgramRunner(keep_events=keep_records)
         self.log = AppendOnlyLog(log_id)
+        self.origin = log_origin(origin_prefix, log_id)
+        self.merge_delay = merge_delay
         self.signer = signer
         self._records: list[JournalRecord] | None = [] if keep_records else None
         self.receipt_sequence: dict[str, int] = {}  # order id -> log sequence, for re-issuing
@@ -140,7 +164,15 @@ class ProgramJournal:
         return (self.state, self.log, self.receipt_sequence, self.history)
 
     @classmethod
-    def thaw(cls, log_id: str, signer: Signer, parts: tuple[object, ...]) -> ProgramJournal:
+    def thaw(
+        cls,
+        log_id: str,
+        signer: Signer,
+        parts: tuple[object, ...],
+        *,
+        origin_prefix: str = DEFAULT_ORIGIN_PREFIX,
+        merge_delay: timedelta = DEFAULT_MERGE_DELAY,
+    ) -> ProgramJournal:
         """A journal (keeping no records) from what :meth:`freeze` gave."""
         state, log, receipt_sequence, history = parts
         if not (
@@ -151,7 +183,10 @@ class ProgramJournal:
             and isinstance(history, ProgramHistory)
         ):
             raise InvariantViolation("bad_snapshot", "a snapshot is not a program journal")
-        journal = cls(log_id, signer, keep_records=False)
+        journal = cls(
+            log_id, signer, keep_records=False, origin_prefix=origin_prefix,
+            merge_delay=merge_delay,
+        )  # fmt: skip
         journal.runner.state, journal.log = state, log
         journal.receipt_sequence, journal.history = receipt_sequence, history
         return journal
@@ -188,14 +223,16 @@ class ProgramJournal:
             ) from exc
         self._append(record, events, sealed)
 
-    def _append(self, record: JournalRecord, events: list[Event], sealed: str | None) -> int:
-        sequence = self.log.append(leaf_entry(record.command, record.events))
+    def _append(self, record: JournalRecord, events: list[Event], sealed: str | None) -> bytes:
+        """Append ``record``; its leaf hash."""
+        leaf = leaf_hash(leaf_entry(record.command, record.events))
+        sequence = self.log.append_leaf(leaf)
         if self._records is not None:
             self._records.append(record)
         if sealed is not None:
             self.receipt_sequence[sealed] = sequence
         self.history.add_all(self.state, events)
-        return sequence
+        return leaf
 
     def replay(self, record: JournalRecord) -> None:
         """Decide a stored record's command again and append it; InvariantViolation (naming
@@ -214,17 +251,20 @@ class ProgramJournal:
                 "replay_mismatch", f"record {index}: the stored events differ from its replay"
             )
 
+    def signed_checkpoint(self, now: datetime) -> SignedCheckpoint:
+        """A checkpoint of the whole log as of ``now``, signed, named by the log's origin."""
+        return self.log.signed_checkpoint(now, self.signer, origin=self.origin)
+
     def check_checkpoints(self, checkpoints: list[SignedCheckpoint]) -> None:
-        """Every published checkpoint describes this log (its root and chain head at its size);
+        """Every published checkpoint describes this log (its origin, and its root at its size);
         InvariantViolation if one does not (a stored record was changed, or records are
         missing)."""
         for signed in checkpoints:
             cp = signed.checkpoint
             if (
-                cp.log_id != self.log.log_id
+                cp.origin != self.origin
                 or cp.tree_size > self.log.size
                 or cp.root_hash != self.log.root(cp.tree_size)
-                or cp.chain_head != self.log.chain_head(cp.tree_size)
             ):
                 raise InvariantViolation(
                     "checkpoint_mismatch",
@@ -236,43 +276,44 @@ class ProgramJournal:
         events = self.runner.handle(command, ctx)
         record = JournalRecord(command_record(command, ctx), events_record(events))
         sealed = sealed_result(command, events)
-        sequence = self._append(record, events, None if sealed is None else sealed[0])
+        leaf = self._append(record, events, None if sealed is None else sealed[0])
         receipt = None
         if sealed is not None:
-            order_id, commitment = sealed
-            receipt = issue_receipt(
-                self.log,
-                self.signer,
-                sequence=sequence,
-                command_bytes=record.command,
-                events_bytes=record.events,
-                order_id=order_id,
-                scout=ctx.actor,
-                commitment=commitment,
-                now=ctx.now,
-            )
+            receipt = self._promise(command, ctx, leaf, *sealed)
         return Handled(events, record, receipt)
 
+    def _promise(
+        self, command: Command, ctx: Context, leaf: bytes, order_id: str, commitment: bytes
+    ) -> Receipt:
+        return issue_receipt(
+            self.signer,
+            origin=self.origin,
+            order_id=order_id,
+            ctx=ctx,
+            order_digest=order_hash(command, ctx),
+            leaf_hash=leaf,
+            commitment=commitment,
+            merge_delay=self.merge_delay,
+        )
+
     def receipt_for(self, order_id: str, record: JournalRecord) -> Receipt:
-        """The receipt of the order logged as ``record`` (at ``receipt_sequence[order_id]``),
-        re-issued: identical to the first (Ed25519 signatures are deterministic and the
-        checkpoint is the one at the order's own time)."""
-        sequence = self.receipt_sequence[order_id]
+        """The receipt of the order logged as ``record``, re-issued: identical to the first
+        (Ed25519 signatures are deterministic and every field comes from the record)."""
         command, ctx = parse_command_record(record.command)
         sealed = sealed_result(command, parse_events_record(record.events))
         if sealed is None or sealed[0] != order_id:
-            raise InvariantViolation("bad_record", f"record {sequence} is not order {order_id}")
-        return issue_receipt(
-            self.log,
-            self.signer,
-            sequence=sequence,
-            command_bytes=record.command,
-            events_bytes=record.events,
-            order_id=order_id,
-            scout=ctx.actor,
-            commitment=sealed[1],
-            now=ctx.now,
-        )
+            raise InvariantViolation("bad_record", f"the record given is not order {order_id}")
+        leaf = leaf_hash(leaf_entry(record.command, record.events))
+        return self._promise(command, ctx, leaf, *sealed)
+
+    def inclusion(self, order_id: str, checkpoint: SignedCheckpoint) -> Inclusion | None:
+        """The proof that ``order_id``'s entry is in the log ``checkpoint`` describes; None if
+        the checkpoint does not cover it (or there is no such order)."""
+        index = self.receipt_sequence.get(order_id)
+        size = checkpoint.checkpoint.tree_size
+        if index is None or not index < size <= self.log.size:
+            return None
+        return Inclusion(index, tuple(self.log.inclusion_proof(index, size)), checkpoint)
 
 
 _SEALED_ID = {

@@ -1,10 +1,20 @@
-"""Signed order receipts.
+"""Signed order receipts, after Certificate Transparency's model (RFC 6962).
 
-A receipt says: the platform accepted this order (its command record hashes to ``order_hash``)
-as log entry ``sequence``, sealed its fill in ``commitment`` = SHA-256(fill || salt), and the
-entry is in the log whose signed checkpoint is attached (``inclusion_proof``). Everything a
-scout needs to check it before the reveal is in the receipt plus its own order; after the reveal
-the transcript opens the commitment.
+At order time the platform signs a **promise** (like CT's signed certificate timestamp): it
+accepted this order, as the scout sent it (``order_hash``), at ``accepted_at``; its log entry
+is ``leaf_hash``; the fill is sealed in ``commitment`` = SHA-256(fill || salt); and the entry
+will be in a signed cadence checkpoint no later than ``merge_by``. The promise names no log
+position, so it tells a scout nothing about anyone else's activity.
+
+Later the scout fetches an **inclusion proof** of ``leaf_hash`` against the first cadence
+checkpoint that covers it (:class:`Inclusion`), and checks it with :func:`check_inclusion`.
+
+``order_hash`` covers the command without its salt, with the scout's name and the acceptance
+time (:func:`order_hash`): the scout recomputes it from what it sent plus the receipt's
+``order_id`` and ``accepted_at``. The salt stays with the platform until the reveal: with it a
+scout could test guesses about its own fill (e.g. whether anyone traded before it). The log
+entry binds the full command (salt included); the transcript check ties the two together, so a
+promise for one order and a log entry for another is a signed proof of the platform's fault.
 """
 
 from __future__ import annotations
@@ -12,24 +22,37 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
-from marketcraft.kernel.log import (
-    AppendOnlyLog,
-    SignedCheckpoint,
-    sign_checkpoint,
-    verify_checkpoint,
+from marketcraft.kernel.checkpoints import SignedCheckpoint, verify_checkpoint
+from marketcraft.kernel.errors import MarketcraftError, ValidationError
+from marketcraft.kernel.merkle import verify_inclusion
+from marketcraft.kernel.messages import (
+    Command,
+    Context,
+    Event,
+    canonical_json,
+    decode,
+    encode,
+    from_plain,
+    to_plain,
 )
-from marketcraft.kernel.merkle import leaf_hash, verify_inclusion
-from marketcraft.kernel.messages import Event, canonical_json, encode, from_plain, to_plain
 from marketcraft.kernel.signing import Signer, verify_signature
+from marketcraft.opportunity.commands import PlaceOrder
 from marketcraft.opportunity.events import OrderExecuted
 
 __all__ = [
+    "Inclusion",
     "Receipt",
+    "check_inclusion",
+    "check_order",
     "fill_commitment",
     "issue_receipt",
     "leaf_from_hashes",
+    "order_from_plain",
+    "order_hash",
+    "order_plain",
     "placement_commitment",
     "receipt_from_json",
     "receipt_to_json",
@@ -37,7 +60,9 @@ __all__ = [
 ]
 
 _FILL_DOMAIN = b"marketcraft/fill/v1\n"
-_RECEIPT_DOMAIN = b"marketcraft/receipt/v1\n"
+_RECEIPT_DOMAIN = b"marketcraft/receipt/v2\n"
+_ORDER_DOMAIN = b"marketcraft/order/v1\n"
+_PLACEMENT_DOMAIN = b"marketcraft/placement/v1\n"
 
 
 def fill_commitment(executed: OrderExecuted) -> bytes:
@@ -57,9 +82,6 @@ def fill_commitment(executed: OrderExecuted) -> bytes:
     return hashlib.sha256(_FILL_DOMAIN + fill + executed.salt).digest()
 
 
-_PLACEMENT_DOMAIN = b"marketcraft/placement/v1\n"
-
-
 def placement_commitment(events: list[Event], item_id: str, salt: bytes) -> bytes:
     """For a close order or an agent: SHA-256(domain || its placement event and the trades it
     made at once || salt), binding the platform to what happened, hiding it until the reveal."""
@@ -74,25 +96,56 @@ def placement_commitment(events: list[Event], item_id: str, salt: bytes) -> byte
     return hashlib.sha256(_PLACEMENT_DOMAIN + body + salt).digest()
 
 
-def leaf_from_hashes(order_hash: bytes, events_hash: bytes) -> bytes:
+def leaf_from_hashes(command_hash: bytes, events_hash: bytes) -> bytes:
     """The log entry of a command whose records hash to these values (see journal)."""
     # canonical_json({"command": <hex>, "events": <hex>}), written out (keys already sorted)
-    hexes = (order_hash.hex().encode(), events_hash.hex().encode())
+    hexes = (command_hash.hex().encode(), events_hash.hex().encode())
     return b'{"command":"%s","events":"%s"}' % hexes
 
 
+# -- the order as the scout sent it ----------------------------------------------------------
+def order_plain(command: Command) -> dict[str, Any]:
+    """``command`` as the scout sent it: its type and fields, without the platform's salt."""
+    data = to_plain(command)
+    data.pop("salt", None)
+    return {"type": command.type_name, "data": data}
+
+
+def order_hash(command: Command, ctx: Context) -> bytes:
+    """SHA-256(domain || canonical {actor, at, order}): what a receipt's ``order_hash`` is."""
+    view = {"actor": ctx.actor, "at": to_plain(ctx.now), "command": order_plain(command)}
+    return hashlib.sha256(_ORDER_DOMAIN + canonical_json(view)).digest()
+
+
+def order_from_plain(plain: Any, order_id: str) -> Command:
+    """The order a scout sent, from ``{"type": ..., "data": {...}}`` (what a receipt download
+    holds) or from the JSON body it posted to place a blind order; ``order_id`` fills in the id
+    the platform gave it. ValidationError if it is neither."""
+    if not isinstance(plain, dict):
+        raise ValidationError("bad_order", "an order is a JSON object")
+    if "type" in plain:
+        kind, data = plain.get("type"), plain.get("data")
+    else:
+        kind, data = PlaceOrder.type_name, {"order_id": order_id, **plain}
+    if not isinstance(data, dict):
+        raise ValidationError("bad_order", "an order's data is a JSON object")
+    message = decode(canonical_json({"type": kind, "data": {**data, "salt": ""}}))
+    if not isinstance(message, Command):
+        raise ValidationError("bad_order", "an order is a command")
+    return message
+
+
+# -- promises --------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Receipt:
-    log_id: str
+    origin: str
     order_id: str
     scout: str
-    sequence: int
+    accepted_at: datetime
     order_hash: bytes
-    events_hash: bytes
+    leaf_hash: bytes
     commitment: bytes
-    checkpoint: SignedCheckpoint
-    inclusion_proof: tuple[bytes, ...]
-    issued_at: datetime
+    merge_by: datetime
     key_id: str
     signature: bytes = b""
 
@@ -103,50 +156,74 @@ def _body(receipt: Receipt) -> bytes:
 
 
 def issue_receipt(
-    log: AppendOnlyLog,
     signer: Signer,
     *,
-    sequence: int,
-    command_bytes: bytes,
-    events_bytes: bytes,
+    origin: str,
     order_id: str,
-    scout: str,
+    ctx: Context,
+    order_digest: bytes,
+    leaf_hash: bytes,
     commitment: bytes,
-    now: datetime,
+    merge_delay: timedelta,
 ) -> Receipt:
-    """Sign a receipt for the order logged at ``sequence``, with a checkpoint of the log up to
-    and including it (so the receipt says nothing about what the order caused)."""
-    size = sequence + 1
+    """Sign the promise for the order ``ctx.actor`` placed at ``ctx.now``."""
     receipt = Receipt(
-        log_id=log.log_id,
+        origin=origin,
         order_id=order_id,
-        scout=scout,
-        sequence=sequence,
-        order_hash=hashlib.sha256(command_bytes).digest(),
-        events_hash=hashlib.sha256(events_bytes).digest(),
+        scout=ctx.actor,
+        accepted_at=ctx.now,
+        order_hash=order_digest,
+        leaf_hash=leaf_hash,
         commitment=commitment,
-        checkpoint=sign_checkpoint(log.checkpoint(now, size), signer),
-        inclusion_proof=tuple(log.inclusion_proof(sequence, size)),
-        issued_at=now,
+        merge_by=ctx.now + merge_delay,
         key_id=signer.key_id,
     )
     return replace(receipt, signature=signer.sign(_body(receipt)))
 
 
 def verify_receipt(receipt: Receipt, public_key: bytes) -> list[str]:
-    """What is wrong with ``receipt`` on its own (empty if nothing): signatures, and that its
-    entry is in the log its checkpoint describes."""
-    problems = []
+    """What is wrong with ``receipt`` on its own (empty if nothing): its signature."""
     if not verify_signature(public_key, _body(receipt), receipt.signature):
-        problems.append("receipt signature is invalid")
-    if not verify_checkpoint(receipt.checkpoint, public_key):
-        problems.append("receipt checkpoint signature is invalid")
-    cp = receipt.checkpoint.checkpoint
-    leaf = leaf_hash(leaf_from_hashes(receipt.order_hash, receipt.events_hash))
-    if cp.log_id != receipt.log_id or not verify_inclusion(
-        leaf, receipt.sequence, cp.tree_size, receipt.inclusion_proof, cp.root_hash
+        return ["receipt signature is invalid"]
+    return []
+
+
+def check_order(receipt: Receipt, order: Command) -> list[str]:
+    """What is wrong between ``receipt`` and the order the scout sent (empty if nothing)."""
+    if getattr(order, "order_id", getattr(order, "agent_id", None)) != receipt.order_id:
+        return [f"the receipt is for {receipt.order_id}, not this order"]
+    if order_hash(order, Context(receipt.scout, receipt.accepted_at)) != receipt.order_hash:
+        return ["the receipt's order hash is not the hash of the order you sent"]
+    return []
+
+
+# -- inclusion proofs, fetched later ---------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Inclusion:
+    """Where a receipt's entry is in the log, proven against a signed checkpoint."""
+
+    leaf_index: int
+    proof: tuple[bytes, ...]
+    checkpoint: SignedCheckpoint
+
+
+def check_inclusion(receipt: Receipt, inclusion: Inclusion, public_key: bytes) -> list[str]:
+    """What is wrong with ``inclusion`` as a proof that ``receipt``'s entry is in the log by
+    its ``merge_by`` (empty if nothing)."""
+    problems = []
+    cp = inclusion.checkpoint.checkpoint
+    if not verify_checkpoint(inclusion.checkpoint, public_key):
+        problems.append("the checkpoint's signature is invalid")
+    if cp.origin != receipt.origin:
+        problems.append("the checkpoint is of another log")
+    if not verify_inclusion(
+        receipt.leaf_hash, inclusion.leaf_index, cp.tree_size, inclusion.proof, cp.root_hash
     ):
-        problems.append("receipt inclusion proof does not verify against its checkpoint")
+        problems.append("the inclusion proof does not verify against the checkpoint")
+    if cp.timestamp > receipt.merge_by:
+        problems.append(
+            f"merged late: checkpoint of {cp.timestamp}, promised by {receipt.merge_by}"
+        )
     return problems
 
 
@@ -155,6 +232,14 @@ def receipt_to_json(receipt: Receipt) -> bytes:
 
 
 def receipt_from_json(data: bytes) -> Receipt:
-    receipt = from_plain(Receipt, json.loads(data))
+    """A receipt from its JSON, or from a receipt download (``{"receipt": ..., ...}``);
+    ValidationError if it is neither."""
+    try:
+        plain = json.loads(data)
+        if isinstance(plain, dict) and "receipt" in plain:
+            plain = plain["receipt"]
+        receipt = from_plain(Receipt, plain)
+    except (MarketcraftError, ValueError, TypeError, KeyError) as exc:
+        raise ValidationError("bad_receipt", f"not a receipt: {exc}") from None
     assert isinstance(receipt, Receipt)
     return receipt

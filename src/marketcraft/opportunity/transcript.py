@@ -4,34 +4,37 @@ A transcript holds every journal record (command with actor and time, and the ev
 caused), the platform's public key and its signed checkpoints. :func:`verify_transcript`
 replays it with this engine and checks, naming each failure:
 
-* every checkpoint is signed by the key and matches the log rebuilt from the records, and
-  each is consistent with the next (the log was only appended to);
+* it was made by this engine version (``engine_version``; another version's transcript is
+  refused by name: verify it with that version);
+* every checkpoint is a C2SP signed note by the key, matches the log rebuilt from the
+  records, and is consistent with the next (the log was only appended to);
 * the replayed engine produces exactly the recorded events (fills follow the AMM math, no
   command was refused, nothing was added, dropped or reordered);
 * the sponsor never traded; escrows are released; payouts equal winning shares; fees add up;
-* every receipt is signed, is in the log at its sequence with its checkpoint, and its
-  commitment opens to the replayed fill.
+* every receipt is signed, its entry is in the log, that entry is the order it acknowledged
+  (its order hash, scout and time), its commitment opens to the replayed fill, and a checkpoint
+  covered it by its ``merge_by``; with the scout's own orders, each is the order it sent.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from marketcraft.__about__ import __version__
-from marketcraft.kernel.errors import MarketcraftError
-from marketcraft.kernel.log import (
-    AppendOnlyLog,
+from marketcraft.kernel.checkpoints import (
     SignedCheckpoint,
+    open_checkpoint,
     sign_checkpoint,
-    verify_checkpoint,
     verify_checkpoints_consistent,
 )
-from marketcraft.kernel.messages import from_plain, to_plain
+from marketcraft.kernel.errors import MarketcraftError
+from marketcraft.kernel.log import AppendOnlyLog
+from marketcraft.kernel.messages import Command
 from marketcraft.kernel.money import quantize_down
 from marketcraft.kernel.signing import Signer
 from marketcraft.opportunity.engine import decide
@@ -51,36 +54,37 @@ from marketcraft.opportunity.journal import (
     parse_events_record,
     sealed_result,
 )
-from marketcraft.opportunity.receipts import Receipt, verify_receipt
+from marketcraft.opportunity.receipts import Receipt, check_order, order_hash, verify_receipt
 from marketcraft.opportunity.state import ProgramState, evolve
 
 __all__ = ["FORMAT", "export_transcript", "verify_transcript"]
 
-FORMAT = "marketcraft/opportunity-transcript/1"
+FORMAT = "marketcraft/opportunity-transcript/2"
 
 
 def export_transcript(
-    log_id: str,
+    origin: str,
     records: list[JournalRecord],
     checkpoints: list[SignedCheckpoint],
     signer: Signer,
     now: datetime,
 ) -> dict[str, Any]:
-    """The transcript of a program: its records, the published checkpoints and a final one."""
-    log = AppendOnlyLog(log_id)
+    """The transcript of the log ``origin``: its records, its published checkpoints (as signed
+    notes) and a final one over every record."""
+    log = AppendOnlyLog(origin)
     for record in records:
         log.append(leaf_entry(record.command, record.events))
-    final = sign_checkpoint(log.checkpoint(now), signer)
+    final = sign_checkpoint(log.checkpoint(now, origin=origin), signer)
     return {
         "format": FORMAT,
         "engine_version": __version__,
-        "log_id": log_id,
+        "origin": origin,
         "public_key": signer.public_key.hex(),
         "records": [
             {"command": r.command.decode("utf-8"), "events": r.events.decode("utf-8")}
             for r in records
         ],
-        "checkpoints": [to_plain(c) for c in [*checkpoints, final]],
+        "checkpoints": [c.note for c in [*checkpoints, final] if c.note],
     }
 
 
@@ -88,57 +92,96 @@ class _Failures(list[str]):
     def add(self, where: str, what: str) -> None:
         self.append(f"{where}: {what}")
 
+    def scoped(self, where: str) -> _Scoped:
+        return _Scoped(self, where)
+
+
+@dataclass(frozen=True, slots=True)
+class _Scoped:
+    failures: _Failures
+    where: str
+
+    def add(self, what: str) -> None:
+        self.failures.add(self.where, what)
+
 
 def verify_transcript(
-    doc: dict[str, Any], receipts: Iterable[Receipt] = (), public_key: bytes | None = None
+    doc: dict[str, Any],
+    receipts: Iterable[Receipt] = (),
+    public_key: bytes | None = None,
+    orders: Mapping[str, Command] | None = None,
 ) -> list[str]:
     """Every problem found (empty when the transcript and receipts check out). ``public_key``
     pins the platform's key; without it the transcript's own key is used (receipts signed by
-    the real key then fail against a substituted one)."""
+    the real key then fail against a substituted one). ``orders`` (order id -> the order as
+    the scout sent it) checks each receipt against its scout's own order too."""
     failures = _Failures()
+    if doc.get("format") != FORMAT:
+        return [f"transcript: format {doc.get('format')!r} is not {FORMAT}"]
+    if doc.get("engine_version") != __version__:
+        return [
+            f"transcript: made by engine version {doc.get('engine_version')!r}, this is "
+            f"{__version__}: verify it with marketcraft {doc.get('engine_version')}"
+        ]
     try:
         key = bytes.fromhex(doc["public_key"])
-        if doc.get("format") != FORMAT:
-            failures.add("transcript", f"unknown format {doc.get('format')!r}")
         records = [
             JournalRecord(r["command"].encode("utf-8"), r["events"].encode("utf-8"))
             for r in doc["records"]
         ]
-        checkpoints = [from_plain(SignedCheckpoint, c) for c in doc["checkpoints"]]
-        log_id = str(doc["log_id"])
+        notes = [str(c) for c in doc["checkpoints"]]
+        origin = str(doc["origin"])
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         return [f"transcript: malformed ({exc})"]
     if public_key is not None and public_key != key:
         failures.add("transcript", "signed by another key than the one given")
         key = public_key
-    log = AppendOnlyLog(log_id)
+    log = AppendOnlyLog(origin)
     for record in records:
         log.append(leaf_entry(record.command, record.events))
-    _check_checkpoints(log, checkpoints, key, failures)
+    checkpoints = _check_checkpoints(log, notes, key, failures)
     state = _replay(records, failures)
     if state is not None:
         _check_outcomes(state, records, failures)
+    leaves = {log.leaf(i): i for i in range(log.size)} if receipts else {}
     for receipt in receipts:
-        _check_receipt(receipt, log, records, key, failures)
+        where = f"receipt {receipt.order_id}"
+        _check_receipt(
+            receipt, failures.scoped(where), leaves=leaves, records=records,
+            checkpoints=checkpoints, key=key,
+        )  # fmt: skip
+        if orders is not None and receipt.order_id in orders:
+            for problem in check_order(receipt, orders[receipt.order_id]):
+                failures.add(where, problem)
     return failures
 
 
+def _open(notes: list[str], key: bytes, failures: _Failures) -> list[SignedCheckpoint]:
+    opened = []
+    for i, note in enumerate(notes):
+        try:
+            opened.append(open_checkpoint(note, key))
+        except MarketcraftError as exc:
+            failures.add(f"checkpoint {i}", f"not a checkpoint signed by the key ({exc.reason})")
+    return opened
+
+
 def _check_checkpoints(
-    log: AppendOnlyLog, checkpoints: list[SignedCheckpoint], key: bytes, failures: _Failures
-) -> None:
+    log: AppendOnlyLog, notes: list[str], key: bytes, failures: _Failures
+) -> list[SignedCheckpoint]:
+    """The checkpoints that are signed by the key, each checked against the log."""
+    checkpoints = _open(notes, key, failures)
     if not checkpoints:
         failures.add("checkpoints", "none published")
-        return
+        return []
     for i, signed in enumerate(checkpoints):
         cp = signed.checkpoint
         where = f"checkpoint {i} (size {cp.tree_size})"
-        if not verify_checkpoint(signed, key):
-            failures.add(where, "signature is invalid")
-        if cp.log_id != log.log_id or not 0 <= cp.tree_size <= log.size:
+        if cp.origin != log.log_id or not 0 <= cp.tree_size <= log.size:
             failures.add(where, "does not describe this log")
             continue
-        if cp.root_hash != log.root(cp.tree_size) or cp.chain_head != log.chain_head(cp.tree_size):
-            failures.add(where, "root or chain head differs from the records")
+        if cp.root_hash != log.root(cp.tree_size):
+            failures.add(where, "root differs from the records")
         if i:
             old = checkpoints[i - 1].checkpoint
             if old.tree_size <= cp.tree_size and not verify_checkpoints_consistent(
@@ -149,6 +192,7 @@ def _check_checkpoints(
                 failures.add(where, "smaller than the previous checkpoint")
     if checkpoints[-1].checkpoint.tree_size != log.size:
         failures.add("checkpoints", "the last checkpoint does not cover every record")
+    return checkpoints
 
 
 def _replay(records: list[JournalRecord], failures: _Failures) -> ProgramState | None:
@@ -204,33 +248,36 @@ def _check_outcomes(state: ProgramState, records: list[JournalRecord], failures:
 
 def _check_receipt(
     receipt: Receipt,
-    log: AppendOnlyLog,
+    failures: _Scoped,
+    *,
+    leaves: dict[bytes, int],
     records: list[JournalRecord],
+    checkpoints: list[SignedCheckpoint],
     key: bytes,
-    failures: _Failures,
 ) -> None:
-    where = f"receipt {receipt.order_id}"
     for problem in verify_receipt(receipt, key):
-        failures.add(where, problem)
-    cp = receipt.checkpoint.checkpoint
-    if not 0 <= receipt.sequence < len(records) or cp.tree_size > log.size:
-        failures.add(where, "refers to an entry the transcript does not have")
+        failures.add(problem)
+    index = leaves.get(receipt.leaf_hash)
+    if index is None:
+        failures.add("its entry is not in the transcript's log")
         return
-    if cp.root_hash != log.root(cp.tree_size):
-        failures.add(where, "its checkpoint is not a prefix of the transcript's log")
-    record = records[receipt.sequence]
-    if hashlib.sha256(record.command).digest() != receipt.order_hash:
-        failures.add(where, "the order at its sequence is not the order it acknowledged")
-    if hashlib.sha256(record.events).digest() != receipt.events_hash:
-        failures.add(where, "the events at its sequence are not the ones it committed to")
     try:
-        command, _ = parse_command_record(record.command)
-        events = parse_events_record(record.events)
+        command, ctx = parse_command_record(records[index].command)
+        events = parse_events_record(records[index].events)
     except MarketcraftError:
+        failures.add("its entry is not a readable record")
         return
+    if order_hash(command, ctx) != receipt.order_hash or (ctx.actor, ctx.now) != (
+        receipt.scout,
+        receipt.accepted_at,
+    ):
+        failures.add("the logged order is not the order it acknowledged")
     sealed = sealed_result(command, events)
     if sealed is None or sealed != (receipt.order_id, receipt.commitment):
-        failures.add(where, "its commitment does not open to the recorded fill")
+        failures.add("its commitment does not open to the recorded fill")
+    merged = next((c.checkpoint for c in checkpoints if c.checkpoint.tree_size > index), None)
+    if merged is None or merged.timestamp > receipt.merge_by:
+        failures.add(f"not in a checkpoint by {receipt.merge_by} as promised")
 
 
 def load_transcript(data: bytes) -> dict[str, Any]:

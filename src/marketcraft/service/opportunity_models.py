@@ -123,21 +123,48 @@ class OrderIn(Strict):
 
 
 class ReceiptOut(BaseModel):
-    """The same fields, the same shape, whatever the fill: the fill is sealed in
-    ``commitment``."""
+    """A signed promise, after Certificate Transparency's signed certificate timestamp: the
+    order was accepted as sent (``order_hash``), its log entry is ``leaf_hash``, its fill is
+    sealed in ``commitment``, and a signed checkpoint will cover it by ``merge_by``. The same
+    fields, the same shape, whatever the fill; no log position."""
 
     order_id: str
-    sequence: int
+    origin: str = Field(description="The log's origin: its checkpoints' first line.")
+    accepted_at: datetime
+    merge_by: datetime
     order_hash: str
-    events_hash: str
+    leaf_hash: str
     commitment: str
-    checkpoint_size: int
-    checkpoint_root: str
-    checkpoint_time: datetime
-    inclusion_proof: list[str]
     key_id: str
     signature: str
+    order: dict[str, object] = Field(
+        description="The order as `order_hash` covers it (what you sent, with its id; no salt)."
+    )
     receipt: dict[str, object] = Field(description="The full signed receipt, for `verify`.")
+
+
+class CheckpointOut(BaseModel):
+    """A signed checkpoint of a program's log: a C2SP tlog-checkpoint in a signed note."""
+
+    tree_size: int
+    root_hash: str = Field(description="Base64, as in the note.")
+    timestamp: datetime
+    note: str = Field(description="The signed note (c2sp.org/tlog-checkpoint).")
+
+
+class ConsistencyOut(BaseModel):
+    first: int
+    second: int
+    proof: list[str] = Field(description="RFC 6962 consistency proof, base64 hashes.")
+
+
+class InclusionOut(BaseModel):
+    """Where a receipt's entry is in the log, against the first checkpoint that covers it."""
+
+    leaf_index: int
+    tree_size: int
+    proof: list[str] = Field(description="RFC 6962 inclusion proof, base64 hashes.")
+    checkpoint: str = Field(description="The signed note of the checkpoint.")
 
 
 class FillOut(BaseModel):

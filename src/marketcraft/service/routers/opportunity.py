@@ -130,20 +130,18 @@ def _market_out(market: MarketState) -> MarketOut:
     )
 
 
-def _receipt_out(receipt: Receipt) -> ReceiptOut:
-    cp = receipt.checkpoint.checkpoint
+def receipt_out(receipt: Receipt, order: dict[str, object]) -> ReceiptOut:
     return ReceiptOut(
         order_id=receipt.order_id,
-        sequence=receipt.sequence,
+        origin=receipt.origin,
+        accepted_at=receipt.accepted_at,
+        merge_by=receipt.merge_by,
         order_hash=receipt.order_hash.hex(),
-        events_hash=receipt.events_hash.hex(),
+        leaf_hash=receipt.leaf_hash.hex(),
         commitment=receipt.commitment.hex(),
-        checkpoint_size=cp.tree_size,
-        checkpoint_root=cp.root_hash.hex(),
-        checkpoint_time=cp.timestamp,
-        inclusion_proof=[p.hex() for p in receipt.inclusion_proof],
         key_id=receipt.key_id,
         signature=receipt.signature.hex(),
+        order=order,
         receipt=to_plain(receipt),
     )
 
@@ -319,13 +317,13 @@ async def place_order(
 ) -> ReceiptOut:
     # Queued for the next group commit; answered once it is durable. A retry with the same
     # key gets the first receipt (IdempotencyKeyReused if it asks for another order).
-    receipt = await actions.place_order(
+    placed = await actions.place_order(
         _commit(request), _ctx(request, scout.name), program_id,
         idempotency_key=idempotency_key, market_id=body.market_id, side=body.side,
         max_spend=body.max_spend, max_shares=body.max_shares, limit_price=body.limit_price,
         token=body.token,
     )  # fmt: skip
-    return _receipt_out(receipt)
+    return receipt_out(placed.receipt, placed.order)
 
 
 @router.get(
@@ -366,5 +364,5 @@ def transcript(program_id: str, request: Request, granted: TranscriptReader) -> 
         raise ValidationError("not_settled", "the transcript is published after settlement")
     now = request.app.state.clock.now()
     return export_transcript(
-        journal.log.log_id, repo.records(program_id), repo.checkpoints(program_id), repo.signer, now
+        journal.origin, repo.records(program_id), repo.checkpoints(program_id), repo.signer, now
     )

@@ -30,9 +30,9 @@ from marketcraft.kernel.errors import (
 )
 from marketcraft.kernel.limits import DECIMAL_TEXT_LENGTH
 from marketcraft.kernel.money import MONEY_CONTEXT
+from marketcraft.kernel.signed_note import NoteKey, verifier_key
 from marketcraft.number_types import Positive, Probability, read
 from marketcraft.opportunity.commands import Context
-from marketcraft.opportunity.receipts import receipt_to_json
 from marketcraft.opportunity.state import ProgramState
 from marketcraft.opportunity.terms import (
     Side,
@@ -196,12 +196,11 @@ def scout_receipt(program_id: str, order_id: str, request: Request, scout: Scout
     """The signed receipt of one of the scout's own orders, for `marketcraft opportunity verify`."""
     repo = programs_of(request)
     access.own_order(repo.journal(program_id).state, scout, order_id)
-    found = repo.receipt(program_id, order_id)
-    if found is None:
+    download = repo.receipt_download(program_id, order_id)
+    if download is None:
         raise NotFound("no_order", "no such order among yours")
-    receipt, _ = found
     disposition = f'attachment; filename="{order_id}.receipt.json"'
-    return Response(receipt_to_json(receipt), media_type="application/json",
+    return Response(json.dumps(download, indent=1, sort_keys=True), media_type="application/json",
                     headers={"Content-Disposition": disposition})  # fmt: skip
 
 
@@ -317,7 +316,7 @@ def audit_program(program_id: str, request: Request, granted: AuditPage) -> HTML
     failures: list[str] | None = None
     if journal.state.settled:
         doc = export_transcript(
-            journal.log.log_id,
+            journal.origin,
             repo.records(program_id),
             checkpoints,
             repo.signer,
@@ -334,6 +333,8 @@ def audit_program(program_id: str, request: Request, granted: AuditPage) -> HTML
         checkpoints=checkpoints,
         failures=failures,
         public_key=repo.signer.public_key.hex(),
+        origin=journal.origin,
+        vkey=verifier_key(NoteKey(journal.origin, repo.signer.public_key)),
     )
 
 
@@ -343,7 +344,7 @@ def audit_transcript(program_id: str, request: Request, granted: TranscriptPage)
     if not journal.state.settled:
         raise ValidationError("not_settled", "the transcript is published after settlement")
     records, checkpoints = repo.records(program_id), repo.checkpoints(program_id)
-    doc = export_transcript(journal.log.log_id, records, checkpoints, repo.signer, now_of(request))
+    doc = export_transcript(journal.origin, records, checkpoints, repo.signer, now_of(request))
     disposition = f'attachment; filename="{program_id}.transcript.json"'
     return Response(json.dumps(doc, indent=1, sort_keys=True), media_type="application/json",
                     headers={"Content-Disposition": disposition})  # fmt: skip

@@ -1,0 +1,129 @@
+"""A program's log as a transparency log: signed checkpoints and consistency proofs for anyone
+(no credentials: a monitor needs none), receipts and inclusion proofs for their scout.
+
+A checkpoint says how many commands the program's log holds, its root and when; nothing of
+their contents. Consistency proofs are served only between published checkpoint sizes, so
+they tell nothing finer about the program's activity than the checkpoints do.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import PlainTextResponse
+
+from marketcraft.app.programs import ProgramRepository
+from marketcraft.kernel.checkpoints import SignedCheckpoint
+from marketcraft.kernel.errors import NotFound
+from marketcraft.service import access
+from marketcraft.service.opportunity_models import (
+    CheckpointOut,
+    ConsistencyOut,
+    InclusionOut,
+    Page,
+    ReceiptOut,
+)
+from marketcraft.service.routers.opportunity import Limit, Offset, Scout, receipt_out
+
+router = APIRouter(prefix="/programs", tags=["opportunity transparency log"])
+
+Size = Annotated[int, Query(ge=0, le=2**62)]
+
+
+def _repo(request: Request) -> ProgramRepository:
+    repo: ProgramRepository = request.app.state.programs
+    return repo
+
+
+def _b64(value: bytes) -> str:
+    return base64.b64encode(value).decode()
+
+
+def _checkpoint_out(signed: SignedCheckpoint) -> CheckpointOut:
+    cp = signed.checkpoint
+    return CheckpointOut(
+        tree_size=cp.tree_size, root_hash=_b64(cp.root_hash), timestamp=cp.timestamp,
+        note=signed.note,
+    )  # fmt: skip
+
+
+def _signed(repo: ProgramRepository, program_id: str) -> list[SignedCheckpoint]:
+    repo.journal(program_id)  # NotFound for a missing program, as every route answers
+    return [c for c in repo.checkpoints(program_id) if c.note]
+
+
+@router.get(
+    "/{program_id}/checkpoint",
+    response_class=PlainTextResponse,
+    summary="The latest signed checkpoint (a C2SP tlog-checkpoint note); no credentials",
+)
+def latest_checkpoint(program_id: str, request: Request) -> PlainTextResponse:
+    published = _signed(_repo(request), program_id)
+    if not published:
+        raise NotFound("no_checkpoint", "no checkpoint is published yet")
+    return PlainTextResponse(published[-1].note, media_type="text/plain; charset=utf-8")
+
+
+@router.get(
+    "/{program_id}/checkpoints",
+    response_model=Page[CheckpointOut],
+    summary="Every signed checkpoint, oldest first; no credentials",
+)
+def checkpoints(
+    program_id: str, request: Request, offset: Offset = 0, limit: Limit = 100
+) -> dict[str, Any]:
+    published = _signed(_repo(request), program_id)
+    items = [_checkpoint_out(c) for c in published[offset : offset + limit]]
+    more = offset + limit < len(published)
+    return {"items": items, "next_offset": offset + limit if more else None}
+
+
+@router.get(
+    "/{program_id}/checkpoints/consistency",
+    response_model=ConsistencyOut,
+    summary="A proof that the checkpoint of size `second` extends the one of size `first`",
+)
+def consistency(program_id: str, first: Size, second: Size, request: Request) -> ConsistencyOut:
+    proof = _repo(request).consistency(program_id, first, second)
+    return ConsistencyOut(first=first, second=second, proof=[_b64(h) for h in proof])
+
+
+@router.get(
+    "/{program_id}/orders/{order_id}/receipt",
+    response_model=ReceiptOut,
+    summary="One of your orders' signed receipt, re-issued (identical to the first)",
+)
+def receipt(program_id: str, order_id: str, request: Request, scout: Scout) -> ReceiptOut:
+    download = _own_download(_repo(request), program_id, order_id, scout)
+    found = _repo(request).receipt(program_id, order_id)
+    assert found is not None
+    return receipt_out(found[0], download["order"])
+
+
+@router.get(
+    "/{program_id}/orders/{order_id}/inclusion",
+    response_model=InclusionOut,
+    summary="The proof that your order's entry is in the first checkpoint that covers it",
+)
+def inclusion(program_id: str, order_id: str, request: Request, scout: Scout) -> InclusionOut:
+    repo = _repo(request)
+    _own_download(repo, program_id, order_id, scout)
+    found = repo.inclusion(program_id, order_id)
+    if found is None:
+        raise NotFound("not_merged", "no checkpoint covers this order yet: ask after merge_by")
+    return InclusionOut(
+        leaf_index=found.leaf_index, tree_size=found.checkpoint.checkpoint.tree_size,
+        proof=[_b64(h) for h in found.proof], checkpoint=found.checkpoint.note,
+    )  # fmt: skip
+
+
+def _own_download(
+    repo: ProgramRepository, program_id: str, order_id: str, scout: Any
+) -> dict[str, Any]:
+    access.own_order(repo.journal(program_id).state, scout, order_id)
+    download = repo.receipt_download(program_id, order_id)
+    if download is None:
+        raise NotFound("no_order", "no such order among yours")
+    return download
