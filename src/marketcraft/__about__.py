@@ -1,3 +1,3 @@
 """Package version, read by the build backend and by ``marketcraft --version``."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -8,11 +8,12 @@ from datetime import timedelta
 import pytest
 from typer.testing import CliRunner
 
+from marketcraft.__about__ import __version__
 from marketcraft.cli import app
 from marketcraft.kernel import Signer
-from marketcraft.kernel.log import SignedCheckpoint, sign_checkpoint
-from marketcraft.kernel.messages import canonical_json, from_plain, to_plain
-from marketcraft.opportunity.receipts import receipt_to_json, verify_receipt
+from marketcraft.kernel.checkpoints import open_checkpoint, sign_checkpoint
+from marketcraft.kernel.messages import canonical_json
+from marketcraft.opportunity.receipts import receipt_bytes, receipt_to_json, verify_receipt
 from marketcraft.opportunity.transcript import export_transcript, verify_transcript
 from tests.support.opportunity_fixtures import SIGNER, T0, settled_journal
 
@@ -23,7 +24,7 @@ runner = CliRunner()
 def program():
     journal, receipts, checkpoints = settled_journal()
     doc = export_transcript(
-        journal.log.log_id, journal.records, checkpoints, SIGNER, T0 + timedelta(days=30)
+        journal.origin, journal.records, checkpoints, SIGNER, T0 + timedelta(days=30)
     )
     return doc, receipts
 
@@ -83,14 +84,27 @@ def alter_event_salt(doc):
 
 
 def forge_checkpoint_root(doc):
-    doc["checkpoints"][0]["checkpoint"]["root_hash"] = "00" * 32
+    origin, size, _, rest = doc["checkpoints"][0].split("\n", 3)
+    doc["checkpoints"][0] = "\n".join([origin, size, "A" * 43 + "=", rest])
 
 
 def resign_with_another_key(doc):
     forger = Signer(bytes(32))
-    cps = [from_plain(SignedCheckpoint, c) for c in doc["checkpoints"]]
-    doc["checkpoints"] = [to_plain(sign_checkpoint(c.checkpoint, forger)) for c in cps]
+    cps = [open_checkpoint(c, SIGNER.public_key) for c in doc["checkpoints"]]
+    doc["checkpoints"] = [sign_checkpoint(c.checkpoint, forger).note for c in cps]
     doc["public_key"] = forger.public_key.hex()
+
+
+def checkpoints_withheld(doc):
+    doc["checkpoints"] = doc["checkpoints"][-1:]  # only the final one: receipts merged late
+
+
+def another_engine_version(doc):
+    doc["engine_version"] = "9.9.9"
+
+
+def an_old_format(doc):
+    doc["format"] = "marketcraft/opportunity-transcript/1"
 
 
 def sponsor_payout_skim(doc):
@@ -101,13 +115,16 @@ def sponsor_payout_skim(doc):
 MUTATIONS = [
     (mutate_fill, "differ from the replay"),
     (drop_event, "differ from the replay"),
-    (drop_record, "root or chain head"),
-    (reorder_records, "root or chain head"),
-    (alter_command_salt, "not the order it acknowledged"),
+    (drop_record, "root differs from the records"),
+    (reorder_records, "root differs from the records"),
+    (alter_command_salt, "not in the transcript's log"),
     (alter_event_salt, "differ from the replay"),
     (forge_checkpoint_root, "checkpoint 0"),
     (resign_with_another_key, "receipt signature"),
     (sponsor_payout_skim, "differ from the replay"),
+    (checkpoints_withheld, "as promised"),
+    (another_engine_version, f"engine version '9.9.9', this is {__version__}"),
+    (an_old_format, "format 'marketcraft/opportunity-transcript/1'"),
 ]
 
 
@@ -127,8 +144,15 @@ def test_a_tampered_receipt_is_caught(program):
     bad = dataclasses.replace(receipts[0], commitment=bytes(32))
     failures = verify_transcript(doc, [bad])
     assert any("signature" in f for f in failures)
-    other = dataclasses.replace(receipts[0], sequence=receipts[1].sequence)
+    other = dataclasses.replace(receipts[0], leaf_hash=receipts[1].leaf_hash)
     assert verify_transcript(doc, [other])
+    # re-signed by the platform for another order's entry: the entry is not this order
+    resigned = dataclasses.replace(
+        other,
+        signature=SIGNER.sign(receipt_bytes(other)),
+    )
+    failures = verify_transcript(doc, [resigned])
+    assert any("not the order it acknowledged" in f for f in failures), failures
 
 
 def test_the_cli_verifies_and_fails_with_reasons(program, tmp_path):

@@ -19,6 +19,7 @@ promise for one order and a log entry for another is a signed proof of the platf
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, replace
@@ -36,6 +37,7 @@ from marketcraft.kernel.messages import (
     decode,
     encode,
     from_plain,
+    registered_types,
     to_plain,
 )
 from marketcraft.kernel.signing import Signer, verify_signature
@@ -54,6 +56,7 @@ __all__ = [
     "order_hash",
     "order_plain",
     "placement_commitment",
+    "receipt_bytes",
     "receipt_from_json",
     "receipt_to_json",
     "verify_receipt",
@@ -119,19 +122,32 @@ def order_hash(command: Command, ctx: Context) -> bytes:
 
 def order_from_plain(plain: Any, order_id: str) -> Command:
     """The order a scout sent, from ``{"type": ..., "data": {...}}`` (what a receipt download
-    holds) or from the JSON body it posted to place a blind order; ``order_id`` fills in the id
-    the platform gave it. ValidationError if it is neither."""
+    holds) or from the JSON body it posted to place a blind order (fields left out take their
+    defaults; JSON numbers are read as decimals); ``order_id`` fills in the id the platform
+    gave it. ValidationError if it is neither."""
     if not isinstance(plain, dict):
         raise ValidationError("bad_order", "an order is a JSON object")
     if "type" in plain:
         kind, data = plain.get("type"), plain.get("data")
     else:
         kind, data = PlaceOrder.type_name, {"order_id": order_id, **plain}
-    if not isinstance(data, dict):
-        raise ValidationError("bad_order", "an order's data is a JSON object")
-    message = decode(canonical_json({"type": kind, "data": {**data, "salt": ""}}))
-    if not isinstance(message, Command):
-        raise ValidationError("bad_order", "an order is a command")
+    cls = registered_types().get(str(kind))
+    if cls is None or not issubclass(cls, Command) or not isinstance(data, dict):
+        raise ValidationError("bad_order", "an order is a known command with its data")
+    full: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name in data:
+            value = data[f.name]
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            full[f.name] = str(value) if number else value
+        elif f.name == "salt":
+            full[f.name] = ""
+        elif f.default is not dataclasses.MISSING:
+            full[f.name] = to_plain(f.default)
+        else:
+            raise ValidationError("bad_order", f"the order names no {f.name}")
+    message = decode(canonical_json({"type": kind, "data": {**data, **full}}))
+    assert isinstance(message, Command)
     return message
 
 
@@ -150,7 +166,9 @@ class Receipt:
     signature: bytes = b""
 
 
-def _body(receipt: Receipt) -> bytes:
+def receipt_bytes(receipt: Receipt) -> bytes:
+    """The exact bytes a receipt's signature covers (domain-separated canonical JSON of every
+    field but the signature)."""
     unsigned = replace(receipt, signature=b"") if receipt.signature else receipt
     return _RECEIPT_DOMAIN + canonical_json(to_plain(unsigned))
 
@@ -178,12 +196,12 @@ def issue_receipt(
         merge_by=ctx.now + merge_delay,
         key_id=signer.key_id,
     )
-    return replace(receipt, signature=signer.sign(_body(receipt)))
+    return replace(receipt, signature=signer.sign(receipt_bytes(receipt)))
 
 
 def verify_receipt(receipt: Receipt, public_key: bytes) -> list[str]:
     """What is wrong with ``receipt`` on its own (empty if nothing): its signature."""
-    if not verify_signature(public_key, _body(receipt), receipt.signature):
+    if not verify_signature(public_key, receipt_bytes(receipt), receipt.signature):
         return ["receipt signature is invalid"]
     return []
 

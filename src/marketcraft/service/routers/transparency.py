@@ -57,6 +57,7 @@ def _signed(repo: ProgramRepository, program_id: str) -> list[SignedCheckpoint]:
 @router.get(
     "/{program_id}/checkpoint",
     response_class=PlainTextResponse,
+    responses={404: {"content": {"application/json": {}}}},
     summary="The latest signed checkpoint (a C2SP tlog-checkpoint note); no credentials",
 )
 def latest_checkpoint(program_id: str, request: Request) -> PlainTextResponse:
