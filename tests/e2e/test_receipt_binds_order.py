@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from marketcraft.cli import app
 from marketcraft.kernel import Signer
-from marketcraft.kernel.messages import to_plain
+from marketcraft.kernel.messages import canonical_json, to_plain
 from marketcraft.opportunity.commands import (
     Context,
     DepositCash,
@@ -29,10 +29,11 @@ from marketcraft.opportunity.receipts import (
     check_order,
     order_from_plain,
     order_hash,
+    receipt_bytes,
     verify_receipt,
 )
 from marketcraft.opportunity.terms import ProgramTerms, Side
-from tests.support.opportunity_fixtures import SIGNER, T0
+from tests.support.opportunity_fixtures import SIGNER, T0, settled_journal
 
 runner = CliRunner()
 SENT = {"market_id": "m1", "side": "buy", "max_spend": "40", "limit_price": "0.05"}
@@ -146,3 +147,11 @@ def test_an_inclusion_proof_checks_against_the_next_checkpoint():
             T0 + timedelta(minutes=2), SIGNER, origin="other.example/log")
     )  # fmt: skip
     assert any("another log" in p for p in check_inclusion(receipt, elsewhere, SIGNER.public_key))
+
+
+def test_the_signed_bytes_are_the_receipt_with_an_empty_signature():
+    _, receipts, _ = settled_journal()
+    for receipt in receipts:
+        generic = canonical_json(to_plain(dataclasses.replace(receipt, signature=b"")))
+        assert receipt_bytes(receipt) == b"marketcraft/receipt/v2\n" + generic
+        assert verify_receipt(receipt, SIGNER.public_key) == []

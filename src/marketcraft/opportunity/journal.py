@@ -17,6 +17,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import quote
 
 from marketcraft.kernel.checkpoints import SignedCheckpoint
@@ -43,6 +44,7 @@ from marketcraft.opportunity.receipts import (
     fill_commitment,
     issue_receipt,
     leaf_from_hashes,
+    order_digest,
     order_hash,
     placement_commitment,
 )
@@ -78,8 +80,11 @@ def log_origin(prefix: str, log_id: str) -> str:
 
 def command_record(command: Command, ctx: Context) -> bytes:
     """The exact bytes logged for an accepted command, with who issued it and when."""
-    message = {"type": command.type_name, "data": to_plain(command)}
-    return canonical_json({"actor": ctx.actor, "at": to_plain(ctx.now), "command": message})
+    return _command_record(command.type_name, to_plain(command), ctx.actor, to_plain(ctx.now))
+
+
+def _command_record(type_name: str, data: dict[str, Any], actor: str, at: str) -> bytes:
+    return canonical_json({"actor": actor, "at": at, "command": {"type": type_name, "data": data}})
 
 
 def events_record(events: list[Event]) -> bytes:
@@ -274,23 +279,27 @@ class ProgramJournal:
     def handle(self, command: Command, ctx: Context) -> Handled:
         """Decide, apply and log ``command``; sign a receipt if it placed an order."""
         events = self.runner.handle(command, ctx)
-        record = JournalRecord(command_record(command, ctx), events_record(events))
+        data, at = to_plain(command), to_plain(ctx.now)
+        record = JournalRecord(
+            _command_record(command.type_name, data, ctx.actor, at), events_record(events)
+        )
         sealed = sealed_result(command, events)
         leaf = self._append(record, events, None if sealed is None else sealed[0])
         receipt = None
         if sealed is not None:
-            receipt = self._promise(command, ctx, leaf, *sealed)
+            digest = order_digest(command.type_name, data, ctx.actor, at)
+            receipt = self._promise(ctx, leaf, digest, *sealed)
         return Handled(events, record, receipt)
 
     def _promise(
-        self, command: Command, ctx: Context, leaf: bytes, order_id: str, commitment: bytes
+        self, ctx: Context, leaf: bytes, digest: bytes, order_id: str, commitment: bytes
     ) -> Receipt:
         return issue_receipt(
             self.signer,
             origin=self.origin,
             order_id=order_id,
             ctx=ctx,
-            order_digest=order_hash(command, ctx),
+            order_digest=digest,
             leaf_hash=leaf,
             commitment=commitment,
             merge_delay=self.merge_delay,
@@ -304,7 +313,7 @@ class ProgramJournal:
         if sealed is None or sealed[0] != order_id:
             raise InvariantViolation("bad_record", f"the record given is not order {order_id}")
         leaf = leaf_hash(leaf_entry(record.command, record.events))
-        return self._promise(command, ctx, leaf, *sealed)
+        return self._promise(ctx, leaf, order_hash(command, ctx), *sealed)
 
     def inclusion(self, order_id: str, checkpoint: SignedCheckpoint) -> Inclusion | None:
         """The proof that ``order_id``'s entry is in the log ``checkpoint`` describes; None if

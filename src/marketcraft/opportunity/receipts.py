@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -52,6 +52,7 @@ __all__ = [
     "fill_commitment",
     "issue_receipt",
     "leaf_from_hashes",
+    "order_digest",
     "order_from_plain",
     "order_hash",
     "order_plain",
@@ -116,7 +117,14 @@ def order_plain(command: Command) -> dict[str, Any]:
 
 def order_hash(command: Command, ctx: Context) -> bytes:
     """SHA-256(domain || canonical {actor, at, order}): what a receipt's ``order_hash`` is."""
-    view = {"actor": ctx.actor, "at": to_plain(ctx.now), "command": order_plain(command)}
+    return order_digest(command.type_name, to_plain(command), ctx.actor, to_plain(ctx.now))
+
+
+def order_digest(type_name: str, data: dict[str, Any], actor: str, at: str) -> bytes:
+    """:func:`order_hash` from a command's plain form (``data``, salt and all) and the plain
+    time, for a caller that already has them."""
+    order = {k: v for k, v in data.items() if k != "salt"}
+    view = {"actor": actor, "at": at, "command": {"type": type_name, "data": order}}
     return hashlib.sha256(_ORDER_DOMAIN + canonical_json(view)).digest()
 
 
@@ -132,7 +140,12 @@ def order_from_plain(plain: Any, order_id: str) -> Command:
     else:
         kind, data = PlaceOrder.type_name, {"order_id": order_id, **plain}
     cls = registered_types().get(str(kind))
-    if cls is None or not issubclass(cls, Command) or not isinstance(data, dict):
+    if (
+        cls is None
+        or not issubclass(cls, Command)
+        or not dataclasses.is_dataclass(cls)
+        or not isinstance(data, dict)
+    ):
         raise ValidationError("bad_order", "an order is a known command with its data")
     full: dict[str, Any] = {}
     for f in dataclasses.fields(cls):
@@ -167,10 +180,22 @@ class Receipt:
 
 
 def receipt_bytes(receipt: Receipt) -> bytes:
-    """The exact bytes a receipt's signature covers (domain-separated canonical JSON of every
-    field but the signature)."""
-    unsigned = replace(receipt, signature=b"") if receipt.signature else receipt
-    return _RECEIPT_DOMAIN + canonical_json(to_plain(unsigned))
+    """The exact bytes a receipt's signature covers: domain-separated canonical JSON of the
+    receipt with an empty signature (written out field by field: one per order)."""
+    return _RECEIPT_DOMAIN + canonical_json(
+        {
+            "accepted_at": to_plain(receipt.accepted_at),
+            "commitment": receipt.commitment.hex(),
+            "key_id": receipt.key_id,
+            "leaf_hash": receipt.leaf_hash.hex(),
+            "merge_by": to_plain(receipt.merge_by),
+            "order_hash": receipt.order_hash.hex(),
+            "order_id": receipt.order_id,
+            "origin": receipt.origin,
+            "scout": receipt.scout,
+            "signature": "",
+        }
+    )
 
 
 def issue_receipt(
@@ -185,18 +210,18 @@ def issue_receipt(
     merge_delay: timedelta,
 ) -> Receipt:
     """Sign the promise for the order ``ctx.actor`` placed at ``ctx.now``."""
-    receipt = Receipt(
-        origin=origin,
-        order_id=order_id,
-        scout=ctx.actor,
-        accepted_at=ctx.now,
-        order_hash=order_digest,
-        leaf_hash=leaf_hash,
-        commitment=commitment,
-        merge_by=ctx.now + merge_delay,
-        key_id=signer.key_id,
-    )
-    return replace(receipt, signature=signer.sign(receipt_bytes(receipt)))
+    fields: dict[str, Any] = {
+        "origin": origin,
+        "order_id": order_id,
+        "scout": ctx.actor,
+        "accepted_at": ctx.now,
+        "order_hash": order_digest,
+        "leaf_hash": leaf_hash,
+        "commitment": commitment,
+        "merge_by": ctx.now + merge_delay,
+        "key_id": signer.key_id,
+    }
+    return Receipt(**fields, signature=signer.sign(receipt_bytes(Receipt(**fields))))
 
 
 def verify_receipt(receipt: Receipt, public_key: bytes) -> list[str]:
