@@ -49,6 +49,7 @@ class _Published:
     version: int = 0
     items: list[SignedCheckpoint] = field(default_factory=list)
     sizes: list[int] = field(default_factory=list)
+    origin: str | None = None  # what the first signed checkpoint names
 
 
 class CheckpointStore:
@@ -64,10 +65,13 @@ class CheckpointStore:
         plain = json.loads(item.data)
         if item.type == LEGACY_CHECKPOINT_TYPE:
             return _legacy(plain, origin)
-        signed = open_checkpoint(plain["note"], self.public_key)
-        if signed.checkpoint.origin != origin:
-            raise InvariantViolation("bad_checkpoint", "a stored checkpoint names another log")
-        return signed
+        return open_checkpoint(plain["note"], self.public_key)
+
+    def origin(self, program_id: str, default: str) -> str:
+        """The origin the program's first signed checkpoint names; ``default`` if none does."""
+        self.all(program_id, default)
+        with self._lock:
+            return self._cache[program_id].origin or default
 
     def all(self, program_id: str, origin: str) -> list[SignedCheckpoint]:
         """The program's checkpoints, caught up with the store; InvariantViolation if one is
@@ -78,6 +82,10 @@ class CheckpointStore:
             try:
                 for item in newer:
                     signed = self._read(item, origin)
+                    if signed.note:
+                        published.origin = published.origin or signed.checkpoint.origin
+                        if signed.checkpoint.origin != published.origin:
+                            raise ValueError("a stored checkpoint names another log")
                     published.items.append(signed)
                     published.sizes.append(signed.checkpoint.tree_size)
                     published.version = item.version

@@ -160,12 +160,14 @@ class ProgramRepository:
         return journal
 
     def origin(self, program_id: str) -> str:
-        """The origin of the program's log (its checkpoints' first line)."""
-        return log_origin(self.origin_prefix, program_id)
+        """The origin of the program's log (its checkpoints' first line): the one its first
+        checkpoint was published under, so a log keeps its name if ``origin_prefix`` changes;
+        for a log with none yet, ``<origin_prefix>/opportunity/<program id>``."""
+        return self.published.origin(program_id, log_origin(self.origin_prefix, program_id))
 
     def _new_journal(self, program_id: str) -> ProgramJournal:
         return ProgramJournal(
-            program_id, self.signer, keep_records=False, origin_prefix=self.origin_prefix,
+            program_id, self.signer, keep_records=False, origin=self.origin(program_id),
             merge_delay=self.merge_delay,
         )  # fmt: skip
 
@@ -178,7 +180,7 @@ class ProgramRepository:
             return None
         try:
             journal = ProgramJournal.thaw(
-                program_id, self.signer, parts, origin_prefix=self.origin_prefix,
+                program_id, self.signer, parts, origin=self.origin(program_id),
                 merge_delay=self.merge_delay,
             )  # fmt: skip
         except (InvariantViolation, TypeError, ValueError):

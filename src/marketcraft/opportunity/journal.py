@@ -150,12 +150,13 @@ class ProgramJournal:
         records: list[JournalRecord] | None = None,
         *,
         keep_records: bool = True,
-        origin_prefix: str = DEFAULT_ORIGIN_PREFIX,
+        origin: str | None = None,
         merge_delay: timedelta = DEFAULT_MERGE_DELAY,
     ):
         self.runner = ProgramRunner(keep_events=keep_records)
         self.log = AppendOnlyLog(log_id)
-        self.origin = log_origin(origin_prefix, log_id)
+        #: the log's name in its checkpoints and receipts (default: under DEFAULT_ORIGIN_PREFIX)
+        self.origin = origin or log_origin(DEFAULT_ORIGIN_PREFIX, log_id)
         self.merge_delay = merge_delay
         self.signer = signer
         self._records: list[JournalRecord] | None = [] if keep_records else None
@@ -175,7 +176,7 @@ class ProgramJournal:
         signer: Signer,
         parts: tuple[object, ...],
         *,
-        origin_prefix: str = DEFAULT_ORIGIN_PREFIX,
+        origin: str | None = None,
         merge_delay: timedelta = DEFAULT_MERGE_DELAY,
     ) -> ProgramJournal:
         """A journal (keeping no records) from what :meth:`freeze` gave."""
@@ -189,7 +190,7 @@ class ProgramJournal:
         ):
             raise InvariantViolation("bad_snapshot", "a snapshot is not a program journal")
         journal = cls(
-            log_id, signer, keep_records=False, origin_prefix=origin_prefix,
+            log_id, signer, keep_records=False, origin=origin,
             merge_delay=merge_delay,
         )  # fmt: skip
         journal.runner.state, journal.log = state, log
@@ -267,7 +268,7 @@ class ProgramJournal:
         for signed in checkpoints:
             cp = signed.checkpoint
             if (
-                cp.origin != self.origin
+                (signed.note and cp.origin != self.origin)  # a legacy one has no name of its own
                 or cp.tree_size > self.log.size
                 or cp.root_hash != self.log.root(cp.tree_size)
             ):
