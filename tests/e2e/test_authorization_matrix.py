@@ -75,6 +75,7 @@ PARTICIPANTS = {"owner", "fan", "other", "aud", "adm"}
 SCOUTS = {"fan", "other", "throwaway"}
 
 PUBLIC = kind(EVERYONE, public=True, params={"name": ("pm", "pm")})
+PUBLIC_LOG = kind(EVERYONE, public=True, params=IN_P)
 ANY_ROLE = kind(EVERYONE)
 ADMIN = kind({"adm"}, params={"name": ("throwaway", "nobody")})
 PEG_ADMIN = kind({"adm"}, params={"name": ("pm", "pm")})
@@ -133,6 +134,12 @@ CLASSES: dict[tuple[str, str], Kind] = {
     ("POST", P + "/orders"): SCOUT_SELF,
     ("GET", P + "/orders"): SCOUT_SELF,
     ("GET", P + "/transcript"): TRANSCRIPT,
+    # a program's log is a transparency log: its checkpoints are anyone's
+    ("GET", P + "/checkpoint"): PUBLIC_LOG,
+    ("GET", P + "/checkpoints"): PUBLIC_LOG,
+    ("GET", P + "/checkpoints/consistency"): PUBLIC_LOG,
+    ("GET", P + "/orders/{order_id}/receipt"): ORDER,
+    ("GET", P + "/orders/{order_id}/inclusion"): ORDER,
     # opportunity markets: pages
     ("GET", "/ui/scout"): SCOUT_SELF,
     ("GET", SCOUT_UI): SCOUT_SELF,
@@ -223,8 +230,9 @@ def world(tmp_path_factory):
     tokens = {n: issue_token(database.principals, n, r, NOW)[1] for n, r in PRINCIPALS.items()}
     _deal_job(tmp / "var" / "deal-jobs")
     _repo_session(database)
-    app = create_app(Settings(data_dir=tmp / "var"), database=database, clock=FixedClock(NOW),
-                     signer=SIGNER)  # fmt: skip
+    # no cadence checkpoints: a refused request must change nothing, and nothing else may
+    settings = Settings(data_dir=tmp / "var", checkpoint_every=0)
+    app = create_app(settings, database=database, clock=FixedClock(NOW), signer=SIGNER)
     with TestClient(app) as client:
         ids = _program(client, tokens)
         yield World(client, tokens, ids, database)
@@ -240,6 +248,7 @@ def _program(client: TestClient, tokens: dict[str, str]) -> dict[str, str]:
     client.post(f"/programs/{program}/deposits", json={"amount": "300"}, headers=fan)
     order = client.post(f"/programs/{program}/orders", headers={**fan, "Idempotency-Key": "k"},
                         json={"market_id": market, "side": "buy", "max_spend": "20"})  # fmt: skip
+    client.app.state.programs.publish_checkpoint(program, NOW)  # the order's inclusion exists
     return {"P": program, "M": market, "O": order.json()["order_id"]}
 
 

@@ -40,6 +40,8 @@ COMMANDS: dict[str, list[str]] = {
                      "--workers", "1", "--json", "--out", "{tmp}"],
     "deal hedge": ["deal", "hedge", str(DEALS / "positions.toml"), "--price", "1"],
     "repo setup": ["repo", "setup", "--grid-size", "2"],
+    "opportunity monitor": ["opportunity", "monitor", "http://127.0.0.1:9", "--program", "p",
+                            "--key", "00" * 32, "--once", "--state", "{tmp}/s"],
 }  # fmt: skip
 #: each number option and how it reads its number
 NUMBERS: dict[tuple[str, str], str] = {
@@ -60,12 +62,14 @@ NUMBERS: dict[tuple[str, str], str] = {
     ("deal analyze", "--sweep"): "sweep",
     ("deal hedge", "--price"): "float",
     ("repo setup", "--grid-size"): "integer",
+    ("opportunity monitor", "--interval"): "float",
 }  # fmt: skip
 #: options that hold no number (names, paths, choices, keys, addresses, flags)
 NOT_NUMBERS = {
     "--host", "--database-url", "--role", "--name", "--tokens-file", "--amm", "--json",
     "--output", "--receipt", "--public-key", "--plot", "--scheduler", "--out", "--no-proof",
-    "--setup", "--side", "--seal-to", "--contributor", "--vkey", "--from",
+    "--setup", "--side", "--seal-to", "--contributor", "--vkey", "--from", "--order",
+    "--program", "--key", "--state", "--once",
 }  # fmt: skip
 #: text a float option refuses: not a number, not finite, or other scripts' digits (a float's
 #: tiny values and -0 are 0, which some options take)

@@ -52,6 +52,8 @@ ROUTES: dict[tuple[str, str], tuple[str, dict[str, Any] | None]] = {
         "scout", {"market_id": "{market_id}", "side": "buy", "max_spend": "10"},
     ),
     ("get", "/programs/{program_id}/orders"): ("scout", None),
+    ("get", "/programs/{program_id}/checkpoints"): ("scout", None),
+    ("get", "/programs/{program_id}/checkpoints/consistency"): ("scout", None),
     ("post", "/peg/markets"): (
         "ops", {"name": "fresh", "opener": "founder", "deposit": "1000000", "feed": "0.5"},
     ),

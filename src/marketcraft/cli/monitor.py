@@ -21,6 +21,7 @@ from typing import Annotated
 
 import typer
 
+from marketcraft.cli.number_options import finite_float
 from marketcraft.kernel.checkpoints import (
     Checkpoint,
     SignedCheckpoint,
@@ -126,7 +127,10 @@ def monitor_command(
         ),
     ] = None,
     interval: Annotated[
-        float, typer.Option("--interval", min=1.0, max=86_400.0, help="Seconds between checks.")
+        float,
+        typer.Option(
+            "--interval", parser=finite_float(1.0, 86_400.0), help="Seconds between checks."
+        ),
     ] = 60.0,
     once: Annotated[bool, typer.Option("--once", help="Check once and exit.")] = False,
 ) -> None:

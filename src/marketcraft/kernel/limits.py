@@ -33,6 +33,7 @@ __all__ = [
     "FRACTION_PLACES",
     "MAX_AMOUNT",
     "MAX_DEAL_PATHS",
+    "MAX_LOG_SIZE",
     "MAX_SCENARIO_DAYS",
     "MAX_SCENARIO_RUNS",
     "MAX_SEED",
@@ -58,6 +59,8 @@ DECIMAL_TEXT_LENGTH = 40
 #: seeds of the simulators: non-negative, and exact wherever a seed travels: JSON clients
 #: (JavaScript's safe integers, the schema's float bounds), Parquet's int64 columns, NumPy
 MAX_SEED = 2**53 - 1
+#: a log's size or entry index, as a query names it: exact in every JSON client, as seeds are
+MAX_LOG_SIZE = 2**53 - 1
 #: the longest span a peg scenario simulates: ten years (one year at one-minute steps is
 #: already 525,600 steps per run)
 MAX_SCENARIO_DAYS = 3650

@@ -17,6 +17,7 @@ from fastapi.responses import PlainTextResponse
 from marketcraft.app.programs import ProgramRepository
 from marketcraft.kernel.checkpoints import SignedCheckpoint
 from marketcraft.kernel.errors import NotFound
+from marketcraft.kernel.limits import MAX_LOG_SIZE
 from marketcraft.service import access
 from marketcraft.service.opportunity_models import (
     CheckpointOut,
@@ -29,7 +30,7 @@ from marketcraft.service.routers.opportunity import Limit, Offset, Scout, receip
 
 router = APIRouter(prefix="/programs", tags=["opportunity transparency log"])
 
-Size = Annotated[int, Query(ge=0, le=2**62)]
+Size = Annotated[int, Query(ge=0, le=MAX_LOG_SIZE)]
 
 
 def _repo(request: Request) -> ProgramRepository:
