@@ -9,10 +9,10 @@ import httpx
 import pytest
 
 from marketcraft.app.programs import ProgramRepository
-from marketcraft.kernel.merkle import leaf_hash, verify_inclusion
+from marketcraft.kernel.merkle import verify_inclusion
 from marketcraft.kernel.messages import canonical_json
 from marketcraft.opportunity.invariants import check_all
-from marketcraft.opportunity.receipts import leaf_from_hashes, receipt_from_json, verify_receipt
+from marketcraft.opportunity.receipts import receipt_from_json, verify_receipt
 from marketcraft.roles import Role
 from marketcraft.store import Database
 from marketcraft.store.keys import load_or_create_signer
@@ -121,11 +121,13 @@ def check_recovered(server, h, pid, acked, url, data_dir):
         for _, body in acked:
             receipt = receipt_from_json(canonical_json(body["receipt"]))
             assert verify_receipt(receipt, signer.public_key) == []
-            cp = receipt.checkpoint.checkpoint
-            assert cp.root_hash == log.root(cp.tree_size)  # the log only grew since
-            leaf = leaf_hash(leaf_from_hashes(receipt.order_hash, receipt.events_hash))
-            assert verify_inclusion(leaf, receipt.sequence, log.size,
-                                    log.inclusion_proof(receipt.sequence), log.root())  # fmt: skip
+            # every acknowledged order's entry is in the log that survived, where it was
+            index = journal.receipt_sequence[receipt.order_id]
+            assert log.leaf(index) == receipt.leaf_hash
+            assert verify_inclusion(receipt.leaf_hash, index, log.size,
+                                    log.inclusion_proof(index), log.root())  # fmt: skip
+        # and every checkpoint published before a crash still describes the log
+        journal.check_checkpoints(ProgramRepository(db.events, signer).checkpoints(pid))
         for scout in SCOUTS:
             orders = [o for o in journal.state.orders.values() if o.scout == scout]
             escrowed = sum((o.escrow for o in orders), Decimal(0))

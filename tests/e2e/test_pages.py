@@ -94,9 +94,18 @@ def test_scout_pages_receipts_positions_csv_and_the_auditors_transcript(database
             ",,"
         )
 
+        download = json.loads(receipt.content)
+        assert download["order"]["data"]["order_id"] == order_id
+        assert "salt" not in download["order"]["data"] and download["inclusion"] is None
+
         as_("other")  # another scout gets the same answer as for an order that does not exist
         assert web.get(f"/ui/scout/programs/{pid}/receipts/{order_id}.json").status_code == 404
 
+        as_("aud")  # a checkpoint now (the cadence's would come within a minute)
+        web.post(f"/ui/audit/programs/{pid}/checkpoint")
+        as_("fan")
+        receipt = web.get(f"/ui/scout/programs/{pid}/receipts/{order_id}.json")
+        assert json.loads(receipt.content)["inclusion"]["leaf_index"] >= 0
         clock.advance(timedelta(hours=2))
         as_("label")
         web.post(
