@@ -1,6 +1,7 @@
 """The demo opportunity programs: one whose window is open (the sponsor sees prices move over
 nine days of blind trading; scouts see none) and one from last season that is revealed,
-resolved and settled (scouts see their fills, P&L and payouts; auditors verify its transcript).
+resolved and settled (scouts see their fills, P&L and payouts, and can withdraw their cash; the
+sponsor has withdrawn its collateral; auditors verify its transcript).
 
 The order flow is seeded, so every load draws the same trades; the salts that seal the fills
 are random, as they are for real orders.
@@ -17,6 +18,7 @@ from decimal import Decimal
 from marketcraft.app.programs import ProgramRepository
 from marketcraft.kernel.messages import Command
 from marketcraft.kernel.signing import Signer
+from marketcraft.opportunity.collateral import free_collateral
 from marketcraft.opportunity.commands import (
     Context,
     DepositCash,
@@ -28,6 +30,7 @@ from marketcraft.opportunity.commands import (
     RecordActedOn,
     ResolveMarket,
     SettleProgram,
+    WithdrawCollateral,
 )
 from marketcraft.opportunity.terms import ProgramTerms, RevealPolicy, Side, Token
 from marketcraft.store.database import Database
@@ -191,5 +194,9 @@ def load_programs(db: Database, signer: Signer, now: datetime) -> bool:
     _settled_program(now).run(
         repo, checkpoints=(opened + timedelta(days=7), opened + timedelta(days=20))
     )
+    # settled, the sponsor took its collateral out; the scouts' cash waits for them
+    returned = free_collateral(repo.journal(SETTLED_PROGRAM).state)
+    withdrawn = Context(SPONSOR, opened + timedelta(days=21))
+    repo.handle(SETTLED_PROGRAM, WithdrawCollateral(returned), withdrawn)
     _live_program(now).run(repo, checkpoints=(now - timedelta(days=4), now - timedelta(hours=2)))
     return True
