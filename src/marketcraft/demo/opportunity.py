@@ -1,7 +1,8 @@
 """The demo opportunity programs: one whose window is open (the sponsor sees prices move over
 nine days of blind trading; scouts see none) and one from last season that is revealed,
-resolved and settled (scouts see their fills, P&L and payouts, and can withdraw their cash; the
-sponsor has withdrawn its collateral; auditors verify its transcript).
+resolved and settled (scouts see their fills, P&L and payouts; everyone but the demo scout has
+withdrawn its money, so the sponsor can close it once the demo scout withdraws; auditors verify
+its transcript).
 
 The order flow is seeded, so every load draws the same trades; the salts that seal the fills
 are random, as they are for real orders.
@@ -30,6 +31,7 @@ from marketcraft.opportunity.commands import (
     RecordActedOn,
     ResolveMarket,
     SettleProgram,
+    WithdrawCash,
     WithdrawCollateral,
 )
 from marketcraft.opportunity.terms import ProgramTerms, RevealPolicy, Side, Token
@@ -185,6 +187,17 @@ def _settled_program(now: datetime) -> _Script:
     return script
 
 
+def _empty_but_the_demo_scout(repo: ProgramRepository, at: datetime) -> None:
+    """After settlement the sponsor and every other scout took their money out: once the demo
+    scout withdraws its cash, the sponsor can close the program."""
+    state = repo.journal(SETTLED_PROGRAM).state
+    out: list[tuple[str, Command]] = [(SPONSOR, WithdrawCollateral(free_collateral(state)))]
+    out += [(s, WithdrawCash(state.available(s))) for s in SCOUTS[1:] if state.available(s)]
+    for result in repo.handle_many([(SETTLED_PROGRAM, c, Context(who, at)) for who, c in out]):
+        if isinstance(result, BaseException):
+            raise result
+
+
 def load_programs(db: Database, signer: Signer, now: datetime) -> bool:
     """The two demo programs, if there is no program yet; True if they were created."""
     repo = ProgramRepository(db.events, signer, db.quarantine, db.snapshots)
@@ -194,9 +207,6 @@ def load_programs(db: Database, signer: Signer, now: datetime) -> bool:
     _settled_program(now).run(
         repo, checkpoints=(opened + timedelta(days=7), opened + timedelta(days=20))
     )
-    # settled, the sponsor took its collateral out; the scouts' cash waits for them
-    returned = free_collateral(repo.journal(SETTLED_PROGRAM).state)
-    withdrawn = Context(SPONSOR, opened + timedelta(days=21))
-    repo.handle(SETTLED_PROGRAM, WithdrawCollateral(returned), withdrawn)
+    _empty_but_the_demo_scout(repo, opened + timedelta(days=21))
     _live_program(now).run(repo, checkpoints=(now - timedelta(days=4), now - timedelta(hours=2)))
     return True
