@@ -333,9 +333,10 @@ class EngineMachine(RuleBasedStateMachine):
         check_all(self.runner.state)
 
     @invariant()
-    def free_collateral_is_collateral_held(self):
+    def free_collateral_is_collateral_held_in_whole_cents(self):
         state = self.runner.state
-        assert 0 <= free_collateral(state) <= held(state)
+        free = free_collateral(state)
+        assert 0 <= free <= held(state) and free == quantize_down(free, 2)
 
     @invariant()
     def all_of_a_settled_programs_money_can_leave(self):

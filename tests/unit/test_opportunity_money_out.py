@@ -237,3 +237,18 @@ def test_programs_under_rules_1_return_the_collateral_at_settlement_and_can_clos
     assert settled.collateral_returned > D(10_000) and free_collateral(p.state) == 0
     p.take_all("a")
     p.do("label", CloseProgram(), at=LATER)
+
+
+def test_free_collateral_is_whole_cents_rounded_down_and_can_all_be_withdrawn():
+    p = Program(deposit=D(2000), collateral=CollateralMode.FIRST_N, first_n=1)
+    p.do("label", ListMarket("m", "Will we sign M?"))
+    p.do("a", DepositCash(D(100)))
+    p.buy("a", "m", "37.37")
+    p.do("label", RevealMarket("m"), at=LATER)  # the window closed: YES would draw exactly this
+    needed = still_needed(p.state)
+    assert needed != needed.quantize(D("0.01"))  # shares leave a fraction of a cent
+    free = free_collateral(p.state)
+    assert free == (D(2000) - needed).quantize(D("0.01"), "ROUND_FLOOR")
+    p.do("label", WithdrawCollateral(free), at=LATER)
+    p.do("label", RecordActedOn("m", "signed"), at=LATER)
+    p.do("label", ResolveMarket("m", Outcome.YES, "signed"), at=LATER)  # still paid in full

@@ -19,14 +19,15 @@ could still draw (:func:`free_collateral`):
   largest YES draws count;
 * UNLIMITED: a market awaiting approval keeps one budget, so the sponsor can still approve it.
 
-Everything is in whole minor units of the program's cash: the ledger holds nothing smaller.
+The ledger holds cash only in whole minor units; what is needed may hold a fraction of one
+(shares have more decimals), and what is free is rounded down.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from marketcraft.kernel.money import with_money_context
+from marketcraft.kernel.money import quantize_down, with_money_context
 from marketcraft.opportunity import accounts
 from marketcraft.opportunity.accounts import WORLD
 from marketcraft.opportunity.commands import Outcome
@@ -98,10 +99,12 @@ def still_needed(state: ProgramState) -> Decimal:
 @with_money_context
 def free_collateral(state: ProgramState) -> Decimal:
     """What the sponsor may withdraw now: all of its collateral once the program is settled,
-    before that what :func:`still_needed` leaves free (never below zero)."""
+    before that what :func:`still_needed` leaves free, rounded down to whole cash units (a
+    share's fraction of a cent stays in), never below zero."""
     if state.settled:
         return held(state)
-    return max(held(state) - still_needed(state), _ZERO)
+    free = quantize_down(held(state) - still_needed(state), state.cash.decimals)
+    return max(free, _ZERO)
 
 
 def left_in(state: ProgramState) -> dict[tuple[str, str], Decimal]:
