@@ -128,6 +128,9 @@ CLASSES: dict[tuple[str, str], Kind] = {
     ("POST", M + "/resolve"): SPONSOR,
     ("POST", M + "/reveal"): PROGRAM,
     ("POST", P + "/settle"): SPONSOR,
+    ("GET", P + "/collateral"): SPONSOR,
+    ("POST", P + "/collateral/withdrawals"): SPONSOR,
+    ("POST", P + "/close"): SPONSOR,
     ("POST", P + "/deposits"): SCOUT_SELF,
     ("POST", P + "/withdrawals"): SCOUT_SELF,
     ("GET", P + "/balance"): SCOUT_SELF,
@@ -146,6 +149,7 @@ CLASSES: dict[tuple[str, str], Kind] = {
     ("GET", SCOUT_UI + "/receipts/{order_id}.json"): ORDER,
     ("POST", SCOUT_UI + "/close-orders"): SCOUT_SELF,
     ("POST", SCOUT_UI + "/deposit"): SCOUT_SELF,
+    ("POST", SCOUT_UI + "/withdraw"): SCOUT_SELF,
     ("POST", SCOUT_UI + "/orders"): SCOUT_SELF,
     ("GET", SCOUT_UI + "/orders.csv"): SCOUT_SELF,
     ("GET", "/ui/audit"): AUDIT_HOME,
@@ -158,6 +162,8 @@ CLASSES: dict[tuple[str, str], Kind] = {
     ("POST", SPONSOR_UI + "/markets"): SPONSOR,
     ("POST", SPONSOR_UI + "/markets/{market_id}/{action}"): SPONSOR,
     ("POST", SPONSOR_UI + "/settle"): SPONSOR,
+    ("POST", SPONSOR_UI + "/collateral/withdraw"): SPONSOR,
+    ("POST", SPONSOR_UI + "/close"): SPONSOR,
     ("GET", SPONSOR_UI + "/markets/{market_id}"): SPONSOR,
     # pegged token
     **{("POST", path): PEG_ADMIN for path in ("/peg/markets", "/peg/markets/{name}/credits",
@@ -396,7 +402,7 @@ def test_scouts_list_markets_only_where_the_terms_allow_and_pay_the_bond(site):
                          headers=who["fan"])  # fmt: skip
     assert listed.status_code == 201
     balance = client.get(f"/programs/{open_}/balance", headers=who["fan"]).json()
-    assert balance["available"] == "75.00"  # the bond, held until the market's first trade
+    assert balance["available"] == "75.00"  # the bond, held until the market's window closes
     r = client.post(f"/programs/{closed}/markets", json={"title": "Rival's?"},
                     headers=who["rival"])  # fmt: skip
     assert r.status_code == 404  # another sponsor's program: as if it did not exist

@@ -35,6 +35,8 @@ TERMS = (
 #: a valid submission of each form with number fields: (who, fields)
 FORMS: dict[str, tuple[str, dict[str, str]]] = {
     "/ui/scout/programs/{program_id}/deposit": ("scout", {"amount": "10"}),
+    "/ui/scout/programs/{program_id}/withdraw": ("scout", {"amount": "1"}),
+    "/ui/sponsor/programs/{program_id}/collateral/withdraw": ("sponsor", {"amount": "1"}),
     "/ui/scout/programs/{program_id}/orders": ("scout", {
         "market_id": "{market_id}", "max_spend": "10", "key": "hostile", "side": "buy",
         "outcome": "yes", "limit_price": "0.2",
@@ -53,7 +55,7 @@ FORMS: dict[str, tuple[str, dict[str, str]]] = {
 #: every other number field is a decimal
 KINDS = {"first_n": "integer", "paths": "integer", "step": "digits"}
 #: what a page says when a form went through
-SUCCESS = ("done", "program opened", "order accepted")
+SUCCESS = ("done", "program opened", "order accepted", "withdrawn", "collateral withdrawn")
 
 
 def _succeeded(r: Any, message: str) -> bool:

@@ -48,6 +48,7 @@ ROUTES: dict[tuple[str, str], tuple[str, dict[str, Any] | None]] = {
     ("get", "/programs/{program_id}/dashboard"): ("sponsor", None),
     ("post", "/programs/{program_id}/deposits"): ("scout", {"amount": "10"}),
     ("post", "/programs/{program_id}/withdrawals"): ("scout", {"amount": "10"}),
+    ("post", "/programs/{program_id}/collateral/withdrawals"): ("sponsor", {"amount": "10"}),
     ("post", "/programs/{program_id}/orders"): (
         "scout", {"market_id": "{market_id}", "side": "buy", "max_spend": "10"},
     ),

@@ -15,7 +15,10 @@ from marketcraft.store.tokens import issue_token
 from tests.e2e.conftest import NOW, SIGNER, bearer
 from tests.support.pages import flash_after, sign_in
 
-ACTIONS = ("open_program", "list_market", "deposit_cash", "place_order")
+ACTIONS = (
+    "open_program", "list_market", "deposit_cash", "place_order", "withdraw_cash",
+    "withdraw_collateral", "close_program",
+)  # fmt: skip
 
 
 @pytest.fixture
@@ -147,3 +150,36 @@ def test_an_api_retry_of_a_page_order_gets_its_receipt(web):
     )
     assert other.status_code == 400 and other.json()["error"] == "idempotency_key_reused"
     assert len(orders_of(client, pid)) == 1
+
+
+def test_money_goes_out_through_the_same_functions_from_the_api_and_the_pages(web, calls):
+    client, tokens = web
+    pid, _ = api_program(client, tokens)
+    fan, label = bearer(tokens["fan"]), bearer(tokens["label"])
+    client.post(f"/programs/{pid}/deposits", headers=fan, json={"amount": "100"})
+    calls.clear()
+    assert client.post(f"/programs/{pid}/withdrawals", headers=fan,
+                       json={"amount": "10"}).json() == {"available": "90.00"}  # fmt: skip
+    taken = client.post(f"/programs/{pid}/collateral/withdrawals", headers=label,
+                        json={"amount": "10"})  # fmt: skip
+    assert taken.json()["withdrawn"] == "10.00"
+    refused = client.post(f"/programs/{pid}/close", headers=label)
+    assert refused.json() == {"error": "not_settled",
+                              "reason": "only a settled program can be closed"}  # fmt: skip
+    api_calls = list(calls)
+    calls.clear()
+
+    sign_in(client, tokens["fan"])
+    r = client.post(f"/ui/scout/programs/{pid}/withdraw", data={"amount": "10"})
+    assert r.status_code == 200
+    sign_in(client, tokens["label"])
+    page = f"/ui/sponsor/programs/{pid}"
+    client.post(f"{page}/collateral/withdraw", data={"amount": "10"})
+    closing = client.post(f"{page}/close", follow_redirects=False)
+    assert flash_after(client, closing) == "only a settled program can be closed"
+    page_calls = list(calls)
+
+    assert api_calls == page_calls == ["withdraw_cash", "withdraw_collateral", "close_program"]
+    state = client.app.state.programs.journal(pid).state
+    assert state.available("fan") == 80
+    assert client.get(f"/programs/{pid}/collateral", headers=label).json()["withdrawn"] == "20.00"

@@ -1,5 +1,7 @@
-"""While a window is open a scout learns nothing about price or fills, through any response."""
+"""While a window is open a scout learns nothing about price or fills, through any response; a
+market's creator learns nothing of whether anyone ordered in it."""
 
+import json
 import re
 from datetime import timedelta
 
@@ -9,6 +11,7 @@ from fastapi.testclient import TestClient
 from marketcraft.kernel import SimulatedClock
 from marketcraft.roles import Role
 from marketcraft.service.app import create_app
+from marketcraft.store import Database
 from marketcraft.store.tokens import issue_token
 from tests.e2e.conftest import NOW, SIGNER, bearer
 
@@ -155,3 +158,50 @@ def test_after_the_reveal_scouts_see_their_own_fills(world):
     after = client.get(f"/programs/{pid}/orders", headers=h["early"]).json()["items"][0]
     assert after["revealed"] is True and float(after["fill"]["shares"]) > 0
     assert client.get(f"/programs/{pid}/orders", headers=h["late"]).json()["items"] == []
+
+
+def creator_sees(ordered: bool) -> list[object]:
+    """What a scout who listed a market sees, in a program where someone else did (or did not)
+    order in that market: before the window ends, and after (ids made alike)."""
+    database = Database.open("memory://", migrate=True)
+    clock = SimulatedClock(NOW)
+    tokens = {
+        name: issue_token(database.principals, name, role, NOW)[1]
+        for name, role in [("label", Role.SPONSOR), ("maker", Role.SCOUT), ("whale", Role.SCOUT)]
+    }
+    h = {k: bearer(v) for k, v in tokens.items()}
+    seen: list[object] = []
+    with TestClient(create_app(database=database, clock=clock, signer=SIGNER)) as client:
+        pid = client.post("/programs", headers=h["label"], json={
+            "title": "Open listing", "deposit": "100000",
+            "terms": {"market_budget": "1000", "window_seconds": 86400, "creation_bond": "25"},
+        }).json()["program_id"]  # fmt: skip
+        for scout in ("maker", "whale"):
+            client.post(f"/programs/{pid}/deposits", headers=h[scout], json={"amount": "500"})
+        listed = client.post(
+            f"/programs/{pid}/markets", headers=h["maker"], json={"title": "Mine?"}
+        )
+        mid = listed.json()["market_id"]
+
+        def look() -> None:
+            text = json.dumps(visible(client, h["maker"], pid), sort_keys=True)
+            seen.append(json.loads(text.replace(pid, "P").replace(mid, "M")))
+
+        look()
+        if ordered:
+            assert order(client, h["whale"], pid, mid, "w", "100").status_code == 201
+        look()
+        clock.advance(timedelta(days=2))
+        client.post(f"/programs/{pid}/markets/{mid}/reveal", headers=h["whale"])  # the window ends
+        look()
+    database.close()
+    return seen
+
+
+def test_a_markets_creator_cannot_tell_whether_anyone_ordered_in_it():
+    """The creation bond comes back when the window ends, whoever ordered: nothing the creator
+    can fetch differs, before or after."""
+    with_order, without = creator_sees(ordered=True), creator_sees(ordered=False)
+    assert with_order == without
+    balances = [view["/balance"][1]["available"] for view in with_order]
+    assert balances == ["475.00", "475.00", "500.00"]  # the bond, held, then back

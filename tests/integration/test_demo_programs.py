@@ -7,7 +7,8 @@ import pytest
 from marketcraft.app.programs import ProgramRepository
 from marketcraft.demo.opportunity import LIVE_PROGRAM, SETTLED_PROGRAM, load_programs
 from marketcraft.kernel import Signer
-from marketcraft.opportunity.events import ProgramOpened, ProgramSettled
+from marketcraft.opportunity.collateral import free_collateral, left_in
+from marketcraft.opportunity.events import CollateralWithdrawn, ProgramOpened, ProgramSettled
 from marketcraft.opportunity.invariants import check_all
 from marketcraft.opportunity.journal import parse_events_record
 from marketcraft.opportunity.state import MarketStatus
@@ -65,8 +66,13 @@ def test_the_settled_program_verifies_and_its_costs_reconcile(repo):
     events = [e for record in records for e in parse_events_record(record.events)]
     (settled,) = [e for e in events if isinstance(e, ProgramSettled)]
     (opened,) = [e for e in events if isinstance(e, ProgramOpened)]
-    assert journal.history.collateral_returned == settled.collateral_returned
+    (withdrawn,) = [e for e in events if isinstance(e, CollateralWithdrawn)]
+    assert settled.collateral_returned == 0  # settlement left it for the sponsor to withdraw
+    assert journal.history.collateral_returned == withdrawn.amount
+    assert free_collateral(state) == 0 and state.available("demo-scout") > 0
+    # the demo scout's cash is all that is left: once it is withdrawn, the program can close
+    assert left_in(state) == {("cash:demo-scout", "CASH"): state.available("demo-scout")}
     deposit = opened.deposit + opened.rolled_in
     # what the sponsor is out of pocket is what its markets cost, less the fee dust it kept
-    assert deposit - settled.collateral_returned == sum(costs) - settled.dust_to_sponsor
+    assert deposit - withdrawn.amount == sum(costs) - settled.dust_to_sponsor
     check_all(state)

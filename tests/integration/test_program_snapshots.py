@@ -120,6 +120,21 @@ def test_a_snapshot_from_another_version_is_ignored(database, program, monkeypat
     assert len(folded) == journal.size  # everything, from the first record
 
 
+def test_a_snapshot_of_an_older_state_shape_is_ignored(database, program):
+    """A snapshot written by the same version number before a field was added (here the
+    state's ``closed``) is not loaded with the field missing: the events are folded."""
+    journal, _ = program
+    writer = ProgramRepository(database.events, SIGNER, snapshots=database.snapshots)
+    run_into(writer, journal.records)
+    state = writer.journal(PROGRAM).state
+    del state.closed  # as a ProgramState pickled before the field existed
+    writer.snapshot(PROGRAM)
+    state.closed = False
+    loaded = ProgramRepository(database.events, SIGNER, snapshots=database.snapshots)
+    same_program(loaded.journal(PROGRAM), journal)
+    assert loaded.journal(PROGRAM).state.closed is False
+
+
 def test_the_store_keeps_the_newest_snapshot_of_each_stream(database):
     snapshots = database.snapshots
     assert snapshots.get("a") is None

@@ -1,6 +1,8 @@
 """Thousands of random steps against the opportunity engine: cash conserved, no negative
 balances, sponsor loss within budget, escrow released exactly, payouts = winning shares; a
-refused command changes nothing; replaying the events rebuilds the same state."""
+refused command changes nothing; replaying the events rebuilds the same state. Money leaves at
+every stage (scouts' cash, the sponsor's free collateral), and all of a settled program's money
+can leave: every account withdrawn, the program then closes at zero."""
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
@@ -9,14 +11,16 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from marketcraft.kernel import MarketcraftError
+from marketcraft.kernel import InvariantViolation, MarketcraftError
 from marketcraft.kernel.messages import decode, encode
 from marketcraft.kernel.money import quantize_down
 from marketcraft.opportunity import accounts
 from marketcraft.opportunity.amms import AmmKind
+from marketcraft.opportunity.collateral import free_collateral, held, left_in
 from marketcraft.opportunity.commands import (
     ApproveMarket,
     CancelCloseOrder,
+    CloseProgram,
     Context,
     DepositCash,
     ListMarket,
@@ -31,8 +35,9 @@ from marketcraft.opportunity.commands import (
     RevealMarket,
     SettleProgram,
     WithdrawCash,
+    WithdrawCollateral,
 )
-from marketcraft.opportunity.events import MarketResolved, OrderExecuted
+from marketcraft.opportunity.events import MarketResolved, OrderExecuted, ProgramClosed
 from marketcraft.opportunity.invariants import check_all
 from marketcraft.opportunity.runner import ProgramRunner
 from marketcraft.opportunity.state import MarketStatus
@@ -71,6 +76,8 @@ class EngineMachine(RuleBasedStateMachine):
             collateral=collateral, first_n=2, creation_bond=D(5), approval_required=approval,
         )  # fmt: skip
         self.runner = ProgramRunner()
+        self.commands = 0
+        self.closed_at = None
         self.now = T0
         self.filled_since_jump = 0
         deposit = D(500 * max(deposit_budgets, 2 if collateral is CollateralMode.FIRST_N else 1))
@@ -85,10 +92,13 @@ class EngineMachine(RuleBasedStateMachine):
     def run(self, actor, command):
         state = self.runner.state
         before = (state.version, dict(state.ledger.balances()))
+        self.commands += 1
         try:
             events = self.runner.handle(command, Context(actor, self.now))
             self.filled_since_jump += sum(isinstance(e, OrderExecuted) for e in events)
             return events
+        except InvariantViolation:
+            raise  # a decided command that does not fold is a bug, never a refusal
         except MarketcraftError:
             assert (state.version, dict(state.ledger.balances())) == before, "refusal changed state"
             return None
@@ -100,6 +110,47 @@ class EngineMachine(RuleBasedStateMachine):
     @rule(actor=st.sampled_from(SCOUTS), amount=st.integers(1, 500))
     def withdraw(self, actor, amount):
         self.run(actor, WithdrawCash(D(amount)))
+
+    @rule(actor=st.sampled_from(SCOUTS))
+    def withdraw_everything(self, actor):
+        """A scout takes out all it has, whatever the stage (open, revealed, resolved, voided,
+        settled)."""
+        available = self.runner.state.available(actor)
+        if available:
+            assert self.run(actor, WithdrawCash(available)) is not None, "free cash stuck"
+
+    @rule(part=st.sampled_from(["0.01", "0.5", "1"]), more=st.booleans())
+    def withdraw_collateral(self, part, more):
+        """The sponsor takes out some or all of its free collateral (a cent more is refused)."""
+        state = self.runner.state
+        free = free_collateral(state)
+        amount = quantize_down(free * D(part), 2) + (D("0.01") if more else 0)
+        events = self.run(SPONSOR, WithdrawCollateral(amount)) if amount else None
+        assert (events is not None) == (0 < amount <= free)
+
+    @precondition(lambda self: self.runner.state.settled)
+    @rule(empty_first=st.booleans())
+    def close(self, empty_first):
+        """The sponsor closes the settled program: it succeeds exactly when nothing is left
+        (``empty_first``: after everyone withdrew everything). A closed program never changes
+        again."""
+        state = self.runner.state
+        if empty_first and not state.closed:
+            for scout in SCOUTS:
+                self.withdraw_everything(scout)
+            if free_collateral(state):
+                self.run(SPONSOR, WithdrawCollateral(free_collateral(state)))
+        was_closed, empty = state.closed, not left_in(state)
+        events = self.run(SPONSOR, CloseProgram())
+        assert (events is not None) == (empty and not was_closed)
+        if events is not None:
+            self.closed_at = state.version
+
+    @invariant()
+    def a_closed_program_never_changes(self):
+        state = self.runner.state
+        assert state.closed == (self.closed_at is not None)
+        assert self.closed_at is None or state.version == self.closed_at
 
     @rule(actor=st.sampled_from(ACTORS), market=st.sampled_from(MARKETS), dup=st.booleans())
     def list_market(self, actor, market, dup):
@@ -260,9 +311,48 @@ class EngineMachine(RuleBasedStateMachine):
     def settle(self):
         self.run(SPONSOR, SettleProgram())
 
+    @precondition(lambda self: self.commands >= 60 and not self.runner.state.settled)
+    @rule(outcomes=st.lists(st.sampled_from(Outcome), min_size=len(MARKETS), max_size=len(MARKETS)))
+    def wind_up(self, outcomes):
+        """Late in a run: every window closes, every market is resolved (its drawn outcome if
+        the terms allow it, else NO, else VOID) or rejected, and the program settles."""
+        self.now += timedelta(seconds=WINDOW + 60)
+        state = self.runner.state
+        for market_id, outcome in zip(sorted(state.markets), outcomes, strict=False):
+            market = state.markets[market_id]
+            if market.status is MarketStatus.PENDING:
+                self.run(SPONSOR, RejectMarket(market_id, "too late"))
+            for choice in (outcome, Outcome.NO, Outcome.VOID):
+                if market.status in (MarketStatus.RESOLVED, MarketStatus.REJECTED):
+                    break
+                self.run(SPONSOR, ResolveMarket(market_id, choice, "wound up"))
+        assert self.run(SPONSOR, SettleProgram()) is not None
+
     @invariant()
     def invariants_hold(self):
         check_all(self.runner.state)
+
+    @invariant()
+    def free_collateral_is_collateral_held_in_whole_cents(self):
+        state = self.runner.state
+        free = free_collateral(state)
+        assert 0 <= free <= held(state) and free == quantize_down(free, 2)
+
+    @invariant()
+    def all_of_a_settled_programs_money_can_leave(self):
+        """On a copy: every scout withdraws its cash, the sponsor its collateral, and the
+        program then closes with every account at zero."""
+        if not self.runner.state.settled or self.runner.state.closed:
+            return
+        copy = ProgramRunner(list(self.runner.events))
+        at = Context(SPONSOR, self.now)
+        for scout in SCOUTS:
+            if copy.state.available(scout):
+                copy.handle(WithdrawCash(copy.state.available(scout)), Context(scout, self.now))
+        if free_collateral(copy.state):
+            copy.handle(WithdrawCollateral(free_collateral(copy.state)), at)
+        assert left_in(copy.state) == {}
+        assert isinstance(copy.handle(CloseProgram(), at)[0], ProgramClosed)
 
     @invariant()
     def sponsor_never_trades(self):
@@ -296,3 +386,24 @@ EngineMachine.TestCase.settings = settings(
     max_examples=max(30, settings.default.max_examples // 2),
 )
 TestEngine = EngineMachine.TestCase
+
+
+def test_the_machine_reaches_settlement_and_empties_the_program():
+    """The rules above are not vacuous: one fixed run trades, withdraws collateral, winds up,
+    passes the money-out invariant, and closes."""
+    machine = EngineMachine()
+    machine.open(CollateralMode.FIRST_N, FeePolicy.REFUND_PRO_RATA_FEES, AmmKind.LMSR, "0.01",
+                 approval=False, deposit_budgets=3)  # fmt: skip
+    for scout, market in [("s1", "m0"), ("s2", "m1"), ("s3", "m0")]:
+        machine.buy_small(scout, market, 40_00)
+    machine.withdraw_collateral("1", more=False)
+    assert machine.runner.state.ledger.holding(accounts.SHARED, machine.runner.state.cash) > 0
+    machine.commands = 60
+    machine.wind_up([Outcome.YES, Outcome.VOID, *[Outcome.NO] * (len(MARKETS) - 2)])
+    assert machine.runner.state.settled
+    machine.all_of_a_settled_programs_money_can_leave()
+    machine.close(empty_first=True)
+    assert machine.runner.state.closed and left_in(machine.runner.state) == {}
+    machine.a_closed_program_never_changes()
+    machine.deposit("s1", 10)  # refused, and changes nothing
+    machine.a_closed_program_never_changes()

@@ -8,9 +8,11 @@ import pytest
 from marketcraft.kernel import NotFound, ValidationError
 from marketcraft.kernel.messages import from_plain, to_plain
 from marketcraft.opportunity.amms import AmmKind
+from marketcraft.opportunity.collateral import free_collateral
 from marketcraft.opportunity.commands import (
     ApproveMarket,
     CancelCloseOrder,
+    CloseWindow,
     Context,
     DepositCash,
     ListMarket,
@@ -159,7 +161,7 @@ def test_duplicate_titles_after_normalisation_are_refused():
         p.do("label", ListMarket("m2", "  will we SIGN xyz, in 2026!! "))
 
 
-def test_community_listing_bond_approval_and_refund_on_first_order():
+def test_community_listing_bond_approval_and_refund_when_the_window_closes():
     p = Program(creation_bond=D(25), approval_required=True)
     p.fund("fan", "b")
     p.do("fan", ListMarket("m", "Will we sign the fan's band?"))
@@ -170,10 +172,22 @@ def test_community_listing_bond_approval_and_refund_on_first_order():
         p.do("fan", ApproveMarket("m"))
     p.do("label", ApproveMarket("m"))
     p.buy("b", "m", max_spend=D(10))
-    assert p.state.available("fan") == D(1000)
+    assert p.state.available("fan") == D(975)  # an order tells the creator nothing
+    (closed,) = p.do("anyone", CloseWindow("m"), at=LATER)
+    assert closed.bond_refund == D(25) and p.state.available("fan") == D(1000)
     p.do("fan", ListMarket("spam", "Buy my mixtape"))
     p.do("label", RejectMarket("spam", "not an opportunity"))
     assert p.state.available("fan") == D(975)
+
+
+def test_programs_under_rules_1_still_refund_the_bond_on_the_first_order():
+    p = Program(creation_bond=D(25), rules=1)
+    p.fund("fan", "b")
+    p.do("fan", ListMarket("m", "Will we sign the fan's band?"))
+    assert p.buy("b", "m", max_spend=D(10)).bond_refund == D(25)
+    assert p.state.available("fan") == D(1000)
+    (closed,) = p.do("anyone", CloseWindow("m"), at=LATER)
+    assert closed.bond_refund == 0
 
 
 def test_unlimited_collateral_refuses_a_market_the_deposit_cannot_cover():
@@ -197,8 +211,8 @@ def test_yes_pays_one_per_share_and_the_sponsor_loses_at_most_the_budget():
         "b": b.shares.quantize(D("0.01"), "ROUND_FLOOR")
     }
     (settled,) = p.do("label", SettleProgram(), at=LATER)
-    assert isinstance(settled, ProgramSettled)
-    sponsor_loss = D(10_000) - settled.collateral_returned
+    assert isinstance(settled, ProgramSettled) and settled.collateral_returned == 0
+    sponsor_loss = D(10_000) - free_collateral(p.state)
     assert 0 < sponsor_loss <= D(1000)
 
 
@@ -212,8 +226,8 @@ def test_void_refunds_at_cost_and_no_leaves_the_pool_to_the_sponsor():
     p.do("label", ResolveMarket("v", Outcome.VOID, "cancelled"), at=LATER)
     assert p.state.available("a") == D(400)
     p.do("label", ResolveMarket("n", Outcome.NO, "passed"), at=LATER)
-    (settled,) = p.do("label", SettleProgram(), at=LATER)
-    assert settled.collateral_returned == D(10_100)
+    p.do("label", SettleProgram(), at=LATER)
+    assert free_collateral(p.state) == D(10_100)
 
 
 def test_first_n_pays_only_the_first_n_markets_acted_on():
@@ -232,7 +246,7 @@ def test_first_n_pays_only_the_first_n_markets_acted_on():
     for i, outcome in ((2, Outcome.YES), (0, Outcome.YES), (3, Outcome.NO), (1, Outcome.NO)):
         p.do("label", ResolveMarket(f"m{i}", outcome, "per the acted-on order"), at=LATER)
     (settled,) = p.do("label", SettleProgram(), at=LATER)
-    assert settled.collateral_returned >= 0
+    assert settled.shared_released == free_collateral(p.state) - settled.dust_to_sponsor >= 0
 
 
 @pytest.mark.parametrize("policy", list(FeePolicy))

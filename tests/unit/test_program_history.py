@@ -1,10 +1,13 @@
 """The sponsor's price history keeps, per market, the opening price and the first and last
-trade of each minute; the collateral returned at settlement."""
+trade of each minute; the collateral that left the program."""
 
 import dataclasses
 from datetime import timedelta
+from decimal import Decimal as D
 from itertools import groupby
 
+from marketcraft.opportunity.collateral import free_collateral
+from marketcraft.opportunity.commands import Context, WithdrawCollateral
 from marketcraft.opportunity.events import (
     MarketListed,
     OrderExecuted,
@@ -74,3 +77,13 @@ def test_settlement_records_the_collateral_returned():
     early = ProgramHistory()
     early.add_all(journal.state, journal.runner.events[:5])
     assert early.collateral_returned is None
+
+
+def test_the_history_adds_up_the_collateral_that_left():
+    journal, _, _ = settled_journal()
+    state = journal.state
+    free = free_collateral(state)
+    assert journal.history.collateral_returned == 0  # settled: all of it is still in
+    journal.handle(WithdrawCollateral(free - 1), Context("label", T0 + timedelta(days=30)))
+    journal.handle(WithdrawCollateral(D(1)), Context("label", T0 + timedelta(days=30)))
+    assert journal.history.collateral_returned == free > 0

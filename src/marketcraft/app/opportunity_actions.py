@@ -20,6 +20,7 @@ from marketcraft.kernel.errors import IdempotencyKeyReused, OrderExists
 from marketcraft.kernel.messages import Command
 from marketcraft.opportunity.commands import (
     ApproveMarket,
+    CloseProgram,
     Context,
     DepositCash,
     ListMarket,
@@ -33,6 +34,7 @@ from marketcraft.opportunity.commands import (
     RevealMarket,
     SettleProgram,
     WithdrawCash,
+    WithdrawCollateral,
 )
 from marketcraft.opportunity.journal import Handled, parse_command_record
 from marketcraft.opportunity.receipts import Receipt, order_plain
@@ -43,6 +45,7 @@ __all__ = [
     "GroupCommit",
     "Placed",
     "approve_market",
+    "close_program",
     "deposit_cash",
     "list_market",
     "open_program",
@@ -55,6 +58,7 @@ __all__ = [
     "reveal_market",
     "settle_program",
     "withdraw_cash",
+    "withdraw_collateral",
 ]
 
 #: the random salt that hides each order's (and close order's) fill in its commitment
@@ -158,6 +162,18 @@ async def reveal_market(commit: GroupCommit, ctx: Context, program_id: str, mark
 
 async def settle_program(commit: GroupCommit, ctx: Context, program_id: str) -> None:
     await commit.handle(program_id, SettleProgram(), ctx)
+
+
+async def withdraw_collateral(
+    commit: GroupCommit, ctx: Context, program_id: str, amount: Decimal
+) -> None:
+    """The sponsor takes ``amount`` of its free collateral out of the program."""
+    await commit.handle(program_id, WithdrawCollateral(amount), ctx)
+
+
+async def close_program(commit: GroupCommit, ctx: Context, program_id: str) -> None:
+    """The sponsor closes its settled, emptied program: nothing more happens in it."""
+    await commit.handle(program_id, CloseProgram(), ctx)
 
 
 # -- scouts --------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """The demo opportunity programs: one whose window is open (the sponsor sees prices move over
 nine days of blind trading; scouts see none) and one from last season that is revealed,
-resolved and settled (scouts see their fills, P&L and payouts; auditors verify its transcript).
+resolved and settled (scouts see their fills, P&L and payouts; everyone but the demo scout has
+withdrawn its money, so the sponsor can close it once the demo scout withdraws; auditors verify
+its transcript).
 
 The order flow is seeded, so every load draws the same trades; the salts that seal the fills
 are random, as they are for real orders.
@@ -17,6 +19,7 @@ from decimal import Decimal
 from marketcraft.app.programs import ProgramRepository
 from marketcraft.kernel.messages import Command
 from marketcraft.kernel.signing import Signer
+from marketcraft.opportunity.collateral import free_collateral
 from marketcraft.opportunity.commands import (
     Context,
     DepositCash,
@@ -28,6 +31,8 @@ from marketcraft.opportunity.commands import (
     RecordActedOn,
     ResolveMarket,
     SettleProgram,
+    WithdrawCash,
+    WithdrawCollateral,
 )
 from marketcraft.opportunity.journal import DEFAULT_ORIGIN_PREFIX
 from marketcraft.opportunity.terms import ProgramTerms, RevealPolicy, Side, Token
@@ -183,6 +188,17 @@ def _settled_program(now: datetime) -> _Script:
     return script
 
 
+def _empty_but_the_demo_scout(repo: ProgramRepository, at: datetime) -> None:
+    """After settlement the sponsor and every other scout took their money out: once the demo
+    scout withdraws its cash, the sponsor can close the program."""
+    state = repo.journal(SETTLED_PROGRAM).state
+    out: list[tuple[str, Command]] = [(SPONSOR, WithdrawCollateral(free_collateral(state)))]
+    out += [(s, WithdrawCash(state.available(s))) for s in SCOUTS[1:] if state.available(s)]
+    for result in repo.handle_many([(SETTLED_PROGRAM, c, Context(who, at)) for who, c in out]):
+        if isinstance(result, BaseException):
+            raise result
+
+
 def load_programs(
     db: Database, signer: Signer, now: datetime, origin_prefix: str = DEFAULT_ORIGIN_PREFIX
 ) -> bool:
@@ -193,5 +209,8 @@ def load_programs(
     if repo.program_ids():
         return False
     _settled_program(now).run(repo, now)
+    emptied = now - SETTLED_AGE + timedelta(days=21)
+    _empty_but_the_demo_scout(repo, emptied)
+    repo.publish_checkpoint(SETTLED_PROGRAM, emptied + CADENCE)
     _live_program(now).run(repo, now)
     return True

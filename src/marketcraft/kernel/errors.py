@@ -8,6 +8,7 @@ the caller may not see.
 from __future__ import annotations
 
 __all__ = [
+    "Closed",
     "ConcurrencyConflict",
     "IdempotencyKeyReused",
     "InvariantViolation",
@@ -49,6 +50,13 @@ class IdempotencyKeyReused(ValidationError):
     """An idempotency key already placed a different order. Nothing was changed."""
 
     code = "idempotency_key_reused"
+
+
+class Closed(ValidationError):
+    """The aggregate (a program) was closed for good and takes no more commands. What it
+    holds can still be read. Nothing was changed."""
+
+    code = "closed"
 
 
 class InvariantViolation(MarketcraftError):

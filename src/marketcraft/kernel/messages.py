@@ -86,19 +86,33 @@ class Context:
 _REGISTRY: dict[str, type[Message]] = {}
 M = TypeVar("M", bound=type[Message])
 
-#: metadata key of a field added to a message type after messages of it were stored
+#: metadata keys of a field added to a message type after messages of it were stored, and of
+#: the value such a message held without it (where that differs from the field's default)
 _ADDED = "marketcraft.added"
+_ABSENT = "marketcraft.absent"
+_SAME: Any = object()
 
 
-def added_field(default: Any) -> Any:
-    """A field added to a stored message type: left out of the encoding while it holds
-    ``default``, and read as ``default`` when absent, so every message stored before the field
-    existed decodes, re-encodes to the very bytes that were hashed and signed, and replays."""
-    return dataclasses.field(default=default, metadata={_ADDED: True})
+def added_field(default: Any, *, absent: Any = _SAME) -> Any:
+    """A field added to a stored message type: left out of the encoding while it holds the
+    value a message without it means, and read as that value when absent, so every message
+    stored before the field existed decodes, re-encodes to the very bytes that were hashed and
+    signed, and replays.
+
+    That value is ``default`` unless ``absent`` names another: a rule that changed keeps its
+    old value for the messages stored under it (``absent``) while new messages get the new one
+    (``default``, which is then written out)."""
+    metadata = {_ADDED: True} if absent is _SAME else {_ADDED: True, _ABSENT: absent}
+    return dataclasses.field(default=default, metadata=metadata)
 
 
 def _is_added(field: dataclasses.Field[Any]) -> bool:
     return bool(field.metadata.get(_ADDED))
+
+
+def _absent_value(field: dataclasses.Field[Any]) -> Any:
+    """What an added field holds in a message stored before it existed."""
+    return field.metadata.get(_ABSENT, field.default)
 
 
 def message_type(name: str) -> Callable[[M], M]:
@@ -234,7 +248,7 @@ def _encoder(cls: type) -> Callable[[Any], dict[str, Any]]:
             reads.append(f"    a{i} = value.{field.name}\n")
             expression = _field_expression(hints.get(field.name), f"a{i}", namespace)
             if _is_added(field):
-                namespace[f"d{i}"] = field.default
+                namespace[f"d{i}"] = _absent_value(field)
                 added.append(
                     f"    if a{i} != d{i}:\n        plain[{field.name!r}] = {expression}\n"
                 )
@@ -492,7 +506,9 @@ def _dataclass(tp: type) -> Callable[[Any], Any]:
     names = frozenset(f.name for f in fields)
     required = frozenset(f.name for f in fields if not _is_added(f))
     decoders = [(f.name, _decoder(hints[f.name])) for f in fields]
-    added = [(f.name, f.default) for f in fields if _is_added(f)]
+    added = [(f.name, _absent_value(f)) for f in fields if _is_added(f)]
+    #: added fields whose old messages meant something other than the field's default
+    changed = [(f.name, f.metadata[_ABSENT]) for f in fields if _ABSENT in f.metadata]
 
     def decode_dataclass(plain: Any) -> Any:
         _expect(plain, dict, tp)
@@ -502,10 +518,13 @@ def _dataclass(tp: type) -> Callable[[Any], Any]:
                 "bad_encoding", f"{tp.__name__} fields {sorted(names)} != {sorted(plain)}"
             )
         kwargs = {name: decode(plain[name]) for name, decode in decoders if name in plain}
-        for name, default in added:
-            if name in plain and kwargs[name] == default:
-                # the encoding leaves a field at its default out: one message, one encoding
+        for name, absent in added:
+            if name in plain and kwargs[name] == absent:
+                # the encoding leaves out a field that holds what its absence means (its
+                # default, for most): one message, one encoding
                 raise ValidationError("bad_encoding", f"{tp.__name__}.{name} at its default")
+        for name, absent in changed:
+            kwargs.setdefault(name, absent)
         try:
             return tp(**kwargs)
         except (TypeError, ValueError) as exc:

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from marketcraft.opportunity.commands import (
         ApproveMarket,
         CancelCloseOrder,
+        CloseProgram,
         CloseWindow,
         Context,
         DepositCash,
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
         RevealMarket,
         SettleProgram,
         WithdrawCash,
+        WithdrawCollateral,
     )
     from marketcraft.opportunity.engine import decide
     from marketcraft.opportunity.invariants import check_all
@@ -38,6 +40,7 @@ __all__ = [
     "AmmKind",
     "ApproveMarket",
     "CancelCloseOrder",
+    "CloseProgram",
     "CloseWindow",
     "Context",
     "DepositCash",
@@ -57,6 +60,7 @@ __all__ = [
     "Side",
     "Token",
     "WithdrawCash",
+    "WithdrawCollateral",
     "check_all",
     "decide",
     "evolve",
@@ -73,6 +77,7 @@ __getattr__ = lazy_exports(
         "AmmKind": ".amms",
         "ApproveMarket": ".commands",
         "CancelCloseOrder": ".commands",
+        "CloseProgram": ".commands",
         "CloseWindow": ".commands",
         "Context": ".commands",
         "DepositCash": ".commands",
@@ -86,6 +91,7 @@ __getattr__ = lazy_exports(
         "RevealMarket": ".commands",
         "SettleProgram": ".commands",
         "WithdrawCash": ".commands",
+        "WithdrawCollateral": ".commands",
         "decide": ".engine",
         "check_all": ".invariants",
         "plan": ".planning",

@@ -13,6 +13,7 @@ from marketcraft.opportunity.terms import ProgramTerms, Side, Token
 __all__ = [
     "ApproveMarket",
     "CancelCloseOrder",
+    "CloseProgram",
     "CloseWindow",
     "Context",
     "DepositCash",
@@ -28,6 +29,7 @@ __all__ = [
     "RevealMarket",
     "SettleProgram",
     "WithdrawCash",
+    "WithdrawCollateral",
 ]
 
 
@@ -56,6 +58,19 @@ class DepositCash(Command):
 @message_type("opportunity.withdraw_cash")
 @dataclass(frozen=True, slots=True)
 class WithdrawCash(Command):
+    """A scout takes ``amount`` of its available cash out of the program (at any stage, after
+    settlement too)."""
+
+    amount: Decimal
+
+
+@message_type("opportunity.withdraw_collateral")
+@dataclass(frozen=True, slots=True)
+class WithdrawCollateral(Command):
+    """The sponsor takes ``amount`` of its free collateral out of the program: what no
+    market's worst-case payout may still need (see :mod:`marketcraft.opportunity.collateral`);
+    after settlement, all of it."""
+
     amount: Decimal
 
 
@@ -168,3 +183,10 @@ class ResolveMarket(Command):
 @dataclass(frozen=True, slots=True)
 class SettleProgram(Command):
     pass
+
+
+@message_type("opportunity.close_program")
+@dataclass(frozen=True, slots=True)
+class CloseProgram(Command):
+    """The sponsor closes its settled program once every account in it is at zero (see
+    :func:`marketcraft.opportunity.collateral.left_in`). Every command after it is refused."""

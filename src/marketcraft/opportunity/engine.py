@@ -10,7 +10,12 @@ Rules the engine enforces, whatever route a command came by:
   nothing a scout can see depends on the price until the market is revealed;
 * each market's loss budget is reserved from the sponsor's collateral (UNLIMITED) or covered by
   the shared pool of N budgets (FIRST_N), so every payout is funded; the ledger refuses any
-  move that would overdraw an account.
+  move that would overdraw an account;
+* money leaves at every stage: a scout withdraws its available cash whenever it likes, the
+  sponsor the collateral no market may still need (:mod:`~.collateral`), and after
+  settlement both withdraw everything (nothing else is accepted then); once every account is
+  at zero the sponsor may close the program, and every command after that is refused
+  (:class:`~marketcraft.kernel.errors.Closed`).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
-from marketcraft.kernel.errors import NotFound, ValidationError
+from marketcraft.kernel.errors import Closed, NotFound, ValidationError
 from marketcraft.kernel.handlers import HandlerTable
 from marketcraft.kernel.messages import Command, Event
 from marketcraft.kernel.money import quantize_down, with_money_context
@@ -27,9 +32,11 @@ from marketcraft.opportunity import accounts
 from marketcraft.opportunity.access import market_of, open_market_for
 from marketcraft.opportunity.amms import AmmKind, curve_for_budget
 from marketcraft.opportunity.automation import cancel_close_order, place_close_order, register_agent
+from marketcraft.opportunity.collateral import free_collateral, left_in
 from marketcraft.opportunity.commands import (
     ApproveMarket,
     CancelCloseOrder,
+    CloseProgram,
     CloseWindow,
     Context,
     DepositCash,
@@ -45,15 +52,18 @@ from marketcraft.opportunity.commands import (
     RevealMarket,
     SettleProgram,
     WithdrawCash,
+    WithdrawCollateral,
 )
 from marketcraft.opportunity.events import (
     ActedOnRecorded,
     CashDeposited,
     CashWithdrawn,
+    CollateralWithdrawn,
     MarketApproved,
     MarketListed,
     MarketRejected,
     MarketRevealed,
+    ProgramClosed,
     ProgramOpened,
     WindowClosed,
 )
@@ -68,19 +78,30 @@ __all__ = ["decide"]
 
 MAX_TITLE = 200
 MAX_TEXT = 4000
+#: what a settled program still accepts: money out, and closing it
+_AFTER_SETTLEMENT = (WithdrawCash, WithdrawCollateral, CloseProgram)
 
 
 def decide(state: ProgramState, command: Command, ctx: Context) -> list[Event]:
-    """The events ``command`` causes; raises a typed error (and causes nothing) if refused."""
+    """The events ``command`` causes; raises a typed error (and causes nothing) if refused:
+    :class:`Closed` for any command to a closed program."""
     handler = _HANDLERS.get(type(command))
     if handler is None:
         raise ValidationError("unknown_command", f"unknown command {type(command).__name__}")
     if not isinstance(command, OpenProgram):
-        if not state.opened:
-            raise NotFound("no_program", "no such program")
-        if state.settled:
-            raise ValidationError("program_settled", "the program is settled")
+        _admit(state, command)
     return handler(state, command, ctx)
+
+
+def _admit(state: ProgramState, command: Command) -> None:
+    if not state.opened:
+        raise NotFound("no_program", "no such program")
+    if state.closed:
+        raise Closed("program_closed", "the program is closed: it takes no more commands")
+    if state.settled and not isinstance(command, _AFTER_SETTLEMENT):
+        raise ValidationError(
+            "program_settled", "the program is settled: only withdrawals and closing it remain"
+        )
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -149,6 +170,36 @@ def _withdraw(state: ProgramState, c: WithdrawCash, ctx: Context) -> list[Event]
     return [CashWithdrawn(ctx.actor, amount)]
 
 
+def _withdraw_collateral(state: ProgramState, c: WithdrawCollateral, ctx: Context) -> list[Event]:
+    _require_sponsor(state, ctx)
+    amount = _cash_amount(state, c.amount, "a withdrawal")
+    free = free_collateral(state)
+    if amount > free:
+        raise ValidationError(
+            "collateral_needed",
+            f"{free} of the collateral is free; the rest may still pay the markets",
+        )
+    return [CollateralWithdrawn(amount)]
+
+
+def _close_program(state: ProgramState, c: CloseProgram, ctx: Context) -> list[Event]:
+    _require_sponsor(state, ctx)
+    if not state.settled:
+        raise ValidationError("not_settled", "only a settled program can be closed")
+    left = left_in(state)
+    if left:
+        mine = (
+            " (your collateral among them)"
+            if (state.collateral_account(), state.cash.code) in left
+            else ""
+        )
+        raise ValidationError(
+            "money_left",
+            f"{len(left)} accounts still hold money{mine}: each must be withdrawn first",
+        )
+    return [ProgramClosed(ctx.now)]
+
+
 def _list_market(state: ProgramState, c: ListMarket, ctx: Context) -> list[Event]:
     terms = state.require_terms()
     title = c.title.strip()
@@ -214,7 +265,9 @@ def _close_window(state: ProgramState, c: CloseWindow, ctx: Context) -> list[Eve
     assert market.closes_at is not None
     if ctx.now < market.closes_at:
         raise ValidationError("window_open", "the market's window is still open")
-    return [WindowClosed(c.market_id, ctx.now)]
+    # the creation bond comes back now, whoever ordered (rules 1: on the first order)
+    bond_refund = market.bond if state.require_terms().rules > 1 else Decimal(0)
+    return [WindowClosed(c.market_id, ctx.now, bond_refund)]
 
 
 @with_money_context
@@ -299,3 +352,5 @@ _HANDLERS.add(CancelCloseOrder, cancel_close_order)
 _HANDLERS.add(RegisterAgent, register_agent)
 _HANDLERS.add(ResolveMarket, _resolve)
 _HANDLERS.add(SettleProgram, _settle)
+_HANDLERS.add(WithdrawCollateral, _withdraw_collateral)
+_HANDLERS.add(CloseProgram, _close_program)

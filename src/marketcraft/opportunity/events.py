@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from marketcraft.kernel.messages import Event, message_type
+from marketcraft.kernel.messages import Event, added_field, message_type
 from marketcraft.opportunity.commands import Outcome
 from marketcraft.opportunity.terms import ProgramTerms, Side, Token
 
@@ -19,12 +19,14 @@ __all__ = [
     "CashWithdrawn",
     "CloseOrderCancelled",
     "CloseOrderPlaced",
+    "CollateralWithdrawn",
     "MarketApproved",
     "MarketListed",
     "MarketRejected",
     "MarketResolved",
     "MarketRevealed",
     "OrderExecuted",
+    "ProgramClosed",
     "ProgramOpened",
     "ProgramSettled",
     "TriggeredTrade",
@@ -107,7 +109,7 @@ class OrderExecuted(Event):
     state_after: Decimal
     clipped: bool
     salt: bytes
-    bond_refund: Decimal  # the creation bond, refunded on a market's first order
+    bond_refund: Decimal  # the creation bond, on a market's first order (rules 1; since: 0)
     at: datetime
     token: Token = Token.YES
 
@@ -174,6 +176,9 @@ class TriggeredTrade(Event):
 class WindowClosed(Event):
     market_id: str
     at: datetime
+    #: the creation bond, back to the market's creator when the window closes, whoever ordered
+    #: (rules 2; under rules 1 it came back on the first order, and this is 0)
+    bond_refund: Decimal = added_field(Decimal(0))  # noqa: RUF009 - a field spec, not a value
 
 
 @message_type("opportunity.market_revealed")
@@ -217,5 +222,24 @@ class ProgramSettled(Event):
     fees_rolled: Decimal  # for the sponsor's next program
     dust_to_sponsor: Decimal  # rounding remainders of the pro-rata refund
     shared_released: Decimal  # FIRST_N's shared pool, back to the sponsor's collateral
-    collateral_returned: Decimal  # the sponsor's remaining collateral, out of the program
+    #: the sponsor's remaining collateral, out of the program (rules 1); since rules 2 it stays
+    #: for the sponsor to withdraw (:class:`CollateralWithdrawn`), and this is 0
+    collateral_returned: Decimal
+    at: datetime
+
+
+@message_type("opportunity.collateral_withdrawn")
+@dataclass(frozen=True, slots=True)
+class CollateralWithdrawn(Event):
+    """The sponsor took ``amount`` of its collateral out of the program: from FIRST_N's shared
+    pool until settlement, from the sponsor's own account otherwise."""
+
+    amount: Decimal
+
+
+@message_type("opportunity.program_closed")
+@dataclass(frozen=True, slots=True)
+class ProgramClosed(Event):
+    """A settled program with every account at zero is closed: nothing more happens in it."""
+
     at: datetime

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from marketcraft.kernel.messages import Event
 from marketcraft.opportunity.events import (
+    CollateralWithdrawn,
     MarketListed,
     OrderExecuted,
     ProgramSettled,
@@ -26,7 +27,9 @@ def _minute(at: datetime) -> datetime:
 
 class ProgramHistory:
     """What the sponsor's pages draw, projected from a program's events as they are folded:
-    each market's price over time, and the collateral returned at settlement.
+    each market's price over time, and how much of the sponsor's collateral has left the
+    program (``collateral_returned``: None until some has; under rules 1 all of it left at
+    settlement, since rules 2 it leaves as the sponsor withdraws it).
 
     The price series keeps the opening price and, of each minute's trades, the first and the
     last, so it grows with the program's time, never with its number of orders. A trade is
@@ -55,8 +58,9 @@ class ProgramHistory:
                 trades[-1] = point  # the minute's last trade so far
             else:
                 trades.append(point)
-        elif isinstance(event, ProgramSettled):
-            self.collateral_returned = event.collateral_returned
+        elif isinstance(event, ProgramSettled | CollateralWithdrawn):
+            out = event.collateral_returned if isinstance(event, ProgramSettled) else event.amount
+            self.collateral_returned = (self.collateral_returned or Decimal(0)) + out
 
     def prices(self, state: ProgramState) -> dict[str, list[PricePoint]]:
         """Each market's price points, oldest first, starting at its opening price."""

@@ -13,6 +13,7 @@ is fetched later, against a cadence checkpoint (see :mod:`marketcraft.opportunit
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -133,6 +134,20 @@ class Handled:
     receipt: Receipt | None
 
 
+def _complete(*parts: object) -> bool:
+    """Whether every field (dataclass) or slot of each part holds a value: an object unpickled
+    from a snapshot written before a field existed lacks it."""
+    for part in parts:
+        names = (
+            [f.name for f in dataclasses.fields(part)]
+            if dataclasses.is_dataclass(part)
+            else getattr(type(part), "__slots__", ())
+        )
+        if not all(hasattr(part, name) for name in names):
+            return False
+    return True
+
+
 class ProgramJournal:
     """A program's runner plus its log; signs checkpoints and receipts with ``signer``.
 
@@ -189,6 +204,9 @@ class ProgramJournal:
             and isinstance(history, ProgramHistory)
         ):
             raise InvariantViolation("bad_snapshot", "a snapshot is not a program journal")
+        if not _complete(state, history, *state.markets.values()):
+            # pickled before a field was added (same version number): fold the events instead
+            raise InvariantViolation("bad_snapshot", "a snapshot of an older program state")
         journal = cls(
             log_id, signer, keep_records=False, origin=origin,
             merge_delay=merge_delay,

@@ -94,9 +94,9 @@ def execute_order(  # noqa: C901 (the order's checks, escrow and fill, in the sp
         fill = Fill(fill.shares, fill.cash, fill.state_after, fill.clipped or held < shares)
         fee = fee_up(fill.cash, rate, terms.cash_decimals, fill.cash)
 
-    # Refunded on the first order, filled or not: refunding on the first *fill* would tell the
-    # creator whether an order filled, which depends on the price.
-    bond_refund = market.bond if not market.traded else _ZERO
+    # Rules 1 refunded the bond on the market's first order, which told its creator that
+    # someone ordered; since rules 2 it comes back when the window closes, whoever ordered.
+    bond_refund = market.bond if terms.rules == 1 and not market.traded else _ZERO
     return OrderExecuted(
         c.order_id, market.market_id, ctx.actor, c.side, escrow, fill.shares, fill.cash, fee,
         fill.state_after, fill.clipped, c.salt, bond_refund, ctx.now, c.token,

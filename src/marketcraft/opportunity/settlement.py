@@ -42,16 +42,19 @@ def resolve(
     pool = state.ledger.balance(accounts.pool(market.market_id), state.cash).amount
     owed = sum((amount for _, amount in payouts), _ZERO)
     from_collateral = max(owed - pool, _ZERO)
+    # rules 1 refunded a bond left at resolution; since, it comes back as the window closes
+    bond_refund = market.bond if state.require_terms().rules == 1 else _ZERO
     return MarketResolved(
         market.market_id, c.outcome, c.evidence, burned, burned_no, tuple(payouts), from_collateral,
-        pool + from_collateral - owed, market.bond, ctx.now,
+        pool + from_collateral - owed, bond_refund, ctx.now,
     )  # fmt: skip
 
 
 @with_money_context
 def settle(state: ProgramState, ctx: Context) -> ProgramSettled:
-    """Fees back to traders pro rata (rounded down; the dust to the sponsor) or rolled on; the
-    sponsor's collateral out of the program."""
+    """Fees back to traders pro rata (rounded down; the dust to the sponsor) or rolled on;
+    FIRST_N's shared pool to the sponsor's collateral. Under rules 1 the collateral then left
+    the program; since rules 2 it stays for the sponsor to withdraw."""
     terms = state.require_terms()
     fees = state.ledger.balance(FEES, state.cash).amount
     refunds: list[tuple[str, Decimal]] = []
@@ -71,4 +74,5 @@ def settle(state: ProgramState, ctx: Context) -> ProgramSettled:
     dust = fees - rolled - sum((a for _, a in refunds), _ZERO)
     shared = state.ledger.balance(SHARED, state.cash).amount
     sponsor = state.ledger.balance(SPONSOR, state.cash).amount
-    return ProgramSettled(tuple(refunds), rolled, dust, shared, sponsor + shared + dust, ctx.now)
+    returned = sponsor + shared + dust if terms.rules == 1 else _ZERO
+    return ProgramSettled(tuple(refunds), rolled, dust, shared, returned, ctx.now)

@@ -32,12 +32,14 @@ from marketcraft.opportunity.events import (
     CashWithdrawn,
     CloseOrderCancelled,
     CloseOrderPlaced,
+    CollateralWithdrawn,
     MarketApproved,
     MarketListed,
     MarketRejected,
     MarketResolved,
     MarketRevealed,
     OrderExecuted,
+    ProgramClosed,
     ProgramOpened,
     ProgramSettled,
     TriggeredTrade,
@@ -161,6 +163,7 @@ class ProgramState:
     volume: dict[str, Decimal] = field(default_factory=dict)
     settled: bool = False
     version: int = 0  # events folded so far
+    closed: bool = False  # settled and emptied: it takes no more commands
 
     @property
     def opened(self) -> bool:
@@ -170,6 +173,12 @@ class ProgramState:
         if self.terms is None:
             raise InvariantViolation("no_program", "the program has not been opened")
         return self.terms
+
+    def collateral_account(self) -> str:
+        """Where the sponsor's collateral is: FIRST_N's shared pool until settlement moves it
+        to the sponsor's account; the sponsor's account otherwise."""
+        first_n = self.require_terms().collateral is CollateralMode.FIRST_N
+        return SHARED if first_n and not self.settled else SPONSOR
 
     def available(self, holder: str) -> Decimal:
         account = accounts.cash(holder)
@@ -388,7 +397,10 @@ def _triggered_trade(state: ProgramState, e: TriggeredTrade) -> None:
 
 
 def _window_closed(state: ProgramState, e: WindowClosed) -> None:
-    state.markets[e.market_id].status = MarketStatus.CLOSED
+    market = state.markets[e.market_id]
+    market.status = MarketStatus.CLOSED
+    _move(state, (accounts.bond(e.market_id), accounts.cash(market.creator), e.bond_refund))
+    market.bond -= e.bond_refund
 
 
 def _market_revealed(state: ProgramState, e: MarketRevealed) -> None:
@@ -438,6 +450,14 @@ def _program_settled(state: ProgramState, e: ProgramSettled) -> None:
     state.settled = True
 
 
+def _collateral_withdrawn(state: ProgramState, e: CollateralWithdrawn) -> None:
+    _move(state, (state.collateral_account(), WORLD, e.amount))
+
+
+def _program_closed(state: ProgramState, _: ProgramClosed) -> None:
+    state.closed = True
+
+
 #: each event type's fold (the table checks that each takes its event)
 _HANDLERS: HandlerTable[ProgramState, Event, [], None] = HandlerTable()
 _HANDLERS.add(ProgramOpened, _program_opened)
@@ -456,3 +476,5 @@ _HANDLERS.add(CloseOrderPlaced, _close_order_placed)
 _HANDLERS.add(CloseOrderCancelled, _close_order_cancelled)
 _HANDLERS.add(AgentRegistered, _agent_registered)
 _HANDLERS.add(TriggeredTrade, _triggered_trade)
+_HANDLERS.add(CollateralWithdrawn, _collateral_withdrawn)
+_HANDLERS.add(ProgramClosed, _program_closed)

@@ -12,7 +12,25 @@ from marketcraft.kernel.messages import added_field
 from marketcraft.kernel.money import quantize_down
 from marketcraft.opportunity.amms import AmmKind
 
-__all__ = ["CollateralMode", "FeePolicy", "ProgramTerms", "RevealPolicy", "Side", "Token"]
+__all__ = [
+    "RULES",
+    "CollateralMode",
+    "FeePolicy",
+    "ProgramTerms",
+    "RevealPolicy",
+    "Side",
+    "Token",
+]
+
+#: the engine's rules for programs opened now. A program keeps the rules it opened under, so a
+#: stored program decides the same way whenever it is replayed or audited:
+#:
+#: 1. programs stored before ``rules`` existed: a scout's creation bond came back on its
+#:    market's first order (which told the creator that someone ordered), and settlement paid
+#:    the sponsor's collateral out of the program;
+#: 2. the bond comes back when the market's window closes, whoever ordered; settlement leaves
+#:    the collateral for the sponsor to withdraw, and a settled program can be closed.
+RULES = 2
 
 
 class Side(StrEnum):
@@ -59,7 +77,7 @@ class ProgramTerms:
     collateral: CollateralMode = CollateralMode.UNLIMITED
     first_n: int = 0  # N, for FIRST_N collateral
     reveal_threshold: Decimal = Decimal(0)  # order size above which SIZE_THRESHOLD aggregates
-    #: paid by a scout listing a market: refunded on the market's first trade, forfeited to
+    #: paid by a scout listing a market: refunded when the market's window closes, forfeited to
     #: the traders if the sponsor rejects the market. Not 0 by default, so spam costs money.
     creation_bond: Decimal = Decimal(25)
     approval_required: bool = False  # community listings wait for the sponsor's approval
@@ -68,6 +86,9 @@ class ProgramTerms:
     #: scouts may list markets (with the bond, and the sponsor's approval if required); off,
     #: only the sponsor lists. Added after programs were stored: programs without it had it on.
     community_listing: bool = added_field(True)
+    #: the engine rules the program runs under (see :data:`RULES`); programs stored before the
+    #: field existed ran under rules 1
+    rules: int = added_field(RULES, absent=1)
 
     def __post_init__(self) -> None:
         check_band(self.pa, self.pb)
@@ -87,6 +108,8 @@ class ProgramTerms:
                 "community_listing needs a creation_bond > 0 or approval_required, "
                 "or anyone could list markets at no cost",
             )
+        if self.rules not in (1, RULES):
+            raise ValidationError("bad_terms", f"rules must be 1 or {RULES}")
         if self.collateral is CollateralMode.FIRST_N and self.first_n < 1:
             raise ValidationError("bad_terms", "FIRST_N collateral needs first_n >= 1")
 

@@ -13,7 +13,8 @@ program (``PROGRAM``)      its sponsor; every scout, auditor and admin. Read its
                            markets, reveal a market after its window (anyone of them may: the
                            window's end, not a person, decides)
 program as its sponsor     its sponsor only: dashboard, approve, reject, acted-on, resolve,
-(``SPONSOR``)              settle, the sponsor's pages and market listing from them
+(``SPONSOR``)              settle, its collateral (read, withdraw), close, the sponsor's pages
+                           and market listing from them
 market listing             its sponsor, or a scout; a scout's listing needs the program's
 (``LISTING``)              ``community_listing`` term and pays its creation bond (the engine
                            holds the term: CLI, demo and API alike)

@@ -84,6 +84,7 @@ class ProgramOut(BaseModel):
     sponsor: str
     terms: TermsOut
     settled: bool
+    closed: bool = Field(description="Settled and emptied: every command is refused.")
 
 
 class MarketIn(Strict):
@@ -186,6 +187,16 @@ class OrderOut(BaseModel):
 
 class BalanceOut(BaseModel):
     available: Shown
+
+
+class CollateralOut(BaseModel):
+    """The sponsor's collateral in a program (the budgets reserved in its markets' pools
+    aside): ``free`` of it may be withdrawn now (all of it once the program is settled); the
+    rest may still pay a market's worst case."""
+
+    held: Shown
+    free: Shown
+    withdrawn: Shown = Field(description="What has left the program so far.")
 
 
 class ResolveIn(Strict):

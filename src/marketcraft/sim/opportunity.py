@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from marketcraft.opportunity.amms import AmmKind
+from marketcraft.opportunity.collateral import free_collateral
 from marketcraft.opportunity.commands import (
     Context,
     DepositCash,
@@ -30,6 +31,7 @@ from marketcraft.opportunity.commands import (
     PlaceOrder,
     ResolveMarket,
     SettleProgram,
+    WithdrawCollateral,
 )
 from marketcraft.opportunity.events import ProgramSettled
 from marketcraft.opportunity.invariants import check_all
@@ -160,13 +162,15 @@ def simulate_program(
         runner.handle(ResolveMarket(m, outcome, "simulated truth"), Context(SPONSOR, end))
     (settled,) = runner.handle(SettleProgram(), Context(SPONSOR, end))
     assert isinstance(settled, ProgramSettled)
+    returned = free_collateral(state)  # all of it, once settled: the sponsor takes it out
+    runner.handle(WithdrawCollateral(returned), Context(SPONSOR, end))
     check_all(state)
     pnl = {s: state.available(s) - Decimal(config.bankroll) for s in scouts}
     return SimulationResult(
         config=config,
         outcomes=outcomes,
         prices=prices,
-        sponsor_cost=deposit - settled.collateral_returned,
+        sponsor_cost=deposit - returned,
         total_budget=deposit,
         orders=orders,
         auc=auc(prices, outcomes),

@@ -19,6 +19,7 @@ from marketcraft.app.programs import ProgramRepository
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.kernel.messages import to_plain
 from marketcraft.kernel.money import MONEY_CONTEXT
+from marketcraft.opportunity.collateral import free_collateral, held
 from marketcraft.opportunity.commands import Context
 from marketcraft.opportunity.journal import ProgramJournal
 from marketcraft.opportunity.receipts import Receipt
@@ -34,6 +35,7 @@ from marketcraft.service.exact_json import ExactNumbersRoute
 from marketcraft.service.opportunity_models import (
     BalanceOut,
     CashIn,
+    CollateralOut,
     EvidenceIn,
     FillOut,
     MarketIn,
@@ -99,6 +101,19 @@ def _balance(journal: ProgramJournal, holder: str) -> BalanceOut:
     return BalanceOut(available=state.available(holder).quantize(cents, context=MONEY_CONTEXT))
 
 
+def _collateral(journal: ProgramJournal) -> CollateralOut:
+    state = journal.state
+    cents = state.cash.zero().amount
+
+    def shown(value: Decimal) -> Decimal:
+        return value.quantize(cents, context=MONEY_CONTEXT)
+
+    withdrawn = journal.history.collateral_returned or Decimal(0)
+    return CollateralOut(
+        held=shown(held(state)), free=shown(free_collateral(state)), withdrawn=shown(withdrawn)
+    )
+
+
 def _page(items: list[Any], offset: int, limit: int) -> dict[str, Any]:
     chunk = items[offset : offset + limit]
     nxt = offset + limit if offset + limit < len(items) else None
@@ -116,6 +131,7 @@ def _program_out(journal: ProgramJournal) -> ProgramOut:
             {k: v for k, v in to_plain(terms).items() if k in TermsOut.model_fields}
         ),
         settled=state.settled,
+        closed=state.closed,
     )
 
 
@@ -280,6 +296,37 @@ async def settle(program_id: str, request: Request, sponsor: OwnProgram) -> None
     )
 
 
+@router.get(
+    "/{program_id}/collateral",
+    response_model=CollateralOut,
+    summary="The sponsor's collateral: held, free to withdraw, withdrawn",
+)
+def collateral(sponsor: OwnProgram) -> CollateralOut:
+    return _collateral(sponsor.journal)
+
+
+@router.post(
+    "/{program_id}/collateral/withdrawals",
+    response_model=CollateralOut,
+    summary="Withdraw free collateral (all of it after settlement)",
+)
+async def withdraw_collateral(
+    program_id: str, body: CashIn, request: Request, sponsor: OwnProgram
+) -> CollateralOut:
+    ctx = _ctx(request, sponsor.principal.name)
+    await actions.withdraw_collateral(_commit(request), ctx, program_id, body.amount)
+    return _collateral(await run_in_threadpool(_journal, request, program_id))
+
+
+@router.post(
+    "/{program_id}/close",
+    status_code=204,
+    summary="Close the settled program once every account in it is at zero",
+)
+async def close(program_id: str, request: Request, sponsor: OwnProgram) -> None:
+    await actions.close_program(_commit(request), _ctx(request, sponsor.principal.name), program_id)
+
+
 # -- scouts ---------------------------------------------------------------------------------------
 @router.post("/{program_id}/deposits", response_model=BalanceOut, summary="Deposit cash")
 async def deposit(program_id: str, body: CashIn, request: Request, scout: Scout) -> BalanceOut:
@@ -287,7 +334,11 @@ async def deposit(program_id: str, body: CashIn, request: Request, scout: Scout)
     return _balance(await run_in_threadpool(_journal, request, program_id), scout.name)
 
 
-@router.post("/{program_id}/withdrawals", response_model=BalanceOut, summary="Withdraw cash")
+@router.post(
+    "/{program_id}/withdrawals",
+    response_model=BalanceOut,
+    summary="Withdraw available cash (at any stage, after settlement too)",
+)
 async def withdraw(program_id: str, body: CashIn, request: Request, scout: Scout) -> BalanceOut:
     await actions.withdraw_cash(
         _commit(request), _ctx(request, scout.name), program_id, body.amount

@@ -245,6 +245,22 @@ async def scout_deposit(
     return await attempt(request, deposited, back)
 
 
+@router.post("/ui/scout/programs/{program_id}/withdraw")
+async def scout_withdraw(
+    program_id: str, request: Request, scout: ScoutPage, amount: NumberField
+) -> RedirectResponse:
+    """Take available cash out of the program, at any stage (after settlement too)."""
+    back = f"/ui/scout/programs/{program_id}"
+    try:
+        cash = read(Positive, amount, "amount")
+    except MarketcraftError as exc:
+        return back_to(request, back, exc.reason)
+    withdrawn = actions.withdraw_cash(
+        commit_of(request), ctx_of(request, scout.name), program_id, cash
+    )
+    return await attempt(request, withdrawn, back, "withdrawn")
+
+
 @router.post("/ui/scout/programs/{program_id}/orders")
 async def scout_order(
     program_id: str,

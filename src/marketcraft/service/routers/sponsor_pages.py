@@ -15,9 +15,9 @@ from pydantic import ValidationError as PydanticValidationError
 
 from marketcraft.app import opportunity_actions as actions
 from marketcraft.kernel.errors import InvariantViolation, MarketcraftError, NotFound
-from marketcraft.number_types import Amount, Probability, first_error, read
-from marketcraft.opportunity import accounts
+from marketcraft.number_types import Amount, Positive, Probability, first_error, read
 from marketcraft.opportunity.amms import AmmKind
+from marketcraft.opportunity.collateral import free_collateral, held
 from marketcraft.opportunity.commands import Outcome
 from marketcraft.opportunity.history import crossed_at, move_since
 from marketcraft.opportunity.state import MarketState
@@ -162,7 +162,6 @@ def sponsor_dashboard(request: Request, granted: OwnProgram, alert: str = "") ->
         )
     rows.sort(key=lambda r: r.view.price, reverse=True)  # ranked by signal
     reserved = sum((m.reserved for m in state.markets.values()), Decimal(0))
-    free = state.ledger.balance(accounts.SPONSOR, state.cash).amount
     return render(
         request,
         "sponsor_program.html",
@@ -171,13 +170,14 @@ def sponsor_dashboard(request: Request, granted: OwnProgram, alert: str = "") ->
         terms=terms,
         rows=rows,
         exposure=reserved,
-        free=free,
+        held=held(state),
+        free=free_collateral(state),
         outcomes=list(Outcome),
         threshold=threshold,
         alert_default=threshold == _alert_threshold("", terms),
         alert_note=_alert_note(alert, terms),
         cost=sum((m.sponsor_cost for m in state.markets.values()), Decimal(0)),
-        returned=journal.history.collateral_returned,
+        returned=journal.history.collateral_returned or Decimal(0),
     )
 
 
@@ -274,6 +274,29 @@ async def sponsor_settle(
     back = f"/ui/sponsor/programs/{program_id}"
     ctx = ctx_of(request, granted.principal.name)
     return await attempt(request, actions.settle_program(commit_of(request), ctx, program_id), back)
+
+
+@router.post("/ui/sponsor/programs/{program_id}/collateral/withdraw")
+async def sponsor_withdraw_collateral(
+    program_id: str, request: Request, granted: OwnProgram, amount: NumberField
+) -> RedirectResponse:
+    """Take free collateral out of the program (all of it once the program is settled)."""
+    back = f"/ui/sponsor/programs/{program_id}"
+    try:
+        cash = read(Positive, amount, "amount")
+    except MarketcraftError as exc:
+        return back_to(request, back, exc.reason)
+    ctx = ctx_of(request, granted.principal.name)
+    withdrawn = actions.withdraw_collateral(commit_of(request), ctx, program_id, cash)
+    return await attempt(request, withdrawn, back, "collateral withdrawn")
+
+
+@router.post("/ui/sponsor/programs/{program_id}/close")
+async def sponsor_close(program_id: str, request: Request, granted: OwnProgram) -> RedirectResponse:
+    back = f"/ui/sponsor/programs/{program_id}"
+    ctx = ctx_of(request, granted.principal.name)
+    closed = actions.close_program(commit_of(request), ctx, program_id)
+    return await attempt(request, closed, back, "program closed")
 
 
 @router.get("/ui/sponsor/programs/{program_id}/markets/{market_id}", response_class=HTMLResponse)
