@@ -78,7 +78,9 @@ def world() -> Any:
         name: {"Authorization": f"Bearer {issue_token(db.principals, name, role, NOW)[1]}"}
         for name, role in PEOPLE.items()
     }
-    app = create_app(Settings(data_dir=data), database=db, clock=clock, signer=Signer(bytes(32)))
+    # no cadence checkpoints: a refused request must change nothing, and nothing else may
+    settings = Settings(data_dir=data, checkpoint_every=0)
+    app = create_app(settings, database=db, clock=clock, signer=Signer(bytes(32)))
     with pytest.MonkeyPatch.context() as patch, TestClient(app) as client:
         # a proof setup is only needed to settle; sessions here never get that far
         patch.setattr(repo_sessions, "setup_for", lambda k, *_: SimpleNamespace(id="stub", k=k))
