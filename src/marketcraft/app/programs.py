@@ -25,6 +25,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -500,15 +501,21 @@ def checkpoint_due(
 ) -> list[str]:
     """Publish a checkpoint of every program :meth:`ProgramRepository.checkpoints_due` names;
     those published. A program that cannot be checkpointed now is skipped and logged."""
-    written = []
-    for program_id in programs.checkpoints_due(every, seconds):
+    due = programs.checkpoints_due(every, seconds)
+    return _each(due, lambda p: programs.publish_checkpoint(p, now), "checkpointed")
+
+
+def _each(program_ids: list[str], act: Callable[[str], object], what: str) -> list[str]:
+    """``act`` on each program; those it did. One that fails now is skipped and logged."""
+    done = []
+    for program_id in program_ids:
         try:
-            programs.publish_checkpoint(program_id, now)
+            act(program_id)
         except MarketcraftError as exc:
-            _log.warning("program %s not checkpointed: %s", program_id, exc)
+            _log.warning("program %s not %s: %s", program_id, what, exc)
             continue
-        written.append(program_id)
-    return written
+        done.append(program_id)
+    return done
 
 
 async def checkpoint_forever(
@@ -523,15 +530,7 @@ async def checkpoint_forever(
 def snapshot_due(programs: ProgramRepository, every: int, idle_seconds: float) -> list[str]:
     """Snapshot every program :meth:`ProgramRepository.snapshots_due` names; those written.
     A program that cannot be snapshotted now (quarantined, gone) is skipped and logged."""
-    written = []
-    for program_id in programs.snapshots_due(every, idle_seconds):
-        try:
-            programs.snapshot(program_id)
-        except MarketcraftError as exc:
-            _log.warning("program %s not snapshotted: %s", program_id, exc)
-            continue
-        written.append(program_id)
-    return written
+    return _each(programs.snapshots_due(every, idle_seconds), programs.snapshot, "snapshotted")
 
 
 async def snapshot_forever(

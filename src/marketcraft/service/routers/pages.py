@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import secrets
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -112,6 +112,22 @@ async def attempt(
     except MarketcraftError as exc:
         return back_to(request, back, exc.reason)
     return back_to(request, back, done)
+
+
+async def cash_form(
+    request: Request,
+    back: str,
+    amount: str,
+    action: Callable[[Decimal], Awaitable[object]],
+    done: str = "done",
+) -> RedirectResponse:
+    """A form that moves an amount of cash: read it as the API reads one, then
+    :func:`attempt` ``action(amount)``; a bad amount goes back naming it."""
+    try:
+        cash = read(Positive, amount, "amount")
+    except MarketcraftError as exc:
+        return back_to(request, back, exc.reason)
+    return await attempt(request, action(cash), back, done)
 
 
 # -- sign in --------------------------------------------------------------------------------------
@@ -234,15 +250,11 @@ async def scout_close_order(
 async def scout_deposit(
     program_id: str, request: Request, scout: ScoutPage, amount: NumberField
 ) -> RedirectResponse:
-    back = f"/ui/scout/programs/{program_id}"
-    try:
-        cash = read(Positive, amount, "amount")
-    except MarketcraftError as exc:
-        return back_to(request, back, exc.reason)
-    deposited = actions.deposit_cash(
-        commit_of(request), ctx_of(request, scout.name), program_id, cash
-    )
-    return await attempt(request, deposited, back)
+    commit, ctx = commit_of(request), ctx_of(request, scout.name)
+    return await cash_form(
+        request, f"/ui/scout/programs/{program_id}", amount,
+        lambda cash: actions.deposit_cash(commit, ctx, program_id, cash),
+    )  # fmt: skip
 
 
 @router.post("/ui/scout/programs/{program_id}/withdraw")
@@ -250,15 +262,11 @@ async def scout_withdraw(
     program_id: str, request: Request, scout: ScoutPage, amount: NumberField
 ) -> RedirectResponse:
     """Take available cash out of the program, at any stage (after settlement too)."""
-    back = f"/ui/scout/programs/{program_id}"
-    try:
-        cash = read(Positive, amount, "amount")
-    except MarketcraftError as exc:
-        return back_to(request, back, exc.reason)
-    withdrawn = actions.withdraw_cash(
-        commit_of(request), ctx_of(request, scout.name), program_id, cash
-    )
-    return await attempt(request, withdrawn, back, "withdrawn")
+    commit, ctx = commit_of(request), ctx_of(request, scout.name)
+    return await cash_form(
+        request, f"/ui/scout/programs/{program_id}", amount,
+        lambda cash: actions.withdraw_cash(commit, ctx, program_id, cash), "withdrawn",
+    )  # fmt: skip
 
 
 @router.post("/ui/scout/programs/{program_id}/orders")

@@ -15,7 +15,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from marketcraft.app import opportunity_actions as actions
 from marketcraft.kernel.errors import InvariantViolation, MarketcraftError, NotFound
-from marketcraft.number_types import Amount, Positive, Probability, first_error, read
+from marketcraft.number_types import Amount, Probability, first_error, read
 from marketcraft.opportunity.amms import AmmKind
 from marketcraft.opportunity.collateral import free_collateral, held
 from marketcraft.opportunity.commands import Outcome
@@ -32,6 +32,7 @@ from marketcraft.service.routers.pages import (
     NumberField,
     attempt,
     back_to,
+    cash_form,
     commit_of,
     ctx_of,
     now_of,
@@ -281,14 +282,12 @@ async def sponsor_withdraw_collateral(
     program_id: str, request: Request, granted: OwnProgram, amount: NumberField
 ) -> RedirectResponse:
     """Take free collateral out of the program (all of it once the program is settled)."""
-    back = f"/ui/sponsor/programs/{program_id}"
-    try:
-        cash = read(Positive, amount, "amount")
-    except MarketcraftError as exc:
-        return back_to(request, back, exc.reason)
-    ctx = ctx_of(request, granted.principal.name)
-    withdrawn = actions.withdraw_collateral(commit_of(request), ctx, program_id, cash)
-    return await attempt(request, withdrawn, back, "collateral withdrawn")
+    commit, ctx = commit_of(request), ctx_of(request, granted.principal.name)
+    return await cash_form(
+        request, f"/ui/sponsor/programs/{program_id}", amount,
+        lambda cash: actions.withdraw_collateral(commit, ctx, program_id, cash),
+        "collateral withdrawn",
+    )  # fmt: skip
 
 
 @router.post("/ui/sponsor/programs/{program_id}/close")
