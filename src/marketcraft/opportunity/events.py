@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from marketcraft.kernel.messages import Event, message_type
+from marketcraft.kernel.messages import Event, added_field, message_type
 from marketcraft.opportunity.commands import Outcome
 from marketcraft.opportunity.terms import ProgramTerms, Side, Token
 
@@ -66,7 +66,7 @@ class MarketListed(Event):
     rules: str
     creator: str
     bond: Decimal
-    scale: Decimal  # the AMM's liquidity parameter
+    scale: Decimal  # the AMM's liquidity parameter (the dynamic pm-AMM's L per sqrt second)
     reserved: Decimal  # budget moved from the sponsor's deposit into the market's pool
     opens_at: datetime | None  # None while it awaits approval
     closes_at: datetime | None
@@ -115,6 +115,10 @@ class OrderExecuted(Event):
 @message_type("opportunity.close_order_placed")
 @dataclass(frozen=True, slots=True)
 class CloseOrderPlaced(Event):
+    """A close order, pending. A buy-to-close moves ``escrow`` (its most possible cost) from
+    the scout's cash into its escrow; a sell escrows nothing (its proceeds land there). ``side``
+    and ``escrow`` were added after close orders were stored: records without them are sells."""
+
     order_id: str
     market_id: str
     scout: str
@@ -123,6 +127,8 @@ class CloseOrderPlaced(Event):
     max_shares: Decimal
     salt: bytes
     at: datetime
+    side: Side = added_field(Side.SELL)
+    escrow: Decimal = added_field(Decimal(0))
 
 
 @message_type("opportunity.close_order_cancelled")
