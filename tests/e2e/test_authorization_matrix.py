@@ -127,6 +127,7 @@ CLASSES: dict[tuple[str, str], Kind] = {
     ("POST", M + "/acted-on"): SPONSOR,
     ("POST", M + "/resolve"): SPONSOR,
     ("POST", M + "/reveal"): PROGRAM,
+    ("GET", M + "/results"): PROGRAM,
     ("POST", P + "/settle"): SPONSOR,
     ("GET", P + "/collateral"): SPONSOR,
     ("POST", P + "/collateral/withdrawals"): SPONSOR,
@@ -136,6 +137,7 @@ CLASSES: dict[tuple[str, str], Kind] = {
     ("GET", P + "/balance"): SCOUT_SELF,
     ("POST", P + "/orders"): SCOUT_SELF,
     ("GET", P + "/orders"): SCOUT_SELF,
+    ("POST", P + "/close-orders"): SCOUT_SELF,
     ("GET", P + "/transcript"): TRANSCRIPT,
     # a program's log is a transparency log: its checkpoints are anyone's
     ("GET", P + "/checkpoint"): PUBLIC_LOG,

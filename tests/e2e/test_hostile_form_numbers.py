@@ -47,7 +47,7 @@ FORMS: dict[str, tuple[str, dict[str, str]]] = {
     "/ui/sponsor/programs": ("sponsor", {
         "title": "T", "deposit": "1000", "budget": "100", "window": "14", "window_unit": "days",
         "pa": "0.01", "pb": "0.3", "fee_rate": "0.01", "reveal_threshold": "0", "first_n": "0",
-        "creation_bond": "0",
+        "creation_bond": "0", "late_reveal_days": "30",
     }),
     "/ui/analyst/jobs": ("ana", {"paths": "10", "step": "1h"}),
 }  # fmt: skip

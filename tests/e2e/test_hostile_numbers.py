@@ -55,6 +55,10 @@ ROUTES: dict[tuple[str, str], tuple[str, dict[str, Any] | None]] = {
     ("get", "/programs/{program_id}/orders"): ("scout", None),
     ("get", "/programs/{program_id}/checkpoints"): ("scout", None),
     ("get", "/programs/{program_id}/checkpoints/consistency"): ("scout", None),
+    ("post", "/programs/{program_id}/close-orders"): (
+        "scout", {"market_id": "{market_id}", "side": "buy", "trigger_price": "0.2",
+                  "max_shares": "1"},
+    ),
     ("post", "/peg/markets"): (
         "ops", {"name": "fresh", "opener": "founder", "deposit": "1000000", "feed": "0.5"},
     ),

@@ -59,23 +59,57 @@ def test_pmamm_sponsor_loss_never_exceeds_budget(band, ops):
     run_trades(make(PmAmm, *band), ops[:6], D(band[0]))
 
 
-@settings(max_examples=10)
-@given(bands, st.lists(st.tuples(st.integers(0, 99), st.integers(0, 10**8)), max_size=5))
-def test_dynamic_pmamm_loss_bounded_over_any_timed_path(band, ops):
+timed_trades = st.lists(
+    st.tuples(
+        st.integers(0, 999_999),  # the time, in millionths of the window
+        st.sampled_from(["cash", "shares", "sell", "no_cash", "sell_no"]),
+        st.integers(0, 10**9),
+    ),
+    max_size=10,
+)
+
+
+@settings(max_examples=150)
+@given(bands, st.integers(1, 10**7), timed_trades)
+def test_dynamic_pmamm_loss_never_exceeds_the_budget_whatever_the_orders_and_times(
+    band, horizon, ops
+):
+    """Orders of every kind at any times in the window: if YES wins the sponsor loses at most
+    B, if NO wins nothing; and each rounded trade costs the pool no more than the exact one
+    (L_t (H(z1) - H(z0)) for YES, -L_t (G(z1) - G(z0)) for NO, H(z) = z - G(z))."""
     budget = D(band[0])
     pa, pb = sorted((D(band[1]) / 100, D(band[2]) / 100))
-    dyn = DynamicPmAmm.for_budget(budget, pa, pb, D(100))
-    s, held, cash_in = dyn.at(D(0)).open_state, D(0), D(0)
-    for t, n in sorted(ops):
-        curve = dyn.at(D(t))
-        if n % 2:
+    dyn = DynamicPmAmm.for_budget(budget, pa, pb, D(horizon))
+    s, yes, no, cash_in = dyn.at(D(0)).open_state, D(0), D(0), D(0)
+    slack = D("1e-25")  # far below a share unit; above the 40-digit arithmetic error
+    for tick, kind, n in sorted(ops):
+        curve = dyn.at(D(horizon) * tick / 10**6)
+        if kind == "cash":
             fill = curve.buy_with_cash(s, D(n) / 100)
-            held, cash_in = held + fill.shares, cash_in + fill.cash
+            assert fill.cash <= D(n) / 100
+            d_yes, d_no, d_cash = fill.shares, D(0), fill.cash
+        elif kind == "shares":
+            fill = curve.buy_shares(s, D(n) / 10**6)
+            d_yes, d_no, d_cash = fill.shares, D(0), fill.cash
+        elif kind == "sell":
+            fill = curve.sell_shares(s, min(D(n) / 10**6, yes))
+            d_yes, d_no, d_cash = -fill.shares, D(0), -fill.cash
+        elif kind == "no_cash":
+            fill = curve.buy_no_with_cash(s, D(n) / 100)
+            d_yes, d_no, d_cash = D(0), fill.shares, fill.cash
         else:
-            fill = curve.sell_shares(s, min(D(n) / 10**4, held))
-            held, cash_in = held - fill.shares, cash_in - fill.cash
-        s = fill.state_after
-        assert held - cash_in <= budget
+            fill = curve.sell_no_shares(s, min(D(n) / 10**6, no))
+            d_yes, d_no, d_cash = D(0), -fill.shares, -fill.cash
+        with money_context():
+            exact_yes = curve.scale * (curve.no_potential(fill.state_after) - curve.no_potential(s))
+            exact_no = -curve.cash_between(s, fill.state_after)
+            assert d_yes - d_cash <= exact_yes + slack  # rounding favours the pool
+            assert d_no - d_cash <= exact_no + slack
+        s, yes, no, cash_in = fill.state_after, yes + d_yes, no + d_no, cash_in + d_cash
+        assert pa <= curve.price(s) <= pb
+        assert yes >= 0 and no >= 0
+        assert yes - cash_in <= budget  # YES wins
+        assert no - cash_in <= 0  # NO wins: the traders' cash covers every NO share
 
 
 @given(fast_curves, bands, st.integers(0, 10**8), st.integers(0, 10**6))

@@ -1,19 +1,22 @@
 """Thousands of random steps against the opportunity engine: cash conserved, no negative
-balances, sponsor loss within budget, escrow released exactly, payouts = winning shares; a
-refused command changes nothing; replaying the events rebuilds the same state. Money leaves at
-every stage (scouts' cash, the sponsor's free collateral), and all of a settled program's money
-can leave: every account withdrawn, the program then closes at zero."""
+balances, sponsor loss within budget (the dynamic pm-AMM's too, its liquidity decaying as the
+steps advance the clock), escrow released exactly, payouts = winning shares, close orders of
+both sides never trading worse than their trigger; a refused command changes nothing;
+replaying the events rebuilds the same state. Money leaves at every stage (scouts' cash, the
+sponsor's free collateral), and all of a settled program's money can leave: every account
+withdrawn, the program then closes at zero."""
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
+from hypothesis import event as note_event
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from marketcraft.kernel import InvariantViolation, MarketcraftError
 from marketcraft.kernel.messages import decode, encode
-from marketcraft.kernel.money import quantize_down
+from marketcraft.kernel.money import quantize_down, quantize_up
 from marketcraft.opportunity import accounts
 from marketcraft.opportunity.amms import AmmKind
 from marketcraft.opportunity.collateral import free_collateral, held, left_in
@@ -37,7 +40,12 @@ from marketcraft.opportunity.commands import (
     WithdrawCash,
     WithdrawCollateral,
 )
-from marketcraft.opportunity.events import MarketResolved, OrderExecuted, ProgramClosed
+from marketcraft.opportunity.events import (
+    MarketResolved,
+    OrderExecuted,
+    ProgramClosed,
+    TriggeredTrade,
+)
 from marketcraft.opportunity.invariants import check_all
 from marketcraft.opportunity.runner import ProgramRunner
 from marketcraft.opportunity.state import MarketStatus
@@ -64,7 +72,7 @@ class EngineMachine(RuleBasedStateMachine):
     @initialize(
         collateral=st.sampled_from(CollateralMode),
         fee_policy=st.sampled_from(FeePolicy),
-        amm=st.sampled_from([AmmKind.LMSR, AmmKind.RANGE]),
+        amm=st.sampled_from([AmmKind.LMSR, AmmKind.RANGE, AmmKind.PMAMM_DYNAMIC]),
         fee=st.sampled_from(["0", "0.01", "0.05"]),
         approval=st.booleans(),
         deposit_budgets=st.integers(1, 4),
@@ -227,15 +235,25 @@ class EngineMachine(RuleBasedStateMachine):
     @rule(
         actor=st.sampled_from(SCOUTS),
         market=LIVE,
+        side=st.sampled_from(Side),
         token=st.sampled_from(Token),
-        trigger=st.integers(2, 98),
-        shares=st.integers(1, 2000_000000),
+        offset=st.integers(-5, 15),
+        shares=st.integers(1, 3000_000000),
     )
-    def close_order(self, actor, market, token, trigger, shares):
+    def close_order(self, actor, market, side, token, offset, shares):
+        # the trigger is set off the token's price now (the test may look; the scout could
+        # not): a sell a little above it, a buy a little below, so most wait and fire later
+        price = D("0.5")
+        if market in self.runner.state.markets:
+            m = self.runner.state.markets[market]
+            price = m.curve.price(m.amm_state)
+        price = price if token is Token.YES else 1 - price
+        move = D(offset) / 100 if side is Side.SELL else -D(offset) / 100
+        trigger = min(max((price + move).quantize(D("0.01")), D("0.01")), D("0.99"))
         self.salt += 1
         self.run(actor, PlaceCloseOrder(
-            f"c{self.salt}", market, token, D(trigger) / 100, D(shares) / 10**6,
-            self.salt.to_bytes(32, "big"),
+            f"c{self.salt}", market, token, trigger, D(shares) / 10**6,
+            self.salt.to_bytes(32, "big"), side=side,
         ))  # fmt: skip
 
     @rule(actor=st.sampled_from(SCOUTS), n=st.integers(1, 400))
@@ -361,6 +379,21 @@ class EngineMachine(RuleBasedStateMachine):
         )
 
     @invariant()
+    def close_orders_never_trade_worse_than_their_trigger(self):
+        state = self.runner.state
+        for e in self.runner.events:
+            if not isinstance(e, TriggeredTrade) or e.agent:
+                continue
+            record = state.close_orders[e.source_id]
+            assert record.side is e.side and record.token is e.token
+            at_trigger = e.shares * record.trigger_price
+            if e.side is Side.BUY:  # a cost is rounded up to the cent, as every cost is
+                assert e.cash <= quantize_up(at_trigger, 2) and e.shares <= record.max_shares
+                assert e.cash + e.fee <= record.escrow
+            else:
+                assert e.cash >= at_trigger - D("0.01")  # proceeds rounded down to the cent
+
+    @invariant()
     def revealed_markets_released_every_escrow(self):
         state = self.runner.state
         for order in state.orders.values():
@@ -371,6 +404,11 @@ class EngineMachine(RuleBasedStateMachine):
                 assert state.ledger.balance(accounts.escrow(order.order_id), state.cash).is_zero()
 
     def teardown(self):
+        # what the run exercised, in the statistics (--hypothesis-show-statistics)
+        note_event(f"amm {self.terms.amm.value}")
+        fired = {(e.side.value, e.token.value) for e in self.runner.events
+                 if isinstance(e, TriggeredTrade) and not e.agent and e.shares}  # fmt: skip
+        note_event(f"close orders filled: {sorted(fired)}")
         # The events alone rebuild the same state, through their canonical encoding.
         replayed = ProgramRunner([decode(encode(e)) for e in self.runner.events]).state
         assert replayed.ledger.balances() == self.runner.state.ledger.balances()
@@ -407,3 +445,26 @@ def test_the_machine_reaches_settlement_and_empties_the_program():
     machine.a_closed_program_never_changes()
     machine.deposit("s1", 10)  # refused, and changes nothing
     machine.a_closed_program_never_changes()
+
+
+class DynamicAmmMachine(EngineMachine):
+    """The same steps on the dynamic pm-AMM alone: its liquidity L sqrt(T - t) falls as the
+    steps advance the clock, and every invariant (the budget bound first) must still hold."""
+
+    @initialize(
+        collateral=st.sampled_from(CollateralMode),
+        fee_policy=st.sampled_from(FeePolicy),
+        fee=st.sampled_from(["0", "0.01", "0.05"]),
+        approval=st.booleans(),
+        deposit_budgets=st.integers(1, 4),
+    )
+    def open(self, collateral, fee_policy, fee, approval, deposit_budgets):
+        super().open(collateral, fee_policy, AmmKind.PMAMM_DYNAMIC, fee, approval, deposit_budgets)
+
+
+DynamicAmmMachine.TestCase.settings = settings(
+    DynamicAmmMachine.TestCase.settings,
+    stateful_step_count=100,
+    max_examples=max(20, settings.default.max_examples // 4),
+)
+TestDynamicAmmEngine = DynamicAmmMachine.TestCase

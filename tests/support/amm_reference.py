@@ -85,3 +85,55 @@ class PmRef:
         z1 = mpmath.findroot(lambda z: self.scale * self.g(z) - (y0 + mpf(c)), s)
         x1, _ = self.reserves(z1)
         return mpf(c) + (x0 - x1)
+
+
+class DynamicPmRef:
+    """Dynamic pm-AMM (Moallemi & Robinson, 2024), from the paper's invariant alone: the pool
+    holds x YES and y NO with ``(y - x) Phi((y - x) / L_t) + L_t phi((y - x) / L_t) - y = 0``,
+    ``L_t = L sqrt(T - t)``, price ``P = Phi((y - x) / L_t)``. Between trades the price holds
+    and the reserves follow L_t (the LP withdraws them). A buy of YES with cash c mints c sets,
+    puts the c NO in the pool and takes YES out: the scout gets c plus the YES drained. A sale
+    of n YES puts n YES in, takes c NO out to redeem c sets with c of the scout's YES: the
+    scout gets c. Every root is found numerically (findroot), never from a closed form of ours.
+    """
+
+    def __init__(self, budget, pa, pb, horizon):
+        self.pa, self.pb, self.horizon = mpf(pa), mpf(pb), mpf(horizon)
+        # the worst case is a full traverse at t = 0; per unit of L_0 it loses:
+        xa, _ = self.reserves(self.pa, 1)
+        xb, _ = self.reserves(self.pb, 1)
+        self.opening = mpf(budget) / (xa - xb)  # L_0, with loss x_a - x_b per unit
+        self.liquidity = self.opening / mpmath.sqrt(self.horizon)  # L
+
+    @staticmethod
+    def invariant(x, y, lt):
+        d = y - x
+        return d * mpmath.ncdf(d / lt) + lt * mpmath.npdf(d / lt) - y
+
+    def liquidity_at(self, t):
+        return self.liquidity * mpmath.sqrt(self.horizon - mpf(t))
+
+    def reserves(self, p, lt):
+        """(x, y) on the invariant at price p: y - x = L_t Phi^-1(p), y from the invariant."""
+        d = lt * mpmath.findroot(lambda z: mpmath.ncdf(z) - mpf(p), 0)
+        y = mpmath.findroot(lambda y: self.invariant(y - d, y, lt), lt)
+        return y - d, y
+
+    def price(self, x, y, lt):
+        return mpmath.ncdf((y - x) / lt)
+
+    def buy(self, p, t, cash):
+        """(YES the scout gets, price after) for ``cash`` spent at price p, time t."""
+        lt = self.liquidity_at(t)
+        x0, y0 = self.reserves(p, lt)
+        y1 = y0 + mpf(cash)
+        x1 = mpmath.findroot(lambda x: self.invariant(x, y1, lt), x0)
+        return mpf(cash) + (x0 - x1), self.price(x1, y1, lt)
+
+    def sell(self, p, t, shares):
+        """(cash the scout gets, price after) for ``shares`` YES sold at price p, time t."""
+        lt = self.liquidity_at(t)
+        x0, y0 = self.reserves(p, lt)
+        n = mpf(shares)
+        c = mpmath.findroot(lambda c: self.invariant(x0 + n - c, y0 - c, lt), n * mpf(p))
+        return c, self.price(x0 + n - c, y0 - c, lt)

@@ -380,26 +380,44 @@ def test_an_agent_buys_below_its_price_and_sells_above_within_its_budget():
 
 def test_views_hide_fills_until_the_reveal_and_then_follow_the_policy():
     for policy in RevealPolicy:
-        p = Program(reveal_policy=policy, reveal_threshold=D(50))
+        p = Program(reveal_policy=policy, reveal_threshold=D(50), late_reveal_seconds=86400)
         p.do("label", ListMarket("m", "M"))
         p.fund("small", "big")
         p.buy("small", "m", max_spend=D(5))
         p.buy("big", "m", max_spend=D(80))
         (mine,) = scout_orders(p.state, "small")
         assert mine.fill is None and not mine.revealed
-        assert public_market_view(p.state, "m").final_price is None
+        closed = T0 + timedelta(days=14, hours=1)  # the window is 14 days; the delay 1 day
+        assert public_market_view(p.state, "m", closed).final_price is None
         assert sponsor_market_view(p.state, "m").price > D("0.01")  # the sponsor always sees it
-        p.do("anyone", RevealMarket("m"), at=LATER)
+        p.do("anyone", RevealMarket("m"), at=closed)
         (mine,) = scout_orders(p.state, "small")
         assert mine.revealed and mine.fill is not None and mine.fill.shares > 0
-        public = public_market_view(p.state, "m")
+        (theirs,) = scout_orders(p.state, "big")  # a large order's scout sees its own fill
+        assert theirs.fill is not None and theirs.fill.cash > D(50)
+        public = public_market_view(p.state, "m", closed)
+        late = public_market_view(p.state, "m", T0 + timedelta(days=15))
         if policy is RevealPolicy.PER_TRADER:
-            assert public.final_price is None and not public.fills
+            assert public.final_price is None and not public.fills and late == public
         elif policy is RevealPolicy.PUBLIC_ALL:
-            assert len(public.fills) == 2 and public.aggregated_count == 0
+            assert len(public.fills) == 2 and public.aggregated_count == 0 and public.complete
+            assert late == public
         else:
-            assert len(public.fills) == 1 and public.aggregated_count == 1
-            assert public.aggregated_cash > D(50)
+            # the small order in aggregate; nothing of the large one, not even the final price
+            assert (public.fills, public.final_price) == ((), None) and not public.complete
+            assert (public.aggregated_count, public.aggregated_size) == (1, D(5))
+            assert public.late_reveal_at == T0 + timedelta(days=15)
+            # the late reveal: the large order one by one, and the final price
+            assert late.complete and late.final_price == sponsor_market_view(p.state, "m").price
+            assert [f.cash for f in late.fills] == [theirs.fill.cash]
+            assert (late.aggregated_count, late.aggregated_size) == (1, D(5))
+
+
+def test_size_threshold_terms_replay_and_refuse_a_negative_delay():
+    assert "late_reveal_seconds" not in to_plain(terms())  # the default: stored as before
+    assert from_plain(ProgramTerms, to_plain(terms())).late_reveal_seconds == 30 * 86400
+    with pytest.raises(ValidationError, match="late_reveal_seconds"):
+        terms(late_reveal_seconds=-1)
 
 
 def test_by_default_a_scouts_market_costs_a_bond():

@@ -9,25 +9,38 @@ state is ``z``, shares between states are ``L (z1 - z0)`` and cash is ``L (G(z1)
 ``G(z) = z Phi(z) + phi(z)`` (``G'(z) = Phi(z) = P``).
 
 Dynamic pm-AMM: the liquidity decays as ``L_t = L sqrt(T - t)`` over a window of length T; the
-state z (the price) carries across time. Because L_t never rises, the sponsor's loss over any
-path is at most ``L_0 * D`` (D the band's loss per unit of liquidity), so a budget B sets
-``L = B / (D sqrt(T))``.
+state z (the price) carries across time, and the pool's reserves shrink with ``L_t`` (the
+paper's LP withdraws them; here nothing moves: shares are minted per trade, so only the fills
+change). A trade at time t is the static curve's trade at liquidity ``L_t``, so the sponsor's
+loss if YES wins is ``sum_i L_i (H(z_(i+1)) - H(z_i))`` with ``H(z) = z - G(z)`` increasing and
+``L_i`` non-increasing. By Abel summation, with every ``H(z_i)`` in ``[H(za), H(zb)]`` and the
+path starting at ``za``, that sum is at most ``L_0 (H(zb) - H(za)) = L_0 D`` (D the band's loss
+per unit of liquidity): the worst case is a full traverse at the opening. A budget B therefore
+sets ``L = B / (D sqrt(T))``. (If NO wins the sponsor loses ``-sum_i L_i (G(z_(i+1)) - G(z_i))
+<= 0`` by the same argument.)
+
+Rounding favours the pool: ``L`` and each ``L_t`` are rounded down (toward zero), so the
+liquidity in force never exceeds the exact ``L sqrt(T - t)``, never rises from one moment to
+the next, and never exceeds the opening liquidity of the static curve for the same budget.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from functools import lru_cache
 
 from marketcraft.amm.curve import BandCurve, check_band
 from marketcraft.amm.normal import cdf, inverse_cdf, pdf
 from marketcraft.kernel.errors import ValidationError
-from marketcraft.kernel.money import with_money_context
+from marketcraft.kernel.money import MONEY_CONTEXT, with_money_context
 
 __all__ = ["DynamicPmAmm", "PmAmm"]
 
 _EPS = Decimal("1e-33")
+#: the money context's precision, rounding toward zero: for the liquidity parameters
+_FLOOR = MONEY_CONTEXT.copy()
+_FLOOR.rounding = ROUND_FLOOR
 
 
 @with_money_context
@@ -82,7 +95,8 @@ class PmAmm(BandCurve):
 class DynamicPmAmm:
     """pm-AMM whose liquidity decays as ``L sqrt(T - t)``; :meth:`at` gives the curve at time t.
 
-    ``horizon`` (T) and elapsed time are in one unit of the caller's choosing (e.g. seconds)."""
+    ``liquidity`` is the paper's ``L`` (liquidity per square root of a time unit); ``horizon``
+    (T) and elapsed time are in one unit of the caller's choosing (the engine: seconds)."""
 
     liquidity: Decimal
     pa: Decimal
@@ -97,7 +111,16 @@ class DynamicPmAmm:
             raise ValidationError("bad_liquidity", "liquidity and horizon must be > 0")
 
     @classmethod
-    @with_money_context
+    def liquidity_for_budget(
+        cls, budget: Decimal, pa: Decimal, pb: Decimal, horizon: Decimal
+    ) -> Decimal:
+        """``L = B / (D sqrt(T))``, rounded down: the worst-case loss is at most ``budget``."""
+        if horizon <= 0:
+            raise ValidationError("bad_horizon", "the window length must be > 0")
+        opening = PmAmm.scale_for_budget(budget, pa, pb)  # B / D
+        return _FLOOR.divide(opening, _FLOOR.sqrt(horizon))
+
+    @classmethod
     def for_budget(
         cls,
         budget: Decimal,
@@ -108,17 +131,18 @@ class DynamicPmAmm:
         share_decimals: int = 6,
         cash_decimals: int = 2,
     ) -> DynamicPmAmm:
-        if horizon <= 0:
-            raise ValidationError("bad_horizon", "the window length must be > 0")
-        l0 = PmAmm.scale_for_budget(budget, pa, pb)
-        return cls(l0 / horizon.sqrt(), pa, pb, horizon, share_decimals, cash_decimals)
+        liquidity = cls.liquidity_for_budget(budget, pa, pb, horizon)
+        return cls(liquidity, pa, pb, horizon, share_decimals, cash_decimals)
 
-    @with_money_context
-    def at(self, elapsed: Decimal) -> PmAmm:
-        """The static curve in force ``elapsed`` time units into the window."""
+    def scale_at(self, elapsed: Decimal) -> Decimal:
+        """``L_t = L sqrt(T - t)``, rounded down; ValidationError outside ``[0, T)``."""
         if not 0 <= elapsed < self.horizon:
             raise ValidationError("window_closed", "the pm-AMM trades only inside its window")
-        scale = self.liquidity * (self.horizon - elapsed).sqrt()
+        return _FLOOR.multiply(self.liquidity, _FLOOR.sqrt(_FLOOR.subtract(self.horizon, elapsed)))
+
+    def at(self, elapsed: Decimal) -> PmAmm:
+        """The static curve in force ``elapsed`` time units into the window."""
+        scale = self.scale_at(elapsed)
         return PmAmm(scale, self.pa, self.pb, self.share_decimals, self.cash_decimals)
 
     def max_loss(self) -> Decimal:

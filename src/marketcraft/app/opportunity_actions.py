@@ -244,11 +244,14 @@ async def place_close_order(
     token: Token,
     trigger_price: Decimal,
     max_shares: Decimal,
+    side: Side = Side.SELL,
 ) -> Placed:
-    """Place a close order (it sells ``max_shares`` of ``token`` once the price falls to
-    ``trigger_price``); its signed receipt."""
+    """Place a close order; its signed receipt. A SELL sells up to ``max_shares`` of ``token``
+    once its price rises to ``trigger_price``; a BUY buys up to ``max_shares`` once it falls to
+    it, from an escrow of its most possible cost (see
+    :class:`~marketcraft.opportunity.commands.PlaceCloseOrder`)."""
     command = PlaceCloseOrder(
-        new_close_order_id(), market_id, token, trigger_price, max_shares, new_salt()
+        new_close_order_id(), market_id, token, trigger_price, max_shares, new_salt(), side=side
     )
     handled = await commit.handle(program_id, command, ctx)
     assert handled.receipt is not None  # an accepted close order always has its receipt

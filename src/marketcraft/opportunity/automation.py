@@ -20,7 +20,7 @@ from marketcraft.opportunity.commands import (
     RegisterAgent,
 )
 from marketcraft.opportunity.events import AgentRegistered, CloseOrderCancelled, CloseOrderPlaced
-from marketcraft.opportunity.orders import SALT_BYTES
+from marketcraft.opportunity.orders import SALT_BYTES, max_spend_for
 from marketcraft.opportunity.state import (
     AgentRecord,
     CloseOrderRecord,
@@ -28,6 +28,7 @@ from marketcraft.opportunity.state import (
     MarketState,
     ProgramState,
 )
+from marketcraft.opportunity.terms import Side
 from marketcraft.opportunity.triggers import Pending, run_triggers
 
 __all__ = ["cancel_close_order", "place_close_order", "register_agent"]
@@ -47,10 +48,16 @@ def place_close_order(state: ProgramState, c: PlaceCloseOrder, ctx: Context) -> 
         raise ValidationError("bad_amount", "max_shares must be > 0 in whole share units")
     if len(c.salt) != SALT_BYTES:
         raise ValidationError("bad_salt", f"the salt is {SALT_BYTES} bytes")
+    escrow = Decimal(0)
+    if c.side is Side.BUY:
+        # what the shares can cost at the trigger price, whatever the price is now
+        escrow = max_spend_for(c.max_shares, c.trigger_price, terms.fee_rate, terms.cash_decimals)
+        if escrow > state.available(ctx.actor):
+            raise ValidationError("insufficient_cash", "not enough available cash for the escrow")
     placed = CloseOrderPlaced(c.order_id, c.market_id, ctx.actor, c.token, c.trigger_price,
-                              c.max_shares, c.salt, ctx.now)  # fmt: skip
+                              c.max_shares, c.salt, ctx.now, c.side, escrow)  # fmt: skip
     record = CloseOrderRecord(c.order_id, c.market_id, ctx.actor, c.token, c.trigger_price,
-                              c.max_shares)  # fmt: skip
+                              c.max_shares, side=c.side, escrow=escrow)  # fmt: skip
     view, view_market = _view_with(state, market, close_order=record)  # it may fire at once
     return [placed, *run_triggers(view, view_market, Pending(market.amm_state), ctx.now)]
 

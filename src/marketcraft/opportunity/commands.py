@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from marketcraft.kernel.messages import Command, Context, message_type
+from marketcraft.kernel.messages import Command, Context, added_field, message_type
 from marketcraft.opportunity.terms import ProgramTerms, Side, Token
 
 __all__ = [
@@ -116,9 +116,17 @@ class PlaceOrder(Command):
 @message_type("opportunity.place_close_order")
 @dataclass(frozen=True, slots=True)
 class PlaceCloseOrder(Command):
-    """Sell up to ``max_shares`` of ``token`` once its price reaches ``trigger_price``, never
-    below that price. Fires during the window, blind: the scout learns whether it fired only at
-    the reveal."""
+    """A limit order the engine executes for the scout, blind, while the window is open; it
+    fires once, and the scout learns whether it did only at the reveal.
+
+    * ``side`` SELL (sell-to-close): sell up to ``max_shares`` of ``token`` (capped at what the
+      scout holds then) once its price rises to ``trigger_price``, never below that price.
+    * ``side`` BUY (buy-to-close): buy up to ``max_shares`` of ``token`` once its price falls to
+      ``trigger_price``, never above that price. Its most possible cost, ``max_shares`` at the
+      trigger price plus the fee (see :func:`~marketcraft.opportunity.orders.max_spend_for`),
+      is escrowed when it is placed; what it does not spend comes back at the reveal.
+
+    ``side`` was added after close orders were stored: records without it are sells."""
 
     order_id: str
     market_id: str
@@ -126,6 +134,7 @@ class PlaceCloseOrder(Command):
     trigger_price: Decimal
     max_shares: Decimal
     salt: bytes
+    side: Side = added_field(Side.SELL)
 
 
 @message_type("opportunity.cancel_close_order")

@@ -30,7 +30,7 @@ from marketcraft.kernel.messages import Command, Event
 from marketcraft.kernel.money import quantize_down, with_money_context
 from marketcraft.opportunity import accounts
 from marketcraft.opportunity.access import market_of, open_market_for
-from marketcraft.opportunity.amms import AmmKind, curve_for_budget
+from marketcraft.opportunity.amms import AmmKind, liquidity_for_budget
 from marketcraft.opportunity.automation import cancel_close_order, place_close_order, register_agent
 from marketcraft.opportunity.collateral import free_collateral, left_in
 from marketcraft.opportunity.commands import (
@@ -118,8 +118,8 @@ def _require_sponsor(state: ProgramState, ctx: Context) -> None:
 
 
 @lru_cache(maxsize=64)
-def _scale(kind: AmmKind, budget: Decimal, pa: Decimal, pb: Decimal) -> Decimal:
-    return curve_for_budget(kind, budget, pa, pb).scale
+def _scale(kind: AmmKind, budget: Decimal, pa: Decimal, pb: Decimal, window: int) -> Decimal:
+    return liquidity_for_budget(kind, budget, pa, pb, window)
 
 
 def _reserve(state: ProgramState, terms: ProgramTerms) -> Decimal:
@@ -228,7 +228,7 @@ def _list_market(state: ProgramState, c: ListMarket, ctx: Context) -> list[Event
     closes: datetime | None = None
     if not pending:
         opens, closes = _window(ctx, terms)
-    scale = _scale(terms.amm, terms.market_budget, terms.pa, terms.pb)
+    scale = _scale(terms.amm, terms.market_budget, terms.pa, terms.pb, terms.window_seconds)
     return [MarketListed(c.market_id, title, c.rules, ctx.actor, bond, scale, reserved,
                          opens, closes)]  # fmt: skip
 

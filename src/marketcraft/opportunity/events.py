@@ -68,7 +68,7 @@ class MarketListed(Event):
     rules: str
     creator: str
     bond: Decimal
-    scale: Decimal  # the AMM's liquidity parameter
+    scale: Decimal  # the AMM's liquidity parameter (the dynamic pm-AMM's L per sqrt second)
     reserved: Decimal  # budget moved from the sponsor's deposit into the market's pool
     opens_at: datetime | None  # None while it awaits approval
     closes_at: datetime | None
@@ -117,6 +117,10 @@ class OrderExecuted(Event):
 @message_type("opportunity.close_order_placed")
 @dataclass(frozen=True, slots=True)
 class CloseOrderPlaced(Event):
+    """A close order, pending. A buy-to-close moves ``escrow`` (its most possible cost) from
+    the scout's cash into its escrow; a sell escrows nothing (its proceeds land there). ``side``
+    and ``escrow`` were added after close orders were stored: records without them are sells."""
+
     order_id: str
     market_id: str
     scout: str
@@ -125,6 +129,8 @@ class CloseOrderPlaced(Event):
     max_shares: Decimal
     salt: bytes
     at: datetime
+    side: Side = added_field(Side.SELL)
+    escrow: Decimal = added_field(Decimal(0))
 
 
 @message_type("opportunity.close_order_cancelled")
@@ -178,7 +184,7 @@ class WindowClosed(Event):
     at: datetime
     #: the creation bond, back to the market's creator when the window closes, whoever ordered
     #: (rules 2; under rules 1 it came back on the first order, and this is 0)
-    bond_refund: Decimal = added_field(Decimal(0))  # noqa: RUF009 - a field spec, not a value
+    bond_refund: Decimal = added_field(Decimal(0))
 
 
 @message_type("opportunity.market_revealed")

@@ -59,7 +59,8 @@ def check_solvent(state: ProgramState) -> None:
 def check_escrow_released(state: ProgramState) -> None:
     """Every escrow of a revealed or resolved market is empty. Before that each holds exactly:
     an order, its escrow minus the fill (buys) or its net proceeds (sells); a close order, its
-    net proceeds; an agent, its budget minus what it spent plus what its sales brought."""
+    escrow minus what it spent (buys) or its net proceeds (sells); an agent, its budget minus
+    what it spent plus what its sales brought."""
     expected: dict[str, tuple[str, Decimal]] = {}
     for order in state.orders.values():
         if order.side == "buy":
@@ -67,7 +68,7 @@ def check_escrow_released(state: ProgramState) -> None:
         else:
             expected[order.order_id] = (order.market_id, order.cash - order.fee)
     for close in state.close_orders.values():
-        expected[close.order_id] = (close.market_id, close.proceeds)
+        expected[close.order_id] = (close.market_id, close.held)
     for agent in state.agents.values():
         expected[agent.agent_id] = (agent.market_id, agent.budget - agent.spent + agent.received)
     for escrow_id, (market_id, before_reveal) in expected.items():

@@ -18,7 +18,7 @@ from marketcraft.opportunity.events import OrderExecuted
 from marketcraft.opportunity.state import MarketState, ProgramState
 from marketcraft.opportunity.terms import Side, Token
 
-__all__ = ["SALT_BYTES", "execute_order"]
+__all__ = ["SALT_BYTES", "buy_fill", "execute_order", "max_spend_for"]
 
 SALT_BYTES = 32
 _ZERO = Decimal(0)
@@ -48,7 +48,7 @@ def execute_order(  # noqa: C901 (the order's checks, escrow and fill, in the sp
     limit = c.limit_price
     if limit is not None and not Decimal(0) < limit < Decimal(1):
         raise ValidationError("bad_limit", "a limit price is in (0, 1)")
-    curve, rate = market.curve, terms.fee_rate
+    curve, rate = market.curve_at(ctx.now), terms.fee_rate
     yes = c.token is Token.YES
     # The limit as a state: the worst YES price for YES orders; for NO orders the worst NO
     # price L is the YES price 1 - L.
@@ -66,11 +66,10 @@ def execute_order(  # noqa: C901 (the order's checks, escrow and fill, in the sp
             assert shares is not None
             # the most a share can cost on the way: the limit, or the band's far edge
             worst = limit if limit is not None else (curve.pb if yes else 1 - curve.pa)
-            unit = Decimal(1).scaleb(-terms.cash_decimals)
-            escrow = quantize_up(shares * worst * (1 + rate), terms.cash_decimals) + unit
+            escrow = max_spend_for(shares, worst, rate, terms.cash_decimals)
         if escrow > state.available(ctx.actor):
             raise ValidationError("insufficient_cash", "not enough available cash for the escrow")
-        fill = _buy(
+        fill = buy_fill(
             curve,
             market.amm_state,
             token=c.token,
@@ -103,7 +102,17 @@ def execute_order(  # noqa: C901 (the order's checks, escrow and fill, in the sp
     )  # fmt: skip
 
 
-def _buy(
+@with_money_context
+def max_spend_for(shares: Decimal, worst: Decimal, rate: Decimal, cash_decimals: int) -> Decimal:
+    """The escrow of a buy of ``shares`` that never pays more than ``worst`` a share: their cost
+    at that price plus the fee, rounded up, plus one cash unit for the rounding of the cost and
+    the fee (each rounded up on its own). Depends on the order alone, never on the price."""
+    unit = Decimal(1).scaleb(-cash_decimals)
+    return quantize_up(shares * worst * (1 + rate), cash_decimals) + unit
+
+
+@with_money_context
+def buy_fill(
     curve: BandCurve,
     s: Decimal,
     *,
@@ -114,6 +123,8 @@ def _buy(
     cash_decimals: int,
     limit_state: Decimal | None,
 ) -> Fill:
+    """A buy of ``token`` for at most ``spend`` (the fee included) and/or at most ``shares``,
+    never past ``limit_state``."""
     yes = token is Token.YES
     if spend is not None:
         # Leave room for the fee: spend covers the AMM cash plus the fee on it.

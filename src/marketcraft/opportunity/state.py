@@ -16,6 +16,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from marketcraft.amm.curve import BandCurve
+from marketcraft.amm.pmamm import DynamicPmAmm
 from marketcraft.kernel.errors import InvariantViolation
 from marketcraft.kernel.handlers import HandlerTable
 from marketcraft.kernel.ledger import Ledger
@@ -23,7 +24,7 @@ from marketcraft.kernel.messages import Event
 from marketcraft.kernel.money import Asset
 from marketcraft.opportunity import accounts
 from marketcraft.opportunity.accounts import FEES, SHARED, SPONSOR, WORLD
-from marketcraft.opportunity.amms import curve_class
+from marketcraft.opportunity.amms import curve_class, dynamic_amm
 from marketcraft.opportunity.commands import Outcome
 from marketcraft.opportunity.events import (
     ActedOnRecorded,
@@ -93,7 +94,15 @@ class CloseOrderRecord:
     trigger_price: Decimal
     max_shares: Decimal
     status: CloseStatus = CloseStatus.PENDING
-    proceeds: Decimal = Decimal(0)  # net of fees, held in its escrow until the reveal
+    proceeds: Decimal = Decimal(0)  # a sell's, net of fees, held in its escrow until the reveal
+    side: Side = Side.SELL
+    escrow: Decimal = Decimal(0)  # a buy's most possible cost, escrowed when placed
+    spent: Decimal = Decimal(0)  # a buy's cash and fee, taken from its escrow
+
+    @property
+    def held(self) -> Decimal:
+        """What its escrow holds until the reveal."""
+        return self.escrow - self.spent + self.proceeds
 
 
 @dataclass(slots=True)
@@ -141,6 +150,22 @@ class MarketState:
     escrows: list[str] = field(default_factory=list)
     #: AMM cash each scout paid in net (buys minus sells): the basis of a VOID refund
     net_paid: dict[str, Decimal] = field(default_factory=dict)
+    #: the dynamic pm-AMM whose curve at each moment replaces ``curve``; None for static AMMs
+    #: (``curve`` is then the one curve of the window; for a dynamic AMM it is the opening's,
+    #: which gives the same prices: a price depends on the state, not the liquidity)
+    dynamic: DynamicPmAmm | None = None
+
+    def curve_at(self, now: datetime) -> BandCurve:
+        """The curve a trade at ``now`` (the decision's time, never a clock) executes on."""
+        if self.dynamic is None or self.opens_at is None:
+            return self.curve
+        return self.dynamic.at(max(seconds_between(self.opens_at, now), _ZERO))
+
+
+def seconds_between(start: datetime, end: datetime) -> Decimal:
+    """``end - start`` in seconds, exactly (timedelta's float ``total_seconds`` is not)."""
+    delta = end - start
+    return Decimal(delta.days * 86400 + delta.seconds) + Decimal(delta.microseconds).scaleb(-6)
 
 
 @dataclass(slots=True)
@@ -252,15 +277,23 @@ def _cash_withdrawn(state: ProgramState, e: CashWithdrawn) -> None:
     _move(state, (accounts.cash(e.holder), WORLD, e.amount))
 
 
-def _curve(terms: ProgramTerms, scale: Decimal) -> BandCurve:
-    return curve_class(terms.amm)(
+def _curve(terms: ProgramTerms, scale: Decimal) -> tuple[BandCurve, DynamicPmAmm | None]:
+    """A market's opening curve and, for the dynamic pm-AMM, the AMM over its window."""
+    dynamic = dynamic_amm(
+        terms.amm, scale, terms.pa, terms.pb, terms.window_seconds,
+        share_decimals=terms.share_decimals, cash_decimals=terms.cash_decimals,
+    )  # fmt: skip
+    if dynamic is not None:
+        return dynamic.at(_ZERO), dynamic
+    curve = curve_class(terms.amm)(
         scale, terms.pa, terms.pb, terms.share_decimals, terms.cash_decimals
     )
+    return curve, None
 
 
 def _market_listed(state: ProgramState, e: MarketListed) -> None:
     terms = state.require_terms()
-    curve = _curve(terms, e.scale)
+    curve, dynamic = _curve(terms, e.scale)
     pool, bond = accounts.pool(e.market_id), accounts.bond(e.market_id)
     yes = Asset(accounts.yes_asset(e.market_id), terms.share_decimals)
     no = Asset(accounts.no_asset(e.market_id), terms.share_decimals)
@@ -269,7 +302,7 @@ def _market_listed(state: ProgramState, e: MarketListed) -> None:
     status = MarketStatus.OPEN if e.opens_at is not None else MarketStatus.PENDING
     state.markets[e.market_id] = MarketState(
         e.market_id, e.title, e.rules, e.creator, status, curve, curve.open_state, yes, no,
-        e.bond, e.reserved, e.opens_at, e.closes_at,
+        e.bond, e.reserved, e.opens_at, e.closes_at, dynamic=dynamic,
     )  # fmt: skip
     state.titles[normalise_title(e.title)] = e.market_id
     _move(state, (accounts.cash(e.creator), bond, e.bond), (SPONSOR, pool, e.reserved))
@@ -333,9 +366,11 @@ def _order_executed(state: ProgramState, e: OrderExecuted) -> None:
 def _close_order_placed(state: ProgramState, e: CloseOrderPlaced) -> None:
     market = state.markets[e.market_id]
     _open(state, accounts.escrow(e.order_id), accounts.cash(e.scout), accounts.shares(e.scout))
+    _move(state, (accounts.cash(e.scout), accounts.escrow(e.order_id), e.escrow))
     state.close_orders[e.order_id] = CloseOrderRecord(
-        e.order_id, e.market_id, e.scout, e.token, e.trigger_price, e.max_shares
-    )
+        e.order_id, e.market_id, e.scout, e.token, e.trigger_price, e.max_shares,
+        side=e.side, escrow=e.escrow,
+    )  # fmt: skip
     market.close_orders.append(e.order_id)
     market.escrows.append(e.order_id)
     state.escrow_owner[e.order_id] = e.scout
@@ -393,7 +428,10 @@ def _triggered_trade(state: ProgramState, e: TriggeredTrade) -> None:
     else:
         record = state.close_orders[e.source_id]
         record.status = CloseStatus.FIRED
-        record.proceeds += e.cash - e.fee
+        if e.side is Side.BUY:
+            record.spent += e.cash + e.fee
+        else:
+            record.proceeds += e.cash - e.fee
 
 
 def _window_closed(state: ProgramState, e: WindowClosed) -> None:

@@ -13,6 +13,7 @@ from marketcraft.kernel.money import quantize_down
 from marketcraft.opportunity.amms import AmmKind
 
 __all__ = [
+    "LATE_REVEAL_DEFAULT",
     "RULES",
     "CollateralMode",
     "FeePolicy",
@@ -31,6 +32,8 @@ __all__ = [
 #: 2. the bond comes back when the market's window closes, whoever ordered; settlement leaves
 #:    the collateral for the sponsor to withdraw, and a settled program can be closed.
 RULES = 2
+#: SIZE_THRESHOLD's default delay, after a market's window, before its large orders show
+LATE_REVEAL_DEFAULT = 30 * 86400
 
 
 class Side(StrEnum):
@@ -57,9 +60,20 @@ class FeePolicy(StrEnum):
 
 
 class RevealPolicy(StrEnum):
-    PUBLIC_ALL = "public_all"  # every price, fill and position public after the window
-    PER_TRADER = "per_trader"  # each scout sees only its own fills
-    SIZE_THRESHOLD = "size_threshold"  # orders above the threshold shown only in aggregate
+    """What the public (everyone but the sponsor and an order's own scout) learns of a market
+    after its window; see :mod:`marketcraft.opportunity.visibility`.
+
+    * PUBLIC_ALL: at the reveal, the final price and every order's fill.
+    * PER_TRADER: never anything; each scout sees only its own fills.
+    * SIZE_THRESHOLD: at the reveal, the orders of at most ``reveal_threshold`` cash, as a
+      count and a total only; ``late_reveal_seconds`` after the window closes, each order above
+      the threshold, one by one, and the final price. Until then nothing is shown of the large
+      orders, not even how many there are (nor the final price, which they moved).
+    """
+
+    PUBLIC_ALL = "public_all"
+    PER_TRADER = "per_trader"
+    SIZE_THRESHOLD = "size_threshold"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +83,8 @@ class ProgramTerms:
     market_budget: Decimal  # loss budget B of each market
     pa: Decimal = Decimal("0.01")
     pb: Decimal = Decimal("0.30")
+    #: the band AMM: LMSR, a constant-product range, or the pm-AMM, static or dynamic (its
+    #: liquidity decays as L sqrt(T - t), T = window_seconds, t = time since the market opened)
     amm: AmmKind = AmmKind.LMSR
     window_seconds: int = 14 * 86400
     fee_rate: Decimal = Decimal("0.01")  # 1% of the cash traded
@@ -76,7 +92,8 @@ class ProgramTerms:
     reveal_policy: RevealPolicy = RevealPolicy.PER_TRADER
     collateral: CollateralMode = CollateralMode.UNLIMITED
     first_n: int = 0  # N, for FIRST_N collateral
-    reveal_threshold: Decimal = Decimal(0)  # order size above which SIZE_THRESHOLD aggregates
+    #: SIZE_THRESHOLD: an order whose AMM cash is above this is revealed late, one by one
+    reveal_threshold: Decimal = Decimal(0)
     #: paid by a scout listing a market: refunded when the market's window closes, forfeited to
     #: the traders if the sponsor rejects the market. Not 0 by default, so spam costs money.
     creation_bond: Decimal = Decimal(25)
@@ -89,6 +106,9 @@ class ProgramTerms:
     #: the engine rules the program runs under (see :data:`RULES`); programs stored before the
     #: field existed ran under rules 1
     rules: int = added_field(RULES, absent=1)
+    #: SIZE_THRESHOLD: how long after a market's window closes its large orders (and its final
+    #: price) are revealed. Added after programs were stored: those read it as 30 days.
+    late_reveal_seconds: int = added_field(LATE_REVEAL_DEFAULT)
 
     def __post_init__(self) -> None:
         check_band(self.pa, self.pb)
@@ -100,6 +120,8 @@ class ProgramTerms:
             raise ValidationError("bad_terms", "market_budget must be > 0")
         if self.window_seconds <= 0:
             raise ValidationError("bad_terms", "window_seconds must be > 0")
+        if self.late_reveal_seconds < 0:
+            raise ValidationError("bad_terms", "late_reveal_seconds must be >= 0")
         if not Decimal(0) <= self.fee_rate < Decimal("0.5"):
             raise ValidationError("bad_terms", "fee_rate must be in [0, 0.5)")
         if self.community_listing and not self.creation_bond and not self.approval_required:

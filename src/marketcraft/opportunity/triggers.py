@@ -1,7 +1,9 @@
 """Close orders and agents: trades the engine makes for scouts when a market's price moves.
 
 After any trade in a market, pending close orders whose trigger is met fire (in the order they
-were placed), and agents whose rule applies act, round after round until nothing more happens
+were placed): a sell-to-close once its token's price is at or above its trigger, a buy-to-close
+once it is at or below (a buy-to-close that could buy nothing without paying more than its
+trigger stays pending). Agents whose rule applies act, round after round until nothing more happens
 (bounded). ``decide`` never changes the state, so this works on local copies of what changes
 within one decision: the market's AMM state, holdings, what fired, and agents' spending.
 """
@@ -12,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from marketcraft.amm.curve import Fill
+from marketcraft.amm.curve import BandCurve, Fill
 from marketcraft.kernel.money import fee_up, quantize_down, with_money_context
 from marketcraft.opportunity.events import TriggeredTrade
+from marketcraft.opportunity.orders import buy_fill
 from marketcraft.opportunity.state import (
     AgentRecord,
     CloseOrderRecord,
@@ -88,24 +91,57 @@ def _fire(
     pending: Pending,
     now: datetime,
 ) -> TriggeredTrade | None:
-    curve, s = market.curve, pending.state_after
+    curve, s = market.curve_at(now), pending.state_after
     yes_price = curve.price(s)
     price = yes_price if record.token is Token.YES else 1 - yes_price
+    if record.side is Side.BUY:
+        if price > record.trigger_price:
+            return None
+        return _fire_buy(state, market, record, pending, now)
     if price < record.trigger_price:
         return None
     held = pending.held(state, market.market_id, record.scout, record.token)
     qty = max(min(record.max_shares, held), _ZERO)
+    limit = _limit_state(curve, record.token, record.trigger_price)
     if record.token is Token.YES:
-        limit = curve.state_of_price(min(max(record.trigger_price, curve.pa), curve.pb))
         fill = curve.sell_shares(s, qty, downto=limit)
     else:
-        limit_price = min(max(1 - record.trigger_price, curve.pa), curve.pb)
-        fill = curve.sell_no_shares(s, qty, upto=curve.state_of_price(limit_price))
+        fill = curve.sell_no_shares(s, qty, upto=limit)
     pending.fired.add(record.order_id)
     return _trade(state, market, pending, now, source=record.order_id, agent=False,
                   scout=record.scout, side=Side.SELL, token=record.token, fill=fill,
                   fee=_fee(fill.cash, state), trade_id=f"{record.order_id}:fill",
                   clipped=fill.clipped or held < record.max_shares)  # fmt: skip
+
+
+def _limit_state(curve: BandCurve, token: Token, price: Decimal) -> Decimal:
+    """The state at which ``token``'s price is ``price`` (clamped to the band)."""
+    yes_price = price if token is Token.YES else 1 - price
+    return curve.state_of_price(min(max(yes_price, curve.pa), curve.pb))
+
+
+def _fire_buy(
+    state: ProgramState,
+    market: MarketState,
+    record: CloseOrderRecord,
+    pending: Pending,
+    now: datetime,
+) -> TriggeredTrade | None:
+    """Buy up to the record's shares from its escrow, never above its trigger price."""
+    terms, curve = state.require_terms(), market.curve_at(now)
+    fill = buy_fill(
+        curve, pending.state_after, token=record.token, spend=record.escrow,
+        shares=record.max_shares, rate=terms.fee_rate, cash_decimals=terms.cash_decimals,
+        limit_state=_limit_state(curve, record.token, record.trigger_price),
+    )  # fmt: skip
+    if not fill.shares:
+        return None  # the price sits at the trigger: nothing to buy without paying more
+    fee = fee_up(fill.cash, terms.fee_rate, terms.cash_decimals, record.escrow - fill.cash)
+    pending.fired.add(record.order_id)
+    return _trade(state, market, pending, now, source=record.order_id, agent=False,
+                  scout=record.scout, side=Side.BUY, token=record.token, fill=fill, fee=fee,
+                  trade_id=f"{record.order_id}:fill",
+                  clipped=fill.shares < record.max_shares)  # fmt: skip
 
 
 def _act(
@@ -116,7 +152,7 @@ def _act(
     now: datetime,
 ) -> TriggeredTrade | None:
     terms = state.require_terms()
-    curve, s = market.curve, pending.state_after
+    curve, s = market.curve_at(now), pending.state_after
     price = curve.price(s)
     spent = agent.spent + pending.agent_spent.get(agent.agent_id, _ZERO)
     holding = agent.holding + pending.agent_holding.get(agent.agent_id, _ZERO)

@@ -51,6 +51,9 @@ class TermsIn(Strict):
     creation_bond: Amount = TERMS_DEFAULTS["creation_bond"]
     approval_required: bool = TERMS_DEFAULTS["approval_required"]
     community_listing: bool = TERMS_DEFAULTS["community_listing"]
+    late_reveal_seconds: int = Field(
+        TERMS_DEFAULTS["late_reveal_seconds"], ge=0, le=10 * 366 * 86400
+    )
 
 
 class ProgramIn(Strict):
@@ -76,6 +79,8 @@ class TermsOut(BaseModel):
     reveal_threshold: Shown
     creation_bond: Shown
     approval_required: bool
+    # left out of a stored program's record at its default, so read back with it
+    late_reveal_seconds: int = TERMS_DEFAULTS["late_reveal_seconds"]
 
 
 class ProgramOut(BaseModel):
@@ -121,6 +126,18 @@ class OrderIn(Strict):
     max_spend: Positive | None = None
     max_shares: Positive | None = None
     limit_price: Probability | None = None
+
+
+class CloseOrderIn(Strict):
+    """A close order: SELL up to ``max_shares`` of ``token`` once its price rises to
+    ``trigger_price`` (never below it), or BUY up to ``max_shares`` once it falls to it (never
+    above it; the most it can cost is escrowed now, the rest comes back at the reveal)."""
+
+    market_id: Id
+    token: Token = Token.YES
+    side: Side = Side.SELL
+    trigger_price: Probability
+    max_shares: Positive
 
 
 class ReceiptOut(BaseModel):
@@ -183,6 +200,22 @@ class OrderOut(BaseModel):
     escrow: Shown
     revealed: bool
     fill: FillOut | None
+
+
+class MarketResultsOut(BaseModel):
+    """What everyone in the program may see of a market after its reveal, under the program's
+    reveal policy: the same fields whatever the orders were; ``complete`` is False while the
+    policy holds something back until ``late_reveal_at``."""
+
+    market_id: str
+    title: str
+    revealed: bool
+    final_price: Shown | None
+    fills: list[FillOut]
+    aggregated_count: int
+    aggregated_size: Shown
+    complete: bool
+    late_reveal_at: datetime | None
 
 
 class BalanceOut(BaseModel):

@@ -2,7 +2,9 @@
 
 A scout's replies never depend on a price or a fill: an order's reply is its signed receipt,
 whose fill is sealed in a commitment; orders, balances and lists show escrows, not fills,
-until the market is revealed. Prices are served only on the sponsor's dashboard.
+until the market is revealed. Live prices are served only on the sponsor's dashboard; after a
+market's reveal, its results show what the program's reveal policy makes public, and no more
+(:func:`~marketcraft.opportunity.visibility.public_market_view`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from marketcraft.app.programs import ProgramRepository
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.kernel.messages import to_plain
 from marketcraft.kernel.money import MONEY_CONTEXT
+from marketcraft.opportunity.access import market_of
 from marketcraft.opportunity.collateral import free_collateral, held
 from marketcraft.opportunity.commands import Context
 from marketcraft.opportunity.journal import ProgramJournal
@@ -26,7 +29,12 @@ from marketcraft.opportunity.receipts import Receipt
 from marketcraft.opportunity.state import MarketState
 from marketcraft.opportunity.terms import ProgramTerms
 from marketcraft.opportunity.transcript import export_transcript
-from marketcraft.opportunity.visibility import scout_orders, sponsor_market_view
+from marketcraft.opportunity.visibility import (
+    FillView,
+    public_market_view,
+    scout_orders,
+    sponsor_market_view,
+)
 from marketcraft.roles import Role
 from marketcraft.service import access
 from marketcraft.service.access import Granted
@@ -35,11 +43,13 @@ from marketcraft.service.exact_json import ExactNumbersRoute
 from marketcraft.service.opportunity_models import (
     BalanceOut,
     CashIn,
+    CloseOrderIn,
     CollateralOut,
     EvidenceIn,
     FillOut,
     MarketIn,
     MarketOut,
+    MarketResultsOut,
     OrderIn,
     OrderOut,
     Page,
@@ -146,6 +156,10 @@ def _market_out(market: MarketState) -> MarketOut:
     )
 
 
+def _fill_out(fill: FillView) -> FillOut:
+    return FillOut(shares=fill.shares, cash=fill.cash, fee=fill.fee, clipped=fill.clipped)
+
+
 def receipt_out(receipt: Receipt, order: dict[str, object]) -> ReceiptOut:
     return ReceiptOut(
         order_id=receipt.order_id,
@@ -235,6 +249,31 @@ def dashboard(granted: OwnProgram, offset: Offset = 0, limit: Limit = 100) -> di
             )
         )
     return _page(rows, offset, limit)
+
+
+@router.get(
+    "/{program_id}/markets/{market_id}/results",
+    response_model=MarketResultsOut,
+    summary="A market's results: what the reveal policy makes public, once revealed",
+)
+def market_results(market_id: str, request: Request, granted: InProgram) -> MarketResultsOut:
+    state = granted.state
+    market_of(state, market_id)  # an unknown market: 404, as in every other route
+    view = public_market_view(state, market_id, request.app.state.clock.now())
+    price = None if view.final_price is None else view.final_price.quantize(Decimal("0.000001"))
+    return MarketResultsOut(
+        market_id=view.market_id,
+        title=view.title,
+        revealed=view.revealed,
+        final_price=price,
+        fills=[_fill_out(f) for f in view.fills],
+        aggregated_count=view.aggregated_count,
+        aggregated_size=view.aggregated_size.quantize(
+            state.cash.zero().amount, context=MONEY_CONTEXT
+        ),
+        complete=view.complete,
+        late_reveal_at=view.late_reveal_at,
+    )
 
 
 @router.post(
@@ -377,6 +416,23 @@ async def place_order(
     return receipt_out(placed.receipt, placed.order)
 
 
+@router.post(
+    "/{program_id}/close-orders",
+    response_model=ReceiptOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Place a close order (sell-to-close or buy-to-close); the reply is its receipt",
+)
+async def place_close_order(
+    program_id: str, body: CloseOrderIn, request: Request, scout: Scout
+) -> ReceiptOut:
+    placed = await actions.place_close_order(
+        _commit(request), _ctx(request, scout.name), program_id, market_id=body.market_id,
+        token=body.token, trigger_price=body.trigger_price, max_shares=body.max_shares,
+        side=body.side,
+    )  # fmt: skip
+    return receipt_out(placed.receipt, placed.order)
+
+
 @router.get(
     "/{program_id}/orders",
     response_model=Page[OrderOut],
@@ -396,11 +452,7 @@ def my_orders(
             token=v.token,
             escrow=v.escrow.quantize(cents, context=MONEY_CONTEXT),
             revealed=v.revealed,
-            fill=None
-            if v.fill is None
-            else FillOut(
-                shares=v.fill.shares, cash=v.fill.cash, fee=v.fill.fee, clipped=v.fill.clipped
-            ),
+            fill=None if v.fill is None else _fill_out(v.fill),
         )
         for v in views
     ]

@@ -41,6 +41,7 @@ from marketcraft.opportunity.terms import (
 from marketcraft.opportunity.transcript import export_transcript, verify_transcript
 from marketcraft.opportunity.visibility import (
     is_revealed,
+    public_market_view,
     scout_orders,
 )
 from marketcraft.service import access
@@ -180,6 +181,11 @@ def scout_program(program_id: str, request: Request, scout: ScoutPage) -> HTMLRe
         available=state.available(scout.name).quantize(cents, context=MONEY_CONTEXT),
         key=secrets.token_hex(12),
         positions=_positions(state, scout.name),
+        results=[
+            public_market_view(state, m.market_id, now_of(request))
+            for m in state.markets.values()
+            if is_revealed(m)
+        ],
     )
 
 
@@ -229,19 +235,21 @@ async def scout_close_order(
     trigger_price: NumberField,
     max_shares: NumberField,
     outcome: Annotated[str, Form(max_length=10)] = "yes",
+    side: Annotated[str, Form(max_length=10)] = "sell",
 ) -> RedirectResponse:
     back = f"/ui/scout/programs/{program_id}"
     try:
         token = Token(outcome)
+        chosen = Side(side)
         price = read(Probability, trigger_price, "trigger price")
         shares = read(Positive, max_shares, "max shares")
     except MarketcraftError as exc:  # a number the API would refuse too
         return back_to(request, back, exc.reason)
-    except ValueError:  # not yes or no
+    except ValueError:  # not yes or no, buy or sell
         return back_to(request, back, "check the close order")
     placed = actions.place_close_order(
         commit_of(request), ctx_of(request, scout.name), program_id, market_id=market_id,
-        token=token, trigger_price=price, max_shares=shares,
+        token=token, trigger_price=price, max_shares=shares, side=chosen,
     )  # fmt: skip
     return await attempt(request, placed, back)
 

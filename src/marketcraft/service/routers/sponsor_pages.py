@@ -50,7 +50,11 @@ OwnProgram = Annotated[Granted, Depends(access.SPONSOR.page)]
 
 WINDOW_UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 #: the form's names of TermsIn's fields, where they differ (an error names what the sponsor saw)
-_FORM_NAMES = {"market_budget": "budget", "window_seconds": "window"}
+_FORM_NAMES = {
+    "market_budget": "budget",
+    "window_seconds": "window",
+    "late_reveal_seconds": "late_reveal_days",
+}
 #: by default a market is flagged when its price has at least doubled from the band's floor
 ALERT_MULTIPLE = Decimal(2)
 
@@ -90,7 +94,7 @@ async def sponsor_create(
     community_listing: Annotated[str, Form(max_length=5)] = "",
     pa: MaybeNumberField = None,
     pb: MaybeNumberField = None,
-    amm: Annotated[str | None, Form(max_length=10)] = None,
+    amm: Annotated[str | None, Form(max_length=20)] = None,
     fee_rate: MaybeNumberField = None,
     fee_policy: Annotated[str | None, Form(max_length=20)] = None,
     reveal_policy: Annotated[str | None, Form(max_length=20)] = None,
@@ -98,6 +102,7 @@ async def sponsor_create(
     collateral: Annotated[str | None, Form(max_length=20)] = None,
     first_n: MaybeNumberField = None,
     creation_bond: MaybeNumberField = None,
+    late_reveal_days: MaybeNumberField = None,
 ) -> RedirectResponse:
     """Open a program from the form. The terms pass through the API's schema (``TermsIn``),
     the deposit and the window through the API's number types, so the page and the API read,
@@ -107,13 +112,18 @@ async def sponsor_create(
         "reveal_policy": reveal_policy, "reveal_threshold": reveal_threshold,
         "collateral": collateral, "first_n": first_n, "creation_bond": creation_bond,
     }  # fmt: skip
-    fields = {name: value for name, value in given.items() if value not in (None, "")}
+    fields: dict[str, object] = {
+        name: value for name, value in given.items() if value not in (None, "")
+    }
     if window_unit not in WINDOW_UNITS:
         return back_to(
             request, "/ui/sponsor", "the window's unit is seconds, minutes, hours or days"
         )
     try:
         window_seconds = int(read(Amount, window, "window") * WINDOW_UNITS[window_unit])
+        if late_reveal_days:
+            days = read(Amount, late_reveal_days, "late reveal days")
+            fields["late_reveal_seconds"] = int(days * WINDOW_UNITS["days"])
         terms_in = TermsIn.model_validate({
             **fields, "market_budget": budget, "window_seconds": window_seconds,
             "approval_required": approval_required == "on",
