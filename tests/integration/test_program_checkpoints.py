@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from marketcraft.app import programs as programs_module
 from marketcraft.app.checkpoints import LEGACY_CHECKPOINT_TYPE
 from marketcraft.app.programs import ProgramRepository, checkpoint_due
 from marketcraft.kernel.checkpoints import open_checkpoint
@@ -33,17 +34,28 @@ def run_into(repo: ProgramRepository, records) -> None:
         repo.handle(PROGRAM, command, ctx)
 
 
-def test_checkpoints_are_due_after_so_many_commands_or_so_long(database, records):
+def test_checkpoints_are_due_after_so_many_commands_or_at_a_slot_boundary(
+    database, records, monkeypatch
+):
+    clock = [1000.0]
+    monkeypatch.setattr(programs_module.time, "monotonic", lambda: clock[0])
     repo = ProgramRepository(database.events, SIGNER)
     run_into(repo, records[:5])
-    # never checkpointed here: due at once, whatever the count
-    assert repo.checkpoints_due(every=50, seconds=3600) == [PROGRAM]
-    assert checkpoint_due(repo, 50, 3600, T0 + timedelta(hours=1)) == [PROGRAM]
+    assert repo.checkpoints_due(every=5, seconds=60) == [PROGRAM]  # by count
+    assert repo.checkpoints_due(every=6, seconds=60) == []  # 1000 s: same slot as the start
+    clock[0] = 1019.0  # [960, 1020): still the start's slot
+    assert repo.checkpoints_due(every=6, seconds=60) == []
+    clock[0] = 1020.0  # a boundary crossed: due, however recent the commands
+    assert repo.checkpoints_due(every=6, seconds=60) == [PROGRAM]
+    assert checkpoint_due(repo, 6, 60, T0 + timedelta(hours=1)) == [PROGRAM]
     assert repo.checkpoints_due(every=1, seconds=0) == []  # nothing new since
-    run_into(repo, records[5:10])
-    assert repo.checkpoints_due(every=5, seconds=3600) == [PROGRAM]  # by count
-    assert repo.checkpoints_due(every=6, seconds=3600) == []
-    assert repo.checkpoints_due(every=6, seconds=0) == [PROGRAM]  # by time
+    run_into(repo, records[5:7])
+    clock[0] = 1079.0  # two new commands in the slot [1020, 1080): not yet
+    assert repo.checkpoints_due(every=6, seconds=60) == []
+    assert repo.checkpoints_due(every=2, seconds=60) == [PROGRAM]
+    assert repo.checkpoints_due(every=6, seconds=0) == [PROGRAM]  # no grid: whenever uncovered
+    clock[0] = 1080.0
+    assert repo.checkpoints_due(every=6, seconds=60) == [PROGRAM]
     (first,) = repo.checkpoints(PROGRAM)
     assert first.checkpoint.tree_size == 5
     assert first.checkpoint.origin == f"marketcraft.localhost/opportunity/{PROGRAM}"

@@ -136,6 +136,7 @@ class ProgramRepository:
         self.merge_delay = merge_delay
         self.published = CheckpointStore(events, signer.public_key)
         self._published_at: dict[str, tuple[int, float]] = {}  # id -> (size, monotonic time)
+        self._started = time.monotonic()
         #: kept in the database by the service (it outlives restarts); in memory by default
         self.quarantine: QuarantineStore = quarantine or InMemoryQuarantineStore()
         self.snapshots: SnapshotStore = snapshots or InMemorySnapshotStore()
@@ -458,13 +459,18 @@ class ProgramRepository:
 
     def checkpoints_due(self, every: int, seconds: float) -> list[str]:
         """The loaded programs with records no checkpoint covers, and either ``every`` of
-        them or ``seconds`` since the last checkpoint published here."""
+        them, or a boundary of the ``seconds`` grid crossed since the last checkpoint published
+        here (or since this repository started). On a fixed grid, not ``seconds`` after the
+        last one: the first command after a quiet spell waits for the next boundary, so a
+        checkpoint's time tells which slot commands came in, never when one came.
+        ``seconds <= 0``: every program with uncovered records."""
         now = time.monotonic()
         with self._lock:
             due = []
             for program_id, journal in self._cache.items():
-                size, at = self._published_at.get(program_id, (0, float("-inf")))
-                if journal.size > size and (journal.size - size >= every or now - at >= seconds):
+                size, at = self._published_at.get(program_id, (0, self._started))
+                crossed = seconds <= 0 or now // seconds > at // seconds
+                if journal.size > size and (journal.size - size >= every or crossed):
                     due.append(program_id)
             return due
 
