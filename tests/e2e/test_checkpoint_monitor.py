@@ -144,3 +144,20 @@ def test_the_key_may_be_a_verifier_key(served, tmp_path):
 def test_an_unreachable_service_is_not_an_ok(tmp_path):
     result = monitor("http://127.0.0.1:9", tmp_path / "s")
     assert result.exit_code == 2 and "unreachable" in result.output
+
+
+def test_a_checkpoint_of_another_log_is_refused_even_on_the_first_run(served, tmp_path):
+    url, fake = served
+    fake_origin = "markets.example/opportunity/p-other"
+    note = sign_checkpoint(fake.log.checkpoint(T0, 5, origin=fake_origin), KEY).note
+    fake.note = lambda: note  # type: ignore[method-assign]
+    result = monitor(url, tmp_path / "s")
+    assert result.exit_code == 1 and "of log markets.example/opportunity/p-other" in result.output
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_verifier_keys_name_is_the_only_origin_accepted(served, tmp_path):
+    url, _ = served
+    other_name = verifier_key(NoteKey("markets.example/opportunity/p-2", KEY.public_key))
+    result = monitor(url, tmp_path / "s", other_name)
+    assert result.exit_code == 1 and "not markets.example/opportunity/p-2" in result.output

@@ -28,10 +28,10 @@ from marketcraft.kernel.checkpoints import (
     open_checkpoint,
     verify_checkpoints_consistent,
 )
-from marketcraft.kernel.errors import MarketcraftError
+from marketcraft.kernel.errors import MarketcraftError, ValidationError
 from marketcraft.kernel.signed_note import parse_verifier_key
 
-__all__ = ["Fork", "monitor_command", "next_checkpoint"]
+__all__ = ["Fork", "Origin", "monitor_command", "next_checkpoint"]
 
 _TIMEOUT = 30.0
 
@@ -46,22 +46,28 @@ def _get(url: str) -> bytes:
         return data
 
 
-def _public_key(text: str) -> bytes:
-    """A 64-hex-digit Ed25519 key, or a signed-note verifier key."""
+def _pinned(text: str) -> tuple[bytes, str | None]:
+    """A 64-hex-digit Ed25519 key, or a signed-note verifier key (whose name is then the
+    only origin accepted)."""
     try:
-        return bytes.fromhex(text) if len(text) == 64 else parse_verifier_key(text).public_key
+        if len(text) == 64:
+            return bytes.fromhex(text), None
+        key = parse_verifier_key(text)
     except (ValueError, MarketcraftError) as exc:
         raise typer.BadParameter(f"not a key: {exc}", param_hint="--key") from None
+    return key.public_key, key.name
 
 
 def next_checkpoint(
-    last: Checkpoint | None, note: str, key: bytes, proof_for: _ProofSource
+    last: Checkpoint | None, note: str, key: bytes, proof_for: _ProofSource, origin: Origin
 ) -> SignedCheckpoint:
-    """The checkpoint in ``note`` if it extends ``last`` (fetching the consistency proof from
-    ``proof_for(first, second)``); :class:`Fork` naming why if it does not, MarketcraftError if
-    the note is not a checkpoint signed by ``key``."""
+    """The checkpoint in ``note`` if it is of the log ``origin`` accepts and extends ``last``
+    (fetching the consistency proof from ``proof_for(first, second)``); :class:`Fork` naming
+    why if it does not, MarketcraftError if the note is not a checkpoint signed by ``key``."""
     signed = open_checkpoint(note, key)
     new = signed.checkpoint
+    if not origin.accepts(new.origin):
+        raise ValidationError("wrong_log", f"the checkpoint is of log {new.origin}, not {origin}")
     if last is None:
         return signed
     if new.origin != last.origin:
@@ -77,6 +83,21 @@ def next_checkpoint(
             f"{last.tree_size} (root {base64.b64encode(last.root_hash).decode()})"
         )
     return signed
+
+
+class Origin:
+    """The log a monitor watches: exactly the verifier key's name if one was given, else any
+    origin that ends in ``/opportunity/<program>``."""
+
+    def __init__(self, program: str, name: str | None) -> None:
+        self.suffix = f"/opportunity/{urllib.parse.quote(program, safe='-._~')}"
+        self.name = name
+
+    def accepts(self, origin: str) -> bool:
+        return origin == self.name if self.name else origin.endswith(self.suffix)
+
+    def __str__(self) -> str:
+        return self.name or f"*{self.suffix}"
 
 
 class _ProofSource:
@@ -95,10 +116,10 @@ def _load(state: Path, key: bytes) -> Checkpoint | None:
     return open_checkpoint(state.read_text(encoding="utf-8"), key).checkpoint
 
 
-def _check_once(base: str, state: Path, key: bytes) -> str:
+def _check_once(base: str, state: Path, key: bytes, origin: Origin) -> str:
     last = _load(state, key)
     note = _get(f"{base}/checkpoint").decode("utf-8")
-    signed = next_checkpoint(last, note, key, _ProofSource(base))
+    signed = next_checkpoint(last, note, key, _ProofSource(base), origin)
     cp = signed.checkpoint
     state.parent.mkdir(parents=True, exist_ok=True)
     partial = state.with_suffix(".partial")
@@ -140,11 +161,12 @@ def monitor_command(
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise typer.BadParameter("an http(s) URL", param_hint="URL")
     base = f"{url.rstrip('/')}/programs/{urllib.parse.quote(program, safe='')}"
-    pinned = _public_key(key)
+    pinned, name = _pinned(key)
+    origin = Origin(program, name)
     where = state or Path("monitor") / f"{program}.checkpoint"
     while True:
         try:
-            typer.echo(_check_once(base, where, pinned))
+            typer.echo(_check_once(base, where, pinned, origin))
         except Fork as fork:
             typer.echo(f"FORK {program}: {fork}", err=True)
             raise typer.Exit(1) from None
