@@ -140,6 +140,7 @@ CLASSES: dict[tuple[str, str], Kind] = {
     ("POST", P + "/close-orders"): SCOUT_SELF,
     ("GET", P + "/transcript"): TRANSCRIPT,
     # a program's log is a transparency log: its checkpoints are anyone's
+    ("GET", P + "/log"): PUBLIC_LOG,
     ("GET", P + "/checkpoint"): PUBLIC_LOG,
     ("GET", P + "/checkpoints"): PUBLIC_LOG,
     ("GET", P + "/checkpoints/consistency"): PUBLIC_LOG,

@@ -109,6 +109,9 @@ def test_checkpoints_come_on_a_cadence_and_anyone_may_read_them(served):
         unpublished = client.get(f"/programs/{pid}/checkpoints/consistency",
                                  params={"first": first_size, "second": second_size})  # fmt: skip
         assert unpublished.status_code == 404
+    pinned = client.get(f"/programs/{pid}/log").json()  # no credentials either
+    assert pinned["public_key"] == KEY.hex() and pinned["origin"] == first.origin
+    assert pinned["verifier_key"].startswith(first.origin + "+")
     missing = client.get("/programs/p-missing/checkpoint")
     assert missing.status_code == 404 and missing.json()["error"] == "no_program"
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from marketcraft.__about__ import __version__
 from marketcraft.cli import app
-from marketcraft.kernel import Signer
+from marketcraft.kernel import AppendOnlyLog, Signer
 from marketcraft.kernel.checkpoints import open_checkpoint, sign_checkpoint
 from marketcraft.kernel.messages import canonical_json
 from marketcraft.opportunity.receipts import receipt_bytes, receipt_to_json, verify_receipt
@@ -107,6 +107,10 @@ def an_old_format(doc):
     doc["format"] = "marketcraft/opportunity-transcript/1"
 
 
+def a_repeated_checkpoint(doc):
+    doc["checkpoints"].append(doc["checkpoints"][-1])
+
+
 def sponsor_payout_skim(doc):
     i = record_index(doc, "opportunity.settle_program")
     edit_events(doc, i, lambda evs: evs[0]["data"].update(dust_to_sponsor="5.00"))
@@ -125,6 +129,7 @@ MUTATIONS = [
     (checkpoints_withheld, "as promised"),
     (another_engine_version, f"engine version '9.9.9', this is {__version__}"),
     (an_old_format, "format 'marketcraft/opportunity-transcript/1'"),
+    (a_repeated_checkpoint, "repeats the previous checkpoint's size"),
 ]
 
 
@@ -173,9 +178,29 @@ def test_the_cli_verifies_and_fails_with_reasons(program, tmp_path):
     mutate_fill(forged)
     bad = tmp_path / "forged.json"
     bad.write_text(json.dumps(forged))
-    fail = runner.invoke(app, ["opportunity", "verify", str(bad), *paths])
+    key = ["--public-key", SIGNER.public_key.hex()]
+    fail = runner.invoke(app, ["opportunity", "verify", str(bad), *paths, *key])
     assert fail.exit_code == 1
     assert "FAIL record" in fail.output
+    # a transcript's own key proves only that the file agrees with itself: it is never used
+    unpinned = runner.invoke(app, ["opportunity", "verify", str(good), *paths])
+    assert unpinned.exit_code == 1 and "give --public-key" in unpinned.output
     garbage = tmp_path / "garbage.json"
     garbage.write_text("{not json")
     assert runner.invoke(app, ["opportunity", "verify", str(garbage)]).exit_code == 1
+
+
+def test_a_checkpoint_seen_elsewhere_must_be_of_this_log(program):
+    """A split view: the platform signed, for an inclusion proof, a checkpoint of another
+    history of the same log. The transcript alone cannot know; given the checkpoint, it names
+    it."""
+    doc, receipts = program
+    honest = open_checkpoint(doc["checkpoints"][3], SIGNER.public_key)
+    assert verify_transcript(doc, receipts, SIGNER.public_key, seen=[honest]) == []
+    other = AppendOnlyLog(honest.checkpoint.origin)
+    other.append(b"another history")
+    forged = sign_checkpoint(
+        other.checkpoint(T0, origin=honest.checkpoint.origin), SIGNER
+    )  # fmt: skip
+    failures = verify_transcript(doc, receipts, SIGNER.public_key, seen=[forged])
+    assert any("two histories" in f for f in failures), failures

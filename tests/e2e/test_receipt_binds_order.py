@@ -72,7 +72,7 @@ def test_the_honest_receipt_matches_the_order_sent(tmp_path):
     assert check_order(receipt, order_from_plain(again, receipt.order_id)) == []
     result = verify(tmp_path, receipt)
     assert result.exit_code == 0, result.output
-    assert "1 match the orders sent" in result.output
+    assert "1 match the orders you sent" in result.output
 
 
 def test_a_changed_limit_price_is_caught_by_the_scout(tmp_path):
@@ -155,3 +155,30 @@ def test_the_signed_bytes_are_the_receipt_with_an_empty_signature():
         generic = canonical_json(to_plain(dataclasses.replace(receipt, signature=b"")))
         assert receipt_bytes(receipt) == b"marketcraft/receipt/v2\n" + generic
         assert verify_receipt(receipt, SIGNER.public_key) == []
+
+
+def test_a_downloads_own_order_is_checked_when_no_order_is_given(tmp_path):
+    journal = opened()
+    receipt = place(journal, "0.05")
+    download = {"receipt": to_plain(receipt), "order": {"type": "opportunity.place_order",
+                "data": {"order_id": "o-1", **SENT}}}  # fmt: skip
+    r = tmp_path / "r.json"
+    key = ["--public-key", SIGNER.public_key.hex()]
+    r.write_text(json.dumps(download))
+    ok = runner.invoke(app, ["opportunity", "verify", "--receipt", str(r), *key])
+    assert ok.exit_code == 0 and "1 the order their download holds" in ok.output
+    download["order"]["data"]["max_spend"] = "20"  # edited after the fact
+    r.write_text(json.dumps(download))
+    edited = runner.invoke(app, ["opportunity", "verify", "--receipt", str(r), *key])
+    assert edited.exit_code == 1 and "not the hash of the order" in edited.output
+
+
+def test_a_checkpoint_from_before_the_order_is_refused():
+    journal = opened()
+    receipt = place(journal, "0.05")
+    early = journal.signed_checkpoint(receipt.accepted_at - timedelta(minutes=30))
+    inclusion = journal.inclusion("o-1", early)
+    assert inclusion is not None
+    assert "the checkpoint predates the order" in check_inclusion(
+        receipt, inclusion, SIGNER.public_key
+    )

@@ -263,6 +263,8 @@ def check_inclusion(receipt: Receipt, inclusion: Inclusion, public_key: bytes) -
         receipt.leaf_hash, inclusion.leaf_index, cp.tree_size, inclusion.proof, cp.root_hash
     ):
         problems.append("the inclusion proof does not verify against the checkpoint")
+    if cp.timestamp < receipt.accepted_at:
+        problems.append("the checkpoint predates the order")
     if cp.timestamp > receipt.merge_by:
         problems.append(
             f"merged late: checkpoint of {cp.timestamp}, promised by {receipt.merge_by}"

@@ -74,7 +74,9 @@ def export_transcript(
     log = AppendOnlyLog(origin)
     for record in records:
         log.append(leaf_entry(record.command, record.events))
-    final = sign_checkpoint(log.checkpoint(now, origin=origin), signer)
+    published = [c for c in checkpoints if c.note]
+    if not published or published[-1].checkpoint.tree_size < log.size:
+        published.append(sign_checkpoint(log.checkpoint(now, origin=origin), signer))
     return {
         "format": FORMAT,
         "engine_version": __version__,
@@ -84,7 +86,7 @@ def export_transcript(
             {"command": r.command.decode("utf-8"), "events": r.events.decode("utf-8")}
             for r in records
         ],
-        "checkpoints": [c.note for c in [*checkpoints, final] if c.note],
+        "checkpoints": [c.note for c in published],
     }
 
 
@@ -110,6 +112,7 @@ def verify_transcript(
     receipts: Iterable[Receipt] = (),
     public_key: bytes | None = None,
     orders: Mapping[str, Command] | None = None,
+    seen: Iterable[SignedCheckpoint] = (),
 ) -> list[str]:
     """Every problem found (empty when the transcript and receipts check out). ``public_key``
     pins the platform's key; without it the transcript's own key is used (receipts signed by
@@ -140,6 +143,7 @@ def verify_transcript(
     for record in records:
         log.append(leaf_entry(record.command, record.events))
     checkpoints = _check_checkpoints(log, notes, key, failures)
+    _check_seen(log, seen, failures)
     state = _replay(records, failures)
     if state is not None:
         _check_outcomes(state, records, failures)
@@ -154,6 +158,20 @@ def verify_transcript(
             for problem in check_order(receipt, orders[receipt.order_id]):
                 failures.add(where, problem)
     return failures
+
+
+def _check_seen(log: AppendOnlyLog, seen: Iterable[SignedCheckpoint], failures: _Failures) -> None:
+    """A checkpoint of this log met elsewhere must be a prefix of it (the caller checked its
+    signature): anything else means the platform signed two histories."""
+    for signed in seen:
+        cp = signed.checkpoint
+        if cp.origin == log.log_id and (
+            cp.tree_size > log.size or cp.root_hash != log.root(cp.tree_size)
+        ):
+            failures.add(
+                f"checkpoint seen elsewhere (size {cp.tree_size})",
+                "signed by the platform but not of this log: two histories (a split view)",
+            )
 
 
 def _open(notes: list[str], key: bytes, failures: _Failures) -> list[SignedCheckpoint]:
@@ -190,6 +208,8 @@ def _check_checkpoints(
                 failures.add(where, "not consistent with the previous checkpoint")
             if old.tree_size > cp.tree_size:
                 failures.add(where, "smaller than the previous checkpoint")
+            if old.tree_size == cp.tree_size:
+                failures.add(where, "repeats the previous checkpoint's size")
     if checkpoints[-1].checkpoint.tree_size != log.size:
         failures.add("checkpoints", "the last checkpoint does not cover every record")
     return checkpoints

@@ -73,6 +73,7 @@ PUBLIC_PATHS = frozenset(
         "/ui/peg",
         "/ui/peg/{name}",
         # a program's log is a transparency log: anyone may monitor its checkpoints
+        "/programs/{program_id}/log",
         "/programs/{program_id}/checkpoint",
         "/programs/{program_id}/checkpoints",
         "/programs/{program_id}/checkpoints/consistency",

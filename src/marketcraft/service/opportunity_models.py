@@ -170,6 +170,15 @@ class CheckpointOut(BaseModel):
     note: str = Field(description="The signed note (c2sp.org/tlog-checkpoint).")
 
 
+class LogOut(BaseModel):
+    """What a verifier or a monitor pins: the log's name and the platform's key."""
+
+    origin: str
+    public_key: str = Field(description="The platform's Ed25519 public key, hex.")
+    verifier_key: str = Field(description="The signed-note verifier key of this log.")
+    max_merge_delay_seconds: float
+
+
 class ConsistencyOut(BaseModel):
     first: int
     second: int

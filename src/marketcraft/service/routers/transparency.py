@@ -18,11 +18,13 @@ from marketcraft.app.programs import ProgramRepository
 from marketcraft.kernel.checkpoints import SignedCheckpoint
 from marketcraft.kernel.errors import NotFound
 from marketcraft.kernel.limits import MAX_LOG_SIZE
+from marketcraft.kernel.signed_note import NoteKey, verifier_key
 from marketcraft.service import access
 from marketcraft.service.opportunity_models import (
     CheckpointOut,
     ConsistencyOut,
     InclusionOut,
+    LogOut,
     Page,
     ReceiptOut,
 )
@@ -53,6 +55,21 @@ def _checkpoint_out(signed: SignedCheckpoint) -> CheckpointOut:
 def _signed(repo: ProgramRepository, program_id: str) -> list[SignedCheckpoint]:
     repo.journal(program_id)  # NotFound for a missing program, as every route answers
     return [c for c in repo.checkpoints(program_id) if c.note]
+
+
+@router.get(
+    "/{program_id}/log",
+    response_model=LogOut,
+    summary="The log's origin and the platform's key, to pin in verify and monitor",
+)
+def log_key(program_id: str, request: Request) -> LogOut:
+    repo = _repo(request)
+    origin = repo.journal(program_id).origin
+    return LogOut(
+        origin=origin, public_key=repo.signer.public_key.hex(),
+        verifier_key=verifier_key(NoteKey(origin, repo.signer.public_key)),
+        max_merge_delay_seconds=repo.merge_delay.total_seconds(),
+    )  # fmt: skip
 
 
 @router.get(
