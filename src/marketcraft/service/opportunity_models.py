@@ -158,7 +158,10 @@ class ReceiptOut(BaseModel):
     order: dict[str, object] = Field(
         description="The order as `order_hash` covers it (what you sent, with its id; no salt)."
     )
-    receipt: dict[str, object] = Field(description="The full signed receipt, for `verify`.")
+    receipt: dict[str, object] = Field(
+        description="The signed receipt, for `verify`: the fields above are a copy for reading, "
+        "and only this object is signed."
+    )
 
 
 class CheckpointOut(BaseModel):
