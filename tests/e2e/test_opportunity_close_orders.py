@@ -14,9 +14,8 @@ from marketcraft.store.tokens import issue_token
 from tests.e2e.conftest import NOW, SIGNER, bearer
 from tests.support.pages import flash_after, sign_in
 
-RECEIPT_KEYS = {"order_id", "sequence", "order_hash", "events_hash", "commitment",
-                "checkpoint_size", "checkpoint_root", "checkpoint_time", "inclusion_proof",
-                "key_id", "signature", "receipt"}  # fmt: skip
+RECEIPT_KEYS = {"order_id", "origin", "accepted_at", "merge_by", "order_hash", "leaf_hash",
+                "commitment", "key_id", "signature", "order", "receipt"}  # fmt: skip
 
 
 @pytest.fixture
