@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,6 +17,17 @@ __all__ = ["DEFAULT_MAX_ACTIVE", "DEFAULT_MAX_PATHS", "Settings"]
 #: the deal-job quotas' defaults: analyses one analyst may have queued or running at once, and
 #: the most paths one analysis may run
 DEFAULT_MAX_ACTIVE, DEFAULT_MAX_PATHS = 3, 20_000
+
+
+#: an origin as a browser sends it: scheme, host and an optional port, nothing after
+_ORIGIN = re.compile(
+    r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
+)
+
+
+def split_origins(value: str) -> list[str]:
+    """The origins in a comma-separated setting, blanks dropped."""
+    return [origin.strip() for origin in value.split(",") if origin.strip()]
 
 
 class Settings(BaseSettings):
@@ -61,6 +74,18 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = Field(default="", max_length=1000)
     #: log level for the server (critical, error, warning, info, debug)
     log_level: str = "info"
+    #: how `marketcraft serve` writes its log lines (the app's and uvicorn's, access lines
+    #: included): "text", one readable line each, or "json", one JSON object each; either way
+    #: every line written during a request carries its request id
+    log_format: Literal["text", "json"] = "text"
+    #: serve Prometheus metrics at GET /metrics
+    metrics_enabled: bool = True
+    #: unset, /metrics is open to anyone who reaches it (scrape it on an internal network, and
+    #: keep it off a public proxy); set, it answers only ``Authorization: Bearer <this token>``
+    metrics_token: SecretStr | None = Field(default=None, min_length=16)
+    #: the origins (``scheme://host[:port]``, comma-separated, or "*") whose browser scripts may
+    #: call the API across origins; empty: none, and no response carries a CORS header
+    cors_allow_origins: str = Field(default="", max_length=4000)
     #: how long a sign-in to the pages lasts, in seconds, however busy the session is
     session_seconds: int = Field(default=8 * 3600, ge=60, le=30 * 86400)
     #: mark the pages' cookies Secure: unset, when the request came over https (behind a TLS
@@ -96,6 +121,18 @@ class Settings(BaseSettings):
 
         parse_many(value)  # ValueError names what is wrong
         return value
+
+    @field_validator("cors_allow_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        for origin in split_origins(value):
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise ValueError(f"{origin!r} is not an origin (scheme://host[:port], no path)")
+        return value
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return split_origins(self.cors_allow_origins)
 
     @model_validator(mode="after")
     def _merge_after_cadence(self) -> Settings:

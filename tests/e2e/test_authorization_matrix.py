@@ -106,7 +106,8 @@ SPONSOR_UI = "/ui/sponsor/programs/{program_id}"
 AUDIT_UI = "/ui/audit/programs/{program_id}"
 CLASSES: dict[tuple[str, str], Kind] = {
     **{("GET", path): PUBLIC for path in ("/openapi.json", "/docs", "/docs/oauth2-redirect",
-                                          "/redoc", "/health", "/", "/login", "/peg/markets",
+                                          "/redoc", "/health", "/ready", "/metrics", "/",
+                                          "/login", "/peg/markets",
                                           "/peg/markets/{name}", "/peg/markets/{name}/history",
                                           "/ui/peg", "/ui/peg/{name}")},
     ("POST", "/login"): PUBLIC,

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import time
+from collections.abc import Callable
 
 from marketcraft.app.programs import ProgramRepository
 from marketcraft.kernel.messages import Command
 from marketcraft.opportunity.commands import Context
 from marketcraft.opportunity.journal import Handled
 
-__all__ = ["Committer"]
+__all__ = ["BatchObserver", "Committer"]
 
 _Request = tuple[str, Command, Context]
 
@@ -29,12 +31,17 @@ _Request = tuple[str, Command, Context]
 #: with a program's age (measured with bench/bench_soak.py).
 FREEZE_EVERY = 10_000
 
+#: told of every batch once it is durable: how many commands it held and how long deciding and
+#: storing them took, in seconds (the service counts them for its metrics)
+BatchObserver = Callable[[int, float], None]
+
 
 class Committer:
     """The async front of a :class:`ProgramRepository` (one per event loop)."""
 
-    def __init__(self, programs: ProgramRepository) -> None:
+    def __init__(self, programs: ProgramRepository, observe: BatchObserver | None = None) -> None:
         self.programs = programs
+        self._observe = observe
         self._queue: list[tuple[_Request, asyncio.Future[Handled]]] = []
         self._draining = False
         self._since_freeze = 0
@@ -52,10 +59,13 @@ class Committer:
             while self._queue:
                 await asyncio.sleep(0)  # let requests already read this turn join the batch
                 batch, self._queue = self._queue, []
+                started = time.perf_counter()
                 try:
                     outcomes = self.programs.handle_many([request for request, _ in batch])
                 except Exception as exc:  # the repository itself failed: every request learns it
                     outcomes = [exc] * len(batch)
+                if self._observe is not None:
+                    self._observe(len(batch), time.perf_counter() - started)
                 self._since_freeze += len(batch)
                 if self._since_freeze >= FREEZE_EVERY:
                     self._since_freeze = 0

@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
@@ -35,12 +36,15 @@ from marketcraft.kernel.signing import Signer
 from marketcraft.service.auth import PrincipalCache
 from marketcraft.service.deal_jobs import DealJobs
 from marketcraft.service.errors import ERROR_RESPONSES, install_error_handlers
+from marketcraft.service.logs import REQUEST_ID_HEADER, configure_logging, install_request_ids
+from marketcraft.service.metrics import install_metrics
 from marketcraft.service.page_security import PageSecurity, csrf_field
 from marketcraft.service.rate_limits import install_rate_limits
 from marketcraft.service.request_limits import RequestLimits
 from marketcraft.service.routers import (
     admin,
     deal,
+    operations,
     opportunity,
     pages,
     peg,
@@ -60,6 +64,9 @@ PUBLIC_PATHS = frozenset(
     {
         "/",
         "/health",
+        "/ready",
+        # open unless MARKETCRAFT_METRICS_TOKEN is set (then that token only; no role)
+        "/metrics",
         "/docs",
         "/docs/oauth2-redirect",
         "/openapi.json",
@@ -82,8 +89,8 @@ PUBLIC_PATHS = frozenset(
 
 #: every router the app serves; the role-matrix test walks these
 API_ROUTERS = (
-    opportunity.router, transparency.router, system.router, admin.router, peg.router,
-    repo.router, deal.router,
+    opportunity.router, transparency.router, system.router, operations.router, admin.router,
+    peg.router, repo.router, deal.router,
 )  # fmt: skip
 
 #: seconds (see app_from_env)
@@ -138,9 +145,11 @@ def create_app(
         if owned:
             _attach(app, Database.open(settings.database_url), signer, settings)
         tasks = _background_tasks(app, settings, tick_pegs=tick_pegs)
+        app.state.ready = True
         try:
             yield
         finally:
+            app.state.ready = False  # stopping: send traffic elsewhere
             for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -161,16 +170,16 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.ready = False  # until the lifespan has started (GET /ready)
     app.state.clock = clock or SystemClock()
     app.state.templates = Jinja2Templates(directory=str(_TEMPLATES))
     app.state.templates.env.filters["money"] = _money
     app.state.templates.env.globals.update(csrf_field=csrf_field, take_flash=take_flash)
-    # Middleware runs outermost first: request limits, then sessions, CSRF and origin checks
-    # (pages only), then rate limits (which read a page's session to find its principal).
+    # Middleware runs outermost first: the request id, metrics, CORS, request limits, then
+    # sessions, CSRF and origin checks (pages only), then rate limits (which read a page's
+    # session to find its principal). Each is added inside-out, the innermost first.
     install_rate_limits(app, settings)
     app.add_middleware(PageSecurity, settings=settings)
-    if database is not None:
-        _attach(app, database, signer, settings)
     install_error_handlers(
         app, [r for router in API_ROUTERS for r in router.routes if isinstance(r, APIRoute)]
     )
@@ -186,12 +195,35 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
         max_json_depth=settings.max_json_depth,
     )
+    # Outside the request limits, so their refusals are counted, readable across origins
+    # and logged with the request's id.
+    _install_cors(app, settings)
+    app.state.metrics = install_metrics(app, settings)
+    install_request_ids(app)
+    if database is not None:
+        _attach(app, database, signer, settings)
 
     @app.exception_handler(LoginRequired)
     async def _login(_request: Request, _exc: LoginRequired) -> RedirectResponse:
         return RedirectResponse("/login", status_code=303)
 
     return app
+
+
+def _install_cors(app: FastAPI, settings: Settings) -> None:
+    """Let the configured origins' scripts call the API; none configured, no CORS header at
+    all. Bearer tokens only: no cookies cross origins (the pages keep their own origin check)."""
+    if not settings.cors_origins:
+        return
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", REQUEST_ID_HEADER],
+        expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
+        allow_credentials=False,
+        max_age=600,
+    )
 
 
 def _money(value: Decimal, places: int = 2) -> str:
@@ -211,7 +243,7 @@ def _attach(app: FastAPI, database: Database, signer: Signer | None, settings: S
         origin_prefix=settings.log_origin,
         merge_delay=timedelta(seconds=settings.max_merge_delay_seconds),
     )
-    app.state.committer = Committer(app.state.programs)
+    app.state.committer = Committer(app.state.programs, app.state.metrics.observe_batch)
     app.state.peg_markets = PegMarkets(database.events, database.quarantine)
     app.state.repo_sessions = RepoSessions(
         database.events, settings.data_dir / "repo-contract.key", settings.repo_cache
@@ -220,6 +252,7 @@ def _attach(app: FastAPI, database: Database, signer: Signer | None, settings: S
         settings.data_dir / "deal-jobs", max_active=settings.deal_jobs_per_analyst,
         max_paths=settings.deal_max_paths,
     )  # fmt: skip
+    app.state.metrics.watch(app.state.deal_jobs)
 
 
 def app_from_env() -> FastAPI:
@@ -227,7 +260,9 @@ def app_from_env() -> FastAPI:
     # Synchronous routes run in worker threads that share the GIL with the event loop; a
     # waiting thread gets it after the switch interval, 5 ms by default, at every hand-over.
     sys.setswitchinterval(SWITCH_INTERVAL)
-    app = create_app(Settings(), tick_pegs=True)
+    settings = Settings()
+    configure_logging(settings)
+    app = create_app(settings, tick_pegs=True)
     # What exists now (modules, the app, its schemas: hundreds of thousands of objects) lives
     # as long as the process. Frozen, the cyclic garbage collector never walks it again, so
     # its full collections stop costing requests tens of milliseconds each.

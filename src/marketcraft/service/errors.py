@@ -27,6 +27,7 @@ from marketcraft.kernel.errors import (
     QuotaExceeded,
     ValidationError,
 )
+from marketcraft.service.logs import REQUEST_ID_HEADER, current_request_id
 
 logger = logging.getLogger("marketcraft.service")
 
@@ -165,4 +166,9 @@ def install_error_handlers(app: FastAPI, routes: Iterable[APIRoute] = ()) -> Non
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse({"error": "internal", "reason": "internal error"}, status_code=500)
+        # answered outside every middleware, the request id's too: it is named here, so the
+        # caller can quote it and the operator find the line above
+        request_id = current_request_id()
+        headers = {REQUEST_ID_HEADER: request_id} if request_id else None
+        body = {"error": "internal", "reason": "internal error"}
+        return JSONResponse(body, status_code=500, headers=headers)

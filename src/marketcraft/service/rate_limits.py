@@ -9,7 +9,7 @@ Every request is counted against one key with one limit from the settings:
   none, so inventing tokens buys no fresh allowance).
 
 One window covers every route a key calls. Over the limit the answer is 429 ``rate_limited``
-with ``Retry-After`` (whole seconds). ``/health`` is never limited. With
+with ``Retry-After`` (whole seconds). ``/health`` and ``/ready`` are never limited. With
 ``rate_limit_enabled`` off nothing is installed (the HTTP benchmark runs so)."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from starlette.middleware.base import RequestResponseEndpoint
 
 from marketcraft.config import Settings
 from marketcraft.service.auth import PrincipalCache
-from marketcraft.service.routers import system
+from marketcraft.service.routers import operations, system
 from marketcraft.service.sessions import session_token_hash
 from marketcraft.store.tokens import TOKEN_PREFIX, hash_token
 
@@ -49,7 +49,8 @@ def install_rate_limits(app: FastAPI, settings: Settings) -> None:
         strategy="moving-window",
         storage_uri=settings.rate_limit_storage,
     )
-    limiter.exempt(system.health)  # type: ignore[no-untyped-call]  # a probe is never refused
+    for probe in (system.health, operations.ready):  # a probe is never refused
+        limiter.exempt(probe)  # type: ignore[no-untyped-call]
     app.state.limiter = limiter
     app.add_exception_handler(RateLimitExceeded, _rate_limited)  # type: ignore[arg-type]
     app.add_middleware(_RateLimits)

@@ -1,0 +1,111 @@
+"""Prometheus metrics at ``GET /metrics``: request latency per route, and the service's own
+(the group commit's batches, the deal job queue).
+
+Requests are counted by ``prometheus-fastapi-instrumentator``, labelled by the route's
+template (``/programs/{program_id}/orders``), never by the raw path, and by status class
+(``2xx``): a path no route matches counts as ``none``, so no caller can add label values.
+
+Each app has its own registry (tests build many apps in one process). With ``--workers N`` each
+server process counts its own requests: a scrape sees the process that answered it.
+
+The route is open unless ``metrics_token`` is set; then it answers only that bearer token
+(``401`` otherwise, as a missing token is answered everywhere)."""
+
+from __future__ import annotations
+
+import hmac
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, Histogram
+from prometheus_client.exposition import generate_latest
+from prometheus_fastapi_instrumentator import Instrumentator
+from prometheus_fastapi_instrumentator import metrics as request_metrics
+
+from marketcraft.config import Settings
+
+if TYPE_CHECKING:
+    from marketcraft.service.deal_jobs import DealJobs
+
+__all__ = ["METRICS_PATH", "ServiceMetrics", "install_metrics"]
+
+METRICS_PATH = "/metrics"
+
+#: seconds; the README tunes a p99 of tens of milliseconds, so the buckets are fine there
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+#: commands per group-commit batch
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+
+
+class ServiceMetrics:
+    """The service's own metrics, in ``registry``."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.batch_size = Histogram(
+            "marketcraft_commit_batch_size",
+            "Opportunity commands per group-commit batch (one transaction per program each)",
+            buckets=BATCH_BUCKETS, registry=registry,
+        )  # fmt: skip
+        self.batch_seconds = Histogram(
+            "marketcraft_commit_batch_seconds",
+            "Seconds to decide and durably store one group-commit batch (fsync included)",
+            buckets=LATENCY_BUCKETS, registry=registry,
+        )  # fmt: skip
+        self.deal_jobs_queued = Gauge(
+            "marketcraft_deal_jobs_queued",
+            "Deal analyses waiting for this server process to run them (the running one not "
+            "counted)",
+            registry=registry,
+        )
+        self._deal_jobs: DealJobs | None = None
+        self.deal_jobs_queued.set_function(self._queued)
+
+    def observe_batch(self, size: int, seconds: float) -> None:
+        """The group commit's observer (:data:`marketcraft.app.group_commit.BatchObserver`)."""
+        self.batch_size.observe(size)
+        self.batch_seconds.observe(seconds)
+
+    def watch(self, deal_jobs: DealJobs) -> None:
+        self._deal_jobs = deal_jobs
+
+    def _queued(self) -> float:
+        return 0.0 if self._deal_jobs is None else float(self._deal_jobs.waiting.qsize())
+
+
+def install_metrics(app: FastAPI, settings: Settings) -> ServiceMetrics:
+    """Count requests (when enabled) and serve them at :data:`METRICS_PATH`. The service's own
+    metrics are returned either way, for the group commit and the deal jobs to report to."""
+    registry = CollectorRegistry()
+    found = ServiceMetrics(registry)
+    if not settings.metrics_enabled:
+        return found
+    instrumentator = Instrumentator(
+        should_group_status_codes=True,
+        should_group_untemplated=True,
+        excluded_handlers=[METRICS_PATH],
+        registry=registry,
+    )
+    instrumentator.add(request_metrics.latency(buckets=LATENCY_BUCKETS, registry=registry))
+    instrumentator.add(request_metrics.requests(registry=registry))
+    instrumentator.instrument(app)
+    token = settings.metrics_token
+
+    async def metrics(request: Request) -> Response:
+        if token is not None and not _bearer_is(request, token.get_secret_value()):
+            return JSONResponse(
+                {"detail": "not authenticated"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    app.add_route(METRICS_PATH, metrics, methods=["GET"], include_in_schema=False)
+    return found
+
+
+def _bearer_is(request: Request, token: str) -> bool:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    given = credentials.strip().encode()
+    return scheme.lower() == "bearer" and hmac.compare_digest(given, token.encode())

@@ -1,0 +1,34 @@
+"""Readiness, beside ``/health`` (liveness): whether this process should get traffic now."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from marketcraft.service.exact_json import ExactNumbersRoute
+
+router = APIRouter(route_class=ExactNumbersRoute)
+
+
+class Ready(BaseModel):
+    #: "ready", "starting" (startup has not finished, or shutdown has begun) or "unavailable"
+    #: (the database does not answer)
+    status: str
+
+
+@router.get(
+    "/ready",
+    response_model=Ready,
+    tags=["system"],
+    summary="Readiness: startup finished and the database answers",
+    responses={503: {"model": Ready, "description": "Starting, stopping, or no database"}},
+)
+def ready(request: Request) -> JSONResponse | Ready:
+    if not getattr(request.app.state, "ready", False):
+        return JSONResponse({"status": "starting"}, status_code=503)
+    try:
+        request.app.state.database.events.last_position()
+    except Exception:
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+    return Ready(status="ready")
