@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from marketcraft.service.exact_json import ExactNumbersRoute
+from marketcraft.service.routers.system import database_answers
 
 router = APIRouter(route_class=ExactNumbersRoute)
 
@@ -27,8 +28,6 @@ class Ready(BaseModel):
 def ready(request: Request) -> JSONResponse | Ready:
     if not getattr(request.app.state, "ready", False):
         return JSONResponse({"status": "starting"}, status_code=503)
-    try:
-        request.app.state.database.events.last_position()
-    except Exception:
+    if not database_answers(request):
         return JSONResponse({"status": "unavailable"}, status_code=503)
     return Ready(status="ready")

@@ -26,6 +26,15 @@ class Me(BaseModel):
     role: str
 
 
+def database_answers(request: Request) -> bool:
+    """Whether the app's database answers a trivial query (for /health and /ready)."""
+    try:
+        request.app.state.database.events.last_position()
+    except Exception:
+        return False
+    return True
+
+
 @router.get(
     "/health",
     response_model=Health,
@@ -34,9 +43,7 @@ class Me(BaseModel):
     responses={503: {"model": Health, "description": "The database does not answer"}},
 )
 def health(request: Request) -> JSONResponse | Health:
-    try:
-        request.app.state.database.events.last_position()
-    except Exception:
+    if not database_answers(request):
         return JSONResponse({"status": "unavailable", "version": __version__}, status_code=503)
     return Health(status="ok", version=__version__)
 

@@ -19,6 +19,8 @@ from marketcraft.kernel.checkpoints import SignedCheckpoint
 from marketcraft.kernel.errors import NotFound
 from marketcraft.kernel.limits import MAX_LOG_SIZE
 from marketcraft.kernel.signed_note import NoteKey, verifier_key
+from marketcraft.opportunity.journal import parse_command_record
+from marketcraft.opportunity.receipts import order_plain
 from marketcraft.service import access
 from marketcraft.service.opportunity_models import (
     CheckpointOut,
@@ -115,10 +117,13 @@ def consistency(program_id: str, first: Size, second: Size, request: Request) ->
     summary="One of your orders' signed receipt, re-issued (identical to the first)",
 )
 def receipt(program_id: str, order_id: str, request: Request, scout: Scout) -> ReceiptOut:
-    download = _own_download(_repo(request), program_id, order_id, scout)
-    found = _repo(request).receipt(program_id, order_id)
-    assert found is not None
-    return receipt_out(found[0], download["order"])
+    repo = _repo(request)
+    access.own_order(repo.journal(program_id).state, scout, order_id)
+    found = repo.receipt(program_id, order_id)
+    if found is None:
+        raise NotFound("no_order", "no such order among yours")
+    receipt, record = found
+    return receipt_out(receipt, order_plain(parse_command_record(record.command)[0]))
 
 
 @router.get(
@@ -128,7 +133,7 @@ def receipt(program_id: str, order_id: str, request: Request, scout: Scout) -> R
 )
 def inclusion(program_id: str, order_id: str, request: Request, scout: Scout) -> InclusionOut:
     repo = _repo(request)
-    _own_download(repo, program_id, order_id, scout)
+    access.own_order(repo.journal(program_id).state, scout, order_id)
     found = repo.inclusion(program_id, order_id)
     if found is None:
         raise NotFound("not_merged", "no checkpoint covers this order yet: ask after merge_by")
@@ -136,13 +141,3 @@ def inclusion(program_id: str, order_id: str, request: Request, scout: Scout) ->
         leaf_index=found.leaf_index, tree_size=found.checkpoint.checkpoint.tree_size,
         proof=[_b64(h) for h in found.proof], checkpoint=found.checkpoint.note,
     )  # fmt: skip
-
-
-def _own_download(
-    repo: ProgramRepository, program_id: str, order_id: str, scout: Any
-) -> dict[str, Any]:
-    access.own_order(repo.journal(program_id).state, scout, order_id)
-    download = repo.receipt_download(program_id, order_id)
-    if download is None:
-        raise NotFound("no_order", "no such order among yours")
-    return download
