@@ -7,10 +7,12 @@ from what it sent (`opportunity verify --receipt R --order ORDER.json`) and the 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from datetime import timedelta
 from decimal import Decimal as D
 
+from nacl.signing import VerifyKey
 from typer.testing import CliRunner
 
 from marketcraft.cli import app
@@ -149,11 +151,21 @@ def test_an_inclusion_proof_checks_against_the_next_checkpoint():
     assert any("another log" in p for p in check_inclusion(receipt, elsewhere, SIGNER.public_key))
 
 
-def test_the_signed_bytes_are_the_receipt_with_an_empty_signature():
+def test_the_signed_bytes_are_the_receipt_with_an_empty_signature_under_its_batch_root():
     _, receipts, _ = settled_journal()
     for receipt in receipts:
-        generic = canonical_json(to_plain(dataclasses.replace(receipt, signature=b"")))
-        assert receipt_bytes(receipt) == b"marketcraft/receipt/v2\n" + generic
+        plain = dataclasses.replace(receipt, signature=b"", batch_index=0, batch_path=())
+        generic = canonical_json(to_plain(plain))
+        assert receipt_bytes(receipt) == b"marketcraft/receipt/v3\n" + generic
+        # RFC 6962 hashing written out here: leaf, then the path up a 64-leaf perfect tree
+        node = hashlib.sha256(b"\x00" + receipt_bytes(receipt)).digest()
+        index = receipt.batch_index
+        assert len(receipt.batch_path) == 6
+        for sibling in receipt.batch_path:
+            pair = sibling + node if index & 1 else node + sibling
+            node, index = hashlib.sha256(b"\x01" + pair).digest(), index >> 1
+        statement = b"marketcraft/receipt-batch/v1\n" + node
+        VerifyKey(SIGNER.public_key).verify(statement, receipt.signature)  # raises if not
         assert verify_receipt(receipt, SIGNER.public_key) == []
 
 

@@ -417,7 +417,7 @@ class ProgramRepository:
                 slot.error = NotFound("no_program", "no such program")
                 continue
             try:
-                handled = journal.handle(slot.command, slot.ctx)
+                handled = journal.handle(slot.command, slot.ctx, sign=False)
             except InvariantViolation:
                 raise
             except Exception as exc:
@@ -430,6 +430,11 @@ class ProgramRepository:
                 continue
             slot.handled = handled
             records.append(_stored(handled.record))
+        # every receipt of the batch under one signature
+        decided = [(slot, slot.handled) for slot in slots if slot.handled is not None]
+        signed = journal.sign_receipts([handled for _, handled in decided])
+        for (slot, _), handled in zip(decided, signed, strict=True):
+            slot.handled = handled
         return journal, expected, records
 
     def program_ids(self) -> list[str]:

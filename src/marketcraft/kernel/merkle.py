@@ -22,6 +22,7 @@ __all__ = [
     "MerkleTree",
     "leaf_hash",
     "node_hash",
+    "root_from_inclusion",
     "root_of",
     "verify_consistency",
     "verify_inclusion",
@@ -156,16 +157,15 @@ def root_of(entries: Sequence[bytes]) -> bytes:
     return MerkleTree([leaf_hash(e) for e in entries]).root()
 
 
-def verify_inclusion(
-    leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
-) -> bool:
-    """True iff ``proof`` shows leaf hash ``leaf`` at ``index`` in the tree (``size``, ``root``)."""
+def root_from_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes]) -> bytes | None:
+    """The root of the tree of ``size`` leaves in which ``proof`` puts leaf hash ``leaf`` at
+    ``index`` (RFC 9162 2.1.3.2); None if the proof has the wrong shape for that place."""
     if not 0 <= index < size:
-        return False
+        return None
     fn, sn, r = index, size - 1, leaf
     for p in proof:
         if sn == 0:
-            return False
+            return None
         if fn & 1 or fn == sn:
             r = node_hash(p, r)
             if not fn & 1:
@@ -176,7 +176,14 @@ def verify_inclusion(
             r = node_hash(r, p)
         fn >>= 1
         sn >>= 1
-    return sn == 0 and r == root
+    return r if sn == 0 else None
+
+
+def verify_inclusion(
+    leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
+) -> bool:
+    """True iff ``proof`` shows leaf hash ``leaf`` at ``index`` in the tree (``size``, ``root``)."""
+    return root_from_inclusion(leaf, index, size, proof) == root
 
 
 def verify_consistency(  # noqa: C901 (RFC 9162 2.1.4.2, step by step)

@@ -21,6 +21,9 @@ __all__ = ["PricePoint", "ProgramHistory", "crossed_at", "move_since", "price_hi
 PricePoint = tuple[datetime, Decimal]
 
 
+_MINUTE = timedelta(minutes=1)
+
+
 def _minute(at: datetime) -> datetime:
     return at.replace(second=0, microsecond=0)
 
@@ -53,8 +56,9 @@ class ProgramHistory:
         elif isinstance(event, OrderExecuted | TriggeredTrade):
             trades = self._trades.setdefault(event.market_id, [])
             point = (event.at, event.state_after)
-            minute = _minute(event.at)
-            if len(trades) >= 2 and _minute(trades[-2][0]) == _minute(trades[-1][0]) == minute:
+            start = _minute(event.at)
+            end = start + _MINUTE
+            if len(trades) >= 2 and start <= trades[-2][0] < end and start <= trades[-1][0] < end:
                 trades[-1] = point  # the minute's last trade so far
             else:
                 trades.append(point)

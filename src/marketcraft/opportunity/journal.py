@@ -8,7 +8,8 @@ One log leaf per accepted command::
 so a log position counts commands, never events (how many events an order caused, e.g. close
 orders it triggered, would say something about the price). A receipt names its entry by leaf
 hash (hiding: every order's records carry a random salt) and no position; its inclusion proof
-is fetched later, against a cadence checkpoint (see :mod:`marketcraft.opportunity.receipts`).
+is fetched later, against a cadence checkpoint, and the receipts of commands decided together
+share one signature (see :mod:`marketcraft.opportunity.receipts`).
 """
 
 from __future__ import annotations
@@ -42,12 +43,13 @@ from marketcraft.opportunity.history import ProgramHistory
 from marketcraft.opportunity.receipts import (
     Inclusion,
     Receipt,
-    fill_commitment,
-    issue_receipt,
+    fill_commitment_of,
     leaf_from_hashes,
     order_digest,
     order_hash,
     placement_commitment,
+    promise,
+    sign_promises,
 )
 from marketcraft.opportunity.runner import ProgramRunner
 from marketcraft.opportunity.state import ProgramState
@@ -90,6 +92,18 @@ def _command_record(type_name: str, data: dict[str, Any], actor: str, at: str) -
 
 def events_record(events: list[Event]) -> bytes:
     return b"[" + b",".join(encode(e) for e in events) + b"]"
+
+
+def _events_record(events: list[Event], plains: list[Any]) -> bytes:
+    """:func:`events_record` of events already in plain form."""
+    return (
+        b"["
+        + b",".join(
+            canonical_json({"type": e.type_name, "data": plain})
+            for e, plain in zip(events, plains, strict=True)
+        )
+        + b"]"
+    )
 
 
 def leaf_entry(command_bytes: bytes, events_bytes: bytes) -> bytes:
@@ -295,25 +309,39 @@ class ProgramJournal:
                     f"the checkpoint at size {cp.tree_size} does not describe the stored records",
                 )
 
-    def handle(self, command: Command, ctx: Context) -> Handled:
-        """Decide, apply and log ``command``; sign a receipt if it placed an order."""
+    def handle(self, command: Command, ctx: Context, *, sign: bool = True) -> Handled:
+        """Decide, apply and log ``command``; if it placed an order, its receipt, signed
+        unless ``sign`` is False (then :meth:`sign_receipts` signs a batch of them at once)."""
         events = self.runner.handle(command, ctx)
         data, at = to_plain(command), to_plain(ctx.now)
+        plains = [to_plain(e) for e in events]  # each event encoded once, for record and seal
         record = JournalRecord(
-            _command_record(command.type_name, data, ctx.actor, at), events_record(events)
+            _command_record(command.type_name, data, ctx.actor, at), _events_record(events, plains)
         )
-        sealed = sealed_result(command, events)
+        sealed = sealed_result(command, events, plains)
         leaf = self._append(record, events, None if sealed is None else sealed[0])
         receipt = None
         if sealed is not None:
             digest = order_digest(command.type_name, data, ctx.actor, at)
             receipt = self._promise(ctx, leaf, digest, *sealed)
+            if sign:
+                (receipt,) = sign_promises(self.signer, [receipt])
         return Handled(events, record, receipt)
+
+    def sign_receipts(self, handled: list[Handled]) -> list[Handled]:
+        """``handled`` (from :meth:`handle` with ``sign=False``) with their receipts signed
+        together: one signature per batch (see
+        :func:`~marketcraft.opportunity.receipts.sign_promises`)."""
+        promises = [h.receipt for h in handled if h.receipt is not None]
+        signed = iter(sign_promises(self.signer, promises))
+        return [
+            h if h.receipt is None else Handled(h.events, h.record, next(signed)) for h in handled
+        ]
 
     def _promise(
         self, ctx: Context, leaf: bytes, digest: bytes, order_id: str, commitment: bytes
     ) -> Receipt:
-        return issue_receipt(
+        return promise(
             self.signer,
             origin=self.origin,
             order_id=order_id,
@@ -325,14 +353,17 @@ class ProgramJournal:
         )
 
     def receipt_for(self, order_id: str, record: JournalRecord) -> Receipt:
-        """The receipt of the order logged as ``record``, re-issued: identical to the first
-        (Ed25519 signatures are deterministic and every field comes from the record)."""
+        """The receipt of the order logged as ``record``, re-issued: the same promise as the
+        first (every field comes from the record), signed in a batch of its own."""
         command, ctx = parse_command_record(record.command)
         sealed = sealed_result(command, parse_events_record(record.events))
         if sealed is None or sealed[0] != order_id:
             raise InvariantViolation("bad_record", f"the record given is not order {order_id}")
         leaf = leaf_hash(leaf_entry(record.command, record.events))
-        return self._promise(ctx, leaf, order_hash(command, ctx), *sealed)
+        (receipt,) = sign_promises(
+            self.signer, [self._promise(ctx, leaf, order_hash(command, ctx), *sealed)]
+        )
+        return receipt
 
     def inclusion(self, order_id: str, checkpoint: SignedCheckpoint) -> Inclusion | None:
         """The proof that ``order_id``'s entry is in the log ``checkpoint`` describes; None if
@@ -366,11 +397,17 @@ def sealed_id(command_bytes: bytes, events: list[Event]) -> str | None:
     return str(message["data"][field_name])
 
 
-def sealed_result(command: Command, events: list[Event]) -> tuple[str, bytes] | None:
-    """(order id, commitment) for a command that places an order of any kind, else None."""
+def sealed_result(
+    command: Command, events: list[Event], plains: list[Any] | None = None
+) -> tuple[str, bytes] | None:
+    """(order id, commitment) for a command that places an order of any kind, else None.
+    ``plains``: the events' plain forms, if the caller has them."""
     if isinstance(command, PlaceOrder):
-        executed = next((e for e in events if isinstance(e, OrderExecuted)), None)
-        return None if executed is None else (command.order_id, fill_commitment(executed))
+        for i, event in enumerate(events):
+            if isinstance(event, OrderExecuted):
+                plain = to_plain(event) if plains is None else plains[i]
+                return command.order_id, fill_commitment_of(plain, event.salt)
+        return None
     if isinstance(command, PlaceCloseOrder):
         return command.order_id, placement_commitment(events, command.order_id, command.salt)
     if isinstance(command, RegisterAgent):

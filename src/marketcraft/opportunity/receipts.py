@@ -9,6 +9,11 @@ position, so it tells a scout nothing about anyone else's activity.
 Later the scout fetches an **inclusion proof** of ``leaf_hash`` against the first cadence
 checkpoint that covers it (:class:`Inclusion`), and checks it with :func:`check_inclusion`.
 
+The promises decided together (a group commit) share one signature, as Merkle Tree
+Certificates batch theirs: each receipt holds its place in a fixed-size tree of promises whose
+root is signed (:func:`sign_promises`), so signing costs one Ed25519 signature per batch, not
+per order, and the fixed size and sorted, padded leaves keep the batch's size from the scout.
+
 ``order_hash`` covers the command without its salt, with the scout's name and the acceptance
 time (:func:`order_hash`): the scout recomputes it from what it sent plus the receipt's
 ``order_id`` and ``accepted_at``. The salt stays with the platform until the reveal: with it a
@@ -22,17 +27,19 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from marketcraft.kernel.checkpoints import SignedCheckpoint, verify_checkpoint
 from marketcraft.kernel.errors import MarketcraftError, ValidationError
-from marketcraft.kernel.merkle import verify_inclusion
+from marketcraft.kernel.merkle import leaf_hash, node_hash, root_from_inclusion, verify_inclusion
 from marketcraft.kernel.messages import (
     Command,
     Context,
     Event,
+    added_field,
     canonical_json,
     decode,
     encode,
@@ -45,45 +52,49 @@ from marketcraft.opportunity.commands import PlaceOrder
 from marketcraft.opportunity.events import OrderExecuted
 
 __all__ = [
+    "BATCH_SLOTS",
     "Inclusion",
     "Receipt",
     "check_inclusion",
     "check_order",
     "fill_commitment",
-    "issue_receipt",
+    "fill_commitment_of",
     "leaf_from_hashes",
     "order_digest",
     "order_from_plain",
     "order_hash",
     "order_plain",
     "placement_commitment",
+    "promise",
     "receipt_bytes",
     "receipt_from_json",
     "receipt_to_json",
+    "sign_promises",
     "verify_receipt",
 ]
 
 _FILL_DOMAIN = b"marketcraft/fill/v1\n"
-_RECEIPT_DOMAIN = b"marketcraft/receipt/v2\n"
+_RECEIPT_DOMAIN = b"marketcraft/receipt/v3\n"
+_LEGACY_DOMAIN = b"marketcraft/receipt/v2\n"  # a receipt signed on its own
+_BATCH_DOMAIN = b"marketcraft/receipt-batch/v1\n"
+_PAD_DOMAIN = b"marketcraft/receipt-pad/v1\n"
 _ORDER_DOMAIN = b"marketcraft/order/v1\n"
 _PLACEMENT_DOMAIN = b"marketcraft/placement/v1\n"
 
 
+_FILL_FIELDS = ("cash", "clipped", "fee", "order_id", "shares", "state_after")
+
+
 def fill_commitment(executed: OrderExecuted) -> bytes:
     """SHA-256(domain || canonical fill || salt): binds the platform to the fill, hides it."""
-    fill = canonical_json(
-        to_plain(
-            {
-                "order_id": executed.order_id,
-                "shares": executed.shares,
-                "cash": executed.cash,
-                "fee": executed.fee,
-                "state_after": executed.state_after,
-                "clipped": executed.clipped,
-            }
-        )
-    )
-    return hashlib.sha256(_FILL_DOMAIN + fill + executed.salt).digest()
+    return fill_commitment_of(to_plain(executed), executed.salt)
+
+
+def fill_commitment_of(plain: dict[str, Any], salt: bytes) -> bytes:
+    """:func:`fill_commitment` from the plain form of the OrderExecuted and its salt (for a
+    caller that has encoded the event already)."""
+    fill = canonical_json({name: plain[name] for name in _FILL_FIELDS})
+    return hashlib.sha256(_FILL_DOMAIN + fill + salt).digest()
 
 
 def placement_commitment(events: list[Event], item_id: str, salt: bytes) -> bytes:
@@ -165,8 +176,18 @@ def order_from_plain(plain: Any, order_id: str) -> Command:
 
 
 # -- promises --------------------------------------------------------------------------------
+#: one signature covers a batch of this many promise slots, the leaves of a perfect Merkle tree
+#: (see :func:`sign_promises`)
+BATCH_DEPTH = 6
+BATCH_SLOTS = 1 << BATCH_DEPTH
+
+
 @dataclass(frozen=True, slots=True)
 class Receipt:
+    """A promise; signed once ``signature`` is set. A receipt signed with others in one batch
+    carries its place in the batch tree (``batch_index``, ``batch_path``); one from before
+    batches (an empty path) is signed on its own."""
+
     origin: str
     order_id: str
     scout: str
@@ -177,12 +198,19 @@ class Receipt:
     merge_by: datetime
     key_id: str
     signature: bytes = b""
+    batch_index: int = added_field(0)
+    batch_path: tuple[bytes, ...] = added_field(())
 
 
 def receipt_bytes(receipt: Receipt) -> bytes:
-    """The exact bytes a receipt's signature covers: domain-separated canonical JSON of the
-    receipt with an empty signature (written out field by field: one per order)."""
-    return _RECEIPT_DOMAIN + canonical_json(
+    """The promise's own bytes: domain-separated canonical JSON of the receipt with an empty
+    signature and no batch place (written out field by field: one per order). A batched
+    receipt's batch leaf is the RFC 6962 leaf hash of these bytes."""
+    return _promise_bytes(_RECEIPT_DOMAIN if receipt.batch_path else _LEGACY_DOMAIN, receipt)
+
+
+def _promise_bytes(domain: bytes, receipt: Receipt) -> bytes:
+    return domain + canonical_json(
         {
             "accepted_at": to_plain(receipt.accepted_at),
             "commitment": receipt.commitment.hex(),
@@ -198,7 +226,12 @@ def receipt_bytes(receipt: Receipt) -> bytes:
     )
 
 
-def issue_receipt(
+def batch_statement(root: bytes) -> bytes:
+    """What a batch's signature covers: a domain and the root of its tree of promises."""
+    return _BATCH_DOMAIN + root
+
+
+def promise(
     signer: Signer,
     *,
     origin: str,
@@ -209,24 +242,84 @@ def issue_receipt(
     commitment: bytes,
     merge_delay: timedelta,
 ) -> Receipt:
-    """Sign the promise for the order ``ctx.actor`` placed at ``ctx.now``."""
-    fields: dict[str, Any] = {
-        "origin": origin,
-        "order_id": order_id,
-        "scout": ctx.actor,
-        "accepted_at": ctx.now,
-        "order_hash": order_digest,
-        "leaf_hash": leaf_hash,
-        "commitment": commitment,
-        "merge_by": ctx.now + merge_delay,
-        "key_id": signer.key_id,
-    }
-    return Receipt(**fields, signature=signer.sign(receipt_bytes(Receipt(**fields))))
+    """The (unsigned) promise for the order ``ctx.actor`` placed at ``ctx.now``."""
+    return Receipt(
+        origin=origin,
+        order_id=order_id,
+        scout=ctx.actor,
+        accepted_at=ctx.now,
+        order_hash=order_digest,
+        leaf_hash=leaf_hash,
+        commitment=commitment,
+        merge_by=ctx.now + merge_delay,
+        key_id=signer.key_id,
+    )
+
+
+def sign_promises(signer: Signer, promises: Sequence[Receipt]) -> list[Receipt]:
+    """Sign ``promises`` with one signature per :data:`BATCH_SLOTS` of them: their leaves
+    (:func:`receipt_bytes`) fill a perfect Merkle tree, topped up with pseudo-random leaves
+    keyed by the signer's secret and the batch's own leaves, sorted, and the root is signed
+    (:func:`batch_statement`); each receipt carries its leaf's index and audit path. A scout
+    sees a path of fixed length to a sorted place among leaves it cannot tell apart, so its
+    receipt says nothing of how many orders shared the signature. Deterministic."""
+    signed: list[Receipt] = []
+    for start in range(0, len(promises), BATCH_SLOTS):
+        signed.extend(_sign_batch(signer, promises[start : start + BATCH_SLOTS]))
+    return signed
+
+
+def _sign_batch(signer: Signer, promises: Sequence[Receipt]) -> list[Receipt]:
+    leaves = [leaf_hash(_promise_bytes(_RECEIPT_DOMAIN, p)) for p in promises]
+    # padding: SHAKE-256 keyed by the signer's secret, over the batch's own leaves
+    pad = hashlib.shake_256(_PAD_DOMAIN + signer.seed + b"".join(leaves))
+    stream = pad.digest(32 * (BATCH_SLOTS - len(leaves)))
+    slots = sorted(leaves + [stream[i : i + 32] for i in range(0, len(stream), 32)])
+    levels = [slots]  # a perfect tree, level by level (RFC 6962 hashing)
+    while len(levels[-1]) > 1:
+        below = levels[-1]
+        levels.append([node_hash(below[i], below[i + 1]) for i in range(0, len(below), 2)])
+    signature = signer.sign(batch_statement(levels[-1][0]))
+    place = {leaf: index for index, leaf in enumerate(slots)}
+    signed = []
+    for p, leaf in zip(promises, leaves, strict=True):
+        index = place[leaf]
+        path = tuple(levels[d][(index >> d) ^ 1] for d in range(BATCH_DEPTH))
+        signed.append(
+            Receipt(
+                p.origin,
+                p.order_id,
+                p.scout,
+                p.accepted_at,
+                p.order_hash,
+                p.leaf_hash,
+                p.commitment,
+                p.merge_by,
+                p.key_id,
+                signature,
+                index,
+                path,
+            )
+        )
+    return signed
 
 
 def verify_receipt(receipt: Receipt, public_key: bytes) -> list[str]:
-    """What is wrong with ``receipt`` on its own (empty if nothing): its signature."""
-    if not verify_signature(public_key, receipt_bytes(receipt), receipt.signature):
+    """What is wrong with ``receipt`` on its own (empty if nothing): its signature (over its
+    batch's root, rebuilt from its path, or over the receipt alone if it has no path)."""
+    if not receipt.batch_path:
+        message = receipt_bytes(receipt)
+    else:
+        root = root_from_inclusion(
+            leaf_hash(receipt_bytes(receipt)),
+            receipt.batch_index,
+            BATCH_SLOTS,
+            receipt.batch_path,
+        )
+        if root is None:
+            return ["receipt batch path has the wrong shape"]
+        message = batch_statement(root)
+    if not verify_signature(public_key, message, receipt.signature):
         return ["receipt signature is invalid"]
     return []
 
