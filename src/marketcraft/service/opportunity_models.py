@@ -16,8 +16,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    SerializerFunctionWrapHandler,
-    model_serializer,
 )
 
 from marketcraft.number_types import Amount, Fraction, Positive, Probability, Shown
@@ -333,7 +331,8 @@ RECEIPT_EXAMPLE: dict[str, Any] = {
 
 class SignedReceipt(BaseModel):
     """The signed receipt exactly as ``verify`` reads it (hex bytes, times as signed). Receipts
-    signed in a batch carry their slot and Merkle path; one signed alone has neither."""
+    signed in a batch carry their slot and Merkle path; one signed alone has neither (the
+    routes answer with the fields set, so it is sent as it was signed)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [RECEIPT_EXAMPLE]})
 
@@ -347,17 +346,10 @@ class SignedReceipt(BaseModel):
     merge_by: str = Field(description="A checkpoint will cover the order by then.")
     key_id: str
     signature: str
-    batch_index: int | None = Field(None, description="The receipt's slot in its batch.")
-    batch_path: list[str] | None = Field(None, description="The batch tree's path, hex.")
-
-    @model_serializer(mode="wrap")
-    def _as_signed(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # a receipt signed alone has no batch place: left out, as it was signed
-        data: dict[str, Any] = handler(self)
-        for name in ("batch_index", "batch_path"):
-            if data.get(name) is None:
-                data.pop(name, None)
-        return data
+    batch_index: int = Field(0, description="The receipt's slot in its batch (signed in one).")
+    batch_path: list[str] = Field(
+        default_factory=list, description="The batch tree's path, hex (signed in one)."
+    )
 
 
 class SentOrder(BaseModel):
@@ -691,6 +683,9 @@ def _page_example(schema: dict[str, Any], cls: type[BaseModel]) -> None:
     examples = extra.get("examples") if isinstance(extra, dict) else None
     if examples:
         schema["examples"] = [{"items": examples[:1], "next_offset": 50}]
+    schema["description"] = (
+        "One page of a list: ask again with `offset=next_offset` for the next (null: the last)."
+    )
 
 
 #: the page parameters every list takes: ``?offset=0&limit=50``
@@ -711,4 +706,12 @@ class Page(BaseModel, Generic[T]):
     model_config = ConfigDict(json_schema_extra=_page_example)
 
     items: list[T]
+
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[type[Any], ...]) -> str:
+        """``ProgramOutPage``: a page's schema is named after its items."""
+        (item,) = params
+        names = [getattr(a, "__name__", str(a)) for a in getattr(item, "__args__", (item,))]
+        return "Or".join(names) + "Page"
+
     next_offset: int | None = Field(description="The offset of the next page; null on the last.")

@@ -13,7 +13,7 @@ from pydantic import ConfigDict, Field, PlainSerializer
 
 from marketcraft.number_types import Amount, Fraction, Positive, Shown
 from marketcraft.peg.terms import PegTerms
-from marketcraft.service.opportunity_models import Strict
+from marketcraft.service.opportunity_models import Page, Strict
 
 __all__ = [
     "Amount",
@@ -22,6 +22,7 @@ __all__ = [
     "PegBalanceOut",
     "PegMarketIn",
     "PegMarketOut",
+    "PegMarketPage",
     "PointOut",
     "TradeIn",
     "TradeOut",
@@ -229,3 +230,8 @@ class PointOut(Strict):
 
 
 TradeOut.model_rebuild()
+
+
+class PegMarketPage(Page[PegMarketOut | UnavailablePegMarketOut]):
+    """One page of the peg markets: each shown now, or listed as unavailable; ask again with
+    ``offset=next_offset`` for the next (null: the last)."""

@@ -440,6 +440,7 @@ def get_balance(program_id: str, request: Request, scout: Scout) -> BalanceOut:
 @router.post(
     "/{program_id}/orders",
     response_model=ReceiptOut,
+    response_model_exclude_unset=True,
     status_code=status.HTTP_201_CREATED,
     summary="Place a blind order; the reply is its signed receipt",
 )
@@ -468,6 +469,7 @@ async def place_order(
 @router.post(
     "/{program_id}/close-orders",
     response_model=ReceiptOut,
+    response_model_exclude_unset=True,
     status_code=status.HTTP_201_CREATED,
     summary="Place a close order (sell-to-close or buy-to-close); the reply is its receipt",
 )

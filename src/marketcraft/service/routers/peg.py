@@ -38,6 +38,7 @@ from marketcraft.service.peg_models import (
     PegBalanceOut,
     PegMarketIn,
     PegMarketOut,
+    PegMarketPage,
     PointOut,
     TradeIn,
     TradeOut,
@@ -89,7 +90,7 @@ def _balance(request: Request, name: str, user: str) -> PegBalanceOut:
 
 @router.get(
     "/peg/markets",
-    response_model=Page[PegMarketOut | UnavailablePegMarketOut],
+    response_model=PegMarketPage,
     summary="Every peg market, now (one that cannot be shown is listed as unavailable)",
 )
 def list_peg_markets(request: Request, offset: Offset = 0, limit: Limit = 100) -> dict[str, Any]:

@@ -134,6 +134,7 @@ def get_consistency_proof(
 @router.get(
     "/{program_id}/orders/{order_id}/receipt",
     response_model=ReceiptOut,
+    response_model_exclude_unset=True,
     summary="One of your orders' signed receipt, re-issued (identical to the first)",
 )
 def get_receipt(program_id: str, order_id: str, request: Request, scout: Scout) -> ReceiptOut:
