@@ -101,6 +101,20 @@ def test_the_feed_and_ticks_correct_the_price_and_the_dashboard_shows_it(app, pe
         assert D("0.45") <= D(market["spot"]) < D("0.5")  # SPOT came down towards the feed
         history = client.get("/peg/markets/usd/history").json()["items"]
         assert len(history) >= 14 and history[0]["spot"] != history[-1]["spot"]
+        # ?limit is honoured: the history comes a page at a time, oldest first, all of it
+        paged, offset = [], 0
+        while offset is not None:
+            page = client.get("/peg/markets/usd/history", params={"offset": offset, "limit": 5})
+            assert len(page.json()["items"]) <= 5
+            paged += page.json()["items"]
+            offset = page.json()["next_offset"]
+        assert paged == history
+        last = client.get("/peg/markets/usd/history", params={"offset": len(history) - 1,
+                                                               "limit": 5}).json()  # fmt: skip
+        assert last == {"items": history[-1:], "next_offset": None}
+        too_many = client.get("/peg/markets/usd/history", params={"limit": 501})
+        assert too_many.status_code == 422 and too_many.json()["errors"][0]["loc"] == [
+            "query", "limit"]  # fmt: skip
         page = client.get("/ui/peg/usd")
         assert page.status_code == 200
         assert page.text.count("<svg") == 4 and "SPOT and feed" in page.text
