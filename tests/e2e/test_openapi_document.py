@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from marketcraft.config import Settings
 from marketcraft.service.app import create_app
 from marketcraft.service.errors import PROBLEM_JSON
 from marketcraft.store import Database
@@ -21,8 +22,6 @@ METHODS = {"get", "post", "put", "patch", "delete"}
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    from marketcraft.config import Settings
-
     database = Database.open("memory://")
     app = create_app(Settings(data_dir=tmp_path_factory.mktemp("var")), database=database)
     with TestClient(app) as client:
