@@ -4,6 +4,7 @@ runs, 409; a refused request frees its key; keys are per user and survive a rest
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -113,24 +114,29 @@ def test_a_key_whose_first_request_has_not_finished_is_in_use(world, database):
     assert client.get(f"/programs/{pid}/balance", headers=who["fan"]).json()["available"] == "0.00"
 
 
-def test_a_retried_order_whose_answer_was_never_kept_gets_its_first_receipt(world, database):
-    """An order's key also names the order: its engine answers a retry whose first request
-    was cut off after the order was placed."""
+def test_an_order_key_is_honoured_by_the_engine_per_program(world):
+    """An order's key names the order in its program: a retry gets the first receipt, another
+    order with the key is refused, and the same key in another program is another order."""
     client, who, pid = world
-    market = client.post(f"/programs/{pid}/markets", headers=who["label"],
-                         json={"title": "X?"}).json()["market_id"]  # fmt: skip
-    client.post(f"/programs/{pid}/deposits", headers=who["fan"], json={"amount": "100"})
-    body = {"market_id": market, "side": "buy", "max_spend": "10"}
-    first = client.post(f"/programs/{pid}/orders", headers=keyed(who["fan"], "o"), json=body)
-    assert first.status_code == 201
-    database.idempotency.release("fan", "o")  # as if the answer had never been kept
-    path = f"/programs/{pid}/orders"
-    request = SimpleNamespace(method="POST", url=SimpleNamespace(path=path))
-    database.idempotency.claim("fan", "o", _fingerprint(request, first.request.content))
-    again = client.post(path, headers=keyed(who["fan"], "o"), json=body)
-    assert again.status_code == 201 and again.json()["receipt"] == first.json()["receipt"]
-    orders = client.get(f"/programs/{pid}/orders", headers=who["fan"]).json()["items"]
-    assert len(orders) == 1
+    opened = client.post("/programs", headers=who["label"], json={
+        "title": "Q", "deposit": "10000", "terms": {"market_budget": "100"}})  # fmt: skip
+    other = opened.json()["program_id"]
+    receipts = []
+    for i, program in enumerate((pid, pid, other)):
+        market = client.post(f"/programs/{program}/markets", headers=who["label"],
+                             json={"title": f"X{i}?"}).json()["market_id"]  # fmt: skip
+        client.post(f"/programs/{program}/deposits", headers=who["fan"], json={"amount": "100"})
+        body = {"market_id": market, "side": "buy", "max_spend": "10"}
+        receipts.append(client.post(f"/programs/{program}/orders",
+                                    headers=keyed(who["fan"], "o"), json=body))  # fmt: skip
+    first, another_market, other_program = receipts
+    assert first.status_code == 201 and other_program.status_code == 201
+    assert another_market.status_code == 422
+    assert another_market.json()["code"] == "idempotency_key_reused"
+    assert other_program.json()["order_id"] == first.json()["order_id"]  # the key's id
+    retry = client.post(f"/programs/{pid}/orders", headers=keyed(who["fan"], "o"),
+                        json=json.loads(first.request.content))  # fmt: skip
+    assert retry.status_code == 201 and retry.json()["receipt"] == first.json()["receipt"]
 
 
 def test_peg_trades_credits_and_deal_jobs_act_once_per_key(world):

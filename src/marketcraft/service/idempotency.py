@@ -1,7 +1,7 @@
 """``Idempotency-Key`` on every route that moves money or starts work: one mechanism for all.
 
 A route takes the header by declaring :data:`IdempotencyKey` (optional) or
-:data:`OrderIdempotencyKey` (orders: required) as its *last* parameter, after its role guard,
+(orders take :data:`OrderIdempotencyKey`, see below) as its *last* parameter, after its role guard,
 so only a caller let in may claim a key. Keys belong to the principal that sends them (the same
 key from two principals is two keys) and are kept in the database
 (:mod:`marketcraft.store.idempotency`), so they hold across restarts and across servers sharing
@@ -15,9 +15,11 @@ the database, as orders' keys do.
 * the same key while its first request still runs (or was cut off by a crash): 409
   ``idempotency_key_in_use``; nothing runs.
 
-An order's key also names the order in the engine (:func:`~marketcraft.app.opportunity_actions.
-order_id_for`), which refuses a second order with the same id: a key claimed by an order that
-was cut off lets its retry through to the engine, which answers with the first receipt.
+Orders are the one exception, and need none of this: an order's key (required) names the order
+in its program (:func:`~marketcraft.app.opportunity_actions.order_id_for`), so the engine itself
+answers a retry with the first receipt, and another order with that key with 422
+``idempotency_key_reused``, atomically with the order, in the program's own log and its group
+commit (no write of its own per order). A key is per program there.
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ def _fingerprint(request: Request, body: bytes) -> str:
     return hashlib.sha256(text.encode("utf-8", "backslashreplace")).hexdigest()
 
 
-def _claim(request: Request, key: str | None, *, engine_dedupes: bool) -> None:
+def _claim(request: Request, key: str | None) -> None:
     if key is None:
         return
     principal: Principal | None = getattr(request.state, "principal", None)
@@ -95,10 +97,6 @@ def _claim(request: Request, key: str | None, *, engine_dedupes: bool) -> None:
     if found.fingerprint != fingerprint:
         raise IdempotencyKeyReused(reason="this key was used for another request")
     if found.status is None:
-        if engine_dedupes:
-            # an order: the engine refuses a second one with the key's id; keep its answer
-            request.state.idempotency_claim = _Claim(store, principal.name, key)
-            return
         raise ConcurrencyConflict(
             "idempotency_key_in_use",
             "the first request with this key has not finished; retry later, or use a new key "
@@ -119,9 +117,9 @@ _HEADER = Header(
 )  # fmt: skip
 
 
-async def _claimed(request: Request, key: str | None, *, engine_dedupes: bool = False) -> None:
+async def _claimed(request: Request, key: str | None) -> None:
     request.state.idempotency_body = await request.body()
-    await run_in_threadpool(_claim, request, key, engine_dedupes=engine_dedupes)
+    await run_in_threadpool(_claim, request, key)
 
 
 async def _optional(
@@ -131,15 +129,10 @@ async def _optional(
     return idempotency_key
 
 
-async def _order(request: Request, idempotency_key: Annotated[str, _HEADER]) -> str:
-    await _claimed(request, idempotency_key, engine_dedupes=True)
-    return idempotency_key
-
-
 #: the optional header, for a route's last parameter
 IdempotencyKey = Annotated[str | None, Depends(_optional)]
-#: for orders: required, and the engine de-duplicates as well (see the module)
-OrderIdempotencyKey = Annotated[str, Depends(_order)]
+#: for orders: required, and honoured by the engine itself (see the module)
+OrderIdempotencyKey = Annotated[str, _HEADER]
 
 
 async def after_request(request: Request, response: Response | None) -> None:
