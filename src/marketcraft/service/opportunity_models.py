@@ -708,7 +708,7 @@ class Page(BaseModel, Generic[T]):
     items: list[T]
 
     @classmethod
-    def model_parametrized_name(cls, params: tuple[type[Any], ...]) -> str:
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
         """``ProgramOutPage``: a page's schema is named after its items."""
         (item,) = params
         names = [getattr(a, "__name__", str(a)) for a in getattr(item, "__args__", (item,))]
