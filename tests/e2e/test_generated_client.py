@@ -6,6 +6,7 @@ RFC 9457)."""
 from __future__ import annotations
 
 import importlib
+import re
 import subprocess
 import sys
 import time
@@ -66,6 +67,17 @@ def api(server) -> Any:
         sys.path.remove(str(out.parent))
         for name in [m for m in sys.modules if m == PACKAGE or m.startswith(PACKAGE + ".")]:
             del sys.modules[name]
+
+
+def test_the_running_servers_docs_load_everything_from_it(server):
+    running, _, _ = server
+    for page in ("/docs", "/redoc"):
+        html = httpx.get(running.url + page, timeout=10)
+        assert html.status_code == 200 and "http" not in html.text.replace(running.url, "")
+        assets = re.findall(r'(?:src|href)="(/docs/assets/[^"]+)"', html.text)
+        assert assets, page
+        for asset in assets:
+            assert httpx.get(running.url + asset, timeout=10).status_code == 200, asset
 
 
 def op(api: Any, tag: str, name: str) -> Any:

@@ -36,6 +36,7 @@ from marketcraft.kernel.signing import Signer
 from marketcraft.service.auth import PrincipalCache
 from marketcraft.service.deal_jobs import DealJobs
 from marketcraft.service.errors import ERROR_RESPONSES, install_error_handlers
+from marketcraft.service.idempotency import REPLAYED_HEADER
 from marketcraft.service.logs import REQUEST_ID_HEADER, configure_logging, install_request_ids
 from marketcraft.service.metrics import install_metrics
 from marketcraft.service.openapi import docs_router, install_openapi
@@ -245,7 +246,7 @@ def _install_cors(app: FastAPI, settings: Settings) -> None:
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST"],
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", REQUEST_ID_HEADER],
-        expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
+        expose_headers=[REQUEST_ID_HEADER, "Retry-After", REPLAYED_HEADER],
         allow_credentials=False,
         max_age=600,
     )
