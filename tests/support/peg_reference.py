@@ -9,27 +9,41 @@ Units: COL and PEG balances are integers in minor units; the feed and SPOT are C
 (SPOT = C / U, the spec's "Numbers to check" example has SPOT 0.5 COL per PEG when one COL is
 worth 2 PEG). MMS is counted in its own minor units; the opening deposit D mints D MMS.
 
-Readings taken where the spec is open:
+Readings taken where the spec is open (first written from the spec alone; the ones marked [E]
+were then aligned with the engine's documented choice for the same open question, so that a
+comparison tests arithmetic, rounding and the spec's rules rather than two schedules):
 - Fees are charged in COL, on the COL side of every trade (what a PEG buyer pays in, what a PEG
   seller is paid out, an MMS buyer's deposit, an MMS seller's payout), so that a fee kept in the
   connector raises SPOT ("SPOT rises with volume"). `fees_to="connector"` is the spec; the fee is
-  ceil(amount * fee) of the gross COL amount.
+  ceil(amount * rate) of the gross COL amount. `fees_to="excess"` is the other setting.
+- [E] Dynamic fee: a relay trade that moves SPOT away from the feed pays
+  min(max_fee, fee + fee_slope * |SPOT / feed - 1|); fee_slope = 0 keeps the base fee.
 - The last MMS: `mms_locked` minor units of the opening MMS are issued to nobody and can never be
   redeemed (as Uniswap v2 locks its minimum liquidity), so every holder can sell all it holds.
 - An MMS buyer receives m = floor(MMS * net / (C + X)) MMS and ceil(Dc * m / MMS) PEG: rounding the
   PEG up keeps the seller's hand-in ceil(Dc' * m / MMS') at or below what the buyer got, so a buyer
   can always sell back all it bought (the extra part of a minor unit is liability that comes back).
-- Correction: on each tick when SPOT has been outside the band for at least `delay` seconds, the
-  target SPOT is S + (F - S) * k with k = min(1, dt / correction_time), dt the time since the later
-  of the last correction and the moment correction became due; one branch per tick.
+  The net deposit is split floor(net * C / (C + X)) to the connector, the rest to excess [E].
+- Feed [E]: the median of the reports inside (t - feed_window, t], taken at each report and each
+  tick (an even count averages the middle two); with no report in the window the feed is stale,
+  keeps its last value and no correction runs.
+- Correction [E]: "outside the band" is observed at ticks; SPOT has been outside since the first
+  tick of the current stretch; the correction is due after since + delay (strictly later) and is
+  paced to reach the feed by due + correction_time: pace = 1 past that deadline, otherwise
+  (now - prev) / (deadline - prev), prev the later of the last tick and the due time. One branch
+  per tick, each step at most one fee's worth (f C of COL moved or spent, f U_min of PEG minted,
+  U_min the least connector PEG since the last tick) so that trading around a tick cannot pay
+  ("cannot be front-run for profit"); a zero fee makes no correction.
   Above the feed: if the COL that may still move to excess without passing (r - 1) * C,
-  floor(((r - 1) * C - X) / r), is at least one minor unit, move min(that, needed); otherwise
-  (excess at target to within one minor unit) mint PEG into the connector. Below the feed: buy PEG
-  from the relay with excess COL (fee-free, the pool trades with itself) and burn it.
-- Black swan: X == 0 enters recovery; recovery ends when X >= recovery_exit * (r - 1) * C.
-  In recovery MMS sales are refused; an MMS buy puts the net deposit into excess and issues
-  floor(MMS * net / ((C + X) * (1 - discount))) MMS and no PEG.
-- Feed: median of the reports inside (t - feed_window, t]; an even count averages the middle two.
+  floor(((r - 1) * C - X) / r), is at least one minor unit, move min(that, paced gap, cap);
+  otherwise (excess at target to within one minor unit) mint PEG into the connector. Below the
+  feed (not in recovery, [E]: buying PEG back pulls PEG out of the connector, which the spec
+  forbids in a black swan): buy PEG from the relay with excess COL (fee-free, the pool trades
+  with itself) and burn it.
+- Black swan [E]: at a tick, after its correction, X <= swan_enter * (r - 1) * C enters recovery
+  and X >= swan_exit * (r - 1) * C leaves it. In recovery MMS sales are refused; an MMS buy puts
+  the net deposit into excess and issues floor(MMS * net / ((1 - discount) * NAV)) MMS and no
+  PEG, NAV = C + X - Dc * feed (refused when NAV <= 0).
 """
 
 from __future__ import annotations
@@ -64,6 +78,8 @@ class RefRejected(Exception):
 @dataclass(frozen=True)
 class RefTerms:
     fee: Fraction = F(3, 1000)  # noqa: RUF009
+    fee_slope: Fraction = F(0)  # noqa: RUF009
+    max_fee: Fraction = F(5, 100)  # noqa: RUF009
     band: Fraction = F(2, 100)  # noqa: RUF009
     delay: int = 24 * 3600
     correction_time: int = 3600
@@ -71,8 +87,9 @@ class RefTerms:
     ratio: Fraction = F(4)  # noqa: RUF009
     fees_to: str = "connector"
     mms_locked: int = 1000
+    swan_enter: Fraction = F(1, 100)  # noqa: RUF009
+    swan_exit: Fraction = F(1, 2)  # noqa: RUF009
     recovery_discount: Fraction = F(1, 10)  # noqa: RUF009
-    recovery_exit: Fraction = F(1, 2)  # noqa: RUF009
 
 
 @dataclass
@@ -89,6 +106,8 @@ class RefState:
 
 
 class PegReference:
+    """One market. Amounts are integers in minor units; prices are Fractions (COL per PEG)."""
+
     def __init__(self, terms: RefTerms, t: int, depositor: str, deposit: int, feed: Fraction):
         if deposit <= 0 or feed <= 0:
             raise RefRejected("bad_open")
@@ -100,22 +119,24 @@ class PegReference:
         self.s = RefState(C=c, X=deposit - c, U=u, Dc=0, MMS=deposit)
         self.s.mms[depositor] = deposit - terms.mms_locked
         self.reports: list[tuple[int, Fraction]] = [(t, F(feed))]
+        self.feed_now = F(feed)
+        self.stale = False
         self.now = t
-        self.out_since: int | None = None
-        self.last_step: int | None = None
+        self.outside_since: int | None = None
+        self.last_tick: int | None = None
+        self.u_min = u
         self.deposited = deposit  # COL that came in from outside, for conservation
-        self._observe(t)
+        self.fees = 0
 
     # ---- reading -------------------------------------------------------------------------------
     @property
     def spot(self) -> Fraction:
         return F(self.s.C, self.s.U)
 
-    def feed(self, t: int) -> Fraction | None:
-        window = [p for (rt, p) in self.reports if t - self.terms.feed_window < rt <= t]
+    def median(self, t: int) -> Fraction | None:
+        window = sorted(p for (rt, p) in self.reports if t - self.terms.feed_window < rt <= t)
         if not window:
             return None
-        window.sort()
         n = len(window)
         if n % 2:
             return window[n // 2]
@@ -133,10 +154,19 @@ class PegReference:
             raise RefRejected("time_backwards")
         self.now = t
 
-    def _fee(self, gross: int) -> int:
-        return ceil(gross * self.terms.fee)
+    def _fee(self, gross: int, rate: Fraction | None = None) -> int:
+        return ceil(gross * (self.terms.fee if rate is None else rate))
+
+    def _relay_rate(self, buying_peg: bool) -> Fraction:
+        t = self.terms
+        if t.fee_slope == 0:
+            return t.fee
+        dev = self.spot / self.feed_now - 1
+        away = dev > 0 if buying_peg else dev < 0
+        return min(t.max_fee, t.fee + t.fee_slope * abs(dev)) if away else t.fee
 
     def _keep_fee(self, fee: int) -> None:
+        self.fees += fee
         if self.terms.fees_to == "connector":
             self.s.C += fee
         else:
@@ -152,24 +182,8 @@ class PegReference:
     def _give(self, book: dict[str, int], user: str, amount: int) -> None:
         book[user] = book.get(user, 0) + amount
 
-    def _outside(self, t: int) -> bool:
-        f = self.feed(t)
-        if f is None:
-            return False
-        return abs(self.spot / f - 1) > self.terms.band
-
-    def _observe(self, t: int) -> None:
-        if self._outside(t):
-            if self.out_since is None:
-                self.out_since = t
-        else:
-            self.out_since = None
-            self.last_step = None
-        r = self.terms.ratio
-        if not self.s.recovery and self.s.X == 0:
-            self.s.recovery = True
-        elif self.s.recovery and self.terms.recovery_exit * (r - 1) * self.s.C <= self.s.X:
-            self.s.recovery = False
+    def _seen(self) -> None:
+        self.u_min = min(self.u_min, self.s.U)
 
     # ---- commands ------------------------------------------------------------------------------
     def fund(self, t: int, user: str, col: int) -> None:
@@ -179,84 +193,80 @@ class PegReference:
         self._give(self.s.col, user, col)
         self.deposited += col
 
-    def report(self, t: int, price: Fraction) -> None:
+    def report(self, t: int, price: Fraction) -> Fraction:
         self._time(t)
         if price <= 0:
             raise RefRejected("bad_price")
         self.reports.append((t, F(price)))
-        self._observe(t)
+        feed = self.median(t)
+        assert feed is not None
+        self.feed_now, self.stale = feed, False
+        return feed
 
     def buy_peg(self, t: int, user: str, col_in: int) -> int:
         """Pay col_in COL (fee included), receive PEG; returns the PEG received."""
         self._time(t)
         s = self.s
-        fee = self._fee(col_in)
+        if col_in <= 0:
+            raise RefRejected("bad_amount")
+        if s.col.get(user, 0) < col_in:
+            raise RefRejected("insufficient_funds")
+        fee = self._fee(col_in, self._relay_rate(buying_peg=True))
         net = col_in - fee
-        if net <= 0:
+        out = floor(F(s.U * net, s.C + net)) if net > 0 else 0
+        if out <= 0:
             raise RefRejected("too_small")
-        out = floor(F(s.U * net, s.C + net))
-        if out <= 0 or out >= s.U:
-            raise RefRejected("too_small")
+        if out >= s.U:
+            raise RefRejected("empty_relay")
         self._take(s.col, user, col_in)
         s.C += net
         self._keep_fee(fee)
         s.U -= out
         s.Dc += out
         self._give(s.peg, user, out)
-        self._observe(t)
+        self._seen()
         return out
-
-    def buy_peg_out(self, t: int, user: str, peg_out: int) -> int:
-        """Receive exactly peg_out PEG; returns the COL paid (fee included)."""
-        self._time(t)
-        s = self.s
-        if peg_out <= 0 or peg_out >= s.U:
-            raise RefRejected("bad_amount")
-        net = ceil(F(s.C * peg_out, s.U - peg_out))
-        gross = ceil(F(net) / (1 - self.terms.fee))
-        while gross - self._fee(gross) < net:
-            gross += 1
-        while gross > 1 and (gross - 1) - self._fee(gross - 1) >= net:
-            gross -= 1
-        fee = self._fee(gross)
-        self._take(s.col, user, gross)
-        s.C += gross - fee
-        self._keep_fee(fee)
-        s.U -= peg_out
-        s.Dc += peg_out
-        self._give(s.peg, user, peg_out)
-        self._observe(t)
-        return gross
 
     def sell_peg(self, t: int, user: str, peg_in: int) -> int:
         """Hand in peg_in PEG, receive COL (fee deducted); returns the COL received."""
         self._time(t)
         s = self.s
-        gross = floor(F(s.C * peg_in, s.U + peg_in)) if peg_in > 0 else 0
-        fee = self._fee(gross)
+        if peg_in <= 0:
+            raise RefRejected("bad_amount")
+        if s.peg.get(user, 0) < peg_in:
+            raise RefRejected("insufficient_funds")
+        gross = floor(F(s.C * peg_in, s.U + peg_in))
+        fee = self._fee(gross, self._relay_rate(buying_peg=False))
         paid = gross - fee
         if paid <= 0:
             raise RefRejected("too_small")
+        if gross >= s.C:
+            raise RefRejected("empty_relay")
         self._take(s.peg, user, peg_in)
         s.U += peg_in
         s.Dc -= peg_in
         s.C -= gross
         self._keep_fee(fee)
         self._give(s.col, user, paid)
-        self._observe(t)
+        self._seen()
         return paid
 
     def buy_mms(self, t: int, user: str, col_in: int) -> tuple[int, int]:
         """Deposit col_in COL; returns (MMS received, PEG received)."""
         self._time(t)
         s = self.s
+        if col_in <= 0:
+            raise RefRejected("bad_amount")
+        if s.col.get(user, 0) < col_in:
+            raise RefRejected("insufficient_funds")
         fee = self._fee(col_in)
         net = col_in - fee
-        if net <= 0:
-            raise RefRejected("too_small")
         pool = s.C + s.X
         if s.recovery:
-            m = floor(F(s.MMS * net) / (pool * (1 - self.terms.recovery_discount)))
+            nav = pool - s.Dc * self.feed_now
+            if nav <= 0:
+                raise RefRejected("no_net_value")
+            m = floor(F(s.MMS * net) / ((1 - self.terms.recovery_discount) * nav))
             if m <= 0:
                 raise RefRejected("too_small")
             self._take(s.col, user, col_in)
@@ -264,17 +274,16 @@ class PegReference:
             self._keep_fee(fee)
             s.MMS += m
             self._give(s.mms, user, m)
-            self._observe(t)
             return m, 0
         m = floor(F(s.MMS * net, pool))
         if m <= 0:
             raise RefRejected("too_small")
         p = ceil(F(s.Dc * m, s.MMS))
         du = floor(F(s.U * m, s.MMS))
-        dx = floor(F(s.X * net, pool))
+        dc = floor(F(s.C * net, pool))
         self._take(s.col, user, col_in)
-        s.X += dx
-        s.C += net - dx
+        s.C += dc
+        s.X += net - dc
         self._keep_fee(fee)
         s.U += du
         s.Dc += p
@@ -282,7 +291,6 @@ class PegReference:
         self._give(s.mms, user, m)
         if p:
             self._give(s.peg, user, p)
-        self._observe(t)
         return m, p
 
     def mms_peg_due(self, m: int) -> int:
@@ -293,7 +301,7 @@ class PegReference:
         self._time(t)
         s = self.s
         if s.recovery:
-            raise RefRejected("recovery")
+            raise RefRejected("recovery_mode")
         if m <= 0:
             raise RefRejected("bad_amount")
         if s.mms.get(user, 0) < m:
@@ -306,69 +314,87 @@ class PegReference:
         dc = floor(F(s.C * m, s.MMS))
         dx = floor(F(s.X * m, s.MMS))
         du = floor(F(s.U * m, s.MMS))
-        gross = dc + dx
-        fee = self._fee(gross)
-        paid = gross - fee
-        if paid <= 0 or s.U - du <= 0 or s.C - dc + fee <= 0:
-            raise RefRejected("too_small")
+        fee = self._fee(dc + dx)
+        paid = dc + dx - fee
+        c_after = s.C - dc + (fee if self.terms.fees_to == "connector" else max(0, fee - dx))
+        if s.U - du <= 0 or c_after <= 0:
+            raise RefRejected("empty_relay")
         s.mms[user] -= m
         if due:
             s.peg[user] -= due
         s.C -= dc
         s.X -= dx
         self._keep_fee(fee)
+        if s.X < 0:  # the part of the fee excess cannot hold back stays in the connector
+            s.C += s.X
+            s.X = 0
         s.U -= du
         s.Dc -= due
         s.MMS -= m
         self._give(s.col, user, paid)
-        self._observe(t)
+        self._seen()
         return paid
 
     def tick(self, t: int) -> str:
-        """Run the periodic correction; returns which branch ran ("" when none)."""
+        """The periodic tick: feed, band, correction, mode; returns the branch that ran."""
         self._time(t)
-        self._observe(t)
+        terms, s = self.terms, self.s
+        feed = self.median(t)
+        self.stale = feed is None
+        if feed is not None:
+            self.feed_now = feed
+        outside = abs(self.spot / self.feed_now - 1) > terms.band
+        since = (self.outside_since if self.outside_since is not None else t) if outside else None
         branch = ""
-        f = self.feed(t)
-        if f is not None and self.out_since is not None and t - self.out_since >= self.terms.delay:
-            due_from = self.out_since + self.terms.delay
-            start = max(self.last_step if self.last_step is not None else due_from, due_from)
-            k = min(F(1), F(t - start, self.terms.correction_time))
-            if k > 0:
-                branch = self._correct(f, k)
-                self.last_step = t
-        self._observe(t)
+        if not self.stale and since is not None:
+            start = since + terms.delay
+            if t > start:
+                deadline = start + terms.correction_time
+                prev = max(self.last_tick if self.last_tick is not None else start, start)
+                pace = F(1) if t >= deadline else F(t - prev, deadline - prev)
+                branch = self._correct(self.feed_now, pace)
+        self.outside_since, self.last_tick = since, t
+        self.u_min = s.U
+        target = (terms.ratio - 1) * s.C
+        if target > 0:
+            level = s.X / target
+            if not s.recovery and level <= terms.swan_enter:
+                s.recovery = True
+            elif s.recovery and level >= terms.swan_exit:
+                s.recovery = False
         return branch
 
-    def _correct(self, f: Fraction, k: Fraction) -> str:
-        s = self.s
+    def _correct(self, f: Fraction, pace: Fraction) -> str:
+        s, terms = self.s, self.terms
+        step = terms.fee
+        if step <= 0 or pace <= 0:
+            return ""
         spot = self.spot
-        target = spot + (f - spot) * k
-        r = self.terms.ratio
+        r = terms.ratio
         if spot > f:
             room = floor(((r - 1) * s.C - s.X) / r)
             if room >= 1:
-                move = min(floor(s.C - target * s.U), room)
+                move = floor(min((s.C - f * s.U) * pace, step * s.C, F(room)))
                 if move >= 1:
                     s.C -= move
                     s.X += move
                     return "to_excess"
                 return ""
-            mint = floor(F(s.C) / target - s.U)
+            mint = floor(min((F(s.C) / f - s.U) * pace, step * self.u_min))
             if mint >= 1:
                 s.U += mint
                 return "mint"
             return ""
-        if spot < f and s.X > 0:
-            a = floor(floor_sqrt(target * s.C * s.U) - s.C)
-            a = min(a, s.X)
+        if spot < f and s.X > 0 and not s.recovery:
+            full = floor_sqrt(f * s.C * s.U) - s.C
+            a = floor(min(full * pace, step * s.C, F(s.X)))
             if a < 1:
                 return ""
             out = floor(F(s.U * a, s.C + a))
-            if out < 1 or out >= s.U:
+            if out < 1:
                 return ""
             s.X -= a
             s.C += a
             s.U -= out
-            return "burn"
+            return "buy_burn"
         return ""
