@@ -20,10 +20,12 @@ comparison tests arithmetic, rounding and the spec's rules rather than two sched
   min(max_fee, fee + fee_slope * |SPOT / feed - 1|); fee_slope = 0 keeps the base fee.
 - The last MMS: `mms_locked` minor units of the opening MMS are issued to nobody and can never be
   redeemed (as Uniswap v2 locks its minimum liquidity), so every holder can sell all it holds.
-- An MMS buyer receives m = floor(MMS * net / (C + X)) MMS and ceil(Dc * m / MMS) PEG: rounding the
-  PEG up keeps the seller's hand-in ceil(Dc' * m / MMS') at or below what the buyer got, so a buyer
-  can always sell back all it bought (the extra part of a minor unit is liability that comes back).
-  The net deposit is split floor(net * C / (C + X)) to the connector, the rest to excess [E].
+- An MMS buy scales by g = net / (C + X): the buyer receives m = floor(g * MMS) MMS and
+  max(floor(g * Dc), ceil(Dc * m / MMS)) PEG. The second term keeps the hand-in for selling the
+  same m back, ceil(Dc' * m / MMS'), at or below what the buyer got, so a buyer can always sell
+  back all it bought (at most one minor unit more than floor(g * Dc), liability that comes back).
+  floor(g * U) PEG is minted into the connector and the net deposit is split
+  floor(g * C) to the connector, the rest to excess [E].
 - Feed [E]: the median of the reports inside (t - feed_window, t], taken at each report and each
   tick (an even count averages the middle two); with no report in the window the feed is stale,
   keeps its last value and no correction runs.
@@ -32,7 +34,8 @@ comparison tests arithmetic, rounding and the spec's rules rather than two sched
   paced to reach the feed by due + correction_time: pace = 1 past that deadline, otherwise
   (now - prev) / (deadline - prev), prev the later of the last tick and the due time. One branch
   per tick, each step at most one fee's worth (f C of COL moved or spent, f U_min of PEG minted,
-  U_min the least connector PEG since the last tick) so that trading around a tick cannot pay
+  U_min the least connector PEG since the last tick, that tick's own before its correction
+  included) so that trading around a tick cannot pay
   ("cannot be front-run for profit"); a zero fee makes no correction.
   Above the feed: if the COL that may still move to excess without passing (r - 1) * C,
   floor(((r - 1) * C - X) / r), is at least one minor unit, move min(that, paced gap, cap);
@@ -90,6 +93,8 @@ class RefTerms:
     swan_enter: Fraction = F(1, 100)  # noqa: RUF009
     swan_exit: Fraction = F(1, 2)  # noqa: RUF009
     recovery_discount: Fraction = F(1, 10)  # noqa: RUF009
+    #: the MMS buyer's PEG rounded up (False: down, the engine's first rule, which strands)
+    mms_peg_up: bool = True
 
 
 @dataclass
@@ -127,6 +132,7 @@ class PegReference:
         self.u_min = u
         self.deposited = deposit  # COL that came in from outside, for conservation
         self.fees = 0
+        self.last_branch = ""
 
     # ---- reading -------------------------------------------------------------------------------
     @property
@@ -278,8 +284,10 @@ class PegReference:
         m = floor(F(s.MMS * net, pool))
         if m <= 0:
             raise RefRejected("too_small")
-        p = ceil(F(s.Dc * m, s.MMS))
-        du = floor(F(s.U * m, s.MMS))
+        p = floor(F(s.Dc * net, pool))
+        if self.terms.mms_peg_up:  # never below what selling these m MMS back asks for
+            p = max(p, ceil(F(s.Dc * m, s.MMS)))
+        du = floor(F(s.U * net, pool))
         dc = floor(F(s.C * net, pool))
         self._take(s.col, user, col_in)
         s.C += dc
@@ -316,18 +324,18 @@ class PegReference:
         du = floor(F(s.U * m, s.MMS))
         fee = self._fee(dc + dx)
         paid = dc + dx - fee
-        c_after = s.C - dc + (fee if self.terms.fees_to == "connector" else max(0, fee - dx))
+        # the fee is held back from the payout: from the connector's part (fees_to connector),
+        # or from excess's part as far as it goes and the connector's for the rest (excess)
+        held_x = 0 if self.terms.fees_to == "connector" else min(fee, dx)
+        c_after = s.C - dc + (fee - held_x)
         if s.U - du <= 0 or c_after <= 0:
             raise RefRejected("empty_relay")
         s.mms[user] -= m
         if due:
             s.peg[user] -= due
-        s.C -= dc
-        s.X -= dx
-        self._keep_fee(fee)
-        if s.X < 0:  # the part of the fee excess cannot hold back stays in the connector
-            s.C += s.X
-            s.X = 0
+        s.C = c_after
+        s.X -= dx - held_x
+        self.fees += fee
         s.U -= du
         s.Dc -= due
         s.MMS -= m
@@ -346,6 +354,7 @@ class PegReference:
         outside = abs(self.spot / self.feed_now - 1) > terms.band
         since = (self.outside_since if self.outside_since is not None else t) if outside else None
         branch = ""
+        u_at_tick = s.U
         if not self.stale and since is not None:
             start = since + terms.delay
             if t > start:
@@ -354,7 +363,8 @@ class PegReference:
                 pace = F(1) if t >= deadline else F(t - prev, deadline - prev)
                 branch = self._correct(self.feed_now, pace)
         self.outside_since, self.last_tick = since, t
-        self.u_min = s.U
+        self.last_branch = branch
+        self.u_min = min(u_at_tick, s.U)  # [E] the tick's U before its correction counts
         target = (terms.ratio - 1) * s.C
         if target > 0:
             level = s.X / target
