@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal as D
 from fractions import Fraction as F
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -248,3 +249,37 @@ def test_engine_agrees_with_the_reference(terms, deposit, feed, funds, ops):
         pass
     # the run went somewhere: the market is still open with a relay and MMS
     assert pair.ref.s.C > 0 and pair.ref.s.U > 0 and pair.ref.s.MMS > 0
+
+
+@pytest.mark.parametrize("fees_to", ["connector", "excess"])
+def test_the_stall_repro_agrees_with_the_reference_and_converges(fees_to):
+    """The issue's repro through both: open 10M COL at 0.5, report 0.468345, buy with
+    3801.635731 COL, then 48 hourly reports and ticks. Excess ends within one unit of its
+    target and the mint branch brings SPOT back inside the band."""
+    terms = PegTerms(
+        band=D("0.01"), fee_rate=D("0.01"), delay_seconds=0, correction_seconds=600,
+        feed_window_seconds=3600, fees_to=fees_to,
+    )  # fmt: skip
+    pair = Pair.open(terms, D(10_000_000), D("0.5"))
+    apply(pair, ("fund", "ann", 100_000 * UNIT))
+    apply(pair, ("report", "", F(468345, 500000)))  # 0.5 * 0.93669 = 0.468345
+    assert pair.ref.feed_now == F("0.4841725")  # the median of 0.5 and 0.468345
+    pair.step(
+        "buy",
+        lambda: pair.market.buy_peg("ann", D("3801.635731")),
+        lambda: pair.ref.buy_peg(0, "ann", 3_801_635_731),
+    )
+    branches = []
+    for _ in range(48):
+        apply(pair, ("wait", "", 3600))
+        pair.step(
+            "report",
+            lambda: pair.market.update_feed(D("0.468345")),
+            lambda: pair.ref.report(pair.clock, F("0.468345")),
+        )
+        apply(pair, ("tick", "", F(0)))
+        branches.append(pair.ref.last_branch)
+    assert "to_excess" in branches and "mint" in branches
+    assert abs(pair.ref.spot / F("0.468345") - 1) <= F(1, 100)
+    snap = pair.market.snapshot()
+    assert abs(snap["spot"] / snap["feed"] - 1) <= D("0.01")
