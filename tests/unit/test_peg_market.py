@@ -1,12 +1,15 @@
 """The peg market facade: the spec's opening numbers, trades through the relay, MMS in and out,
 and clear refusals that change nothing."""
 
+import json
 from decimal import Decimal as D
 
 import pytest
 
 from marketcraft.kernel.errors import ValidationError
-from marketcraft.peg.market import PegMarket
+from marketcraft.kernel.messages import canonical_json, decode, encode
+from marketcraft.peg.market import PegMarket, snapshot
+from marketcraft.peg.state import PegState, evolve
 from marketcraft.peg.terms import PegTerms
 
 
@@ -113,3 +116,48 @@ def test_float_amounts_are_refused():
     m = PegMarket.open(10_000_000, "0.5", 4)
     with pytest.raises(TypeError):
         m.fund("ann", 1.5)
+
+
+def _as_stored_before_the_new_fields(event):
+    """The bytes the engine stored before fees_to and mms_locked existed."""
+    envelope = json.loads(encode(event))
+    data = envelope["data"]
+    data.pop("mms_locked", None)
+    if "terms" in data:
+        data["terms"].pop("fees_to", None)
+    return canonical_json(envelope)
+
+
+def test_markets_stored_before_fees_to_replay_with_fees_in_excess_and_no_locked_mms():
+    m = PegMarket.open(10_000_000, "0.5", terms=PegTerms(fees_to="excess"))
+    m.sell_mms("founder", 1000)
+    m.fund("ann", 1000)
+    excess = m.snapshot()["excess_col"]
+    m.buy_peg("ann", 100)
+    assert m.snapshot()["excess_col"] == excess + D("0.3")  # the fee, to excess
+    opened = m.events[0]
+    assert opened.terms.fees_to == "excess"
+    # "excess" is what a market without the field means: it is left out of the encoding
+    assert "fees_to" not in json.loads(encode(opened))["data"]["terms"]
+    # a MarketOpened without the new fields reads as the old rules
+    old = decode(_as_stored_before_the_new_fields(opened))
+    assert old.terms.fees_to == "excess" and old.mms_locked == 0
+    # and re-encodes to the very bytes stored (hashes and signatures still hold)
+    assert encode(old) == _as_stored_before_the_new_fields(opened)
+    replayed = PegState()
+    for event in [old, *m.events[1:]]:
+        evolve(replayed, event)
+    snap, live = snapshot(replayed), m.snapshot()
+    # the same market, fees in excess, but for the MMS the old opening did not lock
+    assert {k: v for k, v in snap.items() if k != "mms_supply"} == {
+        k: v for k, v in live.items() if k != "mms_supply"
+    }
+    assert snap["mms_supply"] == live["mms_supply"] - D("0.001")
+
+
+def test_new_markets_write_where_fees_go_and_the_locked_mms():
+    m = PegMarket.open(10_000_000, "0.5")
+    data = json.loads(encode(m.events[0]))["data"]
+    assert data["terms"]["fees_to"] == "connector"
+    assert D(data["mms_locked"]) == D("0.001")
+    assert m.balance("founder", "MMS") == D(10_000_000) - D("0.001")
