@@ -131,7 +131,7 @@ class Scenario:
     def window_reports(self) -> int:
         return round(self.market.feed_window_hours * 60 / self.feed.report_minutes)
 
-    def with_market(self, **changes: float) -> Scenario:
+    def with_market(self, **changes: Any) -> Scenario:
         """A copy with market parameters changed (a sweep point); validated."""
         unknown = set(changes) - {f.name for f in fields(Market)}
         if unknown:
