@@ -54,6 +54,11 @@ class MarketIn(Strict):
     swan_enter: Fraction = _D["swan_enter"]
     swan_exit: Fraction = _D["swan_exit"]
     recovery_discount: Fraction = _D["recovery_discount"]
+    fees_to: Literal["connector", "excess"] = Field(
+        _D["fees_to"],
+        description="Where fees go: connector (the relay keeps them, so SPOT rises with volume "
+        "and they accrue to MMS holders) or excess (added to excess collateral).",
+    )
 
     def terms(self) -> PegTerms:
         fields = {f.name for f in dataclasses.fields(PegTerms)}
@@ -106,6 +111,7 @@ class MarketOut(Strict):
     fees: Value
     fee_rate: Value
     band: Value
+    fees_to: str
 
 
 class UnavailableMarketOut(Strict):

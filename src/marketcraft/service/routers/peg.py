@@ -59,7 +59,12 @@ def _out(request: Request, name: str) -> MarketOut:
     terms = view.state.require_terms()
     status = "quarantined" if view.quarantined else "open"
     return MarketOut(
-        name=name, status=status, fee_rate=terms.fee_rate, band=terms.band, **view.snapshot
+        name=name,
+        status=status,
+        fee_rate=terms.fee_rate,
+        band=terms.band,
+        fees_to=terms.fees_to,
+        **view.snapshot,
     )
 
 
