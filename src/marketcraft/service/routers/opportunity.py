@@ -9,6 +9,7 @@ market's reveal, its results show what the program's reveal policy makes public,
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -95,8 +96,13 @@ def _commit(request: Request) -> GroupCommit:
     return commit
 
 
+def _now(request: Request) -> datetime:
+    now: datetime = request.app.state.clock.now()
+    return now
+
+
 def _ctx(request: Request, actor: str) -> Context:
-    return Context(actor, request.app.state.clock.now())
+    return Context(actor, _now(request))
 
 
 def _journal(request: Request, program_id: str) -> ProgramJournal:
@@ -145,12 +151,12 @@ def _program_out(journal: ProgramJournal) -> ProgramOut:
     )
 
 
-def _market_out(market: MarketState) -> MarketOut:
+def _market_out(market: MarketState, now: datetime) -> MarketOut:
     return MarketOut(
         market_id=market.market_id,
         title=market.title,
         rules=market.rules,
-        status=market.status.value,
+        status=market.status_at(now).value,
         opens_at=market.opens_at,
         closes_at=market.closes_at,
     )
@@ -216,7 +222,7 @@ async def list_market(program_id: str, body: MarketIn, request: Request, who: Li
         rules=body.rules,
     )  # fmt: skip
     journal = await run_in_threadpool(_journal, request, program_id)
-    return _market_out(journal.state.markets[market_id])
+    return _market_out(journal.state.markets[market_id], _now(request))
 
 
 @router.get(
@@ -224,8 +230,11 @@ async def list_market(program_id: str, body: MarketIn, request: Request, who: Li
     response_model=Page[MarketOut],
     summary="Markets: titles, rules, windows (never a price)",
 )
-def list_markets(granted: InProgram, offset: Offset = 0, limit: Limit = 100) -> dict[str, Any]:
-    markets = [_market_out(m) for m in granted.state.markets.values()]
+def list_markets(
+    granted: InProgram, request: Request, offset: Offset = 0, limit: Limit = 100
+) -> dict[str, Any]:
+    now = _now(request)
+    markets = [_market_out(m, now) for m in granted.state.markets.values()]
     return _page(markets, offset, limit)
 
 
@@ -234,14 +243,16 @@ def list_markets(granted: InProgram, offset: Offset = 0, limit: Limit = 100) -> 
     response_model=Page[SponsorMarketOut],
     summary="The sponsor's view: live prices, volume, traders",
 )
-def dashboard(granted: OwnProgram, offset: Offset = 0, limit: Limit = 100) -> dict[str, Any]:
-    state = granted.state
+def dashboard(
+    granted: OwnProgram, request: Request, offset: Offset = 0, limit: Limit = 100
+) -> dict[str, Any]:
+    state, now = granted.state, _now(request)
     rows = []
     for market in state.markets.values():
         view = sponsor_market_view(state, market.market_id)
         rows.append(
             SponsorMarketOut(
-                **_market_out(market).model_dump(),
+                **_market_out(market, now).model_dump(),
                 price=view.price.quantize(Decimal("0.000001")),
                 volume=view.volume,
                 traders=view.traders,
