@@ -236,7 +236,7 @@ def verify_command(
     commitments = plain.get("commitments") if isinstance(plain, dict) else None
     if isinstance(commitments, dict):
         for side in ("mm", "rm"):
-            out.print(f"commitment {side}: {commitments.get(side)}")
+            out.print(f"commitment {side}: {commitments.get(side)}", soft_wrap=True)
     if posted is None:
         out.print("[yellow]the commitments were not checked against posted ones[/] "
                   "(--posted-mm, --posted-rm)")  # fmt: skip
