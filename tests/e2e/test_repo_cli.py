@@ -78,3 +78,21 @@ def test_a_missing_or_broken_file_is_named(tmp_path):
     assert "cannot read" in settle(str(tmp_path / "nope.json"), rm, "--no-proof").output
     (tmp_path / "bad.json").write_text("{")
     assert "not JSON" in settle(str(tmp_path / "bad.json"), rm, "--no-proof").output
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"volumes": [0, 1], "rates": [500, 5' + "1" * 5000 + '], "hurdle": 0}', "not JSON"),
+        ('{"volumes": [0, NaN], "rates": [500, 510], "hurdle": 0}', "NaN"),
+        ('{"volumes": [0, 1e400], "rates": [500, 510], "hurdle": 0}', "volumes must be whole"),
+        ('{"volumes": [0, 1], "rates": ["500", "510"], "hurdle": 0}', "is not a number"),
+    ],
+)
+def test_hostile_report_files_exit_2_with_a_reason(tmp_path, text, reason):
+    (tmp_path / "mm.json").write_text(text)
+    rm = write(tmp_path / "rm.json", [540, 530], volumes=[0, 1])
+    result = settle(str(tmp_path / "mm.json"), rm, "--no-proof", "--json")
+    assert result.exit_code == 2, result.output
+    assert reason in result.output and "Traceback" not in result.output
