@@ -149,3 +149,26 @@ def test_the_pages_offer_withdrawing_and_closing_where_they_apply(site):
     assert 'id="deposit-form"' not in page and 'id="withdraw-form"' not in page
     r = client.post(f"{scout_page}/withdraw", data={"amount": "1"}, follow_redirects=False)
     assert flash_after(client, r).startswith("the program is closed")
+
+
+def test_a_market_reads_closed_once_its_window_has_ended(site):
+    """Before the command that records the close runs, the market already reads closed, as
+    it already takes no order."""
+    client, h, _, pid, mid, clock = site
+
+    def statuses():
+        listed = client.get(f"/programs/{pid}/markets", headers=h["fan"]).json()["items"]
+        shown = client.get(f"/programs/{pid}/dashboard", headers=h["label"]).json()["items"]
+        one = client.get(f"/programs/{pid}/markets/{mid}", headers=h["fan"])
+        return {m["status"] for m in listed + shown + ([one.json()] if one.is_success else [])}
+
+    assert statuses() == {"open"}
+    clock.advance(timedelta(minutes=59, seconds=59))
+    assert statuses() == {"open"}
+    clock.advance(timedelta(seconds=1))
+    assert statuses() == {"closed"}
+    late = client.post(
+        f"/programs/{pid}/orders", headers={**h["fan"], "Idempotency-Key": "late"},
+        json={"market_id": mid, "side": "buy", "max_spend": "5"},
+    )  # fmt: skip
+    assert late.status_code == 400

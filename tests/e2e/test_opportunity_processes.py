@@ -24,11 +24,12 @@ def url(request, tmp_path):
     return request.getfixturevalue("postgres_url")
 
 
-def test_two_processes_never_double_spend(url, tmp_path):
-    data_dir = tmp_path / "var"
-    load_or_create_signer(data_dir)  # both processes sign with the one platform key
+def two_servers(url, data_dir, scouts):
+    """Two server processes on one database, signing with one platform key; the sponsor's
+    ("label") and each scout's auth headers."""
+    load_or_create_signer(data_dir)
     db = Database.open(url, migrate=True)
-    people = [("label", Role.SPONSOR), *[(s, Role.SCOUT) for s in SCOUTS]]
+    people = [("label", Role.SPONSOR), *[(s, Role.SCOUT) for s in scouts]]
     h = {
         n: {"Authorization": f"Bearer {issue_token(db.principals, n, r, NOW)[1]}"}
         for n, r in people
@@ -37,6 +38,27 @@ def test_two_processes_never_double_spend(url, tmp_path):
     servers = [Server(url, data_dir), Server(url, data_dir)]
     for server in servers:
         server.start()
+    return servers, h
+
+
+def check_stored(url, data_dir, pid, orders):
+    """The stored program folds, keeps its invariants, holds ``orders`` orders and its
+    stream's versions have no gap."""
+    db = Database.open(url)
+    try:
+        journal = ProgramRepository(db.events, load_or_create_signer(data_dir)).journal(pid)
+        check_all(journal.state)
+        assert len(journal.state.orders) == orders
+        assert [e.version for e in db.events.read_stream(f"opportunity/{pid}")] == list(
+            range(1, journal.size + 1)
+        )
+    finally:
+        db.close()
+
+
+def test_two_processes_never_double_spend(url, tmp_path):
+    data_dir = tmp_path / "var"
+    servers, h = two_servers(url, data_dir, SCOUTS)
     try:
         a, b = (httpx.Client(base_url=s.url, timeout=20.0) for s in servers)
         pid = a.post("/programs", headers=h["label"], json={
@@ -84,13 +106,54 @@ def test_two_processes_never_double_spend(url, tmp_path):
     finally:
         for server in servers:
             server.stop()
-    db = Database.open(url)
+    check_stored(url, data_dir, pid, 6 * len(SCOUTS))
+
+
+def test_two_busy_processes_take_turns_instead_of_refusing(url, tmp_path):
+    """Many concurrent orders through both processes into one program: every one is accepted
+    (the processes take turns on the program's stream, so none is refused as too busy)."""
+    data_dir = tmp_path / "var"
+    scouts = [f"b{i}" for i in range(16)]
+    servers, h = two_servers(url, data_dir, scouts)
     try:
-        journal = ProgramRepository(db.events, load_or_create_signer(data_dir)).journal(pid)
-        check_all(journal.state)
-        assert len(journal.state.orders) == 6 * len(SCOUTS)
-        assert [e.version for e in db.events.read_stream(f"opportunity/{pid}")] == list(
-            range(1, journal.size + 1)
-        )
+        with httpx.Client(base_url=servers[0].url, timeout=20.0) as a:
+            pid = a.post("/programs", headers=h["label"], json={
+                "title": "Busy", "deposit": "500000",
+                "terms": {"market_budget": "100000", "window_seconds": 864000},
+            }).json()["program_id"]  # fmt: skip
+            mid = a.post(
+                f"/programs/{pid}/markets", headers=h["label"], json={"title": "M"}
+            ).json()["market_id"]
+            for s in scouts:
+                r = a.post(f"/programs/{pid}/deposits", headers=h[s], json={"amount": "1000"})
+                assert r.status_code == 200
+        refused: list[str] = []
+
+        def hammer(i, scout):
+            with httpx.Client(base_url=servers[i % 2].url, timeout=30.0) as client:
+                for k in range(20):
+                    r = client.post(
+                        f"/programs/{pid}/orders",
+                        headers={**h[scout], "Idempotency-Key": f"busy-{k}"},
+                        json={"market_id": mid, "side": "buy", "max_spend": "1"},
+                    )
+                    if r.status_code != 201:
+                        refused.append(f"{r.status_code} {r.text}")
+
+        threads = [threading.Thread(target=hammer, args=(i, s)) for i, s in enumerate(scouts)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert refused == []
+        # and neither process had to decide a batch again
+        for server in servers:
+            text = httpx.get(server.url + "/metrics").text
+            line = next(
+                x for x in text.splitlines() if x.startswith("marketcraft_commit_conflicts ")
+            )
+            assert float(line.split()[1]) == 0, line
     finally:
-        db.close()
+        for server in servers:
+            server.stop()
+    check_stored(url, data_dir, pid, 20 * len(scouts))

@@ -54,12 +54,15 @@ def buy_peg(client, people, name):
 
 
 def test_the_whole_mms_supply_cannot_be_sold_and_nothing_is_written(client, people, database):
+    """The opening locks 0.001 MMS (1000 minor units) that no one holds: the opener holds the
+    supply less that, so selling the whole supply is refused as more than it holds, and
+    selling all it holds leaves the locked MMS and a relay that can be shown."""
     stream_before = database.events.stream_version("peg/market/usd")
     before = client.get("/peg/markets/usd").json()
     supply = before["mms_supply"]
     r = client.post("/peg/markets/usd/sell-mms", json={"amount": supply}, headers=people["founder"])
     assert r.status_code == 400
-    assert r.json()["code"] == "last_mms" and r.json()["detail"].startswith("mms_in")
+    assert r.json()["code"] == "insufficient_funds"
     assert database.events.stream_version("peg/market/usd") == stream_before
     assert client.get("/peg/markets/usd").json() == before
     listed = client.get("/peg/markets")
@@ -68,21 +71,23 @@ def test_the_whole_mms_supply_cannot_be_sold_and_nothing_is_written(client, peop
         "open",
     ]
     assert client.get("/ui/peg").status_code == 200
-    # anything short of the whole supply still sells, and leaves a market that can be shown
-    rest = str(D(supply) - D("0.000001"))
+    # all the opener holds (the supply less the locked MMS) sells, and leaves a market that
+    # can be shown
+    rest = str(D(supply) - D("0.001"))
     r = client.post("/peg/markets/usd/sell-mms", json={"amount": rest}, headers=people["founder"])
     assert r.status_code == 200, r.text
     left = client.get("/peg/markets/usd")
-    assert left.status_code == 200 and D(left.json()["mms_supply"]) == D("0.000001")
+    assert left.status_code == 200 and D(left.json()["mms_supply"]) == D("0.001")
     assert D(left.json()["connector_col"]) > 0 and D(left.json()["connector_peg"]) > 0
     assert client.get("/peg/markets").status_code == 200
 
 
 def empty_the_relay(database, name):
-    """What the old engine stored for the sale of the whole supply: the relay emptied."""
+    """A stored sale that empties the relay, as the old engine stored for the sale of the
+    whole supply (here of all the opener holds, the supply less the locked MMS)."""
     stream = f"peg/market/{name}"
-    old_sale = MmsSold("founder", D(10_000_000), D(0), D(5_000_000), D(2_500_000), D(7_500_000),
-                       D(0))  # fmt: skip
+    old_sale = MmsSold("founder", D("9999999.999"), D(0), D(5_000_000), D(2_500_000),
+                       D(7_500_000), D(0))  # fmt: skip
     database.events.append(stream, database.events.stream_version(stream), [new_event(old_sale)])
 
 

@@ -1,6 +1,9 @@
 """ONE contract every event store backend passes: memory, SQLite and PostgreSQL."""
 
+import subprocess
+import sys
 import threading
+import time
 
 import pytest
 
@@ -120,3 +123,43 @@ def test_concurrent_writers_to_one_stream_never_duplicate_or_gap(store):
     events = store.read_stream("hot")
     assert [e.version for e in events] == list(range(1, 81))
     assert [e.position for e in store.read_all()] == list(range(1, 81))
+
+
+_TAKE_LOCK = """
+import sys, time
+from marketcraft.store import Database
+db = Database.open(sys.argv[1])
+with db.events.stream_lock(sys.argv[2]):
+    print(time.monotonic(), flush=True)
+db.close()
+"""
+
+
+def test_a_stream_lock_makes_another_process_wait_for_that_stream_only(database):
+    """Held here, a stream's lock keeps another process out of that stream until released,
+    and never out of another stream."""
+    if database.backend == "memory":  # one process: nothing to hold, nothing waits
+        with (
+            database.events.stream_lock("opportunity/p1"),
+            database.events.stream_lock("opportunity/p1"),
+        ):
+            database.events.append("opportunity/p1", 0, [ev(1)])
+        assert database.events.stream_version("opportunity/p1") == 1
+        return
+
+    def other(stream):
+        return subprocess.Popen(
+            [sys.executable, "-c", _TAKE_LOCK, database.url, stream],
+            stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+
+    with database.events.stream_lock("opportunity/p1"):
+        elsewhere = other("opportunity/p2")
+        assert elsewhere.wait(timeout=60) == 0  # not held up by p1's lock
+        waiting = other("opportunity/p1")
+        time.sleep(1.0)
+        assert waiting.poll() is None  # still waiting
+        released = time.monotonic()
+    out, _ = waiting.communicate(timeout=60)
+    assert waiting.returncode == 0
+    assert float(out.strip()) >= released

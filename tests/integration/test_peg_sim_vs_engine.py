@@ -16,6 +16,10 @@ CASES = {
     "crash, corrections in every branch": Scenario(
         days=3, runs=2, seed=11, market=Market(delay_hours=1), price=Price(shocks=CRASH)
     ),
+    "fees kept as excess (markets stored before fees_to)": Scenario(
+        days=3, runs=2, seed=15, market=Market(delay_hours=1, fees_to="excess"),
+        price=Price(shocks=CRASH),
+    ),
     "dynamic fee and a feed outage": Scenario(
         days=3, runs=2, seed=12,
         market=Market(delay_hours=2, fee_slope=0.5, feed_window_hours=6),

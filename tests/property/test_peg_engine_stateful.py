@@ -17,7 +17,7 @@ from marketcraft.peg.correction import BUY_BURN, MINT_PEG, TO_EXCESS
 from marketcraft.peg.events import MmsBought, MmsSold
 from marketcraft.peg.market import PegMarket
 from marketcraft.peg.modes import NORMAL, RECOVERY
-from marketcraft.peg.state import MINT, WORLD, PegState, evolve, wallet
+from marketcraft.peg.state import LOCKED, MINT, WORLD, PegState, evolve, mms_sale_fee_split, wallet
 from marketcraft.peg.terms import PegTerms
 
 USERS = ("ann", "bob", "cy")
@@ -37,8 +37,9 @@ class PegMachine(RuleBasedStateMachine):
         fee_free=st.booleans(),
         dynamic=st.booleans(),
         delay=st.sampled_from([0, 60, 3600]),
+        fees_to=st.sampled_from(["connector", "excess"]),
     )
-    def open(self, deposit, feed, ratio, fee_free, dynamic, delay):
+    def open(self, deposit, feed, ratio, fee_free, dynamic, delay, fees_to):
         terms = PegTerms(
             ratio=ratio,
             fee_rate=D(0) if fee_free else D("0.003"),
@@ -46,6 +47,7 @@ class PegMachine(RuleBasedStateMachine):
             delay_seconds=delay,
             correction_seconds=600,
             feed_window_seconds=1800,
+            fees_to=fees_to,
         )
         self.market = PegMarket.open(deposit, feed, terms=terms, opener="ann")
         self.fee_free = fee_free
@@ -168,9 +170,9 @@ class PegMachine(RuleBasedStateMachine):
         mms = (held * part).quantize(D("0.000001"), rounding="ROUND_FLOOR")
         before = self.market.snapshot()
         sold = self.attempt(lambda: self.market.sell_mms(user, mms))
-        if mms == before["mms_supply"]:
-            assert sold is None  # the whole supply never sells: it would empty the relay
-            return
+        # the opening locked some MMS: no holder has the whole supply, so "last_mms" never
+        # stands in a holder's way
+        assert mms < before["mms_supply"]
         if before["mode"] == RECOVERY:
             assert sold is None  # blocked while the pool recovers
         elif sold is not None:
@@ -188,17 +190,21 @@ class PegMachine(RuleBasedStateMachine):
 
     def check_shape(self, before):
         """4. C : X : U : Dc and MMS all scale by the same factor (up to one unit of rounding
-        each; the fee, kept as excess, moves X on top of that)."""
+        each; the fee, kept where the terms' fees_to says, moves C or X on top of that)."""
         after, event = self.market.snapshot(), self.market.events[-1]
         unit = D("0.000001")
+        state = self.market.state
         if isinstance(event, MmsBought):
             g = (event.col_in - event.fee) / (before["connector_col"] + before["excess_col"])
-            fee_in_excess, fee_in_connector = event.fee, D(0)
+            to_connector = state.require_terms().fees_to == "connector"
+            fee_in_connector = event.fee if to_connector else D(0)
+            fee_in_excess = event.fee - fee_in_connector
         else:
             assert isinstance(event, MmsSold)
             g = -event.mms / before["mms_supply"]
-            fee_in_excess = min(event.fee, event.from_excess)
-            fee_in_connector = event.fee - fee_in_excess  # when excess cannot hold it
+            fee_in_connector, fee_in_excess = mms_sale_fee_split(
+                state, event.fee, event.from_connector, event.from_excess
+            )
         after["excess_col"] -= fee_in_excess
         after["connector_col"] -= fee_in_connector
         keys = ("connector_col", "excess_col", "connector_peg", "circulating_peg", "mms_supply")
@@ -216,7 +222,9 @@ class PegMachine(RuleBasedStateMachine):
         # 6. C, U > 0; X, Dc >= 0; MMS held = supply
         assert s.connector_col > 0 and s.connector_peg > 0
         assert s.excess_col >= 0 and s.circulating_peg >= 0
-        assert sum(s.held(wallet(u), s.mms) for u in USERS) == s.mms_supply == -s.held(MINT, s.mms)
+        # (with the MMS the opening locked)
+        held = sum(s.held(wallet(u), s.mms) for u in USERS) + s.held(LOCKED, s.mms)
+        assert held == s.mms_supply == -s.held(MINT, s.mms)
 
     def teardown(self):
         if hasattr(self, "market"):

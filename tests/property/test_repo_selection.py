@@ -1,12 +1,15 @@
-"""The repo contract's selection on random monotone schedules: the spec's numbers, hurdles only
+"""The repo contract's selection on random monotone schedules, flat stretches included: a report
+with a flat stretch is refused, and for every pair it accepts: the spec's numbers, hurdles only
 ever shrink the trade, a rate shift moves the offers by the same shift, the selected point is an
 equilibrium, and no dealer gains by misreporting its hurdle or its client's schedule."""
 
 from itertools import accumulate
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from marketcraft.kernel.errors import ValidationError
 from marketcraft.repo.equilibrium import is_equilibrium, profits
 from marketcraft.repo.schedule import RATE_UNIT, Report, Side, linear
 from marketcraft.repo.selection import select
@@ -20,17 +23,28 @@ def grids(draw, size=None):
 
 
 @st.composite
-def reports(draw, side, grid, strict=True):
-    """Monotone schedules; strictly monotone unless ``strict`` is off (the guarantees below
-    are the paper's, for strictly monotone demand and supply: see test_flat_schedules...)."""
-    least = 1 if strict else 0
+def submitted(draw, side, grid):
+    """A monotone schedule as a dealer might send it, flat stretches included: the Report the
+    contract accepts, or None where it refuses it (which it must exactly for a flat stretch)."""
     start = draw(st.integers(0, 1000) if side is Side.MM else st.integers(500, 3000))
-    moves = draw(st.lists(st.integers(least, 60), min_size=len(grid) - 1, max_size=len(grid) - 1))
+    moves = draw(st.lists(st.integers(0, 60), min_size=len(grid) - 1, max_size=len(grid) - 1))
     if side is Side.MM:
         rates = tuple(accumulate(moves, initial=start))
     else:
         rates = tuple(accumulate((-m for m in moves), initial=start))  # stays above 0
-    return Report(side, grid, rates, draw(st.integers(0, 300)))
+    hurdle = draw(st.integers(0, 300))
+    try:
+        report = Report(side, grid, rates, hurdle)
+    except ValidationError as exc:
+        assert 0 in moves and "flat stretch" in exc.reason, exc.reason
+        return None
+    assert 0 not in moves
+    return report
+
+
+def reports(side, grid):
+    """Accepted reports only."""
+    return submitted(side, grid).filter(lambda r: r is not None)
 
 
 @st.composite
@@ -58,10 +72,10 @@ def test_the_spec_linear_example():
 
 def test_a_tie_goes_to_the_larger_volume():
     grid = (0, 1, 2)
-    mm = Report(Side.MM, grid, (0, 100, 110), 0)
-    rm = Report(Side.RM, grid, (200, 120, 120), 0)  # J = 20 x 1 = 10 x 2
+    mm = Report(Side.MM, grid, (0, 90, 100), 0)
+    rm = Report(Side.RM, grid, (300, 130, 120), 0)  # J = 40 x 1 = 20 x 2
     out = select(mm, rm)
-    assert (out.volume, out.joint_profit) == (2, 20)
+    assert (out.volume, out.joint_profit) == (2, 40)
 
 
 @given(pairs(), st.integers(0, 400), st.booleans())
@@ -137,12 +151,29 @@ def test_no_dealer_gains_by_misreporting_its_hurdle(pair, said, on_mm):
         assert worth(mm, rm, mm, with_hurdle(rm, said))[1] <= honest[1]
 
 
-def test_flat_schedules_can_reward_a_misreport():
-    """Why the guarantees need strictly monotone schedules (found by Hypothesis): RM pays 199
-    for 3 and for 4, so at the selected point (Q = 3, r_rm = 199) RM would borrow 4 and BDrm
-    carries the extra unit; reporting a flat 200 moves the offer to where RM takes exactly 3."""
-    grid = (0, 1, 2, 3, 4)
-    mm = Report(Side.MM, grid, (0, 0, 0, 0, 51), 0)
-    rm = Report(Side.RM, grid, (200, 200, 200, 199, 199), 0)
-    lie = Report(Side.RM, grid, (200, 200, 200, 200, 200), 0)
-    assert worth(mm, rm, mm, lie)[1] > worth(mm, rm, mm, rm)[1]
+@pytest.mark.parametrize(
+    ("side", "volumes", "rates"),
+    [
+        # the spec's: MM flat at 4 from Q=1, against RM [20, 18, 2, 2] (selected Q=1, unmatched)
+        (Side.MM, (0, 1, 2, 3), (0, 4, 4, 4)),
+        (Side.RM, (0, 1, 2, 3), (20, 18, 2, 2)),
+        # found by Hypothesis before flats were refused: RM pays 199 for 3 and for 4, so a flat
+        # 200 moved the offer to where RM takes exactly 3 and BDrm gained by the lie
+        (Side.RM, (0, 1, 2, 3, 4), (200, 200, 200, 199, 199)),
+        (Side.MM, (0, 1, 2, 3, 4), (0, 0, 0, 0, 51)),
+    ],
+)
+def test_a_flat_stretch_is_refused_naming_where(side, volumes, rates):
+    with pytest.raises(ValidationError) as refused:
+        Report(side, volumes, rates, 0)
+    assert "flat stretch" in refused.value.reason
+    first = next(i for i in range(len(rates) - 1) if rates[i] == rates[i + 1])
+    assert f"from volume {volumes[first]} to {volumes[first + 1]}" in refused.value.reason
+
+
+@given(grids(), st.data())
+def test_only_flat_stretches_are_refused(grid, data):
+    """Whatever monotone schedule is sent, the contract accepts it exactly when no step is
+    flat (the assertion is inside the strategy)."""
+    data.draw(submitted(Side.MM, grid))
+    data.draw(submitted(Side.RM, grid))

@@ -24,10 +24,11 @@ def free_port() -> int:
 class Server:
     def __init__(
         self, database_url: str, data_dir: Path, port: int | None = None,
-        env: dict[str, str] | None = None,
+        env: dict[str, str] | None = None, workers: int = 1,
     ) -> None:  # fmt: skip
-        """``env``: more settings for the server (e.g. ``MARKETCRAFT_RATE_LIMIT_ENABLED``)."""
-        self.database_url, self.data_dir = database_url, data_dir
+        """``env``: more settings for the server (e.g. ``MARKETCRAFT_RATE_LIMIT_ENABLED``);
+        ``workers``: server processes (uvicorn's ``--workers``)."""
+        self.database_url, self.data_dir, self.workers = database_url, data_dir, workers
         self.port = port or free_port()
         self.env = env or {}
         self.process: subprocess.Popen[bytes] | None = None
@@ -45,7 +46,8 @@ class Server:
         }
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "marketcraft.service.app:app_from_env", "--factory",
-             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
+             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
+             *(["--workers", str(self.workers)] if self.workers > 1 else [])],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )  # fmt: skip
         deadline = time.monotonic() + timeout

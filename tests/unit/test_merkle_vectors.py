@@ -9,6 +9,7 @@ from marketcraft.kernel.merkle import (
     EMPTY_ROOT,
     MerkleTree,
     leaf_hash,
+    root_from_inclusion,
     verify_consistency,
     verify_inclusion,
 )
@@ -153,3 +154,16 @@ def test_appends_return_each_leafs_index_and_refuse_a_hash_of_another_length():
     assert grown.size == 6
     with pytest.raises(IndexError):
         grown.leaf(6)
+
+
+@pytest.mark.parametrize("size", range(1, 9))
+def test_a_root_is_rebuilt_from_every_place_and_only_from_a_proof_of_its_shape(tree, size):
+    root = tree.root(size)
+    for index in range(size):
+        proof = tree.inclusion_proof(index, size)
+        assert root_from_inclusion(tree.leaf(index), index, size, proof) == root
+        assert root_from_inclusion(tree.leaf(index), index, size, [*proof, root]) is None
+        if proof:
+            assert root_from_inclusion(tree.leaf(index), index, size, proof[:-1]) is None
+    assert root_from_inclusion(tree.leaf(0), size, size, tree.inclusion_proof(0, size)) is None
+    assert root_from_inclusion(tree.leaf(0), -1, size, tree.inclusion_proof(0, size)) is None

@@ -1,12 +1,16 @@
 """The peg market facade: the spec's opening numbers, trades through the relay, MMS in and out,
 and clear refusals that change nothing."""
 
+import json
 from decimal import Decimal as D
 
 import pytest
 
 from marketcraft.kernel.errors import ValidationError
-from marketcraft.peg.market import PegMarket
+from marketcraft.kernel.messages import canonical_json, decode, encode
+from marketcraft.peg.market import PegMarket, snapshot
+from marketcraft.peg.state import PegState, evolve
+from marketcraft.peg.terms import PegTerms
 
 
 def test_opening_splits_the_deposit_by_the_target_ratio():
@@ -21,8 +25,9 @@ def test_opening_splits_the_deposit_by_the_target_ratio():
     assert snap["mms_supply"] == D(10_000_000)
 
 
-def test_a_relay_trade_is_constant_product_with_the_fee_kept_as_excess():
-    m = PegMarket.open(10_000_000, "0.5", 4)
+@pytest.mark.parametrize("fees_to", ["connector", "excess"])
+def test_a_relay_trade_is_constant_product_with_the_fee_kept_where_the_terms_say(fees_to):
+    m = PegMarket.open(10_000_000, "0.5", terms=PegTerms(fees_to=fees_to))
     m.fund("ann", 1000)
     before = m.snapshot()
     peg = m.buy_peg("ann", 100)
@@ -31,15 +36,36 @@ def test_a_relay_trade_is_constant_product_with_the_fee_kept_as_excess():
     net = D(100) - fee
     exact = before["connector_peg"] * net / (before["connector_col"] + net)
     assert exact - D("0.000001") < peg <= exact
-    assert after["excess_col"] == before["excess_col"] + fee
-    assert after["connector_col"] == before["connector_col"] + net
+    kept_in_connector = fee if fees_to == "connector" else 0
+    assert after["excess_col"] == before["excess_col"] + fee - kept_in_connector
+    assert after["connector_col"] == before["connector_col"] + net + kept_in_connector
     assert after["circulating_peg"] == peg
     assert after["connector_peg"] + after["circulating_peg"] == before["connector_peg"]
     assert after["spot"] > before["spot"]  # PEG got dearer
 
 
-def test_buying_mms_keeps_the_shape_and_mints_the_matching_peg():
+def test_new_markets_keep_fees_in_the_connector_so_spot_rises_with_volume():
+    """The spec's reading: a round trip through the relay leaves its fees in the connector,
+    so SPOT is higher afterwards and excess is untouched."""
     m = PegMarket.open(10_000_000, "0.5", 4)
+    assert m.state.require_terms().fees_to == "connector"
+    m.fund("ann", 10_000)
+    before = m.snapshot()
+    m.sell_peg("ann", m.buy_peg("ann", 10_000))
+    after = m.snapshot()
+    assert after["excess_col"] == before["excess_col"]
+    assert after["connector_peg"] == before["connector_peg"]
+    assert after["spot"] > before["spot"]
+    # the trader's loss is the connector's gain: the fees, less the part of the buy's fee
+    # that the higher SPOT paid back on the sale
+    gain = after["connector_col"] - before["connector_col"]
+    assert 0 < gain <= after["fees"]
+    assert m.balance("ann", "COL") == 10_000 - gain
+
+
+@pytest.mark.parametrize("fees_to", ["connector", "excess"])
+def test_buying_mms_keeps_the_shape_and_mints_the_matching_peg(fees_to):
+    m = PegMarket.open(10_000_000, "0.5", terms=PegTerms(fees_to=fees_to))
     m.fund("ann", 10_000)
     m.buy_peg("ann", 5_000)
     m.fund("bob", 100_000)
@@ -47,7 +73,8 @@ def test_buying_mms_keeps_the_shape_and_mints_the_matching_peg():
     mms = m.buy_mms("bob", 100_000)
     after = m.snapshot()
     g = mms / before["mms_supply"]
-    after["excess_col"] -= D(300)  # the 0.3% fee, kept for the MMS holders, is on top
+    # the 0.3% fee, kept for the MMS holders, is on top, where the terms keep fees
+    after["connector_col" if fees_to == "connector" else "excess_col"] -= D(300)
     for key in ("connector_col", "excess_col", "connector_peg", "circulating_peg"):
         assert abs(after[key] / before[key] - (1 + g)) < D("1e-6"), key
     assert m.balance("bob", "PEG") > 0  # the buyer's share of the circulating PEG
@@ -89,3 +116,48 @@ def test_float_amounts_are_refused():
     m = PegMarket.open(10_000_000, "0.5", 4)
     with pytest.raises(TypeError):
         m.fund("ann", 1.5)
+
+
+def _as_stored_before_the_new_fields(event):
+    """The bytes the engine stored before fees_to and mms_locked existed."""
+    envelope = json.loads(encode(event))
+    data = envelope["data"]
+    data.pop("mms_locked", None)
+    if "terms" in data:
+        data["terms"].pop("fees_to", None)
+    return canonical_json(envelope)
+
+
+def test_markets_stored_before_fees_to_replay_with_fees_in_excess_and_no_locked_mms():
+    m = PegMarket.open(10_000_000, "0.5", terms=PegTerms(fees_to="excess"))
+    m.sell_mms("founder", 1000)
+    m.fund("ann", 1000)
+    excess = m.snapshot()["excess_col"]
+    m.buy_peg("ann", 100)
+    assert m.snapshot()["excess_col"] == excess + D("0.3")  # the fee, to excess
+    opened = m.events[0]
+    assert opened.terms.fees_to == "excess"
+    # "excess" is what a market without the field means: it is left out of the encoding
+    assert "fees_to" not in json.loads(encode(opened))["data"]["terms"]
+    # a MarketOpened without the new fields reads as the old rules
+    old = decode(_as_stored_before_the_new_fields(opened))
+    assert old.terms.fees_to == "excess" and old.mms_locked == 0
+    # and re-encodes to the very bytes stored (hashes and signatures still hold)
+    assert encode(old) == _as_stored_before_the_new_fields(opened)
+    replayed = PegState()
+    for event in [old, *m.events[1:]]:
+        evolve(replayed, event)
+    snap, live = snapshot(replayed), m.snapshot()
+    # the same market, fees in excess, but for the MMS the old opening did not lock
+    assert {k: v for k, v in snap.items() if k != "mms_supply"} == {
+        k: v for k, v in live.items() if k != "mms_supply"
+    }
+    assert snap["mms_supply"] == live["mms_supply"] - D("0.001")
+
+
+def test_new_markets_write_where_fees_go_and_the_locked_mms():
+    m = PegMarket.open(10_000_000, "0.5")
+    data = json.loads(encode(m.events[0]))["data"]
+    assert data["terms"]["fees_to"] == "connector"
+    assert D(data["mms_locked"]) == D("0.001")
+    assert m.balance("founder", "MMS") == D(10_000_000) - D("0.001")

@@ -29,6 +29,7 @@ def test_the_four_stress_scenarios_ship():
         ("[feed]\nreport_minutes = 7", "whole number of report intervals"),
         ("[feed]\nreport_minutes = 0.5", "whole number of steps"),
         ("[market\n", "not valid TOML"),
+        ("[market]\nfees_to = 'mms'", "fees_to must be connector or excess"),
     ],
 )
 def test_a_bad_scenario_says_what_is_wrong(tmp_path, text, reason):
@@ -56,3 +57,10 @@ def test_a_sweep_is_the_full_grid_of_validated_points():
         parse_sweep(["band=wide"])
     with pytest.raises(ValidationError, match="ratio >= 1"):
         grid(Scenario(), parse_sweep(["ratio=0.5"]))
+
+
+def test_a_scenario_says_where_fees_go(tmp_path):
+    assert load_scenario("gbm-crash").market.fees_to == "connector"  # the spec's reading
+    path = tmp_path / "excess.toml"
+    path.write_text("[market]\nfees_to = 'excess'")
+    assert load_scenario(path).market.fees_to == "excess"

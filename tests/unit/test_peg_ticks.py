@@ -3,12 +3,15 @@
 from datetime import timedelta
 from decimal import Decimal as D
 
+import numpy as np
 import pytest
 
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.peg.feed import median
 from marketcraft.peg.market import EPOCH, PegMarket
 from marketcraft.peg.terms import PegTerms
+from marketcraft.sim.peg.model import _Model
+from marketcraft.sim.peg.scenario import Market, Scenario
 
 UNIT = D("0.000001")
 
@@ -197,7 +200,9 @@ def test_a_black_swan_blocks_mms_sales_and_sells_mms_at_a_discount():
     fair = net * before["mms_supply"] / nav
     assert mms == (fair / D("0.9")).quantize(UNIT, "ROUND_FLOOR")  # 10% off
     after = m.snapshot()
-    assert after["excess_col"] == before["excess_col"] + 100_000
+    # the net deposit goes to excess; the fee stays in the connector (the default fees_to)
+    assert after["excess_col"] == before["excess_col"] + net
+    assert after["connector_col"] == before["connector_col"] + 300
     assert after["connector_peg"] == before["connector_peg"]
     assert m.balance("bob", "PEG") == 0
 
@@ -244,3 +249,64 @@ def test_bad_terms_are_refused_with_reasons():
     with pytest.raises(ValidationError, match="delay_seconds"):
         PegTerms(delay_seconds=-1)
     assert PegMarket.open(1000, 1, now=EPOCH).snapshot()["mode"] == "normal"
+
+
+def stall_repro(fees_to="excess"):
+    """The issue's repro: SPOT above the feed, excess short of its target by less than one
+    minor unit after the first (capped) move to excess."""
+    terms = PegTerms(
+        band=D("0.01"), fee_rate=D("0.01"), delay_seconds=0, correction_seconds=600,
+        feed_window_seconds=3600, fees_to=fees_to,
+    )  # fmt: skip
+    m = PegMarket.open(10_000_000, "0.5", terms=terms)
+    m.fund("trader", 100_000)
+    m.update_feed("0.468345")
+    m.buy_peg("trader", D("3801.635731"))
+    return m
+
+
+@pytest.mark.parametrize("fees_to", ["excess", "connector"])
+def test_a_shortfall_below_one_unit_does_not_stop_corrections(fees_to):
+    m = stall_repro(fees_to)
+    kinds = []
+    for _ in range(48):
+        m.advance(3600)
+        m.update_feed("0.468345")
+        made = m.tick()
+        kinds.append(made.kind if made else None)
+    s = m.snapshot()
+    # the first correction fills excess to within a unit of its target; the mint branch takes
+    # over (before the fix every later tick rounded its move to zero and did nothing)
+    assert "to_excess" in kinds and "mint" in kinds
+    assert abs(s["spot"] / s["feed"] - 1) <= D("0.01")
+    room = (D(3) * s["connector_col"] - s["excess_col"]) / 4
+    assert room < UNIT  # at target to within one unit: that is why it mints
+
+
+def test_the_simulator_mints_past_a_shortfall_below_one_unit():
+    """The simulator's correction branch on the same stalled state."""
+    s = Scenario(
+        days=1, runs=1, step_seconds=3600,
+        market=Market(fee=0.01, band=0.01, delay_hours=0, correction_hours=600 / 3600),
+    )  # fmt: skip
+    engine = stall_repro()
+    made = None
+    while made is None:  # the first tick outside the band only starts the delay
+        engine.advance(3600)
+        engine.update_feed("0.468345")
+        made = engine.tick()
+    assert made.kind == "to_excess"
+    snap = engine.snapshot()
+    model = _Model(s, 1, np.array([0.5]))
+    p = model.pool
+    p.c[:] = float(snap["connector_col"])
+    p.x[:] = float(snap["excess_col"])
+    p.u[:] = float(snap["connector_peg"])
+    p.dc[:] = float(snap["circulating_peg"])
+    p.u_min = p.u.copy()
+    feed = np.array([0.468345])
+    assert 0 < 3 * p.c[0] - p.x[0] < 4e-6  # short of target by less than one unit of room
+    for t in range(1, 48):
+        model.tick(t, feed)
+    assert p.volumes["minted"][0] > 0
+    assert abs(p.c[0] / p.u[0] / feed[0] - 1) <= 0.01

@@ -104,6 +104,11 @@ def test_every_field_and_the_path_are_bound():
     ]
     for bad in changed:
         assert verify_receipt(bad, SIGNER.public_key), bad
+    # a path that cannot lead to a root of 64 slots is named as such; the rest fail the signature
+    for bad in changed[-3:]:
+        assert verify_receipt(bad, SIGNER.public_key) == ["receipt batch path has the wrong shape"]
+    for bad in changed[:-3]:
+        assert verify_receipt(bad, SIGNER.public_key) == ["receipt signature is invalid"]
 
 
 def test_a_receipt_round_trips_through_json_and_an_unbatched_one_still_verifies():

@@ -52,8 +52,8 @@ def test_commit_prove_verify(tmp_path, cache):
     assert done.exit_code == 0, done.output
     settlement = json.loads((tmp_path / "s.json").read_text())
     assert settlement["outcome"] == {
-        "trade": True, "volume": 10, "rate_mm": 510.0, "rate_rm": 530.0, "rate_bd": 520.0,
-        "joint_profit": 200.0, "profit_each": 100.0,
+        "trade": True, "volume": 10, "rate_mm": "510", "rate_rm": "530", "rate_bd": "520",
+        "joint_profit": "200", "profit_each": "100",
     }  # fmt: skip
     assert settlement["commitments"]["mm"] == str(opening.commitment)
     assert settlement["setup"] == cache.id
@@ -118,3 +118,38 @@ def test_an_opening_for_the_wrong_side_is_refused(tmp_path, cache):
     done = run("prove", tmp_path / "mm.open", tmp_path / "mm.open", "--out", tmp_path / "s.json")
     assert done.exit_code == 2 and "expected the rm side" in done.output
     assert run("commit", mm, "--side", "xx", "--out", tmp_path / "x").exit_code == 2
+
+
+def test_a_settlement_over_other_commitments_than_the_posted_ones_fails(tmp_path, cache):
+    """The contract proves over another MM opening (same report, another salt): the
+    settlement is consistent on its own, and only the posted commitments expose it."""
+    mm, rm = reports(tmp_path)
+    posted_mm = run("commit", mm, "--side", "mm", "--out", tmp_path / "mm.open")
+    assert run("commit", rm, "--side", "rm", "--out", tmp_path / "rm.open").exit_code == 0
+    assert run("commit", mm, "--side", "mm", "--out", tmp_path / "other.open").exit_code == 0
+    proved = run(
+        "prove", tmp_path / "other.open", tmp_path / "rm.open", "--out", tmp_path / "s.json"
+    )
+    assert proved.exit_code == 0, proved.output
+
+    alone = run("verify", tmp_path / "s.json")
+    assert alone.exit_code == 0 and "not checked against posted ones" in alone.output
+    against = ["--posted-mm", posted_mm.output.strip(), "--posted-rm", tmp_path / "rm.open"]
+    caught = run("verify", tmp_path / "s.json", *against)
+    assert caught.exit_code == 1, caught.output
+    assert any(
+        "FAILED" in line and "commitments are the ones the dealers posted" in line
+        for line in caught.output.splitlines()
+    )
+    assert (
+        run(
+            "prove", tmp_path / "mm.open", tmp_path / "rm.open", "--out", tmp_path / "h.json"
+        ).exit_code
+        == 0
+    )
+    honest = run("verify", tmp_path / "h.json", *against)
+    assert honest.exit_code == 0, honest.output
+    assert f"commitment mm: {posted_mm.output.strip()}" in honest.output
+    assert "ok  commitments are the ones the dealers posted" in honest.output
+    one_only = run("verify", tmp_path / "h.json", "--posted-mm", posted_mm.output.strip())
+    assert one_only.exit_code == 2 and "pass both" in one_only.output

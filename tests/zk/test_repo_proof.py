@@ -71,14 +71,39 @@ def test_no_trade_is_proved_when_no_point_clears_the_hurdles(zk_setup):
 
 
 def test_a_tie_is_proved_only_at_the_larger_volume(zk_setup):
-    # J = s * Q: 2 * 6 = 12 at Q = 6 and 1 * 12 = 12 at Q = 12 (r_mm flat at 0)
+    # J = s * Q: 6 * 6 = 36 at Q = 6 and 3 * 12 = 36 at Q = 12
     grid = (0, 3, 6, 12)
-    mm = Report(Side.MM, grid, (0, 0, 0, 0), 0)
-    rm = Report(Side.RM, grid, (4, 3, 2, 1), 0)
+    mm = Report(Side.MM, grid, (0, 1, 2, 3), 0)
+    rm = Report(Side.RM, grid, (12, 10, 8, 6), 0)
     assert select(mm, rm) == at(3, mm, rm)
     proof = prove(zk_setup, witness_input(mm, rm, 1, 2, at(3, mm, rm)))
     assert verify_both(zk_setup.vkey, proof.public, proof.proof)["python"]
     assert refused(zk_setup, witness_input(mm, rm, 1, 2, at(2, mm, rm))) == OPTIMAL
+
+
+def unchecked(side, rates):
+    """A report the contract refuses, built past its checks: what an operator who skipped
+    the validation could hand the prover."""
+    report = object.__new__(Report)
+    for name, value in zip(
+        ("side", "volumes", "rates", "hurdle"), (side, GRID, rates, 0), strict=True
+    ):
+        object.__setattr__(report, name, value)
+    return report
+
+
+@pytest.mark.parametrize(
+    ("side", "rates"),
+    [
+        (Side.MM, (5_000_000, 5_100_000, 5_100_000, 5_150_000)),
+        (Side.RM, (5_400_000, 5_300_000, 5_300_000, 5_250_000)),
+    ],
+)
+def test_a_flat_stretch_cannot_be_proved(zk_setup, side, rates):
+    flat = unchecked(side, rates)
+    mm, rm = (flat, RM) if side is Side.MM else (MM, flat)
+    line = refused(zk_setup, witness_input(mm, rm, SALT_MM, SALT_RM, select(mm, rm)))
+    assert line == "sum === in;"  # a step of the shape check below zero
 
 
 @pytest.mark.parametrize("index", [1, 3])

@@ -135,7 +135,12 @@ def test_a_session_from_commitments_to_an_audited_proof(client, people, clock):
         "rm": str(rm.commitment),
     }
     assert published["settlement"]["outcome"]["volume"] == 10
-    assert all(audit(published["settlement"], published["verification_key"], verify_both).values())
+    assert published["settlement"]["outcome"]["rate_bd"] == "520"  # exact text, no float
+    assert published["posted"] == published["settlement"]["commitments"]
+    assert published["commitments_as_posted"] is True
+    posted = (int(published["posted"]["mm"]), int(published["posted"]["rm"]))
+    checks = audit(published["settlement"], published["verification_key"], verify_both, posted)
+    assert all(checks.values()) and "commitments are the ones the dealers posted" in checks
     assert "salt" not in r.text and str(mm.salt) not in r.text
 
 

@@ -84,8 +84,9 @@ def _sealed(data: dict[str, Any]) -> Event:
 
 
 def _bp(value: Any) -> Decimal:
-    # written as float(exact basis points): the float's shortest text is what was published
-    return Decimal(repr(value))
+    # exact decimal text; before that, float(exact basis points), whose shortest text is
+    # what was published
+    return Decimal(value) if isinstance(value, str) else Decimal(repr(value))
 
 
 def _settled(data: dict[str, Any]) -> Event:

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from marketcraft.cli.number_options import whole_number
 from marketcraft.kernel.errors import MarketcraftError, ValidationError
+from marketcraft.repo.poseidon import field_element
 from marketcraft.repo.proving import MAX_K
 from marketcraft.repo.reports import read_json, report_from_plain
 from marketcraft.repo.schedule import Side
@@ -208,22 +209,74 @@ def verify_command(
         Path | None, typer.Option("--vkey", help="The setup's verification key (JSON).")
     ] = None,
     setup: SetupOption = None,
+    posted_mm: Annotated[
+        str | None,
+        typer.Option(
+            "--posted-mm",
+            metavar="COMMITMENT|FILE",
+            help="The commitment BDmm posted (its decimal value, or a file holding it or an "
+            "opening): the settlement must be over it.",
+        ),
+    ] = None,
+    posted_rm: Annotated[
+        str | None,
+        typer.Option("--posted-rm", metavar="COMMITMENT|FILE", help="The same for BDrm."),
+    ] = None,
 ) -> None:
-    """Check a settlement: its public signals against the outcome, commitments and grid, and the
-    proof with snarkjs and with the Python verifier. Exits 1 naming each failed check."""
+    """Check a settlement: its public signals against the outcome, commitments and grid, the
+    commitments against the ones the dealers posted (when given), and the proof with snarkjs
+    and with the Python verifier. Exits 1 naming each failed check."""
     try:
         plain = read_json(settlement)
-        if vkey is not None:
-            key = read_json(vkey)
-        else:
-            named = setup or (plain.get("setup") if isinstance(plain, dict) else None)
-            if not isinstance(named, str):
-                raise MarketcraftError("no_setup", "pass --vkey or --setup")
-            key = ceremony.load_setup(named).vkey
-        checks = audit(plain, key, verify_both)
+        key = _verification_key(plain, vkey, setup)
+        posted = _posted_pair(posted_mm, posted_rm)
+        checks = audit(plain, key, verify_both, posted)
     except MarketcraftError as exc:
         raise _fail(exc) from None
+    commitments = plain.get("commitments") if isinstance(plain, dict) else None
+    if isinstance(commitments, dict):
+        for side in ("mm", "rm"):
+            out.print(f"commitment {side}: {commitments.get(side)}", soft_wrap=True)
+    if posted is None:
+        out.print("[yellow]the commitments were not checked against posted ones[/] "
+                  "(--posted-mm, --posted-rm)")  # fmt: skip
     for name, ok in checks.items():
         out.print(f"[{'green' if ok else 'red'}]{'ok ' if ok else 'FAILED'}[/] {name}")
     if not all(checks.values()):
         raise typer.Exit(1)
+
+
+def _verification_key(plain: Any, vkey: Path | None, setup: str | None) -> Any:
+    """The key from --vkey, else the setup named by --setup or by the settlement."""
+    if vkey is not None:
+        return read_json(vkey)
+    named = setup or (plain.get("setup") if isinstance(plain, dict) else None)
+    if not isinstance(named, str):
+        raise MarketcraftError("no_setup", "pass --vkey or --setup")
+    return ceremony.load_setup(named).vkey
+
+
+def _posted_pair(mm: str | None, rm: str | None) -> tuple[int, int] | None:
+    if mm is None and rm is None:
+        return None
+    if mm is None or rm is None:
+        raise MarketcraftError("bad_commitment", "pass both --posted-mm and --posted-rm")
+    return _posted(mm, "--posted-mm", Side.MM), _posted(rm, "--posted-rm", Side.RM)
+
+
+def _posted(given: str, option: str, side: Side) -> int:
+    """A posted commitment: its decimal value, or a file holding it (bare, or as
+    ``{"commitment": ...}``), or an opening (whose commitment is computed)."""
+    text = given.strip()
+    if not text.isdigit():
+        path = Path(given)
+        if not path.is_file():
+            raise MarketcraftError("bad_commitment", f"{option}: neither a number nor a file")
+        text = path.read_text().strip()
+        if not text.isdigit():
+            plain = read_json(path, exact=True)
+            if isinstance(plain, dict) and "salt" in plain:
+                return Opening.from_plain(plain, str(path), side).commitment
+            found = plain.get("commitment") if isinstance(plain, dict) else None
+            text = found if isinstance(found, str) else ""
+    return field_element(text, option, "bad_commitment")

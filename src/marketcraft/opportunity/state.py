@@ -155,6 +155,12 @@ class MarketState:
     #: which gives the same prices: a price depends on the state, not the liquidity)
     dynamic: DynamicPmAmm | None = None
 
+    def status_at(self, now: datetime) -> MarketStatus:
+        """The status a reader sees at ``now``: an open market whose window has ended reads
+        closed (it takes no order from then on) before the command that records it runs."""
+        ended = self.closes_at is not None and now >= self.closes_at
+        return MarketStatus.CLOSED if self.status is MarketStatus.OPEN and ended else self.status
+
     def curve_at(self, now: datetime) -> BandCurve:
         """The curve a trade at ``now`` (the decision's time, never a clock) executes on."""
         if self.dynamic is None or self.opens_at is None:

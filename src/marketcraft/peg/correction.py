@@ -3,10 +3,13 @@
 Three branches, always aiming at the initial shape (excess X = (r - 1) C, all PEG in the
 connector):
 
-* SPOT above the feed and X below its target: move ``m`` COL from the connector to excess;
-  the full gap is ``m = C - F U``, and no more than takes X to its target;
-* SPOT above the feed otherwise: mint ``n`` PEG into the connector; the full gap is
-  ``n = C / F - U``;
+* SPOT above the feed and X below its target by at least one minor unit of COL that can move
+  (``room = ((r - 1) C - X) / r >= 1`` unit): move ``m`` COL from the connector to excess; the
+  full gap is ``m = C - F U``, and no more than takes X to its target;
+* SPOT above the feed otherwise (excess at its target to within one minor unit): mint ``n``
+  PEG into the connector; the full gap is ``n = C / F - U``. A shortfall below one minor unit
+  counts as at target: no move could close it (every move rounds to zero), and taking the
+  first branch on it would stop corrections for good;
 * SPOT below the feed, with excess to spend (never in recovery mode): buy PEG from the relay
   with ``a`` COL of excess and burn it; the full gap is ``a = sqrt(F C U) - C``.
 
@@ -77,7 +80,9 @@ def plan_correction(
         return None
     spot = c / u
     if spot > feed:
-        room = ((ratio - _ONE) * c - x) / ratio  # COL that takes excess to its target
+        # COL that takes excess to its target, in whole minor units: a part of a unit cannot
+        # move, so it counts as none (and the mint branch runs)
+        room = quantize_down(((ratio - _ONE) * c - x) / ratio, col_decimals)
         if room > 0:
             m = quantize_down(min((c - feed * u) * pace, step * c, room), col_decimals)
             return Correction(TO_EXCESS, m, _ZERO) if m > 0 else None

@@ -41,10 +41,13 @@ from marketcraft.peg.events import (
 from marketcraft.peg.feed import median, recent
 from marketcraft.peg.fees import relay_fee_rate
 from marketcraft.peg.modes import RECOVERY, next_mode, recovery_mms
-from marketcraft.peg.state import PegState, wallet
+from marketcraft.peg.state import PegState, mms_sale_fee_split, wallet
 from marketcraft.peg.terms import PegTerms
 
-__all__ = ["decide"]
+__all__ = ["MMS_LOCKED_UNITS", "decide"]
+
+#: minor units of MMS locked when a market opens (never redeemable)
+MMS_LOCKED_UNITS = 1000
 
 _ZERO, _HALF, _ONE = Decimal(0), Decimal("0.5"), Decimal(1)
 _MICROSECOND = timedelta(microseconds=1)
@@ -86,9 +89,19 @@ def _open_market(state: PegState, c: OpenMarket, ctx: Context) -> list[Event]:
     peg = quantize_down(connector / c.feed, t.peg_decimals)
     if connector <= 0 or peg <= 0:
         raise ValidationError("bad_amount", "the deposit is too small to open a market")
-    # The first MMS: one per COL deposited.
+    # The first MMS: one per COL deposited, less MMS_LOCKED_UNITS minor units issued to no
+    # one, so that no holder ever holds the whole supply and every holder can sell all it has
+    # (Uniswap v2 locks its first liquidity the same way).
     mms = quantize_down(deposit, t.mms_decimals)
-    return [MarketOpened(ctx.actor, ctx.now, t, c.feed, connector, deposit - connector, peg, mms)]
+    locked = Decimal(MMS_LOCKED_UNITS).scaleb(-t.mms_decimals)
+    if mms <= locked:
+        raise ValidationError("bad_amount", "the deposit is too small to open a market")
+    return [
+        MarketOpened(
+            ctx.actor, ctx.now, t, c.feed, connector, deposit - connector, peg, mms - locked,
+            mms_locked=locked,
+        )
+    ]  # fmt: skip
 
 
 def _price(value: Decimal) -> Decimal:
@@ -139,7 +152,10 @@ def _sell_peg(state: PegState, c: SellPeg, ctx: Context) -> list[Event]:
 
 
 def _buy_mms(state: PegState, c: BuyMms, ctx: Context) -> list[Event]:
-    """Scale C, X, U, Dc and MMS by the same g = net / (C + X)."""
+    """Scale C, X, U, Dc and MMS by the same g = net / (C + X) (each product formed before the
+    division, so a whole result stays whole). The buyer's PEG is floor(g Dc), but never less
+    than the ceil(Dc m / MMS) that selling the same m MMS back asks for: rounding never
+    strands a buyer (the extra part of a unit is liability the buyer hands back on selling)."""
     t = state.require_terms()
     col_in = _amount(c.col_in, t.col_decimals, "col_in")
     _has(state, ctx.actor, col_in, "COL")
@@ -148,13 +164,16 @@ def _buy_mms(state: PegState, c: BuyMms, ctx: Context) -> list[Event]:
     total = state.connector_col + state.excess_col
     if state.mode == RECOVERY:
         return [_recovery_purchase(state, t, ctx.actor, col_in, charged)]
+    supply, circulating = state.mms_supply, state.circulating_peg
     to_connector = quantize_down(net * state.connector_col / total, t.col_decimals)
-    g = net / total
-    peg_connector = quantize_down(g * state.connector_peg, t.peg_decimals)
-    peg_buyer = quantize_down(g * state.circulating_peg, t.peg_decimals)
-    mms = quantize_down(g * state.mms_supply, t.mms_decimals)
+    peg_connector = quantize_down(net * state.connector_peg / total, t.peg_decimals)
+    mms = quantize_down(net * supply / total, t.mms_decimals)
     if mms <= 0:
         raise ValidationError("too_small", "the purchase is too small to issue any MMS")
+    peg_buyer = max(
+        quantize_down(net * circulating / total, t.peg_decimals),
+        quantize_up(circulating * mms / supply, t.peg_decimals),
+    )
     return [
         MmsBought(
             ctx.actor, col_in, charged, to_connector, net - to_connector, peg_connector,
@@ -185,7 +204,8 @@ def _recovery_purchase(
 def _sell_mms(state: PegState, c: SellMms, ctx: Context) -> list[Event]:
     """Retire the fraction f = m / MMS of everything: the seller hands in f * Dc PEG and
     receives f * (C + X) COL, less the fee. The whole supply cannot be sold: the relay would
-    be left empty (ValidationError ``last_mms``)."""
+    be left empty (ValidationError ``last_mms``); in a market that locked MMS when it opened
+    no holder has the whole supply, so every holder can sell all it holds."""
     t = state.require_terms()
     if state.mode == RECOVERY:
         raise ValidationError("recovery_mode", "MMS sales are blocked while the pool recovers")
@@ -197,15 +217,13 @@ def _sell_mms(state: PegState, c: SellMms, ctx: Context) -> list[Event]:
             "last_mms",
             "mms_in: selling the whole MMS supply would empty the relay; the last MMS stay",
         )
-    f = mms / supply
-    peg_in = quantize_up(f * state.circulating_peg, t.peg_decimals)
+    peg_in = quantize_up(state.circulating_peg * mms / supply, t.peg_decimals)
     _has(state, ctx.actor, peg_in, "PEG")
-    from_connector = quantize_down(f * state.connector_col, t.col_decimals)
-    from_excess = quantize_down(f * state.excess_col, t.col_decimals)
-    burnt = quantize_down(f * state.connector_peg, t.peg_decimals)
+    from_connector = quantize_down(state.connector_col * mms / supply, t.col_decimals)
+    from_excess = quantize_down(state.excess_col * mms / supply, t.col_decimals)
+    burnt = quantize_down(state.connector_peg * mms / supply, t.peg_decimals)
     charged = fee(from_connector + from_excess, t.fee_rate, t.col_decimals)
-    # the part of the fee excess cannot cover stays in the connector (see state._mms_sold)
-    kept_in_connector = charged - min(charged, from_excess)
+    kept_in_connector, _ = mms_sale_fee_split(state, charged, from_connector, from_excess)
     _relay_stays_open(
         state, state.connector_col - from_connector + kept_in_connector,
         state.connector_peg - burnt, "mms_in",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from marketcraft.kernel.messages import Event, message_type
+from marketcraft.kernel.messages import Event, added_field, message_type
 from marketcraft.peg.terms import PegTerms
 
 __all__ = [
@@ -34,6 +34,9 @@ class MarketOpened(Event):
     excess_col: Decimal  # X = D - C
     connector_peg: Decimal  # U = C / F, minted into the connector
     mms: Decimal  # to the opener
+    #: MMS issued to no one and never redeemable (the last MMS cannot empty the relay); markets
+    #: opened before it existed locked none
+    mms_locked: Decimal = added_field(Decimal(0))
 
 
 @message_type("peg.col_funded")
@@ -48,7 +51,7 @@ class ColFunded(Event):
 class PegBought(Event):
     buyer: str
     col_in: Decimal  # paid by the buyer: fee + into the connector
-    fee: Decimal  # COL kept as excess
+    fee: Decimal  # COL kept by the pool, where the terms' fees_to says
     peg_out: Decimal  # from the connector to the buyer
 
 
@@ -58,7 +61,7 @@ class PegSold(Event):
     seller: str
     peg_in: Decimal  # into the connector
     col_out: Decimal  # from the connector: fee + to the seller
-    fee: Decimal  # COL kept as excess
+    fee: Decimal  # COL kept by the pool, where the terms' fees_to says
 
 
 @message_type("peg.mms_bought")
@@ -66,7 +69,7 @@ class PegSold(Event):
 class MmsBought(Event):
     buyer: str
     col_in: Decimal
-    fee: Decimal  # COL, to excess
+    fee: Decimal  # COL kept by the pool, where the terms' fees_to says
     to_connector: Decimal  # COL
     to_excess: Decimal  # COL, besides the fee
     peg_minted_connector: Decimal
@@ -83,7 +86,7 @@ class MmsSold(Event):
     peg_burnt_connector: Decimal
     from_connector: Decimal  # COL
     from_excess: Decimal  # COL, before the fee
-    fee: Decimal  # COL that stays in excess
+    fee: Decimal  # COL held back from the payout (state._mms_sold says from where)
 
 
 @message_type("peg.price_reported")

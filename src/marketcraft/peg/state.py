@@ -1,7 +1,9 @@
 """A peg market's state, folded from its events; every amount lives in the ledger.
 
 Accounts: ``world`` (COL entering from outside), ``mint`` (PEG and MMS issued; negative),
-``connector`` (C COL and U PEG), ``excess`` (X COL) and ``wallet:<user>`` (COL, PEG, MMS).
+``connector`` (C COL and U PEG), ``excess`` (X COL), ``locked`` (the opening MMS no one can
+redeem) and ``wallet:<user>`` (COL, PEG, MMS). Fees go to the connector or to excess, as the
+terms' ``fees_to`` says.
 Circulating PEG is what wallets hold, so Dc = minted PEG - U."""
 
 from __future__ import annotations
@@ -32,9 +34,19 @@ from marketcraft.peg.feed import Report, recent
 from marketcraft.peg.modes import NORMAL
 from marketcraft.peg.terms import PegTerms
 
-__all__ = ["CONNECTOR", "EXCESS", "MINT", "WORLD", "PegState", "evolve", "wallet"]
+__all__ = [
+    "CONNECTOR",
+    "EXCESS",
+    "LOCKED",
+    "MINT",
+    "WORLD",
+    "PegState",
+    "evolve",
+    "mms_sale_fee_split",
+    "wallet",
+]
 
-WORLD, MINT, CONNECTOR, EXCESS = "world", "mint", "connector", "excess"
+WORLD, MINT, CONNECTOR, EXCESS, LOCKED = "world", "mint", "connector", "excess", "locked"
 
 
 def wallet(user: str) -> str:
@@ -84,6 +96,11 @@ class PegState:
     @property
     def connector_col(self) -> Decimal:
         return self.held(CONNECTOR, self.col)
+
+    @property
+    def fee_account(self) -> str:
+        """Where fees go: the connector or excess (the terms' ``fees_to``)."""
+        return CONNECTOR if self.require_terms().fees_to == "connector" else EXCESS
 
     @property
     def connector_peg(self) -> Decimal:
@@ -143,6 +160,9 @@ def _market_opened(state: PegState, e: MarketOpened) -> None:
         (MINT, CONNECTOR, e.connector_peg, peg),
         (MINT, wallet(e.opener), e.mms, mms),
     ])  # fmt: skip
+    if e.mms_locked > 0:
+        state.ledger.open(LOCKED)
+        state.ledger.move([(MINT, LOCKED, e.mms_locked, mms)])
 
 
 def _col_funded(state: PegState, e: ColFunded) -> None:
@@ -154,7 +174,7 @@ def _peg_bought(state: PegState, e: PegBought) -> None:
     state.fees += e.fee
     w, col = wallet(e.buyer), state.col
     state.ledger.move([
-        (w, EXCESS, e.fee, col),
+        (w, state.fee_account, e.fee, col),
         (w, CONNECTOR, e.col_in - e.fee, col),
         (CONNECTOR, w, e.peg_out, state.peg),
     ])  # fmt: skip
@@ -163,9 +183,10 @@ def _peg_bought(state: PegState, e: PegBought) -> None:
 def _peg_sold(state: PegState, e: PegSold) -> None:
     state.fees += e.fee
     w, col = wallet(e.seller), state.col
+    # the fee is held back from the COL out: it stays in the connector or moves to excess
     state.ledger.move([
         (w, CONNECTOR, e.peg_in, state.peg),
-        (CONNECTOR, EXCESS, e.fee, col),
+        (CONNECTOR, state.fee_account, e.fee, col),
         (CONNECTOR, w, e.col_out - e.fee, col),
     ])  # fmt: skip
 
@@ -175,7 +196,8 @@ def _mms_bought(state: PegState, e: MmsBought) -> None:
     state.ledger.open(wallet(e.buyer))
     w, col, peg = wallet(e.buyer), state.col, state.peg
     state.ledger.move([
-        (w, EXCESS, e.fee + e.to_excess, col),
+        (w, state.fee_account, e.fee, col),
+        (w, EXCESS, e.to_excess, col),
         (w, CONNECTOR, e.to_connector, col),
         (MINT, CONNECTOR, e.peg_minted_connector, peg),
         (MINT, w, e.peg_minted_buyer, peg),
@@ -186,9 +208,7 @@ def _mms_bought(state: PegState, e: MmsBought) -> None:
 def _mms_sold(state: PegState, e: MmsSold) -> None:
     state.fees += e.fee
     w, col, peg = wallet(e.seller), state.col, state.peg
-    # the fee stays in excess; what excess cannot cover stays in the connector
-    fee_excess = min(e.fee, e.from_excess)
-    fee_connector = e.fee - fee_excess
+    fee_connector, fee_excess = mms_sale_fee_split(state, e.fee, e.from_connector, e.from_excess)
     state.ledger.move([
         (w, MINT, e.mms, state.mms),
         (w, MINT, e.peg_in, peg),
@@ -196,6 +216,19 @@ def _mms_sold(state: PegState, e: MmsSold) -> None:
         (CONNECTOR, w, e.from_connector - fee_connector, col),
         (EXCESS, w, e.from_excess - fee_excess, col),
     ])  # fmt: skip
+
+
+def mms_sale_fee_split(
+    state: PegState, fee: Decimal, from_connector: Decimal, from_excess: Decimal
+) -> tuple[Decimal, Decimal]:
+    """(held back in the connector, held back in excess) of an MMS sale's fee: it is held back
+    from the part of the payout its ``fees_to`` account pays, and from the other part for what
+    that cannot cover."""
+    if state.require_terms().fees_to == "connector":
+        in_connector = min(fee, from_connector)
+        return in_connector, fee - in_connector
+    in_excess = min(fee, from_excess)
+    return fee - in_excess, in_excess
 
 
 def _price_reported(state: PegState, e: PriceReported) -> None:

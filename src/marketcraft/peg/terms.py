@@ -8,8 +8,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from marketcraft.kernel.errors import ValidationError
+from marketcraft.kernel.messages import added_field
 
-__all__ = ["PegTerms"]
+__all__ = ["FEES_TO", "PegTerms"]
+
+#: where a fee goes: ``connector`` (stays in the relay, so SPOT rises with volume and the fee
+#: accrues to MMS holders: the spec's reading) or ``excess`` (kept as excess collateral)
+FEES_TO = ("connector", "excess")
 
 _ZERO, _ONE, _HALF = Decimal(0), Decimal(1), Decimal("0.5")
 
@@ -44,6 +49,10 @@ class PegTerms:
     col_decimals: int = 6
     peg_decimals: int = 6
     mms_decimals: int = 6
+    #: where every fee (COL) goes: ``connector`` keeps it in the relay (the spec: SPOT rises
+    #: with volume, the fee accrues to MMS holders), ``excess`` adds it to excess collateral.
+    #: Markets stored before the term existed kept fees in excess and replay that way.
+    fees_to: str = added_field("connector", absent="excess")
 
     def __post_init__(self) -> None:
         self._check_fees()
@@ -57,6 +66,8 @@ class PegTerms:
             raise ValidationError("bad_terms", "the fee rate must be in [0, 0.5)")
         if not _decimal(self.max_fee) or not self.fee_rate <= self.max_fee < _HALF:
             raise ValidationError("bad_terms", "the maximum fee must be in [fee_rate, 0.5)")
+        if self.fees_to not in FEES_TO:
+            raise ValidationError("bad_terms", "fees_to must be 'connector' or 'excess'")
 
     def _check_fractions(self) -> None:
         for name in ("fee_slope", "band", "swan_enter", "swan_exit", "recovery_discount"):

@@ -9,10 +9,9 @@ inter-dealer volume is ``Q = min(D, S)`` and, with ``r_bd = (r_rm + r_mm) / 2``:
 * BDrm earns ``(r_rm - r_mm) Q / 2 - max(0, S - Q) r_bd``.
 
 The contract's guarantees (the selected point is an equilibrium; telling the truth is a best
-response) are the paper's, for strictly monotone schedules. A report may be flat over a stretch
-(the validation allows it), and then a client at that rate takes the largest volume of the flat.
-This can leave the selected point unmatched, and a misreport can then pay. The tests show one
-such case."""
+response) are the paper's, for strictly monotone schedules, and the contract accepts no other
+(:class:`~marketcraft.repo.schedule.Report` refuses a flat stretch): at a flat rate a client
+takes the whole stretch, which can leave a selected point unmatched and reward a misreport."""
 
 from __future__ import annotations
 

@@ -27,8 +27,14 @@ def loads_strict(text: str | bytes, *, exact: bool = False) -> Any:
     """JSON as the standard has it: ``NaN`` and ``Infinity`` are refused (Python's ``json``
     reads them); with ``exact``, numbers with a point or an exponent are Decimal, not float.
     Raises ValueError (a JSONDecodeError for text that is not JSON at all, a plain ValueError
-    for those tokens and for integers longer than ``int`` reads)."""
-    return json.loads(text, parse_constant=_no_constant, parse_float=Decimal if exact else float)
+    for those tokens, for integers longer than ``int`` reads and for nesting deeper than the
+    parser's recursion allows)."""
+    try:
+        return json.loads(
+            text, parse_constant=_no_constant, parse_float=Decimal if exact else float
+        )
+    except RecursionError:
+        raise ValueError("arrays or objects nested too deeply") from None
 
 
 def _number(value: Any, what: str) -> int | float | Decimal:

@@ -2,10 +2,12 @@
 a grid (linear, piecewise linear).
 
 A report is the inverse schedule of a dealer's client: at grid volume ``Q_i`` the money-market
-side (MM) needs rate ``r_mm,i`` to lend ``Q_i`` (non-decreasing in Q), the repo side (RM) pays at
-most ``r_rm,i`` to borrow ``Q_i`` (non-increasing). Rates are integers in units of 1e-4 bp;
-volumes are integers. Both stay below 2**31 so every product fits 64 bits (and the circuit's
-range checks)."""
+side (MM) needs rate ``r_mm,i`` to lend ``Q_i`` (strictly increasing in Q), the repo side (RM)
+pays at most ``r_rm,i`` to borrow ``Q_i`` (strictly decreasing). Flat stretches are refused: at a
+flat rate the client takes the whole stretch, so a selected point inside it would be unmatched
+and the contract's guarantees (an equilibrium, truthful reporting) would not hold. Rates are
+integers in units of 1e-4 bp; volumes are integers. Both stay below 2**31 so every product fits
+64 bits (and the circuit's range checks)."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ __all__ = [
     "RATE_UNIT",
     "Report",
     "Side",
+    "bp_text",
     "bp_to_units",
     "check_grid",
     "linear",
@@ -34,6 +37,11 @@ __all__ = [
 RATE_UNIT = 10_000
 #: volumes and rates are below this
 LIMIT = 2**31
+#: why a flat stretch is refused, and what to send instead
+FLAT_HINT = (
+    " (a flat stretch: a client offered that rate takes the whole stretch, more than the "
+    "matched volume; tilt it by one rate unit, 1e-4 bp, per step)"
+)
 
 
 class Side(StrEnum):
@@ -63,15 +71,16 @@ class Report:
                 raise ValidationError(
                     "bad_report", f"{who}: rates must be whole numbers in 0..2^31-1"
                 )
-        pairs = list(pairwise(self.rates))
-        if self.side is Side.MM and any(b < a for a, b in pairs):
-            raise ValidationError(
-                "bad_report", f"{who}: the MM rates must not fall as volume grows"
-            )
-        if self.side is Side.RM and any(b > a for a, b in pairs):
-            raise ValidationError(
-                "bad_report", f"{who}: the RM rates must not rise as volume grows"
-            )
+        rising = self.side is Side.MM
+        for i, (a, b) in enumerate(pairwise(self.rates)):
+            if (b <= a) if rising else (b >= a):
+                way = "rise" if rising else "fall"
+                raise ValidationError(
+                    "bad_report",
+                    f"{who}: the {self.side.value.upper()} rates must {way} at every grid step; "
+                    f"from volume {self.volumes[i]} to {self.volumes[i + 1]} they go from {a} "
+                    f"to {b}" + (FLAT_HINT if a == b else ""),
+                )
         if isinstance(self.hurdle, bool) or not isinstance(self.hurdle, int):
             raise ValidationError("bad_report", f"{who}: the hurdle must be a whole number")
         if not 0 <= self.hurdle < LIMIT:
@@ -112,7 +121,18 @@ def bp_to_units(value: object, what: str) -> int:
 def units_to_bp(units: int | Fraction) -> Decimal:
     """Rate units as basis points (exact: a half unit is 0.00005 bp)."""
     value = Fraction(units) / RATE_UNIT
-    return Decimal(value.numerator) / Decimal(value.denominator)
+    # exact: the denominator divides 2 * 10**4, and the context holds every digit
+    exact = Context(prec=len(str(value.numerator)) + 8)
+    return exact.divide(Decimal(value.numerator), Decimal(value.denominator))
+
+
+def bp_text(value: Decimal) -> str:
+    """Basis points as exact decimal text, no exponent and no trailing zeros (``510``,
+    ``510.5``): how every output writes a rate or a profit, never a float."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
 def linear(

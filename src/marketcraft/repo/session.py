@@ -8,8 +8,8 @@ dealer's commitment (checked in memory: the box is kept still sealed). The settl
 openings opened, selected and proved, outside this module) is recorded once both are in.
 
 Rates in a settlement are kept in basis points as exact decimals; the published settlement
-shows them as JSON numbers (floats), as :func:`marketcraft.repo.settlement.outcome_plain`
-does."""
+writes them as exact decimal text, as :func:`marketcraft.repo.settlement.outcome_plain` does
+(one published before that wrote JSON numbers)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from typing import Any
 
 from marketcraft.kernel.errors import InvariantViolation, NotFound, ValidationError
 from marketcraft.kernel.messages import Command, Context, Event, message_type
-from marketcraft.repo.schedule import Side, units_to_bp
+from marketcraft.repo.schedule import Side, bp_text, units_to_bp
 from marketcraft.repo.sealing import ContractKey, open_box
 from marketcraft.repo.settlement import Settlement
 
@@ -88,11 +88,11 @@ class SessionSettled(Event):
             "outcome": {
                 "trade": self.trade,
                 "volume": self.volume,
-                "rate_mm": float(self.rate_mm),
-                "rate_rm": float(self.rate_rm),
-                "rate_bd": float(self.rate_bd),
-                "joint_profit": float(self.joint_profit),
-                "profit_each": float(self.profit_each),
+                "rate_mm": bp_text(self.rate_mm),
+                "rate_rm": bp_text(self.rate_rm),
+                "rate_bd": bp_text(self.rate_bd),
+                "joint_profit": bp_text(self.joint_profit),
+                "profit_each": bp_text(self.profit_each),
             },
             "proof": dict(self.proof),
             "public": list(self.public),

@@ -6,6 +6,7 @@ proof, tied to one setup; and the audit of such a file. The proof system comes i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from marketcraft.kernel.errors import ValidationError
@@ -17,24 +18,54 @@ from marketcraft.repo.proving import (
     vkey_id,
     witness_input,
 )
-from marketcraft.repo.schedule import bp_to_units, units_to_bp
+from marketcraft.repo.schedule import bp_text, bp_to_units, units_to_bp
 from marketcraft.repo.sealing import Opening
 from marketcraft.repo.selection import Outcome, select
 
-__all__ = ["VERDICTS", "Settlement", "audit", "outcome_plain", "settle"]
+__all__ = ["VERDICTS", "Settlement", "audit", "outcome_plain", "same_figures", "settle"]
+
+
+_FIGURES = ("rate_mm", "rate_rm", "rate_bd", "joint_profit", "profit_each")
 
 
 def outcome_plain(outcome: Outcome) -> dict[str, Any]:
-    """The outcome in basis points (joint profit in basis points x volume)."""
+    """The outcome in basis points (joint profit in basis points x volume), each figure as
+    exact decimal text."""
     return {
         "trade": outcome.trade,
         "volume": outcome.volume,
-        "rate_mm": float(units_to_bp(outcome.rate_mm)),
-        "rate_rm": float(units_to_bp(outcome.rate_rm)),
-        "rate_bd": float(units_to_bp(outcome.rate_bd)),
-        "joint_profit": float(units_to_bp(outcome.joint_profit)),
-        "profit_each": float(units_to_bp(outcome.profit_each)),
+        "rate_mm": bp_text(units_to_bp(outcome.rate_mm)),
+        "rate_rm": bp_text(units_to_bp(outcome.rate_rm)),
+        "rate_bd": bp_text(units_to_bp(outcome.rate_bd)),
+        "joint_profit": bp_text(units_to_bp(outcome.joint_profit)),
+        "profit_each": bp_text(units_to_bp(outcome.profit_each)),
     }
+
+
+def same_figures(exact: dict[str, Any], shown: dict[str, Any]) -> bool:
+    """Whether ``shown`` states the outcome ``exact`` (from :func:`outcome_plain`): the same
+    keys, trade and volume, and each figure the same number. Settlements published before
+    figures were decimal text wrote them as JSON numbers (the float nearest the exact value),
+    which are read as such."""
+    if shown.keys() != exact.keys() or any(shown[k] != exact[k] for k in ("trade", "volume")):
+        return False
+    for name in _FIGURES:
+        given, value = shown[name], Decimal(exact[name])
+        if isinstance(given, bool) or not isinstance(given, str | int | float):
+            return False
+        if isinstance(given, float):
+            if given != float(value):
+                return False
+        elif not _decimal_is(given, value):
+            return False
+    return True
+
+
+def _decimal_is(given: str | int, value: Decimal) -> bool:
+    try:
+        return Decimal(str(given)) == value
+    except ArithmeticError:
+        return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +108,16 @@ VERDICTS = {
 }
 
 
-def audit(plain: Any, vkey: dict[str, Any], verify: Verifier) -> dict[str, bool]:
+def audit(
+    plain: Any,
+    vkey: dict[str, Any],
+    verify: Verifier,
+    posted: tuple[int, int] | None = None,
+) -> dict[str, bool]:
     """Every check an auditor makes of a published settlement, by name; all must hold.
-    ``verify`` checks the proof (e.g. :func:`marketcraft.repo.zk.proof.verify_both`)."""
+    ``verify`` checks the proof (e.g. :func:`marketcraft.repo.zk.proof.verify_both`);
+    ``posted``: the (MM, RM) commitments the dealers posted, which the settlement's (and so
+    the proof's public signals) must be."""
     checks: dict[str, bool] = {}
     try:
         grid = tuple(int(v) for v in plain["grid"])
@@ -96,11 +134,15 @@ def audit(plain: Any, vkey: dict[str, Any], verify: Verifier) -> dict[str, bool]
         # OverflowError: int() of an infinite number (1e400 reads as a float infinity)
         return {"well-formed": False}
     checks["well-formed"] = True
+    if posted is not None:
+        checks["commitments are the ones the dealers posted"] = commits == posted
     checks["setup matches the verification key"] = plain.get("setup") == vkey_id(vkey)
     checks["public signals match the outcome, commitments and grid"] = public == public_signals(
         commits[0], commits[1], grid, claimed
     )
-    checks["derived figures consistent"] = outcome_plain(claimed) == shown
+    checks["derived figures consistent"] = isinstance(shown, dict) and same_figures(
+        outcome_plain(claimed), shown
+    )
     for name, verified in verify(vkey, public, proof).items():
         checks[VERDICTS.get(name, f"proof verified by {name}")] = verified
     return checks

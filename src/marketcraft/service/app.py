@@ -269,6 +269,7 @@ def _attach(app: FastAPI, database: Database, signer: Signer | None, settings: S
         origin_prefix=settings.log_origin,
         merge_delay=timedelta(seconds=settings.max_merge_delay_seconds),
     )
+    app.state.metrics.watch_programs(app.state.programs)
     app.state.committer = Committer(app.state.programs, app.state.metrics.observe_batch)
     app.state.peg_markets = PegMarkets(database.events, database.quarantine)
     app.state.repo_sessions = RepoSessions(

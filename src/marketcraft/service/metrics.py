@@ -30,6 +30,7 @@ from marketcraft.config import Settings
 from marketcraft.service.errors import problem_response
 
 if TYPE_CHECKING:
+    from marketcraft.app.programs import ProgramRepository
     from marketcraft.service.deal_jobs import DealJobs
 
 __all__ = ["METRICS_PATH", "RequestMetrics", "ServiceMetrics", "install_metrics"]
@@ -65,6 +66,14 @@ class ServiceMetrics:
         )
         self._deal_jobs: DealJobs | None = None
         self.deal_jobs_queued.set_function(self._queued)
+        self.commit_conflicts = Gauge(
+            "marketcraft_commit_conflicts",
+            "Group-commit batches this process decided again because another process appended "
+            "to the same program first (since it started)",
+            registry=registry,
+        )
+        self._programs: ProgramRepository | None = None
+        self.commit_conflicts.set_function(self._conflicts)
 
     def observe_batch(self, size: int, seconds: float) -> None:
         """The group commit's observer (:data:`marketcraft.app.group_commit.BatchObserver`)."""
@@ -73,6 +82,12 @@ class ServiceMetrics:
 
     def watch(self, deal_jobs: DealJobs) -> None:
         self._deal_jobs = deal_jobs
+
+    def watch_programs(self, programs: ProgramRepository) -> None:
+        self._programs = programs
+
+    def _conflicts(self) -> float:
+        return 0.0 if self._programs is None else float(self._programs.conflicts)
 
     def _queued(self) -> float:
         return 0.0 if self._deal_jobs is None else float(self._deal_jobs.waiting.qsize())

@@ -64,6 +64,11 @@ class PegMarketIn(Strict):
     swan_enter: Fraction = _D["swan_enter"]
     swan_exit: Fraction = _D["swan_exit"]
     recovery_discount: Fraction = _D["recovery_discount"]
+    fees_to: Literal["connector", "excess"] = Field(
+        _D["fees_to"],
+        description="Where fees go: connector (the relay keeps them, so SPOT rises with volume "
+        "and they accrue to MMS holders) or excess (added to excess collateral).",
+    )
 
     def terms(self) -> PegTerms:
         fields = {f.name for f in dataclasses.fields(PegTerms)}
@@ -152,6 +157,7 @@ class PegMarketOut(Strict):
                     "fees": "12.5",
                     "fee_rate": "0.003",
                     "band": "0.02",
+                    "fees_to": "connector",
                 }
             ]
         }
@@ -177,6 +183,7 @@ class PegMarketOut(Strict):
     fees: Value
     fee_rate: Value
     band: Value
+    fees_to: str
 
 
 class UnavailablePegMarketOut(Strict):

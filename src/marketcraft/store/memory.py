@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 
 from marketcraft.kernel.errors import ConcurrencyConflict
 from marketcraft.store.records import NewEvent, StoredEvent
@@ -40,6 +41,10 @@ class InMemoryEventStore:
             self._streams[stream_id] = [*stream, *stored]
             self._all.extend(stored)
             return stored
+
+    def stream_lock(self, stream_id: str) -> AbstractContextManager[None]:
+        """Nothing to hold: one process owns an in-memory store."""
+        return nullcontext()
 
     def stream_version(self, stream_id: str) -> int:
         with self._lock:

@@ -9,6 +9,7 @@ to and from kernel messages.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -55,6 +56,13 @@ class EventStore(Protocol):
         (0 for a new stream); they get versions ``expected_version + 1, ...`` and the next
         global positions. Raises ConcurrencyConflict (writing nothing) if the version moved,
         ValidationError (writing nothing) for an empty batch or bad names."""
+        ...
+
+    def stream_lock(self, stream_id: str) -> AbstractContextManager[None]:
+        """Hold the right to append to ``stream_id`` against every other process sharing the
+        store until the block ends. Writers that read the stream, decide and append inside it
+        take turns instead of racing, so their appends do not conflict. Re-entrant within a
+        process only through the caller's own lock (the repositories hold theirs around it)."""
         ...
 
     def stream_version(self, stream_id: str) -> int:

@@ -9,7 +9,11 @@ n never later finds a committed event below n.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import fcntl
+import hashlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import Engine, bindparam, func, insert, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -41,6 +45,11 @@ _READ_STREAM = (
     .order_by(events.c.version)
 )
 _LAST = select(func.coalesce(func.max(events.c.position), 0))
+#: streams' write locks: PostgreSQL's two-key advisory locks, a key space apart from the
+#: single-key append lock above
+_STREAM_LOCK_SPACE = 0x6D63  # "mc"
+_STREAM_LOCK = text("SELECT pg_advisory_lock(:space, :key)")
+_STREAM_UNLOCK = text("SELECT pg_advisory_unlock(:space, :key)")
 
 
 class SqlEventStore:
@@ -88,6 +97,39 @@ class SqlEventStore:
             StoredEvent(row["position"], stream_id, row["version"], row["type"], row["data"])
             for row in rows
         ]
+
+    @contextmanager
+    def stream_lock(self, stream_id: str) -> Iterator[None]:
+        """PostgreSQL: a session advisory lock on the stream, held on a connection of its own;
+        SQLite: an exclusive ``flock`` on the stream's file in ``DATABASE.locks/`` beside the
+        database (released by the kernel if the process dies); an in-memory SQLite database
+        has one process."""
+        if self.backend == "postgresql":
+            key = int.from_bytes(
+                hashlib.sha256(stream_id.encode()).digest()[:4], "big", signed=True
+            )
+            with self.engine.connect() as conn:
+                conn.execute(_STREAM_LOCK, {"space": _STREAM_LOCK_SPACE, "key": key})
+                conn.commit()
+                try:
+                    yield
+                finally:
+                    conn.execute(_STREAM_UNLOCK, {"space": _STREAM_LOCK_SPACE, "key": key})
+                    conn.commit()
+            return
+        database = self.engine.url.database
+        if not database or database == ":memory:":
+            yield
+            return
+        locks = Path(f"{database}.locks")
+        locks.mkdir(exist_ok=True)
+        name = hashlib.sha256(stream_id.encode()).hexdigest()[:32]
+        with open(locks / name, "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def stream_version(self, stream_id: str) -> int:
         with self.engine.connect() as conn:

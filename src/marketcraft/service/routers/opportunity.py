@@ -9,6 +9,7 @@ market's reveal, its results show what the program's reveal policy makes public,
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -90,8 +91,13 @@ def _commit(request: Request) -> GroupCommit:
     return commit
 
 
+def _now(request: Request) -> datetime:
+    now: datetime = request.app.state.clock.now()
+    return now
+
+
 def _ctx(request: Request, actor: str) -> Context:
-    return Context(actor, request.app.state.clock.now())
+    return Context(actor, _now(request))
 
 
 def _journal(request: Request, program_id: str) -> ProgramJournal:
@@ -137,12 +143,12 @@ def _program_out(journal: ProgramJournal) -> ProgramOut:
     )
 
 
-def _market_out(market: MarketState) -> MarketOut:
+def _market_out(market: MarketState, now: datetime) -> MarketOut:
     return MarketOut(
         market_id=market.market_id,
         title=market.title,
         rules=market.rules,
-        status=market.status.value,
+        status=market.status_at(now).value,
         opens_at=market.opens_at,
         closes_at=market.closes_at,
     )
@@ -220,7 +226,7 @@ async def create_market(
         rules=body.rules,
     )  # fmt: skip
     journal = await run_in_threadpool(_journal, request, program_id)
-    return _market_out(journal.state.markets[market_id])
+    return _market_out(journal.state.markets[market_id], _now(request))
 
 
 @router.get(
@@ -228,10 +234,13 @@ async def create_market(
     response_model=Page[MarketOut],
     summary="Markets: titles, rules, windows (never a price)",
 )
-def list_markets(granted: InProgram, offset: Offset = 0, limit: Limit = 100) -> dict[str, Any]:
+def list_markets(
+    granted: InProgram, request: Request, offset: Offset = 0, limit: Limit = 100
+) -> dict[str, Any]:
     """The program's markets as every participant may see them: never a price or a fill while
     a market is unrevealed."""
-    markets = [_market_out(m) for m in granted.state.markets.values()]
+    now = _now(request)
+    markets = [_market_out(m, now) for m in granted.state.markets.values()]
     return _page(markets, offset, limit)
 
 
@@ -240,16 +249,18 @@ def list_markets(granted: InProgram, offset: Offset = 0, limit: Limit = 100) -> 
     response_model=Page[SponsorMarketOut],
     summary="The sponsor's view: live prices, volume, traders",
 )
-def get_dashboard(granted: OwnProgram, offset: Offset = 0, limit: Limit = 100) -> dict[str, Any]:
+def get_dashboard(
+    granted: OwnProgram, request: Request, offset: Offset = 0, limit: Limit = 100
+) -> dict[str, Any]:
     """Each market with its live price, volume, number of traders and YES shares outstanding.
     The program's sponsor only."""
-    state = granted.state
+    state, now = granted.state, _now(request)
     rows = []
     for market in state.markets.values():
         view = sponsor_market_view(state, market.market_id)
         rows.append(
             SponsorMarketOut(
-                **_market_out(market).model_dump(),
+                **_market_out(market, now).model_dump(),
                 price=view.price.quantize(Decimal("0.000001")),
                 volume=view.volume,
                 traders=view.traders,

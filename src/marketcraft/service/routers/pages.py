@@ -68,6 +68,7 @@ MaybeNumberField = Annotated[
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    context.setdefault("now", now_of(request))  # the time every page reads statuses at
     response: HTMLResponse = request.app.state.templates.TemplateResponse(
         request, template, context, status_code=status_code
     )

@@ -62,7 +62,12 @@ def _out(request: Request, name: str) -> PegMarketOut:
     terms = view.state.require_terms()
     status = "quarantined" if view.quarantined else "open"
     return PegMarketOut(
-        name=name, status=status, fee_rate=terms.fee_rate, band=terms.band, **view.snapshot
+        name=name,
+        status=status,
+        fee_rate=terms.fee_rate,
+        band=terms.band,
+        fees_to=terms.fees_to,
+        **view.snapshot,
     )
 
 

@@ -176,6 +176,8 @@ class AuditOut(BaseModel):
                         "public": [],
                     },
                     "verification_key": {"protocol": "groth16", "curve": "bn128"},
+                    "posted": {"mm": "1234567890123456789", "rm": "987654321"},
+                    "commitments_as_posted": True,
                 }
             ]
         }
@@ -183,6 +185,14 @@ class AuditOut(BaseModel):
 
     settlement: dict[str, Any] = Field(description="Grid, commitments, outcome, proof, public.")
     verification_key: dict[str, Any]
+    posted: dict[str, str] = Field(
+        description="The commitments the dealers posted before the deadline, by side: pass "
+        "them to `marketcraft repo verify --posted-mm .. --posted-rm ..`."
+    )
+    commitments_as_posted: bool = Field(
+        description="Whether the settlement (and so its proof's public signals) is over "
+        "exactly the posted commitments."
+    )
 
 
 def _sessions(request: Request) -> RepoSessions:
@@ -308,4 +318,10 @@ def get_repo_settlement(request: Request, granted: Audited) -> AuditOut:
     sessions, session = _sessions(request), granted.session
     if session.settlement is None:
         raise ValidationError("not_settled", "the session is not settled yet")
-    return AuditOut(settlement=session.settlement, verification_key=sessions.setup(session).vkey)
+    posted = {s.value: str(c) for s, c in sorted(session.commitments.items())}
+    return AuditOut(
+        settlement=session.settlement,
+        verification_key=sessions.setup(session).vkey,
+        posted=posted,
+        commitments_as_posted=session.settlement.get("commitments") == posted,
+    )

@@ -50,6 +50,8 @@ class _Constants:
         self.fee, self.keep, self.root_keep = full(m.fee), full(1 - m.fee), full((1 - m.fee) ** 0.5)
         self.share, self.cap = full(t.arbitrage_share), full(t.arbitrage_cap)
         self.band = full(m.band)
+        #: fees stay in the connector (the spec) or go to excess, as the market's fees_to says
+        self.fees_to_connector = m.fees_to == "connector"
 
     def trade(self, a: np.ndarray) -> np.ndarray:
         """Amounts as the engine takes them: floored to 6 places, zero when under MIN_TRADE."""
@@ -136,14 +138,21 @@ class _Model:
         dear = np.minimum(m.max_fee, m.fee + m.fee_slope * np.abs(dev))
         return np.where(dev > 0, dear, m.fee), np.where(dev < 0, dear, m.fee)
 
+    def keep_fee(self, fee: np.ndarray) -> None:
+        p = self.pool
+        if self.k.fees_to_connector:
+            p.c += fee
+        else:
+            p.x += fee
+        p.fees += fee
+
     def buy_peg(self, col_in: np.ndarray, rate: np.ndarray) -> None:
         p, k = self.pool, self.k
         fee = k.up(rate * col_in)
         net = col_in - fee
         out = k.down(p.u * net / (p.c + net))
         p.c += net
-        p.x += fee
-        p.fees += fee
+        self.keep_fee(fee)
         p.u -= out
         p.dc += out
         np.minimum(p.u_min, p.u, out=p.u_min)
@@ -153,8 +162,7 @@ class _Model:
         out = k.down(p.c * peg_in / (p.u + peg_in))
         fee = k.up(rate * out)
         p.c -= out
-        p.x += fee
-        p.fees += fee
+        self.keep_fee(fee)
         p.u += peg_in
         p.dc -= peg_in
 
@@ -234,8 +242,8 @@ class _Model:
         fee = k.up(m.fee * col_in)
         net = col_in - fee
         issued = np.where(col_in > 0, k.down(net * p.mms / ((1 - m.recovery_discount) * nav)), 0.0)
-        p.x += col_in
-        p.fees += fee
+        p.x += net
+        self.keep_fee(fee)
         p.mms += issued
         if trace is not None and col_in[0] > 0:
             trace.trades.append((t, "buy_mms", float(col_in[0])))
@@ -282,7 +290,9 @@ class _Model:
         v = p.volumes
         above = due & (spot > feed)
         if np.count_nonzero(above):
-            room = ((m.ratio - 1) * p.c - p.x) / m.ratio
+            # in whole minor units, as the engine: a shortfall below one unit cannot move, so
+            # it counts as none and the mint branch runs (else corrections stop for good)
+            room = k.down(((m.ratio - 1) * p.c - p.x) / m.ratio)
             to_excess = above & (room > 0)
             if np.count_nonzero(to_excess):
                 move = np.minimum((p.c - feed * p.u) * pace, f * p.c)

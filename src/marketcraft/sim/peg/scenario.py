@@ -45,6 +45,9 @@ class Market:
     swan_enter: float = 0.01
     swan_exit: float = 0.5
     recovery_discount: float = 0.10
+    #: where fees go: "connector" (the relay keeps them, SPOT rises with volume: the spec) or
+    #: "excess" (added to excess collateral); the engine term of the same name
+    fees_to: str = "connector"
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,7 @@ class Scenario:
     def window_reports(self) -> int:
         return round(self.market.feed_window_hours * 60 / self.feed.report_minutes)
 
-    def with_market(self, **changes: float) -> Scenario:
+    def with_market(self, **changes: Any) -> Scenario:
         """A copy with market parameters changed (a sweep point); validated."""
         unknown = set(changes) - {f.name for f in fields(Market)}
         if unknown:
@@ -189,6 +192,7 @@ def validate(s: Scenario) -> Scenario:
     need(min(m.delay_hours, m.correction_hours) >= 0, "delay and correction times must be >= 0")
     need(0 <= m.swan_enter < m.swan_exit <= 1, "need 0 <= swan_enter < swan_exit <= 1")
     need(0 <= m.recovery_discount < 1, "the recovery discount must be in [0, 1)")
+    need(m.fees_to in ("connector", "excess"), "market.fees_to must be connector or excess")
     report = s.feed.report_minutes * 60
     need(
         report >= s.step_seconds and abs(report / s.step_seconds - s.report_steps) < 1e-9,

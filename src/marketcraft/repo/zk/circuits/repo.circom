@@ -3,7 +3,7 @@ pragma circom 2.1.0;
 // The sealed repo-trade contract's statement, for a grid of K points:
 //
 //   there are openings (schedule, hurdle, salt) of both published commitments, on the volume
-//   grid whose hash is published, with valid monotone schedules, such that the published
+//   grid whose hash is published, with valid strictly monotone schedules, such that the published
 //   outcome is the contract's selection: the feasible point with the largest joint profit,
 //   ties to the larger volume, or no trade when no point is feasible.
 //
@@ -161,13 +161,13 @@ template RepoSettle(K) {
     grid_hash.out === grid;
 
     // --- ranges and shapes: values below 2^31, Q_0 = 0, Q strictly increasing,
-    // r_mm non-decreasing, r_rm non-increasing
+    // r_mm strictly increasing, r_rm strictly decreasing (no flat stretch: every point matched)
     volumes[0] === 0;
     component grid_shape = Rising(K, 1);
     grid_shape.in <== volumes;
-    component mm_shape = Rising(K, 0);
+    component mm_shape = Rising(K, 1);
     mm_shape.in <== r_mm;
-    component rm_shape = Rising(K, 0);
+    component rm_shape = Rising(K, 1);
     for (var i = 0; i < K; i++) {
         rm_shape.in[i] <== r_rm[K - 1 - i];
     }
