@@ -144,6 +144,11 @@ def contract_key(request: Request, _user: Reader) -> KeyOut:
     summary="Open a session (operator)",
 )  # fmt: skip
 def open_session(body: SessionIn, request: Request, user: Admin) -> SessionOut:
+    principals = request.app.state.database.principals
+    for side, name in (("mm_dealer", body.mm_dealer), ("rm_dealer", body.rm_dealer)):
+        dealer = principals.get(name)
+        if dealer is None or not dealer.active or dealer.role != Role.DEALER:
+            raise ValidationError("bad_dealers", f"{side}: {name!r} is not an active dealer")
     session = _sessions(request).open(
         body.name,
         volumes=body.volumes,
