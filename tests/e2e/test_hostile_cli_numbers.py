@@ -70,6 +70,7 @@ NOT_NUMBERS = {
     "--output", "--receipt", "--public-key", "--plot", "--scheduler", "--out", "--no-proof",
     "--setup", "--side", "--seal-to", "--contributor", "--vkey", "--from", "--order",
     "--program", "--key", "--state", "--once",
+    "--posted-mm", "--posted-rm",  # commitments: field elements as digits, or files (test_repo_cli)
 }  # fmt: skip
 #: text a float option refuses: not a number, not finite, or other scripts' digits (a float's
 #: tiny values and -0 are 0, which some options take)

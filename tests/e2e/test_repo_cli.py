@@ -96,3 +96,15 @@ def test_hostile_report_files_exit_2_with_a_reason(tmp_path, text, reason):
     result = settle(str(tmp_path / "mm.json"), rm, "--no-proof", "--json")
     assert result.exit_code == 2, result.output
     assert reason in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("given", ["1e400", "-5", "NaN", "0x10", " ", "9" * 100])
+def test_a_posted_commitment_must_be_a_field_element_or_a_file(tmp_path, given):
+    (tmp_path / "s.json").write_text("{}")
+    (tmp_path / "vk.json").write_text("{}")
+    result = runner.invoke(app, [
+        "repo", "verify", str(tmp_path / "s.json"), "--vkey", str(tmp_path / "vk.json"),
+        "--posted-mm", given, "--posted-rm", "5",
+    ])  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "--posted-mm" in result.output and "Traceback" not in result.output

@@ -27,3 +27,14 @@ def test_an_unknown_setup_id_is_a_clear_400(client, tokens, database, tmp_path, 
     body = {**SESSION, "rm_dealer": "user-dealer-2", "setup": "ab" * 8}
     r = client.post("/repo/sessions", headers=bearer(tokens[Role.ADMIN]), json=body)
     assert r.status_code == 400 and r.json()["code"] == "no_setup", r.text
+
+
+@pytest.mark.parametrize("who", ["nobody", "user-scout", "user-admin", "gone"])
+def test_a_session_names_two_active_dealers(client, tokens, database, who):
+    issue_token(database.principals, "gone", Role.DEALER, NOW)
+    database.principals.revoke("gone")
+    r = client.post(
+        "/repo/sessions", headers=bearer(tokens[Role.ADMIN]), json={**SESSION, "rm_dealer": who}
+    )
+    assert r.status_code == 400, r.text
+    assert "rm_dealer" in r.text and "not an active dealer" in r.text

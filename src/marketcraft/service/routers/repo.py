@@ -233,8 +233,13 @@ def get_repo_key(request: Request, _user: Reader) -> KeyOut:
     summary="Open a session (operator)",
 )  # fmt: skip
 def open_repo_session(body: SessionIn, request: Request, user: Admin) -> SessionOut:
-    """Open a session on a volume grid with its two dealers and its commitment deadline. The
-    operator (admin) only."""
+    """Open a session on a volume grid with its two dealers (active users with the dealer
+    role) and its commitment deadline. The operator (admin) only."""
+    principals = request.app.state.database.principals
+    for side, name in (("mm_dealer", body.mm_dealer), ("rm_dealer", body.rm_dealer)):
+        dealer = principals.get(name)
+        if dealer is None or not dealer.active or dealer.role != Role.DEALER:
+            raise ValidationError("bad_dealers", f"{side}: {name!r} is not an active dealer")
     session = _sessions(request).open(
         body.name,
         volumes=body.volumes,
