@@ -8,6 +8,8 @@ __all__ = ["Role"]
 
 
 class Role(StrEnum):
+    """What a user may do: each route names the roles that may call it."""
+
     ADMIN = "admin"  # manages users and operates the service
     SPONSOR = "sponsor"  # runs opportunity programs and sees their prices
     SCOUT = "scout"  # trades blind in opportunity markets

@@ -113,7 +113,7 @@ def test_checkpoints_come_on_a_cadence_and_anyone_may_read_them(served):
     assert pinned["public_key"] == KEY.hex() and pinned["origin"] == first.origin
     assert pinned["verifier_key"].startswith(first.origin + "+")
     missing = client.get("/programs/p-missing/checkpoint")
-    assert missing.status_code == 404 and missing.json()["error"] == "no_program"
+    assert missing.status_code == 404 and missing.json()["code"] == "no_program"
 
 
 def test_a_receipt_is_a_promise_and_its_inclusion_comes_later(served, tmp_path):

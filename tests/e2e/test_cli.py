@@ -104,7 +104,7 @@ def test_demo_load_is_idempotent_and_writes_private_tokens(tmp_path):
             # a pegged-token market with a day of history, near its feed
             peg = client.get("/peg/markets/demo-usd").json()
             assert abs(float(peg["spot"]) / float(peg["feed"]) - 1) < 0.05
-            assert len(client.get("/peg/markets/demo-usd/history").json()) > 100
+            assert client.get("/peg/markets/demo-usd/history").json()["next_offset"] == 100
             trader = {"Authorization": f"Bearer {tokens_by_name['demo-trader']}"}
             assert (
                 float(client.get("/peg/markets/demo-usd/balance", headers=trader).json()["col"]) > 0

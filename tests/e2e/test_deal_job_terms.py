@@ -37,12 +37,12 @@ def test_hostile_terms_are_refused_through_the_api(desk, tmp_path):  # noqa: F81
             continue  # JSON carries text: only an upload can be bytes that are not UTF-8
         r = submit(client, people["ana"], terms=terms)
         assert r.status_code == 400, (kind, r.status_code, r.text)
-        assert r.json()["error"] == "bad_terms", kind
+        assert r.json()["code"] == "bad_terms", kind
         assert str(tmp_path) not in r.text and "/no/such" not in r.text, (kind, r.text)
         answers[kind] = r.json()
     assert answers["an absolute csv that exists"] == answers["an absolute csv that does not"]
-    assert "market.csv" in answers["a relative csv"]["reason"]
-    assert "funding.csv" in answers["a funding csv"]["reason"]
+    assert "market.csv" in answers["a relative csv"]["detail"]
+    assert "funding.csv" in answers["a funding csv"]["detail"]
     assert not root.exists() or not any(root.iterdir())  # no job folder left behind
 
 

@@ -43,10 +43,10 @@ def test_an_analyst_may_have_only_so_many_jobs_queued_or_running(desk):
     first = submit(client, ana)
     assert first.status_code == 202 and submit(client, ana).status_code == 202
     refused = submit(client, ana)
-    assert refused.status_code == 429 and refused.json()["error"] == "too_many_jobs"
-    assert "at most 2" in refused.json()["reason"]
+    assert refused.status_code == 429 and refused.json()["code"] == "too_many_jobs"
+    assert "at most 2" in refused.json()["detail"]
     assert int(refused.headers["Retry-After"]) > 0
-    assert len(client.get("/deal/jobs", headers=ana).json()) == 2  # nothing was queued
+    assert len(client.get("/deal/jobs", headers=ana).json()["items"]) == 2  # nothing was queued
     assert submit(client, bob).status_code == 202  # another analyst is unaffected
     meta_path = root / first.json()["id"] / "job.json"  # one of ana's jobs finishes
     meta = json.loads(meta_path.read_text())
@@ -58,9 +58,9 @@ def test_the_paths_of_one_job_are_bounded(desk):
     client, people, _ = desk
     ana = people["ana"]
     too_many = submit(client, ana, paths=101)
-    assert too_many.status_code == 400 and too_many.json()["reason"] == "paths must be 1..100"
+    assert too_many.status_code == 400 and too_many.json()["detail"] == "paths must be 1..100"
     # the terms' own default (2,000 paths) is over the bound too
     from_terms = client.post("/deal/jobs", json={"terms": short_terms()}, headers=ana)
-    assert from_terms.status_code == 400 and from_terms.json()["reason"].startswith("paths:")
-    assert client.get("/deal/jobs", headers=ana).json() == []
+    assert from_terms.status_code == 400 and from_terms.json()["detail"].startswith("paths:")
+    assert client.get("/deal/jobs", headers=ana).json()["items"] == []
     assert submit(client, ana, paths=100).status_code == 202

@@ -75,7 +75,7 @@ def test_an_analysis_runs_in_the_background_and_its_report_can_be_read(desk):
     assert paths.status_code == 200 and paths.content[:4] == b"PAR1"
     summary = client.get(f"/deal/jobs/{job_id}/files/summary.json", headers=ana).json()
     assert summary["paths"] == 40
-    assert [j["id"] for j in client.get("/deal/jobs", headers=ana).json()] == [job_id]
+    assert [j["id"] for j in client.get("/deal/jobs", headers=ana).json()["items"]] == [job_id]
 
 
 def test_another_analyst_sees_nothing_and_other_roles_are_refused(desk):
@@ -88,7 +88,7 @@ def test_another_analyst_sees_nothing_and_other_roles_are_refused(desk):
     assert theirs.status_code == missing.status_code == 404
     assert theirs.json() == missing.json()  # the same answer as no job at all
     assert client.get(f"/deal/jobs/{job_id}/files/report.html", headers=bob).status_code == 404
-    assert client.get("/deal/jobs", headers=bob).json() == []
+    assert client.get("/deal/jobs", headers=bob).json()["items"] == []
     scout = bearer(tokens["sue"])
     assert (
         client.post("/deal/jobs", json={"terms": short_terms()}, headers=scout).status_code == 403
@@ -117,11 +117,11 @@ def test_bad_terms_are_refused_with_the_reason(desk, body, reason):
     client, tokens = desk
     refused = client.post("/deal/jobs", json=body, headers=bearer(tokens["ana"]))
     assert refused.status_code == 400 and reason in refused.text  # a typed error, as elsewhere
-    assert client.get("/deal/jobs", headers=bearer(tokens["ana"])).json() == []
+    assert client.get("/deal/jobs", headers=bearer(tokens["ana"])).json()["items"] == []
     too_many = client.post("/deal/jobs", json={"terms": short_terms(), "paths": 10**6},
                            headers=bearer(tokens["ana"]))  # fmt: skip
     # over the server's deal_max_paths: refused, naming the field
-    assert too_many.status_code == 400 and too_many.json()["reason"].startswith("paths")
+    assert too_many.status_code == 400 and too_many.json()["detail"].startswith("paths")
     negative = client.post("/deal/jobs", json={"terms": short_terms(), "seed": -1},
                            headers=bearer(tokens["ana"]))  # fmt: skip
     assert negative.status_code == 422  # as the command line refuses it

@@ -92,7 +92,7 @@ def test_every_route_refuses_the_body_and_the_server_lives_on(server, kind):
             for caller in callers:
                 r = client.request(method, path, headers={**headers, **caller}, content=body)
                 assert r.status_code == expected, (kind, method, path, r.status_code, r.text)
-                assert r.json()["error"], (method, path)
+                assert r.json()["code"], (method, path)
             assert client.get("/health").status_code == 200, (kind, method, path)
     assert srv.process is not None and srv.process.poll() is None
 
@@ -114,7 +114,7 @@ def test_a_chunked_body_is_cut_off_at_the_limit(server):
             content=chunks(),
         )
         assert r.status_code == 413
-        assert r.json()["error"] == "body_too_large"
+        assert r.json()["code"] == "body_too_large"
         assert client.get("/health").status_code == 200
 
 

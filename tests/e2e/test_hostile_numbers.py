@@ -9,6 +9,7 @@ covered as soon as it exists; only a new route needs a valid body to carry it (R
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from tests.support.hostile_numbers import (
 )
 from tests.support.hostile_service import COMMITTING, NOW, OPENING, body_json, world  # noqa: F401
 from tests.support.pages import sign_in
+from tests.support.problems import problem
 
 TERMS = "[loan]\ntokens = 1000\n"
 #: a valid request for each route with number fields: (who, body); the field under test is
@@ -72,6 +74,11 @@ ROUTES: dict[tuple[str, str], tuple[str, dict[str, Any] | None]] = {
     }),
     ("post", "/repo/sessions/{name}/commitment"): ("mia", {"commitment": "1"}),
     ("post", "/deal/jobs"): ("ana", {"terms": TERMS}),
+    ("get", "/deal/jobs"): ("ana", None),
+    ("get", "/peg/markets"): ("ops", None),
+    ("get", "/peg/markets/{name}/history"): ("ops", None),
+    ("get", "/repo/sessions"): ("ops", None),
+    ("get", "/admin/users"): ("ops", None),
 }  # fmt: skip
 
 
@@ -173,11 +180,16 @@ def _names(detail: list[dict[str, Any]], want: tuple[Any, ...]) -> bool:
     return any(tuple(d["loc"][: len(want)]) == want for d in detail)
 
 
+_KEYS = itertools.count()
+
+
 def _send(w: Any, field: Field, value: str | Raw) -> Any:
     who, base = ROUTES[(field.method, field.path)]
     path = field.path.format(program_id=w.program, name=COMMITTING if "/repo/" in field.path
                              else "usd")  # fmt: skip
-    headers = {**w.auth[who], "Idempotency-Key": "hostile", "Content-Type": "application/json"}
+    # a fresh key for each send: a key reused for another request is refused for that alone
+    key = f"hostile-{next(_KEYS)}"
+    headers = {**w.auth[who], "Idempotency-Key": key, "Content-Type": "application/json"}
     if field.where == "query":
         text = value.json if isinstance(value, Raw) else value
         return w.client.request(field.method, path, headers=headers, params={field.loc[0]: text})
@@ -192,10 +204,10 @@ def _refused_naming(response: Any, field: Field, value: Any) -> None:
     assert 400 <= response.status_code < 500, (sent, response.status_code, response.text[:300])
     reply = response.json()
     if response.status_code == 422:
-        assert _names(reply["detail"], (field.where, *field.loc)), (sent, reply)
+        assert _names(reply["errors"], (field.where, *field.loc)), (sent, reply)
     else:
         name = str(field.loc[-1]).replace("_", " ")
-        assert name in reply["reason"].replace("_", " "), (sent, reply)
+        assert name in reply["detail"].replace("_", " "), (sent, reply)
 
 
 @pytest.mark.parametrize("field", FIELDS, ids=str)
@@ -264,10 +276,9 @@ def test_a_sealed_opening_with_a_hostile_number_is_refused_and_not_stored(world,
                           json={"sealed": base64.b64encode(box).decode()})  # fmt: skip
     assert r.status_code == 400, r.text
     # refused as unreadable (naming the sealed opening), not as a readable one that mismatches
-    assert r.json() == {
-        "error": "bad_opening",
-        "reason": "the sealed opening does not decrypt to a valid report for this side",
-    }
+    assert r.json() == problem(
+        400, "bad_opening", "the sealed opening does not decrypt to a valid report for this side"
+    )
     assert world.snapshot() == before
 
 
@@ -290,7 +301,7 @@ def test_the_largest_deposit_is_stored_and_every_view_of_it_answers(world):  # n
     too_much = world.client.post(
         f"{path}/deposits", headers=scout, json={"amount": "1000000000000000.01"}
     )
-    assert too_much.status_code == 422 and _names(too_much.json()["detail"], ("body", "amount"))
+    assert too_much.status_code == 422 and _names(too_much.json()["errors"], ("body", "amount"))
     r = world.client.post(f"{path}/deposits", headers=scout, json={"amount": "1000000000000000"})
     assert r.status_code == 200, r.text
     assert world.client.get(f"{path}/balance", headers=scout).status_code == 200

@@ -14,6 +14,7 @@ from marketcraft.service.app import create_app
 from marketcraft.store.tokens import issue_token
 from tests.e2e.conftest import NOW, SIGNER, bearer
 from tests.support.pages import flash_after, sign_in
+from tests.support.problems import problem
 
 ACTIONS = (
     "open_program", "list_market", "deposit_cash", "place_order", "withdraw_cash",
@@ -148,7 +149,7 @@ def test_an_api_retry_of_a_page_order_gets_its_receipt(web):
         headers={**fan, "Idempotency-Key": "shared"},
         json={**body, "max_spend": "26"},
     )
-    assert other.status_code == 400 and other.json()["error"] == "idempotency_key_reused"
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
     assert len(orders_of(client, pid)) == 1
 
 
@@ -164,8 +165,7 @@ def test_money_goes_out_through_the_same_functions_from_the_api_and_the_pages(we
                         json={"amount": "10"})  # fmt: skip
     assert taken.json()["withdrawn"] == "10.00"
     refused = client.post(f"/programs/{pid}/close", headers=label)
-    assert refused.json() == {"error": "not_settled",
-                              "reason": "only a settled program can be closed"}  # fmt: skip
+    assert refused.json() == problem(400, "not_settled", "only a settled program can be closed")
     api_calls = list(calls)
     calls.clear()
 

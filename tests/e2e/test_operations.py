@@ -16,6 +16,7 @@ from marketcraft.roles import Role
 from marketcraft.service.app import create_app
 from marketcraft.store import Database
 from tests.e2e.conftest import NOW, SIGNER, bearer
+from tests.support.problems import NOT_AUTHENTICATED
 
 ORDERS = "/programs/{program_id}/orders"
 
@@ -106,7 +107,7 @@ def test_a_metrics_token_is_required_once_set(tmp_path, database):
         ):
             r = client.get("/metrics", headers=headers)
             assert r.status_code == 401
-            assert r.json() == {"detail": "not authenticated"}
+            assert r.json() == NOT_AUTHENTICATED
         assert samples(client, **bearer(secret))
 
 

@@ -98,7 +98,7 @@ def test_the_sponsor_cannot_place_a_close_order_and_one_it_cannot_afford_is_refu
     pid, mid = program(client, h)
     body = {"market_id": mid, "side": "buy", "trigger_price": "0.5", "max_shares": "5000"}
     r = close(client, h, pid, body)
-    assert r.status_code == 400 and r.json()["error"] == "insufficient_cash"
+    assert r.status_code == 400 and r.json()["code"] == "insufficient_cash"
     r = client.post(f"/programs/{pid}/close-orders", headers=h["label"], json=body)
     assert r.status_code == 403
 

@@ -61,15 +61,15 @@ def test_after_settlement_all_the_money_leaves_and_the_program_closes(site):
     assert taken.json() == {"held": "5000.00", "free": "5000.00", "withdrawn": "4000.00"}
     # while open, a scout takes out its free cash, never its escrow
     assert client.post(f"/programs/{pid}/withdrawals", headers=fan,
-                       json={"amount": "451"}).json()["error"] == "insufficient_cash"  # fmt: skip
+                       json={"amount": "451"}).json()["code"] == "insufficient_cash"  # fmt: skip
     assert client.post(f"/programs/{pid}/withdrawals", headers=fan,
                        json={"amount": "50"}).json() == {"available": "400.00"}  # fmt: skip
     settle(client, h, pid, mid, clock)
 
     refused = client.post(f"/programs/{pid}/deposits", headers=fan, json={"amount": "1"})
-    assert refused.status_code == 400 and refused.json()["error"] == "program_settled"
+    assert refused.status_code == 400 and refused.json()["code"] == "program_settled"
     early = client.post(f"/programs/{pid}/close", headers=sponsor)
-    assert early.status_code == 400 and early.json()["error"] == "money_left"
+    assert early.status_code == 400 and early.json()["code"] == "money_left"
     for scout in ("fan", "b"):
         available = client.get(f"/programs/{pid}/balance", headers=h[scout]).json()["available"]
         assert float(available) > 400  # the payout of its YES shares, and its fee refund
@@ -78,7 +78,7 @@ def test_after_settlement_all_the_money_leaves_and_the_program_closes(site):
         assert out.json() == {"available": "0.00"}
     left = client.get(f"/programs/{pid}/collateral", headers=sponsor).json()
     assert left["free"] == left["held"] and float(left["free"]) > 4000
-    assert client.post(f"/programs/{pid}/close", headers=sponsor).json()["error"] == "money_left"
+    assert client.post(f"/programs/{pid}/close", headers=sponsor).json()["code"] == "money_left"
     out = client.post(f"/programs/{pid}/collateral/withdrawals", headers=sponsor,
                       json={"amount": left["free"]})  # fmt: skip
     assert out.json()["held"] == "0.00" and out.json()["free"] == "0.00"
@@ -91,7 +91,7 @@ def test_after_settlement_all_the_money_leaves_and_the_program_closes(site):
         ("label", "/settle", None),
     ]:  # fmt: skip
         r = client.post(f"/programs/{pid}{path}", headers=h[who], json=body)
-        assert r.status_code == 400 and r.json()["error"] == "program_closed", (path, r.text)
+        assert r.status_code == 400 and r.json()["code"] == "program_closed", (path, r.text)
     assert client.get(f"/programs/{pid}/balance", headers=fan).json() == {"available": "0.00"}
     transcript = client.get(f"/programs/{pid}/transcript", headers=sponsor).json()
     assert verify_transcript(transcript, public_key=SIGNER.public_key) == []
@@ -102,7 +102,7 @@ def test_the_sponsor_never_takes_what_a_payout_may_need(site):
     free = client.get(f"/programs/{pid}/collateral", headers=h["label"]).json()["free"]
     r = client.post(f"/programs/{pid}/collateral/withdrawals", headers=h["label"],
                     json={"amount": str(float(free) + 0.01)})  # fmt: skip
-    assert r.status_code == 400 and r.json()["error"] == "collateral_needed"
+    assert r.status_code == 400 and r.json()["code"] == "collateral_needed"
     listed = client.post(f"/programs/{pid}/markets", headers=h["label"], json={"title": "Y?"})
     assert listed.status_code == 201  # its budget came out of the free collateral
     after = client.get(f"/programs/{pid}/collateral", headers=h["label"]).json()

@@ -146,7 +146,7 @@ def test_a_retried_order_is_placed_once_and_gets_the_same_receipt(world):
         client.get(f"/programs/{pid}/balance", headers=h["early"]).json()["available"] == "475.00"
     )
     other = order(client, h["early"], pid, mid, "retry-me", "26")
-    assert other.status_code == 400 and other.json()["error"] == "idempotency_key_reused"
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
 
 
 def test_after_the_reveal_scouts_see_their_own_fills(world):

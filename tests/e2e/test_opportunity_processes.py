@@ -92,7 +92,7 @@ def test_two_processes_never_double_spend(url, tmp_path):
                         with lock:
                             acks[scout] += 1
                     else:
-                        assert r.json()["error"] == "insufficient_cash"
+                        assert r.json()["code"] == "insufficient_cash"
 
         threads = [
             threading.Thread(target=hammer, args=(s, srv.url, 6)) for s in SCOUTS for srv in servers

@@ -15,6 +15,7 @@ from marketcraft.roles import Role
 from marketcraft.service.app import create_app
 from marketcraft.store.tokens import issue_token
 from tests.e2e.conftest import NOW, SIGNER, bearer
+from tests.support.problems import problem
 
 OPEN = {
     "name": "usd",
@@ -98,8 +99,22 @@ def test_the_feed_and_ticks_correct_the_price_and_the_dashboard_shows_it(app, pe
             assert r.status_code == 200, r.text
         market = r.json()
         assert D("0.45") <= D(market["spot"]) < D("0.5")  # SPOT came down towards the feed
-        history = client.get("/peg/markets/usd/history").json()
+        history = client.get("/peg/markets/usd/history").json()["items"]
         assert len(history) >= 14 and history[0]["spot"] != history[-1]["spot"]
+        # ?limit is honoured: the history comes a page at a time, oldest first, all of it
+        paged, offset = [], 0
+        while offset is not None:
+            page = client.get("/peg/markets/usd/history", params={"offset": offset, "limit": 5})
+            assert len(page.json()["items"]) <= 5
+            paged += page.json()["items"]
+            offset = page.json()["next_offset"]
+        assert paged == history
+        last = client.get("/peg/markets/usd/history", params={"offset": len(history) - 1,
+                                                               "limit": 5}).json()  # fmt: skip
+        assert last == {"items": history[-1:], "next_offset": None}
+        too_many = client.get("/peg/markets/usd/history", params={"limit": 501})
+        assert too_many.status_code == 422 and too_many.json()["errors"][0]["loc"] == [
+            "query", "limit"]  # fmt: skip
         page = client.get("/ui/peg/usd")
         assert page.status_code == 200
         assert page.text.count("<svg") == 4 and "SPOT and feed" in page.text
@@ -130,7 +145,7 @@ def test_refusals_are_4xx_with_reasons_and_change_nothing(
         r = client.post(path, json=body, headers=people[who])
         assert r.status_code == status, r.text
         if error:
-            assert r.json()["error"] == error
+            assert r.json()["code"] == error
         assert client.get("/peg/markets/usd").json() == before
 
 
@@ -141,7 +156,7 @@ def test_a_restarted_service_reads_the_same_market(database, people, clock):
         before = client.get("/peg/markets/usd").json()
     with TestClient(create_app(database=database, clock=clock, signer=SIGNER)) as client:
         assert client.get("/peg/markets/usd").json() == before
-        assert client.get("/peg/markets").json()[0]["name"] == "usd"
+        assert client.get("/peg/markets").json()["items"][0]["name"] == "usd"
 
 
 def test_the_served_app_ticks_every_market_on_its_own(database, people, clock):
@@ -175,8 +190,5 @@ def test_col_is_credited_only_to_a_trader(app, people):
                 headers=people["ops"],
             )  # fmt: skip
             assert r.status_code == 400, (user, r.text)
-            assert r.json() == {
-                "error": "not_a_trader",
-                "reason": f"user: {user!r} is not a trader",
-            }
+            assert r.json() == problem(400, "not_a_trader", f"user: {user!r} is not a trader")
         assert client.get("/peg/markets/usd/balance", headers=people["scout"]).status_code == 403

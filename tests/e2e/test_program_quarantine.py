@@ -119,12 +119,12 @@ def test_a_journal_that_does_not_fold_stops_its_program_until_an_operator_releas
     db, client = serve(url)  # a restart: the journal is folded from the store
     with client, caplog.at_level(logging.ERROR, logger=LOGGER):
         r = deposit(client, people, pid, "10", expect=500)
-        assert r.json()["reason"] == "the server found inconsistent state and stopped"
+        assert r.json()["detail"] == "the server found inconsistent state and stopped"
         (logged,) = [rec for rec in caplog.records if rec.name == LOGGER]
         assert pid in logged.getMessage() and "fold_failed" in logged.getMessage()
         assert "record 2" in logged.getMessage()  # the record that does not fold
         refused = deposit(client, people, pid, "10", expect=423)
-        assert refused.json()["error"] == "program_quarantined"
+        assert refused.json()["code"] == "program_quarantined"
         # the state cannot be built, so its reads answer the same clear status
         assert client.get(f"/programs/{pid}", headers=people["sam"]).status_code == 423
         # ... and no other program is touched: the list is served without it
@@ -141,7 +141,7 @@ def test_a_journal_that_does_not_fold_stops_its_program_until_an_operator_releas
 
     db, client = serve(url)  # still quarantined after a restart
     with client:
-        assert deposit(client, people, pid, "10", expect=423).json()["error"] == (
+        assert deposit(client, people, pid, "10", expect=423).json()["code"] == (
             "program_quarantined"
         )
     listing = quarantine_cli("list", "--database-url", url)
@@ -189,7 +189,7 @@ def test_a_command_that_does_not_fold_stops_its_program_but_its_state_stays_read
         assert client.get(f"/programs/{pid}", headers=people["sam"]).status_code == 200
         # commands wait for the operator
         r = client.post(f"/programs/{pid}/withdrawals", headers=people["sam"], json={"amount": "5"})
-        assert r.status_code == 423 and r.json()["error"] == "program_quarantined"
+        assert r.status_code == 423 and r.json()["code"] == "program_quarantined"
         client.app.state.database.quarantine.release("opportunity", pid)  # type: ignore[attr-defined]
         r = client.post(f"/programs/{pid}/withdrawals", headers=people["sam"], json={"amount": "5"})
         assert r.status_code == 200 and r.json() == {"available": "495.00"}

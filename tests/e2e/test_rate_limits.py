@@ -13,6 +13,7 @@ from marketcraft.service.app import create_app
 from marketcraft.store.tokens import issue_token
 from tests.e2e.conftest import NOW, SIGNER, bearer
 from tests.support.pages import CSRF_COOKIE, sign_in
+from tests.support.problems import problem
 
 LIMITS = Settings(
     rate_limit_enabled=True,
@@ -42,8 +43,8 @@ def test_past_the_limit_a_request_gets_429_with_retry_after(database):
         assert statuses(client, 3) == [200, 200, 200]
         refused = client.get("/peg/markets")
     assert refused.status_code == 429
-    assert refused.json() == {"error": "rate_limited", "reason": refused.json()["reason"]}
-    assert "3 per 1 minute" in refused.json()["reason"]
+    assert refused.json() == problem(429, "rate_limited", refused.json()["detail"])
+    assert "3 per 1 minute" in refused.json()["detail"]
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
 
 

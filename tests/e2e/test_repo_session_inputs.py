@@ -18,7 +18,7 @@ def test_a_setup_that_is_not_an_id_is_refused_naming_it(client, tokens, setup):
         "/repo/sessions", headers=bearer(tokens[Role.ADMIN]), json={**SESSION, "setup": setup}
     )
     assert r.status_code == 422, r.text
-    assert [d["loc"] for d in r.json()["detail"]] == [["body", "setup"]]
+    assert [d["loc"] for d in r.json()["errors"]] == [["body", "setup"]]
 
 
 def test_an_unknown_setup_id_is_a_clear_400(client, tokens, database, tmp_path, monkeypatch):
@@ -26,7 +26,7 @@ def test_an_unknown_setup_id_is_a_clear_400(client, tokens, database, tmp_path, 
     issue_token(database.principals, "user-dealer-2", Role.DEALER, NOW)
     body = {**SESSION, "rm_dealer": "user-dealer-2", "setup": "ab" * 8}
     r = client.post("/repo/sessions", headers=bearer(tokens[Role.ADMIN]), json=body)
-    assert r.status_code == 400 and r.json()["error"] == "no_setup", r.text
+    assert r.status_code == 400 and r.json()["code"] == "no_setup", r.text
 
 
 @pytest.mark.parametrize("who", ["nobody", "user-scout", "user-admin", "gone"])

@@ -11,6 +11,7 @@ from marketcraft.service.auth import RoleGuard
 from marketcraft.store import Database
 from marketcraft.store.tokens import issue_token
 from tests.e2e.conftest import NOW, bearer
+from tests.support.problems import FORBIDDEN, NOT_AUTHENTICATED
 
 
 def guards_of(dependant) -> list[RoleGuard]:
@@ -55,14 +56,14 @@ def test_every_protected_route_answers_401_without_a_token_and_403_for_other_rol
         for headers in ({}, bearer("mc_not-a-real-token"), {"Authorization": "Basic abc"}):
             r = client.request(method, path, headers=headers, json={"junk": True})
             assert r.status_code == 401, (method, path, r.status_code)
-            assert r.json() == {"detail": "not authenticated"}
+            assert r.json() == NOT_AUTHENTICATED
         for role in Role:
             r = client.request(method, path, headers=bearer(tokens[role]), json={"junk": True})
             if role in allowed:
                 assert r.status_code not in (401, 403), (method, path, role)
             else:
                 assert r.status_code == 403, (method, path, role, r.status_code)
-                assert r.json() == {"detail": "forbidden"}
+                assert r.json() == FORBIDDEN
 
 
 def test_denials_are_identical_for_existing_and_missing_resources(client, tokens):
@@ -96,12 +97,12 @@ def test_token_lifecycle_through_the_api(client, tokens, database):
     token = r.json()["token"]
     assert token.startswith("mc_")
     assert client.get("/me", headers=bearer(token)).json() == {"name": "carol", "role": "scout"}
-    listed = client.get("/admin/users", headers=admin).json()
+    listed = client.get("/admin/users", headers=admin).json()["items"]
     assert "carol" in {u["name"] for u in listed}
     assert all("token" not in u for u in listed)
     dup = client.post("/admin/users", headers=admin, json={"name": "carol", "role": "scout"})
     assert dup.status_code == 400
-    assert dup.json()["error"] == "name_taken"
+    assert dup.json()["code"] == "name_taken"
     bad_role = client.post("/admin/users", headers=admin, json={"name": "dan", "role": "king"})
     assert bad_role.status_code == 422
     assert client.post("/admin/users/carol/revoke", headers=admin).status_code == 204
@@ -126,6 +127,6 @@ def test_user_names_are_plain_ascii_that_no_other_name_looks_like(client, tokens
     for name in ["a/b", "\uff21\uff22\uff23", "<b>u</b>", "two words", "-dash-first", "x" * 101]:
         r = client.post("/admin/users", headers=admin, json={"name": name, "role": "scout"})
         assert r.status_code == 422, (name, r.text)
-        assert r.json()["detail"][0]["loc"] == ["body", "name"], name
+        assert r.json()["errors"][0]["loc"] == ["body", "name"], name
     r = client.post("/admin/users", headers=admin, json={"name": "ana.m-1@desk", "role": "scout"})
     assert r.status_code == 201, r.text

@@ -98,12 +98,12 @@ def test_a_session_from_commitments_to_an_audited_proof(client, people, clock):
     r = client.post(
         "/repo/sessions/wk47/opening", json=sealed(client, people, mm), headers=people["mia"]
     )
-    assert r.status_code == 400 and r.json()["error"] == "too_early"
+    assert r.status_code == 400 and r.json()["code"] == "too_early"
     clock.advance(timedelta(hours=1))
     r = client.post(
         "/repo/sessions/wk47/commitment", json={"commitment": "1"}, headers=people["mia"]
     )
-    assert r.status_code == 400 and r.json()["error"] in ("too_late", "already_committed")
+    assert r.status_code == 400 and r.json()["code"] in ("too_late", "already_committed")
     for who, opening in (("mia", mm), ("rex", rm)):
         r = client.post("/repo/sessions/wk47/opening", json=sealed(client, people, opening),
                         headers=people[who])  # fmt: skip
@@ -146,7 +146,7 @@ def test_a_session_from_commitments_to_an_audited_proof(client, people, clock):
 
 def test_dealers_see_only_their_sessions_and_sides(client, people):
     opened(client, people)
-    assert client.get("/repo/sessions", headers=people["dan"]).json() == []
+    assert client.get("/repo/sessions", headers=people["dan"]).json()["items"] == []
     outsider = client.get("/repo/sessions/wk47", headers=people["dan"])
     missing = client.get("/repo/sessions/nope", headers=people["dan"])
     assert outsider.status_code == missing.status_code == 404
@@ -157,7 +157,7 @@ def test_dealers_see_only_their_sessions_and_sides(client, people):
     assert r.status_code == 404
     assert client.get("/repo/sessions/wk47", headers=people["sam"]).status_code == 403
     assert client.post("/repo/sessions/wk47/settle", headers=people["mia"]).status_code == 403
-    listed = client.get("/repo/sessions", headers=people["mia"]).json()
+    listed = client.get("/repo/sessions", headers=people["mia"]).json()["items"]
     assert [s["side"] for s in listed] == ["mm"]
 
 
@@ -171,22 +171,22 @@ def test_an_opening_that_does_not_match_the_commitment_is_refused(client, people
     r = client.post(
         "/repo/sessions/wk47/opening", json=sealed(client, people, other), headers=people["mia"]
     )
-    assert r.status_code == 400 and "does not match your commitment" in r.json()["reason"]
+    assert r.status_code == 400 and "does not match your commitment" in r.json()["detail"]
     r = client.post("/repo/sessions/wk47/opening", json={"sealed": "!!"}, headers=people["mia"])
     assert r.status_code == 400
     r = client.post(
         "/repo/sessions/wk47/opening", json=sealed(client, people, mm), headers=people["rex"]
     )
-    assert r.status_code == 400 and r.json()["error"] == "not_committed"
+    assert r.status_code == 400 and r.json()["code"] == "not_committed"
     r = client.post("/repo/sessions/wk47/settle", headers=people["ops"])
-    assert r.status_code == 400 and r.json()["error"] == "incomplete"
+    assert r.status_code == 400 and r.json()["code"] == "incomplete"
 
 
 def test_a_session_needs_a_setup_for_its_grid(client, people):
     body = {"name": "wide", "volumes": [0, 1, 2, 3, 4, 5], "deadline": DEADLINE.isoformat(),
             "mm_dealer": "mia", "rm_dealer": "rex"}  # fmt: skip
     r = client.post("/repo/sessions", json=body, headers=people["ops"])
-    assert r.status_code == 400 and "repo setup --grid-size 6" in r.json()["reason"]
+    assert r.status_code == 400 and "repo setup --grid-size 6" in r.json()["detail"]
     r = client.post("/repo/sessions", json=body | {"volumes": [0, 3, 2, 5]}, headers=people["ops"])
-    assert r.status_code == 400 and r.json()["error"] == "bad_grid"
-    assert json.loads(client.get("/repo/sessions", headers=people["aud"]).text) == []
+    assert r.status_code == 400 and r.json()["code"] == "bad_grid"
+    assert json.loads(client.get("/repo/sessions", headers=people["aud"]).text)["items"] == []

@@ -20,6 +20,8 @@ __all__ = ["AmmKind", "curve_class", "curve_for_budget", "dynamic_amm", "liquidi
 
 
 class AmmKind(StrEnum):
+    """The market maker each market of a program prices with."""
+
     LMSR = "lmsr"  # LMSR restricted to the band (default)
     RANGE = "range"  # constant-product range position (Uniswap v3 style)
     PMAMM = "pmamm"  # pm-AMM restricted to the band (static)

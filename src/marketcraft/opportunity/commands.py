@@ -34,6 +34,8 @@ __all__ = [
 
 
 class Outcome(StrEnum):
+    """How a market resolved: YES (the opportunity happened) or NO."""
+
     YES = "yes"
     NO = "no"
     VOID = "void"  # everyone refunded at cost

@@ -37,16 +37,22 @@ LATE_REVEAL_DEFAULT = 30 * 86400
 
 
 class Side(StrEnum):
+    """Buy or sell."""
+
     BUY = "buy"
     SELL = "sell"
 
 
 class Token(StrEnum):
+    """The share traded: YES pays 1 if the opportunity happens, NO pays 1 if it does not."""
+
     YES = "yes"  # pays 1 if the opportunity happens
     NO = "no"  # pays 1 if it does not
 
 
 class CollateralMode(StrEnum):
+    """How the sponsor's deposit backs its markets' worst-case losses."""
+
     #: each market's loss budget is reserved from the sponsor's deposit when it is listed
     UNLIMITED = "unlimited"
     #: one shared pool of N x the per-market budget; only the first N markets acted on are YES
@@ -54,6 +60,8 @@ class CollateralMode(StrEnum):
 
 
 class FeePolicy(StrEnum):
+    """Where a program's trading fees go at settlement."""
+
     REFUND_PRO_RATA_FEES = "refund_fees"  # back to traders, pro rata to fees paid
     REFUND_PRO_RATA_VOLUME = "refund_volume"  # back to traders, pro rata to cash traded
     ROLL_TO_NEXT_PROGRAM = "roll"  # kept as liquidity for the sponsor's next program

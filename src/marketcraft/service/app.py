@@ -36,8 +36,10 @@ from marketcraft.kernel.signing import Signer
 from marketcraft.service.auth import PrincipalCache
 from marketcraft.service.deal_jobs import DealJobs
 from marketcraft.service.errors import ERROR_RESPONSES, install_error_handlers
+from marketcraft.service.idempotency import REPLAYED_HEADER
 from marketcraft.service.logs import REQUEST_ID_HEADER, configure_logging, install_request_ids
 from marketcraft.service.metrics import install_metrics
+from marketcraft.service.openapi import docs_router, install_openapi
 from marketcraft.service.page_security import PageSecurity, csrf_field
 from marketcraft.service.rate_limits import install_rate_limits
 from marketcraft.service.request_limits import RequestLimits
@@ -69,6 +71,7 @@ PUBLIC_PATHS = frozenset(
         "/metrics",
         "/docs",
         "/docs/oauth2-redirect",
+        "/docs/assets/{name}",
         "/openapi.json",
         "/redoc",
         "/login",
@@ -92,6 +95,21 @@ API_ROUTERS = (
     opportunity.router, transparency.router, system.router, operations.router, admin.router,
     peg.router, repo.router, deal.router,
 )  # fmt: skip
+
+API_DESCRIPTION = """\
+Every request but the public reads carries a bearer token (`Authorization: Bearer mc_...`, from
+`marketcraft users create`); each route says which roles may call it.
+
+* **Errors** are RFC 9457 problem details (`application/problem+json`): `type`, `title`,
+  `status`, `detail`, and `code`, a stable machine-readable code; a request that fails
+  validation (422) lists each refused field in `errors`. A refusal never says more about a
+  resource than the caller may see: one it may not see is answered as one that does not exist.
+* **Retries**: every route that moves money or starts work takes an `Idempotency-Key` header
+  (orders require one): the same key with the same request gets the first answer again.
+* **Lists** are pages: `?offset=0&limit=50` gives `{"items": [...], "next_offset": 50}`
+  (`next_offset` is null on the last page).
+* **Money** travels as decimal strings, never floats.
+"""
 
 #: seconds (see app_from_env)
 SWITCH_INTERVAL = 0.0005
@@ -167,8 +185,15 @@ def create_app(
         version=__version__,
         summary="Private opportunity markets, pegged-token market making, market-maker deals "
         "and sealed repo trades.",
+        description=API_DESCRIPTION,
         lifespan=lifespan,
+        # served by docs_router, from files on this server (no CDN)
+        docs_url=None,
+        redoc_url=None,
+        # operation ids are the handlers' names (place_order, get_program): short and unique
+        generate_unique_id_function=lambda route: route.name,
     )
+    install_openapi(app)
     app.state.settings = settings
     app.state.ready = False  # until the lifespan has started (GET /ready)
     app.state.clock = clock or SystemClock()
@@ -185,6 +210,7 @@ def create_app(
     )
     for router in API_ROUTERS:
         app.include_router(router, responses=ERROR_RESPONSES)
+    app.include_router(docs_router)
     app.include_router(pages.router)
     app.include_router(sponsor_pages.router)
     app.include_router(deal.pages)
@@ -220,7 +246,7 @@ def _install_cors(app: FastAPI, settings: Settings) -> None:
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST"],
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", REQUEST_ID_HEADER],
-        expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
+        expose_headers=[REQUEST_ID_HEADER, "Retry-After", REPLAYED_HEADER],
         allow_credentials=False,
         max_age=600,
     )

@@ -115,6 +115,7 @@ class RoleGuard:
             raise UNAUTHENTICATED
         if principal.role not in self.roles:
             raise FORBIDDEN
+        request.state.principal = principal  # whose Idempotency-Key a request claims
         return principal
 
 

@@ -19,6 +19,8 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
+from marketcraft.service.idempotency import Replay, after_request
+
 __all__ = ["ExactNumbersRoute", "loads_exact"]
 
 
@@ -47,12 +49,23 @@ class _ExactNumbersRequest(Request):
 
 class ExactNumbersRoute(APIRoute):
     """An API route whose JSON body is read by :func:`loads_exact` (FastAPI's documented way
-    to customise the request: a route class that hands the endpoint another Request)."""
+    to customise the request: a route class that hands the endpoint another Request), and
+    whose ``Idempotency-Key``, if it takes one, keeps its answer or is freed once it is done
+    (:mod:`marketcraft.service.idempotency`)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def exact(request: Request) -> Response:
-            return await handler(_ExactNumbersRequest(request.scope, request.receive))
+            exact_request = _ExactNumbersRequest(request.scope, request.receive)
+            try:
+                response = await handler(exact_request)
+            except Replay as replay:
+                return replay.response
+            except BaseException:
+                await after_request(exact_request, None)
+                raise
+            await after_request(exact_request, response)
+            return response
 
         return exact

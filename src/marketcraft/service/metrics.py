@@ -21,12 +21,13 @@ import time
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from marketcraft.config import Settings
+from marketcraft.service.errors import problem_response
 
 if TYPE_CHECKING:
     from marketcraft.app.programs import ProgramRepository
@@ -103,11 +104,10 @@ def install_metrics(app: FastAPI, settings: Settings) -> ServiceMetrics:
 
     async def metrics(request: Request) -> Response:
         if token is not None and not _bearer_is(request, token.get_secret_value()):
-            return JSONResponse(
-                {"detail": "not authenticated"},
-                status_code=401,
+            return problem_response(
+                401, "not_authenticated", "not authenticated",
                 headers={"WWW-Authenticate": "Bearer"},
-            )
+            )  # fmt: skip
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     app.add_route(METRICS_PATH, metrics, methods=["GET"], include_in_schema=False)

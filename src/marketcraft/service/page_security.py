@@ -36,10 +36,11 @@ from fastapi import HTTPException, Request, status
 from markupsafe import Markup
 from starlette.datastructures import Headers
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from marketcraft.config import Settings
+from marketcraft.service.errors import problem_response
 from marketcraft.service.sessions import COOKIE
 from marketcraft.store.keys import load_or_create_secret
 
@@ -138,8 +139,8 @@ class PageSecurity:
         await self.stacks[secure](scope, receive, send)
 
 
-def _refuse(status_code: int, error: str, reason: str) -> JSONResponse:
-    return JSONResponse({"error": error, "reason": reason}, status_code=status_code)
+def _refuse(status_code: int, error: str, reason: str) -> Response:
+    return problem_response(status_code, error, reason)
 
 
 def _content_type(headers: Headers) -> str:
@@ -152,7 +153,7 @@ def _multipart(scope: Scope) -> bool:
     return _content_type(Headers(scope=scope)) == "multipart/form-data"
 
 
-def _bad_headers(headers: Headers) -> JSONResponse | None:
+def _bad_headers(headers: Headers) -> Response | None:
     for raw in headers.getlist("cookie"):
         try:
             SimpleCookie().load(raw.encode("latin-1").decode("utf-8"))
@@ -176,7 +177,7 @@ def _origin(url: str) -> tuple[str, str, int] | None:
     return scheme, host, port or _DEFAULT_PORTS[scheme]
 
 
-def _foreign(scope: Scope, headers: Headers) -> JSONResponse | None:
+def _foreign(scope: Scope, headers: Headers) -> Response | None:
     """403 if the request says it comes from a page of another origin (or an opaque one)."""
     claimed = headers.get("origin") or headers.get("referer")
     if claimed is None:
@@ -188,7 +189,7 @@ def _foreign(scope: Scope, headers: Headers) -> JSONResponse | None:
     return None
 
 
-def _unchecked_multipart(scope: Scope, headers: Headers) -> JSONResponse | None:
+def _unchecked_multipart(scope: Scope, headers: Headers) -> Response | None:
     if _content_type(headers) == "multipart/form-data" and scope["path"] not in MULTIPART_PATHS:
         return _refuse(403, "csrf", "this page takes no multipart form")
     return None
@@ -196,7 +197,7 @@ def _unchecked_multipart(scope: Scope, headers: Headers) -> JSONResponse | None:
 
 async def _read_form(
     receive: Receive,
-) -> tuple[JSONResponse | None, Receive]:
+) -> tuple[Response | None, Receive]:
     """Read a urlencoded body whole and check what asgi-csrf will read from it; a receive
     that replays it."""
     messages: list[Message] = []

@@ -9,23 +9,24 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PlainSerializer
+from pydantic import ConfigDict, Field, PlainSerializer
 
 from marketcraft.number_types import Amount, Fraction, Positive, Shown
 from marketcraft.peg.terms import PegTerms
-from marketcraft.service.opportunity_models import Strict
+from marketcraft.service.opportunity_models import Page, Strict
 
 __all__ = [
     "Amount",
-    "BalanceOut",
     "CreditIn",
     "FeedIn",
-    "MarketIn",
-    "MarketOut",
+    "PegBalanceOut",
+    "PegMarketIn",
+    "PegMarketOut",
+    "PegMarketPage",
     "PointOut",
     "TradeIn",
     "TradeOut",
-    "UnavailableMarketOut",
+    "UnavailablePegMarketOut",
 ]
 
 #: computed values (SPOT, ratios: up to 40 digits) on the way out
@@ -38,7 +39,16 @@ Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
 _D: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(PegTerms)}
 
 
-class MarketIn(Strict):
+class PegMarketIn(Strict):
+    """A peg market to open: its name, who gets the first MMS, the COL deposit, the opening
+    feed and its terms (the engine's defaults for what is left out)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"name": "usd", "opener": "founder", "deposit": "1000000", "feed": "0.5"}]
+        }
+    )
+
     name: Name
     opener: str = Field(min_length=1, max_length=100, description="Who gets the first MMS.")
     deposit: Positive = Field(description="COL; split by the ratio into connector and excess.")
@@ -66,31 +76,93 @@ class MarketIn(Strict):
 
 
 class TradeIn(Strict):
+    """A trade's input amount."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"amount": "100"}]})
+
     amount: Positive = Field(description="What goes in: COL to buy, PEG or MMS to sell.")
 
 
 class CreditIn(Strict):
+    """A COL deposit from outside, credited to a trader's wallet."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"user": "tia", "amount": "1000"}]})
+
     user: str = Field(min_length=1, max_length=100)
     amount: Positive = Field(description="COL deposited from outside into the user's wallet.")
 
 
 class FeedIn(Strict):
+    """An outside price report."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"price": "0.5"}]})
+
     price: Positive = Field(description="An outside price report, COL per PEG.")
 
 
 class TradeOut(Strict):
+    """What a trade gave: what you received, the fee, and your wallet after it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "received": "198.8",
+                    "fee": "0.3",
+                    "balance": {"col": "150.25", "peg": "98.7", "mms": "0"},
+                }
+            ]
+        }
+    )
+
     received: Value = Field(description="PEG, COL or MMS received.")
     fee: Value = Field(description="COL kept by the pool for MMS holders.")
-    balance: BalanceOut
+    balance: PegBalanceOut
 
 
-class BalanceOut(Strict):
+class PegBalanceOut(Strict):
+    """A trader's wallet in a market: COL, PEG and MMS."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"col": "150.25", "peg": "98.7", "mms": "0"}]}
+    )
+
     col: Value
     peg: Value
     mms: Value
 
 
-class MarketOut(Strict):
+class PegMarketOut(Strict):
+    """A peg market now: its pools, supply, prices, ratios, mode and fees."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "usd",
+                    "status": "open",
+                    "connector_col": "500000",
+                    "connector_peg": "1000000",
+                    "excess_col": "500000",
+                    "circulating_peg": "1200",
+                    "mms_supply": "1000000",
+                    "feed": "0.5",
+                    "spot": "0.5003",
+                    "reserve_ratio": "1.4",
+                    "sold_peg_ratio": "0.0012",
+                    "excess_ratio": "0.5",
+                    "mode": "normal",
+                    "feed_stale": False,
+                    "outside_since": None,
+                    "fees": "12.5",
+                    "fee_rate": "0.003",
+                    "band": "0.02",
+                    "fees_to": "connector",
+                }
+            ]
+        }
+    )
+
     name: str
     status: Literal["open", "quarantined"] = Field(
         description="quarantined: shown, but trading and operations are refused (423)"
@@ -114,8 +186,21 @@ class MarketOut(Strict):
     fees_to: str
 
 
-class UnavailableMarketOut(Strict):
+class UnavailablePegMarketOut(Strict):
     """A market whose state cannot be shown (it is quarantined until an operator acts)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "eur",
+                    "status": "unavailable",
+                    "error": "market_quarantined",
+                    "reason": "the market is quarantined until an operator releases it",
+                }
+            ]
+        }
+    )
 
     name: str
     status: Literal["unavailable"] = "unavailable"
@@ -124,6 +209,24 @@ class UnavailableMarketOut(Strict):
 
 
 class PointOut(Strict):
+    """A market after one change: SPOT, feed, reserve ratio, circulating PEG, fees, mode."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "at": "2026-01-01T00:00:00Z",
+                    "spot": "0.5003",
+                    "feed": "0.5",
+                    "reserve_ratio": "1.4",
+                    "circulating_peg": "1200",
+                    "fees": "12.5",
+                    "mode": "normal",
+                }
+            ]
+        }
+    )
+
     at: datetime
     spot: Value
     feed: Value
@@ -134,3 +237,8 @@ class PointOut(Strict):
 
 
 TradeOut.model_rebuild()
+
+
+class PegMarketPage(Page[PegMarketOut | UnavailablePegMarketOut]):
+    """One page of the peg markets: each shown now, or listed as unavailable; ask again with
+    ``offset=next_offset`` for the next (null: the last)."""

@@ -20,7 +20,6 @@ from contextvars import ContextVar
 
 from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
 from slowapi import Limiter
 from slowapi.errors import RateLimitExceeded
 from slowapi.middleware import SlowAPIMiddleware
@@ -28,6 +27,7 @@ from starlette.middleware.base import RequestResponseEndpoint
 
 from marketcraft.config import Settings
 from marketcraft.service.auth import PrincipalCache
+from marketcraft.service.errors import problem_response
 from marketcraft.service.routers import operations, system
 from marketcraft.service.sessions import session_token_hash
 from marketcraft.store.tokens import TOKEN_PREFIX, hash_token
@@ -49,7 +49,7 @@ def install_rate_limits(app: FastAPI, settings: Settings) -> None:
         strategy="moving-window",
         storage_uri=settings.rate_limit_storage,
     )
-    for probe in (system.health, operations.ready):  # a probe is never refused
+    for probe in (system.get_health, operations.get_ready):  # a probe is never refused
         limiter.exempt(probe)  # type: ignore[no-untyped-call]
     app.state.limiter = limiter
     app.add_exception_handler(RateLimitExceeded, _rate_limited)  # type: ignore[arg-type]
@@ -94,13 +94,13 @@ def _token_hash(request: Request) -> str | None:
 
 
 def _rate_limited(request: Request, exc: RateLimitExceeded) -> Response:
-    """429 in the service's error shape. Synchronous: slowapi's middleware calls it directly."""
+    """429 as a problem (the service's error shape). Synchronous: slowapi's middleware calls
+    it directly."""
     limiter: Limiter = request.app.state.limiter
     limit, keys = request.state.view_rate_limit
     reset_at, _ = limiter.limiter.get_window_stats(limit, *keys)
     retry_after = max(1, math.ceil(reset_at - time.time()))
-    return JSONResponse(
-        {"error": "rate_limited", "reason": f"too many requests (at most {exc.detail})"},
-        status_code=429,
+    return problem_response(
+        429, "rate_limited", f"too many requests (at most {exc.detail})",
         headers={"Retry-After": str(retry_after)},
-    )
+    )  # fmt: skip

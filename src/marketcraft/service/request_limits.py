@@ -10,8 +10,8 @@ A body is refused, whatever the route and whoever sends it, when:
   or another library's, never recurses deeper than that on our behalf;
 - it claims to be ``multipart/form-data`` without a boundary (400).
 
-The body is read once here and handed on unchanged. Refusals use the API's error shape,
-``{"error": code, "reason": words}``, and reveal nothing about the route.
+The body is read once here and handed on unchanged. Refusals use the API's error shape (RFC 9457
+problem details, :mod:`marketcraft.service.errors`) and reveal nothing about the route.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import orjson
+
+from marketcraft.service.errors import PROBLEM_JSON, problem_body
 
 __all__ = ["RequestLimits", "json_escapes_lone_surrogate", "json_nesting_exceeds"]
 
@@ -162,12 +164,12 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 async def _refuse(send: Send, status: int, code: str, reason: str) -> None:
-    payload = orjson.dumps({"error": code, "reason": reason})
+    payload = orjson.dumps(problem_body(status, code, reason))
     await send({
         "type": "http.response.start",
         "status": status,
         "headers": [
-            (b"content-type", b"application/json"),
+            (b"content-type", PROBLEM_JSON.encode()),
             (b"content-length", str(len(payload)).encode()),
             (b"connection", b"close"),
         ],

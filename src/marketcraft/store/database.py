@@ -1,5 +1,5 @@
-"""One handle on the configured database: the event store, the principals, the quarantine and
-the snapshots, chosen by URL."""
+"""One handle on the configured database: the event store, the principals, the quarantine, the
+snapshots and the idempotency keys, chosen by URL."""
 
 from __future__ import annotations
 
@@ -9,6 +9,11 @@ from sqlalchemy import Engine
 
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.store.connection import backend_of, make_engine
+from marketcraft.store.idempotency import (
+    IdempotencyStore,
+    InMemoryIdempotencyStore,
+    SqlIdempotencyStore,
+)
 from marketcraft.store.memory import InMemoryEventStore
 from marketcraft.store.migrate import is_current, upgrade
 from marketcraft.store.principals import InMemoryPrincipalStore, PrincipalStore, SqlPrincipalStore
@@ -37,6 +42,7 @@ class Database:
     engine: Engine | None = None
     quarantine: QuarantineStore = field(default_factory=InMemoryQuarantineStore)
     snapshots: SnapshotStore = field(default_factory=InMemorySnapshotStore)
+    idempotency: IdempotencyStore = field(default_factory=InMemoryIdempotencyStore)
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = False) -> Database:
@@ -58,7 +64,7 @@ class Database:
             )
         return cls(
             url, backend, SqlEventStore(engine), SqlPrincipalStore(engine), engine,
-            SqlQuarantineStore(engine), SqlSnapshotStore(engine),
+            SqlQuarantineStore(engine), SqlSnapshotStore(engine), SqlIdempotencyStore(engine),
         )  # fmt: skip
 
     def close(self) -> None:

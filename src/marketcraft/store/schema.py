@@ -65,3 +65,17 @@ snapshots = Table(
     Column("version", Integer, nullable=False),
     Column("data", LargeBinary, nullable=False),
 )
+
+# The first answer to each request sent with an Idempotency-Key, by the principal that sent it:
+# a retry with the same key gets it again. ``status`` is NULL while the first request runs.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("principal", String(100), primary_key=True),
+    Column("key", String(100), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", Integer, nullable=True),
+    Column("media_type", String(100), nullable=True),
+    Column("body", LargeBinary, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

@@ -4,11 +4,11 @@ own jobs; another's job answers exactly as one that does not exist (404)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile, status
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from marketcraft.deal.time_grid import STEP_PATTERN, parse_step
@@ -20,6 +20,8 @@ from marketcraft.service.access import deal_file, deal_job
 from marketcraft.service.auth import RoleGuard
 from marketcraft.service.deal_jobs import FILES, MAX_TERMS, DealJobs, Job
 from marketcraft.service.exact_json import ExactNumbersRoute
+from marketcraft.service.idempotency import IdempotencyKey
+from marketcraft.service.opportunity_models import Limit, Offset, Page, page_of
 from marketcraft.service.page_security import multipart_token
 from marketcraft.service.routers.pages import NumberField
 from marketcraft.service.sessions import PageGuard, flash
@@ -33,6 +35,16 @@ AnalystPage = Annotated[Principal, Depends(PageGuard(Role.ANALYST))]
 
 
 class JobIn(BaseModel):
+    """A deal to analyse: its terms file, and optionally how many paths, the time step and the
+    seed (the terms' own otherwise)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"terms": "[loan]\ntokens = 1000\n", "paths": 100, "step": "1h",
+                          "seed": 7}]
+        }
+    )  # fmt: skip
+
     terms: str = Field(max_length=MAX_TERMS, description="The deal's terms file (TOML text).")
     paths: int | None = Field(
         None, ge=1, le=MAX_DEAL_PATHS,
@@ -46,6 +58,19 @@ class JobIn(BaseModel):
 
 
 class JobOut(BaseModel):
+    """An analysis: its state and progress; once done, its headline numbers and its report."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{
+                "id": "0123456789abcdef", "name": "loan", "status": "done", "progress": 1.0,
+                "paths": 100, "step_hours": 1.0, "seed": 7, "error": "",
+                "summary": {"pnl_mean": 1250.5, "var_5%": -310.2},
+                "report": "/deal/jobs/0123456789abcdef/files/report.html",
+            }]
+        }
+    )  # fmt: skip
+
     id: str
     name: str
     status: str = Field(description="queued, running, done or failed")
@@ -77,18 +102,28 @@ def _out(job: Job) -> JobOut:
     "/deal/jobs", response_model=JobOut, status_code=status.HTTP_202_ACCEPTED,
     summary="Queue the analysis of a deal",
 )  # fmt: skip
-def submit(body: JobIn, request: Request, analyst: Analyst) -> JobOut:
+def submit_deal_job(
+    body: JobIn, request: Request, analyst: Analyst, _key: IdempotencyKey
+) -> JobOut:
+    """Queue a deal's analysis; it runs in the background (follow it with `get_deal_job`).
+    Each analyst has a quota of jobs queued or running at once (429 past it). Analysts
+    only."""
     hours = parse_step(body.step) if body.step else None
     return _out(_jobs(request).submit(analyst.name, body.terms, body.paths, hours, body.seed))
 
 
-@router.get("/deal/jobs", response_model=list[JobOut], summary="Your analyses, newest first")
-def list_jobs(request: Request, analyst: Analyst) -> list[JobOut]:
-    return [_out(job) for job in _jobs(request).list(analyst.name)]
+@router.get("/deal/jobs", response_model=Page[JobOut], summary="Your analyses, newest first")
+def list_deal_jobs(
+    request: Request, analyst: Analyst, offset: Offset = 0, limit: Limit = 50
+) -> dict[str, Any]:
+    """Your analyses, newest first, a page at a time. Analysts only (each sees their own)."""
+    jobs = [_out(job) for job in _jobs(request).list(analyst.name)]
+    return page_of(jobs, offset, limit)
 
 
 @router.get("/deal/jobs/{job_id}", response_model=JobOut, summary="One analysis and its progress")
-def get_job(job_id: str, request: Request, analyst: Analyst) -> JobOut:
+def get_deal_job(job_id: str, request: Request, analyst: Analyst) -> JobOut:
+    """One of your analyses and its progress. Another analyst's job answers 404."""
     return _out(deal_job(request, analyst, job_id))
 
 
@@ -96,7 +131,9 @@ def get_job(job_id: str, request: Request, analyst: Analyst) -> JobOut:
     "/deal/jobs/{job_id}/files/{name}", response_class=FileResponse,
     summary=f"A finished analysis's file: one of {', '.join(FILES)}",
 )  # fmt: skip
-def get_file(job_id: str, name: str, request: Request, analyst: Analyst) -> FileResponse:
+def get_deal_job_file(job_id: str, name: str, request: Request, analyst: Analyst) -> FileResponse:
+    """A finished analysis's file: the report (HTML), the summary (JSON) or the results
+    (Parquet)."""
     path = deal_file(request, analyst, job_id, name)
     return FileResponse(path, filename=None if name == "report.html" else name)
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.concurrency import run_in_threadpool
 
 from marketcraft.app import opportunity_actions as actions
@@ -41,6 +41,7 @@ from marketcraft.service import access
 from marketcraft.service.access import Granted
 from marketcraft.service.auth import RoleGuard
 from marketcraft.service.exact_json import ExactNumbersRoute
+from marketcraft.service.idempotency import IdempotencyKey, OrderIdempotencyKey
 from marketcraft.service.opportunity_models import (
     BalanceOut,
     CashIn,
@@ -48,9 +49,11 @@ from marketcraft.service.opportunity_models import (
     CollateralOut,
     EvidenceIn,
     FillOut,
+    Limit,
     MarketIn,
     MarketOut,
     MarketResultsOut,
+    Offset,
     OrderIn,
     OrderOut,
     Page,
@@ -60,6 +63,8 @@ from marketcraft.service.opportunity_models import (
     ResolveIn,
     SponsorMarketOut,
     TermsOut,
+    TranscriptOut,
+    page_of,
 )
 from marketcraft.store.principals import Principal
 
@@ -73,16 +78,6 @@ InProgram = Annotated[Granted, Depends(access.PROGRAM.api)]
 OwnProgram = Annotated[Granted, Depends(access.SPONSOR.api)]
 Lister = Annotated[Granted, Depends(access.LISTING.api)]
 TranscriptReader = Annotated[Granted, Depends(access.TRANSCRIPT.api)]
-Offset = Annotated[int, Query(ge=0, le=10**9)]
-Limit = Annotated[int, Query(ge=1, le=500)]
-IdempotencyKey = Annotated[
-    str,
-    Header(
-        min_length=1,
-        max_length=100,
-        description="Retries with the same key never place a second order.",
-    ),
-]
 
 
 def _repo(request: Request) -> ProgramRepository:
@@ -130,10 +125,7 @@ def _collateral(journal: ProgramJournal) -> CollateralOut:
     )
 
 
-def _page(items: list[Any], offset: int, limit: int) -> dict[str, Any]:
-    chunk = items[offset : offset + limit]
-    nxt = offset + limit if offset + limit < len(items) else None
-    return {"items": chunk, "next_offset": nxt}
+_page = page_of
 
 
 def _program_out(journal: ProgramJournal) -> ProgramOut:
@@ -186,7 +178,11 @@ def receipt_out(receipt: Receipt, order: dict[str, object]) -> ReceiptOut:
 @router.post(
     "", response_model=ProgramOut, status_code=status.HTTP_201_CREATED, summary="Open a program"
 )
-async def open_program(body: ProgramIn, request: Request, sponsor: Sponsor) -> ProgramOut:
+async def open_program(
+    body: ProgramIn, request: Request, sponsor: Sponsor, _key: IdempotencyKey
+) -> ProgramOut:
+    """The sponsor opens a program with its collateral deposit and fixes its terms for good;
+    the program's id comes back. Sponsors only."""
     terms = ProgramTerms(**body.terms.model_dump())
     program_id = await actions.open_program(
         _commit(request), _ctx(request, sponsor.name), title=body.title, deposit=body.deposit,
@@ -199,6 +195,8 @@ async def open_program(body: ProgramIn, request: Request, sponsor: Sponsor) -> P
 def list_programs(
     request: Request, who: Participant, offset: Offset = 0, limit: Limit = 50
 ) -> dict[str, Any]:
+    """The programs you take part in: a sponsor sees its own; scouts, auditors and admins see
+    every program."""
     repo = _repo(request)
     programs = [_program_out(j) for j in repo.journals() if access.PROGRAM.allows(who, j.state)]
     return _page(programs, offset, limit)
@@ -206,6 +204,8 @@ def list_programs(
 
 @router.get("/{program_id}", response_model=ProgramOut, summary="A program's public terms")
 def get_program(granted: InProgram) -> ProgramOut:
+    """A program's title, sponsor and terms, and whether it is settled or closed. Another
+    sponsor's program answers 404, as one that does not exist."""
     return _program_out(granted.journal)
 
 
@@ -216,7 +216,11 @@ def get_program(granted: InProgram) -> ProgramOut:
     status_code=status.HTTP_201_CREATED,
     summary="List a market (the sponsor; a scout with the creation bond, if the terms allow)",
 )
-async def list_market(program_id: str, body: MarketIn, request: Request, who: Lister) -> MarketOut:
+async def create_market(
+    program_id: str, body: MarketIn, request: Request, who: Lister, _key: IdempotencyKey
+) -> MarketOut:
+    """List a new market in the program. A scout may list one where the program's terms allow
+    community listing, and pays the creation bond from its cash."""
     market_id = await actions.list_market(
         _commit(request), _ctx(request, who.principal.name), program_id, title=body.title,
         rules=body.rules,
@@ -233,6 +237,8 @@ async def list_market(program_id: str, body: MarketIn, request: Request, who: Li
 def list_markets(
     granted: InProgram, request: Request, offset: Offset = 0, limit: Limit = 100
 ) -> dict[str, Any]:
+    """The program's markets as every participant may see them: never a price or a fill while
+    a market is unrevealed."""
     now = _now(request)
     markets = [_market_out(m, now) for m in granted.state.markets.values()]
     return _page(markets, offset, limit)
@@ -243,9 +249,11 @@ def list_markets(
     response_model=Page[SponsorMarketOut],
     summary="The sponsor's view: live prices, volume, traders",
 )
-def dashboard(
+def get_dashboard(
     granted: OwnProgram, request: Request, offset: Offset = 0, limit: Limit = 100
 ) -> dict[str, Any]:
+    """Each market with its live price, volume, number of traders and YES shares outstanding.
+    The program's sponsor only."""
     state, now = granted.state, _now(request)
     rows = []
     for market in state.markets.values():
@@ -267,7 +275,9 @@ def dashboard(
     response_model=MarketResultsOut,
     summary="A market's results: what the reveal policy makes public, once revealed",
 )
-def market_results(market_id: str, request: Request, granted: InProgram) -> MarketResultsOut:
+def get_market_results(market_id: str, request: Request, granted: InProgram) -> MarketResultsOut:
+    """After a market's reveal: its final price and the fills the program's reveal policy
+    makes public (the same fields whatever the orders were)."""
     state = granted.state
     market_of(state, market_id)  # an unknown market: 404, as in every other route
     view = public_market_view(state, market_id, request.app.state.clock.now())
@@ -290,15 +300,21 @@ def market_results(market_id: str, request: Request, granted: InProgram) -> Mark
 @router.post(
     "/{program_id}/markets/{market_id}/approve", status_code=204, summary="Approve a market"
 )
-async def approve(program_id: str, market_id: str, request: Request, sponsor: OwnProgram) -> None:
+async def approve_market(
+    program_id: str, market_id: str, request: Request, sponsor: OwnProgram
+) -> None:
+    """Approve a market a scout listed (where the terms ask for approval): it opens for
+    orders. The program's sponsor only."""
     ctx = _ctx(request, sponsor.principal.name)
     await actions.approve_market(_commit(request), ctx, program_id, market_id)
 
 
 @router.post("/{program_id}/markets/{market_id}/reject", status_code=204, summary="Reject a market")
-async def reject(
+async def reject_market(
     program_id: str, market_id: str, body: EvidenceIn, request: Request, sponsor: OwnProgram
 ) -> None:
+    """Reject a listed market, saying why; its creation bond goes back. The program's sponsor
+    only."""
     ctx = _ctx(request, sponsor.principal.name)
     await actions.reject_market(_commit(request), ctx, program_id, market_id, reason=body.evidence)
 
@@ -308,9 +324,11 @@ async def reject(
     status_code=204,
     summary="Record acting on a market",
 )
-async def acted_on(
+async def record_acted_on(
     program_id: str, market_id: str, body: EvidenceIn, request: Request, sponsor: OwnProgram
 ) -> None:
+    """Record, with evidence, that the sponsor acted on what a market said. The program's
+    sponsor only."""
     ctx = _ctx(request, sponsor.principal.name)
     await actions.record_acted_on(
         _commit(request), ctx, program_id, market_id, evidence=body.evidence
@@ -320,9 +338,11 @@ async def acted_on(
 @router.post(
     "/{program_id}/markets/{market_id}/resolve", status_code=204, summary="Resolve a market"
 )
-async def resolve(
+async def resolve_market(
     program_id: str, market_id: str, body: ResolveIn, request: Request, sponsor: OwnProgram
 ) -> None:
+    """Resolve a market YES or NO (or void it), with the evidence. The program's sponsor
+    only."""
     ctx = _ctx(request, sponsor.principal.name)
     await actions.resolve_market(
         _commit(request), ctx, program_id, market_id, outcome=body.outcome, evidence=body.evidence
@@ -334,13 +354,19 @@ async def resolve(
     status_code=204,
     summary="Reveal a market after its window",
 )
-async def reveal(program_id: str, market_id: str, request: Request, who: InProgram) -> None:
+async def reveal_market(program_id: str, market_id: str, request: Request, who: InProgram) -> None:
+    """Reveal a market once its window has closed: its fills become readable as the reveal
+    policy says. Anyone in the program may: the window's end, not a person, decides."""
     ctx = _ctx(request, who.principal.name)
     await actions.reveal_market(_commit(request), ctx, program_id, market_id)
 
 
 @router.post("/{program_id}/settle", status_code=204, summary="Settle the program")
-async def settle(program_id: str, request: Request, sponsor: OwnProgram) -> None:
+async def settle_program(
+    program_id: str, request: Request, sponsor: OwnProgram, _key: IdempotencyKey
+) -> None:
+    """Pay out every resolved market and settle the program; from then on scouts withdraw
+    their cash and the sponsor its collateral. The program's sponsor only."""
     await actions.settle_program(
         _commit(request), _ctx(request, sponsor.principal.name), program_id
     )
@@ -351,7 +377,9 @@ async def settle(program_id: str, request: Request, sponsor: OwnProgram) -> None
     response_model=CollateralOut,
     summary="The sponsor's collateral: held, free to withdraw, withdrawn",
 )
-def collateral(sponsor: OwnProgram) -> CollateralOut:
+def get_collateral(sponsor: OwnProgram) -> CollateralOut:
+    """The collateral the program holds, how much of it is free to withdraw now and how much
+    has been withdrawn. The program's sponsor only."""
     return _collateral(sponsor.journal)
 
 
@@ -361,8 +389,14 @@ def collateral(sponsor: OwnProgram) -> CollateralOut:
     summary="Withdraw free collateral (all of it after settlement)",
 )
 async def withdraw_collateral(
-    program_id: str, body: CashIn, request: Request, sponsor: OwnProgram
+    program_id: str,
+    body: CashIn,
+    request: Request,
+    sponsor: OwnProgram,
+    _key: IdempotencyKey,
 ) -> CollateralOut:
+    """Take free collateral out of the program; the collateral left comes back. The
+    program's sponsor only."""
     ctx = _ctx(request, sponsor.principal.name)
     await actions.withdraw_collateral(_commit(request), ctx, program_id, body.amount)
     return _collateral(await run_in_threadpool(_journal, request, program_id))
@@ -373,13 +407,19 @@ async def withdraw_collateral(
     status_code=204,
     summary="Close the settled program once every account in it is at zero",
 )
-async def close(program_id: str, request: Request, sponsor: OwnProgram) -> None:
+async def close_program(program_id: str, request: Request, sponsor: OwnProgram) -> None:
+    """Close a settled program whose accounts are all empty: every later command is refused,
+    what it holds stays readable. The program's sponsor only."""
     await actions.close_program(_commit(request), _ctx(request, sponsor.principal.name), program_id)
 
 
 # -- scouts ---------------------------------------------------------------------------------------
 @router.post("/{program_id}/deposits", response_model=BalanceOut, summary="Deposit cash")
-async def deposit(program_id: str, body: CashIn, request: Request, scout: Scout) -> BalanceOut:
+async def deposit_cash(
+    program_id: str, body: CashIn, request: Request, scout: Scout, _key: IdempotencyKey
+) -> BalanceOut:
+    """Deposit cash into your account in the program; your available cash comes back.
+    Scouts only."""
     await actions.deposit_cash(_commit(request), _ctx(request, scout.name), program_id, body.amount)
     return _balance(await run_in_threadpool(_journal, request, program_id), scout.name)
 
@@ -389,7 +429,11 @@ async def deposit(program_id: str, body: CashIn, request: Request, scout: Scout)
     response_model=BalanceOut,
     summary="Withdraw available cash (at any stage, after settlement too)",
 )
-async def withdraw(program_id: str, body: CashIn, request: Request, scout: Scout) -> BalanceOut:
+async def withdraw_cash(
+    program_id: str, body: CashIn, request: Request, scout: Scout, _key: IdempotencyKey
+) -> BalanceOut:
+    """Withdraw cash that no order holds in escrow; your available cash comes back. Scouts
+    only."""
     await actions.withdraw_cash(
         _commit(request), _ctx(request, scout.name), program_id, body.amount
     )
@@ -399,13 +443,15 @@ async def withdraw(program_id: str, body: CashIn, request: Request, scout: Scout
 @router.get(
     "/{program_id}/balance", response_model=BalanceOut, summary="Available cash (after escrows)"
 )
-def balance(program_id: str, request: Request, scout: Scout) -> BalanceOut:
+def get_balance(program_id: str, request: Request, scout: Scout) -> BalanceOut:
+    """Your cash in the program that no order holds in escrow. Scouts only."""
     return _balance(_journal(request, program_id), scout.name)
 
 
 @router.post(
     "/{program_id}/orders",
     response_model=ReceiptOut,
+    response_model_exclude_unset=True,
     status_code=status.HTTP_201_CREATED,
     summary="Place a blind order; the reply is its signed receipt",
 )
@@ -414,8 +460,12 @@ async def place_order(
     body: OrderIn,
     request: Request,
     scout: Scout,
-    idempotency_key: IdempotencyKey,
+    idempotency_key: OrderIdempotencyKey,
 ) -> ReceiptOut:
+    """Place a blind order in an open market. The reply is the order's signed receipt, the
+    same shape whatever the fill (sealed in its commitment until the reveal). The
+    `Idempotency-Key` is required: it names the order, so a retry never places a second one.
+    Scouts only."""
     # Queued for the next group commit; answered once it is durable. A retry with the same
     # key gets the first receipt (IdempotencyKeyReused if it asks for another order).
     placed = await actions.place_order(
@@ -430,12 +480,20 @@ async def place_order(
 @router.post(
     "/{program_id}/close-orders",
     response_model=ReceiptOut,
+    response_model_exclude_unset=True,
     status_code=status.HTTP_201_CREATED,
     summary="Place a close order (sell-to-close or buy-to-close); the reply is its receipt",
 )
 async def place_close_order(
-    program_id: str, body: CloseOrderIn, request: Request, scout: Scout
+    program_id: str,
+    body: CloseOrderIn,
+    request: Request,
+    scout: Scout,
+    _key: IdempotencyKey,
 ) -> ReceiptOut:
+    """Place a close order the engine executes for you, blind, once the price reaches its
+    trigger; you learn whether it fired at the reveal. The reply is its signed receipt.
+    Scouts only."""
     placed = await actions.place_close_order(
         _commit(request), _ctx(request, scout.name), program_id, market_id=body.market_id,
         token=body.token, trigger_price=body.trigger_price, max_shares=body.max_shares,
@@ -449,9 +507,11 @@ async def place_close_order(
     response_model=Page[OrderOut],
     summary="Your orders: escrows now, fills after the reveal",
 )
-def my_orders(
+def list_orders(
     program_id: str, request: Request, scout: Scout, offset: Offset = 0, limit: Limit = 100
 ) -> dict[str, Any]:
+    """Your orders in the program: what each holds in escrow while its market is unrevealed,
+    its fill after. Scouts only."""
     state = _journal(request, program_id).state
     cents = state.cash.zero().amount
     views = scout_orders(state, scout.name)
@@ -471,8 +531,15 @@ def my_orders(
 
 
 # -- audit ----------------------------------------------------------------------------------------
-@router.get("/{program_id}/transcript", summary="The settled program's transcript, for `verify`")
-def transcript(program_id: str, request: Request, granted: TranscriptReader) -> dict[str, Any]:
+@router.get(
+    "/{program_id}/transcript",
+    response_model=TranscriptOut,
+    summary="The settled program's transcript, for `verify`",
+)
+def get_transcript(program_id: str, request: Request, granted: TranscriptReader) -> dict[str, Any]:
+    """Every record of the settled program's log with its checkpoints, for `marketcraft
+    opportunity verify`. Its sponsor, auditors and admins; scouts only where the reveal policy
+    makes every fill public."""
     repo, journal = _repo(request), granted.journal
     if not journal.state.settled:
         raise ValidationError("not_settled", "the transcript is published after settlement")

@@ -30,16 +30,19 @@ from marketcraft.roles import Role
 from marketcraft.service.auth import RoleGuard
 from marketcraft.service.charts import line_chart
 from marketcraft.service.exact_json import ExactNumbersRoute
+from marketcraft.service.idempotency import IdempotencyKey
+from marketcraft.service.opportunity_models import Limit, Offset, Page
 from marketcraft.service.peg_models import (
-    BalanceOut,
     CreditIn,
     FeedIn,
-    MarketIn,
-    MarketOut,
+    PegBalanceOut,
+    PegMarketIn,
+    PegMarketOut,
+    PegMarketPage,
     PointOut,
     TradeIn,
     TradeOut,
-    UnavailableMarketOut,
+    UnavailablePegMarketOut,
 )
 from marketcraft.store.principals import Principal
 
@@ -54,11 +57,11 @@ def _markets(request: Request) -> PegMarkets:
     return markets
 
 
-def _out(request: Request, name: str) -> MarketOut:
+def _out(request: Request, name: str) -> PegMarketOut:
     view = _markets(request).view(name)
     terms = view.state.require_terms()
     status = "quarantined" if view.quarantined else "open"
-    return MarketOut(
+    return PegMarketOut(
         name=name,
         status=status,
         fee_rate=terms.fee_rate,
@@ -68,55 +71,73 @@ def _out(request: Request, name: str) -> MarketOut:
     )
 
 
-def _listed(request: Request, name: str) -> MarketOut | UnavailableMarketOut:
+def _page(items: list[Any], total: int, offset: int, limit: int) -> dict[str, Any]:
+    return {"items": items, "next_offset": offset + limit if offset + limit < total else None}
+
+
+def _listed(request: Request, name: str) -> PegMarketOut | UnavailablePegMarketOut:
     """One market of the list: a market that cannot be shown is listed as unavailable (it never
     hides the others)."""
     try:
         return _out(request, name)
     except Quarantined as exc:
-        return UnavailableMarketOut(name=name, error=exc.code, reason=exc.reason)
+        return UnavailablePegMarketOut(name=name, error=exc.code, reason=exc.reason)
 
 
-def _balance(request: Request, name: str, user: str) -> BalanceOut:
+def _balance(request: Request, name: str, user: str) -> PegBalanceOut:
     state = _markets(request).view(name).state
     held = {}
     for code in ("COL", "PEG", "MMS"):
         asset = state.asset(code)
         held[code.lower()] = quantize_down(state.held(wallet(user), asset), asset.decimals)
-    return BalanceOut(**held)
+    return PegBalanceOut(**held)
 
 
 @router.get(
     "/peg/markets",
-    response_model=list[MarketOut | UnavailableMarketOut],
+    response_model=PegMarketPage,
     summary="Every peg market, now (one that cannot be shown is listed as unavailable)",
 )
-def list_markets(request: Request) -> list[MarketOut | UnavailableMarketOut]:
-    return [_listed(request, name) for name in _markets(request).names()]
+def list_peg_markets(request: Request, offset: Offset = 0, limit: Limit = 100) -> dict[str, Any]:
+    """Every peg market's state now, by name. Public: anyone may read a peg market."""
+    names = _markets(request).names()
+    return _page([_listed(request, name) for name in names[offset : offset + limit]],
+                 len(names), offset, limit)  # fmt: skip
 
 
-@router.get("/peg/markets/{name}", response_model=MarketOut, summary="One peg market, now")
-def get_market(name: str, request: Request) -> MarketOut:
+@router.get("/peg/markets/{name}", response_model=PegMarketOut, summary="One peg market, now")
+def get_peg_market(name: str, request: Request) -> PegMarketOut:
+    """One peg market's pools, supply, prices, ratios, mode and fees now. Public."""
     return _out(request, name)
 
 
 @router.get(
     "/peg/markets/{name}/history",
-    response_model=list[PointOut],
+    response_model=Page[PointOut],
     summary="SPOT, feed, reserve ratio, circulating PEG, fees and mode after each change",
 )
-def history(name: str, request: Request) -> list[PointOut]:
+def get_peg_history(
+    name: str, request: Request, offset: Offset = 0, limit: Limit = 100
+) -> dict[str, Any]:
+    """The market after each change, oldest first, a page at a time. Public."""
     points = _markets(request).view(name).history
-    return [PointOut.model_validate(p, from_attributes=True) for p in points]
+    chunk = [
+        PointOut.model_validate(p, from_attributes=True) for p in points[offset : offset + limit]
+    ]
+    return _page(chunk, len(points), offset, limit)
 
 
 @router.post(
     "/peg/markets",
-    response_model=MarketOut,
+    response_model=PegMarketOut,
     status_code=status.HTTP_201_CREATED,
     summary="Open a market: the deposit is split by the ratio; the opener gets the first MMS",
 )
-def open_market(body: MarketIn, admin: Admin, request: Request) -> MarketOut:
+def open_peg_market(
+    body: PegMarketIn, admin: Admin, request: Request, _key: IdempotencyKey
+) -> PegMarketOut:
+    """Open a peg market with its COL deposit (split by the ratio into the connector and the
+    excess) and its opening feed; the opener gets the first MMS. The operator (admin) only."""
     now = request.app.state.clock.now()
     command = OpenMarket(body.deposit, body.feed, body.terms())
     _markets(request).open(body.name, command, body.opener, now)
@@ -124,9 +145,13 @@ def open_market(body: MarketIn, admin: Admin, request: Request) -> MarketOut:
 
 
 @router.post(
-    "/peg/markets/{name}/credits", response_model=BalanceOut, summary="Credit a COL deposit"
+    "/peg/markets/{name}/credits", response_model=PegBalanceOut, summary="Credit a COL deposit"
 )
-def credit(name: str, body: CreditIn, admin: Admin, request: Request) -> BalanceOut:
+def credit_col(
+    name: str, body: CreditIn, admin: Admin, request: Request, _key: IdempotencyKey
+) -> PegBalanceOut:
+    """Credit COL deposited from outside to a trader's wallet; the wallet comes back. The
+    operator (admin) only."""
     # COL credited to a name nobody holds (or to a user who may not trade) could never be used,
     # and would wait for whoever is later created under that name
     holder = request.app.state.database.principals.get(body.user)
@@ -137,25 +162,32 @@ def credit(name: str, body: CreditIn, admin: Admin, request: Request) -> Balance
 
 
 @router.post(
-    "/peg/markets/{name}/feed", response_model=MarketOut, summary="Report the outside price"
+    "/peg/markets/{name}/feed", response_model=PegMarketOut, summary="Report the outside price"
 )
-def report(name: str, body: FeedIn, admin: Admin, request: Request) -> MarketOut:
+def report_feed(name: str, body: FeedIn, admin: Admin, request: Request) -> PegMarketOut:
+    """Report an outside price (COL per PEG); the market now comes back. The operator (admin)
+    only."""
     _run(request, name, ReportPrice(body.price), admin.name)
     return _out(request, name)
 
 
 @router.post(
     "/peg/markets/{name}/tick",
-    response_model=MarketOut,
+    response_model=PegMarketOut,
     summary="Tick: feed, band, correction, mode",
 )
-def tick(name: str, admin: Admin, request: Request) -> MarketOut:
+def tick_peg_market(name: str, admin: Admin, request: Request) -> PegMarketOut:
+    """Run the market's clock: take the feed, hold SPOT in its band, correct, switch mode.
+    The server ticks by itself too. The operator (admin) only."""
     _run(request, name, Tick(), admin.name)
     return _out(request, name)
 
 
-@router.get("/peg/markets/{name}/balance", response_model=BalanceOut, summary="My COL, PEG and MMS")
-def balance(name: str, trader: Trader, request: Request) -> BalanceOut:
+@router.get(
+    "/peg/markets/{name}/balance", response_model=PegBalanceOut, summary="My COL, PEG and MMS"
+)
+def get_peg_balance(name: str, trader: Trader, request: Request) -> PegBalanceOut:
+    """Your wallet in the market: COL, PEG and MMS. Traders only."""
     return _balance(request, name, trader.name)
 
 
@@ -174,12 +206,18 @@ def _trade(request: Request, name: str, trader: Principal, command: Command) -> 
 
 
 @router.post("/peg/markets/{name}/buy-peg", response_model=TradeOut, summary="Spend COL on PEG")
-def buy_peg(name: str, body: TradeIn, trader: Trader, request: Request) -> TradeOut:
+def buy_peg(
+    name: str, body: TradeIn, trader: Trader, request: Request, _key: IdempotencyKey
+) -> TradeOut:
+    """Spend `amount` COL on PEG at SPOT, less the fee. Traders only."""
     return _trade(request, name, trader, BuyPeg(body.amount))
 
 
 @router.post("/peg/markets/{name}/sell-peg", response_model=TradeOut, summary="Sell PEG for COL")
-def sell_peg(name: str, body: TradeIn, trader: Trader, request: Request) -> TradeOut:
+def sell_peg(
+    name: str, body: TradeIn, trader: Trader, request: Request, _key: IdempotencyKey
+) -> TradeOut:
+    """Sell `amount` PEG for COL at SPOT, less the fee. Traders only."""
     return _trade(request, name, trader, SellPeg(body.amount))
 
 
@@ -188,7 +226,11 @@ def sell_peg(name: str, body: TradeIn, trader: Trader, request: Request) -> Trad
     response_model=TradeOut,
     summary="Spend COL on MMS (with the matching new PEG in normal mode)",
 )
-def buy_mms(name: str, body: TradeIn, trader: Trader, request: Request) -> TradeOut:
+def buy_mms(
+    name: str, body: TradeIn, trader: Trader, request: Request, _key: IdempotencyKey
+) -> TradeOut:
+    """Spend `amount` COL on MMS, the market maker's shares (in normal mode with the matching
+    new PEG). Traders only."""
     return _trade(request, name, trader, BuyMms(body.amount))
 
 
@@ -197,7 +239,11 @@ def buy_mms(name: str, body: TradeIn, trader: Trader, request: Request) -> Trade
     response_model=TradeOut,
     summary="Sell MMS, handing in the matching circulating PEG",
 )
-def sell_mms(name: str, body: TradeIn, trader: Trader, request: Request) -> TradeOut:
+def sell_mms(
+    name: str, body: TradeIn, trader: Trader, request: Request, _key: IdempotencyKey
+) -> TradeOut:
+    """Sell `amount` MMS, handing in the matching circulating PEG; COL comes back. Traders
+    only."""
     return _trade(request, name, trader, SellMms(body.amount))
 
 
@@ -220,7 +266,7 @@ def peg_home(request: Request) -> HTMLResponse:
     rows = []
     for name in _markets(request).names():
         listed = _listed(request, name)
-        rows.append((name, listed if isinstance(listed, MarketOut) else None))
+        rows.append((name, listed if isinstance(listed, PegMarketOut) else None))
     page: HTMLResponse = request.app.state.templates.TemplateResponse(
         request, "peg_home.html", {"markets": rows, "fmt": _fmt}
     )

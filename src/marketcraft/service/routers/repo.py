@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, status
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from marketcraft.app.repo_sessions import RepoSessions, Session
 from marketcraft.kernel.errors import NotFound, ValidationError
@@ -29,6 +29,8 @@ from marketcraft.service.access import (
 )
 from marketcraft.service.auth import RoleGuard
 from marketcraft.service.exact_json import ExactNumbersRoute
+from marketcraft.service.idempotency import IdempotencyKey
+from marketcraft.service.opportunity_models import Limit, Offset, Page, page_of
 from marketcraft.store.principals import Principal
 
 router = APIRouter(tags=["sealed repo trades"], route_class=ExactNumbersRoute)
@@ -45,6 +47,22 @@ Volume = Annotated[int, Field(ge=0, lt=LIMIT)]
 
 
 class SessionIn(BaseModel):
+    """A session to open: its name, volume grid, commitment deadline and its two dealers."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "week-47",
+                    "volumes": [0, 5, 10],
+                    "deadline": "2026-11-20T12:00:00+00:00",
+                    "mm_dealer": "mia",
+                    "rm_dealer": "rex",
+                }
+            ]
+        }
+    )
+
     name: str = Field(examples=["week-47"])
     volumes: list[Volume] = Field(
         min_length=2, max_length=MAX_K, description="The common volume grid, from 0, increasing."
@@ -62,6 +80,12 @@ class SessionIn(BaseModel):
 
 
 class CommitmentIn(BaseModel):
+    """A dealer's commitment to its sealed schedule, posted before the deadline."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"commitment": "1234567890123456789"}]}
+    )
+
     commitment: str = Field(
         pattern=FIELD_TEXT_PATTERN,
         max_length=FIELD_DIGITS,
@@ -70,16 +94,49 @@ class CommitmentIn(BaseModel):
 
 
 class OpeningIn(BaseModel):
+    """A dealer's opening (schedule, hurdle, salt), sealed to the contract's key."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"sealed": "q1o0XbY5Vq8mUjR9s3H4tZxWJbqH8rO0r0l2Vd1c1nA="}]}
+    )
+
     sealed: str = Field(description="The opening sealed to the contract's key, base64.")
 
 
 class YourOutcome(BaseModel):
+    """Your side's outcome of a settled session."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"trade": True, "volume": 5, "rate": 12.5}]}
+    )
+
     trade: bool
     volume: int
     rate: float = Field(description="The rate your client is offered, bp (0 without trade).")
 
 
 class SessionOut(BaseModel):
+    """A session as you may see it: its grid, deadline, phase and the public commitments; your
+    side and its outcome when you are one of its dealers."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "week-47",
+                    "grid": [0, 5, 10],
+                    "deadline": "2026-11-20T12:00:00Z",
+                    "phase": "committing",
+                    "setup": "9f2c4e1a0b3d5f67",
+                    "commitments": {"mm": "1234567890123456789"},
+                    "submitted": [],
+                    "side": "mm",
+                    "outcome": None,
+                }
+            ]
+        }
+    )
+
     name: str
     grid: list[int]
     deadline: datetime
@@ -92,10 +149,40 @@ class SessionOut(BaseModel):
 
 
 class KeyOut(BaseModel):
+    """The key dealers seal their openings to."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"public_key": "3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29"}
+            ]
+        }
+    )
+
     public_key: str = Field(description="The contract's X25519 public key, hex.")
 
 
 class AuditOut(BaseModel):
+    """A settled session's published settlement and the key to verify its proof."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "settlement": {
+                        "grid": [0, 5, 10],
+                        "outcome": {"trade": True, "volume": 5},
+                        "proof": {},
+                        "public": [],
+                    },
+                    "verification_key": {"protocol": "groth16", "curve": "bn128"},
+                    "posted": {"mm": "1234567890123456789", "rm": "987654321"},
+                    "commitments_as_posted": True,
+                }
+            ]
+        }
+    )
+
     settlement: dict[str, Any] = Field(description="Grid, commitments, outcome, proof, public.")
     verification_key: dict[str, Any]
     posted: dict[str, str] = Field(
@@ -135,7 +222,9 @@ def _out(session: Session, user: Principal) -> SessionOut:
 
 
 @router.get("/repo/key", response_model=KeyOut, summary="The contract's public key")
-def contract_key(request: Request, _user: Reader) -> KeyOut:
+def get_repo_key(request: Request, _user: Reader) -> KeyOut:
+    """The contract's X25519 public key, which dealers seal their openings to. Dealers,
+    auditors and admins."""
     return KeyOut(public_key=_sessions(request).key.public.hex())
 
 
@@ -143,7 +232,9 @@ def contract_key(request: Request, _user: Reader) -> KeyOut:
     "/repo/sessions", response_model=SessionOut, status_code=status.HTTP_201_CREATED,
     summary="Open a session (operator)",
 )  # fmt: skip
-def open_session(body: SessionIn, request: Request, user: Admin) -> SessionOut:
+def open_repo_session(body: SessionIn, request: Request, user: Admin) -> SessionOut:
+    """Open a session on a volume grid with its two dealers (active users with the dealer
+    role) and its commitment deadline. The operator (admin) only."""
     principals = request.app.state.database.principals
     for side, name in (("mm_dealer", body.mm_dealer), ("rm_dealer", body.rm_dealer)):
         dealer = principals.get(name)
@@ -161,19 +252,24 @@ def open_session(body: SessionIn, request: Request, user: Admin) -> SessionOut:
     return _out(session, user)
 
 
-@router.get("/repo/sessions", response_model=list[SessionOut], summary="Sessions you may see")
-def list_sessions(request: Request, user: Reader) -> list[SessionOut]:
+@router.get("/repo/sessions", response_model=Page[SessionOut], summary="Sessions you may see")
+def list_repo_sessions(
+    request: Request, user: Reader, offset: Offset = 0, limit: Limit = 50
+) -> dict[str, Any]:
+    """The sessions you may see, a page at a time: a dealer its own; auditors and admins
+    every one."""
     visible = []
     for name in _sessions(request).names():
         try:
             visible.append(repo_session(request, user, name))
         except NotFound:
             continue  # a session this dealer is not in
-    return [_out(s, user) for s in visible]
+    return page_of([_out(s, user) for s in visible], offset, limit)
 
 
 @router.get("/repo/sessions/{name}", response_model=SessionOut, summary="One session")
-def get_session(granted: Readable) -> SessionOut:
+def get_repo_session(granted: Readable) -> SessionOut:
+    """One session. A dealer not in it gets 404, as for one that does not exist."""
     return _out(granted.session, granted.principal)
 
 
@@ -182,6 +278,7 @@ def get_session(granted: Readable) -> SessionOut:
     summary="Post your commitment (dealer, before the deadline)",
 )  # fmt: skip
 def post_commitment(name: str, body: CommitmentIn, request: Request, granted: Dealt) -> SessionOut:
+    """Post your side's commitment, before the deadline. The session's dealers only."""
     user = granted.principal
     commitment = field_element(body.commitment, "commitment", "bad_commitment")
     session = _sessions(request).commit(name, user.name, commitment, request.app.state.clock.now())
@@ -193,6 +290,8 @@ def post_commitment(name: str, body: CommitmentIn, request: Request, granted: De
     summary="Submit your sealed opening (dealer, from the deadline on)",
 )  # fmt: skip
 def post_opening(name: str, body: OpeningIn, request: Request, granted: Dealt) -> SessionOut:
+    """Submit your sealed opening, from the deadline on; it must match your commitment. The
+    session's dealers only."""
     user = granted.principal
     try:
         box = base64.b64decode(body.sealed, validate=True)
@@ -206,7 +305,11 @@ def post_opening(name: str, body: OpeningIn, request: Request, granted: Dealt) -
     "/repo/sessions/{name}/settle", response_model=SessionOut,
     summary="Select, prove and publish (operator)",
 )  # fmt: skip
-def settle_session(name: str, request: Request, user: Admin) -> SessionOut:
+def settle_repo_session(
+    name: str, request: Request, user: Admin, _key: IdempotencyKey
+) -> SessionOut:
+    """Select the trade, prove it and publish the settlement (this takes a while: the proof
+    is computed now). The operator (admin) only."""
     return _out(_sessions(request).settle(name, request.app.state.clock.now()), user)
 
 
@@ -214,7 +317,9 @@ def settle_session(name: str, request: Request, user: Admin) -> SessionOut:
     "/repo/sessions/{name}/settlement", response_model=AuditOut,
     summary="The published settlement and the key to verify it (auditor)",
 )  # fmt: skip
-def get_settlement(request: Request, granted: Audited) -> AuditOut:
+def get_repo_settlement(request: Request, granted: Audited) -> AuditOut:
+    """The published settlement (commitments, outcome, proof, public inputs) and the
+    verification key. Auditors and admins."""
     sessions, session = _sessions(request), granted.session
     if session.settlement is None:
         raise ValidationError("not_settled", "the session is not settled yet")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from marketcraft.__about__ import __version__
 from marketcraft.service.auth import ANY_ROLE
@@ -17,11 +17,21 @@ router = APIRouter(route_class=ExactNumbersRoute)
 
 
 class Health(BaseModel):
+    """Whether the service and its database answer, and the service's version."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"status": "ok", "version": "0.2.0"}]}
+    )
+
     status: str
     version: str
 
 
 class Me(BaseModel):
+    """Who a token belongs to."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "tia", "role": "trader"}]})
+
     name: str
     role: str
 
@@ -42,14 +52,17 @@ def database_answers(request: Request) -> bool:
     summary="Liveness and database check",
     responses={503: {"model": Health, "description": "The database does not answer"}},
 )
-def health(request: Request) -> JSONResponse | Health:
+def get_health(request: Request) -> JSONResponse | Health:
+    """Liveness: 200 while the process and its database answer, 503 when the database does
+    not. Public."""
     if not database_answers(request):
         return JSONResponse({"status": "unavailable", "version": __version__}, status_code=503)
     return Health(status="ok", version=__version__)
 
 
 @router.get("/me", response_model=Me, tags=["system"], summary="Who the token belongs to")
-def me(principal: Annotated[Principal, Depends(ANY_ROLE)]) -> Me:
+def get_me(principal: Annotated[Principal, Depends(ANY_ROLE)]) -> Me:
+    """The name and role of the token's user. Any role."""
     return Me(name=principal.name, role=principal.role)
 
 

@@ -26,11 +26,13 @@ from marketcraft.service.opportunity_models import (
     CheckpointOut,
     ConsistencyOut,
     InclusionOut,
+    Limit,
     LogOut,
+    Offset,
     Page,
     ReceiptOut,
 )
-from marketcraft.service.routers.opportunity import Limit, Offset, Scout, receipt_out
+from marketcraft.service.routers.opportunity import Scout, receipt_out
 
 router = APIRouter(prefix="/programs", tags=["opportunity transparency log"])
 
@@ -64,7 +66,9 @@ def _signed(repo: ProgramRepository, program_id: str) -> list[SignedCheckpoint]:
     response_model=LogOut,
     summary="The log's origin and the platform's key, to pin in verify and monitor",
 )
-def log_key(program_id: str, request: Request) -> LogOut:
+def get_log(program_id: str, request: Request) -> LogOut:
+    """The log's origin, the platform's public key and its signed-note verifier key: what a
+    verifier or monitor pins. Public."""
     repo = _repo(request)
     origin = repo.journal(program_id).origin
     return LogOut(
@@ -77,10 +81,22 @@ def log_key(program_id: str, request: Request) -> LogOut:
 @router.get(
     "/{program_id}/checkpoint",
     response_class=PlainTextResponse,
-    responses={404: {"content": {"application/json": {}}}},
+    responses={
+        200: {
+            "content": {
+                "text/plain": {
+                    "schema": {"type": "string"},
+                    "example": "marketcraft.example/p-3f9a1c2b7d4e5f60\n12\n"
+                    "q1o0XbY5Vq8mUjR9s3H4tZxWJbqH8rO0r0l2Vd1c1nA=\n\n"
+                    "— marketcraft.example/p-3f9a1c2b7d4e5f60 AbCd1234...\n",
+                }
+            }
+        }
+    },
     summary="The latest signed checkpoint (a C2SP tlog-checkpoint note); no credentials",
 )
-def latest_checkpoint(program_id: str, request: Request) -> PlainTextResponse:
+def get_latest_checkpoint(program_id: str, request: Request) -> PlainTextResponse:
+    """The newest signed checkpoint, as a signed note (text). Public."""
     published = _signed(_repo(request), program_id)
     if not published:
         raise NotFound("no_checkpoint", "no checkpoint is published yet")
@@ -92,9 +108,10 @@ def latest_checkpoint(program_id: str, request: Request) -> PlainTextResponse:
     response_model=Page[CheckpointOut],
     summary="Every signed checkpoint, oldest first; no credentials",
 )
-def checkpoints(
+def list_checkpoints(
     program_id: str, request: Request, offset: Offset = 0, limit: Limit = 100
 ) -> dict[str, Any]:
+    """Every signed checkpoint of the program's log, oldest first, a page at a time. Public."""
     published = _signed(_repo(request), program_id)
     items = [_checkpoint_out(c) for c in published[offset : offset + limit]]
     more = offset + limit < len(published)
@@ -106,7 +123,10 @@ def checkpoints(
     response_model=ConsistencyOut,
     summary="A proof that the checkpoint of size `second` extends the one of size `first`",
 )
-def consistency(program_id: str, first: Size, second: Size, request: Request) -> ConsistencyOut:
+def get_consistency_proof(
+    program_id: str, first: Size, second: Size, request: Request
+) -> ConsistencyOut:
+    """An RFC 6962 consistency proof between two published checkpoint sizes. Public."""
     proof = _repo(request).consistency(program_id, first, second)
     return ConsistencyOut(first=first, second=second, proof=[_b64(h) for h in proof])
 
@@ -114,9 +134,12 @@ def consistency(program_id: str, first: Size, second: Size, request: Request) ->
 @router.get(
     "/{program_id}/orders/{order_id}/receipt",
     response_model=ReceiptOut,
+    response_model_exclude_unset=True,
     summary="One of your orders' signed receipt, re-issued (identical to the first)",
 )
-def receipt(program_id: str, order_id: str, request: Request, scout: Scout) -> ReceiptOut:
+def get_receipt(program_id: str, order_id: str, request: Request, scout: Scout) -> ReceiptOut:
+    """One of your orders' signed receipt again, identical to the first. Scouts only: another
+    scout's order answers 404."""
     repo = _repo(request)
     access.own_order(repo.journal(program_id).state, scout, order_id)
     found = repo.receipt(program_id, order_id)
@@ -131,7 +154,11 @@ def receipt(program_id: str, order_id: str, request: Request, scout: Scout) -> R
     response_model=InclusionOut,
     summary="The proof that your order's entry is in the first checkpoint that covers it",
 )
-def inclusion(program_id: str, order_id: str, request: Request, scout: Scout) -> InclusionOut:
+def get_inclusion_proof(
+    program_id: str, order_id: str, request: Request, scout: Scout
+) -> InclusionOut:
+    """The RFC 6962 proof that your order's log entry is in the first checkpoint that covers
+    it (404 `not_merged` until one does). Scouts only."""
     repo = _repo(request)
     access.own_order(repo.journal(program_id).state, scout, order_id)
     found = repo.inclusion(program_id, order_id)
