@@ -16,6 +16,9 @@ comparison tests arithmetic, rounding and the spec's rules rather than two sched
   seller is paid out, an MMS buyer's deposit, an MMS seller's payout), so that a fee kept in the
   connector raises SPOT ("SPOT rises with volume"). `fees_to="connector"` is the spec; the fee is
   ceil(amount * rate) of the gross COL amount. `fees_to="excess"` is the other setting.
+- [E] An MMS sale's fee is held back from the part of the payout that the fees_to account pays
+  (the connector's share or excess's share) as far as that part goes, and from the other part
+  for the rest: no sale moves COL between excess and the connector.
 - [E] Dynamic fee: a relay trade that moves SPOT away from the feed pays
   min(max_fee, fee + fee_slope * |SPOT / feed - 1|); fee_slope = 0 keeps the base fee.
 - The last MMS: `mms_locked` minor units of the opening MMS are issued to nobody and can never be
@@ -324,9 +327,11 @@ class PegReference:
         du = floor(F(s.U * m, s.MMS))
         fee = self._fee(dc + dx)
         paid = dc + dx - fee
-        # the fee is held back from the payout: from the connector's part (fees_to connector),
-        # or from excess's part as far as it goes and the connector's for the rest (excess)
-        held_x = 0 if self.terms.fees_to == "connector" else min(fee, dx)
+        # the fee is held back from the payout: from the part its fees_to account pays as far
+        # as that goes, and from the other part for the rest ([E]: a fee larger than the
+        # connector's part leaves the rest in excess rather than moving excess COL into the
+        # connector)
+        held_x = fee - min(fee, dc) if self.terms.fees_to == "connector" else min(fee, dx)
         c_after = s.C - dc + (fee - held_x)
         if s.U - du <= 0 or c_after <= 0:
             raise RefRejected("empty_relay")
