@@ -16,7 +16,7 @@ from marketcraft.kernel.messages import decode, encode
 from marketcraft.peg.correction import BUY_BURN, MINT_PEG, TO_EXCESS
 from marketcraft.peg.events import MmsBought, MmsSold
 from marketcraft.peg.market import PegMarket
-from marketcraft.peg.modes import NORMAL, RECOVERY
+from marketcraft.peg.modes import NORMAL, RECOVERY, buy_back_gap
 from marketcraft.peg.state import LOCKED, MINT, WORLD, PegState, evolve, mms_sale_fee_split, wallet
 from marketcraft.peg.terms import PegTerms
 
@@ -162,7 +162,13 @@ class PegMachine(RuleBasedStateMachine):
         if level is None:
             assert s["mode"] == NORMAL
         elif s["mode"] == RECOVERY:
-            assert level < terms.swan_exit
+            # still recovering: excess short of swan_exit once the buy-back that takes SPOT to
+            # the feed is paid for (no gap under the plain rule, or with SPOT not below the band)
+            c, x = s["connector_col"], s["excess_col"]
+            gap = buy_back_gap(c, s["connector_peg"], s["feed"], terms.band)
+            if not terms.swan_exit_after_burn:
+                gap = D(0)
+            assert (x - gap) / ((terms.ratio - 1) * (c + gap)) < terms.swan_exit
             assert mode_before == RECOVERY or level <= terms.swan_enter
         else:
             assert level > terms.swan_enter
