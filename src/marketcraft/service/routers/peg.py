@@ -37,6 +37,7 @@ from marketcraft.service.peg_models import (
     MarketIn,
     MarketOut,
     PointOut,
+    SellMmsIn,
     TradeIn,
     TradeOut,
     UnavailableMarketOut,
@@ -64,6 +65,8 @@ def _out(request: Request, name: str) -> MarketOut:
         fee_rate=terms.fee_rate,
         band=terms.band,
         fees_to=terms.fees_to,
+        max_trade_fraction=terms.max_trade_fraction,
+        swan_exit_after_burn=terms.swan_exit_after_burn,
         **view.snapshot,
     )
 
@@ -175,12 +178,12 @@ def _trade(request: Request, name: str, trader: Principal, command: Command) -> 
 
 @router.post("/peg/markets/{name}/buy-peg", response_model=TradeOut, summary="Spend COL on PEG")
 def buy_peg(name: str, body: TradeIn, trader: Trader, request: Request) -> TradeOut:
-    return _trade(request, name, trader, BuyPeg(body.amount))
+    return _trade(request, name, trader, BuyPeg(body.amount, body.min_return))
 
 
 @router.post("/peg/markets/{name}/sell-peg", response_model=TradeOut, summary="Sell PEG for COL")
 def sell_peg(name: str, body: TradeIn, trader: Trader, request: Request) -> TradeOut:
-    return _trade(request, name, trader, SellPeg(body.amount))
+    return _trade(request, name, trader, SellPeg(body.amount, body.min_return))
 
 
 @router.post(
@@ -189,7 +192,7 @@ def sell_peg(name: str, body: TradeIn, trader: Trader, request: Request) -> Trad
     summary="Spend COL on MMS (with the matching new PEG in normal mode)",
 )
 def buy_mms(name: str, body: TradeIn, trader: Trader, request: Request) -> TradeOut:
-    return _trade(request, name, trader, BuyMms(body.amount))
+    return _trade(request, name, trader, BuyMms(body.amount, body.min_return))
 
 
 @router.post(
@@ -197,8 +200,8 @@ def buy_mms(name: str, body: TradeIn, trader: Trader, request: Request) -> Trade
     response_model=TradeOut,
     summary="Sell MMS, handing in the matching circulating PEG",
 )
-def sell_mms(name: str, body: TradeIn, trader: Trader, request: Request) -> TradeOut:
-    return _trade(request, name, trader, SellMms(body.amount))
+def sell_mms(name: str, body: SellMmsIn, trader: Trader, request: Request) -> TradeOut:
+    return _trade(request, name, trader, SellMms(body.amount, body.min_return, body.max_cost))
 
 
 def _run(request: Request, name: str, command: Command, actor: str) -> list[Any]:
