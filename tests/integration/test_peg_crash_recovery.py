@@ -15,16 +15,12 @@ from marketcraft.sim.peg.runner import parse_sweep, run_scenario
 from marketcraft.sim.peg.scenario import load_scenario
 
 BASE = load_scenario("crash-run")
-SCENARIO = replace(
-    BASE, runs=3, days=40, traders=replace(BASE.traders, recovery_buy_per_day=0.2)
-)
+SCENARIO = replace(BASE, runs=3, days=40, traders=replace(BASE.traders, recovery_buy_per_day=0.2))
 
 
 @pytest.fixture(scope="module")
 def both():
-    plain, after_burn = run_scenario(
-        SCENARIO, parse_sweep(["swan_exit_after_burn=0,1"]), workers=1
-    )
+    plain, after_burn = run_scenario(SCENARIO, parse_sweep(["swan_exit_after_burn=0,1"]), workers=1)
     assert plain.params == {"swan_exit_after_burn": 0.0}
     return plain, after_burn
 

@@ -49,9 +49,7 @@ plain = st.integers(1, 10**9).map(lambda n: D(n) / 100)
 extreme = st.builds(lambda n, e: D(n).scaleb(e), st.integers(1, 999), st.integers(-6, 12))
 hostile = st.one_of(plain, extreme, scaled, special)
 limit = st.one_of(st.none(), st.none(), hostile)
-whole = st.one_of(
-    st.integers(-5, 10**6), st.sampled_from([10**9, 10**9 + 1, 10**30, -(10**30)])
-)
+whole = st.one_of(st.integers(-5, 10**6), st.sampled_from([10**9, 10**9 + 1, 10**30, -(10**30)]))
 
 terms_st = st.one_of(
     st.just(PegTerms(delay_seconds=0, correction_seconds=600, feed_window_seconds=3600)),
