@@ -10,7 +10,7 @@ its scale before flooring (an exact whole result comes out one unit lower) and t
 roots in 40 digits, so the two can part by a unit, and a unit apart on one step can become a
 unit or two on later ones; a PEG or MMS amount may part by its worth at SPOT or net value (one
 COL unit of fee moves U / C PEG units). Budget: SEQUENCES sequences of MIN_STEPS to STEPS steps
-each (about 30 s on one core)."""
+each (about 40 s on one core)."""
 
 from __future__ import annotations
 
@@ -197,7 +197,8 @@ def _limits(
     on a copy) or, for an MMS sale's max_cost, the PEG it hands in; {} when none apply."""
     if factor is None:
         return {}
-    trial = copy.deepcopy(ref)
+    trial = copy.copy(ref)  # a trade changes only the state (balances and books)
+    trial.s = copy.deepcopy(ref.s)
     try:
         if kind == "buy_peg":
             got = trial.buy_peg(now, user, amount)
