@@ -192,3 +192,51 @@ def test_col_is_credited_only_to_a_trader(app, people):
             assert r.status_code == 400, (user, r.text)
             assert r.json() == problem(400, "not_a_trader", f"user: {user!r} is not a trader")
         assert client.get("/peg/markets/usd/balance", headers=people["scout"]).status_code == 403
+
+
+def test_trades_take_slippage_limits_and_the_market_caps_their_size(app, people):
+    """min_return on every trade and max_cost on an MMS sale are checked by the engine: a
+    trade that would break one is refused whole (400 slippage) naming the limit; the market's
+    max_trade_fraction caps what one trade may bring (400 too_large)."""
+    with TestClient(app) as client:
+        opened(client, people)
+        r = client.post(
+            "/peg/markets", headers=people["ops"],
+            json={**OPEN, "name": "thin", "max_trade_fraction": "0.01"},
+        )  # fmt: skip
+        assert r.status_code == 201, r.text
+        assert r.json()["max_trade_fraction"] == "0.01" and r.json()["swan_exit_after_burn"]
+        client.post(
+            "/peg/markets/thin/credits", json={"user": "ann", "amount": "100000"},
+            headers=people["ops"],
+        )  # fmt: skip
+        before = client.get("/peg/markets/thin").json()
+        r = client.post(
+            "/peg/markets/thin/buy-peg", json={"amount": "30000"}, headers=people["ann"]
+        )
+        assert r.status_code == 400 and r.json()["code"] == "too_large", r.text
+        assert "col_in" in r.json()["detail"]
+        assert client.get("/peg/markets/thin").json() == before
+
+        def post(path, body):
+            return client.post(f"/peg/markets/usd/{path}", json=body, headers=people["ann"])
+
+        before = client.get("/peg/markets/usd").json()
+        r = post("buy-peg", {"amount": "1000", "min_return": "1994"})  # about 1988 at SPOT 0.5
+        assert r.status_code == 400 and r.json()["code"] == "slippage", r.text
+        assert "min_return" in r.json()["detail"] and "1994" in r.json()["detail"]
+        assert client.get("/peg/markets/usd").json() == before
+        r = post("buy-peg", {"amount": "1000", "min_return": "1980"})
+        assert r.status_code == 200 and D(r.json()["received"]) >= 1980
+        r = post("buy-mms", {"amount": "1000", "min_return": "990"})
+        assert r.status_code == 200, r.text
+        mms = r.json()["balance"]["mms"]
+        r = post("sell-mms", {"amount": mms, "max_cost": "0.000001"})
+        assert r.status_code == 400 and r.json()["code"] == "slippage"
+        assert "max_cost" in r.json()["detail"]
+        r = post("sell-mms", {"amount": mms, "min_return": "900", "max_cost": "1000"})
+        assert r.status_code == 200 and D(r.json()["received"]) >= 900
+        r = post("sell-peg", {"amount": "100", "min_return": "60"})  # 100 PEG is about 50 COL
+        assert r.status_code == 400 and r.json()["code"] == "slippage"
+        # max_cost is only an MMS sale's (the PEG it hands in): elsewhere it is refused
+        assert post("buy-peg", {"amount": "1", "max_cost": "1"}).status_code == 422

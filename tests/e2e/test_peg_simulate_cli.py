@@ -81,3 +81,21 @@ def test_a_dask_cluster_gives_the_same_numbers_as_local_processes(tmp_path):
         )  # fmt: skip
     assert local.exit_code == 0 and remote.exit_code == 0, remote.output
     assert json.loads(local.output)["points"] == json.loads(remote.output)["points"]
+
+
+def test_the_crash_scenario_reports_each_mode_flip_with_its_day(tmp_path):
+    """crash-run: COL loses 95% on day 10 and the market enters recovery; the table, the JSON,
+    flips.csv and the report show when."""
+    args = ["crash-run", "--runs", "2", "--days", "12", "--workers", "1"]
+    result = simulate(*args, "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "mode flips per run (mean)" in result.output
+    assert "run 0: 1 flip: day 1" in result.output and "to recovery" in result.output
+    flips = pq.read_table(tmp_path / "flips.parquet").to_pylist()
+    assert [(f["run"], f["mode"]) for f in flips] == [(0, "recovery"), (1, "recovery")]
+    assert all(10 < f["day"] < 12 for f in flips)
+    assert "Mode flips" in (tmp_path / "report.html").read_text()
+    payload = json.loads(simulate(*args, "--out", str(tmp_path / "j"), "--json").output)
+    point = payload["points"][0]
+    assert point["summary"]["mode_flips_mean"] == 1 and point["summary"]["refall_48h_share"] == 0
+    assert point["mode_flips"][0].startswith("run 0: 1 flip: day 1")

@@ -32,6 +32,14 @@ CASES = {
         price=Price(shocks=(Shock(at_day=1, move=-0.6, hours=6), Shock(at_day=2.5, move=1.0))),
         traders=Traders(recovery_buy_per_day=2.0),
     ),
+    "a 95% crash and a run: recovery ends after the buy-back": Scenario(
+        days=4, runs=2, seed=16, market=Market(ratio=2, delay_hours=1),
+        price=Price(shocks=(Shock(at_day=1, move=-0.95),)),
+        traders=Traders(
+            arbitrage_share=0.0, arbitrage_cap=0.0,
+            runs=(Wave(at_day=1, hours=12, per_hour=0.05),), recovery_buy_per_day=3.0,
+        ),
+    ),
     "a run on PEG with thin arbitrage": Scenario(
         days=3, runs=2, seed=14, market=Market(delay_hours=1),
         traders=Traders(
@@ -59,5 +67,7 @@ def test_the_simulator_follows_the_engine(name):
     if "swan" in name:
         assert metrics["black_swans"][0] >= 1 and metrics["recovery_hours"][0] > 0
         assert metrics["final_mms_supply"][0] > scenario.market.deposit  # discounted buys
+    if "buy-back" in name:  # into recovery and out once, not straight back in
+        assert metrics["mode_flips"][0] == 2 and metrics["refalls_48h"][0] == 0
     if "outage" in name:
         assert np.isfinite(metrics["max_deviation"][0])

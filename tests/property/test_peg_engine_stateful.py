@@ -16,7 +16,7 @@ from marketcraft.kernel.messages import decode, encode
 from marketcraft.peg.correction import BUY_BURN, MINT_PEG, TO_EXCESS
 from marketcraft.peg.events import MmsBought, MmsSold
 from marketcraft.peg.market import PegMarket
-from marketcraft.peg.modes import NORMAL, RECOVERY
+from marketcraft.peg.modes import NORMAL, RECOVERY, buy_back_gap
 from marketcraft.peg.state import LOCKED, MINT, WORLD, PegState, evolve, mms_sale_fee_split, wallet
 from marketcraft.peg.terms import PegTerms
 
@@ -50,7 +50,9 @@ class PegMachine(RuleBasedStateMachine):
             fees_to=fees_to,
         )
         self.market = PegMarket.open(deposit, feed, terms=terms, opener="ann")
-        self.fee_free = fee_free
+        # with a dynamic fee a trade away from the feed pays even at a zero base rate
+        self.fee_free = fee_free and not dynamic
+        self.no_corrections = fee_free  # a zero base rate leaves no safe correction step
         self.funded = deposit
         for user in USERS:
             self.market.fund(user, 10**6)
@@ -104,10 +106,12 @@ class PegMachine(RuleBasedStateMachine):
         if self.attempt(lambda: self.market.buy_mms(user, col)) is None:
             return
         if before["mode"] == RECOVERY:
-            # everything goes to excess; the relay and the PEG in circulation do not move
-            after = self.market.snapshot()
-            assert after["excess_col"] == before["excess_col"] + col
-            for key in ("connector_col", "connector_peg", "circulating_peg"):
+            # the net deposit goes to excess, the fee where the terms keep fees; no PEG moves
+            after, fee = self.market.snapshot(), self.market.events[-1].fee
+            in_connector = fee if self.market.state.require_terms().fees_to == "connector" else 0
+            assert after["excess_col"] == before["excess_col"] + col - in_connector
+            assert after["connector_col"] == before["connector_col"] + in_connector
+            for key in ("connector_peg", "circulating_peg"):
                 assert after[key] == before[key], key
         else:
             self.check_shape(before)
@@ -134,7 +138,7 @@ class PegMachine(RuleBasedStateMachine):
     def check_correction(self, before, u_min, correction):
         after, terms = self.market.snapshot(), self.market.state.require_terms()
         feed, f = after["feed"], terms.fee_rate
-        assert not self.fee_free  # a zero fee leaves no safe step
+        assert not self.no_corrections  # a zero fee leaves no safe step
         if correction.kind in (TO_EXCESS, MINT_PEG):
             assert before["spot"] > feed and feed <= after["spot"] < before["spot"]
         else:
@@ -158,7 +162,13 @@ class PegMachine(RuleBasedStateMachine):
         if level is None:
             assert s["mode"] == NORMAL
         elif s["mode"] == RECOVERY:
-            assert level < terms.swan_exit
+            # still recovering: excess short of swan_exit once the buy-back that takes SPOT to
+            # the feed is paid for (no gap under the plain rule, or with SPOT not below the band)
+            c, x = s["connector_col"], s["excess_col"]
+            gap = buy_back_gap(c, s["connector_peg"], s["feed"], terms.band)
+            if not terms.swan_exit_after_burn:
+                gap = D(0)
+            assert (x - gap) / ((terms.ratio - 1) * (c + gap)) < terms.swan_exit
             assert mode_before == RECOVERY or level <= terms.swan_enter
         else:
             assert level > terms.swan_enter

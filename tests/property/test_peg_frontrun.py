@@ -1,6 +1,10 @@
 """A correction cannot be front-run for profit: a trader who trades just before a tick and
 reverses just after ends with no more than they started with, in every branch (COL to excess,
-minting PEG, buying and burning PEG), for any trade size, with a fixed or a dynamic fee."""
+minting PEG, buying and burning PEG), for any trade size, with a fixed or a dynamic fee.
+
+The markets here have no per-trade size limit (``max_trade_fraction=None``, as markets stored
+before the term had): the cap on a correction must hold against trades of any size, not only
+against those a new market's limit lets through."""
 
 from decimal import Decimal as D
 
@@ -23,6 +27,7 @@ def market_off_peg(ratio, fee_rate, slope, pre_buy, feed_move, excess_full=False
         delay_seconds=0,
         correction_seconds=0,  # every due tick moves as far as the cap allows
         feed_window_seconds=3600,
+        max_trade_fraction=None,
     )
     m = PegMarket.open(10_000_000, "0.5", terms=terms)
     for user in ("trader", "crowd"):

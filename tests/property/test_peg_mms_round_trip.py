@@ -77,6 +77,14 @@ def test_an_mms_buyer_can_always_sell_all_it_bought(
     shake(m, steps)
     if m.state.mode != NORMAL:
         return  # recovery blocks every MMS sale by design
+    # at most the share of the pool one trade may bring (larger purchases are refused whole)
+    snap = m.snapshot()
+    most = (terms.max_trade_fraction * (snap["connector_col"] + snap["excess_col"])).quantize(
+        UNIT, "ROUND_FLOOR"
+    )
+    spend = min(spend, most)
+    if spend <= 0:
+        return
     m.fund("zed", spend)
     try:
         mms = m.buy_mms("zed", spend)

@@ -1,17 +1,20 @@
 """The peg engine against the exact reference model (tests/support/peg_reference.py), step by step.
 
-Random sequences of funding, PEG and MMS trades, feed reports, clock moves and ticks run through
-both; after every step the two must agree on whether the step was refused, on C, X, U, Dc, the
-MMS supply, every wallet, the mode and which correction branch ran. Amounts are compared in minor
+Random sequences of funding, PEG and MMS trades (some with slippage limits either side of what
+the trade gives, in markets with and without a per-trade size limit), feed reports, clock moves
+and ticks run through both, under either rule for leaving recovery; after every step the two
+must agree on whether the step was refused, on C, X, U, Dc, the MMS supply, every wallet, the
+mode and which correction branch ran. Amounts are compared in minor
 units with a tolerance of TOLERANCE units: the engine lowers every return by a guard of 1e-30 of
 its scale before flooring (an exact whole result comes out one unit lower) and takes square
 roots in 40 digits, so the two can part by a unit, and a unit apart on one step can become a
 unit or two on later ones; a PEG or MMS amount may part by its worth at SPOT or net value (one
 COL unit of fee moves U / C PEG units). Budget: SEQUENCES sequences of MIN_STEPS to STEPS steps
-each (about 30 s on one core)."""
+each (about 40 s on one core)."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from decimal import Decimal as D
 from fractions import Fraction as F
@@ -21,10 +24,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from marketcraft.kernel import MarketcraftError
+from marketcraft.peg.commands import BuyMms, BuyPeg, SellMms, SellPeg
 from marketcraft.peg.market import PegMarket
 from marketcraft.peg.modes import RECOVERY
 from marketcraft.peg.terms import PegTerms
-from tests.support.peg_reference import PegReference, RefRejected, RefTerms
+from tests.support.peg_reference import PegReference, RefRejected, RefTerms, floor
 
 SEQUENCES = 3_000
 MIN_STEPS = 20
@@ -58,6 +62,8 @@ def ref_terms(t: PegTerms, locked: int) -> RefTerms:
         swan_enter=F(str(t.swan_enter)),
         swan_exit=F(str(t.swan_exit)),
         recovery_discount=F(str(t.recovery_discount)),
+        max_trade_fraction=None if t.max_trade_fraction is None else F(str(t.max_trade_fraction)),
+        swan_exit_after_burn=t.swan_exit_after_burn,
     )
 
 
@@ -139,7 +145,7 @@ class Pair:
 
 
 terms_st = st.builds(
-    lambda fee, slope, band, delay, span, window, ratio, fees_to: PegTerms(
+    lambda fee, slope, band, delay, span, window, ratio, fees_to, most, after_burn: PegTerms(
         fee_rate=fee,
         fee_slope=slope,
         band=band,
@@ -148,6 +154,8 @@ terms_st = st.builds(
         feed_window_seconds=window,
         ratio=ratio,
         fees_to=fees_to,
+        max_trade_fraction=most,
+        swan_exit_after_burn=after_burn,
     ),
     st.sampled_from([D(0), D("0.001"), D("0.003"), D("0.01"), D("0.03")]),
     st.sampled_from([D(0), D(0), D("0.5")]),
@@ -157,33 +165,72 @@ terms_st = st.builds(
     st.sampled_from([1800, 3600, 86_400]),
     st.sampled_from([D(1), D("1.5"), D(2), D(4)]),
     st.sampled_from(["connector", "excess"]),
+    st.sampled_from([D("0.25"), D("0.25"), D("0.5"), D(1), None]),
+    st.booleans(),
 )
 share = st.integers(1, 1000).map(lambda n: F(n, 1000))
+#: a trade's share of what the user holds, and a slippage limit as a multiple of what the trade
+#: would return (or, selling MMS, of the PEG it would hand in); None: no limit
+limited = st.tuples(share, st.sampled_from([None, None, F(9, 10), F(11, 10)]))
 op_st = st.one_of(
     st.tuples(st.just("fund"), st.sampled_from(USERS), st.integers(1, 10**12)),
-    st.tuples(st.just("buy_peg"), st.sampled_from(USERS), share),
-    st.tuples(st.just("sell_peg"), st.sampled_from(USERS), share),
-    st.tuples(st.just("buy_mms"), st.sampled_from(USERS), share),
-    st.tuples(st.just("sell_mms"), st.sampled_from((*USERS, OPENER)), share),
-    st.tuples(st.just("sell_all_mms"), st.sampled_from(USERS), st.just(F(1))),
+    st.tuples(st.just("buy_peg"), st.sampled_from(USERS), limited),
+    st.tuples(st.just("sell_peg"), st.sampled_from(USERS), limited),
+    st.tuples(st.just("buy_mms"), st.sampled_from(USERS), limited),
+    st.tuples(st.just("sell_mms"), st.sampled_from((*USERS, OPENER)), limited),
+    st.tuples(st.just("sell_all_mms"), st.sampled_from(USERS), st.just((F(1), None))),
     st.tuples(st.just("report"), st.just(""), st.integers(700, 1300).map(lambda n: F(n, 1000))),
     st.tuples(st.just("wait"), st.just(""), st.sampled_from([60, 600, 1800, 3600, 4 * 3600])),
     st.tuples(st.just("tick"), st.just(""), st.just(F(0))),
 )
 
 
-def _trade(pair: Pair, kind: str, user: str, share: F) -> None:
-    """Buy or sell a share of what the user holds (the lesser of the two sides' balances)."""
+#: a slippage limit is set only on trades that return at least this many minor units, so that
+#: a tenth of the return stays far wider than the tolerance between the two sides
+LIMITED_FROM = 1000
+
+
+def _limits(
+    ref: PegReference, now: int, kind: str, user: str, amount: int, factor: F | None
+) -> dict:
+    """Slippage limits at ``factor`` times what the reference says the trade gives (a dry run
+    on a copy) or, for an MMS sale's max_cost, the PEG it hands in; {} when none apply."""
+    if factor is None:
+        return {}
+    trial = copy.copy(ref)  # a trade changes only the state (balances and books)
+    trial.s = copy.deepcopy(ref.s)
+    try:
+        if kind == "buy_peg":
+            got = trial.buy_peg(now, user, amount)
+        elif kind == "sell_peg":
+            got = trial.sell_peg(now, user, amount)
+        elif kind == "buy_mms":
+            got = trial.buy_mms(now, user, amount)[0]
+        else:
+            due = trial.mms_peg_due(amount)
+            got = trial.sell_mms(now, user, amount)
+            if due >= LIMITED_FROM and factor < 1:  # hand in at most 90% of the PEG due
+                return {"max_cost": floor(due * factor)}
+    except RefRejected:
+        return {}
+    if got < LIMITED_FROM:
+        return {}
+    return {"min_return": floor(got * factor)}
+
+
+def _trade(pair: Pair, kind: str, user: str, arg: tuple[F, F | None]) -> None:
+    """Buy or sell a share of what the user holds (the lesser of the two sides' balances),
+    with or without a slippage limit."""
+    share, factor = arg
     m, ref, now = pair.market, pair.ref, pair.clock
     asset = {"buy_peg": "COL", "buy_mms": "COL", "sell_peg": "PEG"}.get(kind, "MMS")
     book = {"COL": ref.s.col, "PEG": ref.s.peg, "MMS": ref.s.mms}[asset]
     amount = int(min(pair.held(user, asset), book.get(user, 0)) * share)
     if amount <= 0:
         return
-    label = f"t={now} {kind} {user} {amount} {asset} units"
-    engine_call = {
-        "buy_peg": m.buy_peg, "buy_mms": m.buy_mms, "sell_peg": m.sell_peg,
-    }.get(kind, m.sell_mms)  # fmt: skip
+    limits = _limits(ref, now, kind, user, amount, factor)
+    label = f"t={now} {kind} {user} {amount} {asset} units {limits}"
+    engine_call = _ENGINE_TRADES.get(kind, _ENGINE_TRADES["sell_mms"])
     ref_call = {
         "buy_peg": ref.buy_peg, "buy_mms": ref.buy_mms, "sell_peg": ref.sell_peg,
     }.get(kind, ref.sell_mms)  # fmt: skip
@@ -192,9 +239,30 @@ def _trade(pair: Pair, kind: str, user: str, share: F) -> None:
         due = ref.mms_peg_due(amount)
         held = min(pair.held(user, "PEG"), ref.s.peg.get(user, 0))
         edge = abs(held - due) <= slack(ref, "Dc")
+    engine_limits = {k: dec(v) for k, v in limits.items()}
     pair.step(
-        label, lambda: engine_call(user, dec(amount)), lambda: ref_call(now, user, amount), edge
+        label,
+        lambda: engine_call(m, user, dec(amount), **engine_limits),
+        lambda: ref_call(now, user, amount, **limits),
+        edge,
     )
+
+
+def _engine_trade(command: type):
+    """A trade through the engine's command, with the slippage limits it was given."""
+
+    def call(m: PegMarket, user: str, amount: D, **limits: D) -> object:
+        return m.handle(command(amount, **limits), user)
+
+    return call
+
+
+_ENGINE_TRADES = {
+    "buy_peg": _engine_trade(BuyPeg),
+    "sell_peg": _engine_trade(SellPeg),
+    "buy_mms": _engine_trade(BuyMms),
+    "sell_mms": _engine_trade(SellMms),
+}
 
 
 def apply(pair: Pair, op: tuple[str, str, object]) -> None:
@@ -221,7 +289,7 @@ def apply(pair: Pair, op: tuple[str, str, object]) -> None:
             f"{label}: engine corrected {engine_branch!r}, reference {ref.last_branch!r}"
         )
     else:
-        assert isinstance(arg, F)
+        assert isinstance(arg, tuple)
         _trade(pair, kind, user, arg)
 
 
@@ -283,3 +351,79 @@ def test_the_stall_repro_agrees_with_the_reference_and_converges(fees_to):
     assert abs(pair.ref.spot / F("0.468345") - 1) <= F(1, 100)
     snap = pair.market.snapshot()
     assert abs(snap["spot"] / snap["feed"] - 1) <= D("0.01")
+
+
+def _crash_into_recovery(after_burn: bool) -> Pair:
+    """Open 10M COL at 0.5 with r = 2, sell 200,000 COL of PEG, then COL loses 95% (the feed
+    goes to 10 COL per PEG): corrections spend the excess buying PEG back until it is gone."""
+    terms = PegTerms(
+        ratio=D(2), delay_seconds=0, correction_seconds=600, feed_window_seconds=3600,
+        swan_exit_after_burn=after_burn,
+    )  # fmt: skip
+    pair = Pair.open(terms, D(10_000_000), D("0.5"))
+    apply(pair, ("fund", "ann", 200_000 * UNIT))
+    apply(pair, ("fund", "bob", 100_000_000 * UNIT))
+    apply(pair, ("buy_peg", "ann", (F(1), None)))
+    for _ in range(24 * 60):
+        _minute(pair)
+        if pair.ref.s.recovery:
+            return pair
+    raise AssertionError("no black swan")
+
+
+def _minute(pair: Pair) -> None:
+    """A minute on: the feed reports 10 COL per PEG, and a tick."""
+    apply(pair, ("wait", "", 60))
+    pair.step(
+        "report",
+        lambda: pair.market.update_feed(D(10)),
+        lambda: pair.ref.report(pair.clock, F(10)),
+    )
+    apply(pair, ("tick", "", F(0)))
+
+
+def _rescue(pair: Pair) -> None:
+    """Bob buys discounted MMS with 2% of the pool's COL (a steady stream of rescuers)."""
+    s = pair.ref.s
+    col = floor(F(s.C + s.X, 50))
+    pair.step(
+        "rescue",
+        lambda: pair.market.buy_mms("bob", dec(col)),
+        lambda: pair.ref.buy_mms(pair.clock, "bob", col),
+    )
+
+
+@pytest.mark.parametrize("after_burn", [True, False])
+def test_recovery_after_a_crash_agrees_with_the_reference(after_burn):
+    """Recovery purchases refill excess past swan_exit while SPOT is far below the feed. With
+    swan_exit_after_burn (the default) the market stays in recovery until the excess covers the
+    buy-back to the feed with swan_exit of the new target to spare; then the buy-back restores
+    the peg and the market stays in normal mode. Without it (markets stored before the rule),
+    normal mode resumes at swan_exit and the buy-back drains the excess straight back into
+    recovery. Engine and reference agree at every step."""
+    pair = _crash_into_recovery(after_burn)
+    ref = pair.ref
+    spent_before_exit = 0
+    plain_exit_passed = False
+    while ref.s.recovery:
+        _rescue(pair)
+        spent_before_exit += 1
+        _minute(pair)
+        level = F(ref.s.X) / ((ref.terms.ratio - 1) * ref.s.C)
+        plain_exit_passed |= level >= ref.terms.swan_exit and ref.s.recovery
+        assert spent_before_exit < 200
+    assert plain_exit_passed == after_burn  # the new rule waited past the plain threshold
+    flips = 0
+    for _ in range(48 * 60):  # two days of minutes after leaving recovery
+        was = ref.s.recovery
+        _minute(pair)
+        flips += ref.s.recovery != was
+    spot, feed = pair.ref.spot, pair.ref.feed_now
+    if after_burn:
+        assert flips == 0 and not ref.s.recovery
+        assert abs(spot / feed - 1) <= ref.terms.band  # the peg is back
+        level = F(ref.s.X) / ((ref.terms.ratio - 1) * ref.s.C)
+        assert level >= ref.terms.swan_exit
+    else:
+        assert flips >= 1  # straight back into recovery within 48 h
+        assert spot / feed < 1 - ref.terms.band  # and the peg is not back

@@ -16,6 +16,9 @@ comparison tests arithmetic, rounding and the spec's rules rather than two sched
   seller is paid out, an MMS buyer's deposit, an MMS seller's payout), so that a fee kept in the
   connector raises SPOT ("SPOT rises with volume"). `fees_to="connector"` is the spec; the fee is
   ceil(amount * rate) of the gross COL amount. `fees_to="excess"` is the other setting.
+- [E] An MMS sale's fee is held back from the part of the payout that the fees_to account pays
+  (the connector's share or excess's share) as far as that part goes, and from the other part
+  for the rest: no sale moves COL between excess and the connector.
 - [E] Dynamic fee: a relay trade that moves SPOT away from the feed pays
   min(max_fee, fee + fee_slope * |SPOT / feed - 1|); fee_slope = 0 keeps the base fee.
 - The last MMS: `mms_locked` minor units of the opening MMS are issued to nobody and can never be
@@ -47,6 +50,20 @@ comparison tests arithmetic, rounding and the spec's rules rather than two sched
   and X >= swan_exit * (r - 1) * C leaves it. In recovery MMS sales are refused; an MMS buy puts
   the net deposit into excess and issues floor(MMS * net / ((1 - discount) * NAV)) MMS and no
   PEG, NAV = C + X - Dc * feed (refused when NAV <= 0).
+- Leaving recovery after the buy-back (`swan_exit_after_burn`, the engine's documented exit
+  threshold, marketcraft.peg.modes): "normal mode resumes" only once the excess would still be at
+  swan_exit of its target after the buy-back that normal mode then makes. While SPOT is below the
+  band (C < F (1 - band) U) that buy-back spends a = sqrt(F C U) - C COL (the PEG bought back takes
+  SPOT to the feed) and raises the connector to C + a, so recovery ends when
+  X - a >= swan_exit * (r - 1) * (C + a); otherwise a = 0.
+- Trade size (`max_trade_fraction`, a term; None: no limit): a PEG buy may bring at most that
+  share of C in COL, a PEG sale that share of U in PEG, an MMS buy that share of C + X in COL;
+  anything larger is refused whole ("too_large"), checked after the wallet. MMS sales have no
+  limit (they take the same share of everything and move no price).
+- Slippage limits: a trade may name min_return, the least it accepts to receive (PEG for a PEG
+  buy, COL after the fee for a PEG or MMS sale, MMS for an MMS buy), and an MMS sale max_cost, the
+  most PEG it hands in; a trade that would break either is refused whole ("slippage"), after every
+  other check (max_cost before the PEG in the wallet is looked at).
 """
 
 from __future__ import annotations
@@ -95,6 +112,10 @@ class RefTerms:
     recovery_discount: Fraction = F(1, 10)  # noqa: RUF009
     #: the MMS buyer's PEG rounded up (False: down, the engine's first rule, which strands)
     mms_peg_up: bool = True
+    #: the most one trade may bring, as a share of the reserve it trades against; None: no limit
+    max_trade_fraction: Fraction | None = F(1, 4)  # noqa: RUF009
+    #: recovery ends only once the excess covers the buy-back to the feed and swan_exit after it
+    swan_exit_after_burn: bool = True
 
 
 @dataclass
@@ -191,6 +212,16 @@ class PegReference:
     def _seen(self) -> None:
         self.u_min = min(self.u_min, self.s.U)
 
+    def _size(self, amount: int, reserve: int) -> None:
+        limit = self.terms.max_trade_fraction
+        if limit is not None and amount > limit * reserve:
+            raise RefRejected("too_large")
+
+    @staticmethod
+    def _at_least(got: int, min_return: int | None) -> None:
+        if min_return is not None and got < min_return:
+            raise RefRejected("slippage")
+
     # ---- commands ------------------------------------------------------------------------------
     def fund(self, t: int, user: str, col: int) -> None:
         self._time(t)
@@ -209,7 +240,7 @@ class PegReference:
         self.feed_now, self.stale = feed, False
         return feed
 
-    def buy_peg(self, t: int, user: str, col_in: int) -> int:
+    def buy_peg(self, t: int, user: str, col_in: int, min_return: int | None = None) -> int:
         """Pay col_in COL (fee included), receive PEG; returns the PEG received."""
         self._time(t)
         s = self.s
@@ -217,6 +248,7 @@ class PegReference:
             raise RefRejected("bad_amount")
         if s.col.get(user, 0) < col_in:
             raise RefRejected("insufficient_funds")
+        self._size(col_in, s.C)
         fee = self._fee(col_in, self._relay_rate(buying_peg=True))
         net = col_in - fee
         out = floor(F(s.U * net, s.C + net)) if net > 0 else 0
@@ -224,6 +256,7 @@ class PegReference:
             raise RefRejected("too_small")
         if out >= s.U:
             raise RefRejected("empty_relay")
+        self._at_least(out, min_return)
         self._take(s.col, user, col_in)
         s.C += net
         self._keep_fee(fee)
@@ -233,7 +266,7 @@ class PegReference:
         self._seen()
         return out
 
-    def sell_peg(self, t: int, user: str, peg_in: int) -> int:
+    def sell_peg(self, t: int, user: str, peg_in: int, min_return: int | None = None) -> int:
         """Hand in peg_in PEG, receive COL (fee deducted); returns the COL received."""
         self._time(t)
         s = self.s
@@ -241,6 +274,7 @@ class PegReference:
             raise RefRejected("bad_amount")
         if s.peg.get(user, 0) < peg_in:
             raise RefRejected("insufficient_funds")
+        self._size(peg_in, s.U)
         gross = floor(F(s.C * peg_in, s.U + peg_in))
         fee = self._fee(gross, self._relay_rate(buying_peg=False))
         paid = gross - fee
@@ -248,6 +282,7 @@ class PegReference:
             raise RefRejected("too_small")
         if gross >= s.C:
             raise RefRejected("empty_relay")
+        self._at_least(paid, min_return)
         self._take(s.peg, user, peg_in)
         s.U += peg_in
         s.Dc -= peg_in
@@ -257,7 +292,9 @@ class PegReference:
         self._seen()
         return paid
 
-    def buy_mms(self, t: int, user: str, col_in: int) -> tuple[int, int]:
+    def buy_mms(
+        self, t: int, user: str, col_in: int, min_return: int | None = None
+    ) -> tuple[int, int]:
         """Deposit col_in COL; returns (MMS received, PEG received)."""
         self._time(t)
         s = self.s
@@ -265,6 +302,7 @@ class PegReference:
             raise RefRejected("bad_amount")
         if s.col.get(user, 0) < col_in:
             raise RefRejected("insufficient_funds")
+        self._size(col_in, s.C + s.X)
         fee = self._fee(col_in)
         net = col_in - fee
         pool = s.C + s.X
@@ -275,6 +313,7 @@ class PegReference:
             m = floor(F(s.MMS * net) / ((1 - self.terms.recovery_discount) * nav))
             if m <= 0:
                 raise RefRejected("too_small")
+            self._at_least(m, min_return)
             self._take(s.col, user, col_in)
             s.X += net
             self._keep_fee(fee)
@@ -284,6 +323,7 @@ class PegReference:
         m = floor(F(s.MMS * net, pool))
         if m <= 0:
             raise RefRejected("too_small")
+        self._at_least(m, min_return)
         p = floor(F(s.Dc * net, pool))
         if self.terms.mms_peg_up:  # never below what selling these m MMS back asks for
             p = max(p, ceil(F(s.Dc * m, s.MMS)))
@@ -304,7 +344,14 @@ class PegReference:
     def mms_peg_due(self, m: int) -> int:
         return ceil(F(self.s.Dc * m, self.s.MMS))
 
-    def sell_mms(self, t: int, user: str, m: int) -> int:
+    def sell_mms(
+        self,
+        t: int,
+        user: str,
+        m: int,
+        min_return: int | None = None,
+        max_cost: int | None = None,
+    ) -> int:
         """Sell m MMS, handing in the PEG due; returns the COL received."""
         self._time(t)
         s = self.s
@@ -317,6 +364,8 @@ class PegReference:
         if m >= s.MMS:
             raise RefRejected("last_mms")
         due = self.mms_peg_due(m)
+        if max_cost is not None and due > max_cost:
+            raise RefRejected("slippage")
         if s.peg.get(user, 0) < due:
             raise RefRejected("insufficient_funds")
         dc = floor(F(s.C * m, s.MMS))
@@ -324,12 +373,15 @@ class PegReference:
         du = floor(F(s.U * m, s.MMS))
         fee = self._fee(dc + dx)
         paid = dc + dx - fee
-        # the fee is held back from the payout: from the connector's part (fees_to connector),
-        # or from excess's part as far as it goes and the connector's for the rest (excess)
-        held_x = 0 if self.terms.fees_to == "connector" else min(fee, dx)
+        # the fee is held back from the payout: from the part its fees_to account pays as far
+        # as that goes, and from the other part for the rest ([E]: a fee larger than the
+        # connector's part leaves the rest in excess rather than moving excess COL into the
+        # connector)
+        held_x = fee - min(fee, dc) if self.terms.fees_to == "connector" else min(fee, dx)
         c_after = s.C - dc + (fee - held_x)
         if s.U - du <= 0 or c_after <= 0:
             raise RefRejected("empty_relay")
+        self._at_least(paid, min_return)
         s.mms[user] -= m
         if due:
             s.peg[user] -= due
@@ -367,12 +419,22 @@ class PegReference:
         self.u_min = min(u_at_tick, s.U)  # [E] the tick's U before its correction counts
         target = (terms.ratio - 1) * s.C
         if target > 0:
-            level = s.X / target
+            level = F(s.X) / target
             if not s.recovery and level <= terms.swan_enter:
                 s.recovery = True
-            elif s.recovery and level >= terms.swan_exit:
+            elif s.recovery and self._exit_level(level) >= terms.swan_exit:
                 s.recovery = False
         return branch
+
+    def _exit_level(self, level: Fraction) -> Fraction:
+        """The excess ratio recovery ends on: after the buy-back to the feed, if one is due."""
+        terms, s, f = self.terms, self.s, self.feed_now
+        if not terms.swan_exit_after_burn or f * (1 - terms.band) * s.U <= s.C:
+            return level
+        a = floor_sqrt(f * s.C * s.U) - s.C
+        if a <= 0:
+            return level
+        return (s.X - a) / ((terms.ratio - 1) * (s.C + a))
 
     def _correct(self, f: Fraction, pace: Fraction) -> str:
         s, terms = self.s, self.terms

@@ -1,6 +1,7 @@
 """The peg market facade: the spec's opening numbers, trades through the relay, MMS in and out,
 and clear refusals that change nothing."""
 
+import copy
 import json
 from decimal import Decimal as D
 
@@ -8,6 +9,7 @@ import pytest
 
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.kernel.messages import canonical_json, decode, encode
+from marketcraft.peg.commands import BuyMms, BuyPeg, SellMms, SellPeg
 from marketcraft.peg.market import PegMarket, snapshot
 from marketcraft.peg.state import PegState, evolve
 from marketcraft.peg.terms import PegTerms
@@ -119,17 +121,20 @@ def test_float_amounts_are_refused():
 
 
 def _as_stored_before_the_new_fields(event):
-    """The bytes the engine stored before fees_to and mms_locked existed."""
+    """The bytes the engine stored before fees_to, mms_locked, max_trade_fraction and
+    swan_exit_after_burn existed."""
     envelope = json.loads(encode(event))
     data = envelope["data"]
     data.pop("mms_locked", None)
     if "terms" in data:
-        data["terms"].pop("fees_to", None)
+        for name in ("fees_to", "max_trade_fraction", "swan_exit_after_burn"):
+            data["terms"].pop(name, None)
     return canonical_json(envelope)
 
 
 def test_markets_stored_before_fees_to_replay_with_fees_in_excess_and_no_locked_mms():
-    m = PegMarket.open(10_000_000, "0.5", terms=PegTerms(fees_to="excess"))
+    old_rules = PegTerms(fees_to="excess", max_trade_fraction=None, swan_exit_after_burn=False)
+    m = PegMarket.open(10_000_000, "0.5", terms=old_rules)
     m.sell_mms("founder", 1000)
     m.fund("ann", 1000)
     excess = m.snapshot()["excess_col"]
@@ -142,6 +147,7 @@ def test_markets_stored_before_fees_to_replay_with_fees_in_excess_and_no_locked_
     # a MarketOpened without the new fields reads as the old rules
     old = decode(_as_stored_before_the_new_fields(opened))
     assert old.terms.fees_to == "excess" and old.mms_locked == 0
+    assert old.terms.max_trade_fraction is None and old.terms.swan_exit_after_burn is False
     # and re-encodes to the very bytes stored (hashes and signatures still hold)
     assert encode(old) == _as_stored_before_the_new_fields(opened)
     replayed = PegState()
@@ -161,3 +167,131 @@ def test_new_markets_write_where_fees_go_and_the_locked_mms():
     assert data["terms"]["fees_to"] == "connector"
     assert D(data["mms_locked"]) == D("0.001")
     assert m.balance("founder", "MMS") == D(10_000_000) - D("0.001")
+    # and the new rules: a per-trade size limit and leaving recovery after the buy-back
+    assert D(data["terms"]["max_trade_fraction"]) == D("0.25")
+    assert data["terms"]["swan_exit_after_burn"] is True
+    assert decode(encode(m.events[0])) == m.events[0]
+
+
+# -- hostile sizes and slippage -------------------------------------------------------------------
+
+
+def test_the_issues_huge_buy_is_refused_as_too_large_and_changes_nothing():
+    """1e12 COL into a 250-COL connector used to be accepted (SPOT about 1e18)."""
+    m = PegMarket.open(1000, "0.5")
+    m.fund("ann", 10**12)
+    before = m.snapshot()
+    with pytest.raises(ValidationError) as refused:
+        m.buy_peg("ann", 10**12)
+    assert refused.value.code == "too_large"
+    assert "col_in" in refused.value.reason and "0.25" in refused.value.reason
+    assert m.snapshot() == before
+    assert m.buy_peg("ann", "62.5") > 0  # a quarter of the connector's COL is still one trade
+
+
+@pytest.mark.parametrize(
+    ("trade", "reserve"),
+    [
+        (lambda m, amount: m.buy_peg("ann", amount), lambda s: s["connector_col"]),
+        (
+            lambda m, amount: m.buy_mms("ann", amount),
+            lambda s: s["connector_col"] + s["excess_col"],
+        ),
+    ],
+)
+def test_a_trade_may_bring_at_most_the_fraction_of_its_reserve(trade, reserve):
+    m = PegMarket.open(10_000_000, "0.5", terms=PegTerms(max_trade_fraction=D("0.1")))
+    m.fund("ann", 10**9)
+    most = D("0.1") * reserve(m.snapshot())
+    with pytest.raises(ValidationError, match="too_large"):
+        trade(m, most + D("0.000001"))
+    trade(m, most)
+
+
+def test_markets_without_the_limit_take_any_size_as_before():
+    m = PegMarket.open(1000, "0.5", terms=PegTerms(max_trade_fraction=None))
+    m.fund("ann", 10**6)
+    assert m.buy_peg("ann", 10**6) > 0
+    assert m.snapshot()["spot"] > 1000
+
+
+def quote(m, call):
+    """What ``call`` would give, without keeping it."""
+    trial = PegMarket()
+    trial.state, trial.now = copy.deepcopy(m.state), m.now
+    return call(trial)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["buy_peg", "sell_peg", "buy_mms", "sell_mms"],
+)
+def test_min_return_refuses_a_trade_that_gives_less_and_only_then(kind):
+    m = PegMarket.open(10_000_000, "0.5")
+    m.fund("ann", 100_000)
+    m.buy_peg("ann", 10_000)
+    m.buy_mms("ann", 10_000)
+    amount = {"buy_peg": D(1000), "sell_peg": D(500), "buy_mms": D(1000), "sell_mms": D(100)}
+    command = {"buy_peg": BuyPeg, "sell_peg": SellPeg, "buy_mms": BuyMms, "sell_mms": SellMms}
+    received = {"buy_peg": "peg_out", "buy_mms": "mms"}
+
+    def give(market, limit=None):
+        (event,) = market.handle(command[kind](amount[kind], limit), "ann")
+        if kind in received:
+            return getattr(event, received[kind])
+        return (
+            event.col_out if kind == "sell_peg" else event.from_connector + event.from_excess
+        ) - event.fee
+
+    exact = quote(m, give)
+    before, events = m.snapshot(), len(m.events)
+    with pytest.raises(ValidationError) as refused:
+        give(m, exact + D("0.000001"))
+    assert refused.value.code == "slippage"
+    # the reason names the limit; it says nothing of what the trade would have given
+    assert (
+        "min_return" in refused.value.reason and str(exact + D("0.000001")) in refused.value.reason
+    )
+    assert str(exact) not in refused.value.reason.replace(str(exact + D("0.000001")), "")
+    assert m.snapshot() == before and len(m.events) == events
+    assert give(m, exact) == exact  # at the limit: traded
+
+
+def test_max_cost_caps_the_peg_an_mms_sale_hands_in():
+    m = PegMarket.open(10_000_000, "0.5")
+    m.fund("ann", 100_000)
+    m.buy_peg("ann", 10_000)
+    m.buy_mms("ann", 10_000)
+    mms = m.balance("ann", "MMS")
+    due = quote(m, lambda t: t.handle(SellMms(mms), "ann")[0].peg_in)
+    with pytest.raises(ValidationError) as refused:
+        m.handle(SellMms(mms, max_cost=due - D("0.000001")), "ann")
+    assert refused.value.code == "slippage" and "max_cost" in refused.value.reason
+    (sold,) = m.handle(SellMms(mms, max_cost=due), "ann")
+    assert sold.peg_in == due
+
+
+def test_trades_without_limits_encode_as_before():
+    """The limits are left out of a command's bytes when not set (as before they existed)."""
+    for command in (BuyPeg(D(1)), SellPeg(D(1)), BuyMms(D(1)), SellMms(D(1))):
+        assert set(json.loads(encode(command))["data"]) <= {"col_in", "peg_in", "mms_in"}
+    assert json.loads(encode(BuyPeg(D(1), D(2))))["data"]["min_return"] == "2"
+
+
+@pytest.mark.parametrize("bad", [D(-1), D("NaN"), D("sNaN"), D("1e16"), D("Infinity")])
+def test_a_bad_limit_is_refused_by_name(bad):
+    m = PegMarket.open(10_000_000, "0.5")
+    m.fund("ann", 1000)
+    with pytest.raises(ValidationError) as refused:
+        m.handle(BuyPeg(D(100), bad), "ann")
+    assert refused.value.code == "bad_limit" and "min_return" in refused.value.reason
+    with pytest.raises(ValidationError, match="max_cost"):
+        m.handle(SellMms(D(1), max_cost=bad), "founder")
+
+
+def test_an_open_the_peg_places_cannot_count_is_refused():
+    terms = PegTerms(peg_decimals=18)
+    with pytest.raises(ValidationError) as refused:
+        PegMarket.open(10**15, "0.000001", terms=terms)  # 2.5 * 10^20 PEG at 18 places
+    assert refused.value.code == "too_large" and "PEG" in refused.value.reason
+    assert PegMarket.open(10**15, "0.5", terms=terms).snapshot()["connector_peg"] == D(5 * 10**14)

@@ -56,7 +56,7 @@ def simulate(
 ) -> None:
     """Run a scenario (vectorised over runs, seeded) and write runs and summary as Parquet and
     CSV plus an HTML report with plots; print the headline metrics."""
-    from marketcraft.reports.peg_report import HEADLINES, fmt, label, write_report  # noqa: PLC0415 (slow start: the simulator)
+    from marketcraft.reports.peg_report import HEADLINES, flip_lines, fmt, label, write_report  # noqa: PLC0415 (slow start: the simulator)
     from marketcraft.sim.peg.results import write_results  # noqa: PLC0415 (slow start: pyarrow)
     from marketcraft.sim.peg.runner import parse_sweep, run_scenario  # noqa: PLC0415 (slow start: the simulator)
 
@@ -87,7 +87,11 @@ def simulate(
         payload = {
             "scenario": s.name,
             "points": [
-                {"params": r.params, "summary": {k: _finite(v) for k, v in r.summary.items()}}
+                {
+                    "params": r.params,
+                    "summary": {k: _finite(v) for k, v in r.summary.items()},
+                    "mode_flips": flip_lines(r),
+                }
                 for r in found
             ],
             "files": [str(p) for p in [*files, report]],
@@ -101,6 +105,12 @@ def simulate(
     for key, text, _ in HEADLINES:
         table.add_row(text, *(fmt(key, r.summary[key]) for r in found))
     out.print(table)
+    for r in found:
+        lines = flip_lines(r)
+        if lines:
+            out.print(f"mode flips ({label(r.params)}):")
+            for line in lines:
+                out.print(f"  {line}")
     out.print(f"report: {report}")
     for path in files:
         out.print(f"results: {path}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from marketcraft.kernel.messages import Command, Context, message_type
+from marketcraft.kernel.messages import Command, Context, added_field, message_type
 from marketcraft.peg.terms import PegTerms
 
 __all__ = [
@@ -42,28 +42,44 @@ class FundCol(Command):
     amount: Decimal
 
 
+# Slippage protection: every trade fixes what goes in and may name ``min_return``, the least
+# it accepts to receive (Uniswap's amountOutMin); an MMS sale also hands in PEG that the market
+# decides, and may cap it with ``max_cost`` (amountInMax). A trade that would break a limit is
+# refused whole (``slippage``). None: no limit.
+
+
 @message_type("peg.buy_peg")
 @dataclass(frozen=True, slots=True)
 class BuyPeg(Command):
     col_in: Decimal
+    #: the least PEG to receive
+    min_return: Decimal | None = added_field(None)
 
 
 @message_type("peg.sell_peg")
 @dataclass(frozen=True, slots=True)
 class SellPeg(Command):
     peg_in: Decimal
+    #: the least COL to receive, after the fee
+    min_return: Decimal | None = added_field(None)
 
 
 @message_type("peg.buy_mms")
 @dataclass(frozen=True, slots=True)
 class BuyMms(Command):
     col_in: Decimal
+    #: the least MMS to receive
+    min_return: Decimal | None = added_field(None)
 
 
 @message_type("peg.sell_mms")
 @dataclass(frozen=True, slots=True)
 class SellMms(Command):
     mms_in: Decimal
+    #: the least COL to receive, after the fee
+    min_return: Decimal | None = added_field(None)
+    #: the most circulating PEG to hand in
+    max_cost: Decimal | None = added_field(None)
 
 
 @message_type("peg.report_price")

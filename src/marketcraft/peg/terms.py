@@ -53,11 +53,28 @@ class PegTerms:
     #: with volume, the fee accrues to MMS holders), ``excess`` adds it to excess collateral.
     #: Markets stored before the term existed kept fees in excess and replay that way.
     fees_to: str = added_field("connector", absent="excess")
+    #: the most one trade may put into the pool, as a share of what it trades against: a PEG
+    #: buy's COL of the connector's COL, a PEG sale's PEG of the connector's PEG, an MMS buy's
+    #: COL of the pool's COL (connector and excess). None: no limit, which is what markets
+    #: stored before the term existed had, and how they replay
+    max_trade_fraction: Decimal | None = added_field(Decimal("0.25"), absent=None)
+    #: recovery ends only once the excess left after buying back and burning the PEG that
+    #: takes SPOT to the feed would still be ``swan_exit`` of its target (see
+    #: :mod:`marketcraft.peg.modes`), so the buy-back that follows cannot drain the market
+    #: straight back into recovery. False: the excess ratio alone decides (markets stored
+    #: before the term existed)
+    swan_exit_after_burn: bool = added_field(True, absent=False)
 
     def __post_init__(self) -> None:
         self._check_fees()
         self._check_fractions()
         self._check_whole_numbers()
+        if self.max_trade_fraction is not None and (
+            not _decimal(self.max_trade_fraction) or not _ZERO < self.max_trade_fraction <= _ONE
+        ):
+            raise ValidationError("bad_terms", "max_trade_fraction must be in (0, 1] or None")
+        if not isinstance(self.swan_exit_after_burn, bool):
+            raise ValidationError("bad_terms", "swan_exit_after_burn must be true or false")
 
     def _check_fees(self) -> None:
         if not _decimal(self.ratio) or not self.ratio >= 1:

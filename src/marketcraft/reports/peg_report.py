@@ -17,7 +17,7 @@ from marketcraft.sim.peg.metrics import BINS
 from marketcraft.sim.peg.runner import PointResult
 from marketcraft.sim.peg.scenario import Scenario
 
-__all__ = ["HEADLINES", "write_report"]
+__all__ = ["HEADLINES", "flip_lines", "write_report"]
 
 #: (summary key, label, format) for the table and the sweep charts
 HEADLINES = [
@@ -31,6 +31,9 @@ HEADLINES = [
     ("recovery_hours_mean", "hours in recovery (mean)", "{:,.1f}"),
     ("time_to_recover_hours_mean", "hours to recover (median episode)", "{:,.1f}"),
     ("still_recovering_share", "runs still recovering at the end", "{:.1%}"),
+    ("mode_flips_mean", "mode flips per run (mean)", "{:.2f}"),
+    ("mode_flips_max", "mode flips, most in one run", "{:.0f}"),
+    ("refall_48h_share", "runs back in recovery within 48 h of leaving it", "{:.1%}"),
     ("max_shortfall_col_p95", "worst shortfall, p95 of runs (COL)", "{:,.0f}"),
     ("final_shortfall_share", "runs ending short", "{:.1%}"),
     ("mms_return_peg_median", "MMS return in PEG (median)", "{:+.1%}"),
@@ -50,6 +53,30 @@ def label(params: dict[str, float]) -> str:
 def fmt(key: str, value: float) -> str:
     spec = next((f for k, _, f in HEADLINES if k == key), "{:g}")
     return spec.format(value) if math.isfinite(value) else "n/a"  # NaN: nothing to measure
+
+
+def flip_lines(r: PointResult, runs: int = 10) -> list[str]:
+    """The mode flips of the first ``runs`` runs that flip: count and days, one line each."""
+    lines = []
+    for run in np.unique(r.flips[:, 0])[:runs]:
+        mine = r.flips[r.flips[:, 0] == run]
+        when = ", ".join(
+            f"day {day:.2f} to {'recovery' if entered else 'normal'}" for _, day, entered in mine
+        )
+        lines.append(f"run {int(run)}: {len(mine)} flip{'s' if len(mine) != 1 else ''}: {when}")
+    return lines
+
+
+def _flips_html(r: PointResult) -> str:
+    flipped = len(np.unique(r.flips[:, 0]))
+    if not flipped:
+        return "<p>No run changed mode.</p>"
+    lines = "".join(f"<li>{html.escape(line)}</li>" for line in flip_lines(r, 20))
+    more = f" (the first {min(flipped, 20)} shown)" if flipped > 20 else ""
+    return (
+        f"<p>{flipped} of {len(r.metrics['mode_flips'])} runs changed mode{more}; every flip "
+        f"of every run is in <code>flips.csv</code>.</p><ul>{lines}</ul>"
+    )
 
 
 def write_report(s: Scenario, results: Sequence[PointResult], path: Path) -> Path:
@@ -86,6 +113,8 @@ delay {m.delay_hours:g} h, correction {m.correction_hours:g} h, feed median over
 {m.feed_window_hours:g} h. The feed and SPOT are in COL per PEG. Charts show the first
 parameter set.</p>
 <table><tr><th>metric</th>{header}</tr>{rows}</table>
+<h2>Mode flips (normal and recovery)</h2>
+{_flips_html(results[0])}
 {pictures(figures)}"""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page(f"Peg simulation: {s.name}", body))

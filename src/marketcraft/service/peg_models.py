@@ -11,7 +11,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, PlainSerializer
 
-from marketcraft.number_types import Amount, Fraction, Positive, Shown
+from marketcraft.kernel.limits import AMOUNT_PLACES
+from marketcraft.number_types import Amount, Fraction, PlainDecimalText, Positive, Shown
+from marketcraft.peg.limits import MAX_PRICE, MAX_RATIO, MAX_TERM_SECONDS, MIN_PRICE
 from marketcraft.peg.terms import PegTerms
 from marketcraft.service.opportunity_models import Page, Strict
 
@@ -24,6 +26,7 @@ __all__ = [
     "PegMarketOut",
     "PegMarketPage",
     "PointOut",
+    "SellMmsIn",
     "TradeIn",
     "TradeOut",
     "UnavailablePegMarketOut",
@@ -36,6 +39,23 @@ Maybe = Annotated[
     PlainSerializer(lambda v: None if v is None else format(v, "f"), when_used="json"),
 ]
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
+_AS_TEXT = PlainSerializer(lambda v: format(v, "f"), return_type=str, when_used="json")
+#: a price, COL per PEG, within the engine's bounds (marketcraft.peg.limits)
+Price = Annotated[
+    Decimal,
+    Field(ge=MIN_PRICE, le=MAX_PRICE, decimal_places=AMOUNT_PLACES, allow_inf_nan=False),
+    PlainDecimalText(),
+    _AS_TEXT,
+]
+#: a target reserve ratio r, within the engine's bounds
+Ratio = Annotated[
+    Decimal,
+    Field(ge=1, le=MAX_RATIO, decimal_places=AMOUNT_PLACES, allow_inf_nan=False),
+    PlainDecimalText(),
+    _AS_TEXT,
+]
+#: a term's time in whole seconds, at most a year (the engine's bound)
+Seconds = Annotated[int, Field(ge=0, le=MAX_TERM_SECONDS)]
 _D: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(PegTerms)}
 
 
@@ -52,15 +72,15 @@ class PegMarketIn(Strict):
     name: Name
     opener: str = Field(min_length=1, max_length=100, description="Who gets the first MMS.")
     deposit: Positive = Field(description="COL; split by the ratio into connector and excess.")
-    feed: Positive = Field(description="The opening price, COL per PEG.")
-    ratio: Positive = _D["ratio"]
+    feed: Price = Field(description="The opening price, COL per PEG.")
+    ratio: Ratio = _D["ratio"]
     fee_rate: Fraction = _D["fee_rate"]
     fee_slope: Amount = _D["fee_slope"]
     max_fee: Fraction = _D["max_fee"]
     band: Fraction = _D["band"]
-    delay_seconds: int = Field(_D["delay_seconds"], ge=0, le=10**9)
-    correction_seconds: int = Field(_D["correction_seconds"], ge=0, le=10**9)
-    feed_window_seconds: int = Field(_D["feed_window_seconds"], ge=1, le=10**9)
+    delay_seconds: Seconds = _D["delay_seconds"]
+    correction_seconds: Seconds = _D["correction_seconds"]
+    feed_window_seconds: int = Field(_D["feed_window_seconds"], ge=1, le=MAX_TERM_SECONDS)
     swan_enter: Fraction = _D["swan_enter"]
     swan_exit: Fraction = _D["swan_exit"]
     recovery_discount: Fraction = _D["recovery_discount"]
@@ -68,6 +88,17 @@ class PegMarketIn(Strict):
         _D["fees_to"],
         description="Where fees go: connector (the relay keeps them, so SPOT rises with volume "
         "and they accrue to MMS holders) or excess (added to excess collateral).",
+    )
+    max_trade_fraction: Fraction = Field(
+        _D["max_trade_fraction"],
+        description="The most one trade may bring, as a share of the reserve it trades against "
+        "(a PEG buy's COL of the connector's COL, a PEG sale's PEG of the connector's PEG, an "
+        "MMS buy's COL of the pool's COL).",
+    )
+    swan_exit_after_burn: bool = Field(
+        _D["swan_exit_after_burn"],
+        description="Recovery ends only once the excess would still be swan_exit of its target "
+        "after buying back the PEG that takes SPOT to the feed.",
     )
 
     def terms(self) -> PegTerms:
@@ -81,6 +112,25 @@ class TradeIn(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{"amount": "100"}]})
 
     amount: Positive = Field(description="What goes in: COL to buy, PEG or MMS to sell.")
+    min_return: Amount | None = Field(
+        None,
+        description="The least to receive (PEG, COL after the fee, or MMS); the trade is "
+        "refused whole (slippage) if it would give less.",
+    )
+
+
+class SellMmsIn(TradeIn):
+    """An MMS sale: the MMS to sell, the least COL to accept and the most PEG to hand in."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"amount": "10", "min_return": "9", "max_cost": "12"}]}
+    )
+
+    max_cost: Amount | None = Field(
+        None,
+        description="The most circulating PEG to hand in; the sale is refused whole (slippage) "
+        "if it would take more.",
+    )
 
 
 class CreditIn(Strict):
@@ -97,7 +147,7 @@ class FeedIn(Strict):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"price": "0.5"}]})
 
-    price: Positive = Field(description="An outside price report, COL per PEG.")
+    price: Price = Field(description="An outside price report, COL per PEG.")
 
 
 class TradeOut(Strict):
@@ -184,6 +234,10 @@ class PegMarketOut(Strict):
     fee_rate: Value
     band: Value
     fees_to: str
+    max_trade_fraction: Maybe = Field(
+        description="The most one trade may bring, as a share of its reserve (null: no limit)."
+    )
+    swan_exit_after_burn: bool
 
 
 class UnavailablePegMarketOut(Strict):

@@ -40,6 +40,7 @@ from marketcraft.service.peg_models import (
     PegMarketOut,
     PegMarketPage,
     PointOut,
+    SellMmsIn,
     TradeIn,
     TradeOut,
     UnavailablePegMarketOut,
@@ -67,6 +68,8 @@ def _out(request: Request, name: str) -> PegMarketOut:
         fee_rate=terms.fee_rate,
         band=terms.band,
         fees_to=terms.fees_to,
+        max_trade_fraction=terms.max_trade_fraction,
+        swan_exit_after_burn=terms.swan_exit_after_burn,
         **view.snapshot,
     )
 
@@ -209,16 +212,18 @@ def _trade(request: Request, name: str, trader: Principal, command: Command) -> 
 def buy_peg(
     name: str, body: TradeIn, trader: Trader, request: Request, _key: IdempotencyKey
 ) -> TradeOut:
-    """Spend `amount` COL on PEG at SPOT, less the fee. Traders only."""
-    return _trade(request, name, trader, BuyPeg(body.amount))
+    """Spend `amount` COL on PEG at SPOT, less the fee; refused whole (slippage) below
+    `min_return`. Traders only."""
+    return _trade(request, name, trader, BuyPeg(body.amount, body.min_return))
 
 
 @router.post("/peg/markets/{name}/sell-peg", response_model=TradeOut, summary="Sell PEG for COL")
 def sell_peg(
     name: str, body: TradeIn, trader: Trader, request: Request, _key: IdempotencyKey
 ) -> TradeOut:
-    """Sell `amount` PEG for COL at SPOT, less the fee. Traders only."""
-    return _trade(request, name, trader, SellPeg(body.amount))
+    """Sell `amount` PEG for COL at SPOT, less the fee; refused whole (slippage) below
+    `min_return`. Traders only."""
+    return _trade(request, name, trader, SellPeg(body.amount, body.min_return))
 
 
 @router.post(
@@ -230,8 +235,8 @@ def buy_mms(
     name: str, body: TradeIn, trader: Trader, request: Request, _key: IdempotencyKey
 ) -> TradeOut:
     """Spend `amount` COL on MMS, the market maker's shares (in normal mode with the matching
-    new PEG). Traders only."""
-    return _trade(request, name, trader, BuyMms(body.amount))
+    new PEG); refused whole (slippage) below `min_return`. Traders only."""
+    return _trade(request, name, trader, BuyMms(body.amount, body.min_return))
 
 
 @router.post(
@@ -240,11 +245,11 @@ def buy_mms(
     summary="Sell MMS, handing in the matching circulating PEG",
 )
 def sell_mms(
-    name: str, body: TradeIn, trader: Trader, request: Request, _key: IdempotencyKey
+    name: str, body: SellMmsIn, trader: Trader, request: Request, _key: IdempotencyKey
 ) -> TradeOut:
-    """Sell `amount` MMS, handing in the matching circulating PEG; COL comes back. Traders
-    only."""
-    return _trade(request, name, trader, SellMms(body.amount))
+    """Sell `amount` MMS, handing in the matching circulating PEG (at most `max_cost`); COL
+    comes back (at least `min_return`). Traders only."""
+    return _trade(request, name, trader, SellMms(body.amount, body.min_return, body.max_cost))
 
 
 def _run(request: Request, name: str, command: Command, actor: str) -> list[Any]:

@@ -14,11 +14,13 @@ if TYPE_CHECKING:
     from marketcraft.sim.peg.model import Pool
     from marketcraft.sim.peg.scenario import Scenario
 
-__all__ = ["BINS", "Collector", "percentile_from_histogram", "summarize"]
+__all__ = ["BINS", "REFALL_HOURS", "Collector", "percentile_from_histogram", "summarize"]
 
 #: histogram edges over log10 deviation: the first bin holds everything under 1e-8
 BINS = np.concatenate([[-np.inf], np.arange(-8.0, 1.0001, 0.01)])
 _FIELDS = ("c", "u", "x", "dc", "price", "feed", "outside", "recovery")
+#: a return to recovery this soon after leaving it counts as falling straight back
+REFALL_HOURS = 48
 
 
 def percentile_from_histogram(counts: np.ndarray, q: float) -> float:
@@ -56,6 +58,11 @@ class Collector:
         self.longest = np.zeros(runs, dtype=np.int64)
         self.episode_start = np.full(runs, -1, dtype=np.int64)
         self.in_recovery = np.zeros(runs, dtype=bool)
+        #: every mode flip: (run, step, 1 into recovery / 0 back to normal), in time order
+        self.flips: list[tuple[int, int, int]] = []
+        #: returns to recovery within REFALL_HOURS of leaving it
+        self.refalls = np.zeros(runs, dtype=np.int64)
+        self.last_exit = np.full(runs, -1, dtype=np.int64)
         self.samples: dict[str, list[np.ndarray]] = {
             k: [] for k in ("day", "spot_vs_price", "spot_vs_feed", "reserve", "excess", "recovery")
         }
@@ -112,12 +119,18 @@ class Collector:
         self.recovery_steps += recovery.sum(axis=0)
         flags = np.vstack([self.in_recovery[None, :], recovery])
         changes = np.nonzero(flags[1:] != flags[:-1])
+        refall_steps = round(REFALL_HOURS * 3_600 / self.s.step_seconds)
         for row, run in zip(*changes, strict=True):
             step = first + int(row)
+            self.flips.append((int(run), step, int(flags[row + 1, run])))
             if flags[row + 1, run]:
                 self.entries[run] += 1
                 self.episode_start[run] = step
+                last_exit = self.last_exit[run]
+                if last_exit >= 0 and step - last_exit <= refall_steps:
+                    self.refalls[run] += 1
             else:
+                self.last_exit[run] = step
                 length = step - self.episode_start[run]
                 self.recovered_steps[run] += length
                 self.recoveries[run] += 1
@@ -147,6 +160,9 @@ class Collector:
             "time_to_recover_hours": time_to_recover * hours,
             "longest_recovery_hours": self.longest * hours,
             "still_recovering": self.in_recovery,
+            # into recovery and back out both count
+            "mode_flips": self.entries + self.recoveries,
+            "refalls_48h": self.refalls,
             "max_shortfall_col": np.maximum(self.shortfall, 0.0),
             "final_shortfall_col": np.maximum(-nav, 0.0),
             "mms_nav_col": nav,
@@ -168,7 +184,14 @@ class Collector:
             k: np.concatenate(v) if v else np.zeros((0, self.runs)) for k, v in self.samples.items()
         }
         out["deviation_histogram"] = self.hist
+        out["mode_flips"] = self.flip_table()
         return out
+
+    def flip_table(self) -> np.ndarray:
+        """The mode flips as rows of (run, day, 1 into recovery / 0 back to normal)."""
+        days = self.s.step_seconds / 86_400
+        rows = [(run, step * days, entered) for run, step, entered in self.flips]
+        return np.array(rows, dtype=float).reshape(-1, 3)
 
 
 def summarize(
@@ -196,6 +219,9 @@ def summarize(
         "recovery_hours_mean": mean("recovery_hours"),
         "time_to_recover_hours_mean": pct("time_to_recover_hours", 50),
         "still_recovering_share": mean("still_recovering"),
+        "mode_flips_mean": mean("mode_flips"),
+        "mode_flips_max": float(np.max(metrics["mode_flips"])),
+        "refall_48h_share": float(np.mean(metrics["refalls_48h"] > 0)),
         "max_shortfall_col_mean": mean("max_shortfall_col"),
         "max_shortfall_col_p95": pct("max_shortfall_col", 95),
         "final_shortfall_share": float(np.mean(metrics["final_shortfall_col"] > 0)),

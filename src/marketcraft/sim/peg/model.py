@@ -13,8 +13,11 @@ are simple and fixed by the scenario, in this order within each step:
 5. in recovery, buyers put COL into discounted MMS while the pool has positive net value;
 6. the tick: feed, band, correction, mode.
 
-Trade amounts are floored to 6 decimals and trades under 0.01 are skipped, as the engine would
-refuse them; ``trace`` records them so the engine can replay a run (the differential test).
+Trade amounts are floored to 6 decimals, trades under 0.01 are skipped and no trade brings
+more than the market's ``max_trade_fraction`` of its reserve, as the engine would refuse them
+(a trader wanting more gets that much this step); ``trace`` records them so the engine can
+replay a run (the differential test). Modes switch as the engine's do, leaving recovery after
+the buy-back when ``swan_exit_after_burn`` is on.
 """
 
 from __future__ import annotations
@@ -50,6 +53,9 @@ class _Constants:
         self.fee, self.keep, self.root_keep = full(m.fee), full(1 - m.fee), full((1 - m.fee) ** 0.5)
         self.share, self.cap = full(t.arbitrage_share), full(t.arbitrage_cap)
         self.band = full(m.band)
+        #: what one trade may put into the pool, as a share of its reserve: a hair under the
+        #: term, so a float cap never passes the engine's exact one
+        self.max_trade = full(m.max_trade_fraction * (1 - 1e-9))
         #: fees stay in the connector (the spec) or go to excess, as the market's fees_to says
         self.fees_to_connector = m.fees_to == "connector"
 
@@ -172,13 +178,14 @@ class _Model:
         p = self.pool
         buy_rate, _ = self.rates(feed)
         net = p.c * share / (1.0 - share)
-        col_in = self.k.trade(net / (1.0 - buy_rate))
+        col_in = self.k.trade(np.minimum(net / (1.0 - buy_rate), self.k.max_trade * p.c))
         self.buy_peg(col_in, buy_rate)
         if trace is not None and col_in[0] > 0:
             trace.trades.append((t, "buy_peg", float(col_in[0])))
 
     def run(self, share: float, feed: np.ndarray, trace: Trace | None, t: int) -> None:
-        peg_in = self.k.trade(self.pool.dc * share)
+        p = self.pool
+        peg_in = self.k.trade(np.minimum(p.dc * share, self.k.max_trade * p.u))
         _, sell_rate = self.rates(feed)
         self.sell_peg(peg_in, sell_rate)
         if trace is not None and peg_in[0] > 0:
@@ -209,7 +216,7 @@ class _Model:
         np.maximum(net, k.zero, out=net)
         np.minimum(net, k.cap * p.c, out=net)
         net /= keep_b
-        col_in = k.trade(net)
+        col_in = k.trade(np.minimum(net, k.max_trade * p.c))
         q = root_s * root_cu
         q /= root_price
         q -= p.u
@@ -219,6 +226,7 @@ class _Model:
         # balances can sit a unit or two below the floats' after many roundings
         np.minimum(q, k.cap * p.u, out=q)
         np.minimum(q, p.dc - k.dust, out=q)
+        np.minimum(q, k.max_trade * p.u, out=q)
         peg_in = k.trade(q)
         if np.count_nonzero(col_in):
             self.buy_peg(col_in, buy_rate)
@@ -236,7 +244,8 @@ class _Model:
         nav = p.c + p.x - p.dc * feed
         per_step = self.s.traders.recovery_buy_per_day * self.dt / 86_400
         k = self.k
-        col_in = k.trade(np.where(p.recovery & (nav > 0), per_step * (m.ratio - 1) * p.c, 0.0))
+        wanted = np.minimum(per_step * (m.ratio - 1) * p.c, k.max_trade * (p.c + p.x))
+        col_in = k.trade(np.where(p.recovery & (nav > 0), wanted, 0.0))
         if not np.count_nonzero(col_in):
             return
         fee = k.up(m.fee * col_in)
@@ -271,10 +280,21 @@ class _Model:
         if m.ratio > 1:
             level = p.x / ((m.ratio - 1) * p.c)
             if np.count_nonzero(p.recovery):
-                p.recovery = np.where(p.recovery, level < m.swan_exit, level <= m.swan_enter)
+                exit_level = self.level_after_buy_back(feed) if m.swan_exit_after_burn else level
+                p.recovery = np.where(p.recovery, exit_level < m.swan_exit, level <= m.swan_enter)
             else:
                 p.recovery = level <= m.swan_enter
         return outside
+
+    def level_after_buy_back(self, feed: np.ndarray) -> np.ndarray:
+        """The excess ratio once the PEG that takes SPOT to the feed is bought back and burnt
+        (``marketcraft.peg.modes.buy_back_gap``): a = sqrt(F C U) - C while SPOT is below the
+        band, else 0; the ratio is (X - a) / ((r - 1) (C + a))."""
+        p, m = self.pool, self.m
+        below = p.c < feed * (1.0 - m.band) * p.u
+        gap = np.where(below, np.maximum(np.sqrt(feed * p.c * p.u) - p.c, 0.0), 0.0)
+        level: np.ndarray = (p.x - gap) / ((m.ratio - 1) * (p.c + gap))
+        return level
 
     def correct(
         self, due: np.ndarray, now: float, start: np.ndarray, spot: np.ndarray, feed: np.ndarray

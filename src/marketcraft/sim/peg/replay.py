@@ -33,7 +33,8 @@ def engine_terms(s: Scenario) -> PegTerms:
         correction_seconds=round(m.correction_hours * 3600),
         feed_window_seconds=round(m.feed_window_hours * 3600), swan_enter=dec(m.swan_enter),
         swan_exit=dec(m.swan_exit), recovery_discount=dec(m.recovery_discount),
-        fees_to=m.fees_to,
+        fees_to=m.fees_to, max_trade_fraction=dec(m.max_trade_fraction),
+        swan_exit_after_burn=m.swan_exit_after_burn,
     )  # fmt: skip
 
 

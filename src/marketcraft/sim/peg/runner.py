@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from marketcraft.kernel.errors import ValidationError
 from marketcraft.sim import sweeps
 from marketcraft.sim.dispatch import Progress, run_jobs
 from marketcraft.sim.peg.metrics import summarize
@@ -32,7 +33,12 @@ SWEEPABLE = {
     "ratio": "ratio",
     "correction_hours": "correction_hours",
     "fee_slope": "fee_slope",
+    "max_trade_fraction": "max_trade_fraction",
+    # 0 or 1: the rule for leaving recovery (1: only once the buy-back is paid for)
+    "swan_exit_after_burn": "swan_exit_after_burn",
 }
+#: swept parameters that are switches: 0 is off, 1 is on
+_SWITCHES = ("swan_exit_after_burn",)
 
 
 @dataclass
@@ -42,6 +48,8 @@ class PointResult:
     series: dict[str, np.ndarray]  # (samples, runs); "day": (samples,)
     histogram: np.ndarray
     summary: dict[str, float]
+    #: every mode flip, rows of (run, day, 1 into recovery / 0 back to normal), by run and time
+    flips: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
 
 
 def parse_sweep(specs: Sequence[str]) -> dict[str, list[float]]:
@@ -52,8 +60,20 @@ def parse_sweep(specs: Sequence[str]) -> dict[str, list[float]]:
 def grid(s: Scenario, sweep: dict[str, list[float]]) -> list[tuple[dict[str, float], Scenario]]:
     """Every combination of the swept values (a full grid), each as a validated scenario."""
     return [
-        (params, s.with_market(**params) if params else s) for params in sweeps.combinations(sweep)
+        (params, s.with_market(**_market_values(params)) if params else s)
+        for params in sweeps.combinations(sweep)
     ]
+
+
+def _market_values(params: dict[str, float]) -> dict[str, Any]:
+    """A sweep point's values as the market's fields take them (a switch: 0 or 1 to a bool)."""
+    values: dict[str, Any] = dict(params)
+    for name in _SWITCHES:
+        if name in values:
+            if values[name] not in (0.0, 1.0):
+                raise ValidationError("bad_sweep", f"{name} is a switch: sweep it over 0,1")
+            values[name] = values[name] == 1.0
+    return values
 
 
 def _chunk(s: Scenario, ids: list[int], progress: Callable[[int], None] | None = None) -> Any:
@@ -105,10 +125,25 @@ def _gather(
         series = {
             k: first[k] if k == "day" else np.concatenate([sr[k] for _, sr in mine], axis=1)
             for k in first
-            if k != "deviation_histogram"
+            if k not in ("deviation_histogram", "mode_flips")
         }
         histogram = np.sum([sr["deviation_histogram"] for _, sr in mine], axis=0)
+        flips = _flips([(ids, sr["mode_flips"]) for (point, ids), (_, sr) in
+                        zip(jobs, outputs, strict=True) if point == p])  # fmt: skip
         results.append(
-            PointResult(params, metrics, series, histogram, summarize(metrics, histogram, years))
+            PointResult(
+                params, metrics, series, histogram, summarize(metrics, histogram, years), flips
+            )
         )
     return results
+
+
+def _flips(chunks: list[tuple[list[int], np.ndarray]]) -> np.ndarray:
+    """The chunks' mode flips with each chunk's own run numbers made the scenario's."""
+    tables = []
+    for ids, chunk in chunks:
+        table = chunk.copy()
+        table[:, 0] = np.asarray(ids, dtype=float)[chunk[:, 0].astype(int)]
+        tables.append(table)
+    joined = np.concatenate(tables) if tables else np.zeros((0, 3))
+    return joined[np.lexsort((joined[:, 1], joined[:, 0]))]

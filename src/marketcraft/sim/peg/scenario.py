@@ -48,6 +48,12 @@ class Market:
     #: where fees go: "connector" (the relay keeps them, SPOT rises with volume: the spec) or
     #: "excess" (added to excess collateral); the engine term of the same name
     fees_to: str = "connector"
+    #: the most one trade puts into the pool, as a share of the reserve it trades against
+    #: (traders split anything larger); the engine term of the same name
+    max_trade_fraction: float = 0.25
+    #: recovery ends only once the excess would still be swan_exit of its target after buying
+    #: back the PEG that takes SPOT to the feed; the engine term of the same name
+    swan_exit_after_burn: bool = True
 
 
 @dataclass(frozen=True)
@@ -193,6 +199,8 @@ def validate(s: Scenario) -> Scenario:
     need(0 <= m.swan_enter < m.swan_exit <= 1, "need 0 <= swan_enter < swan_exit <= 1")
     need(0 <= m.recovery_discount < 1, "the recovery discount must be in [0, 1)")
     need(m.fees_to in ("connector", "excess"), "market.fees_to must be connector or excess")
+    need(0 < m.max_trade_fraction <= 1, "market.max_trade_fraction must be in (0, 1]")
+    need(isinstance(m.swan_exit_after_burn, bool), "market.swan_exit_after_burn: true or false")
     report = s.feed.report_minutes * 60
     need(
         report >= s.step_seconds and abs(report / s.step_seconds - s.report_steps) < 1e-9,
