@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
 )
+from pydantic.config import JsonDict
 
 from marketcraft.number_types import Amount, Fraction, Positive, Probability, Shown
 from marketcraft.opportunity.amms import AmmKind
@@ -96,32 +97,21 @@ class ProgramIn(Strict):
     terms: TermsIn
 
 
+#: a program's terms as the API shows them (the example of TermsOut and of ProgramOut's terms)
+_TERMS_EXAMPLE: JsonDict = {
+    "market_budget": "1000", "pa": "0.05", "pb": "0.95", "amm": "lmsr",
+    "window_seconds": 86400, "fee_rate": "0.01", "fee_policy": "to_sponsor",
+    "reveal_policy": "per_trader", "collateral": "full", "first_n": 0,
+    "reveal_threshold": "0", "creation_bond": "25", "approval_required": False,
+    "late_reveal_seconds": 0,
+}  # fmt: skip
+
+
 class TermsOut(BaseModel):
     """A program's terms as they were fixed: read back as stored, never judged again by the
     bounds on what may be sent today (a program opened before a bound still reads)."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "market_budget": "1000",
-                    "pa": "0.05",
-                    "pb": "0.95",
-                    "amm": "lmsr",
-                    "window_seconds": 86400,
-                    "fee_rate": "0.01",
-                    "fee_policy": "to_sponsor",
-                    "reveal_policy": "per_trader",
-                    "collateral": "full",
-                    "first_n": 0,
-                    "reveal_threshold": "0",
-                    "creation_bond": "25",
-                    "approval_required": False,
-                    "late_reveal_seconds": 0,
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [_TERMS_EXAMPLE]})
 
     market_budget: Shown
     pa: Shown
@@ -150,22 +140,7 @@ class ProgramOut(BaseModel):
                     "program_id": "p-3f9a1c2b7d4e5f60",
                     "title": "Label X scouting",
                     "sponsor": "label",
-                    "terms": {
-                        "market_budget": "1000",
-                        "pa": "0.05",
-                        "pb": "0.95",
-                        "amm": "lmsr",
-                        "window_seconds": 86400,
-                        "fee_rate": "0.01",
-                        "fee_policy": "to_sponsor",
-                        "reveal_policy": "per_trader",
-                        "collateral": "full",
-                        "first_n": 0,
-                        "reveal_threshold": "0",
-                        "creation_bond": "25",
-                        "approval_required": False,
-                        "late_reveal_seconds": 0,
-                    },
+                    "terms": _TERMS_EXAMPLE,
                     "settled": False,
                     "closed": False,
                 }
