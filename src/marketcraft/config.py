@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     #: the first part of each program log's origin, ``<log_origin>/opportunity/<program id>``:
     #: the name its checkpoints and signing key go by (a host name the operator controls)
     log_origin: str = Field(default="marketcraft.localhost", pattern=r"^[A-Za-z0-9._~/:-]+$")
+    #: the unit the pages print after opportunity programs' cash amounts (a label only: the
+    #: engine keeps amounts, not currencies)
+    currency: str = Field(default="USD", pattern=r"^[A-Za-z$€£¥]{1,8}$")
     #: a program's log gets a signed checkpoint once this many commands are not covered by
     #: one, or ``checkpoint_seconds`` after the last, whichever comes first (0: neither; an
     #: auditor publishes by hand). Every receipt promises its entry a checkpoint within

@@ -97,6 +97,8 @@ DEAL_JOB = kind({"desk"}, {"desk2"}, AT_JOB)
 REPO_READER = kind({"mm", "outsider", "aud", "adm"}, absent_for={"outsider"})
 REPO_SESSION = kind({"mm", "aud", "adm"}, {"outsider"}, AT_SESSION)
 REPO_DEALER = kind({"mm"}, {"outsider"}, AT_SESSION)
+TRADER_SELF = kind({"trader"})
+DEALER_SELF = kind({"mm", "outsider"})
 REPO_AUDIT = kind({"aud", "adm"}, params=AT_SESSION)
 REPO_ADMIN = kind({"adm"}, params=AT_SESSION)
 
@@ -197,6 +199,15 @@ CLASSES: dict[tuple[str, str], Kind] = {
     ("GET", "/ui/analyst/jobs/{job_id}"): DEAL_JOB,
     ("GET", "/ui/analyst/jobs/{job_id}/report"): DEAL_JOB,
     ("GET", "/ui/analyst/jobs/{job_id}/files/{name}"): DEAL_JOB,
+    # the pages of traders, dealers and the operator, and the pages' own files
+    ("GET", "/ui/assets/{name}"): PUBLIC,
+    ("GET", "/ui/trade"): TRADER_SELF,
+    ("POST", "/ui/trade/{name}"): PEG_TRADER,
+    ("GET", "/ui/dealer"): DEALER_SELF,
+    ("GET", "/ui/admin"): ADMIN,
+    ("POST", "/ui/admin/users"): ADMIN,
+    ("POST", "/ui/admin/users/{name}/revoke"): ADMIN,
+    ("POST", "/ui/admin/peg/{name}/credits"): PEG_ADMIN,
 }  # fmt: skip
 
 

@@ -50,12 +50,17 @@ FORMS: dict[str, tuple[str, dict[str, str]]] = {
         "creation_bond": "0", "late_reveal_days": "30",
     }),
     "/ui/analyst/jobs": ("ana", {"paths": "10", "step": "1h"}),
+    "/ui/trade/{name}": ("tia", {
+        "verb": "buy-peg", "amount": "1", "min_return": "0", "max_cost": "1",
+    }),
+    "/ui/admin/peg/{name}/credits": ("ops", {"user": "tia", "amount": "1"}),
 }  # fmt: skip
 #: fields read as whole numbers (no negative zero) or as text that is a number (a time step);
 #: every other number field is a decimal
 KINDS = {"first_n": "integer", "paths": "integer", "step": "digits"}
 #: what a page says when a form went through
-SUCCESS = ("done", "program opened", "order accepted", "withdrawn", "collateral withdrawn")
+SUCCESS = ("done", "program opened", "order accepted", "withdrawn", "collateral withdrawn",
+           "Buy PEG with COL in usd: received", "credited 1 COL")  # fmt: skip
 
 
 def _succeeded(r: Any, message: str) -> bool:
@@ -94,7 +99,7 @@ def test_every_number_form_field_is_found_and_has_a_valid_form_to_carry_it():
 def browsers(world):  # noqa: F811
     """A signed-in browser per person."""
     made = {}
-    for who in ("scout", "sponsor", "ana"):
+    for who in ("scout", "sponsor", "ana", "tia", "ops"):
         browser = TestClient(world.client.app)
         token = world.auth[who]["Authorization"].removeprefix("Bearer ")
         assert sign_in(browser, token).is_redirect
@@ -103,7 +108,7 @@ def browsers(world):  # noqa: F811
 
 
 def _submit(world: Any, browser: TestClient, path: str, form: dict[str, str]) -> Any:  # noqa: F811
-    url = path.format(program_id=world.program)
+    url = path.format(program_id=world.program, name="usd")
     data = {k: v.replace("{market_id}", world.market) for k, v in form.items()}
     if path == "/ui/analyst/jobs":
         files = {"terms": ("deal.toml", TERMS.encode(), "text/plain")}

@@ -90,9 +90,9 @@ def test_scout_pages_receipts_positions_csv_and_the_auditors_transcript(database
         receipt = web.get(f"/ui/scout/programs/{pid}/receipts/{order_id}.json")
         assert verify_receipt(receipt_from_json(receipt.content), SIGNER.public_key) == []
         csv_text = web.get(f"/ui/scout/programs/{pid}/orders.csv").text
-        assert csv_text.splitlines()[1].startswith(order_id) and csv_text.splitlines()[1].endswith(
-            ",,"
-        )
+        header, row = csv_text.splitlines()[:2]
+        assert header.startswith("placed_at,order_id")  # the time first: a history reads by it
+        assert row.startswith(f"2026-05-01T12:00:00+00:00,{order_id},") and row.endswith(",,")
 
         download = json.loads(receipt.content)
         assert download["order"]["data"]["order_id"] == order_id
@@ -117,14 +117,14 @@ def test_scout_pages_receipts_positions_csv_and_the_auditors_transcript(database
         state = web.app.state.programs.journal(pid).state  # type: ignore[attr-defined]
         (market,) = state.markets.values()
         assert market.sponsor_cost > 0  # the one YES market paid out more than was paid in
-        assert f'id="cost">{market.sponsor_cost:.2f}<' in board and "resolved: yes" in board
+        assert f'id="cost">{market.sponsor_cost:,.2f} USD<' in board and "resolved: yes" in board
         assert "Settle program" not in board and "Add market" not in board
         as_("fan")
         page = web.get(f"/ui/scout/programs/{pid}").text
         assert "Positions after the reveal" in page and "yes" in page
         assert 'id="no-open"' in page and "Place order" not in page  # nothing left to trade
         (held, _) = market.retired["fan"]
-        assert held > 0 and f'<td class="num">{held}</td>' in page  # shares held at resolution
+        assert held > 0 and f'<td class="num">{held:,.2f}</td>' in page  # held at resolution
 
         as_("aud")
         audit = web.get(f"/ui/audit/programs/{pid}").text
@@ -192,7 +192,7 @@ def test_the_dashboard_flags_markets_above_the_sponsors_alert_price(database):
         assert 'class="alert"' not in above
         page = web.get(f"/ui/sponsor/programs/{pid}/markets/{hot.market_id}").text
         assert 'role="img" aria-label="YES price (probability)"' in page and "polyline" in page
-        assert f"{price:.4f}" in page and "<td>1</td>" in page  # one trade
+        assert f"{price * 100:.2f}%" in page and "<td>1</td>" in page  # one trade
         assert web.get(f"/ui/sponsor/programs/{pid}/markets/nope").status_code == 404
         sign_in(web, scout)
         assert web.get(f"/ui/sponsor/programs/{pid}/markets/{hot.market_id}").status_code == 403

@@ -27,7 +27,7 @@ def flash_after(client: TestClient, response: Response) -> str:
     """The message the page a form redirected to shows (its flash box), "" if none."""
     assert response.status_code == 303, response.status_code
     page = client.get(response.headers["location"]).text
-    start = page.find('<p class="flash" role="status">')
+    start = page.find('<p class="flash" role="status"')
     if start < 0:
         return ""
     start = page.index(">", start) + 1

@@ -77,9 +77,11 @@ class OrderView:
     escrow: Decimal
     revealed: bool
     fill: FillView | None
+    placed_at: datetime  # when the program accepted it
 
 
 def scout_orders(state: ProgramState, scout: str) -> list[OrderView]:
+    """The scout's own orders, oldest first (by acceptance time, then id)."""
     views = []
     for order in state.orders.values():
         if order.scout != scout:
@@ -96,8 +98,10 @@ def scout_orders(state: ProgramState, scout: str) -> list[OrderView]:
                 order.escrow,
                 revealed,
                 fill,
+                order.at,
             )
         )
+    views.sort(key=lambda v: (v.placed_at, v.order_id))
     return views
 
 

@@ -9,7 +9,6 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -31,11 +30,11 @@ from marketcraft.app.programs import (
 from marketcraft.app.repo_sessions import RepoSessions
 from marketcraft.config import Settings
 from marketcraft.kernel.clock import Clock, SystemClock
-from marketcraft.kernel.money import MONEY_CONTEXT
 from marketcraft.kernel.signing import Signer
 from marketcraft.service.auth import PrincipalCache
 from marketcraft.service.deal_jobs import DealJobs
 from marketcraft.service.errors import ERROR_RESPONSES, install_error_handlers
+from marketcraft.service.formats import FILTERS
 from marketcraft.service.idempotency import REPLAYED_HEADER
 from marketcraft.service.logs import REQUEST_ID_HEADER, configure_logging, install_request_ids
 from marketcraft.service.metrics import install_metrics
@@ -51,11 +50,12 @@ from marketcraft.service.routers import (
     pages,
     peg,
     repo,
+    role_pages,
     sponsor_pages,
     system,
     transparency,
 )
-from marketcraft.service.sessions import LoginRequired, take_flash
+from marketcraft.service.sessions import LoginRequired, home_of, take_flash
 from marketcraft.store.database import Database
 from marketcraft.store.keys import load_or_create_signer
 
@@ -198,8 +198,11 @@ def create_app(
     app.state.ready = False  # until the lifespan has started (GET /ready)
     app.state.clock = clock or SystemClock()
     app.state.templates = Jinja2Templates(directory=str(_TEMPLATES))
-    app.state.templates.env.filters["money"] = _money
-    app.state.templates.env.globals.update(csrf_field=csrf_field, take_flash=take_flash)
+    app.state.templates.env.filters.update(FILTERS)
+    app.state.templates.env.globals.update(currency=settings.currency)
+    app.state.templates.env.globals.update(
+        csrf_field=csrf_field, take_flash=take_flash, home_of=home_of
+    )
     # Middleware runs outermost first: the request id, metrics, CORS, request limits, then
     # sessions, CSRF and origin checks (pages only), then rate limits (which read a page's
     # session to find its principal). Each is added inside-out, the innermost first.
@@ -214,6 +217,7 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(sponsor_pages.router)
     app.include_router(deal.pages)
+    app.include_router(role_pages.router)
 
     # Added last, so it runs first: no body reaches a parser, a guard or a route unchecked.
     app.add_middleware(
@@ -250,11 +254,6 @@ def _install_cors(app: FastAPI, settings: Settings) -> None:
         allow_credentials=False,
         max_age=600,
     )
-
-
-def _money(value: Decimal, places: int = 2) -> str:
-    """Template filter: a Decimal shown to ``places`` decimals, never through float."""
-    return str(value.quantize(Decimal(1).scaleb(-places), context=MONEY_CONTEXT))
 
 
 def _attach(app: FastAPI, database: Database, signer: Signer | None, settings: Settings) -> None:

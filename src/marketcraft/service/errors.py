@@ -41,6 +41,7 @@ from marketcraft.kernel.errors import (
     ValidationError,
 )
 from marketcraft.service.logs import REQUEST_ID_HEADER, current_request_id
+from marketcraft.service.sessions import home_of, signed_in
 
 __all__ = [
     "ERROR_RESPONSES",
@@ -222,12 +223,38 @@ def _is_page(path: str) -> bool:
     return path in _PAGE_PATHS or path.startswith("/ui/")
 
 
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{status} {title} · marketcraft</title>
-<style>body{{font-family:system-ui,sans-serif;margin:2rem auto;max-width:40rem;color:#1d2430}}
-</style></head><body><h1>{status} {title}</h1><p>{detail}</p><p><a href="/">marketcraft</a></p>
-</body></html>
-"""
+_SERVER, _SERVER_FAULT = 500, "Something went wrong on the server."
+#: what a page's refusal says, by status, to a person (the detail follows it)
+_EXPLAINED = {
+    401: "Sign in to see this page.",
+    403: "Your role cannot open this page.",
+    404: "There is no such page here.",
+    405: "This page cannot be used that way.",
+    413: "That was more than this server takes in one request.",
+    429: "Too many requests: wait a moment and try again.",
+}
+
+
+def _page_error(
+    request: Request, status: int, detail: str, headers: dict[str, str] | None
+) -> Response:
+    """A refused page as an HTML page of the site, with a way back to the user's own page."""
+    who = signed_in(request) if "session" in request.scope else None
+    title = _title(status)
+    context = {
+        "status": status, "title": title, "detail": detail, "who": who,
+        "home": home_of(who) if who else "/login",
+        "explanation": _EXPLAINED.get(status, detail if status < _SERVER else _SERVER_FAULT),
+    }  # fmt: skip
+    templates = getattr(request.app.state, "templates", None)
+    if templates is None:  # not a page of this app (a bare error before the app is built)
+        return HTMLResponse(
+            f"<h1>{status} {escape(title)}</h1><p>{escape(detail)}</p>", status, headers
+        )
+    response: Response = templates.TemplateResponse(
+        request, "error.html", context, status_code=status, headers=headers
+    )
+    return response
 
 
 def _error(
@@ -241,8 +268,7 @@ def _error(
 ) -> Response:
     """A refusal as the caller reads it: an HTML page for a page, a problem for the API."""
     if _is_page(request.url.path):
-        html = _PAGE.format(status=status, title=escape(_title(status)), detail=escape(detail))
-        return HTMLResponse(html, status_code=status, headers=headers)
+        return _page_error(request, status, detail, headers)
     return problem_response(status, code, detail, errors=errors, headers=headers)
 
 

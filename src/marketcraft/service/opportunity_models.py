@@ -550,6 +550,7 @@ class OrderOut(BaseModel):
                     "escrow": "20.00",
                     "revealed": False,
                     "fill": None,
+                    "placed_at": "2027-03-01T12:00:00Z",
                 }
             ]
         }
@@ -562,6 +563,7 @@ class OrderOut(BaseModel):
     escrow: Shown
     revealed: bool
     fill: FillOut | None
+    placed_at: datetime = Field(description="When the program accepted the order (UTC)")
 
 
 class MarketResultsOut(BaseModel):

@@ -26,14 +26,17 @@ from __future__ import annotations
 from fastapi import HTTPException, Request, status
 
 from marketcraft.roles import Role
+from marketcraft.service.kept_forms import SESSION_KEY as KEPT_FORM
 from marketcraft.store.principals import Principal
 from marketcraft.store.tokens import hash_token
 
 __all__ = [
     "COOKIE",
+    "HOMES",
     "LoginRequired",
     "PageGuard",
     "flash",
+    "home_of",
     "session_token_hash",
     "sign_in",
     "sign_out",
@@ -43,6 +46,23 @@ __all__ = [
 
 COOKIE = "mc_session"
 _NAME, _TOKEN_HASH, _AT, _FLASH = "name", "token_hash", "at", "flash"
+
+
+#: where each role's pages start: signing in lands there, and every error page links back to it
+HOMES: dict[str, str] = {
+    Role.SPONSOR: "/ui/sponsor",
+    Role.SCOUT: "/ui/scout",
+    Role.ANALYST: "/ui/analyst",
+    Role.AUDITOR: "/ui/audit",
+    Role.TRADER: "/ui/trade",
+    Role.DEALER: "/ui/dealer",
+    Role.ADMIN: "/ui/admin",
+}
+
+
+def home_of(principal: Principal) -> str:
+    """The page a principal's role starts on."""
+    return HOMES.get(principal.role, "/")
 
 
 class LoginRequired(Exception):
@@ -67,7 +87,7 @@ def signed_in(request: Request) -> Principal | None:
     session = request.session
     name, token_hash, at = session.get(_NAME), session.get(_TOKEN_HASH), session.get(_AT)
     if not (isinstance(token_hash, str) and isinstance(at, int | float)):
-        if session.keys() - {_FLASH}:
+        if session.keys() - {_FLASH, KEPT_FORM}:
             session.clear()
         return None
     max_age: int = request.app.state.settings.session_seconds

@@ -524,6 +524,7 @@ def list_orders(
             escrow=v.escrow.quantize(cents, context=MONEY_CONTEXT),
             revealed=v.revealed,
             fill=None if v.fill is None else _fill_out(v.fill),
+            placed_at=v.placed_at,
         )
         for v in views
     ]

@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -46,7 +47,8 @@ from marketcraft.opportunity.visibility import (
 )
 from marketcraft.service import access
 from marketcraft.service.access import Granted
-from marketcraft.service.sessions import PageGuard, flash, sign_in, sign_out
+from marketcraft.service.kept_forms import take_kept
+from marketcraft.service.sessions import PageGuard, flash, home_of, sign_in, sign_out
 from marketcraft.store.principals import Principal
 from marketcraft.store.tokens import TOKEN_PREFIX, hash_token
 
@@ -69,6 +71,7 @@ MaybeNumberField = Annotated[
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("now", now_of(request))  # the time every page reads statuses at
+    context.setdefault("kept", take_kept(request))  # a refused form, back as it was typed
     response: HTMLResponse = request.app.state.templates.TemplateResponse(
         request, template, context, status_code=status_code
     )
@@ -132,6 +135,22 @@ async def cash_form(
     return await attempt(request, action(cash), back, done)
 
 
+# -- the pages' own files ------------------------------------------------------------------------
+#: the pages' script and style files, served from the package (no CDN), by name
+PAGE_ASSETS: dict[str, str] = {"pages.js": "text/javascript"}
+_ASSETS = Path(__file__).resolve().parent.parent / "static"
+
+
+@router.get("/ui/assets/{name}")
+def page_asset(name: str) -> Response:
+    """One of the pages' own files; anything else is not found (no path is read from the URL)."""
+    if name not in PAGE_ASSETS:
+        raise NotFound("no_asset", "no such file")
+    content = (_ASSETS / name).read_bytes()
+    return Response(content, media_type=PAGE_ASSETS[name],
+                    headers={"Cache-Control": "public, max-age=3600"})  # fmt: skip
+
+
 # -- sign in --------------------------------------------------------------------------------------
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request) -> HTMLResponse:
@@ -149,8 +168,7 @@ def login(request: Request, token: Annotated[str, Form(max_length=200)]) -> Resp
         sign_out(request)
         return render(request, "login.html", status_code=401, error="That token is not valid.")
     sign_in(request, principal, token)
-    homes = {"sponsor": "/ui/sponsor", "scout": "/ui/scout", "analyst": "/ui/analyst"}
-    return RedirectResponse(homes.get(principal.role, "/ui/audit"), status_code=303)
+    return RedirectResponse(home_of(principal), status_code=303)
 
 
 @router.post("/logout")
@@ -320,14 +338,16 @@ def scout_csv(program_id: str, request: Request, scout: ScoutPage) -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
-        ["order_id", "market_id", "side", "token", "escrow", "revealed", "shares", "cash", "fee"]
-    )
-    for o in scout_orders(state, scout.name):
+        ["placed_at", "order_id", "market_id", "side", "token", "escrow", "revealed", "shares",
+         "cash", "fee"]
+    )  # fmt: skip
+    for o in scout_orders(state, scout.name):  # oldest first
         fill = o.fill
         sealed = ["", "", ""] if fill is None else [fill.shares, fill.cash, fill.fee]
-        writer.writerow(
-            [o.order_id, o.market_id, o.side.value, o.token.value, o.escrow, o.revealed, *sealed]
-        )
+        writer.writerow([
+            o.placed_at.isoformat(), o.order_id, o.market_id, o.side.value, o.token.value,
+            o.escrow, o.revealed, *sealed,
+        ])  # fmt: skip
     disposition = f'attachment; filename="{program_id}-orders.csv"'
     return Response(
         out.getvalue(), media_type="text/csv", headers={"Content-Disposition": disposition}

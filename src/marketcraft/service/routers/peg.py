@@ -78,7 +78,7 @@ def _page(items: list[Any], total: int, offset: int, limit: int) -> dict[str, An
     return {"items": items, "next_offset": offset + limit if offset + limit < total else None}
 
 
-def _listed(request: Request, name: str) -> PegMarketOut | UnavailablePegMarketOut:
+def listed_market(request: Request, name: str) -> PegMarketOut | UnavailablePegMarketOut:
     """One market of the list: a market that cannot be shown is listed as unavailable (it never
     hides the others)."""
     try:
@@ -87,7 +87,8 @@ def _listed(request: Request, name: str) -> PegMarketOut | UnavailablePegMarketO
         return UnavailablePegMarketOut(name=name, error=exc.code, reason=exc.reason)
 
 
-def _balance(request: Request, name: str, user: str) -> PegBalanceOut:
+def balance_of(request: Request, name: str, user: str) -> PegBalanceOut:
+    """A user's wallet in a market: COL, PEG and MMS, rounded down to each asset's decimals."""
     state = _markets(request).view(name).state
     held = {}
     for code in ("COL", "PEG", "MMS"):
@@ -104,7 +105,7 @@ def _balance(request: Request, name: str, user: str) -> PegBalanceOut:
 def list_peg_markets(request: Request, offset: Offset = 0, limit: Limit = 100) -> dict[str, Any]:
     """Every peg market's state now, by name. Public: anyone may read a peg market."""
     names = _markets(request).names()
-    return _page([_listed(request, name) for name in names[offset : offset + limit]],
+    return _page([listed_market(request, name) for name in names[offset : offset + limit]],
                  len(names), offset, limit)  # fmt: skip
 
 
@@ -161,7 +162,7 @@ def credit_col(
     if holder is None or holder.role != Role.TRADER:
         raise ValidationError("not_a_trader", f"user: {body.user!r} is not a trader")
     _run(request, name, FundCol(body.amount), body.user)
-    return _balance(request, name, body.user)
+    return balance_of(request, name, body.user)
 
 
 @router.post(
@@ -191,10 +192,11 @@ def tick_peg_market(name: str, admin: Admin, request: Request) -> PegMarketOut:
 )
 def get_peg_balance(name: str, trader: Trader, request: Request) -> PegBalanceOut:
     """Your wallet in the market: COL, PEG and MMS. Traders only."""
-    return _balance(request, name, trader.name)
+    return balance_of(request, name, trader.name)
 
 
 def _trade(request: Request, name: str, trader: Principal, command: Command) -> TradeOut:
+    """Run one trade for ``trader`` (the API's routes and the trading page both come here)."""
     (event,) = _run(request, name, command, trader.name)
     if isinstance(event, PegBought):
         received, fee = event.peg_out, event.fee
@@ -205,7 +207,7 @@ def _trade(request: Request, name: str, trader: Principal, command: Command) -> 
     else:
         assert isinstance(event, MmsSold)
         received, fee = event.from_connector + event.from_excess - event.fee, event.fee
-    return TradeOut(received=received, fee=fee, balance=_balance(request, name, trader.name))
+    return TradeOut(received=received, fee=fee, balance=balance_of(request, name, trader.name))
 
 
 @router.post("/peg/markets/{name}/buy-peg", response_model=TradeOut, summary="Spend COL on PEG")
@@ -214,7 +216,7 @@ def buy_peg(
 ) -> TradeOut:
     """Spend `amount` COL on PEG at SPOT, less the fee; refused whole (slippage) below
     `min_return`. Traders only."""
-    return _trade(request, name, trader, BuyPeg(body.amount, body.min_return))
+    return trade(request, name, trader, "buy-peg", body)
 
 
 @router.post("/peg/markets/{name}/sell-peg", response_model=TradeOut, summary="Sell PEG for COL")
@@ -223,7 +225,7 @@ def sell_peg(
 ) -> TradeOut:
     """Sell `amount` PEG for COL at SPOT, less the fee; refused whole (slippage) below
     `min_return`. Traders only."""
-    return _trade(request, name, trader, SellPeg(body.amount, body.min_return))
+    return trade(request, name, trader, "sell-peg", body)
 
 
 @router.post(
@@ -236,7 +238,7 @@ def buy_mms(
 ) -> TradeOut:
     """Spend `amount` COL on MMS, the market maker's shares (in normal mode with the matching
     new PEG); refused whole (slippage) below `min_return`. Traders only."""
-    return _trade(request, name, trader, BuyMms(body.amount, body.min_return))
+    return trade(request, name, trader, "buy-mms", body)
 
 
 @router.post(
@@ -249,7 +251,21 @@ def sell_mms(
 ) -> TradeOut:
     """Sell `amount` MMS, handing in the matching circulating PEG (at most `max_cost`); COL
     comes back (at least `min_return`). Traders only."""
-    return _trade(request, name, trader, SellMms(body.amount, body.min_return, body.max_cost))
+    return trade(request, name, trader, "sell-mms", body)
+
+
+#: each trade by its route's verb, built from the body as its route reads it
+TRADES: dict[str, Any] = {
+    "buy-peg": lambda body: BuyPeg(body.amount, body.min_return),
+    "sell-peg": lambda body: SellPeg(body.amount, body.min_return),
+    "buy-mms": lambda body: BuyMms(body.amount, body.min_return),
+    "sell-mms": lambda body: SellMms(body.amount, body.min_return, body.max_cost),
+}
+
+
+def trade(request: Request, name: str, trader: Principal, verb: str, body: TradeIn) -> TradeOut:
+    """The trade a route's ``verb`` names (``buy-peg``...), for ``trader``."""
+    return _trade(request, name, trader, TRADES[verb](body))
 
 
 def _run(request: Request, name: str, command: Command, actor: str) -> list[Any]:
@@ -270,7 +286,7 @@ def _fmt(value: Decimal | None, places: int) -> str:
 def peg_home(request: Request) -> HTMLResponse:
     rows = []
     for name in _markets(request).names():
-        listed = _listed(request, name)
+        listed = listed_market(request, name)
         rows.append((name, listed if isinstance(listed, PegMarketOut) else None))
     page: HTMLResponse = request.app.state.templates.TemplateResponse(
         request, "peg_home.html", {"markets": rows, "fmt": _fmt}

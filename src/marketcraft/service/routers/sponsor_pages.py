@@ -184,6 +184,7 @@ def sponsor_dashboard(request: Request, granted: OwnProgram, alert: str = "") ->
         held=held(state),
         free=free_collateral(state),
         outcomes=list(Outcome),
+        acted_next=len(state.acted_on) + 1,
         threshold=threshold,
         alert_default=threshold == _alert_threshold("", terms),
         alert_note=_alert_note(alert, terms),
