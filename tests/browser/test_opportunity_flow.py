@@ -45,23 +45,23 @@ def test_sponsor_and_scout_see_their_two_worlds(browser, tmp_path):
         sponsor.fill("input[name=title]", "Will we sign XYZ?")
         submit(sponsor, "button:has-text('Add market')")
         opened = time.monotonic()
-        assert sponsor.inner_text("#markets td.price") == "0.0100"
+        assert sponsor.inner_text("#markets td.price") == "1.00%"  # the band's floor
         dashboard = sponsor.url.split("?")[0]
 
         scout = sign_in(browser.new_context(), server.url, scout_token)
         submit(scout, "a:has-text('Label X scouting')")
         scout.fill("input[name=amount]", "500")
         submit(scout, "button:has-text('Deposit')")
-        assert scout.inner_text("#available") == "500.00"
+        assert scout.inner_text("#available") == "500.00 USD"
         scout.fill("input[name=max_spend]", "100")
         submit(scout, "button:has-text('Place order')")
         assert "order accepted" in scout.inner_text(".flash")
         assert scout.inner_text("#orders td.fill") == "sealed until the reveal"
-        assert scout.inner_text("#available") == "400.00"
+        assert scout.inner_text("#available") == "400.00 USD"
 
         sponsor.goto(dashboard)
         price = sponsor.inner_text("#markets td.price")
-        assert float(price) > 0.01  # the sponsor sees the move
+        assert float(price.removesuffix("%")) > 1.0  # the sponsor sees the move
         scout_text = scout.inner_text("main")
         assert price not in scout_text and "Price" not in scout_text  # the scout never does
         sponsor.screenshot(path=str(tmp_path / "sponsor.png"), full_page=True)
@@ -69,9 +69,12 @@ def test_sponsor_and_scout_see_their_two_worlds(browser, tmp_path):
 
         time.sleep(max(0.0, WINDOW + 1 - (time.monotonic() - opened)))
         sponsor.goto(dashboard)
+        asked: list[str] = []
+        sponsor.once("dialog", lambda d: (asked.append(d.message), d.accept()))
         submit(sponsor, "#markets button:has-text('Reveal')")
+        assert "cannot be undone" in asked[0]  # asked first, saying what it does
         scout.reload()
         fill = scout.inner_text("#orders td.fill")
-        assert re.match(r"[\d.]+ shares for [\d.]+", fill), fill
+        assert re.match(r"[\d.,]+ shares for [\d.,]+ USD", fill), fill
     finally:
         server.stop()

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from fastapi import Request
 from markupsafe import Markup
 
-__all__ = ["SESSION_KEY", "KeptForm", "keep_form", "refused_field", "take_kept"]
+__all__ = ["NOT_KEPT", "SESSION_KEY", "KeptForm", "keep_form", "refused_field", "take_kept"]
 
 SESSION_KEY = "kept"
-#: never carried back: a fresh one is issued with every page
-_NOT_KEPT = frozenset({"csrf_token", "key"})
+#: never carried back: a fresh one is issued with every page (the CSRF token's form field,
+#: ``page_security.FORM_FIELD``, and a form's idempotency key)
+NOT_KEPT = frozenset({"csrftoken", "key"})
 _MAX_FIELDS, _MAX_LENGTH = 40, 200
 
 
@@ -53,7 +54,7 @@ def keep_form(request: Request, values: Mapping[str, object], named: str = "") -
     kept = {
         name: value[:_MAX_LENGTH]
         for name, value in list(values.items())[:_MAX_FIELDS]
-        if isinstance(value, str) and name not in _NOT_KEPT
+        if isinstance(value, str) and name not in NOT_KEPT
     }
     field = named if named in kept else refused_field(named, kept)
     request.session[SESSION_KEY] = {"values": kept, "field": field}

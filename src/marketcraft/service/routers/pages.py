@@ -47,7 +47,7 @@ from marketcraft.opportunity.visibility import (
 )
 from marketcraft.service import access
 from marketcraft.service.access import Granted
-from marketcraft.service.kept_forms import take_kept
+from marketcraft.service.kept_forms import keep_form, take_kept
 from marketcraft.service.sessions import PageGuard, flash, home_of, sign_in, sign_out
 from marketcraft.store.principals import Principal
 from marketcraft.store.tokens import TOKEN_PREFIX, hash_token
@@ -105,17 +105,24 @@ def back_to(request: Request, url: str, message: str = "") -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
+async def refuse(request: Request, back: str, reason: str) -> RedirectResponse:
+    """Back to ``back`` saying ``reason``, with the form as it was typed and the field the
+    reason names marked (nothing is typed twice)."""
+    keep_form(request, await request.form(), reason)
+    return back_to(request, back, reason)
+
+
 async def attempt(
     request: Request, action: Awaitable[object], back: str, done: str = "done"
 ) -> RedirectResponse:
     """Await ``action`` (an application function's call): back to ``back`` saying ``done``, or
-    with the refusal's reason."""
+    with the refusal's reason (and the form kept)."""
     try:
         await action
     except InvariantViolation:
         raise  # corrupt state is a 500 (logged), never a message on the page
     except MarketcraftError as exc:
-        return back_to(request, back, exc.reason)
+        return await refuse(request, back, exc.reason)
     return back_to(request, back, done)
 
 
@@ -131,7 +138,7 @@ async def cash_form(
     try:
         cash = read(Positive, amount, "amount")
     except MarketcraftError as exc:
-        return back_to(request, back, exc.reason)
+        return await refuse(request, back, exc.reason)
     return await attempt(request, action(cash), back, done)
 
 
@@ -263,9 +270,9 @@ async def scout_close_order(
         price = read(Probability, trigger_price, "trigger price")
         shares = read(Positive, max_shares, "max shares")
     except MarketcraftError as exc:  # a number the API would refuse too
-        return back_to(request, back, exc.reason)
+        return await refuse(request, back, exc.reason)
     except ValueError:  # not yes or no, buy or sell
-        return back_to(request, back, "check the close order")
+        return await refuse(request, back, "side: choose sell to close or buy to close, yes or no")
     placed = actions.place_close_order(
         commit_of(request), ctx_of(request, scout.name), program_id, market_id=market_id,
         token=token, trigger_price=price, max_shares=shares, side=chosen,
@@ -319,9 +326,9 @@ async def scout_order(
         limit = read(Probability, limit_price, "limit price") if limit_price else None
         token = Token(outcome)
     except MarketcraftError as exc:  # a number the API would refuse too
-        return back_to(request, back, exc.reason)
+        return await refuse(request, back, exc.reason)
     except ValueError:  # not buy or sell, yes or no
-        return back_to(request, back, "check the order")
+        return await refuse(request, back, "side: choose buy or sell, yes or no")
     placed = actions.place_order(
         commit_of(request), ctx_of(request, scout.name), program_id, idempotency_key=key,
         market_id=market_id, side=chosen,

@@ -37,6 +37,7 @@ from marketcraft.service.routers.pages import (
     ctx_of,
     now_of,
     programs_of,
+    refuse,
     render,
 )
 from marketcraft.service.sessions import PageGuard
@@ -116,9 +117,7 @@ async def sponsor_create(
         name: value for name, value in given.items() if value not in (None, "")
     }
     if window_unit not in WINDOW_UNITS:
-        return back_to(
-            request, "/ui/sponsor", "the window's unit is seconds, minutes, hours or days"
-        )
+        return await refuse(request, "/ui/sponsor", "window unit: seconds, minutes, hours or days")
     try:
         window_seconds = int(read(Amount, window, "window") * WINDOW_UNITS[window_unit])
         if late_reveal_days:
@@ -134,9 +133,9 @@ async def sponsor_create(
     except PydanticValidationError as exc:
         field = _FORM_NAMES.get(str(exc.errors()[0]["loc"][0]), str(exc.errors()[0]["loc"][0]))
         reason = f"check the {field.replace('_', ' ')}: {first_error(exc)}"
-        return back_to(request, "/ui/sponsor", reason)
+        return await refuse(request, "/ui/sponsor", reason)
     except MarketcraftError as exc:
-        return back_to(request, "/ui/sponsor", exc.reason)
+        return await refuse(request, "/ui/sponsor", exc.reason)
     try:
         program_id = await actions.open_program(
             commit_of(request), ctx_of(request, sponsor.name), title=title, deposit=cash,
@@ -145,7 +144,7 @@ async def sponsor_create(
     except InvariantViolation:
         raise  # corrupt state is a 500 (logged), never a message on the page
     except MarketcraftError as exc:
-        return back_to(request, "/ui/sponsor", exc.reason)
+        return await refuse(request, "/ui/sponsor", exc.reason)
     return back_to(request, f"/ui/sponsor/programs/{program_id}", "program opened")
 
 
