@@ -77,6 +77,14 @@ def test_every_page_of_every_role_fits_both_widths_and_each_role_lands_at_home(b
         server.stop()
     pages = {path for paths in walked.values() for path in paths}
     # the walk reached every role's pages, not only the homes
-    for expected in ("/ui/sponsor/programs/", "/ui/scout/programs/", "/ui/audit/programs/",
-                     "/ui/peg/", "/ui/trade", "/ui/dealer", "/ui/admin", "/ui/analyst"):
+    for expected in (
+        "/ui/sponsor/programs/",
+        "/ui/scout/programs/",
+        "/ui/audit/programs/",
+        "/ui/peg/",
+        "/ui/trade",
+        "/ui/dealer",
+        "/ui/admin",
+        "/ui/analyst",
+    ):
         assert any(p.startswith(expected) for p in pages), expected

@@ -98,8 +98,8 @@ def test_a_trader_trades_from_its_page_as_through_the_api(site):
     wallet = site.api.get("/peg/markets/usd/balance", headers=bearer(site.tokens["tia"])).json()
     assert Decimal(wallet["col"]) == 900 and Decimal(wallet["peg"]) > 0
     # slippage: refused whole, the form back as typed, nothing moved
-    r = web.post("/ui/trade/usd", data={"verb": "buy-peg", "amount": "50",
-                                        "min_return": "1000000"}, follow_redirects=False)  # fmt: skip
+    greedy = {"verb": "buy-peg", "amount": "50", "min_return": "1000000"}
+    r = web.post("/ui/trade/usd", data=greedy, follow_redirects=False)
     page = web.get(r.headers["location"]).text
     assert 'value="50"' in page and 'value="1000000"' in page
     after = site.api.get("/peg/markets/usd/balance", headers=bearer(site.tokens["tia"])).json()
@@ -147,7 +147,7 @@ def test_a_refused_order_comes_back_as_typed_with_the_bad_field_marked(site):
     assert "max spend" in unescape(page)  # the message names the field
     assert re.search(r'name="max_spend"[^>]*value="-5" aria-invalid="true"', page)
     assert re.search(r'name="limit_price"[^>]*value="0.2"', page)
-    assert '<option selected>no</option>' in page  # the choices too
+    assert "<option selected>no</option>" in page  # the choices too
     assert 'name="key" value="k-1"' not in page  # a fresh idempotency key, never the old one
     assert {FORM_FIELD, "key"} <= NOT_KEPT
     again = web.get(url).text  # shown once

@@ -9,7 +9,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from marketcraft.service.formats import money, number, plain, pct, pp, shares, when
+from marketcraft.service.formats import money, number, pct, plain, pp, shares, when
 
 amounts = st.decimals(min_value=Decimal("-1e15"), max_value=Decimal("1e15"), places=6,
                       allow_nan=False, allow_infinity=False)  # fmt: skip
