@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     #: 0 writes none (a load still starts from a snapshot another process wrote)
     snapshot_every: int = Field(default=10_000, ge=0)
     snapshot_idle_seconds: float = Field(default=2.0, ge=0, le=3_600)
+    #: a live page's event stream (the sponsor's dashboard, a peg market's page) sends what
+    #: changed every ``live_interval_seconds`` and ends after ``live_stream_seconds`` (the
+    #: browser reconnects at once), so no connection is held forever; 0 sends the page's
+    #: figures once and ends
+    live_interval_seconds: float = Field(default=1.0, gt=0, le=60)
+    live_stream_seconds: float = Field(default=300.0, ge=0, le=3_600)
     #: the first part of each program log's origin, ``<log_origin>/opportunity/<program id>``:
     #: the name its checkpoints and signing key go by (a host name the operator controls)
     log_origin: str = Field(default="marketcraft.localhost", pattern=r"^[A-Za-z0-9._~/:-]+$")

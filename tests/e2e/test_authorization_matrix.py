@@ -201,6 +201,8 @@ CLASSES: dict[tuple[str, str], Kind] = {
     ("GET", "/ui/analyst/jobs/{job_id}/files/{name}"): DEAL_JOB,
     # the pages of traders, dealers and the operator, and the pages' own files
     ("GET", "/ui/assets/{name}"): PUBLIC,
+    ("GET", "/ui/peg/{name}/live"): PUBLIC,
+    ("GET", SPONSOR_UI + "/live"): SPONSOR,
     ("GET", "/ui/trade"): TRADER_SELF,
     ("POST", "/ui/trade/{name}"): PEG_TRADER,
     ("GET", "/ui/dealer"): DEALER_SELF,
@@ -254,7 +256,8 @@ def world(tmp_path_factory):
     _deal_job(tmp / "var" / "deal-jobs")
     _repo_session(database)
     # no cadence checkpoints: a refused request must change nothing, and nothing else may
-    settings = Settings(data_dir=tmp / "var", checkpoint_every=0)
+    # a live page's stream sends its figures once and ends (a test client reads it whole)
+    settings = Settings(data_dir=tmp / "var", checkpoint_every=0, live_stream_seconds=0)
     app = create_app(settings, database=database, clock=FixedClock(NOW), signer=SIGNER)
     with TestClient(app) as client:
         ids = _program(client, tokens)

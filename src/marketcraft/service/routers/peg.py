@@ -7,8 +7,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import HTMLResponse
+from sse_starlette import EventSourceResponse
 
 from marketcraft.app.peg_markets import PegMarkets
 from marketcraft.kernel.errors import Quarantined, ValidationError
@@ -28,9 +29,10 @@ from marketcraft.peg.events import MmsBought, MmsSold, PegBought, PegSold
 from marketcraft.peg.state import wallet
 from marketcraft.roles import Role
 from marketcraft.service.auth import RoleGuard
-from marketcraft.service.charts import line_chart
+from marketcraft.service.charts import RANGES, Band, line_chart, range_start
 from marketcraft.service.exact_json import ExactNumbersRoute
 from marketcraft.service.idempotency import IdempotencyKey
+from marketcraft.service.live import Cells, live_cells
 from marketcraft.service.opportunity_models import Limit, Offset, Page
 from marketcraft.service.peg_models import (
     CreditIn,
@@ -45,6 +47,8 @@ from marketcraft.service.peg_models import (
     TradeOut,
     UnavailablePegMarketOut,
 )
+from marketcraft.service.routers.pages import render
+from marketcraft.service.sessions import signed_in
 from marketcraft.store.principals import Principal
 
 router = APIRouter(tags=["pegged token"], route_class=ExactNumbersRoute)
@@ -288,40 +292,61 @@ def peg_home(request: Request) -> HTMLResponse:
     for name in _markets(request).names():
         listed = listed_market(request, name)
         rows.append((name, listed if isinstance(listed, PegMarketOut) else None))
-    page: HTMLResponse = request.app.state.templates.TemplateResponse(
-        request, "peg_home.html", {"markets": rows, "fmt": _fmt}
-    )
-    return page
+    return render(request, "peg_home.html", who=signed_in(request), markets=rows, fmt=_fmt)
+
+
+#: a peg market page's live figures: element id -> (snapshot key, decimals)
+LIVE_FIGURES = {"spot": ("spot", 6), "feed": ("feed", 6), "reserve": ("reserve_ratio", 3),
+                "circulating": ("circulating_peg", 2), "fees": ("fees", 2)}  # fmt: skip
+
+
+@router.get("/ui/peg/{name}/live", include_in_schema=False)
+def peg_live(name: str, request: Request) -> EventSourceResponse:
+    """A peg market page's figures as they change (server-sent events). Public."""
+    markets = _markets(request)
+    markets.view(name)  # a market that does not exist is a 404 now, not an empty stream
+
+    def cells() -> Cells:
+        snap = markets.view(name).snapshot
+        shown = {key: _fmt(snap[field], places) for key, (field, places) in LIVE_FIGURES.items()}
+        shown["mode"] = str(snap["mode"])
+        return shown
+
+    return live_cells(request, cells)
 
 
 @router.get("/ui/peg/{name}", response_class=HTMLResponse, include_in_schema=False)
-def peg_page(name: str, request: Request) -> HTMLResponse:
+def peg_page(
+    name: str,
+    request: Request,
+    span: Annotated[str, Query(alias="range", max_length=8)] = "all",
+) -> HTMLResponse:
     view = _markets(request).view(name)
-    snap, points, terms = view.snapshot, view.history, view.state.require_terms()
+    snap, terms = view.snapshot, view.state.require_terms()
+    start = range_start(span, request.app.state.clock.now())
+    points = [p for p in view.history if start is None or p.at >= start]
     times = [p.at for p in points]
 
     def floats(key: str) -> list[float | None]:
         return [None if getattr(p, key) is None else float(getattr(p, key)) for p in points]
 
+    feed, band = floats("feed"), float(terms.band)
+    peg_band = Band([None if f is None else f * (1 - band) for f in feed],
+                    [None if f is None else f * (1 + band) for f in feed],
+                    f"the peg band: feed ± {band:.1%}")  # fmt: skip
     charts = [
-        line_chart(
-            "SPOT and feed (COL per PEG)",
-            times,
-            [("SPOT", floats("spot"), "#c0392b"), ("feed", floats("feed"), "#1d2430")],
-        ),
+        line_chart("SPOT and feed (COL per PEG)", times,
+                   [("SPOT", floats("spot"), "#c0392b"), ("feed", feed, "#1d2430")],
+                   band=peg_band),
         line_chart("Reserve ratio (C + X) / ((U + Dc) feed)", times,
                    [("reserve ratio", floats("reserve_ratio"), "#1e7d4f")]),
         line_chart("Circulating PEG", times, [("PEG", floats("circulating_peg"), "#3b6fb6")]),
         line_chart("Fees earned (COL)", times, [("fees", floats("fees"), "#8e44ad")]),
     ]  # fmt: skip
     deviation = snap["spot"] / snap["feed"] - 1
-    page: HTMLResponse = request.app.state.templates.TemplateResponse(
-        request,
-        "peg_market.html",
-        {
-            "name": name, "snap": snap, "charts": charts, "fmt": _fmt,
-            "deviation": f"{deviation:+.3%}", "fee_rate": f"{terms.fee_rate:.2%}",
-            "band": f"{terms.band:.1%}",
-        },
+    return render(
+        request, "peg_market.html", who=signed_in(request), name=name, snap=snap,
+        charts=charts, fmt=_fmt, deviation=f"{deviation:+.3%}",
+        fee_rate=f"{terms.fee_rate:.2%}", band=f"{terms.band:.1%}",
+        ranges=list(RANGES), span=span if span in RANGES else "all",
     )  # fmt: skip
-    return page

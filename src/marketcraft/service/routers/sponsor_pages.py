@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError as PydanticValidationError
+from sse_starlette import EventSourceResponse
 
 from marketcraft.app import opportunity_actions as actions
 from marketcraft.kernel.errors import InvariantViolation, MarketcraftError, NotFound
@@ -25,7 +26,9 @@ from marketcraft.opportunity.terms import CollateralMode, FeePolicy, ProgramTerm
 from marketcraft.opportunity.visibility import SponsorMarketView, sponsor_market_view
 from marketcraft.service import access
 from marketcraft.service.access import Granted
-from marketcraft.service.charts import line_chart
+from marketcraft.service.charts import RANGES, Band, Series, line_chart, range_start
+from marketcraft.service.formats import money, pct
+from marketcraft.service.live import Cells, live_cells
 from marketcraft.service.opportunity_models import TERMS_DEFAULTS, TermsIn
 from marketcraft.service.routers.pages import (
     MaybeNumberField,
@@ -192,6 +195,24 @@ def sponsor_dashboard(request: Request, granted: OwnProgram, alert: str = "") ->
     )
 
 
+@router.get("/ui/sponsor/programs/{program_id}/live")
+def sponsor_live(program_id: str, request: Request, _granted: OwnProgram) -> EventSourceResponse:
+    """The dashboard's figures as they change (server-sent events: see ``service.live``)."""
+    repo = programs_of(request)
+
+    def cells() -> Cells:
+        state = repo.journal(program_id).state
+        shown: Cells = {}
+        for market_id in state.markets:
+            view = sponsor_market_view(state, market_id)
+            shown[f"price-{market_id}"] = pct(view.price)
+            shown[f"volume-{market_id}"] = money(view.volume)
+            shown[f"traders-{market_id}"] = str(view.traders)
+        return shown
+
+    return live_cells(request, cells)
+
+
 def _alert_threshold(text: str, terms: ProgramTerms) -> Decimal:
     """The sponsor's alert price, if it is a price inside the band; else twice the floor."""
     value = _alert_given(text)
@@ -219,6 +240,36 @@ def _alert_note(text: str, terms: ProgramTerms) -> str:
     if not terms.pa < value <= terms.pb:
         return f"alert: {value} is outside the band ({terms.pa}, {terms.pb}]; showing the default"
     return ""
+
+
+def _price_steps(
+    points: list[tuple[datetime, Decimal]],
+    end: datetime,
+    start: datetime | None,
+    threshold: Decimal,
+) -> tuple[list[datetime], list[Series]]:
+    """The price as steps (it holds between trades) out to ``end``, from ``start`` (opening
+    at the price then) or from the first trade; and the alert price beside it."""
+    before = [p for t, p in points if start is not None and t < start]
+    times: list[datetime] = []
+    prices: list[float | None] = []
+    if before and start is not None:  # the price the range opens at
+        times.append(start)
+        prices.append(float(before[-1]))
+    for t, price in points[len(before) :]:
+        if times:  # held until this trade
+            times.append(t)
+            prices.append(prices[-1])
+        times.append(t)
+        prices.append(float(price))
+    if times and end > times[-1]:
+        times.append(end)
+        prices.append(prices[-1])
+    alert = f"alert {threshold * 100:.2f}%"
+    return times, [
+        ("price", prices, "#c0392b"),
+        (alert, [float(threshold)] * len(times), "#98a2b3"),
+    ]
 
 
 def _sparkline(points: list[tuple[datetime, Decimal]], low: Decimal, high: Decimal) -> str:
@@ -310,7 +361,11 @@ async def sponsor_close(program_id: str, request: Request, granted: OwnProgram) 
 
 @router.get("/ui/sponsor/programs/{program_id}/markets/{market_id}", response_class=HTMLResponse)
 def sponsor_market(
-    market_id: str, request: Request, granted: OwnProgram, alert: str = ""
+    market_id: str,
+    request: Request,
+    granted: OwnProgram,
+    alert: str = "",
+    span: Annotated[str, Query(alias="range", max_length=8)] = "all",
 ) -> HTMLResponse:
     """One market: its price over time against the alert price, and its facts."""
     journal, sponsor = granted.journal, granted.principal
@@ -321,26 +376,16 @@ def sponsor_market(
     terms = state.require_terms()
     threshold = _alert_threshold(alert, terms)
     points = journal.history.prices(state).get(market_id, [])
-    # the price holds between trades: draw it as steps, out to now (or the window's close)
-    end = min(now, market.closes_at) if market.closes_at else now
-    times, prices = [], []
-    for i, (t, price) in enumerate(points):
-        if i:
-            times.append(t)
-            prices.append(float(points[i - 1][1]))
-        times.append(t)
-        prices.append(float(price))
-    if points and end > points[-1][0]:
-        times.append(end)
-        prices.append(prices[-1])
     chart = line_chart(
         "YES price (probability)",
-        times,
-        [("price", prices, "#c0392b"), (f"alert {threshold}", [float(threshold)] * len(times),
-                                        "#98a2b3")],
+        *_price_steps(points, min(now, market.closes_at) if market.closes_at else now,
+                      range_start(span, now), threshold),
+        band=Band(float(terms.pa), float(terms.pb), "the program's probability band"),
+        percent=True,
     )  # fmt: skip
     return render(
         request, "sponsor_market.html", who=sponsor, state=state, market=market, chart=chart,
+        ranges=list(RANGES), span=span if span in RANGES else "all", alert=alert,
         view=sponsor_market_view(state, market_id), trades=max(len(points) - 1, 0),
         crossed=crossed_at(points, threshold), threshold=threshold,
         day=move_since(points, now, timedelta(days=1)),
