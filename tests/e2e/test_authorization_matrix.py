@@ -193,6 +193,8 @@ CLASSES: dict[tuple[str, str], Kind] = {
     ("POST", "/deal/jobs"): DEAL_SELF,
     ("GET", "/deal/jobs"): DEAL_SELF,
     ("GET", "/deal/jobs/{job_id}"): DEAL_JOB,
+    ("POST", "/deal/jobs/{job_id}/cancel"): DEAL_JOB,
+    ("POST", "/ui/analyst/jobs/{job_id}/cancel"): DEAL_JOB,
     ("GET", "/deal/jobs/{job_id}/files/{name}"): DEAL_JOB,
     ("GET", "/ui/analyst"): DEAL_SELF,
     ("POST", "/ui/analyst/jobs"): DEAL_SELF,

@@ -194,3 +194,58 @@ def test_a_job_another_live_process_claimed_is_left_to_it(tmp_path):
     jobs = DealJobs(root, workers=1)
     wait_for(jobs, home.name)
     assert jobs.find(home.name).status == "done"
+
+
+def test_jobs_keep_their_times_show_their_place_in_the_queue_and_can_be_cancelled(desk):
+    client, tokens = desk
+    ana, bob = bearer(tokens["ana"]), bearer(tokens["bob"])
+    long = {"terms": short_terms(365), "paths": 400, "step": "1h"}  # runs for a while
+    first = client.post("/deal/jobs", json=long, headers=ana).json()
+    second = client.post("/deal/jobs", json={**long, "seed": 2}, headers=ana).json()
+    assert first["created_at"] == second["created_at"] == NOW.isoformat().replace("+00:00", "Z")
+    deadline = time.monotonic() + 60
+    while client.get(f"/deal/jobs/{first['id']}", headers=ana).json()["status"] != "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    waiting = client.get(f"/deal/jobs/{second['id']}", headers=ana).json()
+    assert waiting["status"] == "queued" and waiting["queue_position"] == 2  # one runs ahead
+    assert client.post(f"/deal/jobs/{second['id']}/cancel", headers=bob).status_code == 404
+    cancelled = client.post(f"/deal/jobs/{second['id']}/cancel", headers=ana).json()
+    assert cancelled["status"] == "cancelled" and cancelled["queue_position"] is None
+    assert cancelled["finished_at"] is not None and cancelled["started_at"] is None
+
+    running = client.post(f"/deal/jobs/{first['id']}/cancel", headers=ana)
+    assert running.status_code == 200
+    deadline = time.monotonic() + 30
+    while (job := client.get(f"/deal/jobs/{first['id']}", headers=ana).json())["status"] != (
+        "cancelled"
+    ):
+        assert time.monotonic() < deadline, job
+        time.sleep(0.2)
+    assert job["started_at"] is not None and job["finished_at"] is not None
+    assert job["report"] is None and job["error"] == "cancelled by its analyst"
+    again = client.post(f"/deal/jobs/{first['id']}/cancel", headers=ana)
+    assert again.status_code == 400 and again.json()["code"] == "job_finished"
+    # cancelled jobs leave the quota: two more may be queued at once again
+    assert client.post("/deal/jobs", json={"terms": short_terms(), "paths": 4},
+                       headers=ana).status_code == 202  # fmt: skip
+
+
+def test_the_analysts_page_shows_times_and_cancels_after_asking(desk):
+    client, tokens = desk
+    sign_in(client, tokens["ana"])
+    job = client.post("/deal/jobs", json={"terms": short_terms(365), "paths": 400},
+                      headers=bearer(tokens["ana"])).json()  # fmt: skip
+    page = client.get("/ui/analyst").text
+    assert f'data-job="{job["id"]}"' in page and "Submitted" in page
+    assert f"{NOW:%Y-%m-%d %H:%M} UTC" in page and 'data-confirm="Stop the analysis' in page
+    r = client.post(f"/ui/analyst/jobs/{job['id']}/cancel", follow_redirects=False)
+    assert r.status_code == 303
+    deadline = time.monotonic() + 30
+    while (
+        client.get(f"/deal/jobs/{job['id']}", headers=bearer(tokens["ana"])).json()["status"]
+        != "cancelled"
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert "cancelled by its analyst" in client.get(f"/ui/analyst/jobs/{job['id']}").text

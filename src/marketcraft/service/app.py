@@ -276,7 +276,7 @@ def _attach(app: FastAPI, database: Database, signer: Signer | None, settings: S
     )
     app.state.deal_jobs = DealJobs(
         settings.data_dir / "deal-jobs", max_active=settings.deal_jobs_per_analyst,
-        max_paths=settings.deal_max_paths,
+        max_paths=settings.deal_max_paths, now=app.state.clock.now,
     )  # fmt: skip
     app.state.metrics.watch(app.state.deal_jobs)
 

@@ -25,7 +25,9 @@ import queue
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +36,14 @@ from marketcraft.deal.terms import load_terms
 from marketcraft.kernel.errors import MarketcraftError, NotFound, QuotaExceeded, ValidationError
 from marketcraft.tables import parse_toml
 
-__all__ = ["ACTIVE", "FILES", "DealJobs", "Job"]
+__all__ = ["ACTIVE", "FILES", "FINISHED", "DealJobs", "Job"]
 
 #: the statuses that count against an analyst's quota
 ACTIVE = ("queued", "running")
+#: a job's last statuses: nothing changes it after one of these
+FINISHED = ("done", "failed", "cancelled")
+#: how often the worker looks for a request to cancel the job it runs (seconds)
+CANCEL_POLL = 0.5
 MAX_TERMS = 100_000  # characters
 #: the result files a job's owner may download
 FILES = ("paths.parquet", "daily.parquet", "options.parquet", "summary.json", "report.html")
@@ -51,11 +57,16 @@ class Job:
     paths: int
     step_hours: float
     seed: int
-    status: str  # queued, running, done, failed
+    status: str  # queued, running, done, failed, cancelled
     done: int
     total: int
     error: str
     summary: dict[str, float] | None
+    created_at: datetime | None = None  # None: a job written before jobs kept their times
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    #: while queued: how many jobs (anyone's) run or wait ahead of it
+    ahead: int | None = None
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -143,12 +154,26 @@ def run_job(folder: str, workers: int) -> None:
     _write_json(home / "job.json", meta)
 
 
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def _when(text: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+
+
 class DealJobs:
     def __init__(
         self, root: Path, workers: int | None = None, *,
         max_active: int = DEFAULT_MAX_ACTIVE, max_paths: int = DEFAULT_MAX_PATHS,
+        now: Callable[[], datetime] | None = None,
     ) -> None:  # fmt: skip
+        """``now``: the clock jobs' times are read from (the service's)."""
         self.root = root
+        self.now = now or (lambda: datetime.now(UTC))
         self.workers = workers or os.cpu_count() or 1
         self.max_active, self.max_paths = max_active, max_paths
         self.waiting: queue.Queue[str] = queue.Queue()
@@ -222,6 +247,7 @@ class DealJobs:
             "step_hours": step_hours or terms.simulation.step_hours,
             "seed": terms.simulation.seed if seed is None else seed, "status": "queued",
             "error": "", "summary": None, "created": created,
+            "created_at": _stamp(self.now()),
         }  # fmt: skip
         _write_json(home / "job.json", meta)
         self.waiting.put(job_id)
@@ -248,15 +274,41 @@ class DealJobs:
             with os.fdopen(claim, "w") as f:
                 f.write(str(os.getpid()))
             meta = _read_json(home / "job.json")
-            meta["status"] = "running"
+            if meta.get("status") != "queued":  # cancelled while it waited
+                continue
+            meta.update(status="running", started_at=_stamp(self.now()))
             _write_json(home / "job.json", meta)
             process = context.Process(target=run_job, args=(str(home), self.workers))
             process.start()
-            process.join()
+            while process.is_alive():
+                process.join(CANCEL_POLL)
+                if (home / "cancel").exists() and process.is_alive():
+                    process.terminate()  # asked to stop: its partial results are dropped
+                    process.join()
             meta = _read_json(home / "job.json")
-            if meta.get("status") == "running":  # the process died without a word
+            if (home / "cancel").exists() and meta.get("status") not in ("done", "failed"):
+                meta.update(status="cancelled", error="cancelled by its analyst")
+            elif meta.get("status") == "running":  # the process died without a word
                 meta.update(status="failed", error="the analysis stopped unexpectedly")
+            meta["finished_at"] = _stamp(self.now())
+            _write_json(home / "job.json", meta)
+
+    def cancel(self, job: Job) -> Job:
+        """Stop a queued or running job (a running one within ``CANCEL_POLL`` seconds, by the
+        server process running it). ValidationError if it has already finished."""
+        if job.status in FINISHED:
+            raise ValidationError("job_finished", f"the analysis is already {job.status}")
+        home = self.root / job.id
+        (home / "cancel").touch()
+        with self.lock:
+            meta = _read_json(home / "job.json")
+            if meta and meta.get("status") == "queued":  # never started: cancelled now
+                meta.update(status="cancelled", error="cancelled by its analyst",
+                            finished_at=_stamp(self.now()))  # fmt: skip
                 _write_json(home / "job.json", meta)
+        found = self.find(job.id)
+        assert found is not None
+        return found
 
     def _load(self, job_id: str) -> dict[str, Any] | None:
         if not (len(job_id) == 16 and all(c in "0123456789abcdef" for c in job_id)):
@@ -276,8 +328,23 @@ class DealJobs:
         fields = {k: meta[k] for k in ("id", "owner", "name", "paths", "step_hours", "seed")}
         return Job(
             **fields, status=meta["status"], done=done, total=total, error=meta["error"],
-            summary=meta["summary"],
+            summary=meta["summary"], created_at=_when(meta.get("created_at")),
+            started_at=_when(meta.get("started_at")), finished_at=_when(meta.get("finished_at")),
+            ahead=self._ahead(meta) if meta["status"] == "queued" else None,
         )  # fmt: skip
+
+    def _ahead(self, meta: dict[str, Any]) -> int:
+        """How many jobs run or wait ahead of a queued one (queued ones submitted before it)."""
+        ahead = 0
+        for other_path in self.root.glob("*/job.json"):
+            other = _read_json(other_path)
+            if not other or other.get("id") == meta["id"]:
+                continue
+            if other.get("status") == "running" or (
+                other.get("status") == "queued" and other.get("created", 0) < meta["created"]
+            ):
+                ahead += 1
+        return ahead
 
     def list(self, owner: str) -> list[Job]:
         found = []

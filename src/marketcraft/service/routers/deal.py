@@ -4,6 +4,7 @@ own jobs; another's job answers exactly as one that does not exist (404)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile, status
@@ -12,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from marketcraft.deal.time_grid import STEP_PATTERN, parse_step
-from marketcraft.kernel.errors import MarketcraftError
+from marketcraft.kernel.errors import MarketcraftError, ValidationError
 from marketcraft.kernel.limits import MAX_DEAL_PATHS, MAX_SEED
 from marketcraft.number_types import first_error
 from marketcraft.roles import Role
@@ -23,7 +24,7 @@ from marketcraft.service.exact_json import ExactNumbersRoute
 from marketcraft.service.idempotency import IdempotencyKey
 from marketcraft.service.opportunity_models import Limit, Offset, Page, page_of
 from marketcraft.service.page_security import multipart_token
-from marketcraft.service.routers.pages import NumberField
+from marketcraft.service.routers.pages import NumberField, render
 from marketcraft.service.sessions import PageGuard, flash
 from marketcraft.store.principals import Principal
 
@@ -67,13 +68,15 @@ class JobOut(BaseModel):
                 "paths": 100, "step_hours": 1.0, "seed": 7, "error": "",
                 "summary": {"pnl_mean": 1250.5, "var_5%": -310.2},
                 "report": "/deal/jobs/0123456789abcdef/files/report.html",
+                "created_at": "2026-12-03T08:00:00Z", "started_at": "2026-12-03T08:00:01Z",
+                "finished_at": "2026-12-03T08:00:31Z", "queue_position": None,
             }]
         }
     )  # fmt: skip
 
     id: str
     name: str
-    status: str = Field(description="queued, running, done or failed")
+    status: str = Field(description="queued, running, done, failed or cancelled")
     progress: float = Field(description="Share of the simulation done, 0..1.")
     paths: int
     step_hours: float
@@ -81,6 +84,12 @@ class JobOut(BaseModel):
     error: str = ""
     summary: dict[str, float] | None = Field(None, description="When done: the headlines.")
     report: str | None = Field(None, description="When done: the HTML report's address.")
+    created_at: datetime | None = Field(None, description="When it was submitted (UTC).")
+    started_at: datetime | None = Field(None, description="When it started running.")
+    finished_at: datetime | None = Field(None, description="When it finished, failed or stopped.")
+    queue_position: int | None = Field(
+        None, description="While queued: 1 when it runs next (jobs running or waiting ahead + 1)."
+    )
 
 
 def _jobs(request: Request) -> DealJobs:
@@ -95,6 +104,8 @@ def _out(job: Job) -> JobOut:
         progress=1.0 if done else (job.done / job.total if job.total else 0.0),
         paths=job.paths, step_hours=job.step_hours, seed=job.seed, error=job.error,
         summary=job.summary, report=f"/deal/jobs/{job.id}/files/report.html" if done else None,
+        created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at,
+        queue_position=None if job.ahead is None else job.ahead + 1,
     )  # fmt: skip
 
 
@@ -127,6 +138,16 @@ def get_deal_job(job_id: str, request: Request, analyst: Analyst) -> JobOut:
     return _out(deal_job(request, analyst, job_id))
 
 
+@router.post(
+    "/deal/jobs/{job_id}/cancel", response_model=JobOut, summary="Stop one of your analyses"
+)
+def cancel_deal_job(job_id: str, request: Request, analyst: Analyst) -> JobOut:
+    """Stop one of your analyses: a queued one never runs, a running one is stopped within
+    a second (its partial results are dropped). 400 if it has already finished; another
+    analyst's job answers 404. Analysts only."""
+    return _out(_jobs(request).cancel(deal_job(request, analyst, job_id)))
+
+
 @router.get(
     "/deal/jobs/{job_id}/files/{name}", response_class=FileResponse,
     summary=f"A finished analysis's file: one of {', '.join(FILES)}",
@@ -139,9 +160,8 @@ def get_deal_job_file(job_id: str, name: str, request: Request, analyst: Analyst
 
 
 # -- pages ----------------------------------------------------------------------------------
-def _page(request: Request, template: str, **context: object) -> HTMLResponse:
-    page: HTMLResponse = request.app.state.templates.TemplateResponse(request, template, context)
-    return page
+def _page(request: Request, template: str, **context: Any) -> HTMLResponse:
+    return render(request, template, **context)
 
 
 @pages.get("/ui/analyst", response_class=HTMLResponse)
@@ -181,6 +201,15 @@ async def analyst_submit(
 def _home_saying(request: Request, message: str) -> RedirectResponse:
     flash(request, message)
     return RedirectResponse("/ui/analyst", status_code=303)
+
+
+@pages.post("/ui/analyst/jobs/{job_id}/cancel", response_model=None)
+def analyst_cancel(job_id: str, request: Request, analyst: AnalystPage) -> RedirectResponse:
+    try:
+        _jobs(request).cancel(deal_job(request, analyst, job_id))
+    except ValidationError as exc:
+        flash(request, exc.reason)
+    return RedirectResponse(f"/ui/analyst/jobs/{job_id}", status_code=303)
 
 
 @pages.get("/ui/analyst/jobs/{job_id}", response_class=HTMLResponse)
