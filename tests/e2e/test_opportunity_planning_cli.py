@@ -1,6 +1,7 @@
 """`marketcraft opportunity plan|quote`: the spec's public numbers, JSON keys, clear errors."""
 
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -20,9 +21,13 @@ PLAN_KEYS = {
 
 
 def run_json(*args: str) -> dict:
+    """The command's JSON, its amounts (exact decimal strings, as the API gives them) read as
+    numbers for the comparisons below."""
     result = runner.invoke(app, ["opportunity", *args, "--json"])
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    out = json.loads(result.stdout)
+    assert all(isinstance(v, bool) or re.fullmatch(r"-?\d+(\.\d+)?", v) for v in out.values())
+    return {k: v if isinstance(v, bool) else float(v) for k, v in out.items()}
 
 
 def test_plan_reproduces_the_published_band_numbers():

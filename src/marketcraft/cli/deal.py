@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from marketcraft.cli.number_options import Scheduler, Workers, finite_float, read_seed, whole_number
+from marketcraft.cli.progress import progress
+from marketcraft.cli.tables import fitted_tables
 from marketcraft.deal.book import BUCKETS
 from marketcraft.deal.terms import SWEEPABLE, Terms, load_terms
 from marketcraft.deal.time_grid import parse_step
@@ -87,13 +88,10 @@ def analyze(
             hours = parse_step(step) if step else None
             grid = parse_sweep(sweep or [], SWEEPABLE)
             folder = results or Path("var/reports/deal") / t.name
-        columns = (TextColumn("simulating"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"))
-        with Progress(*columns, TimeRemainingColumn(), disable=as_json, transient=True) as bar:
-            task = bar.add_task("simulating", total=None)
+        with progress(f"simulating {t.name}", quiet=as_json) as update:
             found = analyze_grid(
                 t, grid, paths=paths, step_hours=hours, seed=seed, workers=workers,
-                scheduler=scheduler, base=base,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
+                scheduler=scheduler, base=base, progress=update,
             )  # fmt: skip
     except MarketcraftError as exc:
         raise _fail(exc) from None
@@ -168,11 +166,28 @@ def _write(
     return files
 
 
+def _money_keys() -> set[str]:
+    """The summary's amounts of money (and their standard errors)."""
+    from marketcraft.reports.deal_report import LOSS, MARKET_MAKER, MONEY, PROJECT  # noqa: PLC0415 (slow start: scipy)
+
+    keys = {key for key, _, spec in MARKET_MAKER + PROJECT if spec in (MONEY, LOSS)}
+    return keys | {f"{key}_se" for key in keys}
+
+
+def _json_value(key: str, value: float, money: set[str]) -> object:
+    """A summary value for ``--json``: money as a decimal string to the cent (as the API gives
+    amounts), other figures as numbers, null where not finite."""
+    if not math.isfinite(value):
+        return None
+    return f"{value:.2f}" if key in money else value
+
+
 def _payload(found: list[Analysis], files: list[Path]) -> dict[str, object]:
     """What ``--json`` prints: every point's parameters and summary (null where not finite)."""
+    money = _money_keys()
     points = [
         {"params": a.params,
-         "summary": {k: (v if math.isfinite(v) else None) for k, v in a.summary.items()}}
+         "summary": {k: _json_value(k, v, money) for k, v in a.summary.items()}}
         for a in found
     ]  # fmt: skip
     payload: dict[str, object] = {
@@ -193,21 +208,17 @@ def _print_views(found: list[Analysis]) -> None:
     )
 
     first = found[0]
+    headers = [label(a.params) for a in found]
     for title, headlines in (("market maker", MARKET_MAKER), ("project", PROJECT)):
-        table = Table(title=f"{first.terms.name}: the {title}'s view ({first.paths:,} paths)")
-        table.add_column("metric")
-        for a in found:
-            table.add_column(label(a.params), justify="right")
-        for key, text, spec in headlines:
-            table.add_row(text, *(cell(a.summary, key, spec) for a in found))
+        rows = [
+            (text, [cell(a.summary, key, spec) for a in found]) for key, text, spec in headlines
+        ]
+        heading = f"{first.terms.name}: the {title}'s view ({first.paths:,} paths)"
+        for table in fitted_tables(heading, "metric", headers, rows, out.width):
+            out.print(table)
+    rows = [(name, [cell(a.summary, f"attr_{name}", MONEY) for a in found]) for name in BUCKETS]
+    for table in fitted_tables("attribution, mean over paths", "bucket", headers, rows, out.width):
         out.print(table)
-    attribution = Table(title="attribution, mean over paths")
-    attribution.add_column("bucket")
-    for a in found:
-        attribution.add_column(label(a.params), justify="right")
-    for name in BUCKETS:
-        attribution.add_row(name, *(cell(a.summary, f"attr_{name}", MONEY) for a in found))
-    out.print(attribution)
 
 
 @app.command("hedge")
@@ -225,11 +236,11 @@ def hedge(
     except MarketcraftError as exc:
         raise _fail(exc) from None
     if as_json:
-        typer.echo(json.dumps({
-            "rows": [dict(zip(("component", "value", "delta", "gamma"), r, strict=True))
-                     for r in found.rows],
+        typer.echo(json.dumps({  # money as decimal strings to the cent, as the API gives it
+            "rows": [{"component": name, "value": f"{value:.2f}", "delta": delta, "gamma": gamma}
+                     for name, value, delta, gamma in found.rows],
             "delta_inventory": found.delta_inventory, "delta_economic": found.delta_economic,
-            "gamma": found.gamma, "order": found.order, "notional": found.notional,
+            "gamma": found.gamma, "order": found.order, "notional": f"{found.notional:.2f}",
         }))  # fmt: skip
         return
     from marketcraft.reports.deal_report import MONEY, fmt  # noqa: PLC0415 (slow start: scipy)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+import typer.main
 from rich.console import Console
 from rich.table import Table
 
@@ -226,9 +228,35 @@ def demo_load(
         out.print(f"demo data already present; tokens are in {path}")
 
 
+def name_metavars(command: Any) -> Any:
+    """Name every value in the help as the option or argument it belongs to (``--runs RUNS``,
+    ``--amm lmsr|range|...``, ``SCENARIO``) instead of its parser's or type's name
+    (``<read>``, ``<str>``, ``<path>``); an explicit ``metavar`` is kept. ``command`` is the
+    root command; returned for chaining."""
+    for param in getattr(command, "params", []):
+        if param.metavar is not None or getattr(param, "is_flag", False) or param.name is None:
+            continue
+        choices = getattr(param.type, "choices", None)
+        longest = max(param.opts, key=len).lstrip("-").replace("-", "_")
+        param.metavar = "|".join(map(str, choices)) if choices else longest.upper()
+        if param.param_type_name == "argument":  # its name says it all: no type column
+            param.type = copy.copy(param.type)
+            param.type.get_metavar = lambda *_args, **_kwargs: ""
+    if hasattr(command, "list_commands"):
+        ctx = typer.Context(command)
+        for name in command.list_commands(ctx):
+            name_metavars(command.get_command(ctx, name))
+    return command
+
+
+def command() -> Any:
+    """The command line as it runs (``main``), its help's values named (``name_metavars``)."""
+    return name_metavars(typer.main.get_command(app))
+
+
 def main() -> None:
     try:
-        app()
+        command()(prog_name="marketcraft")
     except MarketcraftError as exc:
         err.print(f"error: {exc.reason}")
         sys.exit(2)

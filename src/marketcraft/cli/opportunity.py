@@ -9,12 +9,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress
 from rich.table import Table
 
 from marketcraft.cli.database import open_database, settings_with
 from marketcraft.cli.monitor import monitor_command
 from marketcraft.cli.number_options import decimal_option, finite_float, read_seed, whole_number
+from marketcraft.cli.progress import progress
 from marketcraft.kernel.clock import SystemClock
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.kernel.limits import MAX_SIM_MARKETS, MAX_SIM_SCOUTS, MAX_SIM_SKILL
@@ -31,7 +31,9 @@ out = Console()
 Budget = Annotated[str, typer.Option("--budget", help="Loss budget B in cash units, e.g. 25000.")]
 Band = Annotated[
     tuple[str, str],
-    typer.Option("--band", help="The probability band PA PB, e.g. 0.01 0.30.", show_default=False),
+    typer.Option(
+        "--band", metavar="PA PB", help="The probability band, e.g. 0.01 0.30.", show_default=False
+    ),
 ]
 Amm = Annotated[AmmKind, typer.Option("--amm", help="The AMM design.", case_sensitive=False)]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -44,10 +46,8 @@ def _band(band: tuple[str, str]) -> tuple[Decimal, Decimal]:
 
 
 def _emit(result: dict[str, Decimal | bool], as_json: bool, title: str) -> None:
-    if as_json:
-        # Values are already rounded to the places shown; their shortest float form prints the
-        # same digits, so JSON consumers get plain numbers.
-        plain = {k: v if isinstance(v, bool) else float(v) for k, v in result.items()}
+    if as_json:  # exact decimal strings, as the API gives amounts (never a float's noise)
+        plain = {k: v if isinstance(v, bool) else str(v) for k, v in result.items()}
         typer.echo(json.dumps(plain))
         return
     table = Table(title=title, show_header=False)
@@ -231,11 +231,8 @@ def simulate_command(
         markets=markets, scouts=scouts, seed=seed, skill=skill, base_rate=base_rate,
         budget=decimal_option(Positive, budget, "--budget"), amm=amm,
     )  # fmt: skip
-    with Progress(transient=True, disable=as_json) as bar:
-        task = bar.add_task("scouts trading", total=None)
-        result = simulate_program(
-            config, lambda done, total: bar.update(task, completed=done, total=total)
-        )
+    with progress("scouts trading", quiet=as_json) as update:
+        result = simulate_program(config, update)
     picture = plot_simulation(result, plot)
     summary = {**result.summary(), "plot": str(picture)}
     if as_json:

@@ -10,10 +10,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from marketcraft.cli.number_options import Scheduler, Workers, finite_float, read_seed, whole_number
+from marketcraft.cli.progress import progress
 from marketcraft.kernel.errors import MarketcraftError
 from marketcraft.kernel.limits import MAX_SCENARIO_DAYS, MAX_SCENARIO_RUNS
 from marketcraft.sim.peg.scenario import load_scenario, shipped_scenarios, validate
@@ -71,13 +71,8 @@ def simulate(
             )
         )
         grid = parse_sweep(sweep or [])
-        columns = (TextColumn("simulating"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"))
-        with Progress(*columns, TimeRemainingColumn(), disable=as_json, transient=True) as bar:
-            task = bar.add_task("simulating", total=None)
-            found = run_scenario(
-                s, grid, workers=workers, scheduler=scheduler,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
-            )  # fmt: skip
+        with progress(f"simulating {s.name}", quiet=as_json) as update:
+            found = run_scenario(s, grid, workers=workers, scheduler=scheduler, progress=update)
     except MarketcraftError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
