@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -45,6 +46,7 @@ def test_progress_off_a_terminal_is_a_plain_line_every_few_seconds_and_at_the_en
     for done in range(0, 1001, 50):
         now[0] = done / 50  # one second per 50
         update(done, 1000)
+    update(1000, 1000)  # told the end twice: said once
     lines = stream.getvalue().splitlines()
     assert len(lines) == 4  # at 5, 10 and 15 seconds, and at the end (20 s)
     assert lines[0] == "simulating: 25% (250 of 1,000), 5 s in, about 15 s left"
@@ -71,3 +73,24 @@ def test_every_commands_help_names_its_values(capsys):
         assert not re.search(r"<(read|str|path|int|float|bool|list)[^>]*>", shown), (path, shown)
     root.main(["peg", "simulate", "--help"], prog_name="marketcraft", standalone_mode=False)
     assert re.search(r"--runs\s+RUNS", capsys.readouterr().out)
+
+
+def test_exactly_the_commands_the_readme_names_take_a_database_url():
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    (sentence,) = re.findall(r"The commands that use the database take `--database-url`.*?\.\n",
+                             readme, re.S)  # fmt: skip
+    named = set()
+    for phrase in re.findall(r"`([a-z |]+)`", sentence):
+        words = phrase.split()
+        heads, last = words[:-1], words[-1].split("|")
+        named |= {" ".join([*heads, w]) for w in last}
+    root = command()
+    ctx = root.make_context("marketcraft", [], resilient_parsing=True)
+    taking = set()
+    for path in _commands(root, ctx):
+        cmd = root
+        for name in path:
+            cmd = cmd.get_command(ctx, name)
+        if any("--database-url" in p.opts for p in cmd.params):
+            taking.add(" ".join(path))
+    assert taking == named

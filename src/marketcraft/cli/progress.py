@@ -39,12 +39,13 @@ def plain_progress(
     left`` at most once every ``every`` seconds, and when the work is done."""
     start = clock()
     last = [start]
+    finished = [False]
 
     def update(done: int, total: int) -> None:
         now = clock()
-        if now - last[0] < every and done < total:
-            return
-        last[0] = now
+        if finished[0] or (now - last[0] < every and done < total):
+            return  # too soon, or the end is already said
+        last[0], finished[0] = now, done >= total > 0
         spent = now - start
         share = done / total if total else 0.0
         left = f", about {_duration(spent / share - spent)} left" if 0 < share < 1 else ""
