@@ -20,18 +20,19 @@ from marketcraft.kernel.errors import ValidationError
 __all__ = ["MAX_TOML_DEPTH", "build_table", "parse_toml", "read_column", "read_toml"]
 
 
-def read_toml(path: Path, code: str) -> dict[str, Any]:
-    """A TOML file's tables; ValidationError (``code``) naming the file (by its name: a
-    message may reach a caller who must not learn the server's folders) if it cannot be read,
-    is not UTF-8 TOML, nests deeper than :data:`MAX_TOML_DEPTH` or holds an integer longer
-    than Python reads."""
+def read_toml(path: Path, code: str, name: str | None = None) -> dict[str, Any]:
+    """A TOML file's tables; ValidationError (``code``) naming the file as ``name`` (default:
+    its name, never its folders: a message may reach a caller who must not learn the server's
+    folders) if it cannot be read, is not UTF-8 TOML, nests deeper than
+    :data:`MAX_TOML_DEPTH` or holds an integer longer than Python reads."""
+    name = name or path.name
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ValidationError(code, f"{path.name}: cannot read: {exc.strerror}") from None
+        raise ValidationError(code, f"{name}: cannot read: {exc.strerror}") from None
     except UnicodeDecodeError:
-        raise ValidationError(code, f"{path.name}: not UTF-8 text") from None
-    return parse_toml(text, path.name, code)
+        raise ValidationError(code, f"{name}: not UTF-8 text") from None
+    return parse_toml(text, name, code)
 
 
 #: how deeply arrays and inline tables may nest in a TOML file: tomllib recurses once per level

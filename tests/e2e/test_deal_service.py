@@ -249,3 +249,17 @@ def test_the_analysts_page_shows_times_and_cancels_after_asking(desk):
         assert time.monotonic() < deadline
         time.sleep(0.2)
     assert "cancelled by its analyst" in client.get(f"/ui/analyst/jobs/{job['id']}").text
+
+
+@pytest.mark.parametrize("terms", [
+    "x = [", "[loan]\ntokens = 'many'", "[market]\ncsv = '/etc/passwd'", "\x00\x01",
+    short_terms().replace("tenor_days = 3\n", "tenor_days = -1\n"),
+])  # fmt: skip
+def test_a_refused_upload_names_no_server_path(desk, tmp_path, terms):
+    client, tokens = desk
+    sign_in(client, tokens["ana"])
+    files = {"terms": ("deal.toml", terms.encode(), "text/plain")}
+    r = client.post("/ui/analyst/jobs", data={"paths": "4"}, files=files, follow_redirects=False)
+    message = flash_after(client, r)
+    assert message and str(tmp_path) not in message and "/var/" not in message, message
+    assert "deal-jobs" not in message and "terms.toml" not in message.replace("terms:", "")

@@ -225,17 +225,19 @@ _NESTED: dict[tuple[type, str], type] = {
 }
 
 
-def load_terms(path: str | Path) -> Terms:
-    """Read and validate a terms file."""
+def load_terms(path: str | Path, label: str | None = None) -> Terms:
+    """Read and validate a terms file; its mistakes name it as ``label`` (default: its file
+    name; the service says ``terms``, the field the analyst uploaded)."""
     source = Path(path)
-    raw = read_toml(source, CODE)
+    label = label or source.name
+    raw = read_toml(source, CODE, label)
     raw.setdefault("name", source.stem)
     for key, table in (("calls", Tranche), ("venues", Venue)):
         if key in raw and not isinstance(raw[key], list):
-            raise ValidationError(CODE, f"{source.name}: {key}: expected [[{key}]] tables")
+            raise ValidationError(CODE, f"{label}: {key}: expected [[{key}]] tables")
         for i, item in enumerate(raw.get(key, [])):  # first, so a mistake names its table
-            build_table(table, item, f"{source.name}: {key}[{i}]", _NESTED, CODE)
-    return validate(build_table(Terms, raw, source.name, _NESTED, CODE), source.parent)
+            build_table(table, item, f"{label}: {key}[{i}]", _NESTED, CODE)
+    return validate(build_table(Terms, raw, label, _NESTED, CODE), source.parent)
 
 
 def _choice(value: str, options: tuple[str, ...], where: str) -> None:

@@ -138,7 +138,7 @@ def run_job(folder: str, workers: int) -> None:
             _write_json(home / "progress.json", {"done": done, "total": total})
 
     try:
-        terms = load_terms(home / "terms.toml")
+        terms = load_terms(home / "terms.toml", "terms")
         found = analyze(
             terms, paths=meta["paths"], step_hours=meta["step_hours"], seed=meta["seed"],
             workers=workers, progress=progress, base=home,
@@ -228,7 +228,7 @@ class DealJobs:
         home.mkdir(parents=True)
         (home / "terms.toml").write_text(terms_text)
         try:
-            terms = load_terms(home / "terms.toml")
+            terms = load_terms(home / "terms.toml", "terms")
         except ValidationError:
             _remove(home)
             raise

@@ -81,8 +81,9 @@ class SimulationResult:
             "markets": len(self.outcomes),
             "yes_markets": len(yes),
             "orders": self.orders,
-            "sponsor_cost": float(self.sponsor_cost),
-            "total_budget": float(self.total_budget),
+            # amounts as exact decimal strings, as the API gives them
+            "sponsor_cost": str(self.sponsor_cost),
+            "total_budget": str(self.total_budget),
             "cost_share_of_budget": float(self.sponsor_cost / self.total_budget),
             "auc": round(self.auc, 4),
         }
