@@ -61,5 +61,5 @@ def test_cli_reports_and_draws(tmp_path):
     summary = json.loads(result.stdout)
     assert {"sponsor_cost", "total_budget", "auc", "plot"} <= set(summary)
     # amounts as exact decimal strings, as the API gives them
-    assert Decimal(summary["sponsor_cost"]) <= Decimal(summary["total_budget"]) == 12 * 25_000
+    assert D(summary["sponsor_cost"]) <= D(summary["total_budget"]) == 12 * 25_000
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
