@@ -39,6 +39,7 @@ COMMANDS: dict[str, list[str]] = {
     "deal analyze": ["deal", "analyze", str(DEALS / "article.toml"), "--paths", "10",
                      "--workers", "1", "--json", "--out", "{tmp}"],
     "deal hedge": ["deal", "hedge", str(DEALS / "positions.toml"), "--price", "1"],
+    "deal sample-trades": ["deal", "sample-trades", "{tmp}/trades.csv", "--hours", "1"],
     "repo setup": ["repo", "setup", "--grid-size", "2"],
     "opportunity monitor": ["opportunity", "monitor", "http://127.0.0.1:9", "--program", "p",
                             "--key", "00" * 32, "--once", "--state", "{tmp}/s"],
@@ -61,6 +62,8 @@ NUMBERS: dict[tuple[str, str], str] = {
     ("deal analyze", "--seed"): "integer", ("deal analyze", "--workers"): "integer",
     ("deal analyze", "--sweep"): "sweep",
     ("deal hedge", "--price"): "float",
+    ("deal sample-trades", "--intensity"): "float", ("deal sample-trades", "--decay"): "float",
+    ("deal sample-trades", "--hours"): "float", ("deal sample-trades", "--seed"): "integer",
     ("repo setup", "--grid-size"): "integer",
     ("opportunity monitor", "--interval"): "float",
 }  # fmt: skip

@@ -262,3 +262,64 @@ def hedge(
         side = "BUY" if found.order > 0 else "SELL"
         out.print(f"order: {side} {abs(found.order):,.0f} perps (about {found.notional:,.0f} "
                   "notional)")  # fmt: skip
+
+
+@app.command("calibrate")
+def calibrate(
+    trades: Annotated[Path, typer.Argument(help="A CSV of trades: time, price, mid.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the fit as JSON.")] = False,
+) -> None:
+    """Fit the venues' fill intensity (A) and decay (k) to TRADES: maximum likelihood, with
+    standard errors, the empirical rate on a grid of distances against the fitted curve, and
+    the lines to put in a [[venues]] table."""
+    from marketcraft.deal.calibration import fit_fills, read_trades  # noqa: PLC0415 (slow start: numpy)
+
+    try:
+        fit = fit_fills(*read_trades(trades))
+    except MarketcraftError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        typer.echo(json.dumps({**fit.summary(), "grid": [list(row) for row in fit.grid]}))
+        return
+    table = Table(title=f"fills in {trades.name}: {fit.trades:,} trades over {fit.hours:,.1f} h")
+    table.add_column("distance from mid (bp)", justify="right")
+    table.add_column("trades/h at least that far", justify="right")
+    table.add_column("fitted A exp(-k d)", justify="right")
+    for delta, rate, fitted in fit.grid:
+        table.add_row(f"{delta:.2f}", f"{rate:.3f}", f"{fitted:.3f}")
+    out.print(table)
+    out.print(f"intensity A = {fit.intensity:.3f} ± {fit.intensity_se:.3f} fills/h at the mid")
+    out.print(f"decay k = {fit.decay:.4f} ± {fit.decay_se:.4f} per bp")
+    out.print(f"grid fit R^2 (log scale) {fit.grid_r2:.4f}; Kolmogorov-Smirnov distance "
+              f"{fit.ks:.4f}")  # fmt: skip
+    venue = f"[[venues]]\nintensity = {fit.intensity:.4g}\ndecay = {fit.decay:.4g}"
+    out.print(venue, markup=False, highlight=False)
+
+
+@app.command("sample-trades")
+def sample_trades(
+    out_file: Annotated[Path, typer.Argument(help="Where to write the CSV.")],
+    intensity: Annotated[
+        float,
+        typer.Option(
+            parser=finite_float(0, 1e4, low_open=True), help="A: fills per hour at the mid."
+        ),
+    ] = 20.0,
+    decay: Annotated[
+        float, typer.Option(parser=finite_float(0, 100, low_open=True), help="k: per basis point.")
+    ] = 0.3,
+    hours: Annotated[
+        float,
+        typer.Option(parser=finite_float(0, 1e5, low_open=True), help="Hours the trades span."),
+    ] = 50.0,
+    seed: Annotated[int, typer.Option(parser=read_seed, help="Seed.")] = 7,
+) -> None:
+    """Write trades drawn from known A and k, to check `deal calibrate` against the answer."""
+    from marketcraft.deal.calibration import synthetic_trades, write_trades  # noqa: PLC0415 (slow start: numpy)
+
+    if intensity * hours > 1e6:
+        raise _fail(ValidationError("bad_sample", "intensity x hours: at most 1,000,000 trades"))
+    note = (f"synthetic trades: intensity A = {intensity:g}/h, decay k = {decay:g}/bp, "
+            f"{hours:g} h, seed {seed} (marketcraft deal sample-trades)")  # fmt: skip
+    write_trades(out_file, synthetic_trades(intensity, decay, hours, seed), note)
+    out.print(f"wrote {out_file}")
