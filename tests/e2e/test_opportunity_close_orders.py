@@ -121,7 +121,7 @@ def test_the_scout_page_places_a_buy_to_close(site):
     r = browser.post(f"/ui/scout/programs/{pid}/close-orders", follow_redirects=False, data={
         "market_id": mid, "side": "short", "trigger_price": "0.9", "max_shares": "10",
     })  # fmt: skip
-    assert flash_after(browser, r) == "check the close order"
+    assert flash_after(browser, r) == "side: choose sell to close or buy to close, yes or no"
 
 
 @pytest.mark.parametrize("amm", list(AmmKind))

@@ -156,6 +156,10 @@ def test_a_refused_order_comes_back_as_typed_with_the_bad_field_marked(site):
 
 def test_irreversible_actions_ask_first_saying_what_they_do(site):
     page = _as(site, "label").get(f"/ui/sponsor/programs/{site.program}").text
+    assert "resolve after the window" in page and 'id="settle-later"' in page  # not yet
+    assert 'data-confirm="Withdraw this collateral' in page
+    site.clock.advance(timedelta(days=15))  # the window has closed: resolve and settle
+    page = _as(site, "label").get(f"/ui/sponsor/programs/{site.program}").text  # signed in anew
     for action, says in (("acted-on", "cannot be undone"), ("resolve", "never be resolved again"),
                          ("settle", "cannot be undone")):  # fmt: skip
         form = re.search(rf'<form[^>]*action="[^"]*/{action}"[^>]*>', page)
@@ -185,3 +189,58 @@ def test_a_scouts_orders_read_oldest_first_with_their_times(site):
     assert [o["placed_at"] for o in api.json()["items"]] == [
         (NOW + timedelta(minutes=7 * i)).isoformat().replace("+00:00", "Z") for i in range(3)
     ]
+
+
+def test_a_refused_withdrawal_comes_back_in_the_withdraw_form(site):
+    web = _as(site, "fan")
+    url = f"/ui/scout/programs/{site.program}"
+    web.post(url + "/deposit", data={"amount": "100"})
+    r = web.post(url + "/withdraw", data={"form": "withdraw", "amount": "5000"},
+                 follow_redirects=False)  # fmt: skip
+    page = web.get(r.headers["location"]).text
+    withdraw = page[page.index('id="withdraw-form"') :].split("</form>")[0]
+    deposit = page[page.index('id="deposit-form"') :].split("</form>")[0]
+    assert 'value="5000"' in withdraw and 'aria-invalid="true"' in withdraw
+    assert 'value="5000"' not in deposit and "aria-invalid" not in deposit
+
+
+def test_a_scout_sees_its_close_orders_but_not_whether_they_fired_before_the_reveal(site):
+    web = _as(site, "fan")
+    url = f"/ui/scout/programs/{site.program}"
+    web.post(url + "/deposit", data={"amount": "100"})
+    web.post(url + "/orders", data={"market_id": site.market, "max_spend": "20", "key": "k"})
+    web.post(url + "/close-orders", data={"market_id": site.market, "trigger_price": "0.011",
+                                          "max_shares": "5"})  # fmt: skip
+    page = web.get(url).text
+    (row,) = re.findall(r'<tr data-close="[^"]+">.*?</tr>', page, re.S)
+    assert "sell yes to close" in row and "1.10%" in row and "at the reveal" in row
+    assert "fired" not in row and "pending" not in row  # a fill: told at the reveal only
+
+
+def test_the_operator_must_choose_a_role_and_missing_addresses_answer_a_browser_in_html(site):
+    page = _as(site, "ops").get("/ui/admin").text
+    assert '<option value="" selected disabled>choose a role</option>' in page
+    html = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    r = site.web.get("/no-such-thing", headers=html)
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert 'id="home"' in r.text and '<a href="/">marketcraft</a>' in r.text  # a way back
+    api = site.api.get("/no-such-thing")  # an API client still gets a problem document
+    assert api.status_code == 404 and api.json()["code"] == "not_found"
+
+
+def test_a_form_sent_without_its_csrf_token_answers_a_page_with_a_way_back(site):
+    web = _as(site, "fan")
+    web.headers.pop("x-csrftoken")
+    r = web.post(f"/ui/scout/programs/{site.program}/deposit", data={"amount": "1"})
+    assert r.status_code == 403 and r.headers["content-type"].startswith("text/html")
+    assert "This form has expired" in r.text and 'id="home"' in r.text
+
+
+def test_a_revoked_sponsors_live_stream_ends(site, monkeypatch):
+    web = _as(site, "label")
+    site.web.app.state.settings.live_interval_seconds = 0.05
+    site.web.app.state.settings.live_stream_seconds = 30
+    site.api.post("/admin/users/label/revoke", headers=bearer(site.tokens["ops"]))
+    with web.stream("GET", f"/ui/sponsor/programs/{site.program}/live") as stream:
+        body = b"".join(stream.iter_bytes())  # ends at once: the session's token is revoked
+    assert b"price-" not in body

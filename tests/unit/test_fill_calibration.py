@@ -5,12 +5,14 @@ draw its header says, and unreadable files are refused naming the file and line.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 from typer.testing import CliRunner
 
 from marketcraft.cli import app
@@ -81,3 +83,44 @@ def test_the_command_prints_the_fit_and_the_venue_lines():
     assert fit["trades"] > 900 and len(fit["grid"]) == 10
     shown = CliRunner().invoke(app, ["deal", "calibrate", str(SAMPLE)])
     assert "[[venues]]\nintensity = " in shown.stdout and "decay = 0.29" in shown.stdout
+
+
+def test_the_fit_checks_against_independent_references():
+    """KS against scipy's, the grid's rates counted here, R^2 from the grid's own columns."""
+    rng = np.random.default_rng(3)
+    d = rng.exponential(1 / 0.7, 500)
+    fit = fit_fills(25.0, d)
+    assert fit.decay == pytest.approx(500 / d.sum(), rel=1e-12)
+    assert fit.intensity == pytest.approx(20.0) and fit.intensity_se == pytest.approx(20 / 500**0.5)
+    expected_ks = stats.kstest(d, "expon", args=(0, 1 / fit.decay)).statistic
+    assert fit.ks == pytest.approx(expected_ks, rel=1e-9)
+    deltas = [x for x, _, _ in fit.grid]
+    assert len(deltas) == 10 and deltas[0] == pytest.approx(d.min())
+    for delta, rate, fitted in fit.grid:
+        assert rate == pytest.approx((d >= delta).sum() / 25.0)
+        assert fitted == pytest.approx(fit.intensity * np.exp(-fit.decay * delta))
+    logs = np.log([r for _, r, _ in fit.grid])
+    fits = np.log([f for _, _, f in fit.grid])
+    r2 = 1 - ((logs - fits) ** 2).sum() / ((logs - logs.mean()) ** 2).sum()
+    assert fit.grid_r2 == pytest.approx(r2, rel=1e-12) and 0.9 < fit.grid_r2 < 1.0
+
+
+def test_the_fit_refuses_too_few_trades_no_span_and_bad_distances():
+    d = np.full(30, 2.0)
+    assert fit_fills(1.0, d).trades == 30  # the least a fit takes
+    for hours, distances, says in (
+        (1.0, d[:29], "29 trades"), (0.0, d, "span"), (-1.0, d, "span"),
+        (math.inf, d, "span"), (1.0, np.zeros(30), "not all 0"),
+        (1.0, np.append(d[:29], -1.0), "finite"), (1.0, np.append(d[:29], math.nan), "finite"),
+    ):  # fmt: skip
+        with pytest.raises(ValidationError) as refused:
+            fit_fills(hours, distances)
+        assert says in refused.value.reason
+
+
+def test_distances_are_relative_to_the_mid_in_basis_points(tmp_path):
+    path = tmp_path / "btc.csv"
+    rows = [f"{3600 * i / 39},{2000 * (1 + (-1) ** i * 0.0003)},2000" for i in range(40)]
+    path.write_text("time,price,mid\n" + "\n".join(rows) + "\n")
+    hours, distances = read_trades(path)
+    assert hours == pytest.approx(1.0) and distances == pytest.approx(np.full(40, 3.0))

@@ -51,7 +51,8 @@ def test_a_probability_is_a_percentage_and_a_move_is_in_points(p):
 
 @given(amounts)
 def test_money_carries_its_unit_and_a_form_field_reads_back_exactly(x):
-    assert money(x, "USD") == f"{number(x)} USD"
+    assert money(x, "USD") == f"{number(x)} USD" and money(x) == number(x)
+    assert money(None, "USD") == "—"
     assert "," not in plain(x) and Decimal(plain(x)) == x.quantize(Decimal("0.01"))
 
 

@@ -82,6 +82,7 @@ PUBLIC_PATHS = frozenset(
         "/peg/markets/{name}/history",
         "/ui/peg",
         "/ui/peg/{name}",
+        "/ui/peg/{name}/live",
         # a program's log is a transparency log: anyone may monitor its checkpoints
         "/programs/{program_id}/log",
         "/programs/{program_id}/checkpoint",

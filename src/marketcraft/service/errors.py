@@ -219,6 +219,13 @@ def problem_response(
     )
 
 
+def _wants_html(request: Request) -> bool:
+    """A browser opening an address (it asks for HTML first, not JSON): a path nothing serves
+    answers it with a page, not a problem document."""
+    accept = request.headers.get("accept", "")
+    return accept.startswith("text/html") and "application/json" not in accept
+
+
 def _is_page(path: str) -> bool:
     return path in _PAGE_PATHS or path.startswith("/ui/")
 
@@ -267,7 +274,7 @@ def _error(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """A refusal as the caller reads it: an HTML page for a page, a problem for the API."""
-    if _is_page(request.url.path):
+    if _is_page(request.url.path) or (status in (404, 405) and _wants_html(request)):
         return _page_error(request, status, detail, headers)
     return problem_response(status, code, detail, errors=errors, headers=headers)
 

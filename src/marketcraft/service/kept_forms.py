@@ -30,14 +30,20 @@ class KeptForm:
     values: Mapping[str, str] = field(default_factory=dict)
     field: str | None = None  # the field the refusal names, if it names one
 
-    def value(self, name: str, default: object = "") -> str:
-        """What the field held when it was refused, else ``default``."""
-        return self.values.get(name, str(default) if default is not None else "")
+    def _mine(self, form: str | None) -> bool:
+        """Whether the refused form is ``form`` (a page with two forms sharing a field name
+        tells them apart by a hidden ``form`` field); None: any form."""
+        return form is None or self.values.get("form") == form
 
-    def invalid(self, name: str) -> Markup:
+    def value(self, name: str, default: object = "", form: str | None = None) -> str:
+        """What the field held when it was refused, else ``default``."""
+        fallback = str(default) if default is not None else ""
+        return self.values.get(name, fallback) if self._mine(form) else fallback
+
+    def invalid(self, name: str, form: str | None = None) -> Markup:
         """``aria-invalid`` on the refused field (screen readers and the page's style mark it)."""
-        if name == self.field:
-            return Markup(' aria-invalid="true" aria-describedby="form-error" autofocus')
+        if name == self.field and self._mine(form):
+            return Markup(' aria-invalid="true" aria-describedby="flash" autofocus')
         return Markup("")
 
 

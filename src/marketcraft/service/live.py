@@ -26,8 +26,12 @@ Cells = dict[str, str]
 _RETRY_MS = 1_000
 
 
-def live_cells(request: Request, read: Callable[[], Cells]) -> EventSourceResponse:
-    """A stream of ``read()``'s cells: all of them first, then the ones that changed."""
+def live_cells(
+    request: Request, read: Callable[[], Cells], still_allowed: Callable[[], bool] | None = None
+) -> EventSourceResponse:
+    """A stream of ``read()``'s cells: all of them first, then the ones that changed. The
+    stream ends as soon as ``still_allowed()`` is false (checked before every event: a revoked
+    token or an ended session stops a private stream within one interval)."""
     settings = request.app.state.settings
     interval, length = settings.live_interval_seconds, settings.live_stream_seconds
 
@@ -35,6 +39,8 @@ def live_cells(request: Request, read: Callable[[], Cells]) -> EventSourceRespon
         shown: Cells = {}
         deadline = time.monotonic() + length
         while True:
+            if still_allowed is not None and not still_allowed():
+                return
             cells = read()
             changed = {key: text for key, text in cells.items() if shown.get(key) != text}
             if changed or not shown:

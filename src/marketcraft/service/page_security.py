@@ -117,6 +117,7 @@ class PageSecurity:
         protected: ASGIApp = asgi_csrf(
             sessions, signing_secret=_key(secret, b"csrf"), always_protect=ALWAYS_PROTECT,
             skip_if_scope=_multipart, cookie_secure=secure, cookie_samesite="Strict",
+            send_csrf_failed=_csrf_failed_page,
         )  # fmt: skip
         return protected
 
@@ -137,6 +138,27 @@ class PageSecurity:
         if secure is None:
             secure = scope.get("scheme") == "https"
         await self.stacks[secure](scope, receive, send)
+
+
+_CSRF_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport"
+content="width=device-width, initial-scale=1"><title>Form expired · marketcraft</title>
+<style>body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:40rem;padding:0 1rem;
+color:#1d2430}</style></head><body><h1>This form has expired</h1>
+<p>The page it came from was opened before your browser's security cookie was set or renewed
+(or it was sent from another site). Nothing was done.</p>
+<p><a id="home" href="/">Go back</a>, reload the page and send the form again.</p></body></html>
+"""
+
+
+async def _csrf_failed_page(scope: Scope, send: Send, _message_id: int) -> None:
+    """asgi-csrf's refusal as a page of the site with a way back (not its bare text)."""
+    await send({
+        "type": "http.response.start", "status": 403,
+        "headers": [(b"content-type", b"text/html; charset=utf-8"),
+                    (b"cache-control", b"no-store")],
+    })  # fmt: skip
+    await send({"type": "http.response.body", "body": _CSRF_PAGE.encode()})
 
 
 def _refuse(status_code: int, error: str, reason: str) -> Response:

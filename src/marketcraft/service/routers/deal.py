@@ -22,6 +22,7 @@ from marketcraft.service.auth import RoleGuard
 from marketcraft.service.deal_jobs import FILES, MAX_TERMS, DealJobs, Job
 from marketcraft.service.exact_json import ExactNumbersRoute
 from marketcraft.service.idempotency import IdempotencyKey
+from marketcraft.service.kept_forms import keep_form
 from marketcraft.service.opportunity_models import Limit, Offset, Page, page_of
 from marketcraft.service.page_security import multipart_token
 from marketcraft.service.routers.pages import NumberField, render
@@ -189,13 +190,23 @@ async def analyst_submit(
             {"terms": text, "paths": paths.strip() or None, "step": step.strip() or None}
         )
     except PydanticValidationError as exc:
-        return _home_saying(request, f"{exc.errors()[0]['loc'][0]}: {first_error(exc)}")
+        field = str(exc.errors()[0]["loc"][0])
+        keep_form(request, {"paths": paths, "step": step}, field)
+        return _home_saying(request, f"{field}: {_plain_error(field, exc)}")
     try:
         hours = parse_step(body.step) if body.step else None
         job = _jobs(request).submit(analyst.name, body.terms, body.paths, hours, None)
     except MarketcraftError as exc:
+        keep_form(request, {"paths": paths, "step": step}, exc.reason)
         return _home_saying(request, exc.reason)
     return RedirectResponse(f"/ui/analyst/jobs/{job.id}", status_code=303)
+
+
+def _plain_error(field: str, exc: PydanticValidationError) -> str:
+    """A refusal in words (a step's pattern is said as examples, not as a regex)."""
+    if field == "step" and exc.errors()[0]["type"] == "string_pattern_mismatch":
+        return "a step is a number of minutes or hours, such as 30m, 1h or 4h"
+    return first_error(exc)
 
 
 def _home_saying(request: Request, message: str) -> RedirectResponse:

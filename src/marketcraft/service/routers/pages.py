@@ -105,24 +105,24 @@ def back_to(request: Request, url: str, message: str = "") -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-async def refuse(request: Request, back: str, reason: str) -> RedirectResponse:
-    """Back to ``back`` saying ``reason``, with the form as it was typed and the field the
-    reason names marked (nothing is typed twice)."""
-    keep_form(request, await request.form(), reason)
+async def refuse(request: Request, back: str, reason: str, field: str = "") -> RedirectResponse:
+    """Back to ``back`` saying ``reason``, with the form as it was typed and the refused field
+    (``field``, or the one the reason names) marked: nothing is typed twice."""
+    keep_form(request, await request.form(), field or reason)
     return back_to(request, back, reason)
 
 
 async def attempt(
-    request: Request, action: Awaitable[object], back: str, done: str = "done"
+    request: Request, action: Awaitable[object], back: str, done: str = "done", field: str = ""
 ) -> RedirectResponse:
     """Await ``action`` (an application function's call): back to ``back`` saying ``done``, or
-    with the refusal's reason (and the form kept)."""
+    with the refusal's reason (the form kept, ``field`` marked if given)."""
     try:
         await action
     except InvariantViolation:
         raise  # corrupt state is a 500 (logged), never a message on the page
     except MarketcraftError as exc:
-        return await refuse(request, back, exc.reason)
+        return await refuse(request, back, exc.reason, field)
     return back_to(request, back, done)
 
 
@@ -138,8 +138,8 @@ async def cash_form(
     try:
         cash = read(Positive, amount, "amount")
     except MarketcraftError as exc:
-        return await refuse(request, back, exc.reason)
-    return await attempt(request, action(cash), back, done)
+        return await refuse(request, back, exc.reason, "amount")
+    return await attempt(request, action(cash), back, done, "amount")  # too much: the amount
 
 
 # -- the pages' own files ------------------------------------------------------------------------
@@ -207,6 +207,12 @@ def scout_program(program_id: str, request: Request, scout: ScoutPage) -> HTMLRe
         available=state.available(scout.name).quantize(cents, context=MONEY_CONTEXT),
         key=secrets.token_hex(12),
         positions=_positions(state, scout.name),
+        # the scout's close orders; whether one fired is a fill: shown only after the reveal
+        closes=[
+            (c, state.markets[c.market_id], is_revealed(state.markets[c.market_id]))
+            for c in state.close_orders.values()
+            if c.scout == scout.name
+        ],
         results=[
             public_market_view(state, m.market_id, now_of(request))
             for m in state.markets.values()

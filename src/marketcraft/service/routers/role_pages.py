@@ -17,6 +17,7 @@ from pydantic import ValidationError as PydanticValidationError
 from marketcraft.kernel.errors import InvariantViolation, MarketcraftError, Quarantined
 from marketcraft.number_types import first_error
 from marketcraft.roles import Role
+from marketcraft.service.formats import number
 from marketcraft.service.kept_forms import keep_form
 from marketcraft.service.peg_models import CreditIn, PegMarketOut, SellMmsIn
 from marketcraft.service.routers import admin as admin_api
@@ -44,6 +45,9 @@ TRADE_VERBS = {
     "buy-mms": "Buy MMS with COL",
     "sell-mms": "Sell MMS (hands in PEG)",
 }
+#: what each trade brings in and what its fee is paid in
+_TRADE_UNITS = {"buy-peg": ("PEG", "COL"), "sell-peg": ("COL", "COL"), "buy-mms": ("MMS", "COL"),
+                "sell-mms": ("COL", "COL")}  # fmt: skip
 _ALL = 10_000  # one page of a list route: every item a page shows
 
 
@@ -96,7 +100,9 @@ async def trade_submit(
     except MarketcraftError as exc:
         keep_form(request, form, exc.reason)
         return back_to(request, "/ui/trade", exc.reason)
-    message = f"{TRADE_VERBS[verb]} in {name}: received {done.received} (fee {done.fee})"
+    got, paid = _TRADE_UNITS[verb]
+    message = (f"{TRADE_VERBS[verb]} in {name}: received {number(done.received, 2)} {got} "
+               f"(fee {number(done.fee, 2)} {paid})")  # fmt: skip
     return back_to(request, "/ui/trade", message)
 
 

@@ -21,7 +21,7 @@ from marketcraft.opportunity.amms import AmmKind
 from marketcraft.opportunity.collateral import free_collateral, held
 from marketcraft.opportunity.commands import Outcome
 from marketcraft.opportunity.history import crossed_at, move_since
-from marketcraft.opportunity.state import MarketState
+from marketcraft.opportunity.state import MarketState, MarketStatus
 from marketcraft.opportunity.terms import CollateralMode, FeePolicy, ProgramTerms, RevealPolicy
 from marketcraft.opportunity.visibility import SponsorMarketView, sponsor_market_view
 from marketcraft.service import access
@@ -43,7 +43,7 @@ from marketcraft.service.routers.pages import (
     refuse,
     render,
 )
-from marketcraft.service.sessions import PageGuard
+from marketcraft.service.sessions import PageGuard, signed_in
 from marketcraft.store.principals import Principal
 
 router = APIRouter(include_in_schema=False)
@@ -187,6 +187,7 @@ def sponsor_dashboard(request: Request, granted: OwnProgram, alert: str = "") ->
         free=free_collateral(state),
         outcomes=list(Outcome),
         acted_next=len(state.acted_on) + 1,
+        any_open=any(m.status_at(now) is MarketStatus.OPEN for m in state.markets.values()),
         threshold=threshold,
         alert_default=threshold == _alert_threshold("", terms),
         alert_note=_alert_note(alert, terms),
@@ -210,7 +211,8 @@ def sponsor_live(program_id: str, request: Request, _granted: OwnProgram) -> Eve
             shown[f"traders-{market_id}"] = str(view.traders)
         return shown
 
-    return live_cells(request, cells)
+    # the session is checked again before every event: a revoked token ends the stream
+    return live_cells(request, cells, lambda: signed_in(request) is not None)
 
 
 def _alert_threshold(text: str, terms: ProgramTerms) -> Decimal:

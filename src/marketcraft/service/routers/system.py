@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from marketcraft.__about__ import __version__
 from marketcraft.service.auth import ANY_ROLE
 from marketcraft.service.exact_json import ExactNumbersRoute
+from marketcraft.service.sessions import signed_in
 from marketcraft.store.principals import Principal
 
 router = APIRouter(route_class=ExactNumbersRoute)
@@ -68,7 +69,9 @@ def get_me(principal: Annotated[Principal, Depends(ANY_ROLE)]) -> Me:
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def index(request: Request) -> HTMLResponse:
+    """The front page: the signed-in user's way to its own page, or the way in."""
+    who = signed_in(request) if "session" in request.scope else None
     response: HTMLResponse = request.app.state.templates.TemplateResponse(
-        request, "index.html", {"version": __version__}
+        request, "index.html", {"version": __version__, "who": who}
     )
     return response
