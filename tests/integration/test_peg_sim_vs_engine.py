@@ -40,6 +40,12 @@ CASES = {
             runs=(Wave(at_day=1, hours=12, per_hour=0.05),), recovery_buy_per_day=3.0,
         ),
     ),
+    "a slow feed, a late arbitrageur and panic sellers": Scenario(
+        days=3, runs=2, seed=17, market=Market(delay_hours=1),
+        price=Price(shocks=(Shock(at_day=1.5, move=0.3),)),
+        feed=Feed(lag_minutes=30),
+        traders=Traders(arbitrage_latency_minutes=15, panic_at=0.01, panic_per_hour=0.05),
+    ),
     "a run on PEG with thin arbitrage": Scenario(
         days=3, runs=2, seed=14, market=Market(delay_hours=1),
         traders=Traders(

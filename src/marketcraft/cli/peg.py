@@ -45,7 +45,10 @@ def simulate(
     ] = None,
     sweep: Annotated[
         list[str] | None,
-        typer.Option(help="NAME=V1,V2,...; repeat for a full grid (band, delay, fee, ratio)."),
+        typer.Option(
+            help="NAME=V1,V2,...; repeat for a full grid (band, delay, fee, ratio, feed_lag, "
+            "report_minutes, arbitrage_latency, panic_per_hour...)."
+        ),
     ] = None,
     scheduler: Scheduler = None,
     workers: Workers = None,
@@ -57,6 +60,7 @@ def simulate(
     """Run a scenario (vectorised over runs, seeded) and write runs and summary as Parquet and
     CSV plus an HTML report with plots; print the headline metrics."""
     from marketcraft.reports.peg_report import HEADLINES, flip_lines, fmt, label, write_report  # noqa: PLC0415 (slow start: the simulator)
+    from marketcraft.sim.peg.analysis import STUDY_HEADLINES  # noqa: PLC0415 (slow start: the simulator)
     from marketcraft.sim.peg.results import write_results  # noqa: PLC0415 (slow start: pyarrow)
     from marketcraft.sim.peg.runner import parse_sweep, run_scenario  # noqa: PLC0415 (slow start: the simulator)
 
@@ -81,7 +85,7 @@ def simulate(
     except MarketcraftError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    files = write_results(found, results)
+    files = write_results(found, results, s)
     report = write_report(s, found, results / "report.html")
     if as_json:
         payload = {
@@ -104,6 +108,18 @@ def simulate(
         table.add_column(label(r.params), justify="right")
     for key, text, _ in HEADLINES:
         table.add_row(text, *(fmt(key, r.summary[key]) for r in found))
+    for key, text, spec in STUDY_HEADLINES:
+        table.add_row(text, *(_format(spec, r.summary[key]) for r in found))
+    table.add_row(
+        "MMS minus COL, mean (95% CI)",
+        *(f"{r.summary['mms_minus_col_mean']:+.2%} ({r.summary['mms_minus_col_ci_low']:+.2%}"
+          f" to {r.summary['mms_minus_col_ci_high']:+.2%})" for r in found),
+    )  # fmt: skip
+    table.add_row(
+        "black swan probability (95% CI)",
+        *(f"{r.summary['black_swan_probability_ci_low']:.1%} to "
+          f"{r.summary['black_swan_probability_ci_high']:.1%}" for r in found),
+    )  # fmt: skip
     out.print(table)
     for r in found:
         lines = flip_lines(r)
@@ -114,6 +130,10 @@ def simulate(
     out.print(f"report: {report}")
     for path in files:
         out.print(f"results: {path}")
+
+
+def _format(spec: str, value: float) -> str:
+    return spec.format(value) if math.isfinite(value) else "n/a"
 
 
 def _finite(value: float) -> float | None:

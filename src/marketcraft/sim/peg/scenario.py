@@ -155,6 +155,24 @@ class Scenario:
     def window_reports(self) -> int:
         return round(self.market.feed_window_hours * 60 / self.feed.report_minutes)
 
+    def with_values(self, **changes: Any) -> Scenario:
+        """A copy with fields changed (a sweep point), a market field by its name and another
+        section's as ``section.field`` (``feed.lag_minutes``); validated."""
+        market = {k: v for k, v in changes.items() if "." not in k}
+        sections: dict[str, dict[str, Any]] = {}
+        for key, value in changes.items():
+            if "." in key:
+                section, name = key.split(".", 1)
+                sections.setdefault(section, {})[name] = value
+        s = self.with_market(**market) if market else self
+        for section, values in sections.items():
+            kind = {"feed": Feed, "traders": Traders, "price": Price}.get(section)
+            unknown = set(values) - {f.name for f in fields(kind)} if kind else set(values)
+            if unknown:
+                raise ValidationError("bad_scenario", f"no {section} parameter {sorted(unknown)}")
+            s = replace(s, **{section: replace(getattr(s, section), **values)})
+        return validate(s)
+
     def with_market(self, **changes: Any) -> Scenario:
         """A copy with market parameters changed (a sweep point); validated."""
         unknown = set(changes) - {f.name for f in fields(Market)}
