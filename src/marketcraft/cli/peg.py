@@ -132,6 +132,77 @@ def simulate(
         out.print(f"results: {path}")
 
 
+@app.command("restoration")
+def restoration(
+    gap: Annotated[
+        list[float] | None,
+        typer.Option(
+            parser=finite_float(-0.9, 10.0),
+            help="SPOT / feed - 1 to correct (repeat; default +-5%, 10%, 30%, 50%).",
+        ),
+    ] = None,
+    fee: Annotated[
+        list[float] | None,
+        typer.Option(parser=finite_float(0.0001, 0.49), help="Fee rates (repeat)."),
+    ] = None,
+    tick: Annotated[
+        list[int] | None,
+        typer.Option(parser=whole_number(1, 86_400), help="Tick intervals, seconds (repeat)."),
+    ] = None,
+    band: Annotated[float, typer.Option(parser=finite_float(0.0, 0.5), help="The band.")] = 0.02,
+    correction_hours: Annotated[
+        float,
+        typer.Option(parser=finite_float(0.0, 8_760.0), help="The correction time, hours."),
+    ] = 1.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the cases as JSON.")] = False,
+) -> None:
+    """Time to band: how long the engine's corrections take to bring SPOT back into the band,
+    by gap, fee and tick interval (no delay, no trading: the correction alone). A tick moves
+    SPOT by at most one fee's worth, so a large gap takes at least the printed number of ticks,
+    however long the correction time."""
+    from marketcraft.sim.peg.restoration import restoration_time, ticks_needed  # noqa: PLC0415 (slow start: the engine)
+
+    gaps = gap or [0.5, 0.3, 0.1, 0.05, -0.05, -0.1, -0.3, -0.5]
+    fees = fee or [0.001, 0.003, 0.01]
+    ticks = tick or [10, 30, 60, 600, 3600]
+    span = round(correction_hours * 3_600)
+    cases = [
+        (f, g, [restoration_time(g, f, t, band=band, correction_seconds=span) for t in ticks])
+        for f in fees
+        for g in gaps
+    ]
+    if as_json:
+        rows = [
+            {"fee": f, "gap": g, "tick_seconds": r.tick_seconds, "seconds": r.seconds,
+             "ticks": r.ticks, "fewest_ticks": ticks_needed(g, f, band)}
+            for f, g, found in cases for r in found
+        ]  # fmt: skip
+        typer.echo(json.dumps(rows))
+        return
+    table = Table(
+        title=f"time to band ±{band:g} by tick interval (correction time {correction_hours:g} h)"
+    )
+    for name in ("fee", "gap", "fewest ticks"):
+        table.add_column(name, justify="right")
+    for t in ticks:
+        table.add_column(_duration(t), justify="right")
+    for f, g, found in cases:
+        cells = [_duration(r.seconds) if r.seconds is not None else "> 7 d" for r in found]
+        table.add_row(f"{f:g}", f"{g:+.0%}", str(ticks_needed(g, f, band)), *cells)
+    out.print(table)
+
+
+def _duration(seconds: float) -> str:
+    """12 s, 5 min, 1.4 h, 3.4 d."""
+    if seconds < 60:
+        return f"{seconds:g} s"
+    if seconds < 3_600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 86_400:
+        return f"{seconds / 3_600:.1f} h"
+    return f"{seconds / 86_400:.1f} d"
+
+
 def _format(spec: str, value: float) -> str:
     return spec.format(value) if math.isfinite(value) else "n/a"
 
