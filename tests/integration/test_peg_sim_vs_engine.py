@@ -46,6 +46,11 @@ CASES = {
         feed=Feed(lag_minutes=30),
         traders=Traders(arbitrage_latency_minutes=15, panic_at=0.01, panic_per_hour=0.05),
     ),
+    "MMS speculators buying and selling through a boom and a crash": Scenario(
+        days=4, runs=2, seed=18, market=Market(delay_hours=1),
+        price=Price(shocks=(Shock(at_day=1, move=0.4, hours=6), Shock(at_day=2.5, move=-0.5))),
+        traders=Traders(speculator_per_hour=0.01, speculator_trigger=0.03),
+    ),
     "a run on PEG with thin arbitrage": Scenario(
         days=3, runs=2, seed=14, market=Market(delay_hours=1),
         traders=Traders(
@@ -75,6 +80,9 @@ def test_the_simulator_follows_the_engine(name):
         assert metrics["final_mms_supply"][0] > scenario.market.deposit  # discounted buys
     if "buy-back" in name:  # into recovery and out once, not straight back in
         assert metrics["mode_flips"][0] == 2 and metrics["refalls_48h"][0] == 0
+    if "speculators" in name:  # they bought, then sold
+        kinds = {kind for _, kind, _ in trace.trades}
+        assert {"speculator_buys_mms", "speculator_sells_mms"} <= kinds
     if "outage" in name:
         assert np.isfinite(metrics["max_deviation"][0])
 

@@ -29,13 +29,14 @@ __all__ = ["advance", "prices", "tick"]
  P_FEES_TO_CONNECTOR, P_RATIO, P_DELAY, P_SPAN, P_DT, P_SWAN_ENTER, P_SWAN_EXIT, P_AFTER_BURN,
  P_KEEP_DISCOUNT, P_RESCUE_PER_STEP, P_GBM_MEAN, P_GBM_SCALE, P_REPORT_STEPS, P_WINDOW,
  P_SAMPLE_EVERY, P_REFALL_STEPS, P_LOW_BAND, P_ARB_LAG, P_FEED_LAG, P_PANIC_AT, P_PANIC_SHARE,
- P_DUST, P_MIN_TRADE, P_UNITS) = range(33)  # fmt: skip
-P_SIZE = 33
+ P_DUST, P_MIN_TRADE, P_UNITS, P_SPEC_SHARE, P_SPEC_TRIGGER) = range(35)  # fmt: skip
+P_SIZE = 35
 
 # -- the float state of a run (a row of floats) ------------------------------------------------
 (S_C, S_U, S_X, S_DC, S_MMS, S_FEES, S_U_MIN, S_FEED, S_LOG_PRICE, S_TO_EXCESS, S_MINTED,
- S_BOUGHT_BACK, S_BURNT, S_MAX_DEV, S_MIN_RESERVE, S_MIN_SOLD, S_SHORTFALL) = range(17)  # fmt: skip
-S_SIZE = 17
+ S_BOUGHT_BACK, S_BURNT, S_MAX_DEV, S_MIN_RESERVE, S_MIN_SOLD, S_SHORTFALL, S_SPEC_MMS,
+ S_SPEC_PEG) = range(19)  # fmt: skip
+S_SIZE = 19
 
 # -- the integer state of a run (a row of ints) -------------------------------------------------
 (I_SINCE, I_RECOVERY, I_STALE, I_OUTSIDE, I_RECOVERY_STEPS, I_ENTRIES, I_RECOVERED_STEPS,
@@ -62,7 +63,7 @@ def _inlined(fn: _F) -> _F:
 
 
 #: trace rows: (step, kind, amount); kinds
-BUY_PEG, SELL_PEG, BUY_MMS, REPORT = 0, 1, 2, 3
+BUY_PEG, SELL_PEG, BUY_MMS, REPORT, SPECULATOR_BUYS_MMS, SPECULATOR_SELLS_MMS = 0, 1, 2, 3, 4, 5
 
 
 @_inlined
@@ -134,7 +135,8 @@ def _arbitrage(s: np.ndarray, p: np.ndarray, root_price: float, feed: float) -> 
     """Trade until the marginal price net of the fee meets the outside price P (COL per PEG):
     buying, ``(C + net)^2 = (1 - f) P C U``; selling, ``(U + q)^2 = (1 - f) C U / P``. It can
     sell only circulating PEG (ten units of dust stay out: the engine's exact balances can sit
-    a unit or two below the floats'). Returns (COL spent, PEG sold)."""
+    a unit or two below the floats', and the speculators' PEG is theirs). Returns (COL spent,
+    PEG sold)."""
     buy_rate, sell_rate = _rates(s, p, feed)
     fixed = p[P_FEE_SLOPE] == 0.0
     c, u = s[S_C], s[S_U]
@@ -147,7 +149,7 @@ def _arbitrage(s: np.ndarray, p: np.ndarray, root_price: float, feed: float) -> 
     col_in = _trade(min(net, p[P_MAX_TRADE] * c), p)
     q = ((root_s * root_cu) / root_price - u) * p[P_SHARE]
     q = min(max(q, 0.0), p[P_CAP] * u)
-    q = min(q, s[S_DC] - p[P_DUST], p[P_MAX_TRADE] * u)
+    q = min(q, s[S_DC] - s[S_SPEC_PEG] - p[P_DUST], p[P_MAX_TRADE] * u)
     peg_in = _trade(q, p)
     if col_in > 0:
         _buy_peg(s, p, col_in, buy_rate)
@@ -175,6 +177,68 @@ def _rescue(s: np.ndarray, p: np.ndarray, feed: float) -> float:
     _keep_fee(s, p, fee)
     s[S_MMS] += issued
     return col_in
+
+
+@_inlined
+def _speculate(s: np.ndarray, p: np.ndarray, price: float, feed: float) -> tuple[int, float]:
+    """MMS speculators (normal mode only): MMS is a leveraged long on COL, so they buy it
+    while COL trades more than the trigger above the feed's median (PEG per COL) and sell all
+    they hold while it trades that far below. A purchase puts in ``P_SPEC_SHARE`` of the pool's
+    COL and receives MMS and newly minted PEG as the engine's ``buy_mms``; a sale hands that
+    PEG back (they sell only as many MMS as the PEG they hold retires, ten units of dust aside).
+    Returns (what they did: 0, SPECULATOR_BUYS_MMS or SPECULATOR_SELLS_MMS, the amount)."""
+    units, trigger = p[P_UNITS], p[P_SPEC_TRIGGER]
+    c, u, x, dc, supply = s[S_C], s[S_U], s[S_X], s[S_DC], s[S_MMS]
+    total = c + x
+    if feed / price - 1.0 > trigger:
+        col_in = _trade(min(p[P_SPEC_SHARE] * total, p[P_MAX_TRADE] * total), p)
+        if col_in <= 0:
+            return 0, 0.0
+        fee = _up(p[P_FEE] * col_in, units)
+        net = col_in - fee
+        to_connector = _down(net * c / total, units)
+        peg_connector = _down(net * u / total, units)
+        mms = _down(net * supply / total, units)
+        if mms <= 0:
+            return 0, 0.0
+        peg_buyer = max(_down(net * dc / total, units), _up(dc * mms / supply, units))
+        s[S_C] = c + to_connector
+        s[S_X] = x + (net - to_connector)
+        _keep_fee(s, p, fee)
+        s[S_U] = u + peg_connector
+        s[S_DC] = dc + peg_buyer
+        s[S_MMS] = supply + mms
+        s[S_SPEC_MMS] += mms
+        s[S_SPEC_PEG] += peg_buyer
+        return SPECULATOR_BUYS_MMS, col_in
+    if price / feed - 1.0 > trigger and s[S_SPEC_MMS] > 0:
+        held = s[S_SPEC_MMS] - p[P_DUST]
+        if dc > 0:
+            held = min(held, (s[S_SPEC_PEG] - p[P_DUST]) * supply / dc)
+        m = _down(held, units)
+        if m < p[P_MIN_TRADE]:
+            return 0, 0.0
+        peg_in = _up(dc * m / supply, units)
+        from_connector = _down(c * m / supply, units)
+        from_excess = _down(x * m / supply, units)
+        burnt = _down(u * m / supply, units)
+        fee = _up(p[P_FEE] * (from_connector + from_excess), units)
+        if p[P_FEES_TO_CONNECTOR] != 0.0:
+            in_connector = min(fee, from_connector)
+            in_excess = fee - in_connector
+        else:
+            in_excess = min(fee, from_excess)
+            in_connector = fee - in_excess
+        s[S_C] = c - (from_connector - in_connector)
+        s[S_X] = x - (from_excess - in_excess)
+        s[S_U] = u - burnt
+        s[S_DC] = dc - peg_in
+        s[S_MMS] = supply - m
+        s[S_FEES] += fee
+        s[S_SPEC_MMS] -= m
+        s[S_SPEC_PEG] -= peg_in
+        return SPECULATOR_SELLS_MMS, m
+    return 0, 0.0
 
 
 @_inlined
@@ -505,8 +569,9 @@ def _step(
 ) -> None:
     """One step of run ``r`` at outside price ``price`` (COL per PEG): the feed reports on
     its schedule; holders buy PEG (demand); a run sells PEG, and panic sellers while SPOT is
-    well below the feed; the arbitrageur trades towards the outside price it sees; recovery
-    buyers buy MMS; then the tick, and the step's metrics."""
+    well below the feed; the arbitrageur trades towards the outside price it sees; MMS
+    speculators buy or sell MMS; recovery buyers buy MMS; then the tick, and the step's
+    metrics."""
     lag_size = lagged.shape[1]
     lagged[r, slot] = price
     trade_feed = s[S_FEED]
@@ -531,7 +596,7 @@ def _step(
     if p[P_PANIC_SHARE] > 0 and s[S_C] / s[S_U] < trade_feed * (1.0 - p[P_PANIC_AT]):
         share += p[P_PANIC_SHARE]
     if share:
-        peg_in = _trade(min(s[S_DC] * share, p[P_MAX_TRADE] * s[S_U]), p)
+        peg_in = _trade(min((s[S_DC] - s[S_SPEC_PEG]) * share, p[P_MAX_TRADE] * s[S_U]), p)
         if peg_in > 0:
             _, sell_rate = _rates(s, p, trade_feed)
             _sell_peg(s, p, peg_in, sell_rate)
@@ -546,6 +611,10 @@ def _step(
         if peg_in > 0:
             _note(trace, counts, t, SELL_PEG, peg_in)
     was_recovering = i[I_RECOVERY]
+    if p[P_SPEC_SHARE] > 0 and not was_recovering:
+        kind, amount = _speculate(s, p, price, trade_feed)
+        if traced and kind:
+            _note(trace, counts, t, kind, amount)
     if was_recovering:
         col_in = _rescue(s, p, trade_feed)
         if traced and col_in > 0:

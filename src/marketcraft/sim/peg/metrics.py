@@ -86,6 +86,7 @@ def finish(s: Scenario, floats: np.ndarray, ints: np.ndarray) -> dict[str, Any]:
         "final_excess_col": x.copy(),
         "final_circulating_peg": dc.copy(),
         "final_mms_supply": mms.copy(),
+        "final_speculator_mms": floats[:, k.S_SPEC_MMS].copy(),
     }
 
 

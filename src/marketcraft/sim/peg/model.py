@@ -14,8 +14,10 @@ are simple and set by the scenario, in this order within each step:
    (``arbitrage_latency_minutes`` late) when the gap pays more than the fee (it can sell only
    PEG that circulates), closing ``arbitrage_share`` of the gap, at most ``arbitrage_cap`` of C
    per step;
-5. in recovery, buyers put COL into discounted MMS while the pool has positive net value;
-6. the tick: feed, band, correction, mode.
+5. MMS speculators, in normal mode: they buy MMS while COL trades well above the feed and
+   sell what they hold while it trades well below;
+6. in recovery, buyers put COL into discounted MMS while the pool has positive net value;
+7. the tick: feed, band, correction, mode.
 
 Trade amounts are floored to 6 decimals, trades under 0.01 are skipped and no trade brings
 more than the market's ``max_trade_fraction`` of its reserve, as the engine would refuse them
@@ -52,7 +54,13 @@ __all__ = [
 MIN_TRADE = 0.01
 DUST = 1e-5
 _UNITS = 1e6
-_KINDS = {k.BUY_PEG: "buy_peg", k.SELL_PEG: "sell_peg", k.BUY_MMS: "buy_mms"}
+_KINDS = {
+    k.BUY_PEG: "buy_peg",
+    k.SELL_PEG: "sell_peg",
+    k.BUY_MMS: "buy_mms",
+    k.SPECULATOR_BUYS_MMS: "speculator_buys_mms",
+    k.SPECULATOR_SELLS_MMS: "speculator_sells_mms",
+}
 
 
 @dataclass
@@ -96,6 +104,8 @@ def parameters(s: Scenario, sample_every: int) -> np.ndarray:
     p[k.P_ARB_LAG], p[k.P_FEED_LAG] = s.arbitrage_lag_steps, s.feed_lag_steps
     p[k.P_PANIC_AT], p[k.P_PANIC_SHARE] = t.panic_at, t.panic_per_hour * dt / 3_600
     p[k.P_DUST], p[k.P_MIN_TRADE], p[k.P_UNITS] = DUST, MIN_TRADE, _UNITS
+    p[k.P_SPEC_SHARE] = t.speculator_per_hour * dt / 3_600
+    p[k.P_SPEC_TRIGGER] = t.speculator_trigger
     return p
 
 

@@ -120,6 +120,11 @@ class Traders:
     #: ``panic_per_hour`` of the circulating PEG each hour into the relay
     panic_at: float = 0.05
     panic_per_hour: float = 0.0
+    #: MMS speculators (MMS is a leveraged long on COL): in normal mode, while COL trades more
+    #: than ``speculator_trigger`` above the feed's median they put ``speculator_per_hour`` of
+    #: the pool's COL into MMS each hour; while it trades that far below they sell all they hold
+    speculator_per_hour: float = 0.0
+    speculator_trigger: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -256,6 +261,10 @@ def validate(s: Scenario) -> Scenario:
         need(wave.hours >= 0 and 0 <= wave.per_hour <= 1, "a wave needs hours >= 0, 0..1/h")
     need(t.recovery_buy_per_day >= 0, "recovery_buy_per_day must be >= 0")
     need(0 <= t.panic_at < 1 and 0 <= t.panic_per_hour <= 1, "need 0 <= panic_at < 1, 0..1/h")
+    need(
+        0 <= t.speculator_per_hour <= 1 and 0 <= t.speculator_trigger < 1,
+        "need speculator_per_hour in 0..1 and 0 <= speculator_trigger < 1",
+    )
     lags = {
         "feed.lag_minutes": s.feed.lag_minutes,
         "traders.arbitrage_latency_minutes": t.arbitrage_latency_minutes,
