@@ -281,9 +281,18 @@ def main() -> None:
     print(f"kernel {how}: {warm:.2f} s (not in the times below)")
 
     # ours first, so that the peak memory measured is ours and not radCAD's history
+    load = os.getloadavg()[0]
+    cpu_before = os.times()
     started = time.perf_counter()
     run_scenario(s, workers=os.cpu_count())
     ours_many = time.perf_counter() - started
+    cpu_after = os.times()
+    # CPU time, the workers' and this process's: on a machine shared with other work the wall
+    # time varies with their load, this much less
+    cpu_many = sum(
+        getattr(cpu_after, f) - getattr(cpu_before, f)
+        for f in ("user", "system", "children_user", "children_system")
+    )
     own_mb, child_mb = peak_mb()
 
     started = time.perf_counter()
@@ -318,6 +327,8 @@ def main() -> None:
     ]
     for label, seconds, rate in rows:
         print(f"{label:34}{seconds:>10.2f}{rate:>14,.0f}{rate / rate_radcad:>10.1f}x")
+    print(f"{s.runs} runs: {cpu_many:.2f} s of CPU in all, {cpu_many / (os.cpu_count() or 1):.2f} s a "
+          f"core; load average before: {load:.2f}")  # fmt: skip
     print(f"peak memory of the {s.runs} runs: {own_mb:,.0f} MB in this process (gathering the "
           f"results), {child_mb:,.0f} MB in the largest worker")  # fmt: skip
     years = s.days / 365
