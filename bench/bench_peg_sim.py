@@ -327,8 +327,9 @@ def main() -> None:
     ]
     for label, seconds, rate in rows:
         print(f"{label:34}{seconds:>10.2f}{rate:>14,.0f}{rate / rate_radcad:>10.1f}x")
-    print(f"{s.runs} runs: {cpu_many:.2f} s of CPU in all, {cpu_many / (os.cpu_count() or 1):.2f} s a "
-          f"core; load average before: {load:.2f}")  # fmt: skip
+    cores = os.cpu_count() or 1
+    print(f"{s.runs} runs: {cpu_many:.2f} s of CPU in all, {cpu_many / cores:.2f} s a core; "
+          f"load average before: {load:.2f}")  # fmt: skip
     print(f"peak memory of the {s.runs} runs: {own_mb:,.0f} MB in this process (gathering the "
           f"results), {child_mb:,.0f} MB in the largest worker")  # fmt: skip
     years = s.days / 365
