@@ -14,6 +14,13 @@ least ``ln((1 + gap) / (1 + band)) / ln(1 + f)`` ticks above the feed (half as m
 and the time to band is that many tick intervals when it exceeds the correction time. Ticking
 more often is the only way to honour both the cap and the correction time:
 :func:`tick_for` gives the longest tick interval that brings ``gap`` back in time.
+
+Larger steps at times a trader cannot predict would not make a faster correction safe: the
+engine is deterministic and its log public, so hidden timing needs a secret outside it (and
+whoever holds the secret can sandwich every step); and a trader holding across a window earns,
+in expectation, the correction made in it however it is split, while each step larger than a
+fee pays whoever sees it coming. The README's "How fast a correction brings SPOT back" says
+the same with the numbers.
 """
 
 from __future__ import annotations
