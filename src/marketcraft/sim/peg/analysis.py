@@ -93,6 +93,7 @@ def _summary(
     runs = len(metrics["black_swan"])
     out: dict[str, float] = {}
     mean, low, high = mean_interval(per_run["depeg_episodes"] / years)
+    low = max(low, 0.0)  # a count: the normal interval's lower end can fall below 0
     out |= {"depeg_episodes_per_year_mean": mean, "depeg_episodes_per_year_ci_low": low,
             "depeg_episodes_per_year_ci_high": high}  # fmt: skip
     hours = episodes.length * hours_per_sample
