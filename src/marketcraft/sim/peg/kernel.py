@@ -4,13 +4,14 @@ This is the exact engine's (``marketcraft.peg``) rules in float64, the same rela
 fees, median feed, paced and capped corrections and modes, written as plain scalar Python that
 numba compiles (``cache=True``: compiled once per machine, then loaded). Runs are independent,
 so the loop runs over runs and, inside, over the steps of a block; every state lives in one row
-of an array (``S`` floats, ``I`` integers) and the metrics are gathered in the same pass.
+of an array (``floats`` and ``ints``, indexed by the names below) and the metrics are gathered
+in the same pass.
 
 Roundings are the engine's: amounts traded are floored to 6 places and skipped under
 ``MIN_TRADE``; what the pool pays is floored, the fees it collects raised. Each expression is
-evaluated in the order the vectorised model (and before it the engine's tests) fixed, so a run
-gives the same bits whichever way it is computed; the differential test replays a run through
-the engine.
+evaluated in the order the benchmark's plain-float model (``bench/bench_peg_sim.py``) uses too,
+and the two end a year on the same bits; the differential test replays runs through the
+engine.
 """
 
 from __future__ import annotations
