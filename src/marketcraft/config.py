@@ -43,8 +43,11 @@ class Settings(BaseSettings):
     #: second server) takes effect within this time, one through this server's API at once
     token_cache_seconds: float = Field(default=2.0, ge=0, le=60)
     #: how often ``marketcraft serve`` ticks every peg market (feed, band, correction, mode);
-    #: 0 leaves ticking to the operator's POST /peg/markets/{name}/tick
-    peg_tick_seconds: float = Field(default=60.0, ge=0, le=86_400)
+    #: 0 leaves ticking to the operator's POST /peg/markets/{name}/tick. The default is the
+    #: longest interval with which a +30% gap is back in the band within the default
+    #: correction time (1 h) at the default fee, one fee's worth a tick at most
+    #: (``marketcraft peg restoration``; ``sim.peg.restoration.tick_for``); at 60 s it took 1.4 h
+    peg_tick_seconds: float = Field(default=30.0, ge=0, le=86_400)
     #: a program gets a signed snapshot of its state (what a restart loads, folding only the
     #: records after it) once it has this many records after its last one and has been quiet
     #: for ``snapshot_idle_seconds``; every program with new records gets one at shutdown.

@@ -36,6 +36,8 @@ COMMANDS: dict[str, list[str]] = {
                              "--json", "--plot", "{tmp}/plot.png"],
     "peg simulate": ["peg", "simulate", "gbm-crash", "--runs", "1", "--days", "0.01",
                      "--workers", "1", "--json", "--out", "{tmp}"],
+    "peg restoration": ["peg", "restoration", "--gap", "0.1", "--fee", "0.01", "--tick",
+                        "600", "--json"],
     "deal analyze": ["deal", "analyze", str(DEALS / "article.toml"), "--paths", "10",
                      "--workers", "1", "--json", "--out", "{tmp}"],
     "deal hedge": ["deal", "hedge", str(DEALS / "positions.toml"), "--price", "1"],
@@ -58,6 +60,9 @@ NUMBERS: dict[tuple[str, str], str] = {
     ("peg simulate", "--runs"): "integer", ("peg simulate", "--days"): "float",
     ("peg simulate", "--seed"): "integer", ("peg simulate", "--workers"): "integer",
     ("peg simulate", "--sweep"): "sweep",
+    ("peg restoration", "--gap"): "float", ("peg restoration", "--fee"): "float",
+    ("peg restoration", "--tick"): "integer", ("peg restoration", "--band"): "float",
+    ("peg restoration", "--correction-hours"): "float",
     ("deal analyze", "--paths"): "integer", ("deal analyze", "--step"): "digits",
     ("deal analyze", "--seed"): "integer", ("deal analyze", "--workers"): "integer",
     ("deal analyze", "--sweep"): "sweep",
@@ -129,7 +134,7 @@ def _hostile(command: str, kind: str) -> st.SearchStrategy[str]:
 
 def _invoke(command: str, option: str, value: str, tmp: Path) -> Any:
     args = [a.replace("{tmp}", str(tmp)) for a in COMMANDS[command]]
-    if option == "--band":  # two values: the hostile one first
+    if option == "--band" and command.startswith("opportunity"):  # two values: hostile first
         at = args.index("--band")
         args[at + 1 : at + 3] = [value, "0.3"]
     elif option in args:

@@ -61,7 +61,7 @@ def test_the_books_balance_on_every_run():
     assert metrics["black_swan"].any()  # the thin-excess market does hit a black swan
 
 
-@pytest.mark.parametrize("name", ["gbm-crash", "slow-crash", "stale-feed", "peg-run"])
+@pytest.mark.parametrize("name", ["gbm-crash", "slow-crash", "stale-feed", "peg-run", "panic-lag"])
 def test_each_shipped_scenario_runs_and_reports_every_metric(name):
     s = replace(load_scenario(name), runs=3, days=2)
     result = run_scenario(s, workers=1)[0]

@@ -40,6 +40,17 @@ CASES = {
             runs=(Wave(at_day=1, hours=12, per_hour=0.05),), recovery_buy_per_day=3.0,
         ),
     ),
+    "a slow feed, a late arbitrageur and panic sellers": Scenario(
+        days=3, runs=2, seed=17, market=Market(delay_hours=1),
+        price=Price(shocks=(Shock(at_day=1.5, move=0.3),)),
+        feed=Feed(lag_minutes=30),
+        traders=Traders(arbitrage_latency_minutes=15, panic_at=0.01, panic_per_hour=0.05),
+    ),
+    "MMS speculators buying and selling through a boom and a crash": Scenario(
+        days=4, runs=2, seed=18, market=Market(delay_hours=1),
+        price=Price(shocks=(Shock(at_day=1, move=0.4, hours=6), Shock(at_day=2.5, move=-0.5))),
+        traders=Traders(speculator_per_hour=0.01, speculator_trigger=0.03),
+    ),
     "a run on PEG with thin arbitrage": Scenario(
         days=3, runs=2, seed=14, market=Market(delay_hours=1),
         traders=Traders(
@@ -69,5 +80,33 @@ def test_the_simulator_follows_the_engine(name):
         assert metrics["final_mms_supply"][0] > scenario.market.deposit  # discounted buys
     if "buy-back" in name:  # into recovery and out once, not straight back in
         assert metrics["mode_flips"][0] == 2 and metrics["refalls_48h"][0] == 0
+    if "speculators" in name:  # they bought, then sold
+        kinds = {kind for _, kind, _ in trace.trades}
+        assert {"speculator_buys_mms", "speculator_sells_mms"} <= kinds
     if "outage" in name:
         assert np.isfinite(metrics["max_deviation"][0])
+
+
+def test_sampled_runs_end_where_the_engine_ends():
+    """Runs drawn from a many-run simulation: each, simulated alone with its trace, is the same
+    run to the last bit, and the engine replaying it ends on its final state."""
+    s = Scenario(days=2, runs=8, seed=21, market=Market(delay_hours=1),
+                 price=Price(shocks=(Shock(at_day=1, move=-0.4),)))  # fmt: skip
+    everything, _, _ = simulate_peg_scenario(s)
+    for run in (2, 7):
+        alone, _, trace = simulate_peg_scenario(s, [run], trace=True)
+        for key in ("final_connector_col", "final_connector_peg", "final_excess_col",
+                    "final_circulating_peg", "final_mms_supply"):  # fmt: skip
+            assert alone[key][0] == everything[key][run], (run, key)
+        step, exact = replay(s, trace)[-1]
+        assert step == s.steps
+        finals = {
+            "connector_col": alone["final_connector_col"][0],
+            "connector_peg": alone["final_connector_peg"][0],
+            "excess_col": alone["final_excess_col"][0],
+            "circulating_peg": alone["final_circulating_peg"][0],
+            "mms_supply": alone["final_mms_supply"][0],
+        }
+        for key, value in finals.items():
+            assert abs(value - exact[key]) <= max(1e-9 * abs(exact[key]), 1e-5), (run, key)
+        assert trace.trades  # the run traded

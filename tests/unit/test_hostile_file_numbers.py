@@ -53,7 +53,13 @@ def test_a_hostile_number_in_a_terms_file_is_named(tmp_path, change, says):
 @pytest.mark.parametrize(
     ("line", "says"),
     [("days = inf", "days"), ("days = nan", "days"), ("days = 1e9", "days"),
-     ("seed = -1", "seed"), ("runs = 0", "runs")],
+     ("seed = -1", "seed"), ("runs = 0", "runs"),
+     ("[feed]\nlag_minutes = nan", "feed.lag_minutes"),
+     ("[feed]\nlag_minutes = 1e9", "feed.lag_minutes"),
+     ("[traders]\narbitrage_latency_minutes = -60", "traders.arbitrage_latency_minutes"),
+     ("[traders]\npanic_per_hour = inf", "panic"), ("[traders]\npanic_at = nan", "panic"),
+     ("[traders]\nspeculator_per_hour = nan", "speculator"),
+     ("[traders]\nspeculator_trigger = 1e9", "speculator")],
 )  # fmt: skip
 def test_a_hostile_number_in_a_scenario_is_named(tmp_path, line, says):
     (tmp_path / "s.toml").write_text(line + "\n")

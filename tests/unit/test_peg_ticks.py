@@ -3,14 +3,14 @@
 from datetime import timedelta
 from decimal import Decimal as D
 
-import numpy as np
 import pytest
 
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.peg.feed import median
 from marketcraft.peg.market import EPOCH, PegMarket
 from marketcraft.peg.terms import PegTerms
-from marketcraft.sim.peg.model import _Model
+from marketcraft.sim.peg import kernel
+from marketcraft.sim.peg.model import _opening, parameters
 from marketcraft.sim.peg.scenario import Market, Scenario
 
 UNIT = D("0.000001")
@@ -298,16 +298,16 @@ def test_the_simulator_mints_past_a_shortfall_below_one_unit():
         made = engine.tick()
     assert made.kind == "to_excess"
     snap = engine.snapshot()
-    model = _Model(s, 1, np.array([0.5]))
-    p = model.pool
-    p.c[:] = float(snap["connector_col"])
-    p.x[:] = float(snap["excess_col"])
-    p.u[:] = float(snap["connector_peg"])
-    p.dc[:] = float(snap["circulating_peg"])
-    p.u_min = p.u.copy()
-    feed = np.array([0.468345])
-    assert 0 < 3 * p.c[0] - p.x[0] < 4e-6  # short of target by less than one unit of room
+    floats, ints = _opening(s, 1)
+    state, flags = floats[0], ints[0]
+    state[kernel.S_C] = float(snap["connector_col"])
+    state[kernel.S_X] = float(snap["excess_col"])
+    state[kernel.S_U] = state[kernel.S_U_MIN] = float(snap["connector_peg"])
+    state[kernel.S_DC] = float(snap["circulating_peg"])
+    feed = 0.468345
+    assert 0 < 3 * state[kernel.S_C] - state[kernel.S_X] < 4e-6  # short of target by < one unit
+    p = parameters(s, 1)
     for t in range(1, 48):
-        model.tick(t, feed)
-    assert p.volumes["minted"][0] > 0
-    assert abs(p.c[0] / p.u[0] / feed[0] - 1) <= 0.01
+        kernel.tick(state, flags, p, t, feed)
+    assert state[kernel.S_MINTED] > 0
+    assert abs(state[kernel.S_C] / state[kernel.S_U] / feed - 1) <= 0.01

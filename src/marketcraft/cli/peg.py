@@ -45,7 +45,10 @@ def simulate(
     ] = None,
     sweep: Annotated[
         list[str] | None,
-        typer.Option(help="NAME=V1,V2,...; repeat for a full grid (band, delay, fee, ratio)."),
+        typer.Option(
+            help="NAME=V1,V2,...; repeat for a full grid (band, delay, fee, ratio, feed_lag, "
+            "report_minutes, arbitrage_latency, panic_per_hour...)."
+        ),
     ] = None,
     scheduler: Scheduler = None,
     workers: Workers = None,
@@ -57,6 +60,7 @@ def simulate(
     """Run a scenario (vectorised over runs, seeded) and write runs and summary as Parquet and
     CSV plus an HTML report with plots; print the headline metrics."""
     from marketcraft.reports.peg_report import HEADLINES, flip_lines, fmt, label, write_report  # noqa: PLC0415 (slow start: the simulator)
+    from marketcraft.sim.peg.analysis import STUDY_HEADLINES  # noqa: PLC0415 (slow start: the simulator)
     from marketcraft.sim.peg.results import write_results  # noqa: PLC0415 (slow start: pyarrow)
     from marketcraft.sim.peg.runner import parse_sweep, run_scenario  # noqa: PLC0415 (slow start: the simulator)
 
@@ -76,7 +80,7 @@ def simulate(
     except MarketcraftError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    files = write_results(found, results)
+    files = write_results(found, results, s)
     report = write_report(s, found, results / "report.html")
     if as_json:
         payload = {
@@ -99,6 +103,18 @@ def simulate(
         table.add_column(label(r.params), justify="right")
     for key, text, _ in HEADLINES:
         table.add_row(text, *(fmt(key, r.summary[key]) for r in found))
+    for key, text, spec in STUDY_HEADLINES:
+        table.add_row(text, *(_format(spec, r.summary[key]) for r in found))
+    table.add_row(
+        "MMS minus COL, mean (95% CI)",
+        *(f"{r.summary['mms_minus_col_mean']:+.2%} ({r.summary['mms_minus_col_ci_low']:+.2%}"
+          f" to {r.summary['mms_minus_col_ci_high']:+.2%})" for r in found),
+    )  # fmt: skip
+    table.add_row(
+        "black swan probability (95% CI)",
+        *(f"{r.summary['black_swan_probability_ci_low']:.1%} to "
+          f"{r.summary['black_swan_probability_ci_high']:.1%}" for r in found),
+    )  # fmt: skip
     out.print(table)
     for r in found:
         lines = flip_lines(r)
@@ -109,6 +125,81 @@ def simulate(
     out.print(f"report: {report}")
     for path in files:
         out.print(f"results: {path}")
+
+
+@app.command("restoration")
+def restoration(
+    gap: Annotated[
+        list[float] | None,
+        typer.Option(
+            parser=finite_float(-0.9, 10.0),
+            help="SPOT / feed - 1 to correct (repeat; default +-5%, 10%, 30%, 50%).",
+        ),
+    ] = None,
+    fee: Annotated[
+        list[float] | None,
+        typer.Option(parser=finite_float(0.0001, 0.49), help="Fee rates (repeat)."),
+    ] = None,
+    tick: Annotated[
+        list[int] | None,
+        typer.Option(parser=whole_number(1, 86_400), help="Tick intervals, seconds (repeat)."),
+    ] = None,
+    band: Annotated[float, typer.Option(parser=finite_float(0.0, 0.5), help="The band.")] = 0.02,
+    correction_hours: Annotated[
+        float,
+        typer.Option(parser=finite_float(0.0, 8_760.0), help="The correction time, hours."),
+    ] = 1.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the cases as JSON.")] = False,
+) -> None:
+    """Time to band: how long the engine's corrections take to bring SPOT back into the band,
+    by gap, fee and tick interval (no delay, no trading: the correction alone). A tick moves
+    SPOT by at most one fee's worth, so a large gap takes at least the printed number of ticks,
+    however long the correction time."""
+    from marketcraft.sim.peg.restoration import restoration_time, ticks_needed  # noqa: PLC0415 (slow start: the engine)
+
+    gaps = gap or [0.5, 0.3, 0.1, 0.05, -0.05, -0.1, -0.3, -0.5]
+    fees = fee or [0.001, 0.003, 0.01]
+    ticks = tick or [10, 30, 60, 600, 3600]
+    span = round(correction_hours * 3_600)
+    cases = [
+        (f, g, [restoration_time(g, f, t, band=band, correction_seconds=span) for t in ticks])
+        for f in fees
+        for g in gaps
+    ]
+    if as_json:
+        rows = [
+            {"fee": f, "gap": g, "tick_seconds": r.tick_seconds, "seconds": r.seconds,
+             "ticks": r.ticks, "fewest_ticks": ticks_needed(g, f, band)}
+            for f, g, found in cases for r in found
+        ]  # fmt: skip
+        typer.echo(json.dumps(rows))
+        return
+    table = Table(
+        title=f"time to band ±{band:g} by tick interval (correction time {correction_hours:g} h)"
+    )
+    for name in ("fee", "gap", "fewest ticks"):
+        table.add_column(name, justify="right")
+    for t in ticks:
+        table.add_column(_duration(t), justify="right")
+    for f, g, found in cases:
+        cells = [_duration(r.seconds) if r.seconds is not None else "> 7 d" for r in found]
+        table.add_row(f"{f:g}", f"{g:+.0%}", str(ticks_needed(g, f, band)), *cells)
+    out.print(table)
+
+
+def _duration(seconds: float) -> str:
+    """12 s, 5 min, 1.4 h, 3.4 d."""
+    if seconds < 60:
+        return f"{seconds:g} s"
+    if seconds < 3_600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 86_400:
+        return f"{seconds / 3_600:.1f} h"
+    return f"{seconds / 86_400:.1f} d"
+
+
+def _format(spec: str, value: float) -> str:
+    return spec.format(value) if math.isfinite(value) else "n/a"
 
 
 def _finite(value: float) -> float | None:

@@ -6,6 +6,7 @@ read at the same checkpoints the model recorded."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 
@@ -16,7 +17,7 @@ from marketcraft.sim.peg.scenario import Scenario
 
 __all__ = ["engine_terms", "replay"]
 
-HOLDERS, RESCUER = "holders", "rescuer"
+HOLDERS, RESCUER, SPECULATOR = "holders", "rescuer", "speculator"
 _KEYS = ("connector_col", "connector_peg", "excess_col", "circulating_peg", "mms_supply")
 
 
@@ -38,13 +39,23 @@ def engine_terms(s: Scenario) -> PegTerms:
     )  # fmt: skip
 
 
+#: each traced trade kind as the engine call (and the wallet) that makes it
+_TRADES: dict[str, Callable[[PegMarket, Decimal], object]] = {
+    "buy_peg": lambda market, value: market.buy_peg(HOLDERS, value),
+    "sell_peg": lambda market, value: market.sell_peg(HOLDERS, value),
+    "buy_mms": lambda market, value: market.buy_mms(RESCUER, value),
+    "speculator_buys_mms": lambda market, value: market.buy_mms(SPECULATOR, value),
+    "speculator_sells_mms": lambda market, value: market.sell_mms(SPECULATOR, value),
+}
+
+
 def replay(s: Scenario, trace: Trace) -> list[tuple[int, dict[str, float]]]:
     """Run the traced run through the engine; its state at each of the trace's checkpoints."""
     market = PegMarket.open(
         Decimal(repr(s.market.deposit)), Decimal(1) / Decimal(repr(s.price.start)),
         terms=engine_terms(s),
     )  # fmt: skip
-    for user in (HOLDERS, RESCUER):
+    for user in (HOLDERS, RESCUER, SPECULATOR):
         market.fund(user, 10**15)
     reports = dict(trace.reports)
     trades: dict[int, list[tuple[str, float]]] = {}
@@ -57,13 +68,7 @@ def replay(s: Scenario, trace: Trace) -> list[tuple[int, dict[str, float]]]:
         if step in reports:
             market.update_feed(Decimal(reports[step]))
         for kind, amount in trades.get(step, ()):
-            value = Decimal(repr(amount))
-            if kind == "buy_peg":
-                market.buy_peg(HOLDERS, value)
-            elif kind == "sell_peg":
-                market.sell_peg(HOLDERS, value)
-            else:
-                market.buy_mms(RESCUER, value)
+            _TRADES[kind](market, Decimal(repr(amount)))
         market.tick()
         if step in checkpoints:
             snap = market.snapshot()

@@ -18,13 +18,16 @@ import numpy as np
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.sim import sweeps
 from marketcraft.sim.dispatch import Progress, run_jobs
+from marketcraft.sim.peg.analysis import analyse
 from marketcraft.sim.peg.metrics import summarize
 from marketcraft.sim.peg.model import simulate_peg_scenario
 from marketcraft.sim.peg.scenario import Scenario
+from marketcraft.sim.peg.study import Episodes, depeg_episodes
 
 __all__ = ["PointResult", "grid", "parse_sweep", "run_scenario"]
 
-#: sweepable names (the spec's band, delay, fee and ratio) and the market field each sets
+#: sweepable names (the spec's band, delay, fee and ratio) and the field each sets: a market
+#: field by its name, another section's as "section.field"
 SWEEPABLE = {
     "band": "band",
     "delay": "delay_hours",
@@ -36,6 +39,14 @@ SWEEPABLE = {
     "max_trade_fraction": "max_trade_fraction",
     # 0 or 1: the rule for leaving recovery (1: only once the buy-back is paid for)
     "swan_exit_after_burn": "swan_exit_after_burn",
+    # the feed: how late its reports are, and how stale it gets between them
+    "feed_lag": "feed.lag_minutes",
+    "feed_lag_minutes": "feed.lag_minutes",
+    "report_minutes": "feed.report_minutes",
+    # the traders
+    "arbitrage_latency": "traders.arbitrage_latency_minutes",
+    "arbitrage_latency_minutes": "traders.arbitrage_latency_minutes",
+    "panic_per_hour": "traders.panic_per_hour",
 }
 #: swept parameters that are switches: 0 is off, 1 is on
 _SWITCHES = ("swan_exit_after_burn",)
@@ -50,6 +61,8 @@ class PointResult:
     summary: dict[str, float]
     #: every mode flip, rows of (run, day, 1 into recovery / 0 back to normal), by run and time
     flips: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    #: every depeg episode (SPOT further than the band from the outside price), hourly
+    episodes: Episodes = field(default_factory=lambda: depeg_episodes(np.zeros((0, 0)), 0.0))
 
 
 def parse_sweep(specs: Sequence[str]) -> dict[str, list[float]]:
@@ -60,13 +73,13 @@ def parse_sweep(specs: Sequence[str]) -> dict[str, list[float]]:
 def grid(s: Scenario, sweep: dict[str, list[float]]) -> list[tuple[dict[str, float], Scenario]]:
     """Every combination of the swept values (a full grid), each as a validated scenario."""
     return [
-        (params, s.with_market(**_market_values(params)) if params else s)
+        (params, s.with_values(**_values(params)) if params else s)
         for params in sweeps.combinations(sweep)
     ]
 
 
-def _market_values(params: dict[str, float]) -> dict[str, Any]:
-    """A sweep point's values as the market's fields take them (a switch: 0 or 1 to a bool)."""
+def _values(params: dict[str, float]) -> dict[str, Any]:
+    """A sweep point's values as the fields take them (a switch: 0 or 1 to a bool)."""
     values: dict[str, Any] = dict(params)
     for name in _SWITCHES:
         if name in values:
@@ -118,7 +131,7 @@ def _gather(
 ) -> list[PointResult]:
     results = []
     years = s.days / 365.0
-    for p, (params, _) in enumerate(points):
+    for p, (params, point) in enumerate(points):
         mine = [out for (point, _), out in zip(jobs, outputs, strict=True) if point == p]
         metrics = {k: np.concatenate([m[k] for m, _ in mine]) for k in mine[0][0]}
         first = mine[0][1]
@@ -130,11 +143,10 @@ def _gather(
         histogram = np.sum([sr["deviation_histogram"] for _, sr in mine], axis=0)
         flips = _flips([(ids, sr["mode_flips"]) for (point, ids), (_, sr) in
                         zip(jobs, outputs, strict=True) if point == p])  # fmt: skip
-        results.append(
-            PointResult(
-                params, metrics, series, histogram, summarize(metrics, histogram, years), flips
-            )
-        )
+        per_run, episodes, study = analyse(point, metrics, series)
+        metrics |= per_run
+        summary = summarize(metrics, histogram, years) | study
+        results.append(PointResult(params, metrics, series, histogram, summary, flips, episodes))
     return results
 
 

@@ -29,6 +29,8 @@ __all__ = [
 ]
 
 SHIPPED = Path(__file__).parent / "scenarios"
+#: the longest feed lag or arbitrage latency: a day
+MAX_LAG_MINUTES = 1_440.0
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,8 @@ class Outage:
 @dataclass(frozen=True)
 class Feed:
     report_minutes: float = 60.0
+    #: each report carries the outside price of this long ago (a slow oracle)
+    lag_minutes: float = 0.0
     outages: tuple[Outage, ...] = ()
 
 
@@ -110,6 +114,17 @@ class Traders:
     #: COL bought into MMS per day in recovery (while it has positive net value), as a share
     #: of the excess target (r - 1) C
     recovery_buy_per_day: float = 0.05
+    #: the arbitrageur sees the outside price this late (and trades towards that)
+    arbitrage_latency_minutes: float = 0.0
+    #: panic sellers: while SPOT is more than ``panic_at`` below the feed, holders sell
+    #: ``panic_per_hour`` of the circulating PEG each hour into the relay
+    panic_at: float = 0.05
+    panic_per_hour: float = 0.0
+    #: MMS speculators (MMS is a leveraged long on COL): in normal mode, while COL trades more
+    #: than ``speculator_trigger`` above the feed's median they put ``speculator_per_hour`` of
+    #: the pool's COL into MMS each hour; while it trades that far below they sell all they hold
+    speculator_per_hour: float = 0.0
+    speculator_trigger: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -134,8 +149,34 @@ class Scenario:
         return round(self.feed.report_minutes * 60 / self.step_seconds)
 
     @property
+    def feed_lag_steps(self) -> int:
+        return round(self.feed.lag_minutes * 60 / self.step_seconds)
+
+    @property
+    def arbitrage_lag_steps(self) -> int:
+        return round(self.traders.arbitrage_latency_minutes * 60 / self.step_seconds)
+
+    @property
     def window_reports(self) -> int:
         return round(self.market.feed_window_hours * 60 / self.feed.report_minutes)
+
+    def with_values(self, **changes: Any) -> Scenario:
+        """A copy with fields changed (a sweep point), a market field by its name and another
+        section's as ``section.field`` (``feed.lag_minutes``); validated."""
+        market = {k: v for k, v in changes.items() if "." not in k}
+        sections: dict[str, dict[str, Any]] = {}
+        for key, value in changes.items():
+            if "." in key:
+                section, name = key.split(".", 1)
+                sections.setdefault(section, {})[name] = value
+        s = self.with_market(**market) if market else self
+        for section, values in sections.items():
+            kind = {"feed": Feed, "traders": Traders, "price": Price}.get(section)
+            unknown = set(values) - {f.name for f in fields(kind)} if kind else set(values)
+            if unknown:
+                raise ValidationError("bad_scenario", f"no {section} parameter {sorted(unknown)}")
+            s = replace(s, **{section: replace(getattr(s, section), **values)})
+        return validate(s)
 
     def with_market(self, **changes: Any) -> Scenario:
         """A copy with market parameters changed (a sweep point); validated."""
@@ -219,4 +260,17 @@ def validate(s: Scenario) -> Scenario:
     for wave in (*t.demand, *t.runs):
         need(wave.hours >= 0 and 0 <= wave.per_hour <= 1, "a wave needs hours >= 0, 0..1/h")
     need(t.recovery_buy_per_day >= 0, "recovery_buy_per_day must be >= 0")
+    need(0 <= t.panic_at < 1 and 0 <= t.panic_per_hour <= 1, "need 0 <= panic_at < 1, 0..1/h")
+    need(
+        0 <= t.speculator_per_hour <= 1 and 0 <= t.speculator_trigger < 1,
+        "need speculator_per_hour in 0..1 and 0 <= speculator_trigger < 1",
+    )
+    lags = {
+        "feed.lag_minutes": s.feed.lag_minutes,
+        "traders.arbitrage_latency_minutes": t.arbitrage_latency_minutes,
+    }
+    for name, lag in lags.items():
+        need(0 <= lag <= MAX_LAG_MINUTES, f"{name} must be in 0..{MAX_LAG_MINUTES}")
+        steps = lag * 60 / s.step_seconds
+        need(abs(steps - round(steps)) < 1e-9, f"{name} must be a whole number of steps")
     return s
