@@ -14,6 +14,7 @@ from rich.table import Table
 
 from marketcraft.cli.number_options import Scheduler, Workers, finite_float, read_seed, whole_number
 from marketcraft.cli.progress import progress
+from marketcraft.cli.tables import fitted_tables
 from marketcraft.kernel.errors import MarketcraftError
 from marketcraft.kernel.limits import MAX_SCENARIO_DAYS, MAX_SCENARIO_RUNS
 from marketcraft.sim.peg.scenario import load_scenario, shipped_scenarios, validate
@@ -97,25 +98,22 @@ def simulate(
         }
         typer.echo(json.dumps(payload, allow_nan=False))
         return
-    table = Table(title=f"{s.name}: {s.runs} runs x {s.days:g} days")
-    table.add_column("metric")
-    for r in found:
-        table.add_column(label(r.params), justify="right")
-    for key, text, _ in HEADLINES:
-        table.add_row(text, *(fmt(key, r.summary[key]) for r in found))
-    for key, text, spec in STUDY_HEADLINES:
-        table.add_row(text, *(_format(spec, r.summary[key]) for r in found))
-    table.add_row(
+    rows = [(text, [fmt(key, r.summary[key]) for r in found]) for key, text, _ in HEADLINES]
+    rows += [(text, [_format(spec, r.summary[key]) for r in found])
+             for key, text, spec in STUDY_HEADLINES]  # fmt: skip
+    rows.append((
         "MMS minus COL, mean (95% CI)",
-        *(f"{r.summary['mms_minus_col_mean']:+.2%} ({r.summary['mms_minus_col_ci_low']:+.2%}"
-          f" to {r.summary['mms_minus_col_ci_high']:+.2%})" for r in found),
-    )  # fmt: skip
-    table.add_row(
+        [f"{r.summary['mms_minus_col_mean']:+.2%} ({r.summary['mms_minus_col_ci_low']:+.2%}"
+         f" to {r.summary['mms_minus_col_ci_high']:+.2%})" for r in found],
+    ))  # fmt: skip
+    rows.append((
         "black swan probability (95% CI)",
-        *(f"{r.summary['black_swan_probability_ci_low']:.1%} to "
-          f"{r.summary['black_swan_probability_ci_high']:.1%}" for r in found),
-    )  # fmt: skip
-    out.print(table)
+        [f"{r.summary['black_swan_probability_ci_low']:.1%} to "
+         f"{r.summary['black_swan_probability_ci_high']:.1%}" for r in found],
+    ))  # fmt: skip
+    title = f"{s.name}: {s.runs} runs x {s.days:g} days"
+    for table in fitted_tables(title, "metric", [label(r.params) for r in found], rows, out.width):
+        out.print(table)
     for r in found:
         lines = flip_lines(r)
         if lines:
