@@ -59,7 +59,11 @@ def test_commit_prove_verify(tmp_path, cache):
     assert settlement["setup"] == cache.id
     done = run("verify", tmp_path / "s.json")
     assert done.exit_code == 0, done.output
-    assert done.output.count("ok") == 6 and "FAILED" not in done.output
+    assert done.output.count("ok") == 8 and "FAILED" not in done.output
+    assert "ok  the setup's ceremony verified" in done.output
+    for contribution in cache.ceremony().contributions:  # who contributed, and each hash
+        shown = f"phase {contribution.phase} #{contribution.number} by {contribution.name}: "
+        assert shown + contribution.hash in done.output
     # the auditor may hold the key itself rather than trust the cache
     vkey = tmp_path / "vk.json"
     vkey.write_text(json.dumps(cache.vkey))

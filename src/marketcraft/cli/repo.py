@@ -267,19 +267,20 @@ def verify_command(
         plain = read_json(settlement)
         posted = _posted_pair(posted_mm, posted_rm)
         named = setup or (plain.get("setup") if isinstance(plain, dict) else None)
-        checked, why = _checked_ceremony(named)
-        key = read_json(vkey) if vkey is not None else (checked[1] if checked else None)
+        checked, setup_key, why = _checked_ceremony(named)
+        key = read_json(vkey) if vkey is not None else setup_key
         if key is None:
             raise MarketcraftError("no_setup", f"{why}; pass --vkey to check the rest")
         # the key given must be the verified setup's own
-        verified = checked is not None and key == checked[1]
+        verified = checked is not None and key == setup_key
         checks = audit(plain, key, verify_both, posted, verified)
     except MarketcraftError as exc:
         raise _fail(exc) from None
     if checked is not None:
-        _show_ceremony(checked[0])
+        _show_ceremony(checked)
     if not verified:
-        out.print(f"[red]the setup's ceremony: {why or 'the key given is not its key'}[/]")
+        reason = why or "the key given is not its key"
+        out.print(f"[red]the setup's ceremony: {reason}[/]", soft_wrap=True)
     commitments = plain.get("commitments") if isinstance(plain, dict) else None
     if isinstance(commitments, dict):
         for side in ("mm", "rm"):
@@ -293,15 +294,19 @@ def verify_command(
         raise typer.Exit(1)
 
 
-def _checked_ceremony(named: Any) -> tuple[tuple[Ceremony, Any] | None, str]:
-    """The setup's verified ceremony and key, or None and why not."""
+def _checked_ceremony(named: Any) -> tuple[Ceremony | None, Any, str]:
+    """The setup's ceremony (None if it does not verify, and why) and its key (None if the
+    setup's files are not here)."""
     if not isinstance(named, str):
-        return None, "no setup named (pass --setup)"
+        return None, None, "no setup named (pass --setup)"
     try:
         found = ceremony.load_setup(named, allow_demo=demo_mode())
-        return (found.ceremony(), found.vkey), ""
     except MarketcraftError as exc:
-        return None, str(exc)
+        return None, None, str(exc)
+    try:
+        return found.ceremony(), found.vkey, ""
+    except MarketcraftError as exc:
+        return None, found.vkey, str(exc)
 
 
 def _show_ceremony(done: Ceremony) -> None:
@@ -336,3 +341,19 @@ def _posted(given: str, option: str, side: Side) -> int:
             found = plain.get("commitment") if isinstance(plain, dict) else None
             text = found if isinstance(found, str) else ""
     return field_element(text, option, "bad_commitment")
+
+
+@app.command("examples")
+def examples_command(
+    folder: Annotated[Path, typer.Option("--out", help="Where to write them.")] = Path(
+        "examples/repo"
+    ),
+) -> None:
+    """Write the example reports, with the outcome the contract selects for each pair and
+    what each dealer is told of it (the files in examples/repo/)."""
+    from marketcraft.repo.examples import example_files  # noqa: PLC0415
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in example_files().items():
+        (folder / name).write_text(text)
+    typer.echo(f"wrote {len(example_files())} files to {folder}")

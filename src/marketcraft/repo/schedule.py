@@ -48,6 +48,10 @@ FLAT_HINT = (
 )
 
 
+#: why a negative rate is refused, and what to send instead
+NEGATIVE_HINT = " (a negative rate needs an offset at least its size: see the report format)"
+
+
 class Side(StrEnum):
     MM = "mm"  # the money-market fund's dealer: rates rise with volume
     RM = "rm"  # the repo borrower's dealer: rates fall with volume
@@ -83,9 +87,7 @@ class Report:
                 raise ValidationError(
                     "bad_report",
                     f"{who}: rates plus the offset must be whole numbers in 0..2^31-1 units"
-                    + (
-                        " (a negative rate needs an offset: see the report format)" if v < 0 else ""
-                    ),
+                    + (NEGATIVE_HINT if isinstance(v, int) and v < 0 else ""),
                 )
         rising = self.side is Side.MM
         for i, (a, b) in enumerate(pairwise(self.rates)):

@@ -26,7 +26,7 @@ from marketcraft.repo.proving import PUBLIC_SIGNALS, Proof, vkey_id
 from marketcraft.repo.zk.circuit import Circuit, cache_root, compile_circuit
 from marketcraft.repo.zk.node import ToolError, run_tool
 from marketcraft.repo.zk.proof import prove
-from marketcraft.repo.zk.transcript import Ceremony, Contribution, verify_ceremony
+from marketcraft.repo.zk.transcript import RECORD, Ceremony, Contribution, verify_ceremony
 
 __all__ = [
     "Setup",
@@ -83,7 +83,6 @@ class Setup:
     def prove(self, witness: dict[str, object]) -> Proof:
         """A proof of ``witness`` with this setup's key (the contract's
         :class:`~marketcraft.repo.proving.Prover`), once its ceremony verifies."""
-        verify_ceremony(self, allow_demo=self.demo_allowed)
         return prove(self, witness)
 
     def ceremony(self) -> Ceremony:
@@ -111,15 +110,27 @@ def constraint_count(circuit: Circuit) -> int:
 
 
 def find_setup(k: int, cache: Path | None = None, *, allow_demo: bool = False) -> Setup | None:
-    """The newest setup in the cache for a K-point grid, if any (not yet verified)."""
+    """The newest setup in the cache for a K-point grid, if any (not yet verified); outside
+    the demo, none built on the demo's phase-1 file."""
     setups = (cache or cache_root()) / "repo" / "setups"
     found = [
         load_setup(p, allow_demo=allow_demo)
         for p in setups.glob("*")
-        if (p / "setup.json").exists()
+        if (p / "setup.json").exists() and (allow_demo or not _recorded_demo(p))
     ]
     matching = [s for s in found if s.k == k]
     return max(matching, key=lambda s: s.zkey.stat().st_mtime, default=None)
+
+
+def _recorded_demo(folder: Path) -> bool:
+    """Whether the folder's ceremony record says it is built on the demo's phase-1 file."""
+    from marketcraft.repo.zk import demo  # noqa: PLC0415 (demo is an edge of this module)
+
+    try:
+        record = json.loads((folder / RECORD).read_text())
+        return bool(record["files"]["ptau"] == demo.DEMO_PTAU_SHA256)
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
 
 
 def setup_for(
