@@ -122,6 +122,15 @@ class OpeningIn(BaseModel):
 class Leg(BaseModel):
     """One of your two legs of the trade."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"counterparty": "your client (MM)", "you": "borrow", "volume": 10,
+                 "rate": "510", "you_pay": "5100"}
+            ]
+        }
+    )  # fmt: skip
+
     counterparty: str
     you: str = Field(description="borrow or lend")
     volume: int
@@ -247,8 +256,23 @@ class AuditOut(BaseModel):
     )
 
 
+_HASH = "9c2ba7377b3544647b54aa3674874a0c475e8aaea3709a0954bcf00c1b8881fd"
+_HASH_2 = "52e8dd44c543de179ac41d638c0fd21c23807e36eaa62934c8520d08f4937bcb"
+_SETUP = "d33a2bc94805565669214d74ef7c47eda97287f1dc936f8a917dee727c74d7bc"
+_CONTRIBUTION: dict[str, Any] = {
+    "phase": 2,
+    "number": 1,
+    "name": "contract",
+    "hash": _HASH + _HASH_2,
+}
+_UPLOADED: dict[str, Any] = {"side": "mm", "dealer": "mia", "contribution": _HASH_2 + _HASH,
+             "previous": _SETUP, "setup": "5e1f" + _SETUP[4:]}  # fmt: skip
+
+
 class ContributionOut(BaseModel):
     """One contribution to a setup, as its ceremony's transcript verified it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_CONTRIBUTION]})
 
     phase: int = Field(description="1: powers of tau; 2: the circuit key")
     number: int
@@ -258,6 +282,8 @@ class ContributionOut(BaseModel):
 
 class SessionContributionOut(BaseModel):
     """A dealer's contribution to the session's setup, uploaded by that dealer."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_UPLOADED]})
 
     side: str
     dealer: str
@@ -269,6 +295,18 @@ class SessionContributionOut(BaseModel):
 class CeremonyOut(BaseModel):
     """The session's setup and its ceremony: every contribution of both phases with its hash
     and name, which of them the dealers uploaded here, and whose contribution is awaited."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"setup": _UPLOADED["setup"], "participants": ["contract", "mia"],
+                 "contributions": [{**_CONTRIBUTION, "phase": 1}, _CONTRIBUTION,
+                                   {**_CONTRIBUTION, "number": 2, "name": "mia",
+                                    "hash": _UPLOADED["contribution"]}],
+                 "session_contributions": [_UPLOADED], "awaiting": "rm", "demo_only": False}
+            ]
+        }
+    )  # fmt: skip
 
     setup: str
     participants: list[str] = Field(description="Whom the setup names; each contributed.")
@@ -464,7 +502,9 @@ def get_repo_ceremony(request: Request, granted: Readable) -> CeremonyOut:
 @router.get(
     "/repo/sessions/{name}/ceremony/zkey", response_class=FileResponse,
     summary="Download the session's current circuit key (to contribute to it)",
-    responses={200: {"content": {"application/octet-stream": {}}}},
+    responses={200: {"content": {"application/octet-stream": {
+        "schema": {"type": "string", "format": "binary"},
+        "example": "(the .zkey file: snarkjs's circuit key, megabytes)"}}}},
 )  # fmt: skip
 def get_repo_zkey(request: Request, granted: Readable) -> FileResponse:
     """The session's current circuit key (snarkjs's .zkey): a dealer adds its contribution
@@ -479,7 +519,8 @@ def get_repo_zkey(request: Request, granted: Readable) -> FileResponse:
     "/repo/sessions/{name}/ceremony/contributions", response_model=CeremonyOut,
     summary="Upload your contribution to the session's setup (dealer, in turn)",
     openapi_extra={"requestBody": {"required": True, "content": {
-        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"},
+                                     "example": "(the .zkey file with your contribution)"}}}},
 )  # fmt: skip
 async def post_repo_contribution(
     name: str, request: Request, granted: Dealt, _key: IdempotencyKey
