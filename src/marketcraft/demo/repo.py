@@ -1,7 +1,7 @@
 """The demo repo session: the demo's two dealers on the demo setup's 4-point grid, taking
-commitments for the next hour, so ``make run`` shows the whole path (contribute, commit, open,
-settle, audit) with no setup to wait for. Loaded only when the demo is running: the demo setup
-is refused everywhere else (:mod:`marketcraft.repo.zk.demo`)."""
+commitments for 20 minutes after loading, so ``make run`` shows the whole path (contribute,
+commit, open, settle, audit) with no setup to wait for. Loaded only when the demo is running:
+the demo setup is refused everywhere else (:mod:`marketcraft.repo.zk.demo`)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from marketcraft.store.database import Database
 __all__ = ["DEMO_SESSION", "load_repo_session"]
 
 DEMO_SESSION = "demo-week"
+#: how long the demo session takes commitments (its dealers contribute and commit meanwhile)
+DEMO_WINDOW = timedelta(minutes=20)
 
 
 def load_repo_session(db: Database, clock: Clock, key_file: Path, cache: Path | None) -> bool:
@@ -26,7 +28,7 @@ def load_repo_session(db: Database, clock: Clock, key_file: Path, cache: Path | 
         return False
     now = clock.now()
     sessions.open(
-        DEMO_SESSION, volumes=list(DEMO_GRID), deadline=now + timedelta(hours=1),
+        DEMO_SESSION, volumes=list(DEMO_GRID), deadline=now + DEMO_WINDOW,
         mm="demo-dealer-mm", rm="demo-dealer-rm", setup_id=DEMO_SETUP_ID, now=now,
     )  # fmt: skip
     return True
