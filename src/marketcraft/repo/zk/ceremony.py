@@ -309,7 +309,7 @@ def contribute(setup: Setup, name: str, cache: Path | None = None) -> Setup:
         for kept in ("pot_final.ptau", "main.wasm"):  # the circuit is compiled from source
             shutil.copyfile(setup.folder / kept, work / kept)
         contribute_zkey(setup.zkey, work / "circuit.zkey", name)
-        return _finish(work, setup.k, setup.constraints, names, root)
+        return _finish(work, setup.k, setup.constraints, names, root, allow_demo=setup.demo_allowed)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
