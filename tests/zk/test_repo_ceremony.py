@@ -8,7 +8,6 @@ import json
 import shutil
 
 import pytest
-from py_ecc import optimized_bn128 as bn
 from typer.testing import CliRunner
 
 from marketcraft.cli import app
@@ -18,6 +17,7 @@ from marketcraft.repo.proving import public_signals, vkey_id, witness_input
 from marketcraft.repo.schedule import Report, Side
 from marketcraft.repo.selection import Outcome, select
 from marketcraft.repo.settlement import CEREMONY_CHECK, audit
+from marketcraft.repo.zk import groth16
 from marketcraft.repo.zk.ceremony import load_setup, setup_for
 from marketcraft.repo.zk.circuit import compile_circuit
 from marketcraft.repo.zk.node import run_tool
@@ -46,17 +46,19 @@ def test_a_setup_s_ceremony_lists_every_contribution_with_its_hash(zk_setup):
 
 
 def _point(g1):
+    bn = groth16._curve()  # py_ecc, imported without its process-wide recursion limit
     return (bn.FQ(int(g1[0])), bn.FQ(int(g1[1])), bn.FQ.one())
 
 
 def _g1(point):
-    x, y = bn.normalize(point)
+    x, y = groth16._curve().normalize(point)
     return [str(x.n), str(y.n), "1"]
 
 
 def forge(vkey, public):
     """A = alpha, B = beta, C = -vk_x: with delta = gamma the pairing check
     e(A, B) = e(alpha, beta) e(vk_x, gamma) e(C, delta) holds for any public signals."""
+    bn = groth16._curve()
     ic = vkey["IC"]
     vk_x = _point(ic[0])
     for x, point in zip(public, ic[1:], strict=True):
