@@ -27,10 +27,11 @@ $(NODE_STAMP): package.json package-lock.json
 	else echo "npm not found: repo-contract proofs (and their tests) need Node.js 18+ and npm"; fi
 
 ## run: create .venv, install, migrate ./var/marketcraft.db, load demo data, serve on 127.0.0.1:8000
+## (MARKETCRAFT_DEMO=true: the demo's repo setup, refused anywhere else, may be used)
 run: $(RUN_STAMP) $(NODE_STAMP)
 	$(BIN)/marketcraft db upgrade
-	$(BIN)/marketcraft demo load
-	$(BIN)/marketcraft serve
+	MARKETCRAFT_DEMO=true $(BIN)/marketcraft demo load
+	MARKETCRAFT_DEMO=true $(BIN)/marketcraft serve
 
 ## test: lint, type-check and run the whole test suite
 test: check

@@ -76,6 +76,14 @@ class Settings(BaseSettings):
     #: where the repo contract's circuits and proof setups are cached (default: the user cache,
     #: ``$XDG_CACHE_HOME/marketcraft`` or ``~/.cache/marketcraft``)
     repo_cache: Path | None = None
+    #: the demo is running (`make run`): the demo's repo setup, whose randomness one party
+    #: made, may be used; refused otherwise
+    demo: bool = False
+    #: the largest circuit key a dealer may upload as its contribution to a repo session's
+    #: setup (its route's own body limit; every other route keeps ``max_body_bytes``). The
+    #: body is read before the caller's token is checked, as every body is: raise it only as
+    #: far as the grids in use need (a key is 3.5 MB at K = 4, tens of MB at K = 64)
+    max_zkey_bytes: int = Field(default=64 << 20, ge=1 << 20, le=4 << 30)
     #: the largest request body, in bytes, on any route (413 above it, before it is parsed)
     max_body_bytes: int = Field(default=1_048_576, ge=1024, le=1 << 30)
     #: how deeply arrays and objects may nest in a JSON body (400 deeper, before it is parsed)

@@ -189,6 +189,11 @@ CLASSES: dict[tuple[str, str], Kind] = {
     ("POST", "/repo/sessions/{name}/opening"): REPO_DEALER,
     ("POST", "/repo/sessions/{name}/settle"): REPO_ADMIN,
     ("GET", "/repo/sessions/{name}/settlement"): REPO_AUDIT,
+    # its ceremony: anyone who reads the session sees it (and may fetch the key to check it);
+    # only its dealers contribute
+    ("GET", "/repo/sessions/{name}/ceremony"): REPO_SESSION,
+    ("GET", "/repo/sessions/{name}/ceremony/zkey"): REPO_SESSION,
+    ("POST", "/repo/sessions/{name}/ceremony/contributions"): REPO_DEALER,
     # deal desk
     ("POST", "/deal/jobs"): DEAL_SELF,
     ("GET", "/deal/jobs"): DEAL_SELF,

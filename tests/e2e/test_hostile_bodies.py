@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
 from starlette.routing import Route
 
 from marketcraft.config import Settings
@@ -66,7 +67,9 @@ def server(tmp_path_factory) -> Iterator[tuple[Server, dict[Role, str]]]:
     db = Database.open(url, migrate=True)
     tokens = {role: issue_token(db.principals, f"h-{role.value}", role, NOW)[1] for role in Role}
     db.close()
-    server = Server(url, root / "var")
+    # the upload route's own limit at its least (the usual limit), so every route refuses the
+    # same bodies here; test_an_upload_route_has_its_own_limit checks it apart
+    server = Server(url, root / "var", env={"MARKETCRAFT_MAX_ZKEY_BYTES": str(LIMIT)})
     server.start()
     try:
         yield server, tokens
@@ -146,3 +149,19 @@ def test_only_json_is_judged_as_json(server):
         for media in ("application/octet-stream", "text/plain", "application/x-ndjson"):
             r = client.post("/programs", headers={"content-type": media}, content=deep.encode())
             assert r.status_code == 401, (media, r.text)  # on to the token check
+
+
+def test_an_upload_route_has_its_own_limit(tmp_path):
+    """A dealer's circuit key (megabytes) goes to its route under that route's own limit, and
+    only there: the same body anywhere else is over the usual limit."""
+    own = 2 * LIMIT
+    settings = Settings(data_dir=tmp_path, max_zkey_bytes=own)
+    with TestClient(create_app(settings, database=Database.open("memory://"))) as client:
+        upload = "/repo/sessions/x/ceremony/contributions"
+        between = b"z" * (LIMIT + 10)
+        assert client.post(upload, content=between).status_code == 401  # on to the token check
+        r = client.post("/repo/sessions/x/commitment", content=between)
+        assert r.status_code == 413 and r.json()["code"] == "body_too_large"
+        r = client.post(upload, content=b"z" * (own + 1))
+        assert r.status_code == 413 and r.json()["code"] == "body_too_large"
+        assert client.get(upload).status_code == 405  # only its POST

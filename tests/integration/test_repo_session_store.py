@@ -70,7 +70,7 @@ def old_submit(events, name, version, side, box):
 @pytest.fixture
 def sessions(database, monkeypatch):
     # a proof setup is only needed to settle; these sessions are settled by the old code
-    monkeypatch.setattr(repo_sessions, "setup_for", lambda k, *_: SimpleNamespace(id="stub"))
+    monkeypatch.setattr(repo_sessions, "setup_for", lambda k, *_, **__: SimpleNamespace(id="stub"))
     return RepoSessions(database.events, KEY)
 
 

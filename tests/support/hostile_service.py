@@ -83,7 +83,9 @@ def world() -> Any:
     app = create_app(settings, database=db, clock=clock, signer=Signer(bytes(32)))
     with pytest.MonkeyPatch.context() as patch, TestClient(app) as client:
         # a proof setup is only needed to settle; sessions here never get that far
-        patch.setattr(repo_sessions, "setup_for", lambda k, *_: SimpleNamespace(id="stub", k=k))
+        patch.setattr(
+            repo_sessions, "setup_for", lambda k, *_, **__: SimpleNamespace(id="stub", k=k)
+        )
         post = client.post
         program = _ok(post("/programs", headers=auth["sponsor"], json={
             "title": "Hostile", "deposit": "100000", "terms": {"market_budget": "1000"},

@@ -1,6 +1,7 @@
 """A repo session's events and decisions: a settlement stored kernel-encoded is published
 exactly as the contract's settlement reads (to the byte), a deadline comes back in its zone,
-and the contract decides a settlement or an opening only when the session is ready for it."""
+the dealers contribute to the setup in turn (MM's first, once each, to the current setup), and
+the contract decides a settlement or an opening only when the session is ready for it."""
 
 import json
 from datetime import UTC, datetime, timedelta, timezone
@@ -11,7 +12,9 @@ from marketcraft.kernel.errors import InvariantViolation, ValidationError
 from marketcraft.kernel.messages import Context, Event, decode, encode
 from marketcraft.repo.schedule import Side
 from marketcraft.repo.session import (
+    AddContribution,
     CommitmentPosted,
+    ContributionAccepted,
     OpeningSealed,
     OpenSession,
     RecordSettlement,
@@ -57,15 +60,48 @@ def test_a_deadline_is_stored_in_utc_and_shown_in_the_zone_it_was_given_in():
         session_opened("wk47", tuple(GRID), datetime(2026, 6, 1), mm="a", rm="b", setup="s")
 
 
-def test_a_settlement_is_decided_only_once_and_only_with_both_openings():
+CEREMONY = (
+    ContributionAccepted(Side.MM, "mia", "c0ffee00", "beef0001", "aa" * 64),
+    ContributionAccepted(Side.RM, "rex", "beef0001", "beef0002", "bb" * 64),
+)
+
+
+def as_dealer(who):
+    return Context(who, CTX.now)
+
+
+def test_the_dealers_contribute_in_turn_to_the_current_setup():
     session = opened()
-    with pytest.raises(ValidationError, match="incomplete"):
+    assert session.next_contributor is Side.MM
+    with pytest.raises(ValidationError, match="not_your_turn"):
+        decide(session, AddContribution("c0ffee00", "beef0001", "bb" * 64), as_dealer("rex"), KEY)
+    with pytest.raises(ValidationError, match="stale_setup"):
+        decide(session, AddContribution("0ther", "beef0001", "aa" * 64), as_dealer("mia"), KEY)
+    (event,) = decide(
+        session, AddContribution("c0ffee00", "beef0001", "aa" * 64), as_dealer("mia"), KEY
+    )
+    assert event == CEREMONY[0]
+    after = fold(session, event)
+    assert after.setup_id == "beef0001" and after.next_contributor is Side.RM
+    with pytest.raises(ValidationError, match="already_contributed"):
+        decide(after, AddContribution("beef0001", "beef0003", "cc" * 64), as_dealer("mia"), KEY)
+    done = fold(after, CEREMONY[1])
+    assert done.setup_id == "beef0002" and done.next_contributor is None
+    with pytest.raises(ValidationError, match="already_contributed"):
+        decide(done, AddContribution("beef0002", "beef0003", "cc" * 64), as_dealer("rex"), KEY)
+
+
+def test_a_settlement_is_decided_only_once_and_only_with_both_openings_and_contributions():
+    session = opened()
+    with pytest.raises(ValidationError, match="ceremony_incomplete"):
         decide(session, RecordSettlement(SETTLEMENT), CTX, KEY)
-    ready = fold(
-        session,
-        CommitmentPosted(Side.MM, 1), CommitmentPosted(Side.RM, 2),
-        OpeningSealed(Side.MM, b"mm"), OpeningSealed(Side.RM, b"rm"),
-    )  # fmt: skip
+    sealed = (CommitmentPosted(Side.MM, 1), CommitmentPosted(Side.RM, 2),
+              OpeningSealed(Side.MM, b"mm"), OpeningSealed(Side.RM, b"rm"))  # fmt: skip
+    with pytest.raises(ValidationError, match="ceremony_incomplete"):  # one dealer only
+        decide(fold(session, CEREMONY[0], *sealed), RecordSettlement(SETTLEMENT), CTX, KEY)
+    with pytest.raises(ValidationError, match="incomplete"):
+        decide(fold(session, *CEREMONY), RecordSettlement(SETTLEMENT), CTX, KEY)
+    ready = fold(session, *CEREMONY, *sealed)
     assert ready.phase == "opening"
     (event,) = decide(ready, RecordSettlement(SETTLEMENT), CTX, KEY)
     with pytest.raises(ValidationError, match="already_settled"):

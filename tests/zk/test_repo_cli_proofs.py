@@ -59,7 +59,11 @@ def test_commit_prove_verify(tmp_path, cache):
     assert settlement["setup"] == cache.id
     done = run("verify", tmp_path / "s.json")
     assert done.exit_code == 0, done.output
-    assert done.output.count("ok") == 6 and "FAILED" not in done.output
+    assert done.output.count("ok") == 8 and "FAILED" not in done.output
+    assert "ok  the setup's ceremony verified" in done.output
+    for contribution in cache.ceremony().contributions:  # who contributed, and each hash
+        shown = f"phase {contribution.phase} #{contribution.number} by {contribution.name}: "
+        assert shown + contribution.hash in done.output
     # the auditor may hold the key itself rather than trust the cache
     vkey = tmp_path / "vk.json"
     vkey.write_text(json.dumps(cache.vkey))
@@ -153,3 +157,26 @@ def test_a_settlement_over_other_commitments_than_the_posted_ones_fails(tmp_path
     assert "ok  commitments are the ones the dealers posted" in honest.output
     one_only = run("verify", tmp_path / "h.json", "--posted-mm", posted_mm.output.strip())
     assert one_only.exit_code == 2 and "pass both" in one_only.output
+
+
+def test_negative_rates_are_proved_through_the_offset_and_verified(tmp_path, cache):
+    """A EUR desk's rates (below zero) with a 600 bp offset: the settlement states the offset,
+    shows the clients' own rates and verifies; another offset does not."""
+    eur_mm = {"volumes": GRID, "rates": [-500 + q for q in GRID], "hurdle": 0, "offset": 600}
+    eur_rm = {"volumes": GRID, "rates": [-460 - q for q in GRID], "hurdle": 0, "offset": 600}
+    mm, rm = reports(tmp_path, eur_mm, eur_rm)
+    done = run("settle", mm, rm, "--out", tmp_path / "s.json", "--json")
+    assert done.exit_code == 0, done.output
+    settlement = json.loads((tmp_path / "s.json").read_text())
+    assert settlement["rate_offset"] == "600"
+    assert settlement["outcome"] == {
+        "trade": True, "volume": 10, "rate_mm": "-490", "rate_rm": "-470", "rate_bd": "-480",
+        "joint_profit": "200", "profit_each": "100",
+    }  # fmt: skip
+    assert settlement["public"][5:] == ["1100000", "1300000"]  # offset rates, in rate units
+    assert run("verify", tmp_path / "s.json").exit_code == 0
+    settlement["rate_offset"] = "601"
+    (tmp_path / "bad.json").write_text(json.dumps(settlement))
+    done = run("verify", tmp_path / "bad.json")
+    assert done.exit_code == 1
+    assert any("FAILED" in line and "public signals" in line for line in done.output.splitlines())

@@ -86,7 +86,7 @@ def unchecked(side, rates):
     the validation could hand the prover."""
     report = object.__new__(Report)
     for name, value in zip(
-        ("side", "volumes", "rates", "hurdle"), (side, GRID, rates, 0), strict=True
+        ("side", "volumes", "rates", "hurdle", "offset"), (side, GRID, rates, 0, 0), strict=True
     ):
         object.__setattr__(report, name, value)
     return report

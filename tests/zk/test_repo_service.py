@@ -1,14 +1,22 @@
-"""The repo contract as a service: the operator opens a session, the dealers commit before the
-deadline and submit sealed openings after it, the operator settles and proves, each dealer
-reads only its own rate and the volume, and the auditor downloads and verifies the settlement."""
+"""The repo contract as a service, served over real HTTP: the operator opens a session, each
+dealer contributes to its setup from its own machine (`marketcraft repo contribute --session`,
+the MM's dealer first, each upload verified), the dealers commit before the deadline and submit
+sealed openings after it, the operator settles and proves, each dealer reads only its own legs,
+and the auditor downloads and verifies the settlement with every contribution to its setup."""
 
 import base64
 import json
+import shutil
+import threading
+import time
 from datetime import timedelta
 
+import httpx
 import pytest
-from fastapi.testclient import TestClient
+import uvicorn
+from typer.testing import CliRunner
 
+from marketcraft.cli import app as cli
 from marketcraft.config import Settings
 from marketcraft.kernel import SimulatedClock
 from marketcraft.repo.reports import report_from_plain
@@ -21,6 +29,7 @@ from marketcraft.service.app import create_app
 from marketcraft.store import Database
 from marketcraft.store.tokens import issue_token
 from tests.e2e.conftest import NOW, SIGNER, bearer
+from tests.support.server import free_port
 
 GRID = [0, 5, 10, 15]
 DEADLINE = NOW + timedelta(hours=1)
@@ -41,17 +50,50 @@ def clock():
 
 
 @pytest.fixture
-def client(database, clock, zk_setup, zk_cache, tmp_path):
-    settings = Settings(data_dir=tmp_path, repo_cache=zk_cache)
-    with TestClient(create_app(settings, database=database, clock=clock, signer=SIGNER)) as c:
-        yield c
+def cache(zk_setup, zk_cache, tmp_path):
+    """A cache of the session's own holding the shared setup and its compiled circuit: the
+    setups its ceremony makes stay out of the shared one."""
+    own = tmp_path / "cache"
+    shutil.copytree(zk_setup.folder, own / "repo" / "setups" / zk_setup.id)
+    for circuit in (zk_cache / "repo").glob(f"k{zk_setup.k}-*"):
+        shutil.copytree(circuit, own / "repo" / circuit.name)
+    return own
 
 
 @pytest.fixture
-def people(database):
+def client(database, clock, cache, tmp_path):
+    """The service on a loopback port (a real HTTP server in a thread, on the test's clock)."""
+    settings = Settings(data_dir=tmp_path, repo_cache=cache)
+    app = create_app(settings, database=database, clock=clock, signer=SIGNER)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        assert thread.is_alive()
+        time.sleep(0.05)
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=900) as c:
+        yield c
+    server.should_exit = True
+    thread.join(timeout=30)
+
+
+@pytest.fixture
+def raw_tokens(database):
     roles = {"ops": Role.ADMIN, "mia": Role.DEALER, "rex": Role.DEALER, "dan": Role.DEALER,
              "aud": Role.AUDITOR, "sam": Role.SCOUT}  # fmt: skip
-    return {n: bearer(issue_token(database.principals, n, r, NOW)[1]) for n, r in roles.items()}
+    return {n: issue_token(database.principals, n, r, NOW)[1] for n, r in roles.items()}
+
+
+@pytest.fixture
+def people(raw_tokens):
+    return {n: bearer(t) for n, t in raw_tokens.items()}
+
+
+def contribute(client, token):
+    url = f"{str(client.base_url).rstrip('/')}/repo/sessions/wk47"
+    return CliRunner().invoke(cli, ["repo", "contribute", "--session", url],
+                              env={"MARKETCRAFT_TOKEN": token})  # fmt: skip
 
 
 def leaves(value):
@@ -87,8 +129,31 @@ def sealed(client, people, opening):
     return {"sealed": base64.b64encode(seal(opening, key)).decode()}
 
 
-def test_a_session_from_commitments_to_an_audited_proof(client, people, clock):
+def run_ceremony(client, people, raw_tokens):
+    """Both dealers contribute from their machines (the CLI), in turn; every refusal on the
+    way. The contributions' hashes, MM's first."""
+    early = contribute(client, raw_tokens["rex"])
+    assert early.exit_code == 2 and "awaits the MM dealer's contribution first" in early.output
+    upload = "/repo/sessions/wk47/ceremony/contributions"
+    junk = client.post(upload, content=b"not a zkey", headers=people["mia"])
+    assert junk.status_code == 400 and junk.json()["code"] == "bad_contribution", junk.text
+    first = contribute(client, raw_tokens["mia"])
+    assert first.exit_code == 0, first.output
+    current = client.get("/repo/sessions/wk47/ceremony/zkey", headers=people["rex"])
+    assert current.status_code == 200 and len(current.content) > 1_000_000
+    same = client.post(upload, content=current.content, headers=people["rex"])  # no contribution
+    assert same.status_code == 400 and same.json()["code"] == "bad_contribution", same.text
+    again = client.post(upload, content=current.content, headers=people["mia"])
+    assert again.status_code == 400 and again.json()["code"] == "already_contributed"
+    second = contribute(client, raw_tokens["rex"])
+    assert second.exit_code == 0, second.output
+    return first.output.strip(), second.output.strip()
+
+
+def test_a_session_from_its_ceremony_to_an_audited_proof(client, people, raw_tokens, clock):
     assert opened(client, people)["phase"] == "committing"
+    base = client.get("/repo/sessions/wk47/ceremony", headers=people["aud"]).json()
+    assert base["awaiting"] == "mm" and base["session_contributions"] == []
     mm, rm = openings()
     for who, opening in (("mia", mm), ("rex", rm)):
         body = {"commitment": str(opening.commitment)}
@@ -110,18 +175,24 @@ def test_a_session_from_commitments_to_an_audited_proof(client, people, clock):
         assert r.status_code == 200, r.text
     assert r.json()["submitted"] == ["mm", "rm"]
     r = client.post("/repo/sessions/wk47/settle", headers=people["ops"])
+    assert r.status_code == 400 and r.json()["code"] == "ceremony_incomplete"
+    hashes = run_ceremony(client, people, raw_tokens)
+    r = client.post("/repo/sessions/wk47/settle", headers=people["ops"])
     assert r.status_code == 200, r.text
     assert r.json()["phase"] == "settled"
 
-    # each dealer: its own rate and the volume, nothing of the other side
-    mia = client.get("/repo/sessions/wk47", headers=people["mia"])
-    rex = client.get("/repo/sessions/wk47", headers=people["rex"])
-    assert mia.json()["outcome"] == {"trade": True, "volume": 10, "rate": 510.0}
-    assert rex.json()["outcome"] == {"trade": True, "volume": 10, "rate": 530.0}
-    # no field of a dealer's view holds the other side's rate or the inter-dealer rate (which
-    # would give it away), in basis points or in rate units
-    assert not leaves(mia.json()) & {530, 520, 5_300_000, 5_200_000}
-    assert not leaves(rex.json()) & {510, 520, 5_100_000, 5_200_000}
+    # each dealer: its own two legs and its profit, nothing of the other side's report
+    mia = client.get("/repo/sessions/wk47", headers=people["mia"]).json()["outcome"]
+    rex = client.get("/repo/sessions/wk47", headers=people["rex"]).json()["outcome"]
+    assert mia["client_leg"] == {"counterparty": "your client (MM)", "you": "borrow",
+                                 "volume": 10, "rate": "510", "you_pay": "5100",
+                                 "you_receive": None}  # fmt: skip
+    assert mia["dealer_leg"]["rate"] == rex["dealer_leg"]["rate"] == "520"
+    assert mia["profit"] == rex["profit"] == "100"
+    # the other client's rate (530 for MM, 510 for RM) is in no field, in bp or rate units
+    # (it follows from the inter-dealer rate, as the README says, and from nothing else)
+    assert not leaves(mia) & {530, 5_300_000, 5300}
+    assert not leaves(rex) & {510, 5_100_000, 5100}
     for who in ("mia", "rex"):
         r = client.get("/repo/sessions/wk47/settlement", headers=people[who])
         assert r.status_code == 403  # the proof's public signals carry both rates
@@ -139,7 +210,17 @@ def test_a_session_from_commitments_to_an_audited_proof(client, people, clock):
     assert published["posted"] == published["settlement"]["commitments"]
     assert published["commitments_as_posted"] is True
     posted = (int(published["posted"]["mm"]), int(published["posted"]["rm"]))
-    checks = audit(published["settlement"], published["verification_key"], verify_both, posted)
+    # every contribution to the setup, its hash and who made it; the dealers' uploads here
+    ceremony = published["ceremony"]
+    assert ceremony["setup"] == published["settlement"]["setup"]
+    phase2 = [(c["name"], c["hash"]) for c in ceremony["contributions"] if c["phase"] == 2]
+    assert phase2[-2:] == [("mia", hashes[0]), ("rex", hashes[1])]
+    assert [name for name, _ in phase2[:3]] == ["contract", "mm", "rm"]
+    assert [(c["side"], c["dealer"], c["contribution"])
+            for c in ceremony["session_contributions"]] == [
+        ("mm", "mia", hashes[0]), ("rm", "rex", hashes[1])]  # fmt: skip
+    checks = audit(published["settlement"], published["verification_key"], verify_both, posted,
+                   ceremony=True)  # the service verified it: its record is above  # fmt: skip
     assert all(checks.values()) and "commitments are the ones the dealers posted" in checks
     assert "salt" not in r.text and str(mm.salt) not in r.text
 
@@ -179,7 +260,7 @@ def test_an_opening_that_does_not_match_the_commitment_is_refused(client, people
     )
     assert r.status_code == 400 and r.json()["code"] == "not_committed"
     r = client.post("/repo/sessions/wk47/settle", headers=people["ops"])
-    assert r.status_code == 400 and r.json()["code"] == "incomplete"
+    assert r.status_code == 400 and r.json()["code"] == "ceremony_incomplete"  # and one opening
 
 
 def test_a_session_needs_a_setup_for_its_grid(client, people):

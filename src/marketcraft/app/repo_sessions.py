@@ -2,7 +2,10 @@
 layer's repository (:mod:`marketcraft.app.aggregates`) as kernel-encoded events
 (:mod:`marketcraft.repo.session`).
 
-The operator opens a session; its dealers commit, then submit sealed openings. Settling opens
+The operator opens a session on a setup; each dealer downloads the setup's circuit key, adds
+its contribution on its own machine and uploads it (the MM's dealer first), and the upload is
+verified before the session takes it; its dealers commit, then submit sealed openings. Settling
+opens
 both in memory, selects and proves (outside the repository's lock: proving takes seconds),
 then records the settlement, which the contract decides again on the session as it is then.
 A dealer reads only its own rate and the volume; the auditor reads the settlement.
@@ -37,6 +40,7 @@ from marketcraft.kernel.messages import Command, Context, Event
 from marketcraft.repo.schedule import Side, check_grid
 from marketcraft.repo.sealing import ContractKey, open_box
 from marketcraft.repo.session import (
+    AddContribution,
     CommitmentPosted,
     OpeningSealed,
     OpenSession,
@@ -45,13 +49,15 @@ from marketcraft.repo.session import (
     Session,
     SessionSettled,
     SubmitOpening,
+    check_contributor,
     check_settleable,
     decide,
     evolve,
     session_opened,
 )
 from marketcraft.repo.settlement import settle
-from marketcraft.repo.zk.ceremony import Setup, load_setup, setup_for
+from marketcraft.repo.zk.ceremony import Setup, accept_contribution, load_setup, setup_for
+from marketcraft.repo.zk.transcript import Contribution
 from marketcraft.store.records import EventStore, StoredEvent
 
 __all__ = ["RepoSessions", "Session", "read_session_event"]
@@ -137,12 +143,19 @@ def _busy(_name: str) -> ConcurrencyConflict:
 
 class RepoSessions:
     def __init__(
-        self, events: EventStore, key: ContractKey | Path, cache: Path | None = None
+        self,
+        events: EventStore,
+        key: ContractKey | Path,
+        cache: Path | None = None,
+        *,
+        demo: bool = False,
     ) -> None:
-        """``key``: the contract's key, or the file it lives in (made on first use)."""
+        """``key``: the contract's key, or the file it lives in (made on first use); ``demo``:
+        whether the demo's setup may be used."""
         self.events = events
         self._key = key
         self.cache = cache
+        self.demo = demo
         kind: AggregateType[Session] = AggregateType(
             noun="repo session", stream=_stream, initial=Session, decide=self._decide,
             evolve=evolve, missing=_missing, exists=_exists, busy=_busy,
@@ -168,7 +181,10 @@ class RepoSessions:
         return self._sessions.read(name, _state)
 
     def setup(self, session: Session) -> Setup:
-        return load_setup(session.setup_id, self.cache)
+        """The session's setup, once its ceremony verifies (a ValidationError otherwise)."""
+        setup = load_setup(session.setup_id, self.cache, allow_demo=self.demo)
+        setup.ceremony()
+        return setup
 
     # -- commands
     def open(
@@ -181,6 +197,7 @@ class RepoSessions:
         rm: str,
         setup_id: str | None,
         now: datetime,
+        rate_offset: int = 0,
     ) -> Session:
         if not _NAME.match(name):
             raise ValidationError("bad_name", "a name is 1-40 lowercase letters, digits or -")
@@ -191,10 +208,26 @@ class RepoSessions:
         if len(volumes) < 2:
             raise ValidationError("bad_grid", "the grid needs at least two volumes")
         check_grid(volumes, "the grid", "bad_grid")
-        setup = setup_for(len(volumes), setup_id, self.cache)
-        opened = session_opened(name, tuple(volumes), deadline, mm=mm, rm=rm, setup=setup.id)
+        setup = setup_for(len(volumes), setup_id, self.cache, allow_demo=self.demo)
+        opened = session_opened(
+            name, tuple(volumes), deadline, mm=mm, rm=rm, setup=setup.id, rate_offset=rate_offset
+        )
         self._sessions.create(name, OpenSession(opened), Context(_OPERATOR, now))
         return self.get(name)
+
+    def contribute(
+        self, name: str, user: str, zkey: bytes, now: datetime
+    ) -> tuple[Session, Contribution]:
+        """Take a dealer's contribution to the session's setup: an uploaded circuit key that
+        adds exactly one phase-2 contribution, named for the dealer, to the current one,
+        verified against the circuit and the phase-1 file before it is recorded."""
+        session, side = self.as_dealer(name, user)
+        check_contributor(session, side)  # before the minutes of verifying
+        current = self.setup(session)
+        made, contribution = accept_contribution(current, zkey, user, self.cache)
+        command = AddContribution(current.id, made.id, contribution.hash)
+        self._sessions.handle(name, command, Context(user, now))
+        return self.get(name), contribution
 
     def commit(self, name: str, user: str, commitment: int, now: datetime) -> Session:
         self._sessions.handle(name, PostCommitment(commitment), Context(user, now))

@@ -219,9 +219,12 @@ def demo_load(
     settings = settings_with(database_url)
     path = tokens_file or settings.data_dir / "demo-tokens.txt"
     with open_database(settings.database_url) as db:
+        # the demo repo session only when the demo is running: its setup is refused elsewhere
+        repo = (settings.data_dir / "repo-contract.key", settings.repo_cache)
         created = load_demo(
-            db, path, SystemClock(), load_or_create_signer(settings.data_dir), settings.log_origin
-        )
+            db, path, SystemClock(), load_or_create_signer(settings.data_dir), settings.log_origin,
+            repo=repo if settings.demo else None,
+        )  # fmt: skip
     if created:
         out.print(f"demo data loaded; demo users' tokens are in {path}")
     else:

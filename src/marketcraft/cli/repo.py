@@ -1,4 +1,6 @@
-"""`marketcraft repo ...`: commit to a report, run the proof setup, settle and prove, verify."""
+"""`marketcraft repo ...`: commit to a report, run the proof setup, contribute to one (alone or
+in a session's ceremony, from the dealer's own machine), settle and prove, verify, write the
+examples."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from marketcraft.repo.settlement import audit, outcome_plain
 from marketcraft.repo.settlement import settle as settle_and_prove
 from marketcraft.repo.zk import ceremony
 from marketcraft.repo.zk.proof import verify_both
+from marketcraft.repo.zk.transcript import Ceremony
 
 app = typer.Typer(no_args_is_help=True, help="Sealed repo-trade contract.")
 out = Console()
@@ -55,8 +58,15 @@ def _opening(path: Path, side: Any) -> Any:
     return Opening.fresh(report_from_plain(plain, side, str(path)))
 
 
+def demo_mode() -> bool:
+    """Whether the demo is running (``MARKETCRAFT_DEMO``): only then is the demo's setup used."""
+    from marketcraft.config import Settings  # noqa: PLC0415 (the settings load on use)
+
+    return Settings().demo
+
+
 def _setup_for(k: int, setup: str | None) -> Any:
-    return ceremony.setup_for(k, setup)
+    return ceremony.setup_for(k, setup, allow_demo=demo_mode())
 
 
 def _show(result: dict[str, Any], title: str) -> None:
@@ -170,12 +180,37 @@ def setup_command(
 
 @app.command("contribute")
 def contribute_command(
-    setup: Annotated[str, typer.Argument(help="Setup id or folder.")],
-    name: Annotated[str, typer.Option("--name", help="The contributor's name.")],
+    setup: Annotated[
+        str | None, typer.Argument(help="Setup id or folder (without --session).")
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="The contributor's name (without --session).")
+    ] = None,
+    session: Annotated[
+        str | None,
+        typer.Option(
+            "--session",
+            metavar="URL",
+            help="A repo session's URL (https://HOST/repo/sessions/NAME): download its "
+            "setup's key, contribute here, upload; your token in $MARKETCRAFT_TOKEN.",
+        ),
+    ] = None,
 ) -> None:
-    """Add a contribution to a setup's circuit key; prints the new setup's id."""
+    """Add a contribution to a setup's circuit key, with fresh randomness made and forgotten
+    on this machine. With --session, to a session's setup as one of its dealers (named as
+    your user; the MM's dealer first): prints the contribution's hash, which the service's
+    ceremony then lists. Otherwise to a setup in the cache: prints the new setup's id."""
     try:
-        made = ceremony.contribute(ceremony.load_setup(setup), name)
+        if session is not None:
+            if setup is not None or name is not None:
+                raise ValidationError("bad_option", "--session takes no setup and no --name")
+            from marketcraft.cli.repo_contribute import contribute_to_session  # noqa: PLC0415
+
+            typer.echo(contribute_to_session(session, os.environ.get("MARKETCRAFT_TOKEN", "")))
+            return
+        if setup is None or name is None:
+            raise ValidationError("bad_option", "give a setup and --name, or --session URL")
+        made = ceremony.contribute(ceremony.load_setup(setup, allow_demo=demo_mode()), name)
     except MarketcraftError as exc:
         raise _fail(exc) from None
     typer.echo(made.id)
@@ -223,16 +258,29 @@ def verify_command(
         typer.Option("--posted-rm", metavar="COMMITMENT|FILE", help="The same for BDrm."),
     ] = None,
 ) -> None:
-    """Check a settlement: its public signals against the outcome, commitments and grid, the
-    commitments against the ones the dealers posted (when given), and the proof with snarkjs
-    and with the Python verifier. Exits 1 naming each failed check."""
+    """Check a settlement: the ceremony of its setup (the setup's files must be here: in the
+    cache, or the folder --setup names), its public signals against the outcome, commitments
+    and grid, the commitments against the ones the dealers posted (when given), and the
+    proof with snarkjs and with the Python verifier. Lists every contribution to the setup
+    and who made it. Exits 1 naming each failed check."""
     try:
         plain = read_json(settlement)
-        key = _verification_key(plain, vkey, setup)
         posted = _posted_pair(posted_mm, posted_rm)
-        checks = audit(plain, key, verify_both, posted)
+        named = setup or (plain.get("setup") if isinstance(plain, dict) else None)
+        checked, setup_key, why = _checked_ceremony(named)
+        key = read_json(vkey) if vkey is not None else setup_key
+        if key is None:
+            raise MarketcraftError("no_setup", f"{why}; pass --vkey to check the rest")
+        # the key given must be the verified setup's own
+        verified = checked is not None and key == setup_key
+        checks = audit(plain, key, verify_both, posted, verified)
     except MarketcraftError as exc:
         raise _fail(exc) from None
+    if checked is not None:
+        _show_ceremony(checked)
+    if not verified:
+        reason = why or "the key given is not its key"
+        out.print(f"[red]the setup's ceremony: {reason}[/]", soft_wrap=True)
     commitments = plain.get("commitments") if isinstance(plain, dict) else None
     if isinstance(commitments, dict):
         for side in ("mm", "rm"):
@@ -246,14 +294,27 @@ def verify_command(
         raise typer.Exit(1)
 
 
-def _verification_key(plain: Any, vkey: Path | None, setup: str | None) -> Any:
-    """The key from --vkey, else the setup named by --setup or by the settlement."""
-    if vkey is not None:
-        return read_json(vkey)
-    named = setup or (plain.get("setup") if isinstance(plain, dict) else None)
+def _checked_ceremony(named: Any) -> tuple[Ceremony | None, Any, str]:
+    """The setup's ceremony (None if it does not verify, and why) and its key (None if the
+    setup's files are not here)."""
     if not isinstance(named, str):
-        raise MarketcraftError("no_setup", "pass --vkey or --setup")
-    return ceremony.load_setup(named).vkey
+        return None, None, "no setup named (pass --setup)"
+    try:
+        found = ceremony.load_setup(named, allow_demo=demo_mode())
+    except MarketcraftError as exc:
+        return None, None, str(exc)
+    try:
+        return found.ceremony(), found.vkey, ""
+    except MarketcraftError as exc:
+        return None, found.vkey, str(exc)
+
+
+def _show_ceremony(done: Ceremony) -> None:
+    out.print(
+        f"setup {done.setup_id}: its ceremony, verified" + (" (DEMO ONLY)" if done.demo else "")
+    )
+    for c in done.contributions:
+        out.print(f"  phase {c.phase} #{c.number} by {c.name}: {c.hash}", soft_wrap=True)
 
 
 def _posted_pair(mm: str | None, rm: str | None) -> tuple[int, int] | None:
@@ -280,3 +341,19 @@ def _posted(given: str, option: str, side: Side) -> int:
             found = plain.get("commitment") if isinstance(plain, dict) else None
             text = found if isinstance(found, str) else ""
     return field_element(text, option, "bad_commitment")
+
+
+@app.command("examples")
+def examples_command(
+    folder: Annotated[Path, typer.Option("--out", help="Where to write them.")] = Path(
+        "examples/repo"
+    ),
+) -> None:
+    """Write the example reports, with the outcome the contract selects for each pair and
+    what each dealer is told of it (the files in examples/repo/)."""
+    from marketcraft.repo.examples import example_files  # noqa: PLC0415
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in example_files().items():
+        (folder / name).write_text(text)
+    typer.echo(f"wrote {len(example_files())} files to {folder}")

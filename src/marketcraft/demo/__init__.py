@@ -1,6 +1,7 @@
 """Demo data for ``make run``: one user per role, and each mechanism's demo content: two
 opportunity programs (one trading blind now, one from last season, settled), a pegged-token
-market with a day of history.
+market with a day of history, and (when the demo is running: ``repo``) a repo session on the
+demo's proof setup.
 
 Loading is idempotent: what exists is kept. Demo tokens are written once, to a file readable
 only by its owner, because a token cannot be recovered from its stored hash.
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from marketcraft.demo.opportunity import load_programs
 from marketcraft.demo.peg import load_peg_market
+from marketcraft.demo.repo import load_repo_session
 from marketcraft.kernel.clock import Clock
 from marketcraft.kernel.signing import Signer
 from marketcraft.opportunity.journal import DEFAULT_ORIGIN_PREFIX
@@ -41,9 +43,13 @@ def load_demo(
     clock: Clock,
     signer: Signer | None = None,
     origin_prefix: str = DEFAULT_ORIGIN_PREFIX,
+    *,
+    repo: tuple[Path, Path | None] | None = None,
 ) -> bool:
     """Create missing demo users (appending their tokens to ``tokens_file``) and, if there is
-    no program yet, the demo opportunity programs; True if anything was created."""
+    no program yet, the demo opportunity programs; with ``repo`` (the contract's key file and
+    the proof cache, given only when the demo is running), the demo repo session; True if
+    anything was created."""
     lines: list[str] = []
     for name, role in DEMO_USERS:
         if db.principals.get(name) is None:
@@ -60,4 +66,5 @@ def load_demo(
             f.writelines(lines)
     created_program = signer is not None and load_programs(db, signer, clock.now(), origin_prefix)
     created_peg = load_peg_market(db, clock)
-    return bool(lines) or created_program or created_peg
+    created_repo = repo is not None and load_repo_session(db, clock, *repo)
+    return bool(lines) or created_program or created_peg or created_repo

@@ -1,5 +1,7 @@
-"""Report files: ``{"volumes": [...], "rates": [...], "hurdle": h}`` with volumes whole numbers
-and rates and hurdle in basis points (numbers, at most 4 decimals).
+"""Report files: ``{"volumes": [...], "rates": [...], "hurdle": h, "offset": o}`` with volumes
+whole numbers and rates and hurdle in basis points (numbers, at most 4 decimals). ``offset``
+(whole basis points, 0 if absent) lets rates go down to ``-offset``: the contract works on
+``rate + offset``, and both reports of a pair (a session) state the same offset.
 
 Numbers are JSON numbers, read exactly (as Decimal: ``1e-324`` is not a float's 0, and a rate
 finer than 1e-4 bp is refused rather than rounded by a float); text where a number belongs
@@ -14,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from marketcraft.kernel.errors import ValidationError
-from marketcraft.repo.schedule import Report, Side, bp_to_units
+from marketcraft.repo.schedule import MAX_OFFSET_BP, RATE_UNIT, Report, Side, bp_to_units
 
 __all__ = ["loads_strict", "read_json", "read_report", "report_from_plain"]
 
@@ -52,10 +54,11 @@ def _number(value: Any, what: str) -> int | float | Decimal:
 def report_from_plain(plain: Any, side: Side, where: str) -> Report:
     if not isinstance(plain, dict):
         raise ValidationError("bad_report", f"{where}: expected an object")
-    unknown = set(plain) - {"volumes", "rates", "hurdle"}
+    unknown = set(plain) - {"volumes", "rates", "hurdle", "offset"}
     if unknown or not {"volumes", "rates"} <= set(plain):
         raise ValidationError(
-            "bad_report", f"{where}: needs volumes and rates (and may give hurdle), nothing else"
+            "bad_report",
+            f"{where}: needs volumes and rates (and may give hurdle and offset), nothing else",
         )
     volumes, rates = plain["volumes"], plain["rates"]
     if not isinstance(volumes, list) or not isinstance(rates, list):
@@ -63,11 +66,19 @@ def report_from_plain(plain: Any, side: Side, where: str) -> Report:
     for v in volumes:
         if _number(v, f"{where}: volume") != int(v):
             raise ValidationError("bad_report", f"{where}: volume {v!r} is not a whole number")
+    offset = _number(plain.get("offset", 0), f"{where}: offset")
+    if offset != int(offset) or not 0 <= offset <= MAX_OFFSET_BP:
+        raise ValidationError(
+            "bad_report", f"{where}: offset {offset!r} is not whole basis points in "
+            f"0..{MAX_OFFSET_BP}",
+        )  # fmt: skip
+    shift = int(offset) * RATE_UNIT
     return Report(
         side,
         tuple(int(v) for v in volumes),
-        tuple(bp_to_units(_number(r, f"{where}: rate"), f"{where}: rate") for r in rates),
+        tuple(bp_to_units(_number(r, f"{where}: rate"), f"{where}: rate") + shift for r in rates),
         bp_to_units(_number(plain.get("hurdle", 0), f"{where}: hurdle"), f"{where}: hurdle"),
+        shift,
     )
 
 

@@ -22,6 +22,7 @@ from marketcraft.kernel.errors import ValidationError
 
 __all__ = [
     "LIMIT",
+    "MAX_OFFSET_BP",
     "RATE_UNIT",
     "Report",
     "Side",
@@ -37,11 +38,18 @@ __all__ = [
 RATE_UNIT = 10_000
 #: volumes and rates are below this
 LIMIT = 2**31
+#: the largest rate offset a report may state, in whole basis points: rates down to minus
+#: this are accepted (the offset rates, in units, stay below LIMIT from 0)
+MAX_OFFSET_BP = 100_000
 #: why a flat stretch is refused, and what to send instead
 FLAT_HINT = (
     " (a flat stretch: a client offered that rate takes the whole stretch, more than the "
     "matched volume; tilt it by one rate unit, 1e-4 bp, per step)"
 )
+
+
+#: why a negative rate is refused, and what to send instead
+NEGATIVE_HINT = " (a negative rate needs an offset at least its size: see the report format)"
 
 
 class Side(StrEnum):
@@ -52,12 +60,16 @@ class Side(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Report:
     """One dealer's sealed report: its client's schedule on the grid and its hurdle (the least
-    margin, in rate units, it accepts)."""
+    margin, in rate units, it accepts). ``rates`` are offset rates: each client rate plus
+    ``offset`` (rate units), so that negative rates are whole numbers from 0 too; the
+    circuit, the commitment and the selection see only offset rates (a spread, a margin and
+    the joint profit are the same either way)."""
 
     side: Side
     volumes: tuple[int, ...]
     rates: tuple[int, ...]
     hurdle: int
+    offset: int = 0
 
     def __post_init__(self) -> None:
         who = f"the {self.side.value.upper()} report"
@@ -66,10 +78,16 @@ class Report:
                 "bad_report", f"{who}: needs as many rates as volumes, at least two of each"
             )
         check_grid(self.volumes, who, "bad_report")
+        if not 0 <= self.offset <= MAX_OFFSET_BP * RATE_UNIT or self.offset % RATE_UNIT:
+            raise ValidationError(
+                "bad_report", f"{who}: the offset must be whole basis points in 0..{MAX_OFFSET_BP}"
+            )
         for v in self.rates:
             if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < LIMIT:
                 raise ValidationError(
-                    "bad_report", f"{who}: rates must be whole numbers in 0..2^31-1"
+                    "bad_report",
+                    f"{who}: rates plus the offset must be whole numbers in 0..2^31-1 units"
+                    + (NEGATIVE_HINT if isinstance(v, int) and v < 0 else ""),
                 )
         rising = self.side is Side.MM
         for i, (a, b) in enumerate(pairwise(self.rates)):

@@ -45,13 +45,16 @@ class Opening:
 
     def to_plain(self) -> dict[str, Any]:
         r = self.report
-        return {
+        plain = {
             "side": r.side.value,
             "volumes": list(r.volumes),
-            "rates": [_bp(v) for v in r.rates],
+            "rates": [_bp(v - r.offset) for v in r.rates],
             "hurdle": _bp(r.hurdle),
             "salt": str(self.salt),
         }
+        if r.offset:
+            plain["offset"] = _bp(r.offset)
+        return plain
 
     def to_bytes(self) -> bytes:
         return json.dumps(self.to_plain(), separators=(",", ":")).encode()

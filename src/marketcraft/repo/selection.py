@@ -25,6 +25,7 @@ class Outcome:
     rate_mm: int  # offered to MM (rate units)
     rate_rm: int  # offered to RM
     joint_profit: int  # J = (r_rm - r_mm) * Q, rate units x volume
+    offset: int = 0  # the reports' rate offset: rates above are offset rates (see Report)
 
     @property
     def rate_bd(self) -> Fraction:
@@ -46,6 +47,8 @@ def check_pair(mm: Report, rm: Report) -> None:
         raise ValidationError("bad_report", "need the MM dealer's report and the RM dealer's")
     if mm.volumes != rm.volumes:
         raise ValidationError("bad_report", "the two reports must use the same volume grid")
+    if mm.offset != rm.offset:
+        raise ValidationError("bad_report", "the two reports must state the same rate offset")
 
 
 def select(mm: Report, rm: Report) -> Outcome:
@@ -61,4 +64,4 @@ def select(mm: Report, rm: Report) -> Outcome:
                 best, best_j = i, j
     if best is None:
         return NO_TRADE
-    return Outcome(True, best, mm.volumes[best], mm.rates[best], rm.rates[best], best_j)
+    return Outcome(True, best, mm.volumes[best], mm.rates[best], rm.rates[best], best_j, mm.offset)

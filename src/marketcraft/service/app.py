@@ -225,6 +225,7 @@ def create_app(
         RequestLimits,
         max_body_bytes=settings.max_body_bytes,
         max_json_depth=settings.max_json_depth,
+        uploads={repo.CONTRIBUTION_PATH: settings.max_zkey_bytes},
     )
     # Outside the request limits, so their refusals are counted, readable across origins
     # and logged with the request's id.
@@ -273,7 +274,10 @@ def _attach(app: FastAPI, database: Database, signer: Signer | None, settings: S
     app.state.committer = Committer(app.state.programs, app.state.metrics.observe_batch)
     app.state.peg_markets = PegMarkets(database.events, database.quarantine)
     app.state.repo_sessions = RepoSessions(
-        database.events, settings.data_dir / "repo-contract.key", settings.repo_cache
+        database.events,
+        settings.data_dir / "repo-contract.key",
+        settings.repo_cache,
+        demo=settings.demo,
     )
     app.state.deal_jobs = DealJobs(
         settings.data_dir / "deal-jobs", max_active=settings.deal_jobs_per_analyst,

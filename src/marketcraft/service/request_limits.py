@@ -3,7 +3,8 @@
 A body is refused, whatever the route and whoever sends it, when:
 
 - it is larger than ``max_body_bytes`` (413, judged from ``Content-Length`` before a byte is
-  read, and by counting for a body sent in chunks);
+  read, and by counting for a body sent in chunks), or than its own limit on an upload route
+  (a POST to a path matching one of ``uploads``' patterns: a dealer's circuit key);
 - it claims to be JSON or a URL-encoded form and is not UTF-8, or is JSON whose strings escape
   half of a UTF-16 surrogate pair, which no encoder downstream can carry (400);
 - it is JSON nested deeper than ``max_json_depth`` arrays and objects (400): a parser, Python's
@@ -89,8 +90,24 @@ def _is_json(media: str) -> bool:
 class RequestLimits:
     """ASGI middleware enforcing the limits above; put it outside every other middleware."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_json_depth: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        max_json_depth: int,
+        uploads: dict[str, int] | None = None,
+    ) -> None:
         self.app, self.max_body_bytes, self.max_json_depth = app, max_body_bytes, max_json_depth
+        self.uploads = [(re.compile(p), limit) for p, limit in (uploads or {}).items()]
+
+    def _limit(self, scope: Scope) -> int:
+        if scope.get("method") == "POST":
+            path = scope.get("path", "")
+            for pattern, limit in self.uploads:
+                if pattern.fullmatch(path):
+                    return limit
+        return self.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -98,12 +115,13 @@ class RequestLimits:
             return
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
+        limit = self._limit(scope)
         if declared is not None:
             if not declared.isdigit() or len(declared) > 18:
                 await _refuse(send, 400, "bad_length", "Content-Length is not a whole number")
                 return
-            if int(declared) > self.max_body_bytes:
-                await self._too_large(send)
+            if int(declared) > limit:
+                await self._too_large(send, limit)
                 return
         chunks: list[bytes] = []
         size = 0
@@ -114,8 +132,8 @@ class RequestLimits:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_body_bytes:
-                await self._too_large(send)
+            if size > limit:
+                await self._too_large(send, limit)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -145,8 +163,8 @@ class RequestLimits:
             return "bad_multipart", "multipart/form-data without a boundary"
         return None
 
-    async def _too_large(self, send: Send) -> None:
-        await _refuse(send, 413, "body_too_large", f"the body is over {self.max_body_bytes} bytes")
+    async def _too_large(self, send: Send, limit: int) -> None:
+        await _refuse(send, 413, "body_too_large", f"the body is over {limit} bytes")
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

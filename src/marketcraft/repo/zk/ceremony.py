@@ -4,7 +4,11 @@ have kept and shared its randomness.
 
 Every contribution draws 64 fresh random bytes, hands them to snarkjs on its standard input
 (never on a command line) and forgets them. A finished setup lives in its own folder of the cache,
-named by the SHA-256 of its verification key; the proving key never leaves that folder."""
+named by the SHA-256 of its verification key; the proving key never leaves that folder.
+
+No setup is used before its ceremony verifies (:mod:`marketcraft.repo.zk.transcript`):
+:func:`setup_for` and proving refuse one that does not, and a new setup or contribution is
+verified (and its contributions' hashes recorded) as soon as it is made."""
 
 from __future__ import annotations
 
@@ -20,13 +24,16 @@ from pathlib import Path
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.repo.proving import PUBLIC_SIGNALS, Proof, vkey_id
 from marketcraft.repo.zk.circuit import Circuit, cache_root, compile_circuit
-from marketcraft.repo.zk.node import run_tool
+from marketcraft.repo.zk.node import ToolError, run_tool
 from marketcraft.repo.zk.proof import prove
+from marketcraft.repo.zk.transcript import RECORD, Ceremony, Contribution, verify_ceremony
 
 __all__ = [
     "Setup",
+    "accept_contribution",
     "constraint_count",
     "contribute",
+    "contribute_zkey",
     "find_setup",
     "load_setup",
     "run_setup",
@@ -34,6 +41,8 @@ __all__ = [
 ]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_CONTRIBUTION_HASH = re.compile(r"Contribution Hash:\s*\n((?:\s*[0-9a-f]{8}){16})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +51,17 @@ class Setup:
     k: int
     constraints: int
     contributors: tuple[str, ...]
+    #: whether the demo's setup may be used (:mod:`marketcraft.repo.zk.demo`)
+    demo_allowed: bool = False
 
     @property
     def zkey(self) -> Path:
         return self.folder / "circuit.zkey"
+
+    @property
+    def ptau(self) -> Path:
+        """The phase-1 file (powers of tau, prepared for phase 2) the key was made from."""
+        return self.folder / "pot_final.ptau"
 
     @property
     def wasm(self) -> Path:
@@ -66,8 +82,12 @@ class Setup:
 
     def prove(self, witness: dict[str, object]) -> Proof:
         """A proof of ``witness`` with this setup's key (the contract's
-        :class:`~marketcraft.repo.proving.Prover`)."""
+        :class:`~marketcraft.repo.proving.Prover`), once its ceremony verifies."""
         return prove(self, witness)
+
+    def ceremony(self) -> Ceremony:
+        """Its verified ceremony (a ValidationError if it does not verify)."""
+        return verify_ceremony(self, allow_demo=self.demo_allowed)
 
 
 def constraint_count(circuit: Circuit) -> int:
@@ -89,18 +109,41 @@ def constraint_count(circuit: Circuit) -> int:
     raise ValidationError("bad_circuit", f"{circuit.r1cs} has no header section")
 
 
-def find_setup(k: int, cache: Path | None = None) -> Setup | None:
-    """The newest setup in the cache for a K-point grid, if any."""
+def find_setup(k: int, cache: Path | None = None, *, allow_demo: bool = False) -> Setup | None:
+    """The newest setup in the cache for a K-point grid, if any (not yet verified); outside
+    the demo, none built on the demo's phase-1 file."""
     setups = (cache or cache_root()) / "repo" / "setups"
-    found = [load_setup(p) for p in setups.glob("*") if (p / "setup.json").exists()]
+    found = [
+        load_setup(p, allow_demo=allow_demo)
+        for p in setups.glob("*")
+        if (p / "setup.json").exists() and (allow_demo or not _recorded_demo(p))
+    ]
     matching = [s for s in found if s.k == k]
     return max(matching, key=lambda s: s.zkey.stat().st_mtime, default=None)
 
 
-def setup_for(k: int, setup_id: str | None = None, cache: Path | None = None) -> Setup:
-    """The named setup (which must be for a K-point grid), or the newest cached one for K;
-    a ValidationError saying what to run when there is none."""
-    setup = load_setup(setup_id, cache) if setup_id else find_setup(k, cache)
+def _recorded_demo(folder: Path) -> bool:
+    """Whether the folder's ceremony record says it is built on the demo's phase-1 file."""
+    from marketcraft.repo.zk import demo  # noqa: PLC0415 (demo is an edge of this module)
+
+    try:
+        record = json.loads((folder / RECORD).read_text())
+        return bool(record["files"]["ptau"] == demo.DEMO_PTAU_SHA256)
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def setup_for(
+    k: int, setup_id: str | None = None, cache: Path | None = None, *, allow_demo: bool = False
+) -> Setup:
+    """The named setup (which must be for a K-point grid), or the newest cached one for K,
+    once its ceremony verifies; a ValidationError saying what to run when there is none, or
+    naming what failed in its ceremony."""
+    setup = (
+        load_setup(setup_id, cache, allow_demo=allow_demo)
+        if setup_id
+        else find_setup(k, cache, allow_demo=allow_demo)
+    )
     if setup is None:
         raise ValidationError(
             "no_setup",
@@ -111,6 +154,7 @@ def setup_for(k: int, setup_id: str | None = None, cache: Path | None = None) ->
         raise ValidationError(
             "bad_setup", f"setup {setup.id[:12]} is for a {setup.k}-point grid, not {k}"
         )
+    setup.ceremony()
     return setup
 
 
@@ -135,7 +179,15 @@ def _entropy() -> str:
     return secrets.token_hex(64) + "\n"
 
 
-def _finish(work: Path, k: int, constraints: int, names: Sequence[str], root: Path) -> Setup:
+def _finish(
+    work: Path,
+    k: int,
+    constraints: int,
+    names: Sequence[str],
+    root: Path,
+    *,
+    allow_demo: bool = False,
+) -> Setup:
     run_tool(
         "snarkjs",
         "zkey",
@@ -149,10 +201,16 @@ def _finish(work: Path, k: int, constraints: int, names: Sequence[str], root: Pa
     meta = {"k": k, "constraints": constraints, "contributors": list(names)}
     (work / "setup.json").write_text(json.dumps(meta, indent=2) + "\n")
     folder = root / "repo" / "setups" / digest
-    if folder.exists():
-        shutil.rmtree(folder)
+    if folder.exists():  # a key made before: never replace a setup in use
+        raise ValidationError("bad_contribution", f"setup {digest[:12]} exists already")
     work.replace(folder)
-    return Setup(folder, k, constraints, tuple(names))
+    made = Setup(folder, k, constraints, tuple(names), allow_demo)
+    try:
+        made.ceremony()  # records each contribution's hash
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return made
 
 
 def run_setup(
@@ -225,6 +283,20 @@ def run_setup(
         raise
 
 
+def contribute_zkey(zkey: Path, out: Path, name: str) -> str:
+    """Add one phase-2 contribution named ``name`` to the circuit key ``zkey``, written to
+    ``out`` (fresh randomness, handed to snarkjs on its standard input and forgotten); the
+    contribution's hash, which the ceremony's record must then show under ``name``."""
+    _check_names([name])
+    printed = run_tool(
+        "snarkjs", "zkey", "contribute", zkey, out, f"--name={name}", stdin=_entropy()
+    )
+    found = _CONTRIBUTION_HASH.search(_ANSI.sub("", printed))
+    if not found:
+        raise ValidationError("bad_setup", "snarkjs did not print the contribution's hash")
+    return "".join(found.group(1).split())
+
+
 def contribute(setup: Setup, name: str, cache: Path | None = None) -> Setup:
     """A new setup: ``setup``'s key with one more phase-2 contribution (a participant who joins
     later, on its own machine)."""
@@ -234,26 +306,63 @@ def contribute(setup: Setup, name: str, cache: Path | None = None) -> Setup:
     work = root / "repo" / "setups" / f"new-{secrets.token_hex(8)}"
     work.mkdir(parents=True)
     try:
-        for kept in ("pot_final.ptau", "main.r1cs", "main.wasm"):
+        for kept in ("pot_final.ptau", "main.wasm"):  # the circuit is compiled from source
             shutil.copyfile(setup.folder / kept, work / kept)
-        run_tool(
-            "snarkjs",
-            "zkey",
-            "contribute",
-            setup.zkey,
-            "circuit.zkey",
-            f"--name={name}",
-            cwd=work,
-            stdin=_entropy(),
-        )
-        return _finish(work, setup.k, setup.constraints, names, root)
+        contribute_zkey(setup.zkey, work / "circuit.zkey", name)
+        return _finish(work, setup.k, setup.constraints, names, root, allow_demo=setup.demo_allowed)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
 
 
-def load_setup(where: str | Path, cache: Path | None = None) -> Setup:
-    """A setup by folder, or by id (its verification key's SHA-256, or a unique prefix)."""
+def accept_contribution(
+    current: Setup, zkey: bytes, name: str, cache: Path | None = None
+) -> tuple[Setup, Contribution]:
+    """The setup made of ``current`` and an uploaded circuit key that must add exactly one
+    phase-2 contribution to ``current``'s, named ``name``: verified (against the circuit and
+    ``current``'s phase-1 file) before it is kept. The new setup and its contribution; a
+    ValidationError (``bad_contribution``) naming what is wrong otherwise."""
+    before = current.ceremony()
+    names = [*current.contributors, name]
+    _check_names(names)
+    root = cache or cache_root()
+    work = root / "repo" / "setups" / f"new-{secrets.token_hex(8)}"
+    work.mkdir(parents=True)
+    try:
+        for kept in ("pot_final.ptau", "main.wasm"):  # the circuit is compiled from source
+            shutil.copyfile(current.folder / kept, work / kept)
+        (work / "circuit.zkey").write_bytes(zkey)
+        try:
+            made = _finish(
+                work, current.k, current.constraints, names, root, allow_demo=current.demo_allowed
+            )
+        except (ValidationError, ToolError) as exc:
+            raise ValidationError(
+                "bad_contribution", f"the uploaded key does not verify: {exc}"
+            ) from None
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    after = made.ceremony()
+    added = after.contributions[len(before.contributions) :]
+    if (
+        after.contributions[: len(before.contributions)] != before.contributions
+        or len(added) != 1
+        or added[0].phase != 2
+        or added[0].name != name
+    ):
+        shutil.rmtree(made.folder, ignore_errors=True)
+        raise ValidationError(
+            "bad_contribution",
+            f"the uploaded key must add exactly one phase-2 contribution, named {name!r}, to "
+            f"the current key {current.id[:12]}",
+        )
+    return made, added[0]
+
+
+def load_setup(where: str | Path, cache: Path | None = None, *, allow_demo: bool = False) -> Setup:
+    """A setup by folder, or by id (its verification key's SHA-256, or a unique prefix); not
+    yet verified (:meth:`Setup.ceremony`)."""
     folder = Path(where)
     if not (folder / "setup.json").exists():
         setups = (cache or cache_root()) / "repo" / "setups"
@@ -269,4 +378,6 @@ def load_setup(where: str | Path, cache: Path | None = None) -> Setup:
             )
         folder = matches[0]
     meta = json.loads((folder / "setup.json").read_text())
-    return Setup(folder, int(meta["k"]), int(meta["constraints"]), tuple(meta["contributors"]))
+    return Setup(
+        folder, int(meta["k"]), int(meta["constraints"]), tuple(meta["contributors"]), allow_demo
+    )

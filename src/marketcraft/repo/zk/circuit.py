@@ -16,7 +16,7 @@ from marketcraft.repo.poseidon import _parameters
 from marketcraft.repo.proving import MAX_K, PUBLIC_SIGNALS
 from marketcraft.repo.zk.node import run_tool
 
-__all__ = ["Circuit", "cache_root", "compile_circuit", "sources"]
+__all__ = ["Circuit", "cache_root", "compile_circuit", "source_digest", "sources"]
 
 
 def cache_root() -> Path:
@@ -76,12 +76,18 @@ class Circuit:
         return self.folder.name.rsplit("-", 1)[-1]
 
 
+def source_digest(k: int) -> str:
+    """The circuit's name for a K-point grid: the SHA-256 of its sources (16 hex digits)."""
+    files = sources(k)
+    return hashlib.sha256(
+        "\0".join(f"{n}\0{t}" for n, t in sorted(files.items())).encode()
+    ).hexdigest()[:16]
+
+
 def compile_circuit(k: int, cache: Path | None = None) -> Circuit:
     """Compile (once; later calls reuse the cache) the circuit for a K-point grid."""
     files = sources(k)
-    digest = hashlib.sha256(
-        "\0".join(f"{n}\0{t}" for n, t in sorted(files.items())).encode()
-    ).hexdigest()[:16]
+    digest = source_digest(k)
     folder = (cache or cache_root()) / "repo" / f"k{k}-{digest}"
     circuit = Circuit(k, folder)
     if circuit.r1cs.exists() and circuit.wasm.exists():

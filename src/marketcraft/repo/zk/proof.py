@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from marketcraft.repo.proving import Proof
 from marketcraft.repo.zk import groth16
 from marketcraft.repo.zk.node import node_bin, run_tool
+from marketcraft.repo.zk.transcript import verify_ceremony
 
 if TYPE_CHECKING:
     from marketcraft.repo.zk.ceremony import Setup
@@ -23,8 +24,10 @@ __all__ = ["prove", "verify_both", "verify_snarkjs"]
 
 def prove(setup: Setup, witness: dict[str, object]) -> Proof:
     """A Groth16 proof for the circuit input ``witness`` (which holds both openings: it is
-    written only to a private temporary folder, removed at once). A witness that does not satisfy
+    written only to a private temporary folder, removed at once), once the setup's ceremony
+    verifies (a ValidationError naming what failed otherwise). A witness that does not satisfy
     the circuit (a wrong selection, a wrong opening) fails here with a ToolError."""
+    verify_ceremony(setup, allow_demo=setup.demo_allowed)
     with tempfile.TemporaryDirectory(prefix="marketcraft-prove-") as tmp:
         work = Path(tmp)
         (work / "input.json").write_text(json.dumps(witness))

@@ -1,23 +1,31 @@
 """Sealed repo-trade sessions over HTTP. The operator (admin) opens and settles sessions; each
-dealer commits, then submits its sealed opening, then reads its own rate and the volume; the
-auditor reads the published settlement (commitments, outcome, proof) and the verification key.
-A dealer that is not in a session gets the same 404 as for a session that does not exist."""
+dealer contributes to the session's setup (downloads the circuit key, adds its randomness on its
+own machine, uploads the result, which is verified before it is taken), commits, submits its
+sealed opening, then reads its own legs of the trade; the auditor reads the published
+settlement (commitments, outcome, proof), the verification key and every contribution to the
+setup. A dealer that is not in a session gets the same 404 as for a session that does not
+exist."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from marketcraft.app.repo_sessions import RepoSessions, Session
 from marketcraft.kernel.errors import NotFound, ValidationError
+from marketcraft.repo.legs import dealer_view
 from marketcraft.repo.poseidon import FIELD_DIGITS, FIELD_TEXT_PATTERN, field_element
 from marketcraft.repo.proving import MAX_K
-from marketcraft.repo.schedule import LIMIT, Side
+from marketcraft.repo.schedule import LIMIT, MAX_OFFSET_BP, RATE_UNIT
+from marketcraft.repo.zk.transcript import Ceremony
 from marketcraft.roles import Role
 from marketcraft.service.access import (
     REPO_AUDIT,
@@ -34,6 +42,8 @@ from marketcraft.service.opportunity_models import Limit, Offset, Page, page_of
 from marketcraft.store.principals import Principal
 
 router = APIRouter(tags=["sealed repo trades"], route_class=ExactNumbersRoute)
+#: where a dealer uploads its contribution (the one route whose body may exceed the usual limit)
+CONTRIBUTION_PATH = r"/repo/sessions/[^/]+/ceremony/contributions"
 
 Admin = Annotated[Principal, Depends(RoleGuard(Role.ADMIN))]
 Reader = Annotated[Principal, Depends(REPO_READER)]
@@ -75,7 +85,13 @@ class SessionIn(BaseModel):
     setup: str | None = Field(
         None, pattern=r"^[0-9a-f]{8,64}$",
         description="Setup id (its verification key's SHA-256 in hex, or a unique prefix of 8 "
-        "or more digits); default: the newest for the grid.",
+        "or more digits); default: the newest for the grid. Its ceremony must verify; both "
+        "dealers then add their contributions to it.",
+    )  # fmt: skip
+    rate_offset: int = Field(
+        0, ge=0, le=MAX_OFFSET_BP,
+        description="Whole basis points both reports must state as their `offset`, so that "
+        "rates down to minus it (negative rates) are accepted.",
     )  # fmt: skip
 
 
@@ -103,16 +119,52 @@ class OpeningIn(BaseModel):
     sealed: str = Field(description="The opening sealed to the contract's key, base64.")
 
 
-class YourOutcome(BaseModel):
-    """Your side's outcome of a settled session."""
+class Leg(BaseModel):
+    """One of your two legs of the trade."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"trade": True, "volume": 5, "rate": 12.5}]}
-    )
+        json_schema_extra={
+            "examples": [
+                {"counterparty": "your client (MM)", "you": "borrow", "volume": 10,
+                 "rate": "510", "you_pay": "5100"}
+            ]
+        }
+    )  # fmt: skip
+
+    counterparty: str
+    you: str = Field(description="borrow or lend")
+    volume: int
+    rate: str = Field(description="bp, exact decimal text")
+    you_pay: str | None = Field(None, description="interest, bp x volume (borrowing)")
+    you_receive: str | None = Field(None, description="interest, bp x volume (lending)")
+
+
+class YourOutcome(BaseModel):
+    """Your side of a settled session: your two legs (with your client, with the other
+    dealer) and your profit; no field of the other side's report (see the README for what
+    your share of the profit necessarily tells you)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "trade": True, "side": "mm", "volume": 10,
+                    "client_leg": {"counterparty": "your client (MM)", "you": "borrow",
+                                   "volume": 10, "rate": "510", "you_pay": "5100"},
+                    "dealer_leg": {"counterparty": "the RM side's dealer", "you": "lend",
+                                   "volume": 10, "rate": "520", "you_receive": "5200"},
+                    "profit": "100",
+                }
+            ]
+        }
+    )  # fmt: skip
 
     trade: bool
+    side: str
     volume: int
-    rate: float = Field(description="The rate your client is offered, bp (0 without trade).")
+    client_leg: Leg | None = None
+    dealer_leg: Leg | None = None
+    profit: str | None = Field(None, description="Your profit, bp x volume.")
 
 
 class SessionOut(BaseModel):
@@ -141,7 +193,13 @@ class SessionOut(BaseModel):
     grid: list[int]
     deadline: datetime
     phase: str = Field(description="committing, opening or settled")
-    setup: str
+    setup: str = Field(
+        description="The setup the session proves with (the newest its ceremony made)."
+    )
+    rate_offset: int = Field(0, description="The offset both reports state, whole bp.")
+    awaiting_contribution: str | None = Field(
+        None, description="The side whose contribution to the setup is awaited (mm first)."
+    )
     commitments: dict[str, str] = Field(description="Posted commitments, by side (public).")
     submitted: list[str] = Field(description="Sides whose sealed opening is in.")
     side: str | None = Field(None, description="Your side, when you are one of its dealers.")
@@ -193,6 +251,69 @@ class AuditOut(BaseModel):
         description="Whether the settlement (and so its proof's public signals) is over "
         "exactly the posted commitments."
     )
+    ceremony: CeremonyOut = Field(
+        description="The setup's ceremony, verified: every contribution's hash and who made it."
+    )
+
+
+_HASH = "9c2ba7377b3544647b54aa3674874a0c475e8aaea3709a0954bcf00c1b8881fd"
+_HASH_2 = "52e8dd44c543de179ac41d638c0fd21c23807e36eaa62934c8520d08f4937bcb"
+_SETUP = "d33a2bc94805565669214d74ef7c47eda97287f1dc936f8a917dee727c74d7bc"
+_CONTRIBUTION: dict[str, Any] = {
+    "phase": 2,
+    "number": 1,
+    "name": "contract",
+    "hash": _HASH + _HASH_2,
+}
+_UPLOADED: dict[str, Any] = {"side": "mm", "dealer": "mia", "contribution": _HASH_2 + _HASH,
+             "previous": _SETUP, "setup": "5e1f" + _SETUP[4:]}  # fmt: skip
+
+
+class ContributionOut(BaseModel):
+    """One contribution to a setup, as its ceremony's transcript verified it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_CONTRIBUTION]})
+
+    phase: int = Field(description="1: powers of tau; 2: the circuit key")
+    number: int
+    name: str = Field(description="The name its contributor gave it.")
+    hash: str = Field(description="Its hash (BLAKE2b-512, hex), as snarkjs printed it.")
+
+
+class SessionContributionOut(BaseModel):
+    """A dealer's contribution to the session's setup, uploaded by that dealer."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_UPLOADED]})
+
+    side: str
+    dealer: str
+    contribution: str = Field(description="Its hash, hex.")
+    previous: str = Field(description="The setup it was added to.")
+    setup: str = Field(description="The setup it made.")
+
+
+class CeremonyOut(BaseModel):
+    """The session's setup and its ceremony: every contribution of both phases with its hash
+    and name, which of them the dealers uploaded here, and whose contribution is awaited."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"setup": _UPLOADED["setup"], "participants": ["contract", "mia"],
+                 "contributions": [{**_CONTRIBUTION, "phase": 1}, _CONTRIBUTION,
+                                   {**_CONTRIBUTION, "number": 2, "name": "mia",
+                                    "hash": _UPLOADED["contribution"]}],
+                 "session_contributions": [_UPLOADED], "awaiting": "rm", "demo_only": False}
+            ]
+        }
+    )  # fmt: skip
+
+    setup: str
+    participants: list[str] = Field(description="Whom the setup names; each contributed.")
+    contributions: list[ContributionOut]
+    session_contributions: list[SessionContributionOut]
+    awaiting: str | None = Field(None, description="The side to contribute next, if any.")
+    demo_only: bool = Field(description="Built on the demo's phase-1 file: demo only.")
 
 
 def _sessions(request: Request) -> RepoSessions:
@@ -200,20 +321,51 @@ def _sessions(request: Request) -> RepoSessions:
     return sessions
 
 
+def _bp(value: Any) -> Decimal:
+    # exact decimal text; settlements recorded before that hold the float's shortest text
+    return Decimal(value) if isinstance(value, str) else Decimal(repr(value))
+
+
+def _ceremony(session: Session, ceremony: Ceremony) -> CeremonyOut:
+    turn = session.next_contributor
+    return CeremonyOut(
+        setup=ceremony.setup_id,
+        participants=list(ceremony.participants),
+        contributions=[ContributionOut(**c.to_plain()) for c in ceremony.contributions],
+        session_contributions=[
+            SessionContributionOut(
+                side=c.side.value,
+                dealer=c.dealer,
+                contribution=c.contribution,
+                previous=c.previous,
+                setup=c.setup,
+            )
+            for c in session.contributions
+        ],
+        awaiting=turn.value if turn else None,
+        demo_only=ceremony.demo,
+    )
+
+
 def _out(session: Session, user: Principal) -> SessionOut:
     side = session.side_of(user.name) if user.role == Role.DEALER else None
     outcome = None
     if side is not None and session.settlement is not None:
         shown = session.settlement["outcome"]
-        rate = shown["rate_mm"] if side is Side.MM else shown["rate_rm"]
-        outcome = YourOutcome(trade=shown["trade"], volume=shown["volume"], rate=rate)
+        view = dealer_view(
+            side, shown["trade"], shown["volume"], _bp(shown["rate_mm"]), _bp(shown["rate_rm"])
+        )
+        outcome = YourOutcome.model_validate(view)
     assert session.deadline is not None
+    turn = session.next_contributor
     return SessionOut(
         name=session.name,
         grid=list(session.volumes),
         deadline=session.deadline,
         phase=session.phase,
         setup=session.setup_id,
+        rate_offset=session.rate_offset // RATE_UNIT,
+        awaiting_contribution=turn.value if turn else None,
         commitments={s.value: str(c) for s, c in sorted(session.commitments.items())},
         submitted=sorted(s.value for s in session.sealed),
         side=side.value if side else None,
@@ -247,6 +399,7 @@ def open_repo_session(body: SessionIn, request: Request, user: Admin) -> Session
         mm=body.mm_dealer,
         rm=body.rm_dealer,
         setup_id=body.setup,
+        rate_offset=body.rate_offset * RATE_UNIT,
         now=request.app.state.clock.now(),
     )
     return _out(session, user)
@@ -324,9 +477,62 @@ def get_repo_settlement(request: Request, granted: Audited) -> AuditOut:
     if session.settlement is None:
         raise ValidationError("not_settled", "the session is not settled yet")
     posted = {s.value: str(c) for s, c in sorted(session.commitments.items())}
+    setup = sessions.setup(session)
     return AuditOut(
         settlement=session.settlement,
-        verification_key=sessions.setup(session).vkey,
+        verification_key=setup.vkey,
         posted=posted,
         commitments_as_posted=session.settlement.get("commitments") == posted,
+        ceremony=_ceremony(session, setup.ceremony()),
     )
+
+
+@router.get(
+    "/repo/sessions/{name}/ceremony", response_model=CeremonyOut,
+    summary="The session's setup and every contribution to it",
+)  # fmt: skip
+def get_repo_ceremony(request: Request, granted: Readable) -> CeremonyOut:
+    """The setup the session proves with, its ceremony verified (every contribution of both
+    phases, its hash and name), the dealers' contributions uploaded here and whose is
+    awaited. The session's dealers, auditors and admins."""
+    session = granted.session
+    return _ceremony(session, _sessions(request).setup(session).ceremony())
+
+
+@router.get(
+    "/repo/sessions/{name}/ceremony/zkey", response_class=FileResponse,
+    summary="Download the session's current circuit key (to contribute to it)",
+    responses={200: {"content": {"application/octet-stream": {
+        "schema": {"type": "string", "format": "binary"},
+        "example": "(the .zkey file: snarkjs's circuit key, megabytes)"}}}},
+)  # fmt: skip
+def get_repo_zkey(request: Request, granted: Readable) -> FileResponse:
+    """The session's current circuit key (snarkjs's .zkey): a dealer adds its contribution
+    to it (`marketcraft repo contribute --session URL` does it all). The session's dealers,
+    auditors and admins."""
+    setup = _sessions(request).setup(granted.session)
+    return FileResponse(setup.zkey, media_type="application/octet-stream",
+                        filename=f"{setup.id[:16]}.zkey")  # fmt: skip
+
+
+@router.post(
+    "/repo/sessions/{name}/ceremony/contributions", response_model=CeremonyOut,
+    summary="Upload your contribution to the session's setup (dealer, in turn)",
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"},
+                                     "example": "(the .zkey file with your contribution)"}}}},
+)  # fmt: skip
+async def post_repo_contribution(
+    name: str, request: Request, granted: Dealt, _key: IdempotencyKey
+) -> CeremonyOut:
+    """Upload the circuit key with your contribution added (the body: the .zkey file). It
+    must add exactly one phase-2 contribution, named as your user, to the session's current
+    key, the MM's dealer first; it is verified against the circuit and the phase-1 file
+    before the session takes it (this takes a while). The session's dealers only."""
+    zkey = await request.body()
+    if not zkey:
+        raise ValidationError("bad_contribution", "the body must be the .zkey file")
+    sessions, user = _sessions(request), granted.principal
+    now = request.app.state.clock.now()
+    session, _ = await run_in_threadpool(sessions.contribute, name, user.name, zkey, now)
+    return _ceremony(session, sessions.setup(session).ceremony())
