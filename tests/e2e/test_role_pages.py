@@ -40,7 +40,9 @@ def site(tmp_path):
     app = create_app(Settings(data_dir=tmp_path), database=db, clock=clock, signer=SIGNER)
     with pytest.MonkeyPatch.context() as patch, TestClient(app) as web:
         # a proof setup is only needed to settle; the session here never gets that far
-        patch.setattr(repo_sessions, "setup_for", lambda k, *_: SimpleNamespace(id="stub", k=k))
+        patch.setattr(
+            repo_sessions, "setup_for", lambda k, *_, **__: SimpleNamespace(id="stub", k=k)
+        )
         api = TestClient(app)
         ops = bearer(tokens["ops"])
         assert api.post("/peg/markets", headers=ops, json={

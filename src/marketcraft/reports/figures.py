@@ -14,8 +14,10 @@ import numpy as np
 __all__ = ["fan", "page", "pictures", "png", "pyplot"]
 
 STYLE = (
-    "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}"
-    "table{border-collapse:collapse;margin:1em 0}"
+    "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;"
+    "padding:0 1em}"
+    # a wide table scrolls inside itself on a narrow screen; the page never scrolls sideways
+    "table{border-collapse:collapse;margin:1em 0;display:block;overflow-x:auto;max-width:100%}"
     "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}"
     "td:first-child,th:first-child{text-align:left}img{max-width:100%}"
 )
@@ -69,6 +71,7 @@ def page(title: str, body: str) -> str:
     """A whole HTML page; ``body`` is trusted HTML (escape what goes into it)."""
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>"
         f"<h1>{html.escape(title)}</h1>{body}</body></html>"
     )

@@ -229,9 +229,12 @@ def analyst_job(job_id: str, request: Request, analyst: AnalystPage) -> HTMLResp
     return _page(request, "analyst_job.html", job=job, files=FILES[:-1], who=analyst)
 
 
-@pages.get("/ui/analyst/jobs/{job_id}/report", response_class=FileResponse)
-def analyst_report(job_id: str, request: Request, analyst: AnalystPage) -> FileResponse:
-    return FileResponse(deal_file(request, analyst, job_id, "report.html"))
+@pages.get("/ui/analyst/jobs/{job_id}/report", response_class=HTMLResponse)
+def analyst_report(job_id: str, request: Request, analyst: AnalystPage) -> HTMLResponse:
+    """The report as the analysis wrote it, with a way back to the analysis on top."""
+    report = deal_file(request, analyst, job_id, "report.html").read_text()
+    back = f'<p><a id="home" href="/ui/analyst/jobs/{job_id}">&larr; the analysis</a></p>'
+    return HTMLResponse(report.replace("<body>", "<body>" + back, 1))
 
 
 @pages.get("/ui/analyst/jobs/{job_id}/files/{name}", response_class=FileResponse)

@@ -297,7 +297,10 @@ def peg_home(request: Request) -> HTMLResponse:
 
 #: a peg market page's live figures: element id -> (snapshot key, decimals)
 LIVE_FIGURES = {"spot": ("spot", 6), "feed": ("feed", 6), "reserve": ("reserve_ratio", 3),
-                "circulating": ("circulating_peg", 2), "fees": ("fees", 2)}  # fmt: skip
+                "circulating": ("circulating_peg", 2), "fees": ("fees", 2),
+                "sold-peg-ratio": ("sold_peg_ratio", 3), "excess-ratio": ("excess_ratio", 3),
+                "connector-col": ("connector_col", 2), "connector-peg": ("connector_peg", 2),
+                "excess-col": ("excess_col", 2), "mms-supply": ("mms_supply", 2)}  # fmt: skip
 
 
 @router.get("/ui/peg/{name}/live", include_in_schema=False)
@@ -310,6 +313,7 @@ def peg_live(name: str, request: Request) -> EventSourceResponse:
         snap = markets.view(name).snapshot
         shown = {key: _fmt(snap[field], places) for key, (field, places) in LIVE_FIGURES.items()}
         shown["mode"] = str(snap["mode"])
+        shown["deviation"] = f"{snap['spot'] / snap['feed'] - 1:+.3%}"
         return shown
 
     return live_cells(request, cells)

@@ -27,7 +27,7 @@ from marketcraft.opportunity.visibility import SponsorMarketView, sponsor_market
 from marketcraft.service import access
 from marketcraft.service.access import Granted
 from marketcraft.service.charts import RANGES, Band, Series, line_chart, range_start
-from marketcraft.service.formats import money, pct
+from marketcraft.service.formats import money, pct, pp
 from marketcraft.service.live import Cells, live_cells
 from marketcraft.service.opportunity_models import TERMS_DEFAULTS, TermsIn
 from marketcraft.service.routers.pages import (
@@ -202,11 +202,16 @@ def sponsor_live(program_id: str, request: Request, _granted: OwnProgram) -> Eve
     repo = programs_of(request)
 
     def cells() -> Cells:
-        state = repo.journal(program_id).state
+        journal = repo.journal(program_id)
+        state, now = journal.state, now_of(request)
+        history = journal.history.prices(state)
         shown: Cells = {}
         for market_id in state.markets:
             view = sponsor_market_view(state, market_id)
+            points = history.get(market_id, [])
             shown[f"price-{market_id}"] = pct(view.price)
+            shown[f"day-{market_id}"] = pp(move_since(points, now, timedelta(days=1)))
+            shown[f"week-{market_id}"] = pp(move_since(points, now, timedelta(days=7)))
             shown[f"volume-{market_id}"] = money(view.volume)
             shown[f"traders-{market_id}"] = str(view.traders)
         return shown
@@ -238,9 +243,10 @@ def _alert_note(text: str, terms: ProgramTerms) -> str:
         return ""
     value = _alert_given(text)
     if value is None:
-        return f"alert: {text[:40]!r} is not a price; showing the default"
+        return "alert: the address asks for no price; showing the default"  # never echoed
     if not terms.pa < value <= terms.pb:
-        return f"alert: {value} is outside the band ({terms.pa}, {terms.pb}]; showing the default"
+        return (f"alert: {pct(value)} is outside the band (above {pct(terms.pa)}, up to "
+                f"{pct(terms.pb)}); showing the default")  # fmt: skip
     return ""
 
 
@@ -267,10 +273,9 @@ def _price_steps(
     if times and end > times[-1]:
         times.append(end)
         prices.append(prices[-1])
-    alert = f"alert {threshold * 100:.2f}%"
     return times, [
         ("price", prices, "#c0392b"),
-        (alert, [float(threshold)] * len(times), "#98a2b3"),
+        ("alert", [float(threshold)] * len(times), "#98a2b3"),
     ]
 
 
