@@ -5,6 +5,7 @@ with gridlines, the band shaded, values on hover)."""
 from __future__ import annotations
 
 import hashlib
+import time
 
 import httpx
 
@@ -25,9 +26,18 @@ def _sign_in(browser, url: str, token: str):
     return page
 
 
+def _wait_for_change(page, selector: str, before: str, seconds: float = 15.0) -> None:
+    """Read the element until its text differs from ``before`` (no script is evaluated in
+    the page: its policy allows none but its own)."""
+    deadline = time.monotonic() + seconds
+    while page.inner_text(selector) == before:
+        assert time.monotonic() < deadline, f"{selector} still reads {before!r}"
+        time.sleep(0.1)
+
+
 def _unchanged_page(page) -> None:
     """Mark the page: a reload would lose the mark."""
-    page.evaluate("window.liveMark = 'same page'")
+    page.evaluate("() => { window.liveMark = 'same page'; }")
 
 
 def test_the_dashboard_and_a_peg_page_move_without_a_reload(browser, tmp_path):
@@ -62,9 +72,7 @@ def test_the_dashboard_and_a_peg_page_move_without_a_reload(browser, tmp_path):
         r = api.post(f"/programs/{pid}/orders", headers=headers,
                      json={"market_id": mid, "side": "buy", "max_spend": "200"})  # fmt: skip
         assert r.status_code == 201, r.text
-        sponsor.wait_for_function(
-            f"document.getElementById('price-{mid}').textContent !== '{before}'", timeout=15_000
-        )
+        _wait_for_change(sponsor, f"#price-{mid}", before)
         assert sponsor.evaluate("window.liveMark") == "same page"  # moved in place
         assert sponsor.inner_text(f"#traders-{mid}") == "1"
 
@@ -76,9 +84,7 @@ def test_the_dashboard_and_a_peg_page_move_without_a_reload(browser, tmp_path):
         spot = anyone.inner_text("#spot")
         _unchanged_page(anyone)
         post("tia", "/peg/markets/usd/buy-peg", {"amount": "20000"})
-        anyone.wait_for_function(
-            f"document.getElementById('spot').textContent !== '{spot}'", timeout=15_000
-        )
+        _wait_for_change(anyone, "#spot", spot)
         assert anyone.evaluate("window.liveMark") == "same page"
 
         # a chart a trader reads: gridlines at labelled ticks, the band shaded, hover values

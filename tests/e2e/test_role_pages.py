@@ -246,3 +246,16 @@ def test_a_revoked_sponsors_live_stream_ends(site, monkeypatch):
     with web.stream("GET", f"/ui/sponsor/programs/{site.program}/live") as stream:
         body = b"".join(stream.iter_bytes())  # ends at once: the session's token is revoked
     assert b"price-" not in body
+
+
+def test_every_page_forbids_framing_sniffing_foreign_scripts_and_caching(site):
+    web = _as(site, "label")
+    for path in (f"/ui/sponsor/programs/{site.program}", "/ui/peg", "/ui/no-such-page"):
+        r = web.get(path)
+        policy = r.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy, path
+        assert r.headers["x-frame-options"] == "DENY"
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["cache-control"] == "no-store"  # the sponsor's prices stay off disks
+    asset = web.get("/ui/assets/pages.js")
+    assert asset.headers["cache-control"].startswith("public")  # its own, kept
