@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from marketcraft.deal.history import _seconds
+from marketcraft.deal.history import unix_seconds
 from marketcraft.kernel.errors import ValidationError
 
 __all__ = ["FillFit", "fit_fills", "read_trades", "synthetic_trades", "write_trades"]
@@ -106,7 +106,7 @@ def read_trades(path: Path) -> tuple[float, np.ndarray]:
     times, distances = [], []
     for line, row in enumerate(rows, start=2):
         try:
-            at, price, mid = _seconds(row["time"] or ""), float(row["price"]), float(row["mid"])
+            at, price, mid = unix_seconds(row["time"] or ""), float(row["price"]), float(row["mid"])
         except (TypeError, ValueError, OverflowError):
             raise _fail(path, f"line {line}: time, price or mid is not readable") from None
         if not (math.isfinite(at) and math.isfinite(price) and math.isfinite(mid) and mid > 0):

@@ -21,7 +21,7 @@ import numpy as np
 
 from marketcraft.kernel.errors import ValidationError
 
-__all__ = ["History", "read_history"]
+__all__ = ["History", "read_history", "unix_seconds"]
 
 CODE = "bad_prices"
 HOURS_PER_YEAR = 365.0 * 24.0
@@ -31,7 +31,7 @@ def _fail(path: Path, message: str) -> ValidationError:
     return ValidationError(CODE, f"market.csv ({path.name}): {message}")
 
 
-def _seconds(text: str) -> float:
+def unix_seconds(text: str) -> float:
     """A time as Unix seconds (ISO 8601 or a number); ValueError if it is neither."""
     try:
         return float(text)
@@ -91,7 +91,7 @@ def read_history(path: Path) -> History:
     times, prices = [], []
     for n, row in enumerate(rows, start=2):  # the header is line 1
         try:
-            times.append(_seconds(row["time"] or ""))
+            times.append(unix_seconds(row["time"] or ""))
             prices.append(float(row["price"] or ""))
         except (TypeError, ValueError, OverflowError):
             raise _fail(path, f"line {n}: time or price is not readable") from None
