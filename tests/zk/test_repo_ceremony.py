@@ -17,9 +17,10 @@ from marketcraft.repo.proving import public_signals, vkey_id, witness_input
 from marketcraft.repo.schedule import Report, Side
 from marketcraft.repo.selection import Outcome, select
 from marketcraft.repo.settlement import CEREMONY_CHECK, audit
-from marketcraft.repo.zk import groth16
+from marketcraft.repo.zk import groth16, transcript
 from marketcraft.repo.zk.ceremony import load_setup, setup_for
 from marketcraft.repo.zk.circuit import compile_circuit
+from marketcraft.repo.zk.demo import DEMO_SETUP_ID, install_demo_setup
 from marketcraft.repo.zk.node import run_tool
 from marketcraft.repo.zk.proof import prove, verify_both
 from marketcraft.repo.zk.transcript import RECORD
@@ -158,6 +159,8 @@ def test_a_proof_needs_a_setup_with_every_named_participant(zk_setup, tmp_path):
     """Metadata naming a participant who made no contribution: refused, naming it."""
     folder = tmp_path / "repo" / "setups" / zk_setup.id
     shutil.copytree(zk_setup.folder, folder)
+    # this machine's verdict on those files goes with them: the transcripts are not the point
+    shutil.copytree(zk_setup.folder.parents[1] / "verdicts", tmp_path / "repo" / "verdicts")
     meta = json.loads((folder / "setup.json").read_text())
     meta["contributors"].append("auditor")
     (folder / "setup.json").write_text(json.dumps(meta))
@@ -165,3 +168,50 @@ def test_a_proof_needs_a_setup_with_every_named_participant(zk_setup, tmp_path):
         prove(load_setup(folder), {})  # refused before any witness is looked at
     with pytest.raises(ValidationError, match="no phase-2 contribution from auditor"):
         load_setup(folder).prove({})
+
+
+def _g2(point):
+    bn = groth16._curve()  # Jacobian coordinates, as _point
+    x, y = (bn.FQ2([int(c) for c in point[i]]) for i in (0, 1))
+    return (x, y, bn.FQ2.one())
+
+
+def test_a_ceremony_record_handed_over_with_a_setup_is_never_trusted(uncontributed, tmp_path):
+    """The operator hands over a setup with no phase-2 contribution, its key's delta set to
+    2 x gamma (so delta differs from gamma, and the forger knows their ratio), and a
+    ceremony.json that names the files' own hashes and three contributions. The record is
+    not this machine's verdict: the transcripts are checked, and the key is not the circuit
+    key's."""
+    setup, _ = uncontributed
+    vkey = setup.vkey
+    x, y = groth16._curve().normalize(groth16._curve().multiply(_g2(vkey["vk_gamma_2"]), 2))
+    vkey["vk_delta_2"] = [[str(x.coeffs[0]), str(x.coeffs[1])],
+                          [str(y.coeffs[0]), str(y.coeffs[1])], ["1", "0"]]  # fmt: skip
+    folder = tmp_path / "cache" / "repo" / "setups" / vkey_id(vkey)
+    shutil.copytree(setup.folder, folder)
+    (folder / "verification_key.json").write_text(json.dumps(vkey))
+    claimed = [{"phase": p, "number": n, "name": name, "hash": f"{p}{n}" * 32}
+               for p in (1, 2) for n, name in enumerate(("contract", "mm", "rm"), 1)]  # fmt: skip
+    record = {"files": transcript.fingerprint(folder, ZK_TEST_K), "contributions": claimed}
+    (folder / RECORD).write_text(json.dumps(record))
+    handed = load_setup(folder)
+    assert handed.id == vkey_id(vkey) and handed.vkey["vk_delta_2"] != vkey["vk_gamma_2"]
+    with pytest.raises(ValidationError, match="not its circuit key's"):
+        handed.ceremony()
+    assert not transcript.verdict_path(record["files"], tmp_path / "cache").exists()
+
+
+def test_the_demo_s_phase_1_file_with_bytes_added_is_still_the_demo_s(node_tools, tmp_path):
+    """Bytes added to the demo's phase-1 file change its SHA-256, not what snarkjs reads in it:
+    its phase-1 contribution still names it, and it is refused outside the demo."""
+    cache = tmp_path / "cache"
+    folder = install_demo_setup(cache)
+    padded = cache / "repo" / "setups" / "padded"
+    shutil.copytree(folder, padded)
+    with (padded / "pot_final.ptau").open("ab") as f:
+        f.write(b"\0" * 64)
+    setup = load_setup(padded)
+    with pytest.raises(ValidationError, match="for the demo only") as refused:
+        setup.ceremony()
+    assert refused.value.code == "demo_setup" and setup.id == DEMO_SETUP_ID
+    assert load_setup(padded, allow_demo=True).ceremony().demo

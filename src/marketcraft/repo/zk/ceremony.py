@@ -12,6 +12,7 @@ verified (and its contributions' hashes recorded) as soon as it is made."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -31,6 +32,7 @@ from marketcraft.repo.zk.transcript import RECORD, Ceremony, Contribution, verif
 __all__ = [
     "Setup",
     "accept_contribution",
+    "adopt_setup",
     "constraint_count",
     "contribute",
     "contribute_zkey",
@@ -42,6 +44,7 @@ __all__ = [
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_PATH = re.compile(r"(?:[A-Za-z]:)?[/\\][^\s:'\"]+")
 _CONTRIBUTION_HASH = re.compile(r"Contribution Hash:\s*\n((?:\s*[0-9a-f]{8}){16})")
 
 
@@ -78,7 +81,12 @@ class Setup:
 
     @property
     def id(self) -> str:
-        return self.folder.name
+        """Its verification key's SHA-256 (its folder's name, in a cache): what a settlement
+        names, whatever the folder is called."""
+        try:
+            return vkey_id(self.vkey)
+        except (OSError, ValueError):
+            return self.folder.name
 
     def prove(self, witness: dict[str, object]) -> Proof:
         """A proof of ``witness`` with this setup's key (the contract's
@@ -111,15 +119,27 @@ def constraint_count(circuit: Circuit) -> int:
 
 def find_setup(k: int, cache: Path | None = None, *, allow_demo: bool = False) -> Setup | None:
     """The newest setup in the cache for a K-point grid, if any (not yet verified); outside
-    the demo, none built on the demo's phase-1 file."""
+    the demo, none built on the demo's phase-1 file, and never one a session made of an
+    uploaded contribution."""
     setups = (cache or cache_root()) / "repo" / "setups"
     found = [
         load_setup(p, allow_demo=allow_demo)
         for p in setups.glob("*")
-        if (p / "setup.json").exists() and (allow_demo or not _recorded_demo(p))
+        if (p / "setup.json").exists()
+        and (allow_demo or not _recorded_demo(p))
+        and not _uploaded(p)
     ]
     matching = [s for s in found if s.k == k]
     return max(matching, key=lambda s: s.zkey.stat().st_mtime, default=None)
+
+
+def _uploaded(folder: Path) -> bool:
+    """Whether the setup was made of a contribution uploaded to a session (which only that
+    session uses)."""
+    try:
+        return bool(json.loads((folder / "setup.json").read_text()).get("uploaded"))
+    except (OSError, ValueError, AttributeError):
+        return True
 
 
 def _recorded_demo(folder: Path) -> bool:
@@ -187,6 +207,7 @@ def _finish(
     root: Path,
     *,
     allow_demo: bool = False,
+    uploaded: bool = False,
 ) -> Setup:
     run_tool(
         "snarkjs",
@@ -198,11 +219,15 @@ def _finish(
         cwd=work,
     )
     digest = vkey_id(json.loads((work / "verification_key.json").read_text()))
-    meta = {"k": k, "constraints": constraints, "contributors": list(names)}
+    meta: dict[str, object] = {"k": k, "constraints": constraints, "contributors": list(names)}
+    if uploaded:  # a session's: never another session's default
+        meta["uploaded"] = True
     (work / "setup.json").write_text(json.dumps(meta, indent=2) + "\n")
     folder = root / "repo" / "setups" / digest
     if folder.exists():  # a key made before: never replace a setup in use
-        raise ValidationError("bad_contribution", f"setup {digest[:12]} exists already")
+        raise ValidationError(
+            "bad_contribution", f"the key is setup {digest[:12]}, which is here already"
+        )
     work.replace(folder)
     made = Setup(folder, k, constraints, tuple(names), allow_demo)
     try:
@@ -297,22 +322,46 @@ def contribute_zkey(zkey: Path, out: Path, name: str) -> str:
     return "".join(found.group(1).split())
 
 
-def contribute(setup: Setup, name: str, cache: Path | None = None) -> Setup:
-    """A new setup: ``setup``'s key with one more phase-2 contribution (a participant who joins
-    later, on its own machine)."""
-    names = [*setup.contributors, name]
+def _derived(
+    current: Setup,
+    names: Sequence[str],
+    root: Path,
+    write_key: Callable[[Path], None],
+    *,
+    uploaded: bool = False,
+) -> Setup:
+    """A new setup in the cache: ``current``'s phase-1 file and compiled circuit with the
+    circuit key ``write_key`` writes to the path it is given, checked and verified by
+    :func:`_finish`; nothing is left behind if it fails."""
     _check_names(names)
-    root = cache or cache_root()
     work = root / "repo" / "setups" / f"new-{secrets.token_hex(8)}"
     work.mkdir(parents=True)
     try:
         for kept in ("pot_final.ptau", "main.wasm"):  # the circuit is compiled from source
-            shutil.copyfile(setup.folder / kept, work / kept)
-        contribute_zkey(setup.zkey, work / "circuit.zkey", name)
-        return _finish(work, setup.k, setup.constraints, names, root, allow_demo=setup.demo_allowed)
+            shutil.copyfile(current.folder / kept, work / kept)
+        write_key(work / "circuit.zkey")
+        return _finish(
+            work,
+            current.k,
+            current.constraints,
+            names,
+            root,
+            allow_demo=current.demo_allowed,
+            uploaded=uploaded,
+        )
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
+
+
+def contribute(setup: Setup, name: str, cache: Path | None = None) -> Setup:
+    """A new setup: ``setup``'s key with one more phase-2 contribution (a participant who joins
+    later, on its own machine)."""
+
+    def add_ours(out: Path) -> None:
+        contribute_zkey(setup.zkey, out, name)
+
+    return _derived(setup, [*setup.contributors, name], cache or cache_root(), add_ours)
 
 
 def accept_contribution(
@@ -324,25 +373,27 @@ def accept_contribution(
     ValidationError (``bad_contribution``) naming what is wrong otherwise."""
     before = current.ceremony()
     names = [*current.contributors, name]
-    _check_names(names)
-    root = cache or cache_root()
-    work = root / "repo" / "setups" / f"new-{secrets.token_hex(8)}"
-    work.mkdir(parents=True)
+    _check_names(names)  # a bad name is the uploader's mistake, not the key's
+
+    def uploaded(out: Path) -> None:
+        out.write_bytes(zkey)
+
+    if hashlib.sha256(zkey).digest() == _sha256(current.zkey):
+        raise ValidationError(
+            "bad_contribution", "the uploaded key is the current key: it adds no contribution"
+        )
     try:
-        for kept in ("pot_final.ptau", "main.wasm"):  # the circuit is compiled from source
-            shutil.copyfile(current.folder / kept, work / kept)
-        (work / "circuit.zkey").write_bytes(zkey)
-        try:
-            made = _finish(
-                work, current.k, current.constraints, names, root, allow_demo=current.demo_allowed
-            )
-        except (ValidationError, ToolError) as exc:
-            raise ValidationError(
-                "bad_contribution", f"the uploaded key does not verify: {exc}"
-            ) from None
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
+        made = _derived(current, names, cache or cache_root(), uploaded, uploaded=True)
+    except ToolError:
+        raise ValidationError(
+            "bad_contribution",
+            "the upload is not a circuit key snarkjs can read (the .zkey file of this "
+            "session's circuit, with your contribution added)",
+        ) from None
+    except ValidationError as exc:
+        raise ValidationError(
+            "bad_contribution", f"the uploaded key does not verify: {_without_paths(str(exc))}"
+        ) from None
     after = made.ceremony()
     added = after.contributions[len(before.contributions) :]
     if (
@@ -358,6 +409,43 @@ def accept_contribution(
             f"the current key {current.id[:12]}",
         )
     return made, added[0]
+
+
+def adopt_setup(
+    zkey: Path,
+    ptau: Path,
+    k: int,
+    names: Sequence[str],
+    cache: Path | None = None,
+    *,
+    allow_demo: bool = False,
+) -> Setup:
+    """A setup made elsewhere (a session's, which an auditor fetched) from its circuit key and
+    phase-1 file, for the circuit compiled here from this package's sources: kept in the
+    cache under its verification key's hash (exported here, from the key) once its ceremony
+    verifies, with every participant in ``names`` among its phase-2 contributors."""
+    _check_names(names)
+    root = cache or cache_root()
+    circuit = compile_circuit(k, root)
+    work = root / "repo" / "setups" / f"new-{secrets.token_hex(8)}"
+    work.mkdir(parents=True)
+    try:
+        shutil.copyfile(zkey, work / "circuit.zkey")
+        shutil.copyfile(ptau, work / "pot_final.ptau")
+        shutil.copyfile(circuit.wasm, work / "main.wasm")
+        return _finish(work, k, constraint_count(circuit), names, root, allow_demo=allow_demo)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+
+
+def _sha256(path: Path) -> bytes:
+    return hashlib.sha256(path.read_bytes()).digest()
+
+
+def _without_paths(text: str) -> str:
+    """``text`` without colour codes or file paths (what a refusal tells an uploader)."""
+    return _PATH.sub("…", _ANSI.sub("", text)).splitlines()[0] if text else text
 
 
 def load_setup(where: str | Path, cache: Path | None = None, *, allow_demo: bool = False) -> Setup:

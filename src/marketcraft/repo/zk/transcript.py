@@ -12,16 +12,20 @@ C = -vk_x passes the pairing check for any public signals. So a setup is used on
 4. its verification key is the circuit key's, and its delta differs from its gamma;
 5. it is not the demo's setup (:mod:`marketcraft.repo.zk.demo`), unless the demo is running.
 
-Steps 1 and 2 take snarkjs tens of seconds (minutes at K = 64), so their verdict is recorded
-in the setup's folder (``ceremony.json``) with the SHA-256 of each file checked and the
-circuit's source digest; a later use re-hashes the files and repeats the checks only if one
-changed. Steps 3 to 5 run on every use. The record is a cache on the owner's machine: whoever
-can write the cache folder can also replace the Node tools, so it is trusted as they are."""
+Steps 1 and 2 take snarkjs tens of seconds (minutes at K = 64), so their verdict is kept in
+the verifier's own store (``repo/verdicts`` in the cache the setup is in, or the user's cache),
+under the SHA-256 of the files checked (each file's SHA-256 and the circuit's source digest); a
+later use re-hashes the files and repeats the checks unless this machine verified those very
+files before. A copy of the record is written to the setup's folder (``ceremony.json``) for
+people to read, and never read back: a folder handed over by someone else, whatever record it
+carries, is checked in full. Steps 3 to 5 run on every use. The store is trusted as the Node
+tools in the same cache are: whoever can write one can replace the other."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import subprocess
 import tempfile
@@ -31,15 +35,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from marketcraft.kernel.errors import ValidationError
-from marketcraft.repo.zk.circuit import compile_circuit, source_digest
+from marketcraft.repo.zk.circuit import cache_root, compile_circuit, source_digest
 from marketcraft.repo.zk.node import ToolError, node_bin, run_tool
 
 if TYPE_CHECKING:
     from marketcraft.repo.zk.ceremony import Setup
 
-__all__ = ["RECORD", "Ceremony", "Contribution", "file_sha256", "verify_ceremony"]
+__all__ = [
+    "RECORD",
+    "Ceremony",
+    "Contribution",
+    "file_sha256",
+    "fingerprint",
+    "keep_verdict",
+    "verdict_path",
+    "verify_ceremony",
+]
 
-#: the record of a verified ceremony, in the setup's folder
+#: the copy of a verified ceremony's record in the setup's folder (to read; never trusted)
 RECORD = "ceremony.json"
 _PHASE1 = re.compile(r"^Contribution #(\d+): ?(.*)$")
 _PHASE2 = re.compile(r"^contribution #(\d+) ?(.*?):\n(.*)$", re.DOTALL)
@@ -130,9 +143,7 @@ def _why(log: list[dict[str, str]]) -> str:
 
 def _run_snarkjs_checks(setup: Setup) -> list[Contribution]:
     """Steps 1 and 2 with snarkjs; the contributions of both phases."""
-    folder = setup.folder.resolve()
-    in_cache = folder.parent.name == "setups" and folder.parent.parent.name == "repo"
-    circuit = compile_circuit(setup.k, folder.parent.parent.parent if in_cache else None)
+    circuit = compile_circuit(setup.k, _cache_of(setup))
     main = node_bin("snarkjs").parent.parent / "snarkjs" / "main.js"
     script = resources.files("marketcraft.repo.zk").joinpath("circuits", "ceremony.mjs")
     with resources.as_file(script) as script_path:
@@ -166,25 +177,49 @@ def _key_of_zkey(setup: Setup) -> dict[str, Any]:
     return key
 
 
-def _fingerprint(setup: Setup) -> dict[str, str]:
+def fingerprint(folder: Path, k: int) -> dict[str, str]:
+    """What a verdict is on: the SHA-256 of each file of the setup in ``folder`` that the
+    ceremony's checks read, and the digest of the K-point circuit's sources."""
     return {
-        "circuit": source_digest(setup.k),
-        "zkey": file_sha256(setup.zkey),
-        "ptau": file_sha256(setup.ptau),
-        "vkey": file_sha256(setup.vkey_path),
+        "circuit": source_digest(k),
+        "zkey": file_sha256(folder / "circuit.zkey"),
+        "ptau": file_sha256(folder / "pot_final.ptau"),
+        "vkey": file_sha256(folder / "verification_key.json"),
     }
 
 
-def _recorded(setup: Setup, fingerprint: dict[str, str]) -> list[Contribution] | None:
-    record = setup.folder / RECORD
-    if not record.exists():
-        return None
+def _cache_of(setup: Setup) -> Path | None:
+    """The cache the setup's folder is in (``CACHE/repo/setups/ID``), if it is in one."""
+    folder = setup.folder.resolve()
+    in_cache = folder.parent.name == "setups" and folder.parent.parent.name == "repo"
+    return folder.parent.parent.parent if in_cache else None
+
+
+def verdict_path(fingerprint: dict[str, str], cache: Path | None) -> Path:
+    """Where this machine keeps its verdict on the files ``fingerprint`` names."""
+    digest = hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()
+    return (cache or cache_root()) / "repo" / "verdicts" / f"{digest}.json"
+
+
+def keep_verdict(fingerprint: dict[str, str], contributions: list[Contribution],
+                 cache: Path | None) -> None:  # fmt: skip
+    """Record that the files ``fingerprint`` names verified, with their contributions."""
+    path = verdict_path(fingerprint, cache)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {"files": fingerprint, "contributions": [c.to_plain() for c in contributions]}
+    work = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    work.write_text(json.dumps(record, indent=1) + "\n")
+    work.replace(path)
+
+
+def _recorded(fingerprint: dict[str, str], cache: Path | None) -> list[Contribution] | None:
+    path = verdict_path(fingerprint, cache)
     try:
-        plain = json.loads(record.read_text())
+        plain = json.loads(path.read_text())
         if plain.get("files") != fingerprint:
             return None
         return [Contribution.from_plain(c) for c in plain["contributions"]]
-    except (ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
@@ -199,8 +234,8 @@ def verify_ceremony(setup: Setup, *, allow_demo: bool = False) -> Ceremony:
             "bad_setup", f"setup {setup.id[:12]} lacks {', '.join(missing)}: its ceremony "
             "cannot be checked",
         )  # fmt: skip
-    fingerprint = _fingerprint(setup)
-    contributions = _recorded(setup, fingerprint)
+    files, cache = fingerprint(setup.folder, setup.k), _cache_of(setup)
+    contributions = _recorded(files, cache)
     if contributions is None:
         contributions = _run_snarkjs_checks(setup)
         if _key_of_zkey(setup) != setup.vkey:
@@ -208,13 +243,14 @@ def verify_ceremony(setup: Setup, *, allow_demo: bool = False) -> Ceremony:
                 "bad_setup",
                 f"setup {setup.id[:12]}: its verification key is not its circuit key's",
             )
-        record = {"files": fingerprint, "contributions": [c.to_plain() for c in contributions]}
-        (setup.folder / RECORD).write_text(json.dumps(record, indent=1) + "\n")
+        keep_verdict(files, contributions, cache)
+        record = {"files": files, "contributions": [c.to_plain() for c in contributions]}
+        (setup.folder / RECORD).write_text(json.dumps(record, indent=1) + "\n")  # to read
     ceremony = Ceremony(
         setup.id,
         setup.contributors,
         tuple(contributions),
-        fingerprint["ptau"] == demo.DEMO_PTAU_SHA256,
+        demo.is_demo(files["ptau"], setup.id, contributions),
     )
     check_rules(ceremony, setup.vkey)
     if ceremony.demo and not allow_demo:
