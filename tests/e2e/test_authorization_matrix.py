@@ -193,6 +193,7 @@ CLASSES: dict[tuple[str, str], Kind] = {
     # only its dealers contribute
     ("GET", "/repo/sessions/{name}/ceremony"): REPO_SESSION,
     ("GET", "/repo/sessions/{name}/ceremony/zkey"): REPO_SESSION,
+    ("GET", "/repo/sessions/{name}/ceremony/ptau"): REPO_SESSION,
     ("POST", "/repo/sessions/{name}/ceremony/contributions"): REPO_DEALER,
     # deal desk
     ("POST", "/deal/jobs"): DEAL_SELF,

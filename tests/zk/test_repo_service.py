@@ -55,6 +55,7 @@ def cache(zk_setup, zk_cache, tmp_path):
     setups its ceremony makes stay out of the shared one."""
     own = tmp_path / "cache"
     shutil.copytree(zk_setup.folder, own / "repo" / "setups" / zk_setup.id)
+    shutil.copytree(zk_cache / "repo" / "verdicts", own / "repo" / "verdicts")  # on its files
     for circuit in (zk_cache / "repo").glob(f"k{zk_setup.k}-*"):
         shutil.copytree(circuit, own / "repo" / circuit.name)
     return own
@@ -150,7 +151,9 @@ def run_ceremony(client, people, raw_tokens):
     return first.output.strip(), second.output.strip()
 
 
-def test_a_session_from_its_ceremony_to_an_audited_proof(client, people, raw_tokens, clock):
+def test_a_session_from_its_ceremony_to_an_audited_proof(
+    client, people, raw_tokens, clock, zk_cache, tmp_path
+):
     assert opened(client, people)["phase"] == "committing"
     base = client.get("/repo/sessions/wk47/ceremony", headers=people["aud"]).json()
     assert base["awaiting"] == "mm" and base["session_contributions"] == []
@@ -223,6 +226,44 @@ def test_a_session_from_its_ceremony_to_an_audited_proof(client, people, raw_tok
                    ceremony=True)  # the service verified it: its record is above  # fmt: skip
     assert all(checks.values()) and "commitments are the ones the dealers posted" in checks
     assert "salt" not in r.text and str(mm.salt) not in r.text
+    an_auditor_checks_it_on_its_own_machine(client, raw_tokens, hashes, rm, zk_cache, tmp_path)
+
+
+def audit_from_the_session(client, token, own_cache, zk_cache, k):
+    """`repo verify --session` on an auditor's machine: a cache of its own, holding only the
+    circuit compiled from the package's sources (as compiling it there would)."""
+    for circuit in (zk_cache / "repo").glob(f"k{k}-*"):
+        shutil.copytree(circuit, own_cache / "repo" / circuit.name, dirs_exist_ok=True)
+    url = f"{str(client.base_url).rstrip('/')}/repo/sessions/wk47"
+    env = {"MARKETCRAFT_TOKEN": token, "MARKETCRAFT_CACHE": str(own_cache)}
+    return CliRunner().invoke(cli, ["repo", "verify", "--session", url], env=env)
+
+
+def an_auditor_checks_it_on_its_own_machine(client, raw_tokens, hashes, rm, zk_cache, tmp_path):
+    """`repo verify --session` with an auditor's token and cache: the setup's whole ceremony
+    checked there from the files it downloads, then every check of the settlement."""
+    ptau = client.get("/repo/sessions/wk47/ceremony/ptau", headers=bearer(raw_tokens["aud"]))
+    assert ptau.status_code == 200 and ptau.content[:4] == b"ptau"
+
+    mine = tmp_path / "auditor-cache"
+    done = audit_from_the_session(client, raw_tokens["aud"], mine, zk_cache, len(GRID))
+    assert done.exit_code == 0, done.output
+    assert f"by mia: {hashes[0]}" in done.output and f"by rex: {hashes[1]}" in done.output
+    assert "ok  commitments are the ones the dealers posted" in done.output
+    assert "FAILED" not in done.output
+    setups = [p for p in (mine / "repo" / "setups").iterdir() if (p / "ceremony.json").exists()]
+    assert len(setups) == 1  # the ceremony was checked here, and its verdict kept here
+    # the same again reads the kept setup, its files hashed again; a dealer may not audit
+    again = audit_from_the_session(client, raw_tokens["aud"], mine, zk_cache, len(GRID))
+    assert again.exit_code == 0, again.output
+    dealer = audit_from_the_session(client, raw_tokens["mia"], tmp_path / "c2", zk_cache, 4)
+    assert dealer.exit_code == 2 and "403" in dealer.output
+    # a substituted commitment given as the posted one fails the audit
+    url = f"{str(client.base_url).rstrip('/')}/repo/sessions/wk47"
+    env = {"MARKETCRAFT_TOKEN": raw_tokens["aud"], "MARKETCRAFT_CACHE": str(mine)}
+    wrong = CliRunner().invoke(cli, ["repo", "verify", "--session", url, "--posted-mm", "7",
+                                     "--posted-rm", str(rm.commitment)], env=env)  # fmt: skip
+    assert wrong.exit_code == 1 and "FAILED commitments are the ones" in wrong.output
 
 
 def test_dealers_see_only_their_sessions_and_sides(client, people):

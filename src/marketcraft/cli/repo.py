@@ -239,7 +239,9 @@ def prove_command(
 
 @app.command("verify")
 def verify_command(
-    settlement: Annotated[Path, typer.Argument(help="A published settlement (JSON).")],
+    settlement: Annotated[
+        Path | None, typer.Argument(help="A published settlement (JSON); or --session.")
+    ] = None,
     vkey: Annotated[
         Path | None, typer.Option("--vkey", help="The setup's verification key (JSON).")
     ] = None,
@@ -257,16 +259,28 @@ def verify_command(
         str | None,
         typer.Option("--posted-rm", metavar="COMMITMENT|FILE", help="The same for BDrm."),
     ] = None,
+    session: Annotated[
+        str | None,
+        typer.Option(
+            "--session",
+            metavar="URL",
+            help="A settled repo session's URL (https://HOST/repo/sessions/NAME): fetch its "
+            "settlement, posted commitments, circuit key and phase-1 file and check them "
+            "all here; your auditor token in $MARKETCRAFT_TOKEN.",
+        ),
+    ] = None,
 ) -> None:
     """Check a settlement: the ceremony of its setup (the setup's files must be here: in the
     cache, or the folder --setup names), its public signals against the outcome, commitments
     and grid, the commitments against the ones the dealers posted (when given), and the
     proof with snarkjs and with the Python verifier. Lists every contribution to the setup
-    and who made it. Exits 1 naming each failed check."""
+    and who made it. Exits 1 naming each failed check. With --session, the settlement and
+    what the dealers posted come from the service, and the setup's ceremony is checked here
+    from its files (the service's own verdict is not used)."""
     try:
-        plain = read_json(settlement)
-        posted = _posted_pair(posted_mm, posted_rm)
-        named = setup or (plain.get("setup") if isinstance(plain, dict) else None)
+        plain, named, posted = _to_check(
+            settlement, setup, vkey, session, _posted_pair(posted_mm, posted_rm)
+        )
         checked, setup_key, why = _checked_ceremony(named)
         key = read_json(vkey) if vkey is not None else setup_key
         if key is None:
@@ -292,6 +306,40 @@ def verify_command(
         out.print(f"[{'green' if ok else 'red'}]{'ok ' if ok else 'FAILED'}[/] {name}")
     if not all(checks.values()):
         raise typer.Exit(1)
+
+
+def _to_check(
+    settlement: Path | None,
+    setup: str | None,
+    vkey: Path | None,
+    session: str | None,
+    posted: tuple[int, int] | None,
+) -> tuple[Any, Any, tuple[int, int] | None]:
+    """What `repo verify` checks: the settlement, the setup it names and the commitments
+    posted (from the files given, the auditor's download from the service as it is, or
+    fetched from --session)."""
+    if session is None:
+        if settlement is None:
+            raise ValidationError("bad_option", "give a settlement file, or --session URL")
+        plain = read_json(settlement)
+        if isinstance(plain, dict) and isinstance(plain.get("settlement"), dict):
+            # the auditor's download from the service: the settlement and what was posted
+            shown = plain.get("posted")
+            if posted is None and isinstance(shown, dict):
+                mm, rm = (str(shown.get(side)) for side in ("mm", "rm"))
+                posted = (
+                    field_element(mm, "posted.mm", "bad_commitment"),
+                    field_element(rm, "posted.rm", "bad_commitment"),
+                )
+            plain = plain["settlement"]
+        return plain, setup or (plain.get("setup") if isinstance(plain, dict) else None), posted
+    if settlement is not None or setup is not None or vkey is not None:
+        raise ValidationError("bad_option", "--session takes no settlement, --setup or --vkey")
+    from marketcraft.cli.repo_audit import fetch_session  # noqa: PLC0415 (an HTTP client)
+
+    token = os.environ.get("MARKETCRAFT_TOKEN", "")
+    fetched = fetch_session(session, token, allow_demo=demo_mode())
+    return fetched.settlement, fetched.setup.id, posted or fetched.posted
 
 
 def _checked_ceremony(named: Any) -> tuple[Ceremony | None, Any, str]:

@@ -515,6 +515,23 @@ def get_repo_zkey(request: Request, granted: Readable) -> FileResponse:
                         filename=f"{setup.id[:16]}.zkey")  # fmt: skip
 
 
+@router.get(
+    "/repo/sessions/{name}/ceremony/ptau", response_class=FileResponse,
+    summary="Download the phase-1 file the session's setup is built on (to check the ceremony)",
+    responses={200: {"content": {"application/octet-stream": {
+        "schema": {"type": "string", "format": "binary"},
+        "example": "(the .ptau file: snarkjs's powers of tau, prepared for phase 2)"}}}},
+)  # fmt: skip
+def get_repo_ptau(request: Request, granted: Readable) -> FileResponse:
+    """The powers of tau (phase 1, prepared for phase 2) the session's circuit key is built
+    on: with the circuit key, what an auditor needs to check the whole ceremony on its own
+    machine (`marketcraft repo verify --session URL` does it all). The session's dealers,
+    auditors and admins."""
+    setup = _sessions(request).setup(granted.session)
+    return FileResponse(setup.ptau, media_type="application/octet-stream",
+                        filename=f"{setup.id[:16]}.ptau")  # fmt: skip
+
+
 @router.post(
     "/repo/sessions/{name}/ceremony/contributions", response_model=CeremonyOut,
     summary="Upload your contribution to the session's setup (dealer, in turn)",
