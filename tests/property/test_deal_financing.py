@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from marketcraft.deal.book import BUCKETS, Book
-from marketcraft.deal.financing import interest
+from marketcraft.deal.financing import affordable, interest
 from marketcraft.deal.impact import ImpactModel
 from marketcraft.deal.strategy import simulate_deal_paths
 from marketcraft.deal.terms import Stress, load_terms, validate
@@ -179,3 +179,33 @@ def test_a_crash_a_delisting_and_an_outage_do_what_they_say():
     # 12 hourly steps without a hedge: the per-fill policy's trades in them are not made
     assert np.all(out.metrics["hedge_trades"] <= base.metrics["hedge_trades"] - 11)
     assert not math.isclose(float(out.metrics["pnl"][0]), float(base.metrics["pnl"][0]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    perp=st.floats(-1e7, 1e7),
+    wanted=st.floats(-1e7, 1e7),
+    collateral=st.floats(-1e6, 1e7),
+    cash=st.floats(-1e7, 1e7),
+    price=st.floats(0.01, 100),
+    margin=st.floats(0.01, 1),
+    credit=st.floats(0, 1e7),
+)
+def test_a_hedge_grows_the_position_only_as_far_as_its_margin_can_be_posted(
+    perp, wanted, collateral, cash, price, margin, credit
+):
+    """As the rule says: a smaller position on the same side (or none) is always allowed; a
+    larger one only up to what collateral plus the cash the desk may still borrow covers at
+    the initial margin, and never beyond what was wanted."""
+    held = float(
+        affordable(
+            *(np.array([x]) for x in (perp, wanted, collateral, cash, price)), margin, credit
+        )[0]
+    )
+    covered = max(collateral + max(cash + credit, 0.0), 0.0) / (margin * price)
+    assert abs(held) <= abs(wanted) and (held == 0 or np.sign(held) == np.sign(wanted))
+    shrinking = abs(wanted) <= abs(perp) and (wanted == 0 or np.sign(wanted) == np.sign(perp))
+    if shrinking or abs(wanted) <= covered:
+        assert held == wanted
+    else:
+        assert abs(held) == pytest.approx(max(covered, abs(perp) if wanted * perp > 0 else 0))

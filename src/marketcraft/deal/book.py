@@ -19,7 +19,7 @@ import numpy as np
 
 from marketcraft.deal.bounds import MAX_IMPACT_DRIFT
 from marketcraft.deal.dex import arbitrage
-from marketcraft.deal.financing import interest, maintenance_fails, top_up
+from marketcraft.deal.financing import affordable, interest, maintenance_fails, top_up
 from marketcraft.deal.funding import funding_received
 from marketcraft.deal.impact import ImpactModel
 from marketcraft.deal.terms import Costs, Pool, Terms
@@ -73,7 +73,7 @@ class Book:
             "turnover", "hedge_trades", "hedge_cost", "lvr", "project_cash", "peak_perp",
             "peak_margin", "drawdown", "repaid_in_cash", "initial_sold", "pool_volume_arbitrage",
             "pool_volume_organic", "initial_impact", "margin_calls", "liquidations",
-            "liquidation_cost", "interest_paid", "interest_earned",
+            "liquidation_cost", "interest_paid", "interest_earned", "hedge_short",
         )}  # fmt: skip
         self.track = zeros
         self.track["min_cash"] = self.cash.copy()
@@ -211,8 +211,15 @@ class Book:
         return {"inventory": held, "economic": held - liability_delta}
 
     def hedge_to(self, delta: np.ndarray, price: np.ndarray, due: np.ndarray) -> None:
-        """Trade perps to bring ``delta`` to zero where ``due``."""
-        trade = np.where(due, -delta, 0.0)
+        """Trade perps to bring ``delta`` to zero where ``due``, as far as the desk can post
+        the initial margin of a larger position (:func:`~marketcraft.deal.financing.affordable`;
+        a hedge cut short is counted in ``hedge_short``)."""
+        wanted = self.perp + np.where(due, -delta, 0.0)
+        f = self.financing
+        held = affordable(self.perp, wanted, self.collateral, self.cash, price,
+                          self.desk.margin, f.credit_line)  # fmt: skip
+        self.track["hedge_short"] += held != wanted
+        trade = held - self.perp
         before = self.bucket["costs"] + self.bucket["impact"]
         notional = self._trade(trade, price)
         self.perp += trade

@@ -7,13 +7,16 @@
   into it. Its equity fails the **maintenance test** when it is below ``maintenance`` x the
   position's notional at the mark (a flat position never fails). The desk then owes a margin
   call: it tops the collateral up to ``margin`` x notional from its cash if it can without
-  borrowing beyond its credit line; where it cannot, the venue liquidates the position."""
+  borrowing beyond its credit line; where it cannot, the venue liquidates the position.
+- A hedge may grow the position only as far as the desk can post its initial margin
+  (:func:`affordable`); cutting it is always allowed. So a desk that was liquidated for want of
+  cash stays unhedged until it has the margin again, rather than reopening at once."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["interest", "maintenance_fails", "top_up"]
+__all__ = ["affordable", "interest", "maintenance_fails", "top_up"]
 
 
 def interest(cash: np.ndarray, borrow_rate: float, deposit_rate: float, dt: float) -> np.ndarray:
@@ -42,4 +45,25 @@ def top_up(
     short = required - collateral
     room = np.maximum(cash + credit_line, 0.0)
     out: np.ndarray = np.where(short > 0, np.minimum(short, room), short)
+    return out
+
+
+def affordable(  # noqa: PLR0917 (the state the rule reads, per path)
+    perp: np.ndarray,
+    wanted: np.ndarray,
+    collateral: np.ndarray,
+    cash: np.ndarray,
+    price: np.ndarray,
+    margin: float,
+    credit_line: float,
+) -> np.ndarray:
+    """The position the desk can hold instead of ``wanted`` (tokens): as large as the
+    collateral and the cash it may still borrow (down to ``-credit_line``) cover at
+    ``margin`` x notional, or as large as ``perp`` now on the same side, whichever is larger;
+    ``wanted`` itself where that fits."""
+    room = collateral + np.maximum(cash + credit_line, 0.0)
+    cap = np.maximum(room, 0.0) / (margin * price)
+    same_side = np.sign(wanted) == np.sign(perp)
+    limit = np.maximum(cap, np.where(same_side, np.abs(perp), 0.0))
+    out: np.ndarray = np.sign(wanted) * np.minimum(np.abs(wanted), limit)
     return out
