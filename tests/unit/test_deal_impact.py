@@ -1,6 +1,7 @@
-"""The square-root impact law: each single trade's cost and permanent move against a direct
-80-digit evaluation of the formula in the module's docstring, zero for no trade, growing with
-size; and the issue's two trades, the opening sale and the buy-back, priced as they are now."""
+"""The desk's market impact: each single trade's temporary cost (the square-root law) and
+permanent move (linear) against a direct 80-digit evaluation of the formulas in the module's
+docstring, zero for no trade, growing with size, a round trip of permanent impact cancelling;
+and the issue's two trades, the opening sale and the buy-back, priced as they are now."""
 
 from pathlib import Path
 
@@ -17,15 +18,16 @@ from marketcraft.deal.terms import load_terms
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "deals"
 
 
-def exact(q_tokens, price, volume, vol, y, permanent):
-    """The law written out from its statement, at 80 digits: the peak Y sigma_d sqrt(q / V)
-    (q and V in stablecoin, sigma_d = vol / sqrt(365)), a cost of 2/3 of it on the notional,
-    a permanent move of ``permanent`` x it with the trade's sign."""
+def exact(q_tokens, price, volume, vol, y, gamma):
+    """The laws written out from their statement, at 80 digits (q and V in stablecoin,
+    sigma_d = vol / sqrt(365)): the peak Y sigma_d sqrt(q / V) and a cost of 2/3 of it on the
+    notional; a permanent move of gamma sigma_d q / V with the trade's sign."""
     mp.dps = 80
     notional = abs(mpf(q_tokens)) * mpf(price)
-    peak = mpf(y) * mpf(vol) / sqrt(365) * sqrt(notional / mpf(volume))
+    sigma = mpf(vol) / sqrt(365)
+    peak = mpf(y) * sigma * sqrt(notional / mpf(volume))
     sign = 1 if q_tokens > 0 else -1 if q_tokens < 0 else 0
-    return notional * peak * 2 / 3, sign * mpf(permanent) * peak, peak
+    return notional * peak * 2 / 3, sign * mpf(gamma) * sigma * notional / mpf(volume), peak
 
 
 @settings(max_examples=300, deadline=None)
@@ -35,7 +37,7 @@ def exact(q_tokens, price, volume, vol, y, permanent):
     volume=st.floats(1e3, 1e12),
     vol=st.floats(0.01, 5.0),
     y=st.floats(0.01, 5.0),
-    permanent=st.floats(0.0, 1.0),
+    permanent=st.floats(0.0, 5.0),
 )
 def test_a_single_trade_costs_what_the_law_says_to_float_precision(
     tokens, price, volume, vol, y, permanent
@@ -43,9 +45,10 @@ def test_a_single_trade_costs_what_the_law_says_to_float_precision(
     model = ImpactModel.at(vol, volume, y, permanent)
     cost, shift = model.trade(np.array([tokens]), np.array([price]))
     want_cost, want_shift, peak = exact(tokens, price, volume, vol, y, permanent)
-    if peak > MAX_PEAK:  # capped: the move is at most MAX_PEAK, the cost 2/3 of it
+    if peak > MAX_PEAK:  # capped: the peak is at most MAX_PEAK, the cost 2/3 of it
         want_cost *= MAX_PEAK / peak
-        want_shift *= MAX_PEAK / peak
+    if abs(want_shift) > MAX_PEAK:  # and so is the permanent move
+        want_shift = MAX_PEAK if want_shift > 0 else -MAX_PEAK
     assert float(cost[0]) == pytest.approx(float(want_cost), rel=1e-12, abs=1e-300)
     assert float(shift[0]) == pytest.approx(float(want_shift), rel=1e-12, abs=1e-300)
 
@@ -69,9 +72,23 @@ def test_cost_is_zero_for_no_trade_and_grows_with_size_on_either_side(sizes, pri
 
 
 def test_no_coefficient_or_no_volume_means_no_impact():
-    for model in (ImpactModel.at(1.0, 2e6, 0.0, 0.5), ImpactModel.at(1.0, 0.0, 1.0, 0.5)):
+    for model in (ImpactModel.at(1.0, 2e6, 0.0, 0.0), ImpactModel.at(1.0, 0.0, 1.0, 0.5)):
         cost, shift = model.trade(np.array([1e6, -1e6]), np.array([1.0, 2.0]))
         assert not cost.any() and not shift.any()
+
+
+@settings(max_examples=200, deadline=None)
+@given(sizes=st.lists(st.floats(1, 1e5), min_size=1, max_size=30), price=st.floats(0.01, 3))
+def test_permanent_impact_adds_up_and_a_round_trip_leaves_the_price(sizes, price):
+    """Linear, so no trading pattern moves the price for free: buying in many pieces moves it
+    as far as buying all at once, and selling the same back undoes it."""
+    model = ImpactModel.at(1.0, 2e6, 1.0, 0.314)
+    q = np.array(sizes)
+    p = np.full_like(q, price)
+    pieces = model.trade(q, p)[1].sum()
+    whole = model.trade(np.array([q.sum()]), np.array([price]))[1][0]
+    assert pieces == pytest.approx(whole, rel=1e-9)
+    assert pieces + model.trade(-q, p)[1].sum() == pytest.approx(0.0, abs=1e-12)
 
 
 def test_the_opening_sale_and_the_buy_back_cost_what_a_200k_deep_market_charges():
@@ -99,3 +116,12 @@ def test_the_opening_sale_and_the_buy_back_cost_what_a_200k_deep_market_charges(
     assert sale == pytest.approx(309.7, abs=0.1)  # 7 bp of fees + 302.7 bp of impact
     assert buy_back == pytest.approx(531.3, abs=0.1)  # 7 + 524.3: three times the notional
     assert sale > 30 * 8.8 and buy_back > 40 * 12.4
+    # and they move the price for good: down 1.24% after the sale, up 3.71% after the buy-back
+    moves = [model.trade(np.array([q]), np.array([p]))[1][0] for q, p in ((-1.8e6, 1), (1.8e6, 3))]
+    assert moves == pytest.approx(
+        [
+            -0.314 * t.market.vol / np.sqrt(365) * 1.8e6 / volume,
+            0.314 * t.market.vol / np.sqrt(365) * 5.4e6 / volume,
+        ]
+    )
+    assert moves == pytest.approx([-0.0124, 0.0371], abs=5e-5)

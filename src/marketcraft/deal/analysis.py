@@ -97,6 +97,7 @@ def summarize(a: Analysis) -> dict[str, float]:
         ("impact_drift_mean", "impact_drift"), ("interest_paid_mean", "interest_paid"),
         ("interest_earned_mean", "interest_earned"), ("margin_calls_mean", "margin_calls"),
         ("liquidations_mean", "liquidations"), ("liquidation_cost_mean", "liquidation_cost"),
+        ("hedge_short_mean", "hedge_short"),
     ):  # fmt: skip
         mean(name, m[key])
     mean("margin_call_probability", m["margin_calls"] > 0)

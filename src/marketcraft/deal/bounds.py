@@ -80,7 +80,7 @@ RANGES: dict[str, tuple[float, float, bool, bool]] = {
     "costs.half_spread": (0.0, 1.0, True, False),
     "costs.gas": (0.0, 1e9, True, True),
     "impact.coefficient": (0.0, 100.0, True, True),
-    "impact.permanent": (0.0, 1.0, True, True),
+    "impact.permanent": (0.0, 100.0, True, True),
     "impact.daily_volume": (0.0, MONEY, True, True),
     "financing.borrow_rate": (0.0, 10.0, True, True),
     "financing.deposit_rate": (0.0, 10.0, True, True),
@@ -171,7 +171,7 @@ def excursion(t: Terms, base: Path = Path()) -> float:
         variance = sigma * sigma + jumps * (jump_mean**2 + jump_vol**2)
         worst = max(worst, mean * years + 8.0 * math.sqrt(variance * years))
     flow = sum(v.intensity * 8760.0 * v.adverse * v.spread for v in t.venues)
-    own = MAX_IMPACT_DRIFT if t.impact.coefficient > 0 and t.impact.permanent > 0 else 0.0
+    own = MAX_IMPACT_DRIFT if t.impact.permanent > 0 else 0.0
     stress = max((abs(math.log1p(s.move)) for s in t.stress), default=0.0)
     return worst + flow * years + own + stress
 
@@ -182,10 +182,11 @@ def _desk(t: Terms, need: Callable[[bool, str], None]) -> None:
     d = t.desk
     need(d.maintenance <= d.margin, "desk.maintenance must be at most desk.margin (the initial "
          "margin the desk tops up to)")  # fmt: skip
-    if t.impact.coefficient > 0:
+    if t.impact.coefficient > 0 or t.impact.permanent > 0:
         need(t.impact.daily_volume > 0 or derived_volume(t) > 0,
              "impact.daily_volume: the terms have no venue takers or organic pool volume to "
-             "take it from: give it (stablecoin a day), or impact.coefficient = 0")  # fmt: skip
+             "take it from: give it (stablecoin a day), or set impact.coefficient and "
+             "impact.permanent to 0")  # fmt: skip
     names = [s.name for s in t.stress]
     need(len(set(names)) == len(names), "stress names must differ")
     venues = {v.name for v in t.venues} | {"perp"}

@@ -1,20 +1,24 @@
-"""Market impact of the market maker's own trades: the square-root law, vectorised over paths.
+"""Market impact of the market maker's own trades, vectorised over paths: a temporary part by
+the square-root law and a permanent part linear in size (Almgren-Chriss).
 
-A trade of notional ``q`` (stablecoin) against a market that trades ``V`` stablecoin a day,
-with daily volatility ``sigma_d``, moves the price at its peak by the fraction (Toth et al.
-2011; Bouchaud et al. 2018, ch. 12)::
+A trade of notional ``q`` (stablecoin) in a market that trades ``V`` stablecoin a day, with
+daily volatility ``sigma_d``:
 
-    I(q) = Y x sigma_d x sqrt(q / V)
+- **temporary**: the price moves at its peak by the fraction ``I(q) = Y sigma_d sqrt(q / V)``
+  (the square-root law: Toth et al. 2011; Bouchaud et al. 2018, ch. 12), at most
+  :data:`MAX_PEAK`. Executed along that square-root profile, the trade's average price is
+  ``2/3 x I(q)`` worse than the mid before it: its cost, ``notional x 2/3 x I(q)``, is booked
+  to the ``impact`` bucket. The cost grows as ``q^1.5``.
+- **permanent**: the mid moves by ``gamma sigma_d q / V`` in log price, with the trade's sign,
+  at most :data:`MAX_PEAK`, for the rest of the path (Almgren, Thum, Hauptmann & Li 2005,
+  gamma = 0.314). It is linear in size, as the absence of price manipulation requires
+  (Huberman & Stanzl 2004; Gatheral 2010): a round trip leaves the price where it was, and
+  many small trades move it as far as one trade of their sum. (A square-root permanent part
+  would not: the hourly hedges' many small buys would outweigh one large sale.)
 
-The volume is held in stablecoin, as the venues' fills and the pool's organic volume are: a
-market that has fallen 80% trades five times the tokens for the same stablecoin.
-
-capped at :data:`MAX_PEAK` (one trade cannot move the log price by more than that). Executed
-along that square-root profile, the trade's average price is ``2/3 x I(q)`` worse than the mid
-before it: that is its **temporary** cost, ``notional x 2/3 x I(q)``, booked to the ``impact``
-bucket. A ``permanent`` fraction of the peak stays: the mid moves by ``permanent x I(q)`` (in
-log price, with the trade's sign) for the rest of the path. Both are zero for a zero trade and
-grow with its size (the cost as ``q^1.5``)."""
+Both parts are zero for a zero trade and grow with its size. The volume is held in
+stablecoin, as the venues' depth and the pool's organic volume are: a market that has fallen
+80% trades five times the tokens for the same stablecoin."""
 
 from __future__ import annotations
 
@@ -47,9 +51,9 @@ def peak(
 
 
 class ImpactModel:
-    """The square-root law at one deal's parameters: ``daily_volume`` (the market's volume,
-    stablecoin a day), ``sigma_daily`` the token's daily volatility, ``coefficient`` Y and the
-    ``permanent`` fraction of the peak that stays."""
+    """Impact at one deal's parameters: ``daily_volume`` (the market's volume, stablecoin a
+    day), ``sigma_daily`` the token's daily volatility, ``coefficient`` Y of the temporary
+    part and ``permanent`` gamma of the permanent part."""
 
     def __init__(
         self, daily_volume: float, sigma_daily: float, coefficient: float, permanent: float
@@ -58,7 +62,7 @@ class ImpactModel:
         self.sigma_daily = sigma_daily
         self.coefficient = coefficient
         self.permanent = permanent
-        self.on = coefficient > 0 and daily_volume > 0
+        self.on = (coefficient > 0 or permanent > 0) and daily_volume > 0
 
     @staticmethod
     def at(vol: float, daily_volume: float, coefficient: float, permanent: float) -> ImpactModel:
@@ -75,7 +79,9 @@ class ImpactModel:
         notional = np.abs(tokens) * price
         moved = peak(notional, self.daily_volume, self.sigma_daily, self.coefficient)
         cost: np.ndarray = notional * AVERAGE * moved
-        shift: np.ndarray = np.sign(tokens) * self.permanent * moved
+        linear = np.minimum(self.permanent * self.sigma_daily * notional / self.daily_volume,
+                            MAX_PEAK)  # fmt: skip
+        shift: np.ndarray = np.sign(tokens) * linear
         return cost, shift
 
 

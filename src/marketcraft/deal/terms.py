@@ -140,17 +140,16 @@ class Costs:
 @dataclass(frozen=True)
 class Impact:
     """The market impact of the desk's own trades (the opening sale, perp hedges, exercise
-    sales, the unwind and buy-backs), by the square-root law (see
-    :mod:`marketcraft.deal.impact`): a trade of notional q moves the price at its peak by
-    ``coefficient x daily vol x sqrt(q / daily_volume)``; it pays 2/3 of that peak on its
-    notional, and ``permanent`` of the peak stays in the price (and so in the pool's, through
-    arbitrage) for the rest of the path. ``daily_volume``: the market's volume in stablecoin
-    a day; 0 takes the volume the terms describe (the
-    venues' takers at their quotes and the pool's organic volume). ``coefficient = 0`` turns
-    impact off."""
+    sales, the unwind, buy-backs and liquidations; see :mod:`marketcraft.deal.impact`). A
+    trade of notional q moves the price at its peak by ``coefficient x daily vol x sqrt(q /
+    daily_volume)`` and pays 2/3 of that on its notional (temporary); it moves the price by
+    ``permanent x daily vol x q / daily_volume`` for the rest of the path (and so the pool's,
+    through arbitrage). ``daily_volume``: the market's volume in stablecoin a day; 0 takes
+    the volume the terms describe (the venues' takers at their quotes and the pool's organic
+    volume). ``coefficient = permanent = 0`` turns impact off."""
 
     coefficient: float = 1.0
-    permanent: float = 0.5
+    permanent: float = 0.314
     daily_volume: float = 0.0
 
 

@@ -50,6 +50,7 @@ MARKET_MAKER = [
     ("liquidation_probability", "probability of a perp liquidation", SHARE),
     ("liquidations_mean", "perp liquidations, mean", "{:,.2f}"),
     ("liquidation_cost_mean", "liquidation fees paid, mean", MONEY),
+    ("hedge_short_mean", "hedges cut short for want of margin, mean", "{:,.1f}"),
     ("attr_funding", "funding received, mean", MONEY),
     ("attr_lp_fees", "LP fees (LP fee x volume, the desk's share), mean", MONEY),
     ("pool_volume_arbitrage_mean", "pool volume from arbitrage (whole pool), mean", MONEY),
@@ -108,6 +109,7 @@ STRESS = [
     ("margin_call_probability", "probability of a margin call", SHARE),
     ("liquidation_probability", "probability of a liquidation", SHARE),
     ("liquidation_cost_mean", "liquidation fees, mean", MONEY),
+    ("hedge_short_mean", "hedges cut short for want of margin, mean", "{:,.1f}"),
     ("attribution_residual", "attribution residual", "{:.1e}"),
 ]
 
@@ -260,11 +262,11 @@ def _scenario_line(a: Analysis) -> str:
 
 def _impact_line(a: Analysis) -> str:
     law = a.terms.impact
-    if law.coefficient == 0:
+    if law.coefficient == 0 and law.permanent == 0:
         return "Market impact of the desk's own trades: off."
     return (
-        f"Market impact of the desk's own trades: square-root law, Y = {law.coefficient:g}, "
-        f"{law.permanent:.0%} of the peak permanent, daily volume "
+        f"Market impact of the desk's own trades: temporary by the square-root law, Y = "
+        f"{law.coefficient:g}; permanent linear, gamma = {law.permanent:g}; daily volume "
         f"{a.summary.get('daily_volume', math.nan):,.0f}"
         f"{'' if law.daily_volume else ' (from the venues and the pool)'}."
     )
