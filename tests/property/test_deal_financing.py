@@ -181,6 +181,11 @@ def test_a_crash_a_delisting_and_an_outage_do_what_they_say():
     # 12 hourly steps without a hedge: the per-fill policy's trades in them are not made
     assert np.all(out.metrics["hedge_trades"] <= base.metrics["hedge_trades"] - 11)
     assert not math.isclose(float(out.metrics["pnl"][0]), float(base.metrics["pnl"][0]))
+    # venue A down for a day of the five: no fills there, and not up, for 24 of 120 steps
+    down = replace(t, stress=(Stress("a-down", "outage", 1.0, 0.0, 24.0, "A"),))
+    a_out = simulate_deal_paths(down, 3, seed=1, base=EXAMPLES, scenario="a-down").metrics
+    assert np.all(a_out["uptime_0"] * 120 <= 96 + 1e-9)
+    assert np.all(a_out["uptime_0"] < base.metrics["uptime_0"])
 
 
 @settings(max_examples=300, deadline=None)

@@ -171,7 +171,9 @@ def _stress_words(s: Any) -> str:
     if s.kind == "delisting":
         return (f"at day {s.day:g} the price gaps {s.move:+.0%}, the venues stop quoting and "
                 "the perps are closed; no hedging after")  # fmt: skip
-    return f"{s.venue} takes no fills or hedges for {s.hours:g} hours from day {s.day:g}"
+    if s.venue == "perp":
+        return f"the perp venue takes no hedges for {s.hours:g} hours from day {s.day:g}"
+    return f"venue {s.venue} takes no fills for {s.hours:g} hours from day {s.day:g}"
 
 
 def write_report(a: Analysis, path: Path, beside: list[Analysis] | None = None) -> Path:
