@@ -44,7 +44,9 @@ def test_analyze_writes_results_and_a_report(tmp_path):
     s = numbers(payload["summary"])
     assert s["attribution_residual"] < 1e-9
     buckets = [v for k, v in s.items() if k.startswith("attr_") and not k.endswith("_se")]
-    assert len(buckets) == 9 and abs(sum(buckets) - s["pnl_mean"]) <= 0.005 * 10  # cents
+    assert len(buckets) == 11 and abs(sum(buckets) - s["pnl_mean"]) <= 0.005 * 10  # cents
+    assert s["attr_impact"] < 0 and s["initial_impact_mean"] > 0  # the opening sale's impact
+    assert s["attr_financing"] <= 0 and 0 <= s["margin_call_probability"] <= 1
     expected = ["var_5%", "cvar_1%", "sharpe_median", "options_bs", "options_fair", "given_away"]
     expected += ["options_mc_rule", "exercise_rule_cost", "exercise_rule_cost_se"]
     expected += ["exercise_probability_0", "uptime_A", "tokens_sold_mean", "peak_perp_p95"]
@@ -58,9 +60,52 @@ def test_analyze_writes_results_and_a_report(tmp_path):
     assert len(re.findall(r'<img alt="[^"]+" src="data:image/png;base64,', report)) == 9
     for title in ("The market maker", "The project", "Attribution", "Obligations"):
         assert title in report
-    for row in ("given away at signing", "what that rule costs the desk", "held to expiry"):
+    rows = ["given away at signing", "what that rule costs the desk", "held to expiry"]
+    rows += ["market impact of the desk", "of which the opening sale", "perp margin calls"]
+    rows += ["financing: interest on cash", "perp liquidations"]
+    for row in rows:
         assert row in report
     assert json.loads((out / "summary.json").read_text())["paths"] == 40
+
+
+def test_stress_scenarios_run_beside_the_base_case_on_the_same_paths(tmp_path):
+    terms, out = short_terms(tmp_path), tmp_path / "out"
+    result = analyze(str(terms), "--paths", "20", "--step", "4h", "--out", str(out), "--json",
+                     "--scenario", "crash", "--scenario", "pump")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    points = json.loads(result.output)["points"]
+    assert [p["scenario"] for p in points] == ["base", "crash", "pump"]
+    pnl = {p["scenario"]: float(p["summary"]["pnl_mean"]) for p in points}
+    # the article's desk is short the loan: a crash pays it, a pump costs it
+    assert pnl["crash"] > pnl["base"] > pnl["pump"]
+    sweep = pq.read_table(out / "sweep.parquet")
+    assert sweep.column("scenario").to_pylist() == ["base", "crash", "pump"]
+    report = (out / "point-2" / "report.html").read_text()
+    assert "Stress scenarios, on the same paths" in report and "Stress scenario pump" in report
+    assert json.loads((out / "point-1" / "summary.json").read_text())["scenario"] == "crash"
+    again = analyze("--from", str(out), "--out", str(tmp_path / "again"))
+    assert again.exit_code == 0, again.output
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [(["--scenario", "meteor"], "no [[stress]] named 'meteor'"),
+     (["--scenario", "delisting"], "falls after loan.tenor_days"),
+     (["--scenario", "all"], "falls after loan.tenor_days")],
+)  # fmt: skip
+def test_a_scenario_not_in_the_terms_or_after_the_tenor_is_refused(tmp_path, args, says):
+    result = analyze(str(short_terms(tmp_path)), "--paths", "5", "--out", str(tmp_path), *args)
+    assert result.exit_code == 2 and says in result.output
+
+
+def test_an_older_terms_file_with_the_retired_impact_key_loads_with_a_note(tmp_path):
+    terms = short_terms(tmp_path, 3)
+    terms.write_text(terms.read_text() + "\n[costs]\nimpact = 0.0001\n")
+    result = analyze(str(terms), "--paths", "5", "--out", str(tmp_path / "o"), "--json")
+    assert result.exit_code == 0, result.output
+    assert "note: deal.toml: costs.impact is gone and was ignored: see the [impact] table" in (
+        result.stderr
+    )
 
 
 def test_analyze_prints_both_views(tmp_path):

@@ -80,6 +80,7 @@ NOT_NUMBERS = {
     "--program", "--key", "--state", "--once",
     "--posted-mm", "--posted-rm",  # commitments: field elements as digits, or files (test_repo_cli)
     "--session",  # a session's URL (repo contribute)
+    "--scenario",  # a [[stress]] scenario's name in the terms (deal analyze)
 }  # fmt: skip
 #: text a float option refuses: not a number, not finite, or other scripts' digits (a float's
 #: tiny values and -0 are 0, which some options take)

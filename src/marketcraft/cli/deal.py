@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import shlex
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,7 +17,7 @@ from marketcraft.cli.number_options import Scheduler, Workers, finite_float, rea
 from marketcraft.cli.progress import progress
 from marketcraft.cli.tables import fitted_tables
 from marketcraft.deal.book import BUCKETS
-from marketcraft.deal.terms import SWEEPABLE, Terms, load_terms
+from marketcraft.deal.terms import SWEEPABLE, RetiredKey, Terms, load_terms
 from marketcraft.deal.time_grid import parse_step
 from marketcraft.kernel.errors import MarketcraftError, ValidationError
 from marketcraft.kernel.limits import MAX_DEAL_PATHS
@@ -52,6 +53,13 @@ def analyze(
             "funding_rate, pool_value, ...)."
         ),
     ] = None,
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A [[stress]] scenario of the terms, run beside the base case on the same "
+            "paths; repeat for several, or 'all'."
+        ),
+    ] = None,
     scheduler: Scheduler = None,
     workers: Workers = None,
     results: Annotated[Path | None, typer.Option("--out", help="Where results go.")] = None,
@@ -73,10 +81,12 @@ def analyze(
     hours: float | None = None
     try:
         if rerun is not None:
-            if terms is not None or paths or step or seed is not None or sweep:
+            if terms is not None or paths or step or seed is not None or sweep or scenario:
                 raise ValidationError("bad_rerun", "--from runs the folder as recorded: give no "
-                                      "terms file, --paths, --step, --seed or --sweep")  # fmt: skip
+                                      "terms file, --paths, --step, --seed, --sweep or "
+                                      "--scenario")  # fmt: skip
             t, base, run = read_run(rerun)
+            stresses = [run.scenario] if run.scenario else run.scenarios
             folder = results or rerun.with_name(f"{rerun.name}-rerun")
             if folder.resolve() == rerun.resolve():
                 raise ValidationError("bad_rerun", "--out must not be the folder re-run")
@@ -84,20 +94,22 @@ def analyze(
         elif terms is None:
             raise ValidationError("bad_terms", "give a terms file, or --from a results folder")
         else:
-            t, base = load_terms(terms), terms.parent
+            t, base = _load(terms), terms.parent
+            stresses = _scenarios(t, scenario or [])
             hours = parse_step(step) if step else None
             grid = parse_sweep(sweep or [], SWEEPABLE)
             folder = results or Path("var/reports/deal") / t.name
         with progress(f"simulating {t.name}", quiet=as_json) as update:
             found = analyze_grid(
                 t, grid, paths=paths, step_hours=hours, seed=seed, workers=workers,
-                scheduler=scheduler, base=base, progress=update,
+                scheduler=scheduler, base=base, progress=update, scenarios=stresses,
+                with_base=rerun is None or not run.scenario,
             )  # fmt: skip
     except MarketcraftError as exc:
         raise _fail(exc) from None
     first = found[0]
-    command = _command(rerun or terms, first.paths, first.step_hours, first.seed, grid)
-    _show(found, folder, as_json, command, (t, base, grid))
+    command = _command(rerun or terms, first.paths, first.step_hours, first.seed, grid, stresses)
+    _show(found, folder, as_json, command, (t, base, grid, stresses))
     if rerun is not None:
         from marketcraft.deal.results import differences  # noqa: PLC0415 (slow start: pyarrow)
 
@@ -111,22 +123,56 @@ def analyze(
         typer.echo(f"re-ran {rerun} bit for bit into {folder}", err=True)
 
 
+def _load(path: Path) -> Terms:
+    """The terms, saying on stderr what an older file held that is gone."""
+    with warnings.catch_warnings(record=True) as heard:
+        warnings.simplefilter("always", RetiredKey)
+        t = load_terms(path)
+    for note in heard:
+        if issubclass(note.category, RetiredKey):
+            typer.echo(f"note: {note.message}", err=True)
+    return t
+
+
+def _scenarios(t: Terms, names: list[str]) -> list[str]:
+    """The stress scenarios to run: those named (``all``: every one in the terms), each
+    checked to be there."""
+    if "all" in names:
+        if not t.stress:
+            raise ValidationError("bad_terms", f"{t.name}: --scenario all: the terms have no "
+                                  "[[stress]] scenarios")  # fmt: skip
+        return [s.name for s in t.stress]
+    for name in names:
+        t.scenario(name)
+    return list(dict.fromkeys(names))
+
+
 def _command(
-    source: Path | None, paths: int, hours: float, seed: int, grid: dict[str, list[float]]
+    source: Path | None,
+    paths: int,
+    hours: float,
+    seed: int,
+    grid: dict[str, list[float]],
+    scenarios: list[str],
 ) -> str:
     """The command line that runs this again."""
     named = {dotted: short for short, dotted in SWEEPABLE.items()}
     sweeps = "".join(
         f" --sweep {named[k]}={','.join(f'{v!r}' for v in values)}" for k, values in grid.items()
     )
+    sweeps += "".join(f" --scenario {shlex.quote(name)}" for name in scenarios)
     return (
         f"marketcraft deal analyze {shlex.quote(str(source))} --paths {paths} --step "
         f"{hours * 60:g}m --seed {seed}{sweeps}"
     )
 
 
-def label(params: dict[str, float]) -> str:
-    return ", ".join(f"{k.split('.')[-1]}={v:g}" for k, v in params.items()) or "as written"
+def label(a: Analysis) -> str:
+    """A point's column heading: its sweep settings and its stress scenario."""
+    parts = [f"{k.split('.')[-1]}={v:g}" for k, v in a.params.items()]
+    if a.scenario:
+        parts.append(f"stress {a.scenario}")
+    return ", ".join(parts) or "as written"
 
 
 def _show(
@@ -134,7 +180,7 @@ def _show(
     folder: Path,
     as_json: bool,
     command: str,
-    source: tuple[Terms, Path, dict[str, list[float]]],
+    source: tuple[Terms, Path, dict[str, list[float]], list[str]],
 ) -> None:
     """Write every point's results and report, and for a sweep its grid and inputs; print
     the views (a column per point)."""
@@ -151,16 +197,19 @@ def _write(
     found: list[Analysis],
     folder: Path,
     command: str,
-    source: tuple[Terms, Path, dict[str, list[float]]],
+    source: tuple[Terms, Path, dict[str, list[float]], list[str]],
 ) -> list[Path]:
-    """Every point's results and report, and for a sweep its grid and inputs."""
+    """Every point's results and report (beside the others', for stress scenarios), and for
+    a sweep its grid and inputs."""
     from marketcraft.deal.results import write_results, write_sweep  # noqa: PLC0415 (slow start: pyarrow)
     from marketcraft.reports.deal_report import write_report  # noqa: PLC0415 (slow start: scipy)
 
     files: list[Path] = []
     for i, a in enumerate(found):
         home = folder if len(found) == 1 else folder / f"point-{i}"
-        files += [*write_results(a, home, command), write_report(a, home / "report.html")]
+        beside = [b for b in found if b.params == a.params] if source[3] else []
+        files += [*write_results(a, home, command),
+                  write_report(a, home / "report.html", beside)]  # fmt: skip
     if len(found) > 1:
         files += write_sweep(found, folder, source, command)
     return files
@@ -186,7 +235,7 @@ def _payload(found: list[Analysis], files: list[Path]) -> dict[str, object]:
     """What ``--json`` prints: every point's parameters and summary (null where not finite)."""
     money = _money_keys()
     points = [
-        {"params": a.params,
+        {"params": a.params, "scenario": a.scenario or "base",
          "summary": {k: _json_value(k, v, money) for k, v in a.summary.items()}}
         for a in found
     ]  # fmt: skip
@@ -208,7 +257,7 @@ def _print_views(found: list[Analysis]) -> None:
     )
 
     first = found[0]
-    headers = [label(a.params) for a in found]
+    headers = [label(a) for a in found]
     for title, headlines in (("market maker", MARKET_MAKER), ("project", PROJECT)):
         rows = [
             (text, [cell(a.summary, key, spec) for a in found]) for key, text, spec in headlines

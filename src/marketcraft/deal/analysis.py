@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from marketcraft.deal.book import BUCKETS
+from marketcraft.deal.impact import daily_volume
 from marketcraft.deal.strategy import SERIES, ChunkResult
 from marketcraft.deal.terms import Terms
 from marketcraft.deal.time_grid import TimeGrid
@@ -33,6 +34,7 @@ class Analysis:
     params: dict[str, float] = field(default_factory=dict)  # a sweep point's settings
     summary: dict[str, float] = field(default_factory=dict)
     base: Path = Path()  # where the terms' CSV files are
+    scenario: str = ""  # the stress scenario run ("": the base case)
 
 
 def gather(  # noqa: PLR0917
@@ -44,8 +46,10 @@ def gather(  # noqa: PLR0917
     step_hours: float,
     seed: int,
     base: Path,
+    scenario: str = "",
 ) -> Analysis:
-    """One point's analysis from its chunks of paths (in chunk order) and its option values."""
+    """One point's analysis from its chunks of paths (in chunk order) and its option values;
+    ``scenario``: the stress it ran under ("": none)."""
     clock = TimeGrid.span(terms.loan.tenor_days, step_hours)
     metrics = {k: np.concatenate([o.metrics[k] for o in outputs]) for k in outputs[0].metrics}
     series = {k: np.concatenate([o.series[k] for o in outputs], axis=1) for k in SERIES}
@@ -53,7 +57,7 @@ def gather(  # noqa: PLR0917
     days = clock.records() * step_hours / 24.0
     found = Analysis(
         terms, paths, step_hours, seed, metrics, series, days, np.asarray(attribution),
-        max(o.residual for o in outputs), values, params=params, base=base,
+        max(o.residual for o in outputs), values, params=params, base=base, scenario=scenario,
     )  # fmt: skip
     found.summary = summarize(found)
     return found
@@ -89,9 +93,15 @@ def summarize(a: Analysis) -> dict[str, float]:
         ("pool_volume_arbitrage_mean", "pool_volume_arbitrage"),
         ("pool_volume_organic_mean", "pool_volume_organic"), ("peak_perp_mean", "peak_perp"),
         ("project_cash_mean", "project_cash"), ("tokens_sold_mean", "tokens_sold"),
-        ("repaid_in_cash_share", "repaid_in_cash"),
+        ("repaid_in_cash_share", "repaid_in_cash"), ("initial_impact_mean", "initial_impact"),
+        ("impact_drift_mean", "impact_drift"), ("interest_paid_mean", "interest_paid"),
+        ("interest_earned_mean", "interest_earned"), ("margin_calls_mean", "margin_calls"),
+        ("liquidations_mean", "liquidations"), ("liquidation_cost_mean", "liquidation_cost"),
+        ("hedge_short_mean", "hedge_short"),
     ):  # fmt: skip
         mean(name, m[key])
+    mean("margin_call_probability", m["margin_calls"] > 0)
+    mean("liquidation_probability", m["liquidations"] > 0)
     out.update(
         peak_perp_p95=np.quantile(m["peak_perp"], 0.95),
         peak_margin_p95=np.quantile(m["peak_margin"], 0.95),
@@ -100,6 +110,7 @@ def summarize(a: Analysis) -> dict[str, float]:
         delta_economic_start=float(a.series["delta_economic"][0].mean()),
         delta_inventory_start=float(a.series["delta_inventory"][0].mean()),
         attribution_residual=a.residual,
+        daily_volume=daily_volume(a.terms),
     )
     out.update(a.values.totals())
     for level in (0.05, 0.01):

@@ -17,11 +17,13 @@ The ranges are wide on purpose: they keep out what cannot be simulated, not what
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from marketcraft.deal.history import read_history
+from marketcraft.deal.impact import derived_volume
 from marketcraft.deal.time_grid import step_seconds
 from marketcraft.kernel.errors import ValidationError
 from marketcraft.kernel.limits import MAX_DEAL_PATHS, MAX_SEED
@@ -31,8 +33,8 @@ if TYPE_CHECKING:
     from marketcraft.deal.terms import Terms
 
 __all__ = [
-    "MAX_EXCURSION", "MAX_PATHS", "MAX_VOL_SCALE", "RANGES", "check", "excursion",
-    "first_not_finite",
+    "MAX_EXCURSION", "MAX_IMPACT_DRIFT", "MAX_PATHS", "MAX_VOL_SCALE", "RANGES", "check",
+    "excursion", "first_not_finite",
 ]  # fmt: skip
 
 CODE = "bad_terms"
@@ -41,6 +43,9 @@ MAX_EXCURSION = 200.0
 MAX_VOL_SCALE = 1.5
 MAX_PATHS = MAX_DEAL_PATHS
 MONEY = 1e15  # the largest amount of stablecoin (or tokens x price) a key may hold
+#: the furthest the desk's own trades may move a path's log price in all (their permanent
+#: impact is held within it, see :mod:`marketcraft.deal.impact`)
+MAX_IMPACT_DRIFT = 20.0
 
 #: key -> (low, high, low included, high included); a key of a list of tables (``calls``,
 #: ``venues``) applies to each table
@@ -73,8 +78,13 @@ RANGES: dict[str, tuple[float, float, bool, bool]] = {
     "funding.vol": (0.0, 0.1, True, True),
     "costs.taker_fee": (0.0, 1.0, True, False),
     "costs.half_spread": (0.0, 1.0, True, False),
-    "costs.impact": (0.0, 1.0, True, True),
     "costs.gas": (0.0, 1e9, True, True),
+    "impact.coefficient": (0.0, 100.0, True, True),
+    "impact.permanent": (0.0, 100.0, True, True),
+    "impact.daily_volume": (0.0, MONEY, True, True),
+    "financing.borrow_rate": (0.0, 10.0, True, True),
+    "financing.deposit_rate": (0.0, 10.0, True, True),
+    "financing.credit_line": (0.0, MONEY, True, True),
     "hedge.band_tokens": (0.0, 1e18, True, True),
     "hedge.interval_hours": (0.0, 1e6, False, True),
     "hedge.keep_inventory": (0.0, 1e18, True, True),
@@ -87,7 +97,12 @@ RANGES: dict[str, tuple[float, float, bool, bool]] = {
     "market.block_hours": (0.0, 1e6, False, True),
     "desk.capital": (0.0, MONEY, True, True),
     "desk.margin": (0.0, 1.0, False, True),
+    "desk.maintenance": (0.0, 1.0, False, True),
+    "desk.liquidation_fee": (0.0, 1.0, True, True),
     "desk.exercise_buffer": (0.0, 10.0, True, True),
+    "stress.day": (0.0, 3650.0, True, True),
+    "stress.move": (-1.0, 1e4, False, True),
+    "stress.hours": (0.0, 87_600.0, True, True),
     "simulation.paths": (1.0, MAX_PATHS, True, True),
     "simulation.seed": (0.0, float(MAX_SEED), True, True),
 }
@@ -134,8 +149,9 @@ def excursion(t: Terms, base: Path = Path()) -> float:
     """How far (in log price) the price model could take a path over the tenor: the mean drift
     plus 8 standard deviations, at the deal's vol and drift or at ``MAX_VOL_SCALE`` x the vol
     without drift (the option valuation), whichever is further, plus the venues' adverse
-    selection were every fill for the whole tenor on one side. A bootstrap's drift and vol are
-    its data's (``base`` is where its CSV is)."""
+    selection were every fill for the whole tenor on one side, the desk's own permanent impact
+    (at most :data:`MAX_IMPACT_DRIFT`) and the largest stress scenario's jump. A bootstrap's
+    drift and vol are its data's (``base`` is where its CSV is)."""
     m = t.market
     years = t.loan.tenor_days / 365.0
     jumps, jump_mean, jump_vol, drift, vol = (
@@ -155,7 +171,37 @@ def excursion(t: Terms, base: Path = Path()) -> float:
         variance = sigma * sigma + jumps * (jump_mean**2 + jump_vol**2)
         worst = max(worst, mean * years + 8.0 * math.sqrt(variance * years))
     flow = sum(v.intensity * 8760.0 * v.adverse * v.spread for v in t.venues)
-    return worst + flow * years
+    own = MAX_IMPACT_DRIFT if t.impact.permanent > 0 else 0.0
+    stress = max((abs(math.log1p(s.move)) for s in t.stress), default=0.0)
+    return worst + flow * years + own + stress
+
+
+def _desk(t: Terms, need: Callable[[bool, str], None]) -> None:
+    """The margin's levels in order, impact with a volume to act on, and each stress
+    scenario's name unique, within the tenor, with what its kind needs."""
+    d = t.desk
+    need(d.maintenance <= d.margin, "desk.maintenance must be at most desk.margin (the initial "
+         "margin the desk tops up to)")  # fmt: skip
+    if t.impact.coefficient > 0 or t.impact.permanent > 0:
+        need(t.impact.daily_volume > 0 or derived_volume(t) > 0,
+             "impact.daily_volume: the terms have no venue takers or organic pool volume to "
+             "take it from: give it (stablecoin a day), or set impact.coefficient and "
+             "impact.permanent to 0")  # fmt: skip
+    names = [s.name for s in t.stress]
+    need(len(set(names)) == len(names), "stress names must differ")
+    venues = {v.name for v in t.venues} | {"perp"}
+    for i, s in enumerate(t.stress):
+        where = f"stress[{i}] ({s.name!r})"
+        need(s.name not in {"", "base"}, f"{where}: name it (not '' or 'base')")
+        if s.kind == "outage":
+            need(s.hours > 0, f"{where}.hours must be > 0 for an outage")
+            need(s.venue in venues, f"{where}.venue must be one of {sorted(venues)}, "
+                 f"not {s.venue!r}")  # fmt: skip
+        else:
+            need(s.venue == "" and s.hours == 0,
+                 f"{where}: venue and hours are for kind = 'outage'")  # fmt: skip
+        if s.kind == "jump":
+            need(s.move != 0, f"{where}.move must be non-zero for a jump (-0.8: a crash of 80%)")
 
 
 def check(t: Terms, base: Path) -> None:
@@ -193,6 +239,7 @@ def check(t: Terms, base: Path) -> None:
         # beyond this no fill ever arrives, and the lean's exp() overflows
         need(v.decay * v.spread / 2 * 1e4 <= 100,
              f"{where}.decay x the half-spread in bp must be <= 100")  # fmt: skip
+    _desk(t, need)
     p = t.pool
     need(p.lp_fee <= p.fee, "pool.lp_fee must be at most pool.fee")
     pooled = p.share * p.value / 2 / t.token.listing_price

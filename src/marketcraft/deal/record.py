@@ -3,9 +3,9 @@
 Beside the results, ``inputs/terms.toml`` holds the terms as they were run, every key written
 out (defaults included, so a later change of a default does not change a re-run) and every CSV
 they read copied into ``inputs/`` beside them; ``run.json`` holds the paths, step, seed, the
-sweep (for a sweep's folder) or the point's settings, the command line, and the versions of
-marketcraft, Python, NumPy and SciPy that ran it. :func:`read_run` gives back what
-``deal analyze --from`` needs to run it again."""
+sweep and its stress scenarios (for a sweep's folder) or the point's settings and scenario,
+the command line, and the versions of marketcraft, Python, NumPy and SciPy that ran it.
+:func:`read_run` gives back what ``deal analyze --from`` needs to run it again."""
 
 from __future__ import annotations
 
@@ -93,6 +93,8 @@ class Run:
     params: dict[str, float] = field(default_factory=dict)  # one point's settings
     command: str = ""
     versions: dict[str, str] = field(default_factory=versions)
+    scenarios: list[str] = field(default_factory=list)  # a sweep's stresses beside the base
+    scenario: str = ""  # one point's stress scenario
 
 
 def write_run(out: Path, run: Run, terms_file: Path) -> Path:
@@ -100,6 +102,7 @@ def write_run(out: Path, run: Run, terms_file: Path) -> Path:
     data = {
         "paths": run.paths, "step_hours": run.step_hours, "seed": run.seed, "sweep": run.sweep,
         "params": run.params, "command": run.command, "versions": run.versions,
+        "scenarios": run.scenarios, "scenario": run.scenario,
         "terms": str(terms_file.relative_to(out)),
         "terms_sha256": hashlib.sha256(terms_file.read_bytes()).hexdigest(),
     }  # fmt: skip
@@ -119,7 +122,8 @@ def read_run(folder: Path) -> tuple[Terms, Path, Run]:
         run = Run(
             paths=int(data["paths"]), step_hours=float(data["step_hours"]), seed=int(data["seed"]),
             sweep=dict(data["sweep"]), params=dict(data["params"]), command=str(data["command"]),
-            versions=dict(data["versions"]),
+            versions=dict(data["versions"]), scenarios=list(data.get("scenarios", [])),
+            scenario=str(data.get("scenario", "")),
         )  # fmt: skip
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ValidationError(CODE, f"{folder}: no readable run.json ({exc})") from None

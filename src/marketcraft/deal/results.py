@@ -83,12 +83,14 @@ def write_results(a: Analysis, out: Path, command: str = "") -> list[Path]:
         written.append(out / f"{name}.parquet")
     summary = {
         "deal": a.terms.name, "paths": a.paths, "step_hours": a.step_hours, "seed": a.seed,
+        "scenario": a.scenario or "base",
         "summary": {k: (v if math.isfinite(v) else None) for k, v in a.summary.items()},
     }  # fmt: skip
     (out / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False))
     written.append(out / "summary.json")
     terms = write_inputs(a.terms, a.base, out)
-    run = Run(a.paths, a.step_hours, a.seed, params=a.params, command=command)
+    run = Run(a.paths, a.step_hours, a.seed, params=a.params, command=command,
+              scenario=a.scenario)  # fmt: skip
     written += [terms, write_run(out, run, terms)]
     return written
 
@@ -129,17 +131,21 @@ def differences(recorded: Path, rerun: Path) -> list[str]:
 def write_sweep(
     found: Sequence[Analysis],
     out: Path,
-    source: tuple[Terms, Path, dict[str, list[float]]],
+    source: tuple[Terms, Path, dict[str, list[float]], list[str]],
     command: str = "",
 ) -> list[Path]:
-    """One row per sweep point, its parameters and summary, as ``sweep.parquet``; and what
-    the whole sweep ran from: ``source`` is the terms before the sweep, where their CSVs
-    are, and the grid."""
-    rows = [{"point": i, **a.params, **a.summary} for i, a in enumerate(found)]
+    """One row per sweep point (and stress scenario), its parameters and summary, as
+    ``sweep.parquet``; and what the whole sweep ran from: ``source`` is the terms before the
+    sweep, where their CSVs are, the grid and the scenarios beside the base case."""
+    rows = [
+        {"point": i, "scenario": a.scenario or "base", **a.params, **a.summary}
+        for i, a in enumerate(found)
+    ]
     out.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(rows), out / "sweep.parquet")
-    terms, base, grid = source
+    terms, base, grid, scenarios = source
     first = found[0]
     inputs = write_inputs(terms, base, out)
-    run = Run(first.paths, first.step_hours, first.seed, sweep=grid, command=command)
+    run = Run(first.paths, first.step_hours, first.seed, sweep=grid, command=command,
+              scenarios=scenarios)  # fmt: skip
     return [out / "sweep.parquet", inputs, write_run(out, run, inputs)]

@@ -24,10 +24,12 @@ import numpy as np
 from marketcraft.deal.book import BUCKETS, Book
 from marketcraft.deal.funding import funding_rates
 from marketcraft.deal.history import read_history
+from marketcraft.deal.impact import ImpactModel, daily_volume
 from marketcraft.deal.loan import loan_gamma, loan_value
 from marketcraft.deal.options import OptionBook
 from marketcraft.deal.pool import pool_gamma
 from marketcraft.deal.returns import BLOCK, Bootstrap, JumpDiffusion, Returns
+from marketcraft.deal.stress import Stressed
 from marketcraft.deal.terms import Terms
 from marketcraft.deal.time_grid import FUNDING_SECONDS, TimeGrid, step_seconds
 from marketcraft.deal.venues import Venues
@@ -71,9 +73,11 @@ def simulate_deal_paths(  # noqa: C901, PLR0915 (the whole strategy, one step af
     step_hours: float = 1.0,
     base: Path = Path(),
     progress: Callable[[int], None] | None = None,
+    scenario: str = "",
 ) -> ChunkResult:
-    """Simulate ``paths`` paths (chunk ``chunk`` of a run seeded with ``seed``); ``progress``
-    hears the number of steps done about once a simulated day."""
+    """Simulate ``paths`` paths (chunk ``chunk`` of a run seeded with ``seed``), under the
+    stress ``scenario`` named (none: the base case); ``progress`` hears the number of steps
+    done about once a simulated day."""
     rng = np.random.default_rng([seed, chunk])
     clock = TimeGrid.span(terms.loan.tenor_days, step_hours)
     model, vol = price_model(terms, base, step_hours)
@@ -81,7 +85,10 @@ def simulate_deal_paths(  # noqa: C901, PLR0915 (the whole strategy, one step af
     price = np.full(paths, p0)
     venues = Venues(terms.venues, step_hours)
     options = OptionBook(terms.calls, paths, p0, clock.per_day, terms.desk.exercise_buffer)
-    book = Book(terms, paths, venues.depth)
+    law = terms.impact
+    impact = ImpactModel.at(vol, daily_volume(terms), law.coefficient, law.permanent)
+    book = Book(terms, paths, venues.depth, impact)
+    stress = Stressed(terms.scenario(scenario) if scenario else None, terms.venues, clock)
     intervals = clock.marks(clock.steps, FUNDING_SECONDS)[1]
     funding = funding_rates(terms.funding, intervals, paths, rng, base)
     # a hedge interval shorter than a step hedges every step
@@ -104,6 +111,8 @@ def simulate_deal_paths(  # noqa: C901, PLR0915 (the whole strategy, one step af
     book.place(terms, price)
     delta = book.deltas(options, liability_delta)
     book.hedge_to(delta[terms.hedge.delta_mode], price, np.ones(paths, dtype=bool))
+    book.keep_margin(price)
+    book.watch(price, terms.desk.margin)
     delta = book.deltas(options, liability_delta)
 
     records = clock.records()
@@ -143,10 +152,15 @@ def simulate_deal_paths(  # noqa: C901, PLR0915 (the whole strategy, one step af
             increments = model.block(rng, min(BLOCK, clock.steps - step + 1), paths)
         move = increments[at] + flow
         sum_sq += move * move
-        log_price += move
+        log_price += move + book.take_shift() + stress.jump(step)
         new_price = np.exp(log_price)
+        book.accrue(clock.dt)
         book.move(price, new_price)
         price = new_price
+        book.margin_test(price)
+        delisted = stress.delisted(step)
+        if stress.delists_at(step):
+            book.liquidate(price, np.ones(paths, dtype=bool), 0.0)
         tenor = clock.years - step * clock.dt
         options.observe(step, price)
         marks = options.mark(price, tenor, vol, log_price)
@@ -156,7 +170,8 @@ def simulate_deal_paths(  # noqa: C901, PLR0915 (the whole strategy, one step af
         book.bucket["liability"] -= debt - book.liability
         book.liability = debt
         book.pool_step(terms.pool, price, clock.dt, lvr_scale)
-        fills = venues.trade(rng, book.inventory, book.target, book.cash, price)
+        closed = stress.closed(step)
+        fills = venues.trade(rng, book.inventory, book.target, book.cash, price, closed=closed)
         book.fill(fills)
         flow = fills.taker_flow
         delta = book.deltas(options, liability_delta)
@@ -169,8 +184,11 @@ def simulate_deal_paths(  # noqa: C901, PLR0915 (the whole strategy, one step af
         else:
             first, end = clock.marks(step, hedge_period)
             due = np.full(paths, end > first)
+        if delisted or stress.perp_down(step):
+            due = np.zeros(paths, dtype=bool)
         if due.any():
             book.hedge_to(hedged, price, due)
+        book.keep_margin(price)
         first, end = clock.marks(step, FUNDING_SECONDS)
         if end > first:  # every 8-hour mark in this step pays its interval's rate
             book.fund(price, funding[first:end].sum(axis=0))

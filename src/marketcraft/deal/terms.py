@@ -7,6 +7,7 @@ deal and real-style variants."""
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -15,16 +16,21 @@ from marketcraft.kernel.errors import ValidationError
 from marketcraft.tables import build_table, read_toml
 
 __all__ = [
+    "RETIRED",
     "SWEEPABLE",
     "Costs",
     "Desk",
+    "Financing",
     "Funding",
     "Hedge",
+    "Impact",
     "Loan",
     "Market",
     "Pool",
     "Repayment",
+    "RetiredKey",
     "Simulation",
+    "Stress",
     "Terms",
     "Token",
     "Tranche",
@@ -123,10 +129,58 @@ class Funding:
 
 @dataclass(frozen=True)
 class Costs:
+    """Every trade the desk makes pays ``taker_fee`` + ``half_spread`` of its notional, plus
+    its market impact (``[impact]``); each DEX transaction ``gas`` (stablecoin)."""
+
     taker_fee: float = 0.0005
     half_spread: float = 0.0002
-    impact: float = 0.0001  # extra cost per $1M of notional
     gas: float = 0.0  # per DEX transaction, stablecoin
+
+
+@dataclass(frozen=True)
+class Impact:
+    """The market impact of the desk's own trades (the opening sale, perp hedges, exercise
+    sales, the unwind, buy-backs and liquidations; see :mod:`marketcraft.deal.impact`). A
+    trade of notional q moves the price at its peak by ``coefficient x daily vol x sqrt(q /
+    daily_volume)`` and pays 2/3 of that on its notional (temporary); it moves the price by
+    ``permanent x daily vol x q / daily_volume`` for the rest of the path (and so the pool's,
+    through arbitrage). ``daily_volume``: the market's volume in stablecoin a day; 0 takes
+    the volume the terms describe (the venues' takers at their quotes and the pool's organic
+    volume). ``coefficient = permanent = 0`` turns impact off."""
+
+    coefficient: float = 1.0
+    permanent: float = 0.314
+    daily_volume: float = 0.0
+
+
+@dataclass(frozen=True)
+class Financing:
+    """Interest on the desk's stablecoin, accrued every step: ``borrow_rate`` a year on
+    negative cash, ``deposit_rate`` on positive cash. ``credit_line``: the most the desk may
+    borrow to meet a margin call (stablecoin); a call it cannot meet liquidates the perps."""
+
+    borrow_rate: float = 0.08
+    deposit_rate: float = 0.0
+    credit_line: float = 1_000_000.0
+
+
+@dataclass(frozen=True)
+class Stress:
+    """A named stress scenario, run beside the base case with ``--scenario NAME``. ``kind``:
+
+    - ``jump``: the price moves by ``move`` (-0.8: a crash of 80%; 3.0: a pump of +300%) at
+      day ``day``;
+    - ``delisting``: at day ``day`` the price gaps by ``move`` and the token's centralised
+      venues stop: no quotes, no fills, no hedging; the perps are closed at the gapped price;
+    - ``outage``: ``venue`` (a venue's name, or ``perp`` for the perp venue) takes no fills
+      and no hedges for ``hours`` from day ``day``."""
+
+    name: str
+    kind: str = "jump"
+    day: float = 1.0
+    move: float = 0.0
+    hours: float = 0.0
+    venue: str = ""
 
 
 @dataclass(frozen=True)
@@ -174,11 +228,16 @@ class Market:
 @dataclass(frozen=True)
 class Desk:
     """The market maker's own side: ``capital`` in stablecoin at the start; perp ``margin``
-    (initial margin per unit of notional, for the margin report); an American call is
-    exercised at the first touch of strike x (1 + ``exercise_buffer``)."""
+    (initial margin per unit of notional, kept at the perp venue) and ``maintenance``: when
+    the equity at the perp venue falls below ``maintenance`` x notional, the desk must top it
+    up to ``margin`` x notional (a margin call) or the venue liquidates the perps, charging
+    ``liquidation_fee`` x notional; an American call is exercised at the first touch of
+    strike x (1 + ``exercise_buffer``)."""
 
     capital: float = 1_000_000.0
     margin: float = 0.1
+    maintenance: float = 0.05
+    liquidation_fee: float = 0.01
     exercise_buffer: float = 0.05
 
 
@@ -203,10 +262,27 @@ class Terms:
     pool: Pool = field(default_factory=Pool)
     funding: Funding = field(default_factory=Funding)
     costs: Costs = field(default_factory=Costs)
+    impact: Impact = field(default_factory=Impact)
+    financing: Financing = field(default_factory=Financing)
     hedge: Hedge = field(default_factory=Hedge)
     market: Market = field(default_factory=Market)
     desk: Desk = field(default_factory=Desk)
     simulation: Simulation = field(default_factory=Simulation)
+    stress: tuple[Stress, ...] = ()
+
+    def scenario(self, name: str) -> Stress:
+        """The stress scenario called ``name``; ``ValidationError`` naming those there are, or
+        if it falls after the loan's tenor (a terms file may hold scenarios beyond a shorter
+        tenor; they are refused when run)."""
+        tenor = self.loan.tenor_days
+        for s in self.stress:
+            if s.name == name and s.day >= tenor:
+                raise ValidationError(CODE, f"{self.name}: stress {name!r} at day {s.day:g} "
+                                      f"falls after loan.tenor_days ({tenor:g})")  # fmt: skip
+            if s.name == name:
+                return s
+        there = ", ".join(s.name for s in self.stress) or "none"
+        raise ValidationError(CODE, f"{self.name}: no [[stress]] named {name!r} (there: {there})")
 
 
 _NESTED: dict[tuple[type, str], type] = {
@@ -218,6 +294,9 @@ _NESTED: dict[tuple[type, str], type] = {
     (Terms, "pool"): Pool,
     (Terms, "funding"): Funding,
     (Terms, "costs"): Costs,
+    (Terms, "impact"): Impact,
+    (Terms, "financing"): Financing,
+    (Terms, "stress"): Stress,
     (Terms, "hedge"): Hedge,
     (Terms, "market"): Market,
     (Terms, "desk"): Desk,
@@ -232,12 +311,35 @@ def load_terms(path: str | Path, label: str | None = None) -> Terms:
     label = label or source.name
     raw = read_toml(source, CODE, label)
     raw.setdefault("name", source.stem)
-    for key, table in (("calls", Tranche), ("venues", Venue)):
+    _retired(raw, label)
+    for key, table in (("calls", Tranche), ("venues", Venue), ("stress", Stress)):
         if key in raw and not isinstance(raw[key], list):
             raise ValidationError(CODE, f"{label}: {key}: expected [[{key}]] tables")
         for i, item in enumerate(raw.get(key, [])):  # first, so a mistake names its table
             build_table(table, item, f"{label}: {key}[{i}]", _NESTED, CODE)
     return validate(build_table(Terms, raw, label, _NESTED, CODE), source.parent)
+
+
+#: keys that were once in the terms: (table, key) -> what replaced them
+RETIRED = {
+    ("costs", "impact"): "the [impact] table (the square-root law: coefficient, permanent, "
+    "daily_volume), which now prices every trade's impact",
+}
+
+
+class RetiredKey(UserWarning):
+    """A terms file holds a key that is gone; it is read without it."""
+
+
+def _retired(raw: dict[str, object], label: str) -> None:
+    """Drop the retired keys from ``raw`` (an older terms file still loads), warning with
+    what replaced each."""
+    for (table, key), instead in RETIRED.items():
+        found = raw.get(table)
+        if isinstance(found, dict) and key in found:
+            del found[key]
+            warnings.warn(f"{label}: {table}.{key} is gone and was ignored: see {instead}",
+                          RetiredKey, stacklevel=3)  # fmt: skip
 
 
 def _choice(value: str, options: tuple[str, ...], where: str) -> None:
@@ -257,6 +359,8 @@ def validate(t: Terms, base: Path = Path()) -> Terms:
     _choice(t.hedge.policy, ("per_fill", "band", "interval"), f"{t.name}: hedge.policy")
     _choice(t.hedge.delta_mode, ("inventory", "economic"), f"{t.name}: hedge.delta_mode")
     _choice(t.market.model, ("gbm", "bootstrap"), f"{t.name}: market.model")
+    for i, st in enumerate(t.stress):
+        _choice(st.kind, ("jump", "delisting", "outage"), f"{t.name}: stress[{i}].kind")
     check(t, base)
     return t
 

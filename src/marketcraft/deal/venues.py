@@ -57,9 +57,12 @@ class Venues:
         target: np.ndarray,
         cash: np.ndarray,
         price: np.ndarray,
+        *,
+        closed: np.ndarray | None = None,
     ) -> Fills:
         """One step of quoting at mid ``price``; ``inventory`` and ``target`` are tokens per
-        venue (venues, paths)."""
+        venue (venues, paths). A venue ``closed`` (venues,) this step takes no fills and is
+        not up."""
         lean = self.skew * (inventory / target - 1.0)
         np.clip(lean, -0.9, 0.9, out=lean)
         tilt = np.exp(self.lean_rate * lean)
@@ -69,6 +72,9 @@ class Venues:
         np.minimum(asks, np.floor(value / self.clip_value), out=asks)
         # a bid fill costs less than a clip at mid: capping at the clip is on the safe side
         np.minimum(bids, np.floor(np.maximum(cash, 0.0) * self.budget_per_fill), out=bids)
+        if closed is not None and closed.any():
+            asks[closed] = 0
+            bids[closed] = 0
         size = self.clip_value / price  # tokens per fill
         sold = asks * size
         bought = bids * size
@@ -78,5 +84,7 @@ class Venues:
         cash_in = ((sold - bought) * price).sum(axis=0) + edge
         ask_ok = value >= self.depth
         up = ask_ok & (cash >= self.total_depth)
+        if closed is not None:
+            up &= ~closed.reshape(-1, 1)
         flow = ((asks - bids) * self.adverse_move).sum(axis=0) if self.adverse else 0.0
         return Fills(bought, sold, cash_in, edge, up, ~ask_ok, flow)

@@ -16,7 +16,9 @@ from marketcraft.deal.book import BUCKETS
 from marketcraft.deal.valuation import mean_se
 from marketcraft.reports.figures import fan, page, pictures, png, pyplot
 
-__all__ = ["LOSS", "MARKET_MAKER", "MONEY", "PROJECT", "cell", "fmt", "write_report"]
+__all__ = [
+    "LOSS", "MARKET_MAKER", "MONEY", "PROJECT", "STRESS", "cell", "fmt", "write_report",
+]  # fmt: skip
 
 MONEY = "{:,.0f}"
 SHARE = "{:.1%}"
@@ -37,7 +39,18 @@ MARKET_MAKER = [
     ("sharpe_median", "Sharpe (daily PnL, annualised), median", "{:.2f}"),
     ("hedge_turnover_mean", "hedge turnover, mean", MONEY),
     ("hedge_trades_mean", "hedge trades, mean", "{:,.0f}"),
-    ("hedge_cost_mean", "hedge cost, mean", MONEY),
+    ("hedge_cost_mean", "hedge cost (fees, spread and impact), mean", MONEY),
+    ("attr_impact", "market impact of the desk's own trades (temporary), mean", MONEY),
+    ("initial_impact_mean", "of which the opening sale's", MONEY),
+    ("impact_drift_mean", "the desk's permanent impact on the price (log), mean", "{:+.4f}"),
+    ("attr_financing", "financing: interest on cash (paid on negative cash), mean", MONEY),
+    ("interest_paid_mean", "interest paid on negative cash, mean", MONEY),
+    ("margin_call_probability", "probability of a perp margin call", SHARE),
+    ("margin_calls_mean", "perp margin calls, mean", "{:,.2f}"),
+    ("liquidation_probability", "probability of a perp liquidation", SHARE),
+    ("liquidations_mean", "perp liquidations, mean", "{:,.2f}"),
+    ("liquidation_cost_mean", "liquidation fees paid, mean", MONEY),
+    ("hedge_short_mean", "hedges cut short for want of margin, mean", "{:,.1f}"),
     ("attr_funding", "funding received, mean", MONEY),
     ("attr_lp_fees", "LP fees (LP fee x volume, the desk's share), mean", MONEY),
     ("pool_volume_arbitrage_mean", "pool volume from arbitrage (whole pool), mean", MONEY),
@@ -86,6 +99,21 @@ PROJECT = [
 ]
 
 
+#: the figures compared across stress scenarios, side by side
+STRESS = [
+    ("pnl_mean", "PnL, mean", MONEY),
+    ("cvar_5%", "CVaR 5%", LOSS),
+    ("attr_impact", "market impact, mean", MONEY),
+    ("attr_financing", "financing, mean", MONEY),
+    ("min_cash_p5", "lowest cash, p5", MONEY),
+    ("margin_call_probability", "probability of a margin call", SHARE),
+    ("liquidation_probability", "probability of a liquidation", SHARE),
+    ("liquidation_cost_mean", "liquidation fees, mean", MONEY),
+    ("hedge_short_mean", "hedges cut short for want of margin, mean", "{:,.1f}"),
+    ("attribution_residual", "attribution residual", "{:.1e}"),
+]
+
+
 def fmt(spec: str, value: float) -> str:
     """``value`` in the format ``spec`` (or :data:`LOSS`); "n/a" if it is not finite; a value
     that rounds to zero is printed without a sign."""
@@ -115,8 +143,42 @@ def _rows(a: Analysis, headlines: list[tuple[str, str, str]]) -> str:
     )
 
 
-def write_report(a: Analysis, path: Path) -> Path:
-    """Write the report to ``path`` (HTML) and return it."""
+def _stress_table(a: Analysis, beside: list[Analysis]) -> str:
+    """The stress scenarios run on the same paths, a column each, the base case first."""
+    if len(beside) < 2:
+        return ""
+    t = a.terms
+    heads = "".join(f"<th>{html.escape(b.scenario or 'base')}</th>" for b in beside)
+    says = {s.name: _stress_words(s) for s in t.stress}
+    rows = "".join(
+        f"<tr><td>{html.escape(text)}</td>"
+        + "".join(f"<td>{cell(b.summary, key, spec)}</td>" for b in beside)
+        + "</tr>"
+        for key, text, spec in STRESS
+    )
+    told = "".join(
+        f"<li><b>{html.escape(name)}</b>: {html.escape(words)}</li>"
+        for name, words in says.items()
+        if any(b.scenario == name for b in beside)
+    )
+    return (f"<h2>Stress scenarios, on the same paths as the base case</h2><ul>{told}</ul>"
+            f"<table><tr><th>figure</th>{heads}</tr>{rows}</table>")  # fmt: skip
+
+
+def _stress_words(s: Any) -> str:
+    if s.kind == "jump":
+        return f"the price moves {s.move:+.0%} at day {s.day:g}"
+    if s.kind == "delisting":
+        return (f"at day {s.day:g} the price gaps {s.move:+.0%}, the venues stop quoting and "
+                "the perps are closed; no hedging after")  # fmt: skip
+    if s.venue == "perp":
+        return f"the perp venue takes no hedges for {s.hours:g} hours from day {s.day:g}"
+    return f"venue {s.venue} takes no fills for {s.hours:g} hours from day {s.day:g}"
+
+
+def write_report(a: Analysis, path: Path, beside: list[Analysis] | None = None) -> Path:
+    """Write the report to ``path`` (HTML) and return it; ``beside``: the stress scenarios
+    run with it (the base case among them), compared in a table."""
     plt = pyplot()
     t = a.terms
     figures = [
@@ -168,8 +230,12 @@ days, seed {a.seed}. Loan {t.loan.tokens:,.0f} {html.escape(t.token.symbol)} at 
 price of {t.token.listing_price:g}, repaid in {t.repayment.mode}; initial hedge
 <b>{t.hedge.initial}</b>, policy <b>{t.hedge.policy}</b>, neutralising the
 <b>{t.hedge.delta_mode}</b> delta. Market: {_market(a)}. Money in stablecoin; PnL is the change
-in net asset value from the desk's capital of {t.desk.capital:,.0f}.</p>
-<h2>The market maker's view</h2><table>{_rows(a, MARKET_MAKER)}</table>
+in net asset value from the desk's capital of {t.desk.capital:,.0f}. {_impact_line(a)}
+Cash is borrowed at {t.financing.borrow_rate:.1%} a year (credit line
+{t.financing.credit_line:,.0f}) and earns {t.financing.deposit_rate:.1%}; perp margin
+{t.desk.margin:.0%} initial, {t.desk.maintenance:.0%} maintenance.</p>
+{_scenario_line(a)}<h2>The market maker's view</h2><table>{_rows(a, MARKET_MAKER)}</table>
+{_stress_table(a, beside or [])}
 <h2>Attribution (mean over paths)</h2><table><tr><th>bucket</th><th>PnL</th></tr>
 {attribution}<tr><td><b>total</b></td><td><b>{cell(a.summary, "pnl_mean", MONEY)}</b></td></tr>
 </table>
@@ -187,6 +253,25 @@ held to expiry</th><th>Monte Carlo, desk's rule</th><th>exercised (desk's rule)<
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page(f"Deal analysis: {t.name}", body))
     return path
+
+
+def _scenario_line(a: Analysis) -> str:
+    if not a.scenario:
+        return ""
+    said = _stress_words(a.terms.scenario(a.scenario))
+    return f"<p><b>Stress scenario {html.escape(a.scenario)}</b>: {html.escape(said)}.</p>"
+
+
+def _impact_line(a: Analysis) -> str:
+    law = a.terms.impact
+    if law.coefficient == 0 and law.permanent == 0:
+        return "Market impact of the desk's own trades: off."
+    return (
+        f"Market impact of the desk's own trades: temporary by the square-root law, Y = "
+        f"{law.coefficient:g}; permanent linear, gamma = {law.permanent:g}; daily volume "
+        f"{a.summary.get('daily_volume', math.nan):,.0f}"
+        f"{'' if law.daily_volume else ' (from the venues and the pool)'}."
+    )
 
 
 def _market(a: Analysis) -> str:
@@ -226,7 +311,7 @@ def _histogram(plt: Any, a: Analysis) -> str:
 def _attribution(plt: Any, a: Analysis) -> str:
     """Cumulative mean attribution about once a month, gains stacked up, losses down."""
     fig, ax = plt.subplots(figsize=(10, 4.2))
-    colours = plt.get_cmap("tab10").colors
+    colours = plt.get_cmap("tab20").colors
     rows = np.unique(np.linspace(0, len(a.days) - 1, min(len(a.days), 13)).round().astype(int))
     days, values = a.days[rows], a.attribution[rows]
     width = 0.8 * (days[1] - days[0]) if len(days) > 1 else 1.0

@@ -36,14 +36,16 @@ def _job(  # noqa: PLR0917 (a job's arguments travel as one tuple)
     chunk: int,
     step_hours: float,
     base: str,
+    scenario: str = "",
     progress: Callable[[int], None] | None = None,
 ) -> ChunkResult | Payoffs:
-    """One job: a chunk of the strategy's paths, or of the option Monte Carlo."""
+    """One job: a chunk of the strategy's paths (under a stress ``scenario``, if named), or
+    of the option Monte Carlo."""
     if kind == "options":
         return option_chunk(terms, paths, seed, chunk, step_hours, base, progress)
     return simulate_deal_paths(
         terms, paths, seed=seed, chunk=chunk, step_hours=step_hours, base=Path(base),
-        progress=progress,
+        progress=progress, scenario=scenario,
     )  # fmt: skip
 
 
@@ -57,12 +59,15 @@ def analyze(
     scheduler: str | None = None,
     progress: Progress | None = None,
     base: Path = Path(),
+    scenario: str = "",
 ) -> Analysis:
-    """Simulate ``paths`` paths (default: the terms' ``[simulation]``) and summarise them.
-    ``base`` is where the terms' CSV files are looked for."""
+    """Simulate ``paths`` paths (default: the terms' ``[simulation]``), under the stress
+    ``scenario`` named (none: the base case), and summarise them. ``base`` is where the
+    terms' CSV files are looked for."""
     return analyze_grid(
         terms, {}, paths=paths, step_hours=step_hours, seed=seed, workers=workers,
         scheduler=scheduler, progress=progress, base=base,
+        scenarios=[scenario] if scenario else [], with_base=not scenario,
     )[0]  # fmt: skip
 
 
@@ -77,10 +82,13 @@ def analyze_grid(
     scheduler: str | None = None,
     progress: Progress | None = None,
     base: Path = Path(),
+    scenarios: list[str] | None = None,
+    with_base: bool = True,
 ) -> list[Analysis]:
     """One analysis per point of the full grid of ``sweep`` (keys as in
-    :data:`~marketcraft.deal.terms.SWEEPABLE`'s values), every point on the same seeds; all
-    points' chunks share the workers."""
+    :data:`~marketcraft.deal.terms.SWEEPABLE`'s values) and, for each, the base case (unless
+    not ``with_base``) and each stress scenario named in ``scenarios``; every point on the
+    same seeds; all points' chunks share the workers."""
     sim = terms.simulation
     paths = sim.paths if paths is None else paths
     step_hours = step_hours or sim.step_hours
@@ -89,14 +97,22 @@ def analyze_grid(
         raise ValidationError("bad_paths", f"paths must be 1..{MAX_PATHS:,}, not {paths}")
     if not 0 <= seed < 2**63:
         raise ValidationError("bad_seed", f"seed must be a whole number 0..2^63-1, not {seed}")
-    points = [(params, with_params(terms, params, base)) for params in combinations(sweep)]
+    names = ([""] if with_base else []) + list(scenarios or [])
+    for name in names:
+        if name:
+            terms.scenario(name)  # ValidationError naming those there are
+    points = [
+        (params, name, with_params(terms, params, base))
+        for params in combinations(sweep)
+        for name in names
+    ]
     clock = TimeGrid.span(terms.loan.tenor_days, step_hours)
     price_model(terms, base, step_hours)  # a bootstrap's data must serve the step
     sizes = [min(CHUNK, paths - start) for start in range(0, paths, CHUNK)]
     mc_sizes = option_chunks(paths)
     jobs = [
-        (kind, point, n, seed, i, step_hours, str(base))
-        for _, point in points
+        (kind, point, n, seed, i, step_hours, str(base), name)
+        for _, name, point in points
         for kind, chunks in (("paths", sizes), ("options", mc_sizes))
         for i, n in enumerate(chunks)
     ]
@@ -106,12 +122,12 @@ def analyze_grid(
     )  # fmt: skip
     found = []
     each = len(sizes) + len(mc_sizes)
-    for p, (params, point) in enumerate(points):
+    for p, (params, name, point) in enumerate(points):
         mine = outputs[p * each : (p + 1) * each]
         values = option_values(
             point, base=base, step_hours=step_hours, seed=seed, paths=paths,
             chunks=mine[len(sizes) :],
         )  # fmt: skip
         found.append(gather(point, params, mine[: len(sizes)], values, paths, step_hours, seed,
-                             base))  # fmt: skip
+                             base, name))  # fmt: skip
     return found
