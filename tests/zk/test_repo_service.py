@@ -138,12 +138,14 @@ def run_ceremony(client, people, raw_tokens):
     upload = "/repo/sessions/wk47/ceremony/contributions"
     junk = client.post(upload, content=b"not a zkey", headers=people["mia"])
     assert junk.status_code == 400 and junk.json()["code"] == "bad_contribution", junk.text
+    assert not any(part in junk.text for part in ("node_modules", "/tmp", "\\u001b", ".cache"))
     first = contribute(client, raw_tokens["mia"])
     assert first.exit_code == 0, first.output
     current = client.get("/repo/sessions/wk47/ceremony/zkey", headers=people["rex"])
     assert current.status_code == 200 and len(current.content) > 1_000_000
     same = client.post(upload, content=current.content, headers=people["rex"])  # no contribution
     assert same.status_code == 400 and same.json()["code"] == "bad_contribution", same.text
+    assert "it adds no contribution" in same.json()["detail"]
     again = client.post(upload, content=current.content, headers=people["mia"])
     assert again.status_code == 400 and again.json()["code"] == "already_contributed"
     second = contribute(client, raw_tokens["rex"])
