@@ -67,9 +67,9 @@ def gather(  # noqa: PLR0917
 def risk(a: Analysis) -> dict[str, float]:
     """The desk's risk figures (see :mod:`marketcraft.deal.risk`), each with ``NAME_se``:
     VaR and CVaR of the PnL at maturity (``var_5%``: at 95%, named by the tail), and of the
-    book's PnL over every overlapping 1- and 10-day window (``var_1d_1%``: 1 day at 99%); the
-    95th percentile of the maximum drawdown; the probability of a margin call and of a
-    liquidation (binomial)."""
+    book's PnL over every overlapping 1- and 10-day window (``var_1d_1%``: 1 day at 99%;
+    left out for a deal shorter than the horizon); the 95th percentile of the maximum
+    drawdown; the probability of a margin call and of a liquidation (binomial)."""
     m = a.metrics
     out: dict[str, float] = {}
 
@@ -81,7 +81,9 @@ def risk(a: Analysis) -> dict[str, float]:
 
     put(-m["pnl"], "")  # the PnL at maturity, one per path
     for days in HORIZONS:
-        put(windows(a.series["pnl"], days), f"{days}d_")
+        losses = windows(a.series["pnl"], days)
+        if losses.size:  # a deal shorter than the horizon has no such figure
+            put(losses, f"{days}d_")
     drawdown = tail_se(m["drawdown"], (0.95,), a.seed)[0.95]
     out["drawdown_p95"], out["drawdown_p95_se"] = drawdown[0], drawdown[2]
     for name, key in (("margin_call", "margin_calls"), ("liquidation", "liquidations")):
