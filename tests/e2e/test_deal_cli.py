@@ -68,6 +68,43 @@ def test_analyze_writes_results_and_a_report(tmp_path):
     assert json.loads((out / "summary.json").read_text())["paths"] == 40
 
 
+#: the desk's risk figures, each with its standard error (``NAME_se``)
+RISK = [f"{kind}_{horizon}{tail}" for kind in ("var", "cvar") for horizon in ("1d_", "10d_", "")
+        for tail in ("5%", "1%")] + ["drawdown_mean", "drawdown_p95", "margin_call_probability",
+                                     "liquidation_probability"]  # fmt: skip
+
+
+def test_the_risk_figures_are_in_the_json_the_summary_and_the_report(tmp_path):
+    """1- and 10-day VaR and CVaR at 95% and 99%, drawdown and the margin-call and
+    liquidation probabilities, each with a standard error: printed by --json, kept in
+    summary.json, shown in the report's risk table, and for every stress scenario."""
+    terms = short_terms(tmp_path, days=14)
+    out = tmp_path / "out"
+    result = analyze(str(terms), "--paths", "30", "--step", "6h", "--out", str(out), "--json",
+                     "--scenario", "crash")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    points = json.loads(result.output)["points"]
+    assert [p["scenario"] for p in points] == ["base", "crash"]
+    for i, point in enumerate(points):
+        s = numbers(point["summary"])
+        assert {*RISK, *(f"{k}_se" for k in RISK)} <= set(s)
+        assert all(s[f"{k}_se"] >= 0 for k in RISK)
+        assert s["var_1d_5%_se"] > 0 and s["cvar_10d_1%_se"] > 0  # 30 paths that differ
+        assert s["cvar_1d_1%"] >= s["var_1d_1%"] >= s["var_1d_5%"]
+        assert s["cvar_10d_5%"] >= s["var_10d_5%"]
+        stored = json.loads((out / f"point-{i}" / "summary.json").read_text())["summary"]
+        assert stored["var_10d_1%"] == pytest.approx(s["var_10d_1%"], abs=0.005)
+        assert stored["margin_call_probability_se"] == s["margin_call_probability_se"]
+        report = (out / f"point-{i}" / "report.html").read_text()
+        table = report[report.index('<table id="risk">') :]
+        table = table[: table.index("</table>")]
+        for label in ("VaR over 1 day, 95%", "CVaR over 10 days, 99%", "max drawdown, p95",
+                      "probability of at least one perp margin call"):  # fmt: skip
+            assert re.search(rf"{re.escape(label)}</td><td>[^<]+</td>", table), label
+        assert re.search(r"VaR over 1 day, 99%</td><td>(loss|gain) [\d,]+ ± [\d,]+<", table)
+        assert "bootstrap over whole paths" in report
+
+
 def test_stress_scenarios_run_beside_the_base_case_on_the_same_paths(tmp_path):
     terms, out = short_terms(tmp_path), tmp_path / "out"
     result = analyze(str(terms), "--paths", "20", "--step", "4h", "--out", str(out), "--json",
