@@ -98,10 +98,12 @@ def test_the_risk_figures_are_in_the_json_the_summary_and_the_report(tmp_path):
         report = (out / f"point-{i}" / "report.html").read_text()
         table = report[report.index('<table id="risk">') :]
         table = table[: table.index("</table>")]
-        for label in ("VaR over 1 day, 95%", "CVaR over 10 days, 99%", "max drawdown, p95",
-                      "probability of at least one perp margin call"):  # fmt: skip
-            assert re.search(rf"{re.escape(label)}</td><td>[^<]+</td>", table), label
-        assert re.search(r"VaR over 1 day, 99%</td><td>(loss|gain) [\d,]+ ± [\d,]+<", table)
+        assert "<th>VaR 95%</th><th>CVaR 95%</th><th>VaR 99%</th><th>CVaR 99%</th>" in table
+        figure = r"<td>(?:loss|gain) [\d,]+ ± [\d,]+</td>"
+        for label in ("1 day", "10 days", "to maturity"):  # four figures with their errors
+            assert re.search(rf"<td>{label}</td>(?:{figure}){{4}}</tr>", table), label
+        for label in ("max drawdown, p95", "probability of at least one perp margin call"):
+            assert re.search(rf'{re.escape(label)}</td><td colspan="4">[^<]+</td>', table)
         assert "bootstrap over whole paths" in report
 
 
@@ -148,9 +150,11 @@ def test_an_older_terms_file_with_the_retired_impact_key_loads_with_a_note(tmp_p
 def test_analyze_prints_both_views(tmp_path):
     result = analyze(str(short_terms(tmp_path, 3)), "--paths", "10", "--out", str(tmp_path / "o"))
     assert result.exit_code == 0, result.output
-    for text in ("market maker's view", "project's view", "VaR 5%", "given away at signing",
-                 "attribution", "report:"):  # fmt: skip
+    for text in ("market maker's view", "project's view", "risk, ± standard error",
+                 "VaR over 1 day, 99%", "given away at signing", "attribution",
+                 "report:"):  # fmt: skip
         assert text in result.output
+    assert re.search(r"VaR over 10 days, 95% +│ +n/a", result.output)  # a 3-day deal
 
 
 def test_analyze_refuses_bad_input_clearly(tmp_path):

@@ -255,8 +255,7 @@ Cash is borrowed at {t.financing.borrow_rate:.1%} a year (credit line
 {t.financing.credit_line:,.0f}) and earns {t.financing.deposit_rate:.1%}; perp margin
 {t.desk.margin:.0%} initial, {t.desk.maintenance:.0%} maintenance.</p>
 {_scenario_line(a)}<h2>The market maker's view</h2><table>{_rows(a, MARKET_MAKER)}</table>
-<h2>Risk</h2><table id="risk"><tr><th>figure</th><th>value ± standard error</th></tr>
-{_rows(a, RISK)}</table><p>{html.escape(RISK_METHOD)}</p>
+<h2>Risk</h2>{_risk_table(a)}<p>{html.escape(RISK_METHOD)}</p>
 {_stress_table(a, beside or [])}
 <h2>Attribution (mean over paths)</h2><table><tr><th>bucket</th><th>PnL</th></tr>
 {attribution}<tr><td><b>total</b></td><td><b>{cell(a.summary, "pnl_mean", MONEY)}</b></td></tr>
@@ -275,6 +274,35 @@ held to expiry</th><th>Monte Carlo, desk's rule</th><th>exercised (desk's rule)<
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page(f"Deal analysis: {t.name}", body))
     return path
+
+
+#: the risk table's rows: (key infix, label)
+HORIZONS = (("1d_", "1 day"), ("10d_", "10 days"), ("", "to maturity"))
+
+
+def _risk_table(a: Analysis) -> str:
+    """VaR and CVaR as a grid (a row per horizon, a column per figure and level), then the
+    drawdown and the probabilities; each ``value ± standard error``. A horizon longer than
+    the deal has no row."""
+    levels = (("5%", "95%"), ("1%", "99%"))
+    heads = "".join(f"<th>{kind} {level}</th>" for _, level in levels for kind in ("VaR", "CVaR"))
+    grid = "".join(
+        f"<tr><td>{label}</td>"
+        + "".join(
+            f"<td>{cell(a.summary, f'{kind}_{key}{tail}', LOSS)}</td>"
+            for tail, _ in levels
+            for kind in ("var", "cvar")
+        )
+        + "</tr>"
+        for key, label in HORIZONS
+        if f"var_{key}5%" in a.summary
+    )
+    rest = "".join(
+        f'<tr><td>{html.escape(text)}</td><td colspan="4">{cell(a.summary, key, spec)}</td></tr>'
+        for key, text, spec in RISK
+        if not key.startswith(("var_", "cvar_")) and key in a.summary
+    )
+    return f'<table id="risk"><tr><th>horizon</th>{heads}</tr>{grid}{rest}</table>'
 
 
 def _scenario_line(a: Analysis) -> str:
