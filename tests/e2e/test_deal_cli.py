@@ -68,6 +68,45 @@ def test_analyze_writes_results_and_a_report(tmp_path):
     assert json.loads((out / "summary.json").read_text())["paths"] == 40
 
 
+#: the desk's risk figures, each with its standard error (``NAME_se``)
+RISK = [f"{kind}_{horizon}{tail}" for kind in ("var", "cvar") for horizon in ("1d_", "10d_", "")
+        for tail in ("5%", "1%")] + ["drawdown_mean", "drawdown_p95", "margin_call_probability",
+                                     "liquidation_probability"]  # fmt: skip
+
+
+def test_the_risk_figures_are_in_the_json_the_summary_and_the_report(tmp_path):
+    """1- and 10-day VaR and CVaR at 95% and 99%, drawdown and the margin-call and
+    liquidation probabilities, each with a standard error: printed by --json, kept in
+    summary.json, shown in the report's risk table, and for every stress scenario."""
+    terms = short_terms(tmp_path, days=14)
+    out = tmp_path / "out"
+    result = analyze(str(terms), "--paths", "30", "--step", "6h", "--out", str(out), "--json",
+                     "--scenario", "crash")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    points = json.loads(result.output)["points"]
+    assert [p["scenario"] for p in points] == ["base", "crash"]
+    for i, point in enumerate(points):
+        s = numbers(point["summary"])
+        assert {*RISK, *(f"{k}_se" for k in RISK)} <= set(s)
+        assert all(s[f"{k}_se"] >= 0 for k in RISK)
+        assert s["var_1d_5%_se"] > 0 and s["cvar_10d_1%_se"] > 0  # 30 paths that differ
+        assert s["cvar_1d_1%"] >= s["var_1d_1%"] >= s["var_1d_5%"]
+        assert s["cvar_10d_5%"] >= s["var_10d_5%"]
+        stored = json.loads((out / f"point-{i}" / "summary.json").read_text())["summary"]
+        assert stored["var_10d_1%"] == pytest.approx(s["var_10d_1%"], abs=0.005)
+        assert stored["margin_call_probability_se"] == s["margin_call_probability_se"]
+        report = (out / f"point-{i}" / "report.html").read_text()
+        table = report[report.index('<table id="risk">') :]
+        table = table[: table.index("</table>")]
+        assert "<th>VaR 95%</th><th>CVaR 95%</th><th>VaR 99%</th><th>CVaR 99%</th>" in table
+        figure = r"<td>(?:loss|gain) [\d,]+ ± [\d,]+</td>"
+        for label in ("1 day", "10 days", "to maturity"):  # four figures with their errors
+            assert re.search(rf"<td>{label}</td>(?:{figure}){{4}}</tr>", table), label
+        for label in ("max drawdown, p95", "probability of at least one perp margin call"):
+            assert re.search(rf'{re.escape(label)}</td><td colspan="4">[^<]+</td>', table)
+        assert "bootstrap over whole paths" in report
+
+
 def test_stress_scenarios_run_beside_the_base_case_on_the_same_paths(tmp_path):
     terms, out = short_terms(tmp_path), tmp_path / "out"
     result = analyze(str(terms), "--paths", "20", "--step", "4h", "--out", str(out), "--json",
@@ -111,9 +150,11 @@ def test_an_older_terms_file_with_the_retired_impact_key_loads_with_a_note(tmp_p
 def test_analyze_prints_both_views(tmp_path):
     result = analyze(str(short_terms(tmp_path, 3)), "--paths", "10", "--out", str(tmp_path / "o"))
     assert result.exit_code == 0, result.output
-    for text in ("market maker's view", "project's view", "VaR 5%", "given away at signing",
-                 "attribution", "report:"):  # fmt: skip
+    for text in ("market maker's view", "project's view", "risk, ± standard error",
+                 "VaR over 1 day, 99%", "given away at signing", "attribution",
+                 "report:"):  # fmt: skip
         assert text in result.output
+    assert re.search(r"VaR over 10 days, 95% +│ +n/a", result.output)  # a 3-day deal
 
 
 def test_analyze_refuses_bad_input_clearly(tmp_path):

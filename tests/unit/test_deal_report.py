@@ -50,7 +50,7 @@ def test_a_run_that_always_gains_prints_var_as_a_gain(tmp_path):
                     workers=1)  # fmt: skip
     assert found.metrics["pnl"].min() > 0 and found.summary["var_5%"] < 0
     page = tables(write_report(found, tmp_path / "r.html").read_text())
-    row = re.search(r"VaR 5%: the PnL the worst 5% of paths end at or below</td><td>([^<]*)", page)
+    row = re.search(r"<td>to maturity</td><td>([^<]*)", page)  # VaR 95%
     assert row and row.group(1).startswith("gain ")
     assert not re.search(r"[\s>(]-0(?:\.0+)?(?:%|e\+00)?[\s<),]", page)  # no -0 anywhere
 
@@ -84,3 +84,13 @@ def test_pnl_is_not_drawn_against_a_vol_that_does_not_vary(tmp_path):
                     workers=1)  # fmt: skip
     page = write_report(jumps, tmp_path / "jumps.html").read_text()
     assert "PnL over realised volatility and drift" in page and "too narrow" not in page
+
+
+def test_a_deal_shorter_than_ten_days_has_no_ten_day_risk(tmp_path):
+    found = analyze(short(days=6), paths=20, step_hours=6.0, workers=1)
+    s = found.summary
+    assert "var_1d_5%" in s and "cvar_1d_1%_se" in s
+    assert not any(k.startswith(("var_10d", "cvar_10d")) for k in s)
+    page = tables(write_report(found, tmp_path / "r.html").read_text())
+    assert "<td>1 day</td>" in page and "<td>10 days</td>" not in page
+    assert cell(s, "var_10d_5%", LOSS) == "n/a"

@@ -217,9 +217,9 @@ def _write(
 
 def _money_keys() -> set[str]:
     """The summary's amounts of money (and their standard errors)."""
-    from marketcraft.reports.deal_report import LOSS, MARKET_MAKER, MONEY, PROJECT  # noqa: PLC0415 (slow start: scipy)
+    from marketcraft.reports.deal_report import LOSS, MARKET_MAKER, MONEY, PROJECT, RISK  # noqa: PLC0415 (slow start: scipy)
 
-    keys = {key for key, _, spec in MARKET_MAKER + PROJECT if spec in (MONEY, LOSS)}
+    keys = {key for key, _, spec in MARKET_MAKER + RISK + PROJECT if spec in (MONEY, LOSS)}
     return keys | {f"{key}_se" for key in keys}
 
 
@@ -253,16 +253,19 @@ def _print_views(found: list[Analysis]) -> None:
         MARKET_MAKER,
         MONEY,
         PROJECT,
+        RISK,
         cell,
     )
 
     first = found[0]
     headers = [label(a) for a in found]
-    for title, headlines in (("market maker", MARKET_MAKER), ("project", PROJECT)):
+    views = (("the market maker's view", MARKET_MAKER), ("risk, ± standard error", RISK),
+             ("the project's view", PROJECT))  # fmt: skip
+    for title, headlines in views:
         rows = [
             (text, [cell(a.summary, key, spec) for a in found]) for key, text, spec in headlines
         ]
-        heading = f"{first.terms.name}: the {title}'s view ({first.paths:,} paths)"
+        heading = f"{first.terms.name}: {title} ({first.paths:,} paths)"
         for table in fitted_tables(heading, "metric", headers, rows, out.width):
             out.print(table)
     rows = [(name, [cell(a.summary, f"attr_{name}", MONEY) for a in found]) for name in BUCKETS]

@@ -11,12 +11,13 @@ import numpy as np
 
 from marketcraft.deal.book import BUCKETS
 from marketcraft.deal.impact import daily_volume
+from marketcraft.deal.risk import HORIZONS, LEVELS, share_se, tail_se, windows
 from marketcraft.deal.strategy import SERIES, ChunkResult
 from marketcraft.deal.terms import Terms
 from marketcraft.deal.time_grid import TimeGrid
 from marketcraft.deal.valuation import OptionValues, mean_se
 
-__all__ = ["Analysis", "gather", "summarize"]
+__all__ = ["Analysis", "gather", "risk", "summarize"]
 
 
 @dataclass
@@ -63,11 +64,31 @@ def gather(  # noqa: PLR0917
     return found
 
 
-def _tail(pnl: np.ndarray, level: float) -> tuple[float, float]:
-    """Value at risk and expected shortfall at ``level`` (losses as positive numbers)."""
-    cut = float(np.quantile(pnl, level))
-    below = pnl[pnl <= cut]
-    return -cut, -float(below.mean()) if below.size else -cut
+def risk(a: Analysis) -> dict[str, float]:
+    """The desk's risk figures (see :mod:`marketcraft.deal.risk`), each with ``NAME_se``:
+    VaR and CVaR of the PnL at maturity (``var_5%``: at 95%, named by the tail), and of the
+    book's PnL over every overlapping 1- and 10-day window (``var_1d_1%``: 1 day at 99%;
+    left out for a deal shorter than the horizon); the 95th percentile of the maximum
+    drawdown; the probability of a margin call and of a liquidation (binomial)."""
+    m = a.metrics
+    out: dict[str, float] = {}
+
+    def put(losses: np.ndarray, horizon: str) -> None:
+        for level, found in tail_se(losses, LEVELS, a.seed).items():
+            for kind, value, se in zip(("var", "cvar"), found[:2], found[2:], strict=True):
+                key = f"{kind}_{horizon}{1.0 - level:.0%}"  # named by the tail: 5% or 1%
+                out[key], out[f"{key}_se"] = value, se
+
+    put(-m["pnl"], "")  # the PnL at maturity, one per path
+    for days in HORIZONS:
+        losses = windows(a.series["pnl"], days)
+        if losses.size:  # a deal shorter than the horizon has no such figure
+            put(losses, f"{days}d_")
+    drawdown = tail_se(m["drawdown"], (0.95,), a.seed)[0.95]
+    out["drawdown_p95"], out["drawdown_p95_se"] = drawdown[0], drawdown[2]
+    for name, key in (("margin_call", "margin_calls"), ("liquidation", "liquidations")):
+        out[f"{name}_probability"], out[f"{name}_probability_se"] = share_se(m[key] > 0)
+    return out
 
 
 def summarize(a: Analysis) -> dict[str, float]:
@@ -85,7 +106,6 @@ def summarize(a: Analysis) -> dict[str, float]:
     out.update(pnl_median=np.median(pnl), pnl_std=pnl.std())
     mean("loss_probability", pnl < 0)
     mean("drawdown_mean", m["drawdown"])
-    out["drawdown_p95"] = np.quantile(m["drawdown"], 0.95)
     out["sharpe_median"] = np.median(m["sharpe"])
     for name, key in (
         ("hedge_turnover_mean", "turnover"), ("hedge_trades_mean", "hedge_trades"),
@@ -100,8 +120,6 @@ def summarize(a: Analysis) -> dict[str, float]:
         ("hedge_short_mean", "hedge_short"),
     ):  # fmt: skip
         mean(name, m[key])
-    mean("margin_call_probability", m["margin_calls"] > 0)
-    mean("liquidation_probability", m["liquidations"] > 0)
     out.update(
         peak_perp_p95=np.quantile(m["peak_perp"], 0.95),
         peak_margin_p95=np.quantile(m["peak_margin"], 0.95),
@@ -113,10 +131,7 @@ def summarize(a: Analysis) -> dict[str, float]:
         daily_volume=daily_volume(a.terms),
     )
     out.update(a.values.totals())
-    for level in (0.05, 0.01):
-        var, cvar = _tail(pnl, level)
-        out[f"var_{level:.0%}"] = var
-        out[f"cvar_{level:.0%}"] = cvar
+    out.update(risk(a))
     for name in BUCKETS:
         mean(f"attr_{name}", m[name])
     for j in range(len(a.terms.calls)):

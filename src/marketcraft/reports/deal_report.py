@@ -17,7 +17,8 @@ from marketcraft.deal.valuation import mean_se
 from marketcraft.reports.figures import fan, page, pictures, png, pyplot
 
 __all__ = [
-    "LOSS", "MARKET_MAKER", "MONEY", "PROJECT", "STRESS", "cell", "fmt", "write_report",
+    "LOSS", "MARKET_MAKER", "MONEY", "PROJECT", "RISK", "RISK_METHOD", "STRESS", "cell", "fmt",
+    "write_report",
 ]  # fmt: skip
 
 MONEY = "{:,.0f}"
@@ -30,12 +31,6 @@ MARKET_MAKER = [
     ("pnl_median", "PnL, median", MONEY),
     ("pnl_std", "PnL, standard deviation", MONEY),
     ("loss_probability", "probability of a loss", SHARE),
-    ("var_5%", "VaR 5%: the PnL the worst 5% of paths end at or below", LOSS),
-    ("cvar_5%", "CVaR 5%: the mean PnL of the worst 5% of paths", LOSS),
-    ("var_1%", "VaR 1%: the PnL the worst 1% of paths end at or below", LOSS),
-    ("cvar_1%", "CVaR 1%: the mean PnL of the worst 1% of paths", LOSS),
-    ("drawdown_mean", "max drawdown, mean", MONEY),
-    ("drawdown_p95", "max drawdown, p95", MONEY),
     ("sharpe_median", "Sharpe (daily PnL, annualised), median", "{:.2f}"),
     ("hedge_turnover_mean", "hedge turnover, mean", MONEY),
     ("hedge_trades_mean", "hedge trades, mean", "{:,.0f}"),
@@ -45,9 +40,7 @@ MARKET_MAKER = [
     ("impact_drift_mean", "the desk's permanent impact on the price (log), mean", "{:+.4f}"),
     ("attr_financing", "financing: interest on cash (paid on negative cash), mean", MONEY),
     ("interest_paid_mean", "interest paid on negative cash, mean", MONEY),
-    ("margin_call_probability", "probability of a perp margin call", SHARE),
     ("margin_calls_mean", "perp margin calls, mean", "{:,.2f}"),
-    ("liquidation_probability", "probability of a perp liquidation", SHARE),
     ("liquidations_mean", "perp liquidations, mean", "{:,.2f}"),
     ("liquidation_cost_mean", "liquidation fees paid, mean", MONEY),
     ("hedge_short_mean", "hedges cut short for want of margin, mean", "{:,.1f}"),
@@ -75,6 +68,30 @@ MARKET_MAKER = [
     ),
     ("attribution_residual", "attribution residual (largest, share of NAV)", "{:.1e}"),
 ]
+#: the risk the desk reads (see :mod:`marketcraft.deal.risk`): VaR and CVaR as losses, named
+#: by the tail (5%: at 95% confidence), over 1 and 10 days and to maturity
+RISK = [
+    *(
+        (f"{kind}_{key}{tail}", f"{name} {label}, {100 - int(tail[:-1])}%", LOSS)
+        for key, label in (("1d_", "over 1 day"), ("10d_", "over 10 days"), ("", "to maturity"))
+        for tail in ("5%", "1%")
+        for kind, name in (("var", "VaR"), ("cvar", "CVaR"))
+    ),
+    ("drawdown_mean", "max drawdown, mean", MONEY),
+    ("drawdown_p95", "max drawdown, p95", MONEY),
+    ("margin_call_probability", "probability of at least one perp margin call", SHARE),
+    ("liquidation_probability", "probability of at least one perp liquidation", SHARE),
+]
+#: how the risk figures are measured, as the report says it
+RISK_METHOD = (
+    "Losses are positive (gain: even that tail makes money). An n-day loss is the fall in the "
+    "book's PnL (NAV less capital) over every overlapping window of n days across the deal's "
+    "life, end of day to end of day, pooled over all paths; to maturity: one loss per path. "
+    "VaR at 95% (99%) is the loss that 95% (99%) of those windows stay at or below (the "
+    "empirical quantile); CVaR is the mean loss beyond it (expected shortfall). Standard "
+    "errors: a bootstrap over whole paths (200 resamples, a path's windows kept together, "
+    "since windows on one path overlap); for a probability the binomial sqrt(p(1-p)/n)."
+)
 #: the project's view
 PROJECT = [
     (
@@ -102,7 +119,10 @@ PROJECT = [
 #: the figures compared across stress scenarios, side by side
 STRESS = [
     ("pnl_mean", "PnL, mean", MONEY),
-    ("cvar_5%", "CVaR 5%", LOSS),
+    ("cvar_5%", "CVaR 95%, to maturity", LOSS),
+    ("var_1d_1%", "VaR 99%, 1 day", LOSS),
+    ("cvar_10d_1%", "CVaR 99%, 10 days", LOSS),
+    ("drawdown_p95", "max drawdown, p95", MONEY),
     ("attr_impact", "market impact, mean", MONEY),
     ("attr_financing", "financing, mean", MONEY),
     ("min_cash_p5", "lowest cash, p5", MONEY),
@@ -235,6 +255,7 @@ Cash is borrowed at {t.financing.borrow_rate:.1%} a year (credit line
 {t.financing.credit_line:,.0f}) and earns {t.financing.deposit_rate:.1%}; perp margin
 {t.desk.margin:.0%} initial, {t.desk.maintenance:.0%} maintenance.</p>
 {_scenario_line(a)}<h2>The market maker's view</h2><table>{_rows(a, MARKET_MAKER)}</table>
+<h2>Risk</h2>{_risk_table(a)}<p>{html.escape(RISK_METHOD)}</p>
 {_stress_table(a, beside or [])}
 <h2>Attribution (mean over paths)</h2><table><tr><th>bucket</th><th>PnL</th></tr>
 {attribution}<tr><td><b>total</b></td><td><b>{cell(a.summary, "pnl_mean", MONEY)}</b></td></tr>
@@ -253,6 +274,35 @@ held to expiry</th><th>Monte Carlo, desk's rule</th><th>exercised (desk's rule)<
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page(f"Deal analysis: {t.name}", body))
     return path
+
+
+#: the risk table's rows: (key infix, label)
+HORIZONS = (("1d_", "1 day"), ("10d_", "10 days"), ("", "to maturity"))
+
+
+def _risk_table(a: Analysis) -> str:
+    """VaR and CVaR as a grid (a row per horizon, a column per figure and level), then the
+    drawdown and the probabilities; each ``value ± standard error``. A horizon longer than
+    the deal has no row."""
+    levels = (("5%", "95%"), ("1%", "99%"))
+    heads = "".join(f"<th>{kind} {level}</th>" for _, level in levels for kind in ("VaR", "CVaR"))
+    grid = "".join(
+        f"<tr><td>{label}</td>"
+        + "".join(
+            f"<td>{cell(a.summary, f'{kind}_{key}{tail}', LOSS)}</td>"
+            for tail, _ in levels
+            for kind in ("var", "cvar")
+        )
+        + "</tr>"
+        for key, label in HORIZONS
+        if f"var_{key}5%" in a.summary
+    )
+    rest = "".join(
+        f'<tr><td>{html.escape(text)}</td><td colspan="4">{cell(a.summary, key, spec)}</td></tr>'
+        for key, text, spec in RISK
+        if not key.startswith(("var_", "cvar_")) and key in a.summary
+    )
+    return f'<table id="risk"><tr><th>horizon</th>{heads}</tr>{grid}{rest}</table>'
 
 
 def _scenario_line(a: Analysis) -> str:
