@@ -148,6 +148,10 @@ class MarketState:
     agents: list[str] = field(default_factory=list)
     #: every escrow of this market (orders, close orders, agents), released at the reveal
     escrows: list[str] = field(default_factory=list)
+    #: what each scout's orders left in its order escrow (a buy's escrow less its cash and
+    #: fee, a sell's proceeds net of its fee), summed from the events: what the escrow account
+    #: must hold until the reveal
+    order_held: dict[str, Decimal] = field(default_factory=dict)
     #: AMM cash each scout paid in net (buys minus sells): the basis of a VOID refund
     net_paid: dict[str, Decimal] = field(default_factory=dict)
     #: the dynamic pm-AMM whose curve at each moment replaces ``curve``; None for static AMMs
@@ -330,7 +334,7 @@ def _market_rejected(state: ProgramState, e: MarketRejected) -> None:
 
 def _order_executed(state: ProgramState, e: OrderExecuted) -> None:
     market = state.markets[e.market_id]
-    escrow, pool = accounts.escrow(e.order_id), accounts.pool(e.market_id)
+    escrow, pool = accounts.order_escrow(e.market_id, e.scout), accounts.pool(e.market_id)
     _open(state, escrow, accounts.cash(e.scout), accounts.shares(e.scout))
     mint, shares = accounts.mint(e.market_id), accounts.shares(e.scout)
     bond = (accounts.bond(e.market_id), accounts.cash(market.creator), e.bond_refund)
@@ -342,11 +346,11 @@ def _order_executed(state: ProgramState, e: OrderExecuted) -> None:
             bond,
         )
         share_leg: Leg = (mint, shares, e.shares)
-        paid = e.cash
+        paid, held = e.cash, e.escrow - e.cash - e.fee
     else:
         cash_legs = ((pool, escrow, e.cash - e.fee), (pool, FEES, e.fee), bond)
         share_leg = (shares, mint, e.shares)
-        paid = -e.cash
+        paid, held = -e.cash, e.cash - e.fee
     _post(
         state,
         [
@@ -361,6 +365,7 @@ def _order_executed(state: ProgramState, e: OrderExecuted) -> None:
     market.escrows.append(e.order_id)
     state.escrow_owner[e.order_id] = e.scout
     market.net_paid[e.scout] = market.net_paid.get(e.scout, _ZERO) + paid
+    market.order_held[e.scout] = market.order_held.get(e.scout, _ZERO) + held
     state.fees_paid[e.scout] = state.fees_paid.get(e.scout, _ZERO) + e.fee
     state.volume[e.scout] = state.volume.get(e.scout, _ZERO) + e.cash
     state.orders[e.order_id] = OrderRecord(
@@ -448,11 +453,31 @@ def _window_closed(state: ProgramState, e: WindowClosed) -> None:
 
 
 def _market_revealed(state: ProgramState, e: MarketRevealed) -> None:
-    state.markets[e.market_id].status = MarketStatus.REVEALED
-    _move(
-        state,
-        *((accounts.escrow(i), accounts.cash(state.escrow_owner[i]), a) for i, a in e.releases),
-    )
+    """Release the market's escrows: each close order's and agent's as the event lists them;
+    the orders' (which the event lists one by one) from each scout's one order escrow, whole.
+    The two agree when the event releases every order escrow in full, as ``decide`` does;
+    InvariantViolation if they do not."""
+    market = state.markets[e.market_id]
+    market.status = MarketStatus.REVEALED
+    own: list[Leg] = []
+    listed = _ZERO
+    for item_id, amount in e.releases:
+        record = state.close_orders.get(item_id) or state.agents.get(item_id)
+        if record is None:
+            listed += amount
+        else:
+            own.append((accounts.escrow(item_id), accounts.cash(record.scout), amount))
+    orders = [
+        (escrow, accounts.cash(scout), state.ledger.holding(escrow, state.cash))
+        for scout in market.order_held
+        for escrow in (accounts.order_escrow(e.market_id, scout),)
+    ]
+    held = sum((amount for _, _, amount in orders), _ZERO)
+    if held != listed:
+        raise InvariantViolation(
+            "reveal_mismatch", f"{e.market_id}: the reveal lists {listed}, its orders hold {held}"
+        )
+    _move(state, *own, *orders)
 
 
 def _acted_on(state: ProgramState, e: ActedOnRecorded) -> None:
