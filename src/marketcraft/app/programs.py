@@ -143,6 +143,9 @@ class ProgramRepository:
         self._snapshotted: dict[str, int] = {}  # program id -> version of its last snapshot
         self._last_commit: dict[str, float] = {}  # program id -> monotonic time of its last
         self._cache: dict[str, ProgramJournal] = {}
+        #: per program, the records of the batch being decided (not stored yet), by sequence:
+        #: later commands of the batch read them as if they were (see :meth:`_reader`)
+        self._inflight: dict[str, dict[int, JournalRecord]] = {}
         self._index = NameIndex(events, INDEX_STREAM, INDEX_TYPE, "program")
         self._lock = threading.Lock()
         #: batches decided again because another writer appended to their program first
@@ -171,10 +174,28 @@ class ProgramRepository:
         return self.published.origin(program_id, log_origin(self.origin_prefix, program_id))
 
     def _new_journal(self, program_id: str) -> ProgramJournal:
-        return ProgramJournal(
+        journal = ProgramJournal(
             program_id, self.signer, keep_records=False, origin=self.origin(program_id),
             merge_delay=self.merge_delay,
         )  # fmt: skip
+        journal.attach(self._reader(program_id))
+        return journal
+
+    def _reader(self, program_id: str) -> Callable[[int], JournalRecord]:
+        """The program's record at a log sequence: from the batch being decided, else from
+        the store (what a journal's order book reads its orders' facts from)."""
+        stream = _stream(program_id)
+
+        def read(sequence: int) -> JournalRecord:
+            pending = self._inflight.get(program_id)
+            if pending is not None and sequence in pending:
+                return pending[sequence]
+            items = self.events.read_stream(stream, from_version=sequence + 1, limit=1)
+            if not items or items[0].version != sequence + 1:
+                raise InvariantViolation("record_missing", f"no stored record {sequence}")
+            return _record(items[0])
+
+        return read
 
     def _from_snapshot(self, program_id: str) -> ProgramJournal | None:
         snapshot = self.snapshots.get(_stream(program_id))
@@ -194,6 +215,7 @@ class ProgramRepository:
         if journal.size != snapshot.version:
             _log.warning("snapshot of %s ignored: it holds another version", program_id)
             return None
+        journal.attach(self._reader(program_id))
         self._snapshotted[program_id] = snapshot.version
         return journal
 
@@ -386,6 +408,8 @@ class ProgramRepository:
                 except InvariantViolation as exc:
                     self._stop(program_id, exc)
                     raise
+                finally:
+                    self._inflight.pop(program_id, None)
                 if not records:  # all refused: the state is as it was
                     if journal.size:
                         self._cache[program_id] = journal
@@ -436,6 +460,7 @@ class ProgramRepository:
                 continue
             slot.handled = handled
             records.append(_stored(handled.record))
+            self._inflight.setdefault(program_id, {})[journal.size - 1] = handled.record
         # every receipt of the batch under one signature
         decided = [(slot, slot.handled) for slot in slots if slot.handled is not None]
         signed = journal.sign_receipts([handled for _, handled in decided])

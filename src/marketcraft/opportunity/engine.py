@@ -281,22 +281,14 @@ def _reveal(state: ProgramState, c: RevealMarket, ctx: Context) -> list[Event]:
     # Every escrow of the market goes back to its owner: unspent order cash, sale proceeds,
     # close-order proceeds, agents' unspent budget and proceeds.
     releases = []
-    for escrow_id in market.escrows:
-        held = _held(state, escrow_id)
+    for escrow_id, order in state.orders.escrows(c.market_id):
+        if order is None:  # a close order's or an agent's own escrow
+            held = state.ledger.holding(accounts.escrow(escrow_id), state.cash)
+        else:  # an order's part of its scout's order escrow
+            held = order.left_in_escrow
         if held:
             releases.append((escrow_id, held))
     return [*events, MarketRevealed(c.market_id, tuple(releases), ctx.now)]
-
-
-def _held(state: ProgramState, escrow_id: str) -> Decimal:
-    """What one escrow holds at the reveal: a close order's or agent's own account; an order's
-    share of its scout's order escrow (its escrow less its cash and fee, or its net proceeds)."""
-    order = state.orders.get(escrow_id)
-    if order is None:
-        return state.ledger.holding(accounts.escrow(escrow_id), state.cash)
-    if order.side is Side.BUY:
-        return order.escrow - order.cash - order.fee
-    return order.cash - order.fee
 
 
 def _acted_on(state: ProgramState, c: RecordActedOn, ctx: Context) -> list[Event]:

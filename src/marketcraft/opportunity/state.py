@@ -46,6 +46,7 @@ from marketcraft.opportunity.events import (
     TriggeredTrade,
     WindowClosed,
 )
+from marketcraft.opportunity.order_book import OrderBook, OrderRecord, left_in_escrow
 from marketcraft.opportunity.terms import CollateralMode, ProgramTerms, Side, Token
 from marketcraft.opportunity.titles import normalise_title
 
@@ -61,22 +62,6 @@ class MarketStatus(StrEnum):
     REVEALED = "revealed"
     RESOLVED = "resolved"
     REJECTED = "rejected"
-
-
-@dataclass(slots=True)
-class OrderRecord:
-    order_id: str
-    market_id: str
-    scout: str
-    side: Side
-    escrow: Decimal
-    shares: Decimal
-    cash: Decimal
-    fee: Decimal
-    clipped: bool
-    salt: bytes
-    at: datetime
-    token: Token = Token.YES
 
 
 class CloseStatus(StrEnum):
@@ -143,11 +128,11 @@ class MarketState:
     #: the traders' cash left in the pool exceeded the payouts)
     retired: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
     sponsor_cost: Decimal = Decimal(0)
-    orders: list[str] = field(default_factory=list)
     close_orders: list[str] = field(default_factory=list)
     agents: list[str] = field(default_factory=list)
-    #: every escrow of this market (orders, close orders, agents), released at the reveal
-    escrows: list[str] = field(default_factory=list)
+    #: AMM cash its blind orders traded, both directions (its close orders' and agents'
+    #: trades aside)
+    volume: Decimal = _ZERO
     #: what each scout's orders left in its order escrow (a buy's escrow less its cash and
     #: fee, a sell's proceeds net of its fee), summed from the events: what the escrow account
     #: must hold until the reveal
@@ -188,10 +173,10 @@ class ProgramState:
     ledger: Ledger = field(default_factory=Ledger)
     markets: dict[str, MarketState] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)  # normalised title -> market id
-    orders: dict[str, OrderRecord] = field(default_factory=dict)
+    #: the blind orders, read from their records (:mod:`~marketcraft.opportunity.order_book`)
+    orders: OrderBook = field(default_factory=OrderBook)
     close_orders: dict[str, CloseOrderRecord] = field(default_factory=dict)
     agents: dict[str, AgentRecord] = field(default_factory=dict)
-    escrow_owner: dict[str, str] = field(default_factory=dict)
     payouts: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (market, scout)
     acted_on: list[str] = field(default_factory=list)
     fees_paid: dict[str, Decimal] = field(default_factory=dict)
@@ -346,11 +331,11 @@ def _order_executed(state: ProgramState, e: OrderExecuted) -> None:
             bond,
         )
         share_leg: Leg = (mint, shares, e.shares)
-        paid, held = e.cash, e.escrow - e.cash - e.fee
+        paid = e.cash
     else:
         cash_legs = ((pool, escrow, e.cash - e.fee), (pool, FEES, e.fee), bond)
         share_leg = (shares, mint, e.shares)
-        paid, held = -e.cash, e.cash - e.fee
+        paid = -e.cash
     _post(
         state,
         [
@@ -361,17 +346,13 @@ def _order_executed(state: ProgramState, e: OrderExecuted) -> None:
     market.bond -= e.bond_refund
     market.amm_state = e.state_after
     market.traded = True
-    market.orders.append(e.order_id)
-    market.escrows.append(e.order_id)
-    state.escrow_owner[e.order_id] = e.scout
+    market.volume += e.cash
     market.net_paid[e.scout] = market.net_paid.get(e.scout, _ZERO) + paid
+    held = left_in_escrow(e.side, e.escrow, e.cash, e.fee)
     market.order_held[e.scout] = market.order_held.get(e.scout, _ZERO) + held
     state.fees_paid[e.scout] = state.fees_paid.get(e.scout, _ZERO) + e.fee
     state.volume[e.scout] = state.volume.get(e.scout, _ZERO) + e.cash
-    state.orders[e.order_id] = OrderRecord(
-        e.order_id, e.market_id, e.scout, e.side, e.escrow, e.shares, e.cash, e.fee,
-        e.clipped, e.salt, e.at, e.token,
-    )  # fmt: skip
+    state.orders.add_order(e)
 
 
 def _close_order_placed(state: ProgramState, e: CloseOrderPlaced) -> None:
@@ -383,8 +364,7 @@ def _close_order_placed(state: ProgramState, e: CloseOrderPlaced) -> None:
         side=e.side, escrow=e.escrow,
     )  # fmt: skip
     market.close_orders.append(e.order_id)
-    market.escrows.append(e.order_id)
-    state.escrow_owner[e.order_id] = e.scout
+    state.orders.add_item(e.order_id, e.market_id)
 
 
 def _close_order_cancelled(state: ProgramState, e: CloseOrderCancelled) -> None:
@@ -401,8 +381,7 @@ def _agent_registered(state: ProgramState, e: AgentRegistered) -> None:
         e.agent_id, e.market_id, e.scout, e.budget, e.spend_per_trade, e.buy_below, e.sell_above
     )
     market.agents.append(e.agent_id)
-    market.escrows.append(e.agent_id)
-    state.escrow_owner[e.agent_id] = e.scout
+    state.orders.add_item(e.agent_id, e.market_id)
 
 
 def _triggered_trade(state: ProgramState, e: TriggeredTrade) -> None:
