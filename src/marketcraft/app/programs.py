@@ -181,19 +181,23 @@ class ProgramRepository:
         journal.attach(self._reader(program_id))
         return journal
 
-    def _reader(self, program_id: str) -> Callable[[int], JournalRecord]:
-        """The program's record at a log sequence: from the batch being decided, else from
-        the store (what a journal's order book reads its orders' facts from)."""
+    def _reader(self, program_id: str) -> Callable[[int, int], list[JournalRecord]]:
+        """The program's records from log sequence ``start`` up to ``stop``: from the batch
+        being decided, else from the store (what a journal's order book and log read back);
+        InvariantViolation if one is missing."""
         stream = _stream(program_id)
 
-        def read(sequence: int) -> JournalRecord:
-            pending = self._inflight.get(program_id)
-            if pending is not None and sequence in pending:
-                return pending[sequence]
-            items = self.events.read_stream(stream, from_version=sequence + 1, limit=1)
-            if not items or items[0].version != sequence + 1:
-                raise InvariantViolation("record_missing", f"no stored record {sequence}")
-            return _record(items[0])
+        def read(start: int, stop: int) -> list[JournalRecord]:
+            items = self.events.read_stream(stream, from_version=start + 1, limit=stop - start)
+            found = [_record(item) for item in items if item.version <= stop]
+            pending = self._inflight.get(program_id, {})
+            while len(found) < stop - start and start + len(found) in pending:
+                found.append(pending[start + len(found)])
+            if len(found) != stop - start:
+                raise InvariantViolation(
+                    "record_missing", f"records {start}..{stop - 1} are not all stored"
+                )
+            return found
 
         return read
 

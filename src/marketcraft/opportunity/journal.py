@@ -218,10 +218,20 @@ class ProgramJournal:
         for record in records or ():
             self.replay(record)
 
-    def attach(self, source: Callable[[int], JournalRecord]) -> None:
-        """Read the records the journal does not keep through ``source`` (log sequence ->
-        record): the order book's reads (views, the reveal, id checks) and receipts."""
-        self.state.orders.attach(lambda sequence: parse_events_record(source(sequence).events))
+    def attach(self, source: Callable[[int, int], list[JournalRecord]]) -> None:
+        """Read the records the journal does not keep through ``source`` (the records from
+        log sequence ``start`` up to ``stop``): the order book's reads (views, the reveal,
+        id checks, receipts) and the log's leaves (proofs, earlier roots)."""
+
+        def events(sequence: int) -> list[Event]:
+            (record,) = source(sequence, sequence + 1)
+            return parse_events_record(record.events)
+
+        def leaves(start: int, stop: int) -> list[bytes]:
+            return [leaf_hash(leaf_entry(r.command, r.events)) for r in source(start, stop)]
+
+        self.state.orders.attach(events)
+        self.log.attach(leaves)
 
     @property
     def receipt_sequence(self) -> Mapping[str, int]:
