@@ -120,6 +120,19 @@ def test_a_snapshot_from_another_version_is_ignored(database, program, monkeypat
     assert len(folded) == journal.size  # everything, from the first record
 
 
+def test_a_snapshot_of_an_older_format_is_ignored(database, program, monkeypatch):
+    journal, _ = program
+    writer = ProgramRepository(database.events, SIGNER, snapshots=database.snapshots)
+    run_into(writer, journal.records[:10])
+    monkeypatch.setattr(snapshot_codec, "FORMAT", 1)
+    writer.snapshot(PROGRAM)
+    monkeypatch.undo()
+    run_into(writer, journal.records[10:])
+    assert snapshot_codec.open_snapshot(SIGNER.public_key, database.snapshots.get(STREAM)) is None
+    loaded = ProgramRepository(database.events, SIGNER, snapshots=database.snapshots)
+    same_program(loaded.journal(PROGRAM), journal)
+
+
 def test_a_snapshot_of_an_older_state_shape_is_ignored(database, program):
     """A snapshot written by the same version number before a field was added (here the
     state's ``closed``) is not loaded with the field missing: the events are folded."""

@@ -396,12 +396,11 @@ class EngineMachine(RuleBasedStateMachine):
     @invariant()
     def revealed_markets_released_every_escrow(self):
         state = self.runner.state
-        for order in state.orders.values():
-            if state.markets[order.market_id].status in (
-                MarketStatus.REVEALED,
-                MarketStatus.RESOLVED,
-            ):
-                assert state.ledger.balance(accounts.escrow(order.order_id), state.cash).is_zero()
+        for market in state.markets.values():
+            if market.status in (MarketStatus.REVEALED, MarketStatus.RESOLVED):
+                for scout in market.order_held:
+                    escrow = accounts.order_escrow(market.market_id, scout)
+                    assert state.ledger.balance(escrow, state.cash).is_zero()
 
     def teardown(self):
         # what the run exercised, in the statistics (--hypothesis-show-statistics)

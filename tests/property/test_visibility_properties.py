@@ -103,7 +103,7 @@ def test_each_policy_shows_only_what_it_promises_and_never_takes_it_back(
     now = closes + timedelta(seconds=moment)
     seen = public_market_view(state, "m", now)
     later = public_market_view(state, "m", now + timedelta(days=365))
-    orders = [state.orders[o] for o in state.markets["m"].orders]
+    orders = [o for o in state.orders.values() if o.market_id == "m"]
     assert seen.revealed
     if policy is RevealPolicy.PER_TRADER:
         assert (seen.final_price, seen.fills, seen.aggregated_count) == (None, (), 0)

@@ -28,16 +28,19 @@ def test_a_thawed_journal_is_the_frozen_one_and_keeps_no_records():
     with pytest.raises(InvariantViolation):
         _ = thawed.records
     parts = original.freeze()
+    shorter = ProgramJournal("program-demo", SIGNER, original.records[:-1]).freeze()
     wrong = [
-        (1, 2, 3, 4),
-        (parts[0], AppendOnlyLog("another"), parts[2], parts[3]),
-        (parts[0], parts[1], [], parts[3]),
-        (parts[0], parts[1], parts[2], None),
+        (1, 2, 3),
+        (parts[0], AppendOnlyLog("another"), parts[2]),
+        (parts[0], parts[1], None),
         (None, *parts[1:]),
+        (shorter[0], *parts[1:]),  # a state of fewer records than the log holds
     ]
     for bad in wrong:
         with pytest.raises(InvariantViolation, match="not a program journal"):
             ProgramJournal.thaw("program-demo", SIGNER, bad)
+    with pytest.raises(ValueError):  # the shape of format 1 snapshots
+        ProgramJournal.thaw("program-demo", SIGNER, (parts[0], parts[1], {}, parts[2]))
 
 
 def test_a_replay_refuses_a_record_whose_stored_events_differ():

@@ -23,3 +23,10 @@ def test_only_a_markets_mint_is_a_mint():
     assert accounts.is_mint(accounts.mint("m-1"))
     assert not accounts.is_mint(accounts.cash("mint:x"))
     assert not accounts.is_mint(accounts.WORLD)
+
+
+def test_each_market_and_scout_has_its_own_order_escrow():
+    assert accounts.order_escrow("m-1", "fan") == "orders:3:m-1:fan"
+    # ids may hold the separator: the market id's length keeps every pair apart
+    assert accounts.order_escrow("a:b", "c") != accounts.order_escrow("a", "b:c")
+    assert not accounts.order_escrow("m", "s").startswith("escrow:")

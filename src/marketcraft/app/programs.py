@@ -143,6 +143,9 @@ class ProgramRepository:
         self._snapshotted: dict[str, int] = {}  # program id -> version of its last snapshot
         self._last_commit: dict[str, float] = {}  # program id -> monotonic time of its last
         self._cache: dict[str, ProgramJournal] = {}
+        #: per program, the records of the batch being decided (not stored yet), by sequence:
+        #: later commands of the batch read them as if they were (see :meth:`_reader`)
+        self._inflight: dict[str, dict[int, JournalRecord]] = {}
         self._index = NameIndex(events, INDEX_STREAM, INDEX_TYPE, "program")
         self._lock = threading.Lock()
         #: batches decided again because another writer appended to their program first
@@ -171,10 +174,32 @@ class ProgramRepository:
         return self.published.origin(program_id, log_origin(self.origin_prefix, program_id))
 
     def _new_journal(self, program_id: str) -> ProgramJournal:
-        return ProgramJournal(
+        journal = ProgramJournal(
             program_id, self.signer, keep_records=False, origin=self.origin(program_id),
             merge_delay=self.merge_delay,
         )  # fmt: skip
+        journal.attach(self._reader(program_id))
+        return journal
+
+    def _reader(self, program_id: str) -> Callable[[int, int], list[JournalRecord]]:
+        """The program's records from log sequence ``start`` up to ``stop``: from the batch
+        being decided, else from the store (what a journal's order book and log read back);
+        InvariantViolation if one is missing."""
+        stream = _stream(program_id)
+
+        def read(start: int, stop: int) -> list[JournalRecord]:
+            items = self.events.read_stream(stream, from_version=start + 1, limit=stop - start)
+            found = [_record(item) for item in items if item.version <= stop]
+            pending = self._inflight.get(program_id, {})
+            while len(found) < stop - start and start + len(found) in pending:
+                found.append(pending[start + len(found)])
+            if len(found) != stop - start:
+                raise InvariantViolation(
+                    "record_missing", f"records {start}..{stop - 1} are not all stored"
+                )
+            return found
+
+        return read
 
     def _from_snapshot(self, program_id: str) -> ProgramJournal | None:
         snapshot = self.snapshots.get(_stream(program_id))
@@ -194,6 +219,7 @@ class ProgramRepository:
         if journal.size != snapshot.version:
             _log.warning("snapshot of %s ignored: it holds another version", program_id)
             return None
+        journal.attach(self._reader(program_id))
         self._snapshotted[program_id] = snapshot.version
         return journal
 
@@ -386,6 +412,8 @@ class ProgramRepository:
                 except InvariantViolation as exc:
                     self._stop(program_id, exc)
                     raise
+                finally:
+                    self._inflight.pop(program_id, None)
                 if not records:  # all refused: the state is as it was
                     if journal.size:
                         self._cache[program_id] = journal
@@ -436,6 +464,7 @@ class ProgramRepository:
                 continue
             slot.handled = handled
             records.append(_stored(handled.record))
+            self._inflight.setdefault(program_id, {})[journal.size - 1] = handled.record
         # every receipt of the batch under one signature
         decided = [(slot, slot.handled) for slot in slots if slot.handled is not None]
         signed = journal.sign_receipts([handled for _, handled in decided])

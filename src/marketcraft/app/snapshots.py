@@ -2,9 +2,10 @@
 
 A snapshot is pickled state, so it is read only if it carries the service's own Ed25519
 signature over its stream, version and bytes, and was written by this version of marketcraft
-(an upgrade may change the state's classes: the events are folded again instead). Anything
-else (unsigned, another key, another version, unreadable) is ignored, with a warning, and the
-load folds every event: a snapshot can make a load faster, never different.
+(an upgrade may change the state's classes: the events are folded again instead), in this
+snapshot format (:data:`FORMAT`, raised whenever the shape of what is pickled changes). Anything
+else (unsigned, another key, another version or format, unreadable) is ignored, with a warning,
+and the load folds every event: a snapshot can make a load faster, never different.
 """
 
 from __future__ import annotations
@@ -21,7 +22,11 @@ from marketcraft.__about__ import __version__
 from marketcraft.kernel.signing import Signer, verify_signature
 from marketcraft.store.snapshots import Snapshot
 
-__all__ = ["open_snapshot", "seal_snapshot"]
+__all__ = ["FORMAT", "open_snapshot", "seal_snapshot"]
+
+#: the shape of what a snapshot pickles: 2 since a program keeps one order escrow per market and
+#: scout, and its orders' facts in the store (format 1 snapshots are ignored: events are folded)
+FORMAT = 2
 
 _DOMAIN = b"marketcraft/snapshot/v1\n"
 _SIGNATURE = 64
@@ -49,7 +54,7 @@ def _digest(stream_id: str, version: int, blob: bytes) -> bytes:
 def seal_snapshot(signer: Signer, stream_id: str, version: int, payload: Any) -> Snapshot:
     """``payload`` (the state at ``version`` of ``stream_id``) pickled and signed."""
     with _collector_paused():
-        blob = pickle.dumps((__version__, stream_id, version, payload), protocol=5)
+        blob = pickle.dumps((FORMAT, __version__, stream_id, version, payload), protocol=5)
     signature = signer.sign(_digest(stream_id, version, blob))
     return Snapshot(stream_id, version, signature + blob)
 
@@ -63,10 +68,14 @@ def open_snapshot(public_key: bytes, snapshot: Snapshot) -> Any | None:
         return None
     try:
         with _collector_paused():
-            written_by, stream_id, version, payload = pickle.loads(blob)  # noqa: S301 (signed by us)
+            opened = pickle.loads(blob)  # noqa: S301 (signed by us)
     except Exception as exc:  # signed by us but unreadable now: fold the events instead
         _log.warning("snapshot of %s ignored: %s", snapshot.stream_id, exc)
         return None
+    if not (isinstance(opened, tuple) and len(opened) == 5 and opened[0] == FORMAT):
+        _log.info("snapshot of %s ignored: an older snapshot format", snapshot.stream_id)
+        return None
+    _, written_by, stream_id, version, payload = opened
     if (written_by, stream_id, version) != (__version__, snapshot.stream_id, snapshot.version):
         _log.info("snapshot of %s ignored: written by marketcraft %s", stream_id, written_by)
         return None

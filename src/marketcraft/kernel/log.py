@@ -20,12 +20,13 @@ from datetime import datetime
 from marketcraft.kernel.checkpoints import Checkpoint, SignedCheckpoint, sign_checkpoint
 from marketcraft.kernel.clock import require_utc
 from marketcraft.kernel.errors import ValidationError
-from marketcraft.kernel.merkle import MerkleTree, leaf_hash
+from marketcraft.kernel.merkle import CHUNK_LEVEL, LeafSource, MerkleTree, leaf_hash
 from marketcraft.kernel.signing import Signer
 
 __all__ = ["CHAIN_GENESIS", "AppendOnlyLog", "chain_next", "verify_chain"]
 
 CHAIN_GENESIS = bytes(32)
+_CHUNK = 1 << CHUNK_LEVEL
 
 
 def chain_next(head: bytes, entry_leaf_hash: bytes) -> bytes:
@@ -42,23 +43,30 @@ def verify_chain(entries: Iterable[bytes], expected_head: bytes) -> bool:
 
 
 class AppendOnlyLog:
-    """An append-only log, kept as what its proofs need: each entry's leaf hash (in the Merkle
-    tree) and the chain head after it, 32 bytes each in flat buffers. The entries themselves
-    live in the store; a reload appends them again (or their leaf hashes, with
-    :meth:`append_leaf`)."""
+    """An append-only log, kept as what its proofs need: its Merkle tree (see
+    :class:`~marketcraft.kernel.merkle.MerkleTree`), the chain head after every 256th entry
+    and the latest one. The entries themselves live in the store; a reload appends them
+    again (or their leaf hashes, with :meth:`append_leaf`). With a leaf source
+    (:meth:`attach`) the log keeps about half a byte an entry: a proof, a root or a chain head
+    of an earlier size reads the leaves it needs back from the source."""
 
-    __slots__ = ("_heads", "_tree", "log_id")
+    __slots__ = ("_boundaries", "_head", "_tree", "log_id")
 
     def __init__(self, log_id: str) -> None:
         if not log_id:
             raise ValidationError("bad_log_id", "a log needs a non-empty id")
         self.log_id = log_id
-        self._heads = bytearray()
+        self._head = CHAIN_GENESIS
+        self._boundaries = bytearray()  # the chain head after entries 256, 512, ...
         self._tree = MerkleTree()
 
     @property
     def size(self) -> int:
         return self._tree.size
+
+    def attach(self, source: LeafSource) -> None:
+        """Read the leaf hashes of entries it no longer keeps from ``source``."""
+        self._tree.attach(source)
 
     def append(self, entry: bytes) -> int:
         """Append ``entry``; return its index (0-based sequence number)."""
@@ -66,9 +74,11 @@ class AppendOnlyLog:
 
     def append_leaf(self, leaf: bytes) -> int:
         """Append an entry by its RFC 6962 leaf hash; return its index."""
-        head = chain_next(self.chain_head(), leaf)
+        head = chain_next(self._head, leaf)
         index = self._tree.append_hash(leaf)
-        self._heads += head
+        self._head = head
+        if self.size % _CHUNK == 0:
+            self._boundaries += head
         return index
 
     def extend(self, entries: Iterable[bytes]) -> None:
@@ -83,7 +93,13 @@ class AppendOnlyLog:
         n = self.size if size is None else size
         if not 0 <= n <= self.size:
             raise ValidationError("bad_size", f"log size {n} outside 0..{self.size}")
-        return bytes(self._heads[32 * (n - 1) : 32 * n]) if n else CHAIN_GENESIS
+        if n == self.size:
+            return self._head
+        boundary = n // _CHUNK
+        head = bytes(self._boundaries[32 * (boundary - 1) : 32 * boundary]) or CHAIN_GENESIS
+        for index in range(boundary * _CHUNK, n):
+            head = chain_next(head, self._tree.leaf(index))
+        return head
 
     def root(self, size: int | None = None) -> bytes:
         return self._tree.root(size)

@@ -4,8 +4,10 @@
 * node hash  = SHA-256(0x01 || left || right)
 * empty tree = SHA-256("")
 
-:class:`MerkleTree` keeps every perfect, aligned subtree hash, so the root of any prefix and any
-proof cost O(log n) hashes after an amortised O(1) append. Proof generation follows RFC 6962
+:class:`MerkleTree` keeps every perfect, aligned subtree hash of 256 leaves or more, so the root
+of any prefix and any proof cost O(log n) hashes plus at most a few 256-leaf chunks after an
+amortised O(1) append; a chunk's leaves come from memory or, once the tree has a leaf source,
+from wherever the entries are stored. Proof generation follows RFC 6962
 sections 2.1.1 (PATH) and 2.1.2 (SUBPROOF); verification follows the iterative algorithms of
 RFC 9162 sections 2.1.3.2 and 2.1.4.2 and is pure: it needs only hashes, sizes and the proof.
 """
@@ -13,12 +15,14 @@ RFC 9162 sections 2.1.3.2 and 2.1.4.2 and is pure: it needs only hashes, sizes a
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from marketcraft.kernel.errors import ValidationError
+from marketcraft.kernel.errors import InvariantViolation, ValidationError
 
 __all__ = [
+    "CHUNK_LEVEL",
     "EMPTY_ROOT",
+    "LeafSource",
     "MerkleTree",
     "leaf_hash",
     "node_hash",
@@ -44,22 +48,67 @@ def _split(n: int) -> int:
     return 1 << ((n - 1).bit_length() - 1)
 
 
-class MerkleTree:
-    """An append-only Merkle tree over leaf hashes."""
+#: the tree is kept in chunks of 2**CHUNK_LEVEL leaves: see :class:`MerkleTree`
+CHUNK_LEVEL = 8
+_CHUNK = 1 << CHUNK_LEVEL
+_CACHED_CHUNKS = 4
 
-    __slots__ = ("_levels",)
+#: the leaf hashes of entries ``[start, stop)``, read from where the entries are kept
+LeafSource = Callable[[int, int], Sequence[bytes]]
+
+
+def _levels_of(leaves: bytes) -> list[bytes]:
+    """Each level of the perfect subtrees over ``leaves`` (32 bytes each, from the first):
+    level 0 the leaves, level k the hashes of their aligned runs of 2**k."""
+    levels = [leaves]
+    row = leaves
+    while len(row) >= 64:
+        row = b"".join(node_hash(row[i : i + 32], row[i + 32 : i + 64])
+                       for i in range(0, len(row) - 63, 64))  # fmt: skip
+        levels.append(row)
+    return levels
+
+
+class MerkleTree:
+    """An append-only Merkle tree over leaf hashes, kept in chunks of 256 leaves.
+
+    It keeps every perfect, aligned subtree hash of 256 leaves or more (one flat buffer per
+    level: about 0.25 bytes a leaf) and the leaves of its last, incomplete chunk. Without a
+    leaf source it keeps every leaf too (32 bytes a leaf); once :meth:`attach` gives it one
+    (the entries' store), it lets go of each chunk's leaves when the chunk is complete, and
+    a proof or root that needs a node below a chunk's root reads that chunk's 256 leaf
+    hashes back from the source (one read; the last few chunks read are cached), checking
+    that they hash to the chunk's root it kept: InvariantViolation if they do not."""
+
+    __slots__ = ("_cache", "_kept", "_kept_from", "_size", "_source", "_upper")
 
     def __init__(self, leaf_hashes: Sequence[bytes] = ()) -> None:
-        # _levels[k] holds, 32 bytes each, the hashes of the perfect subtrees over leaves
-        # [i * 2**k, (i+1) * 2**k): one flat buffer per level, so a tree of n leaves keeps
-        # about 64n bytes and no object per node.
-        self._levels: list[bytearray] = [bytearray()]
+        # _upper[j] holds, 32 bytes each, the hashes of the perfect subtrees over leaves
+        # [i * 2**(8+j), (i+1) * 2**(8+j)); _kept the leaf hashes from _kept_from on
+        self._upper: list[bytearray] = [bytearray()]
+        self._kept = bytearray()
+        self._kept_from = 0
+        self._size = 0
+        self._source: LeafSource | None = None
+        self._cache: dict[tuple[int, int], list[bytes]] = {}
         for h in leaf_hashes:
             self.append_hash(h)
 
+    def __getstate__(self) -> tuple[object, ...]:
+        return (self._upper, self._kept, self._kept_from, self._size)
+
+    def __setstate__(self, state: tuple[object, ...]) -> None:
+        self._upper, self._kept, self._kept_from, self._size = state  # type: ignore[assignment]
+        self._source, self._cache = None, {}
+
     @property
     def size(self) -> int:
-        return len(self._levels[0]) // 32
+        return self._size
+
+    def attach(self, source: LeafSource) -> None:
+        """Read complete chunks' leaves from ``source`` from now on, and keep none of them."""
+        self._source = source
+        self._let_go()
 
     def append(self, entry: bytes) -> int:
         """Append an entry (hashed as a leaf); return its index."""
@@ -69,17 +118,32 @@ class MerkleTree:
         """Append an already-computed leaf hash; return its index."""
         if len(leaf) != 32:
             raise ValidationError("bad_hash", "a leaf hash is 32 bytes")
-        index = self.size
-        self._levels[0] += leaf
-        level = 0
-        while len(self._levels[level]) % 64 == 0:
-            row = self._levels[level]
-            parent = node_hash(bytes(row[-64:-32]), bytes(row[-32:]))
-            if level + 1 == len(self._levels):
-                self._levels.append(bytearray())
-            self._levels[level + 1] += parent
-            level += 1
+        index = self._size
+        self._kept += leaf
+        self._size += 1
+        if self._size % _CHUNK == 0:
+            self._carry(_levels_of(bytes(self._kept[-32 * _CHUNK :]))[-1])
+            if self._source is not None:
+                self._let_go()
         return index
+
+    def _carry(self, chunk_root: bytes) -> None:
+        self._upper[0] += chunk_root
+        level = 0
+        while len(self._upper[level]) % 64 == 0:
+            row = self._upper[level]
+            parent = node_hash(bytes(row[-64:-32]), bytes(row[-32:]))
+            if level + 1 == len(self._upper):
+                self._upper.append(bytearray())
+            self._upper[level + 1] += parent
+            level += 1
+
+    def _let_go(self) -> None:
+        """Forget the leaves of every complete chunk (the source has them)."""
+        complete = self._size - self._size % _CHUNK
+        if complete > self._kept_from:
+            del self._kept[: 32 * (complete - self._kept_from)]
+            self._kept_from = complete
 
     def leaf(self, index: int) -> bytes:
         if not 0 <= index < self.size:
@@ -87,7 +151,39 @@ class MerkleTree:
         return self._node(0, index)
 
     def _node(self, level: int, index: int) -> bytes:
-        return bytes(self._levels[level][32 * index : 32 * index + 32])
+        if level >= CHUNK_LEVEL:
+            return bytes(self._upper[level - CHUNK_LEVEL][32 * index : 32 * index + 32])
+        chunk = (index << level) >> CHUNK_LEVEL
+        offset = index - (chunk << (CHUNK_LEVEL - level))
+        return self._chunk(chunk)[level][32 * offset : 32 * offset + 32]
+
+    def _chunk(self, chunk: int) -> list[bytes]:
+        """The levels below the root of ``chunk`` (as far as its leaves go)."""
+        start = chunk << CHUNK_LEVEL
+        count = min(_CHUNK, self._size - start)
+        levels = self._cache.get((chunk, count))
+        if levels is None:
+            levels = _levels_of(self._leaves(start, count))
+            if count == _CHUNK and levels[-1] != self._node(CHUNK_LEVEL, chunk):
+                raise InvariantViolation(
+                    "leaf_mismatch",
+                    f"the leaves read for entries {start}.. are not the logged ones",
+                )
+            if len(self._cache) >= _CACHED_CHUNKS:
+                del self._cache[next(iter(self._cache))]
+            self._cache[(chunk, count)] = levels
+        return levels
+
+    def _leaves(self, start: int, count: int) -> bytes:
+        if start >= self._kept_from:
+            offset = 32 * (start - self._kept_from)
+            return bytes(self._kept[offset : offset + 32 * count])
+        if self._source is None:
+            raise InvariantViolation("leaves_not_kept", "the log's leaves cannot be read")
+        leaves = list(self._source(start, start + count))
+        if len(leaves) != count or any(len(h) != 32 for h in leaves):
+            raise InvariantViolation("leaf_mismatch", f"entries {start}.. cannot be read")
+        return b"".join(leaves)
 
     def _hash(self, start: int, n: int) -> bytes:
         """MTH of the ``n`` leaves starting at ``start``."""

@@ -22,7 +22,7 @@ def open_market_for(state: ProgramState, market_id: str, item_id: str, ctx: Cont
         raise ValidationError("sponsor_cannot_trade", "the sponsor cannot trade in its program")
     if not item_id or len(item_id) > 100:
         raise ValidationError("bad_order", "an order needs an id of 1..100 characters")
-    if item_id in state.escrow_owner:
+    if state.orders.taken(item_id):
         raise OrderExists(reason="an order with this id exists")
     market = market_of(state, market_id)
     if market.status is not MarketStatus.OPEN or market.opens_at is None:

@@ -7,7 +7,9 @@ ledger under these names, and balances are read back by them.
 * ``sponsor`` — the sponsor's free collateral; ``collateral:shared`` — FIRST_N's shared pool
 * ``fees`` — fees collected, owed back per the fee policy
 * ``cash:<holder>`` — a participant's available cash; ``shares:<holder>`` — its shares
-* ``escrow:<id>`` — one order's, close order's or agent's escrow
+* ``escrow:<id>`` — one close order's or agent's escrow
+* ``orders:<n>:<market>:<scout>`` — a scout's blind orders' escrow in one market (``n``: the
+  market id's length, so no two (market, scout) pairs share a name); released at the reveal
 * ``pool:<market>`` — a market's reserved budget plus the cash its trades took in
 * ``bond:<market>`` — a market's creation bond
 * ``mint:<market>`` — where a market's YES and NO shares are minted from (goes negative)
@@ -27,6 +29,7 @@ __all__ = [
     "is_mint",
     "mint",
     "no_asset",
+    "order_escrow",
     "pool",
     "shares",
     "yes_asset",
@@ -51,8 +54,15 @@ def shares(holder: str) -> str:
 
 
 def escrow(item_id: str) -> str:
-    """The escrow of one order, close order or agent."""
+    """The escrow of one close order or agent (and, in the folds of earlier releases, of one
+    order)."""
     return f"escrow:{item_id}"
+
+
+def order_escrow(market_id: str, scout: str) -> str:
+    """The escrow of every blind order ``scout`` placed in ``market_id``: one account per
+    (market, scout), whatever the number of orders, all released at the reveal."""
+    return f"orders:{len(market_id)}:{market_id}:{scout}"
 
 
 def pool(market_id: str) -> str:

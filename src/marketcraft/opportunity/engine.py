@@ -281,8 +281,11 @@ def _reveal(state: ProgramState, c: RevealMarket, ctx: Context) -> list[Event]:
     # Every escrow of the market goes back to its owner: unspent order cash, sale proceeds,
     # close-order proceeds, agents' unspent budget and proceeds.
     releases = []
-    for escrow_id in market.escrows:
-        held = state.ledger.balance(accounts.escrow(escrow_id), state.cash).amount
+    for escrow_id, order in state.orders.escrows(c.market_id):
+        if order is None:  # a close order's or an agent's own escrow
+            held = state.ledger.holding(accounts.escrow(escrow_id), state.cash)
+        else:  # an order's part of its scout's order escrow
+            held = order.left_in_escrow
         if held:
             releases.append((escrow_id, held))
     return [*events, MarketRevealed(c.market_id, tuple(releases), ctx.now)]

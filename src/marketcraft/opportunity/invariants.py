@@ -58,25 +58,26 @@ def check_solvent(state: ProgramState) -> None:
 
 def check_escrow_released(state: ProgramState) -> None:
     """Every escrow of a revealed or resolved market is empty. Before that each holds exactly:
-    an order, its escrow minus the fill (buys) or its net proceeds (sells); a close order, its
-    escrow minus what it spent (buys) or its net proceeds (sells); an agent, its budget minus
-    what it spent plus what its sales brought."""
-    expected: dict[str, tuple[str, Decimal]] = {}
-    for order in state.orders.values():
-        if order.side == "buy":
-            expected[order.order_id] = (order.market_id, order.escrow - order.cash - order.fee)
-        else:
-            expected[order.order_id] = (order.market_id, order.cash - order.fee)
+    a scout's order escrow in a market, what its orders left there (each buy's escrow minus
+    its fill, each sell's net proceeds); a close order, its escrow minus what it spent (buys)
+    or its net proceeds (sells); an agent, its budget minus what it spent plus what its sales
+    brought."""
+    expected: list[tuple[str, str, Decimal]] = []  # (market, account, held before the reveal)
+    for market in state.markets.values():
+        for scout, held in market.order_held.items():
+            account = accounts.order_escrow(market.market_id, scout)
+            expected.append((market.market_id, account, held))
     for close in state.close_orders.values():
-        expected[close.order_id] = (close.market_id, close.held)
+        expected.append((close.market_id, accounts.escrow(close.order_id), close.held))
     for agent in state.agents.values():
-        expected[agent.agent_id] = (agent.market_id, agent.budget - agent.spent + agent.received)
-    for escrow_id, (market_id, before_reveal) in expected.items():
-        held = state.ledger.balance(accounts.escrow(escrow_id), state.cash).amount
+        held = agent.budget - agent.spent + agent.received
+        expected.append((agent.market_id, accounts.escrow(agent.agent_id), held))
+    for market_id, account, before_reveal in expected:
+        held = state.ledger.holding(account, state.cash)
         revealed = state.markets[market_id].status in (MarketStatus.REVEALED, MarketStatus.RESOLVED)
         should = _ZERO if revealed else before_reveal
         if held != should:
-            raise InvariantViolation("escrow", f"{escrow_id} holds {held}, not {should}")
+            raise InvariantViolation("escrow", f"{account} holds {held}, not {should}")
 
 
 def check_all(state: ProgramState) -> None:

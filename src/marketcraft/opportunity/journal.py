@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,6 +41,7 @@ from marketcraft.kernel.signing import Signer
 from marketcraft.opportunity.commands import Context, PlaceCloseOrder, PlaceOrder, RegisterAgent
 from marketcraft.opportunity.events import OrderExecuted
 from marketcraft.opportunity.history import ProgramHistory
+from marketcraft.opportunity.order_book import OrderBook
 from marketcraft.opportunity.receipts import (
     Inclusion,
     Receipt,
@@ -148,6 +150,28 @@ class Handled:
     receipt: Receipt | None
 
 
+class ReceiptSequences(Mapping[str, int]):
+    """Sealed id (an order's, close order's or agent's) -> the log sequence of the record
+    that placed it, read from the state's order book (nothing kept per id here)."""
+
+    __slots__ = ("_book",)
+
+    def __init__(self, book: OrderBook) -> None:
+        self._book = book
+
+    def __getitem__(self, item_id: str) -> int:
+        sequence = self._book.sequence_of(item_id)
+        if sequence is None:
+            raise KeyError(item_id)
+        return sequence
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._book.placed())
+
+    def __len__(self) -> int:
+        return len(self._book.placed())
+
+
 def _complete(*parts: object) -> bool:
     """Whether every field (dataclass) or slot of each part holds a value: an object unpickled
     from a snapshot written before a field existed lacks it."""
@@ -170,7 +194,8 @@ class ProgramJournal:
     a program). :meth:`replay` decides a stored record again and checks it gives the same
     events: the audit. ``keep_records=False`` (the repository, whose store holds the records)
     keeps only what later commands and proofs need: the state, each record's leaf and chain
-    head (32 bytes each), and each sealed order's log sequence."""
+    head (32 bytes each); what its orders' records say is read through ``source`` (the
+    store's records by log sequence, :meth:`attach`)."""
 
     def __init__(
         self,
@@ -189,14 +214,33 @@ class ProgramJournal:
         self.merge_delay = merge_delay
         self.signer = signer
         self._records: list[JournalRecord] | None = [] if keep_records else None
-        self.receipt_sequence: dict[str, int] = {}  # order id -> log sequence, for re-issuing
         self.history = ProgramHistory()
         for record in records or ():
             self.replay(record)
 
+    def attach(self, source: Callable[[int, int], list[JournalRecord]]) -> None:
+        """Read the records the journal does not keep through ``source`` (the records from
+        log sequence ``start`` up to ``stop``): the order book's reads (views, the reveal,
+        id checks, receipts) and the log's leaves (proofs, earlier roots)."""
+
+        def events(sequence: int) -> list[Event]:
+            (record,) = source(sequence, sequence + 1)
+            return parse_events_record(record.events)
+
+        def leaves(start: int, stop: int) -> list[bytes]:
+            return [leaf_hash(leaf_entry(r.command, r.events)) for r in source(start, stop)]
+
+        self.state.orders.attach(events)
+        self.log.attach(leaves)
+
+    @property
+    def receipt_sequence(self) -> Mapping[str, int]:
+        """Order (close order, agent) id -> log sequence of its record, for re-issuing."""
+        return ReceiptSequences(self.state.orders)
+
     def freeze(self) -> tuple[object, ...]:
         """What a snapshot keeps (never the signer): see :meth:`thaw`."""
-        return (self.state, self.log, self.receipt_sequence, self.history)
+        return (self.state, self.log, self.history)
 
     @classmethod
     def thaw(
@@ -209,13 +253,13 @@ class ProgramJournal:
         merge_delay: timedelta = DEFAULT_MERGE_DELAY,
     ) -> ProgramJournal:
         """A journal (keeping no records) from what :meth:`freeze` gave."""
-        state, log, receipt_sequence, history = parts
+        state, log, history = parts
         if not (
             isinstance(state, ProgramState)
             and isinstance(log, AppendOnlyLog)
             and log.log_id == log_id
-            and isinstance(receipt_sequence, dict)
             and isinstance(history, ProgramHistory)
+            and state.orders.position == log.size - 1
         ):
             raise InvariantViolation("bad_snapshot", "a snapshot is not a program journal")
         if not _complete(state, history, *state.markets.values()):
@@ -225,8 +269,7 @@ class ProgramJournal:
             log_id, signer, keep_records=False, origin=origin,
             merge_delay=merge_delay,
         )  # fmt: skip
-        journal.runner.state, journal.log = state, log
-        journal.receipt_sequence, journal.history = receipt_sequence, history
+        journal.runner.state, journal.log, journal.history = state, log, history
         return journal
 
     @property
@@ -247,28 +290,25 @@ class ProgramJournal:
         return self._records
 
     def fold(self, record: JournalRecord) -> None:
-        """Apply a stored record as it is: fold its events, append its leaf, note its sealed
-        order. InvariantViolation (naming the record) if it is malformed or does not fold;
-        after that the journal is unusable."""
+        """Apply a stored record as it is: fold its events, append its leaf.
+        InvariantViolation (naming the record) if it is malformed or does not fold; after
+        that the journal is unusable."""
         index = self.size
         try:
             events = parse_events_record(record.events)
-            sealed = sealed_id(record.command, events)
             self.runner.apply(events)
         except (MarketcraftError, ValueError, TypeError, KeyError) as exc:
             raise InvariantViolation(
                 "fold_failed", f"record {index} does not fold ({type(exc).__name__}: {exc})"
             ) from exc
-        self._append(record, events, sealed)
+        self._append(record, events)
 
-    def _append(self, record: JournalRecord, events: list[Event], sealed: str | None) -> bytes:
+    def _append(self, record: JournalRecord, events: list[Event]) -> bytes:
         """Append ``record``; its leaf hash."""
         leaf = leaf_hash(leaf_entry(record.command, record.events))
-        sequence = self.log.append_leaf(leaf)
+        self.log.append_leaf(leaf)
         if self._records is not None:
             self._records.append(record)
-        if sealed is not None:
-            self.receipt_sequence[sealed] = sequence
         self.history.add_all(self.state, events)
         return leaf
 
@@ -319,7 +359,7 @@ class ProgramJournal:
             _command_record(command.type_name, data, ctx.actor, at), _events_record(events, plains)
         )
         sealed = sealed_result(command, events, plains)
-        leaf = self._append(record, events, None if sealed is None else sealed[0])
+        leaf = self._append(record, events)
         receipt = None
         if sealed is not None:
             digest = order_digest(command.type_name, data, ctx.actor, at)
@@ -368,7 +408,7 @@ class ProgramJournal:
     def inclusion(self, order_id: str, checkpoint: SignedCheckpoint) -> Inclusion | None:
         """The proof that ``order_id``'s entry is in the log ``checkpoint`` describes; None if
         the checkpoint does not cover it (or there is no such order)."""
-        index = self.receipt_sequence.get(order_id)
+        index = self.state.orders.sequence_of(order_id)
         size = checkpoint.checkpoint.tree_size
         if index is None or not index < size <= self.log.size:
             return None

@@ -46,6 +46,7 @@ from marketcraft.opportunity.events import (
     TriggeredTrade,
     WindowClosed,
 )
+from marketcraft.opportunity.order_book import OrderBook, OrderRecord, left_in_escrow
 from marketcraft.opportunity.terms import CollateralMode, ProgramTerms, Side, Token
 from marketcraft.opportunity.titles import normalise_title
 
@@ -61,22 +62,6 @@ class MarketStatus(StrEnum):
     REVEALED = "revealed"
     RESOLVED = "resolved"
     REJECTED = "rejected"
-
-
-@dataclass(slots=True)
-class OrderRecord:
-    order_id: str
-    market_id: str
-    scout: str
-    side: Side
-    escrow: Decimal
-    shares: Decimal
-    cash: Decimal
-    fee: Decimal
-    clipped: bool
-    salt: bytes
-    at: datetime
-    token: Token = Token.YES
 
 
 class CloseStatus(StrEnum):
@@ -143,11 +128,15 @@ class MarketState:
     #: the traders' cash left in the pool exceeded the payouts)
     retired: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
     sponsor_cost: Decimal = Decimal(0)
-    orders: list[str] = field(default_factory=list)
     close_orders: list[str] = field(default_factory=list)
     agents: list[str] = field(default_factory=list)
-    #: every escrow of this market (orders, close orders, agents), released at the reveal
-    escrows: list[str] = field(default_factory=list)
+    #: AMM cash its blind orders traded, both directions (its close orders' and agents'
+    #: trades aside)
+    volume: Decimal = _ZERO
+    #: what each scout's orders left in its order escrow (a buy's escrow less its cash and
+    #: fee, a sell's proceeds net of its fee), summed from the events: what the escrow account
+    #: must hold until the reveal
+    order_held: dict[str, Decimal] = field(default_factory=dict)
     #: AMM cash each scout paid in net (buys minus sells): the basis of a VOID refund
     net_paid: dict[str, Decimal] = field(default_factory=dict)
     #: the dynamic pm-AMM whose curve at each moment replaces ``curve``; None for static AMMs
@@ -184,10 +173,10 @@ class ProgramState:
     ledger: Ledger = field(default_factory=Ledger)
     markets: dict[str, MarketState] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)  # normalised title -> market id
-    orders: dict[str, OrderRecord] = field(default_factory=dict)
+    #: the blind orders, read from their records (:mod:`~marketcraft.opportunity.order_book`)
+    orders: OrderBook = field(default_factory=OrderBook)
     close_orders: dict[str, CloseOrderRecord] = field(default_factory=dict)
     agents: dict[str, AgentRecord] = field(default_factory=dict)
-    escrow_owner: dict[str, str] = field(default_factory=dict)
     payouts: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (market, scout)
     acted_on: list[str] = field(default_factory=list)
     fees_paid: dict[str, Decimal] = field(default_factory=dict)
@@ -330,7 +319,7 @@ def _market_rejected(state: ProgramState, e: MarketRejected) -> None:
 
 def _order_executed(state: ProgramState, e: OrderExecuted) -> None:
     market = state.markets[e.market_id]
-    escrow, pool = accounts.escrow(e.order_id), accounts.pool(e.market_id)
+    escrow, pool = accounts.order_escrow(e.market_id, e.scout), accounts.pool(e.market_id)
     _open(state, escrow, accounts.cash(e.scout), accounts.shares(e.scout))
     mint, shares = accounts.mint(e.market_id), accounts.shares(e.scout)
     bond = (accounts.bond(e.market_id), accounts.cash(market.creator), e.bond_refund)
@@ -357,16 +346,13 @@ def _order_executed(state: ProgramState, e: OrderExecuted) -> None:
     market.bond -= e.bond_refund
     market.amm_state = e.state_after
     market.traded = True
-    market.orders.append(e.order_id)
-    market.escrows.append(e.order_id)
-    state.escrow_owner[e.order_id] = e.scout
+    market.volume += e.cash
     market.net_paid[e.scout] = market.net_paid.get(e.scout, _ZERO) + paid
+    held = left_in_escrow(e.side, e.escrow, e.cash, e.fee)
+    market.order_held[e.scout] = market.order_held.get(e.scout, _ZERO) + held
     state.fees_paid[e.scout] = state.fees_paid.get(e.scout, _ZERO) + e.fee
     state.volume[e.scout] = state.volume.get(e.scout, _ZERO) + e.cash
-    state.orders[e.order_id] = OrderRecord(
-        e.order_id, e.market_id, e.scout, e.side, e.escrow, e.shares, e.cash, e.fee,
-        e.clipped, e.salt, e.at, e.token,
-    )  # fmt: skip
+    state.orders.add_order(e)
 
 
 def _close_order_placed(state: ProgramState, e: CloseOrderPlaced) -> None:
@@ -378,8 +364,7 @@ def _close_order_placed(state: ProgramState, e: CloseOrderPlaced) -> None:
         side=e.side, escrow=e.escrow,
     )  # fmt: skip
     market.close_orders.append(e.order_id)
-    market.escrows.append(e.order_id)
-    state.escrow_owner[e.order_id] = e.scout
+    state.orders.add_item(e.order_id, e.market_id)
 
 
 def _close_order_cancelled(state: ProgramState, e: CloseOrderCancelled) -> None:
@@ -396,8 +381,7 @@ def _agent_registered(state: ProgramState, e: AgentRegistered) -> None:
         e.agent_id, e.market_id, e.scout, e.budget, e.spend_per_trade, e.buy_below, e.sell_above
     )
     market.agents.append(e.agent_id)
-    market.escrows.append(e.agent_id)
-    state.escrow_owner[e.agent_id] = e.scout
+    state.orders.add_item(e.agent_id, e.market_id)
 
 
 def _triggered_trade(state: ProgramState, e: TriggeredTrade) -> None:
@@ -448,11 +432,31 @@ def _window_closed(state: ProgramState, e: WindowClosed) -> None:
 
 
 def _market_revealed(state: ProgramState, e: MarketRevealed) -> None:
-    state.markets[e.market_id].status = MarketStatus.REVEALED
-    _move(
-        state,
-        *((accounts.escrow(i), accounts.cash(state.escrow_owner[i]), a) for i, a in e.releases),
-    )
+    """Release the market's escrows: each close order's and agent's as the event lists them;
+    the orders' (which the event lists one by one) from each scout's one order escrow, whole.
+    The two agree when the event releases every order escrow in full, as ``decide`` does;
+    InvariantViolation if they do not."""
+    market = state.markets[e.market_id]
+    market.status = MarketStatus.REVEALED
+    own: list[Leg] = []
+    listed = _ZERO
+    for item_id, amount in e.releases:
+        record = state.close_orders.get(item_id) or state.agents.get(item_id)
+        if record is None:
+            listed += amount
+        else:
+            own.append((accounts.escrow(item_id), accounts.cash(record.scout), amount))
+    orders = [
+        (escrow, accounts.cash(scout), state.ledger.holding(escrow, state.cash))
+        for scout in market.order_held
+        for escrow in (accounts.order_escrow(e.market_id, scout),)
+    ]
+    held = sum((amount for _, _, amount in orders), _ZERO)
+    if held != listed:
+        raise InvariantViolation(
+            "reveal_mismatch", f"{e.market_id}: the reveal lists {listed}, its orders hold {held}"
+        )
+    _move(state, *own, *orders)
 
 
 def _acted_on(state: ProgramState, e: ActedOnRecorded) -> None:

@@ -217,6 +217,8 @@ def _check_checkpoints(
 
 def _replay(records: list[JournalRecord], failures: _Failures) -> ProgramState | None:
     state = ProgramState()
+    # the orders' facts are read from the records already replayed (and found equal)
+    state.orders.attach(lambda position: parse_events_record(records[position].events))
     for i, record in enumerate(records):
         try:
             command, ctx = parse_command_record(record.command)
@@ -233,6 +235,7 @@ def _replay(records: list[JournalRecord], failures: _Failures) -> ProgramState |
             except MarketcraftError:
                 failures.add(f"record {i}", "recorded events are malformed")
             return None
+        state.orders.begin_record()
         for event in events:
             evolve(state, event)
     return state

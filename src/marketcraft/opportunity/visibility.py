@@ -34,7 +34,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from marketcraft.opportunity import accounts
-from marketcraft.opportunity.state import MarketState, MarketStatus, OrderRecord, ProgramState
+from marketcraft.opportunity.order_book import OrderRecord
+from marketcraft.opportunity.state import MarketState, MarketStatus, ProgramState
 from marketcraft.opportunity.terms import RevealPolicy, Side, Token
 
 __all__ = [
@@ -83,9 +84,7 @@ class OrderView:
 def scout_orders(state: ProgramState, scout: str) -> list[OrderView]:
     """The scout's own orders, oldest first (by acceptance time, then id)."""
     views = []
-    for order in state.orders.values():
-        if order.scout != scout:
-            continue
+    for order in state.orders.of_scout(scout):
         market = state.markets[order.market_id]
         revealed = is_revealed(market)
         fill = FillView(order.shares, order.cash, order.fee, order.clipped) if revealed else None
@@ -118,10 +117,7 @@ class SponsorMarketView:
 
 def sponsor_market_view(state: ProgramState, market_id: str) -> SponsorMarketView:
     market = state.markets[market_id]
-    volume = sum(
-        (state.orders[o].cash for o in market.orders),
-        _ZERO,
-    )
+    volume = market.volume
     yes = -state.ledger.balance(accounts.mint(market_id), market.yes).amount
     return SponsorMarketView(
         market_id, market.title, market.status, market.curve.price(market.amm_state), volume,
@@ -173,7 +169,7 @@ def public_market_view(state: ProgramState, market_id: str, now: datetime) -> Ma
     if not revealed or terms.reveal_policy is RevealPolicy.PER_TRADER:
         return MarketPublicView(market_id, market.title, revealed, None, (), 0, _ZERO, revealed,
                                 late_at)  # fmt: skip
-    orders = [state.orders[o] for o in market.orders]
+    orders = state.orders.of_market(market_id)
     price = market.curve.price(market.amm_state)
     if terms.reveal_policy is RevealPolicy.PUBLIC_ALL:
         fills = tuple(_fill(o) for o in orders)
