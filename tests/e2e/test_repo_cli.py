@@ -108,3 +108,28 @@ def test_a_posted_commitment_must_be_a_field_element_or_a_file(tmp_path, given):
     ])  # fmt: skip
     assert result.exit_code == 2, result.output
     assert "--posted-mm" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("posted", "shown"),
+    [
+        ({"mm": "7", "rm": "9"}, None),  # read from the download: nothing says they were not
+        ({"mm": "1e400", "rm": "9"}, "posted.mm"),
+        ({"mm": "7", "rm": {"x": 1}}, "posted.rm"),
+        (None, "were not checked against posted ones"),
+    ],
+)
+def test_verify_reads_the_auditor_s_download_as_it_is(tmp_path, posted, shown):
+    download = {"settlement": {}, "verification_key": {}}
+    if posted is not None:
+        download["posted"] = posted
+    (tmp_path / "d.json").write_text(json.dumps(download))
+    (tmp_path / "vk.json").write_text("{}")
+    result = runner.invoke(app, ["repo", "verify", str(tmp_path / "d.json"),
+                                 "--vkey", str(tmp_path / "vk.json")])  # fmt: skip
+    assert "Traceback" not in result.output
+    if shown is None:
+        assert result.exit_code == 1 and "not checked against posted" not in result.output
+        assert "FAILED well-formed" in result.output
+    else:
+        assert shown in result.output, result.output

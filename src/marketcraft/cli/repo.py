@@ -324,13 +324,10 @@ def _to_check(
         plain = read_json(settlement)
         if isinstance(plain, dict) and isinstance(plain.get("settlement"), dict):
             # the auditor's download from the service: the settlement and what was posted
-            shown = plain.get("posted")
-            if posted is None and isinstance(shown, dict):
-                mm, rm = (str(shown.get(side)) for side in ("mm", "rm"))
-                posted = (
-                    field_element(mm, "posted.mm", "bad_commitment"),
-                    field_element(rm, "posted.rm", "bad_commitment"),
-                )
+            if posted is None and isinstance(plain.get("posted"), dict):
+                from marketcraft.cli.repo_audit import posted_of  # noqa: PLC0415 (loads on use)
+
+                posted = posted_of(plain)
             plain = plain["settlement"]
         return plain, setup or (plain.get("setup") if isinstance(plain, dict) else None), posted
     if settlement is not None or setup is not None or vkey is not None:

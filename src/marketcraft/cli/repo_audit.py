@@ -13,10 +13,11 @@ from typing import Any
 
 from marketcraft.cli.session_client import SessionClient
 from marketcraft.kernel.errors import MarketcraftError, ValidationError
+from marketcraft.repo.poseidon import field_element
 from marketcraft.repo.zk import ceremony
 from marketcraft.repo.zk.ceremony import Setup
 
-__all__ = ["Fetched", "fetch_session"]
+__all__ = ["Fetched", "fetch_session", "posted_of"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,17 @@ class Fetched:
     settlement: dict[str, Any]
     posted: tuple[int, int]  # (MM, RM), as the service shows them posted
     setup: Setup  # in the local cache, its ceremony verified here
+
+
+def posted_of(download: dict[str, Any]) -> tuple[int, int]:
+    """The (MM, RM) commitments an auditor's download from the service shows posted."""
+    shown = download.get("posted")
+    if not isinstance(shown, dict):
+        raise ValidationError("bad_commitment", "the download shows no posted commitments")
+    return (
+        field_element(str(shown.get("mm")), "posted.mm", "bad_commitment"),
+        field_element(str(shown.get("rm")), "posted.rm", "bad_commitment"),
+    )
 
 
 def fetch_session(session_url: str, token: str, *, allow_demo: bool = False) -> Fetched:
@@ -34,7 +46,7 @@ def fetch_session(session_url: str, token: str, *, allow_demo: bool = False) -> 
         settlement = published["settlement"]
         setup_id = str(settlement["setup"])
         k = len(settlement["grid"])
-        posted = (int(published["posted"]["mm"]), int(published["posted"]["rm"]))
+        posted = posted_of(published)
         names = [str(n) for n in client.json("/ceremony")["participants"]]
     except (KeyError, TypeError, ValueError) as exc:
         raise ValidationError("bad_settlement", f"the service's settlement: {exc}") from None
